@@ -1,0 +1,3 @@
+from gridopt.cli import main
+
+main()

@@ -1,0 +1,286 @@
+"""Case files: what to solve (network, horizon, model, scaling, overrides) and the prepared inputs.
+
+A case is a YAML file:
+
+```yaml
+name: PPRD summer week
+network: ../networks/pprd        # folder, relative to this file
+horizon: {start: "2025-07-14 00:00", snapshots: 168, resolution_h: 1}
+model: dispatch
+load_shedding: {enabled: true, voll_cny_per_mwh: 50000}
+scale: {demand: 1.0, inflow: 1.0, fuel_price: {gas: 1.2}, capacity: {wind: 1.5}}
+overrides:
+  - {table: links, name: Nuozhadu-Guangdong, column: p_max_mw, value: 0}
+solver: {time_limit_s: 600, method: choose}
+```
+
+`prepare_case` turns it into `CaseData`: the network's tables after scaling and overrides, and the
+time series cut to the horizon, aggregated to its resolution and laid out as (snapshot x
+component) matrices that the formulation reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gridopt.errors import InputError, Problem
+from gridopt.network import Network, load_network
+from gridopt.schema import TABLES
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Horizon(_Strict):
+    start: datetime | None = Field(None, description="first snapshot; blank: series start")
+    snapshots: int = Field(..., gt=0, description="number of snapshots")
+    resolution_h: int = Field(1, gt=0, le=24 * 7, description="hours per snapshot")
+
+
+class SolverOptions(_Strict):
+    time_limit_s: float | None = Field(None, gt=0)
+    mip_gap: float = Field(1e-4, ge=0)
+    method: Literal["choose", "simplex", "ipm", "pdlp"] = "choose"
+    threads: int | None = Field(None, gt=0)
+    options: dict[str, Any] = Field(default_factory=dict, description="raw HiGHS options")
+
+
+class LoadShedding(_Strict):
+    enabled: bool = False
+    voll_cny_per_mwh: float = Field(50_000.0, gt=0)
+
+
+class Scale(_Strict):
+    demand: float = Field(1.0, ge=0)
+    inflow: float = Field(1.0, ge=0)
+    fuel_price: dict[str, float] = Field(default_factory=dict,
+                                         description="carrier -> factor on marginal cost")
+    capacity: dict[str, float] = Field(default_factory=dict,
+                                       description="carrier -> factor on p_max_mw")
+
+    @field_validator("fuel_price", "capacity")
+    @classmethod
+    def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, f in v.items():
+            if f < 0:
+                raise ValueError(f"factor for '{k}' must be >= 0")
+        return v
+
+
+class Override(_Strict):
+    table: str
+    name: str
+    column: str
+    value: Any
+
+
+class Case(_Strict):
+    name: str
+    description: str = ""
+    network: str
+    horizon: Horizon
+    model: Literal["dispatch"] = "dispatch"
+    inflow_year: Literal["normal", "dry", "wet"] = "normal"
+    load_shedding: LoadShedding = Field(default_factory=LoadShedding)
+    curtailment_penalty_cny_per_mwh: float = Field(0.0, ge=0)
+    scale: Scale = Field(default_factory=Scale)
+    overrides: list[Override] = Field(default_factory=list)
+    solver: SolverOptions = Field(default_factory=SolverOptions)
+
+
+@dataclass
+class CaseData:
+    """Everything the formulation reads: tables after overrides, and series on the snapshots."""
+
+    case: Case
+    path: Path
+    network: Network
+    tables: dict[str, pd.DataFrame]
+    snapshots: pd.DatetimeIndex
+    weights_h: np.ndarray
+    load_mw: pd.DataFrame  # snapshot x load
+    availability_pu: pd.DataFrame  # snapshot x generator
+    inflow_m3s: pd.DataFrame  # snapshot x hydro station
+
+    @property
+    def n_snapshots(self) -> int:
+        return len(self.snapshots)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+
+def read_case(path: Path | str, changes: dict[str, Any] | None = None) -> Case:
+    """Parse and check a case YAML (safe loader); `changes` are dotted-key settings on top."""
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(file, f"cannot be read ({exc})")]) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(file, f"not valid YAML ({exc})")]) from None
+    if not isinstance(raw, dict):
+        raise InputError([Problem(file, "a case must be a YAML mapping of settings")])
+    for key, value in (changes or {}).items():
+        _set_dotted(raw, key, value)
+    try:
+        return Case.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError([
+            Problem(file, err["msg"], column=".".join(str(p) for p in err["loc"]),
+                    value=err.get("input") if not isinstance(err.get("input"), dict) else None)
+            for err in exc.errors()
+        ]) from None
+
+
+def _set_dotted(raw: dict, key: str, value: Any) -> None:
+    node = raw
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def load_case(path: Path | str, changes: dict[str, Any] | None = None) -> CaseData:
+    """Read a case file and its network, and prepare the inputs on the case's snapshots."""
+    path = Path(path)
+    case = read_case(path, changes)
+    return prepare_case(case, path)
+
+
+def network_folder(case: Case, path: Path) -> Path:
+    return (path.parent / case.network).resolve()
+
+
+def prepare_case(case: Case, path: Path) -> CaseData:
+    net = load_network(network_folder(case, path), inflow_year=case.inflow_year)
+    file = str(path)
+    tables = {name: df.copy() for name, df in net.tables.items()}
+    for name, df in net.tables.items():
+        tables[name].attrs = dict(df.attrs)
+    problems = _apply_overrides(case, tables, file)
+    problems += _apply_scaling(case, tables, file)
+    snapshots, weights, problems_h = _snapshots(case, net, file)
+    problems += problems_h
+    if problems:
+        raise InputError(problems)
+    load = _layout(net, "load_mw", tables["loads"], "profile", snapshots, case.horizon,
+                   default_name=True) * tables["loads"]["scale"].to_numpy() * case.scale.demand
+    avail = _layout(net, "availability_pu", tables["generators"], "availability_profile",
+                    snapshots, case.horizon, fill=1.0)
+    inflow = _layout(net, "inflow_m3s", tables["hydro"], "inflow_profile", snapshots,
+                     case.horizon, fill=0.0) * case.scale.inflow
+    return CaseData(case=case, path=path, network=net, tables=tables, snapshots=snapshots,
+                    weights_h=weights, load_mw=load, availability_pu=avail, inflow_m3s=inflow)
+
+
+def _apply_overrides(case: Case, tables: dict[str, pd.DataFrame], file: str) -> list[Problem]:
+    problems = []
+    for i, ov in enumerate(case.overrides):
+        where = f"overrides[{i}]"
+        if ov.table not in TABLES:
+            problems.append(Problem(file, f"unknown table (one of {', '.join(TABLES)})",
+                                    column=f"{where}.table", value=ov.table))
+            continue
+        df = tables[ov.table]
+        if ov.name not in df.index:
+            problems.append(Problem(file, f"no component of that name in {ov.table}",
+                                    column=f"{where}.name", value=ov.name))
+            continue
+        if ov.column not in df.columns:
+            problems.append(Problem(file, f"{ov.table} has no such column",
+                                    column=f"{where}.column", value=ov.column))
+            continue
+        col = TABLES[ov.table].column(ov.column)
+        value = ov.value
+        if col.kind in ("float", "int"):
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                problems.append(Problem(file, "expected a number", column=f"{where}.value",
+                                        value=ov.value))
+                continue
+            if (col.min is not None and value < col.min) or (
+                    col.max is not None and value > col.max):
+                problems.append(Problem(file, f"{ov.column} must lie in [{col.min}, {col.max}]",
+                                        column=f"{where}.value", value=ov.value))
+                continue
+        df.loc[ov.name, ov.column] = value
+    return problems
+
+
+def _apply_scaling(case: Case, tables: dict[str, pd.DataFrame], file: str) -> list[Problem]:
+    problems = []
+    carriers = set(tables["carriers"].index) | set(tables["generators"]["carrier"])
+    for setting, column in (("fuel_price", "marginal_cost_cny_per_mwh"),
+                            ("capacity", "p_max_mw")):
+        for carrier, factor in getattr(case.scale, setting).items():
+            if carrier not in carriers:
+                problems.append(Problem(file, "unknown carrier", column=f"scale.{setting}",
+                                        value=carrier))
+                continue
+            gens = tables["generators"]
+            mask = gens["carrier"] == carrier
+            gens.loc[mask, column] = gens.loc[mask, column] * factor
+            if setting == "capacity":
+                gens.loc[mask, "p_min_mw"] = gens.loc[mask, "p_min_mw"] * factor
+    return problems
+
+
+def _snapshots(case: Case, net: Network, file: str
+               ) -> tuple[pd.DatetimeIndex, np.ndarray, list[Problem]]:
+    """The case's snapshots: the first hour of each block of `resolution_h` hours."""
+    h = case.horizon
+    hours_needed = h.snapshots * h.resolution_h
+    if net.series:
+        span = min((s.index for s in net.series.values()), key=len)
+        start = pd.Timestamp(h.start) if h.start is not None else span[0]
+        hours = pd.date_range(start, periods=hours_needed, freq="h")
+        missing = [name for name, s in net.series.items() if not hours.isin(s.index).all()]
+        if missing:
+            series = net.series[missing[0]]
+            return hours, np.array([]), [Problem(
+                file, f"horizon {hours[0]} .. {hours[-1]} is not covered by"
+                f" {series.attrs.get('file', missing[0])} ({series.index[0]} .. "
+                f"{series.index[-1]})", column="horizon")]
+    else:
+        start = pd.Timestamp(h.start) if h.start is not None else pd.Timestamp("2025-01-01")
+        hours = pd.date_range(start, periods=hours_needed, freq="h")
+    snapshots = pd.DatetimeIndex(hours[:: h.resolution_h], name="snapshot")
+    return snapshots, np.full(len(snapshots), float(h.resolution_h)), []
+
+
+def _layout(net: Network, series_name: str, table: pd.DataFrame, column: str,
+            snapshots: pd.DatetimeIndex, horizon: Horizon, fill: float = 0.0,
+            default_name: bool = False) -> pd.DataFrame:
+    """(snapshot x component) matrix of each component's profile, block-averaged."""
+    profiles = table[column]
+    if default_name:
+        profiles = profiles.fillna(pd.Series(table.index, index=table.index))
+    out = pd.DataFrame(fill, index=snapshots, columns=table.index, dtype=float)
+    used = profiles.dropna()
+    if used.empty:
+        return out
+    series = net.series[series_name]
+    hours = pd.date_range(snapshots[0], periods=len(snapshots) * horizon.resolution_h, freq="h")
+    block = series.loc[hours, used.unique()]
+    if horizon.resolution_h > 1:
+        block = block.groupby(np.arange(len(hours)) // horizon.resolution_h).mean()
+    values = block.to_numpy()[:, block.columns.get_indexer(used.to_numpy())]
+    out.loc[:, used.index] = values
+    return out

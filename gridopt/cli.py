@@ -1,0 +1,158 @@
+"""The `gridopt` command line.
+
+Exit codes: 0 solved (optimal, or stopped by the time limit with a solution written);
+2 bad input (every problem listed); 3 infeasible; 4 unbounded; 5 stopped without a solution;
+1 anything else; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import typer
+
+from gridopt.case import load_case
+from gridopt.errors import InputError
+from gridopt.io.write import FORMATS
+from gridopt.run import solve_case, stderr_progress
+from gridopt.solve import Status
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Power and gas dispatch for the Pan-Pearl-River-Delta region.",
+                  pretty_exceptions_enable=False)
+
+EXIT_INPUT = 2
+EXIT_CODES = {Status.OPTIMAL: 0, Status.INFEASIBLE: 3, Status.INFEASIBLE_OR_UNBOUNDED: 3,
+              Status.UNBOUNDED: 4, Status.TIME_LIMIT: 5, Status.INTERRUPTED: 130,
+              Status.ERROR: 1}
+
+
+def _fail_input(err: InputError) -> None:
+    n = len(err.problems)
+    typer.echo(f"gridopt: {n} problem{'s' if n != 1 else ''} in the input:", err=True)
+    for p in err.problems:
+        typer.echo(f"  - {p}", err=True)
+    raise typer.Exit(EXIT_INPUT)
+
+
+def _parse_formats(text: str) -> tuple[str, ...]:
+    formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        typer.echo(f"gridopt: --format takes a comma list of {', '.join(FORMATS)};"
+                   f" got {text!r}", err=True)
+        raise typer.Exit(EXIT_INPUT)
+    return formats
+
+
+@app.command("solve")
+def solve_cmd(
+    case: Annotated[Path, typer.Argument(help="case YAML file")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="results folder"
+                                             " (default: runs/<case name>)")] = None,
+    format: Annotated[str, typer.Option("--format", "-f",
+                                        help="comma list of xlsx, csv, parquet")] = "xlsx",
+    time_limit: Annotated[float | None, typer.Option("--time-limit",
+                                                     help="solver time limit, s")] = None,
+    log: Annotated[bool, typer.Option("--log", help="show the solver log")] = False,
+) -> None:
+    """Solve a case and write summary.json and the results workbook."""
+    formats = _parse_formats(format)
+    changes = {"solver.time_limit_s": time_limit} if time_limit is not None else None
+    out_dir = out if out is not None else Path("runs") / case.stem
+    try:
+        result = solve_case(case, out_dir, formats, changes=changes, log=log,
+                            progress=stderr_progress)
+    except InputError as err:
+        _fail_input(err)
+        return
+    sol = result.solution
+    status = sol.status
+    if status is Status.OPTIMAL:
+        typer.echo(f"optimal: objective {sol.objective_cny:,.2f} CNY; results in {out_dir}")
+        return
+    if status is Status.TIME_LIMIT and result.tables:
+        typer.echo(f"time limit reached: best solution found written to {out_dir}"
+                   f" (objective {sol.objective_cny:,.2f} CNY)")
+        return
+    typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')} ({sol.message});"
+               f" summary written to {out_dir}", err=True)
+    raise typer.Exit(EXIT_CODES[status])
+
+
+@app.command("validate")
+def validate_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -> None:
+    """Check a case and its network without solving (exit 0 if fine, 2 if not)."""
+    try:
+        data = load_case(case)
+    except InputError as err:
+        _fail_input(err)
+        return
+    typer.echo(f"{case}: valid ({data.n_snapshots} snapshots, "
+               f"{sum(len(t) for t in data.tables.values())} components)")
+
+
+@app.command("info")
+def info_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -> None:
+    """Sizes, islands, corridors and totals of a case."""
+    try:
+        data = load_case(case)
+    except InputError as err:
+        _fail_input(err)
+        return
+    t = data.tables
+    typer.echo(f"case      {data.case.name}  ({case})")
+    typer.echo(f"network   {data.network.folder}")
+    typer.echo(f"horizon   {data.snapshots[0]} .. {data.snapshots[-1]}: {data.n_snapshots}"
+               f" snapshots of {data.case.horizon.resolution_h} h; model {data.case.model}")
+    typer.echo("components " + ", ".join(f"{k} {len(v)}" for k, v in t.items() if len(v)))
+    islands = list(nx.connected_components(data.network.graph()))
+    typer.echo(f"islands   {len(islands)}" + ("" if len(islands) == 1 else ": " + "; ".join(
+        ", ".join(sorted(i)) for i in islands)))
+    cap = pd.concat([t["generators"].groupby("carrier")["p_max_mw"].sum(),
+                     t["hydro"].groupby("carrier")["p_max_mw"].sum(),
+                     t["storage_units"].groupby("carrier")["p_max_mw"].sum()])
+    typer.echo("capacity  " + ", ".join(f"{c} {v:,.0f} MW" for c, v in
+                                         cap.groupby(level=0).sum().items()))
+    load = data.load_mw
+    energy = float((load.sum(axis=1).to_numpy() * data.weights_h).sum())
+    typer.echo(f"demand    peak {load.sum(axis=1).max():,.0f} MW, energy {energy / 1e3:,.0f} GWh"
+               " over the horizon")
+    links = t["links"]
+    if len(links):
+        typer.echo("corridors (links):")
+        for name, row in links.iterrows():
+            typer.echo(f"  {name}: {row['bus0']} -> {row['bus1']}, {row['p_max_mw']:,.0f} MW,"
+                       f" efficiency {row['efficiency']:.3f}")
+    lines = t["lines"]
+    if len(lines):
+        typer.echo(f"AC lines  {len(lines)}, total rating {lines['s_max_mw'].sum():,.0f} MW;"
+                   f" independent cycles {len(lines) - len(t['buses']) + len(islands)}"
+                   if np.isfinite(len(lines)) else "")
+
+
+def main() -> None:
+    """Console entry point: no tracebacks for the analyst unless GRIDOPT_DEBUG is set."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("gridopt: interrupted; no results were written or replaced", file=sys.stderr)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last line of defence: a message, not a traceback
+        if os.environ.get("GRIDOPT_DEBUG"):
+            raise
+        print(f"gridopt: internal error: {type(exc).__name__}: {exc}"
+              " (set GRIDOPT_DEBUG=1 for details)", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

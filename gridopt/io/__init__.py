@@ -1,0 +1,1 @@
+"""Writing results: atomically, as XLSX, CSV and Parquet."""

@@ -1,0 +1,274 @@
+"""The linear model under construction: Pyomo variables and constraints built in bulk.
+
+Every constraint family adds its variables and rows here over whole index sets at once. A
+variable family is one Pyomo `Var` over a flat index, laid out as a (component x snapshot) array
+of column numbers; a row family is one Pyomo `BulkConstraint` (a sparse-matrix constraint), so
+building a year-long model costs numpy time, not a Python call per row. The model remains a
+normal Pyomo model: it can be written as an LP file or handed to any Pyomo solver, and
+`gridopt.solve` hands its matrix to HiGHS in one call.
+
+Injections into the nodal power balance are registered by each family (`add_injection`) and
+the balance family turns them into one equation per bus and snapshot; costs likewise
+(`add_cost`) become the objective. Nothing scans all components inside a rule.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+import scipy.sparse as sp
+from pyomo.core.base.matrix_constraint import MatrixConstraint, _MatrixConstraintData
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from gridopt.case import CaseData
+
+INF = float("inf")
+
+
+class _BulkRow(_MatrixConstraintData):
+    """One row of a BulkConstraint, readable by Pyomo's writers and standard-form compiler."""
+
+    __slots__ = ()
+
+    def to_bounded_expression(self, evaluate_bounds: bool = False):
+        return self.lower, self.body, self.upper
+
+    @property
+    def expr(self):
+        if self.equality:
+            return self.body == self.upper
+        return pyo.inequality(self.lower, self.body, self.upper)
+
+
+class BulkConstraint(MatrixConstraint):
+    """A family of linear rows lb <= A x <= ub given as one CSR matrix over the model's columns."""
+
+    def construct(self, data: object = None) -> None:
+        if self._constructed:
+            return
+        self._constructed = True
+        ref = weakref.ref(self)
+        self._data = tuple(_BulkRow(i, ref) for i in range(len(self._lower)))
+
+    # Pyomo's block iteration passes `sort`; the parent Mapping signatures do not take it
+    def keys(self, sort: object = False):
+        return range(len(self._lower))
+
+    def values(self, sort: object = False):
+        return iter(self._data)
+
+    def items(self, sort: object = False):
+        return enumerate(self._data)
+
+    @property
+    def csr(self) -> sp.csr_matrix:
+        return self._gridopt_csr
+
+
+@dataclass
+class VarBlock:
+    """A family of variables: a Pyomo Var laid out as (component x snapshot) column numbers."""
+
+    name: str
+    components: pd.Index
+    cols: np.ndarray  # int64, shape (n_components, n_snapshots)
+    var: pyo.Var
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.cols.shape
+
+
+@dataclass
+class RowBlock:
+    """A family of constraint rows, kept with its labels so duals read back as tables."""
+
+    name: str
+    components: pd.Index
+    snapshots: pd.Index
+    first_row: int
+    shape: tuple[int, int]
+    constraint: BulkConstraint
+    # "price" rows carry duals reported per MWh: dual divided by the snapshot weight
+    per_weight: bool = False
+
+
+@dataclass
+class Rows:
+    """Rows being assembled: sum_k coef_k * x[col_k] in row row_k, then bounded."""
+
+    name: str
+    components: pd.Index
+    snapshots: pd.Index
+    shape: tuple[int, int]
+    model: LinearModel
+    _rows: list[np.ndarray] = field(default_factory=list)
+    _cols: list[np.ndarray] = field(default_factory=list)
+    _coefs: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return int(np.prod(self.shape))
+
+    def add(self, cols: np.ndarray, coef: float | np.ndarray = 1.0) -> Rows:
+        """Add coef * x[cols] to each row; `cols` has the rows' shape (one term per row)."""
+        cols = np.broadcast_to(cols, self.shape)
+        coef = np.broadcast_to(np.asarray(coef, dtype=float), self.shape)
+        self._rows.append(np.arange(self.n).reshape(self.shape))
+        self._cols.append(cols)
+        self._coefs.append(coef)
+        return self
+
+    def scatter(self, rows: np.ndarray, cols: np.ndarray, coef: float | np.ndarray = 1.0
+                ) -> Rows:
+        """Add coef * x[cols] into flat row numbers `rows` (many terms may share a row)."""
+        rows, cols = np.broadcast_arrays(rows, cols)
+        coef = np.broadcast_to(np.asarray(coef, dtype=float), rows.shape)
+        self._rows.append(rows)
+        self._cols.append(cols)
+        self._coefs.append(coef)
+        return self
+
+    def equal(self, rhs: float | np.ndarray, per_weight: bool = False) -> RowBlock:
+        rhs = np.broadcast_to(np.asarray(rhs, dtype=float), self.shape)
+        return self.model._add_rows(self, rhs, rhs, per_weight)
+
+    def less(self, rhs: float | np.ndarray, per_weight: bool = False) -> RowBlock:
+        ub = np.broadcast_to(np.asarray(rhs, dtype=float), self.shape)
+        return self.model._add_rows(self, np.full(self.shape, -INF), ub, per_weight)
+
+    def greater(self, rhs: float | np.ndarray, per_weight: bool = False) -> RowBlock:
+        lb = np.broadcast_to(np.asarray(rhs, dtype=float), self.shape)
+        return self.model._add_rows(self, lb, np.full(self.shape, INF), per_weight)
+
+
+class LinearModel:
+    """A Pyomo ConcreteModel plus the bookkeeping that lets families build it in bulk."""
+
+    def __init__(self, data: CaseData):
+        self.data = data
+        self.pyomo = pyo.ConcreteModel(name=data.case.name)
+        self.snapshots = pd.Index(data.snapshots)
+        self.T = len(data.snapshots)
+        self.w = data.weights_h
+        self.buses = pd.Index(data.tables["buses"].index)
+        self.variables: dict[str, VarBlock] = {}
+        self.row_blocks: dict[str, RowBlock] = {}
+        self._columns: list[pyo.Var] = []
+        self._col_data: list = []
+        self._lb: list[np.ndarray] = []
+        self._ub: list[np.ndarray] = []
+        self._integer: list[np.ndarray] = []
+        self._cost: list[tuple[np.ndarray, np.ndarray]] = []
+        self.cost_constant = 0.0
+        self.n_cols = 0
+        self.n_rows = 0
+        # (bus row index (n,), cols (n, T), coef) for the nodal balance
+        self.injections: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    # ---- variables -------------------------------------------------------------------------
+    def add_variables(self, name: str, components: pd.Index, lower: float | np.ndarray = 0.0,
+                      upper: float | np.ndarray = INF, integer: bool = False,
+                      time: bool = True) -> VarBlock:
+        """One variable per component and snapshot (or per component when `time` is False)."""
+        n = len(components)
+        width = self.T if time else 1
+        size = n * width
+        var = pyo.Var(range(size), domain=pyo.Integers if integer else pyo.Reals)
+        self.pyomo.add_component(name, var)
+        cols = (self.n_cols + np.arange(size, dtype=np.int64)).reshape(n, width)
+        lb = np.broadcast_to(np.asarray(lower, dtype=float), (n, width)).ravel()
+        ub = np.broadcast_to(np.asarray(upper, dtype=float), (n, width)).ravel()
+        datas = list(var.values())
+        # bounds also live on the Pyomo variables so the model stands on its own
+        for v, lo, hi in zip(datas, lb.tolist(), ub.tolist(), strict=True):
+            v.setlb(lo if lo > -INF else None)
+            v.setub(hi if hi < INF else None)
+        self._col_data += datas
+        self._lb.append(lb)
+        self._ub.append(ub)
+        self._integer.append(np.full(size, integer))
+        self.n_cols += size
+        block = VarBlock(name, pd.Index(components), cols, var)
+        self.variables[name] = block
+        return block
+
+    # ---- rows ------------------------------------------------------------------------------
+    def rows(self, name: str, components: pd.Index, snapshots: pd.Index | None = None) -> Rows:
+        """Start a family of rows indexed by (component, snapshot)."""
+        snaps = self.snapshots if snapshots is None else pd.Index(snapshots)
+        return Rows(name, pd.Index(components), snaps, (len(components), len(snaps)), self)
+
+    def _add_rows(self, rows: Rows, lb: np.ndarray, ub: np.ndarray, per_weight: bool
+                  ) -> RowBlock:
+        if rows._rows:
+            r = np.concatenate([a.ravel() for a in rows._rows])
+            c = np.concatenate([a.ravel() for a in rows._cols])
+            v = np.concatenate([a.ravel() for a in rows._coefs])
+        else:
+            r = c = np.zeros(0, dtype=np.int64)
+            v = np.zeros(0)
+        keep = v != 0.0
+        matrix = sp.csr_matrix((v[keep], (r[keep], c[keep])), shape=(rows.n, self.n_cols))
+        matrix.sum_duplicates()
+        lb = lb.ravel()
+        ub = ub.ravel()
+        con = BulkConstraint(matrix.data, matrix.indices, matrix.indptr,
+                             [x if x > -INF else None for x in lb.tolist()],
+                             [x if x < INF else None for x in ub.tolist()],
+                             self._col_data)
+        con._gridopt_csr = matrix
+        con._gridopt_bounds = (lb.astype(float), ub.astype(float))
+        self.pyomo.add_component(rows.name, con)
+        block = RowBlock(rows.name, rows.components, rows.snapshots, self.n_rows, rows.shape,
+                         con, per_weight)
+        self.n_rows += rows.n
+        self.row_blocks[rows.name] = block
+        return block
+
+    # ---- objective and balance -------------------------------------------------------------
+    def add_cost(self, cols: np.ndarray, cost_cny: float | np.ndarray) -> None:
+        """Add sum cost_cny * x[cols] to the objective (CNY; include snapshot weights)."""
+        cols, cost = np.broadcast_arrays(cols, np.asarray(cost_cny, dtype=float))
+        self._cost.append((cols.ravel(), cost.ravel().astype(float)))
+
+    def add_injection(self, family: str, bus: pd.Series | np.ndarray, cols: np.ndarray,
+                      coef: float | np.ndarray = 1.0) -> None:
+        """Register coef * x[cols] (MW, shape n x T) as power into `bus` (one per component)."""
+        bus_idx = self.buses.get_indexer(np.asarray(bus))
+        coef = np.broadcast_to(np.asarray(coef, dtype=float), cols.shape)
+        self.injections.append((family, bus_idx, cols, coef))
+
+    def cost_vector(self) -> np.ndarray:
+        c = np.zeros(self.n_cols)
+        for cols, cost in self._cost:
+            np.add.at(c, cols, cost)
+        return c
+
+    def finish(self) -> None:
+        """Attach the objective: minimise total cost in CNY."""
+        c = self.cost_vector()
+        nz = np.flatnonzero(c)
+        self.pyomo.objective = pyo.Objective(
+            expr=LinearExpression(constant=self.cost_constant,
+                                  linear_coefs=c[nz].tolist(),
+                                  linear_vars=[self._col_data[i] for i in nz]),
+            sense=pyo.minimize,
+        )
+
+    # ---- matrix view (used by gridopt.solve) -------------------------------------------------
+    def column_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.concatenate(self._lb), np.concatenate(self._ub)
+
+    def integrality(self) -> np.ndarray:
+        return np.concatenate(self._integer) if self._integer else np.zeros(0, dtype=bool)
+
+    def variable(self, name: str) -> VarBlock:
+        return self.variables[name]
+
+    def has(self, name: str) -> bool:
+        return name in self.variables

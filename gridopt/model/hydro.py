@@ -1,0 +1,176 @@
+"""Hydro stations and river cascades: water balance in volume, routing with travel delay.
+
+Variables per station h and snapshot t: turbined flow q[h,t] and spill s[h,t] (m3/s), storage
+V[h,t] (hm3, end of snapshot). With k = 0.0036 hm3 per (m3/s x h) and w[t] hours per snapshot:
+
+    V[h,t] = V[h,t-1] + k * w[t] * (inflow[h,t] + arrivals[h,t] - q[h,t] - s[h,t])
+    V_min[h] <= V[h,t] <= V_max[h]          (V_max = 0: run-of-river, nothing stored)
+    0 <= q[h,t] <= p_max[h] / mw_per_m3s[h]
+    q[h,t] + s[h,t] >= q_env_min[h]
+    power[h,t] = mw_per_m3s[h] * q[h,t]      (fixed head, so the model stays linear)
+
+Routing: station u releases r[u,t] = q[u,t] + s[u,t]; with a travel time of d snapshots
+(d = tau / resolution, k_u = floor(d), f = d - k_u) the station below receives
+
+    arrivals[h,t] = sum_{u -> h} (1 - f) * r[u, t - k_u] + f * r[u, t - k_u - 1]
+
+and releases from before the horizon (t - k_u < 0) are `release_initial_m3s`, a constant.
+
+Storage rule: `fixed` starts at V_0 and ends at V_0; `free` starts at V_0; `cyclic` has
+V[h,-1] = V[h,T-1]. The dual of the water balance is the water value (reported in CNY per m3
+and per MWh that the station would make of it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gridopt.model.core import LinearModel
+from gridopt.solve import Solution  # noqa: TC001
+from gridopt.tables import region_of, tidy
+
+NAME = "hydro"
+HM3_PER_M3S_H = 3600.0 / 1e6
+
+
+def initial_storage_hm3(hydro: pd.DataFrame) -> np.ndarray:
+    """Storage before the first snapshot: as given, else half of the regulating range."""
+    half = 0.5 * (hydro["storage_min_hm3"] + hydro["storage_max_hm3"])
+    return hydro["storage_initial_hm3"].fillna(half).to_numpy()
+
+
+def initial_release_m3s(hydro: pd.DataFrame) -> np.ndarray:
+    return hydro["release_initial_m3s"].fillna(hydro["q_env_min_m3s"]).to_numpy()
+
+
+def routing(model: LinearModel) -> pd.DataFrame:
+    """One row per river reach u -> h: positions, whole-snapshot delay k and fraction f."""
+    hydro = model.data.tables["hydro"]
+    reach = hydro["downstream"].dropna()
+    delay = hydro.loc[reach.index, "travel_time_h"].to_numpy() / model.data.case.horizon.resolution_h
+    k = np.floor(delay + 1e-9).astype(int)
+    return pd.DataFrame({
+        "up": hydro.index.get_indexer(reach.index),
+        "down": hydro.index.get_indexer(reach.to_numpy()),
+        "k": k, "f": delay - k,
+    }, index=reach.index)
+
+
+def build(model: LinearModel) -> None:
+    hydro = model.data.tables["hydro"]
+    if hydro.empty:
+        return
+    T, w = model.T, model.w
+    conv = hydro["mw_per_m3s"].to_numpy()
+    q_max = hydro["p_max_mw"].to_numpy() / conv
+    v_max = hydro["storage_max_hm3"].to_numpy()
+    v_min = np.minimum(hydro["storage_min_hm3"].to_numpy(), v_max)
+    q = model.add_variables("hydro_turbine", hydro.index, 0.0, q_max[:, None])
+    s = model.add_variables("hydro_spill", hydro.index, 0.0)
+    v = model.add_variables("hydro_storage", hydro.index, v_min[:, None], v_max[:, None])
+
+    v0 = initial_storage_hm3(hydro)
+    rule = hydro["end_rule"].to_numpy()
+    cyclic = rule == "cyclic"
+    kw = HM3_PER_M3S_H * w[None, :]
+    inflow = model.data.inflow_m3s[hydro.index].to_numpy().T
+    rhs = kw * inflow
+    rhs[~cyclic, 0] += v0[~cyclic]
+    rows = model.rows("hydro_water_balance", hydro.index)
+    prev_coef = np.full(v.shape, -1.0)
+    prev_coef[~cyclic, 0] = 0.0
+    rows.add(v.cols, 1.0).add(np.roll(v.cols, 1, axis=1), prev_coef)
+    rows.add(q.cols, kw).add(s.cols, kw)
+
+    # arrivals from upstream: time-shifted releases, for all reaches at once
+    release0 = initial_release_m3s(hydro)
+    for down, up, src, share, inside in arrival_terms(model):
+        row = down * T + np.arange(T)[None, :]
+        coef = -share * kw * inside
+        rows.scatter(row, q.cols[up, src], coef)
+        rows.scatter(row, s.cols[up, src], coef)
+        # water released before the horizon, still on its way down, is a constant
+        np.add.at(rhs, (np.broadcast_to(down, src.shape),
+                        np.broadcast_to(np.arange(T), src.shape)),
+                  share * kw * ~inside * release0[up])
+    rows.equal(rhs)
+
+    fixed = np.flatnonzero(rule == "fixed")
+    if len(fixed):
+        end = model.rows("hydro_end_storage", hydro.index[fixed], model.snapshots[-1:])
+        end.add(v.cols[fixed, -1:], 1.0).equal(v0[fixed, None])
+
+    env = np.flatnonzero(hydro["q_env_min_m3s"].to_numpy() > 0)
+    if len(env):
+        rel = model.rows("hydro_min_release", hydro.index[env])
+        rel.add(q.cols[env], 1.0).add(s.cols[env], 1.0)
+        rel.greater(hydro["q_env_min_m3s"].to_numpy()[env, None])
+
+    model.add_injection(NAME, hydro["bus"], q.cols, conv[:, None])
+    model.add_cost(q.cols, (hydro["marginal_cost_cny_per_mwh"].to_numpy() * conv)[:, None]
+                   * w[None, :])
+
+
+def arrival_terms(model: LinearModel):
+    """Per delay part of every reach u -> h: (h, u, source snapshot, share, inside horizon).
+
+    Arrays have shape (reaches x snapshots); `h` and `u` are column vectors of positions. The
+    source snapshot is clipped into the horizon where `inside` is False (its term is a constant).
+    """
+    reach = routing(model)
+    if reach.empty:
+        return
+    t = np.arange(model.T)[None, :]
+    down = reach["down"].to_numpy()[:, None]
+    up = reach["up"].to_numpy()[:, None]
+    k, f = reach["k"].to_numpy()[:, None], reach["f"].to_numpy()[:, None]
+    for shift, share in ((k, 1.0 - f), (k + 1, f)):
+        src = t - shift
+        yield (down, up, np.clip(src, 0, model.T - 1), np.broadcast_to(share, src.shape),
+               src >= 0)
+
+
+def arrivals_m3s(model: LinearModel, release: np.ndarray) -> np.ndarray:
+    """Arrivals from upstream (m3/s) from releases, by the same terms as the water balance."""
+    hydro = model.data.tables["hydro"]
+    out = np.zeros((len(hydro), model.T))
+    release0 = initial_release_m3s(hydro)
+    for down, up, src, share, inside in arrival_terms(model):
+        flow = np.where(inside, release[up, src], release0[up])
+        np.add.at(out, (np.broadcast_to(down, src.shape),
+                        np.broadcast_to(np.arange(model.T), src.shape)), share * flow)
+    return out
+
+
+def results(sol: Solution) -> dict[str, pd.DataFrame]:
+    model = sol.model
+    hydro = model.data.tables["hydro"]
+    if hydro.empty:
+        return {}
+    conv = hydro["mw_per_m3s"].to_numpy()[:, None]
+    q, s, v = sol.value("hydro_turbine"), sol.value("hydro_spill"), sol.value("hydro_storage")
+    p = conv * q
+    w = model.w[None, :]
+    region = region_of(model.data.tables, hydro["bus"])
+    attrs = pd.DataFrame({"bus": hydro["bus"], "region": region, "carrier": hydro["carrier"],
+                          "river": hydro["river"]}, index=hydro.index)
+    # water value: CNY per hm3 of the balance row, sign turned so that more water is worth more
+    value_hm3 = -sol.dual("hydro_water_balance")
+    table = tidy(model.snapshots, hydro.index, "station", {
+        "storage_hm3": v,
+        "inflow_m3s": model.data.inflow_m3s[hydro.index].to_numpy().T,
+        "arrivals_m3s": arrivals_m3s(model, q + s),
+        "turbined_m3s": q, "spilled_m3s": s, "p_mw": p,
+        "water_value_cny_per_m3": value_hm3 / 1e6,
+        "water_value_cny_per_mwh": value_hm3 / (conv / HM3_PER_M3S_H),
+    }, attrs)
+    gen = tidy(model.snapshots, hydro.index, "generator",
+               {"p_mw": p, "energy_mwh": p * w, "co2_t": np.zeros_like(p)},
+               attrs.drop(columns="river"))
+    costs = pd.DataFrame({
+        "component": "hydro", "name": hydro.index, "region": region,
+        "carrier": hydro["carrier"].to_numpy(), "cost_type": "variable (O&M)",
+        "cost_cny": (hydro["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * p * w).sum(axis=1),
+    })
+    return {"hydro": table, "generation": gen, "costs": costs}

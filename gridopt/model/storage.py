@@ -1,0 +1,71 @@
+"""Storage units (batteries, pumped hydro): charge, discharge and state of charge.
+
+Variables: charge c[s,t], discharge d[s,t] in [0, p_max] (MW); energy e[s,t] in [0, e_max] (MWh).
+
+    e[s,t] = (1 - loss[s])^w[t] * e[s,t-1] + w[t] * (eta_c[s] * c[s,t] - d[s,t] / eta_d[s])
+
+where e[s,-1] is `soc_initial_mwh` when given, else e[s,T-1] (cyclic). The dual of this
+equation is the value of stored energy (CNY/MWh).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gridopt.model.core import LinearModel
+from gridopt.solve import Solution  # noqa: TC001
+from gridopt.tables import region_of, tidy
+
+NAME = "storage"
+
+
+def build(model: LinearModel) -> None:
+    sto = model.data.tables["storage_units"]
+    if sto.empty:
+        return
+    w = model.w[None, :]
+    p_max = sto["p_max_mw"].to_numpy()[:, None]
+    charge = model.add_variables("sto_charge", sto.index, 0.0, p_max)
+    discharge = model.add_variables("sto_discharge", sto.index, 0.0, p_max)
+    energy = model.add_variables("sto_energy", sto.index, 0.0,
+                                 sto["energy_max_mwh"].to_numpy()[:, None])
+
+    keep = (1.0 - sto["standing_loss_per_h"].to_numpy()[:, None]) ** w
+    initial = sto["soc_initial_mwh"].to_numpy()
+    cyclic = np.isnan(initial)
+    previous = np.roll(energy.cols, 1, axis=1)
+    keep_prev = np.array(keep, copy=True)
+    keep_prev[~cyclic, 0] = 0.0  # the level before the horizon is a constant, moved to the rhs
+    rhs = np.zeros(energy.shape)
+    rhs[~cyclic, 0] = keep[~cyclic, 0] * initial[~cyclic]
+    rows = model.rows("sto_energy_balance", sto.index)
+    rows.add(energy.cols, 1.0).add(previous, -keep_prev)
+    rows.add(charge.cols, -w * sto["efficiency_charge"].to_numpy()[:, None])
+    rows.add(discharge.cols, w / sto["efficiency_discharge"].to_numpy()[:, None])
+    rows.equal(rhs)
+
+    model.add_cost(discharge.cols, sto["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * w)
+    model.add_injection(NAME, sto["bus"], discharge.cols, 1.0)
+    model.add_injection(NAME, sto["bus"], charge.cols, -1.0)
+
+
+def results(sol: Solution) -> dict[str, pd.DataFrame]:
+    model = sol.model
+    sto = model.data.tables["storage_units"]
+    if sto.empty:
+        return {}
+    attrs = pd.DataFrame({"bus": sto["bus"], "region": region_of(model.data.tables, sto["bus"]),
+                          "carrier": sto["carrier"]}, index=sto.index)
+    ch, dis, e = sol.value("sto_charge"), sol.value("sto_discharge"), sol.value("sto_energy")
+    table = tidy(model.snapshots, sto.index, "storage_unit", {
+        "charge_mw": ch, "discharge_mw": dis, "net_output_mw": dis - ch, "energy_mwh": e,
+        "energy_value_cny_per_mwh": -sol.dual("sto_energy_balance"),
+    }, attrs)
+    w = model.w[None, :]
+    costs = pd.DataFrame({
+        "component": "storage_unit", "name": sto.index, "region": attrs["region"].to_numpy(),
+        "carrier": sto["carrier"].to_numpy(), "cost_type": "variable (discharge)",
+        "cost_cny": (sto["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * dis * w).sum(axis=1),
+    })
+    return {"storage": table, "costs": costs}

@@ -1,0 +1,366 @@
+"""The network data model: component tables and hourly time series, read and checked.
+
+A network folder holds `buses.csv`, `generators.csv`, ... (or one `network.xlsx` with a sheet per
+table) and `timeseries/*.csv`. Reading converts every column to the type the schema declares,
+fills defaults, and collects every problem (file, row, column, value, rule) before raising one
+`InputError`, so an analyst fixes a whole case in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import yaml
+
+from gridopt.errors import InputError, Problem
+from gridopt.schema import SERIES, TABLES, Column, Table
+
+# documentation columns an analyst may keep beside the data; they are read and ignored
+FREE_TEXT_COLUMNS = frozenset({"source", "note", "notes", "status", "comment"})
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+
+
+@dataclass
+class Network:
+    """Component tables (indexed by component name) and hourly series (indexed by timestamp)."""
+
+    folder: Path
+    tables: dict[str, pd.DataFrame]
+    series: dict[str, pd.DataFrame]
+    meta: dict = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def graph(self) -> nx.MultiGraph:
+        """Buses as nodes; lines and links as edges (keyed by component name)."""
+        g = nx.MultiGraph()
+        g.add_nodes_from(self.tables["buses"].index)
+        for table in ("lines", "links"):
+            df = self.tables[table]
+            g.add_edges_from(
+                (b0, b1, name, {"kind": table})
+                for name, b0, b1 in zip(df.index, df["bus0"], df["bus1"], strict=True)
+            )
+        return g
+
+
+def empty_table(table: Table) -> pd.DataFrame:
+    """An empty frame with the schema's columns and dtypes."""
+    cols = {c.name: pd.Series(dtype=_dtype(c)) for c in table.columns if c.name != "name"}
+    return pd.DataFrame(cols, index=pd.Index([], name="name", dtype=object))
+
+
+def _dtype(col: Column) -> str:
+    return {"str": "object", "float": "float64", "int": "int64", "bool": "bool"}[col.kind]
+
+
+def _is_blank(values: pd.Series) -> pd.Series:
+    return values.isna() | (values.astype(str).str.strip() == "")
+
+
+def coerce_table(raw: pd.DataFrame, table: Table, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Convert a raw all-text table to the schema's types; return it with the problems found."""
+    problems: list[Problem] = []
+    raw = raw.copy()
+    raw.columns = [str(c).strip() for c in raw.columns]
+    known = set(table.column_names)
+    for col in raw.columns:
+        if col not in known and col.lower() not in FREE_TEXT_COLUMNS:
+            problems.append(
+                Problem(file, f"unknown column (expected one of: {', '.join(table.column_names)})",
+                        row=1, column=col)
+            )
+    rownum = pd.Series(np.arange(len(raw)) + 2, index=raw.index)
+    out = pd.DataFrame(index=raw.index)
+    for col in table.columns:
+        if col.name not in raw.columns:
+            if col.required:
+                problems.append(Problem(file, "required column is missing", row=1,
+                                        column=col.name))
+                out[col.name] = pd.Series(np.nan if col.kind == "float" else None,
+                                          index=raw.index)
+            else:
+                out[col.name] = _default_series(col, raw.index)
+            continue
+        values = raw[col.name]
+        blank = _is_blank(values)
+        if col.required:
+            for i in rownum[blank]:
+                problems.append(Problem(file, "a value is required", row=int(i), column=col.name))
+        converted, bad = _convert(values.where(~blank), col)
+        for i, v in zip(rownum[bad & ~blank], values[bad & ~blank], strict=True):
+            problems.append(Problem(file, f"expected {_kind_word(col.kind)}", row=int(i),
+                                    column=col.name, value=v))
+        if not col.nullable and col.default is not None:
+            converted = converted.where(~blank, col.default)
+        problems += _range_problems(converted, col, rownum, file)
+        out[col.name] = converted
+    if "name" in out:
+        names = out["name"].astype(object)
+        dup = names.duplicated(keep="first") & names.notna()
+        for i, v in zip(rownum[dup], names[dup], strict=True):
+            problems.append(Problem(file, "duplicate name", row=int(i), column="name", value=v))
+        out = out.set_index("name")
+    out.attrs["rownum"] = dict(zip(out.index, rownum.to_numpy(), strict=True))
+    return out, problems
+
+
+def _default_series(col: Column, index: pd.Index) -> pd.Series:
+    if col.kind == "float":
+        return pd.Series(np.nan if col.default is None else float(col.default), index=index)
+    if col.kind == "bool":
+        return pd.Series(bool(col.default), index=index)
+    return pd.Series(col.default, index=index, dtype=object)
+
+
+def _kind_word(kind: str) -> str:
+    return {"float": "a number", "int": "a whole number", "bool": "true or false",
+            "str": "text"}[kind]
+
+
+def _convert(values: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
+    """Typed values and a mask of cells that could not be converted."""
+    if col.kind in ("float", "int"):
+        num = pd.to_numeric(values, errors="coerce").astype("float64")
+        bad = num.isna() & values.notna()
+        bad |= ~np.isfinite(num.fillna(0.0))
+        if col.kind == "int":
+            bad |= num.notna() & (num != num.round())
+        return num, bad
+    if col.kind == "bool":
+        text = values.astype(str).str.strip().str.lower()
+        out = pd.Series(np.where(text.isin(_TRUE), True, False), index=values.index)
+        bad = values.notna() & ~text.isin(_TRUE | _FALSE)
+        return out.astype(bool), bad
+    text = values.astype(object).where(values.isna(), values.astype(str).str.strip())
+    bad = pd.Series(False, index=values.index)
+    return text, bad
+
+
+def _range_problems(values: pd.Series, col: Column, rownum: pd.Series, file: str) -> list[Problem]:
+    problems = []
+    if col.kind in ("float", "int"):
+        if col.min is not None:
+            low = values < col.min
+            problems += [Problem(file, f"must be at least {col.min:g}", row=int(i),
+                                 column=col.name, value=float(v))
+                         for i, v in zip(rownum[low], values[low], strict=True)]
+        if col.max is not None:
+            high = values > col.max
+            problems += [Problem(file, f"must be at most {col.max:g}", row=int(i),
+                                 column=col.name, value=float(v))
+                         for i, v in zip(rownum[high], values[high], strict=True)]
+    if col.choices is not None:
+        bad = values.notna() & ~values.isin(col.choices)
+        problems += [Problem(file, f"must be one of {', '.join(col.choices)}", row=int(i),
+                             column=col.name, value=v)
+                     for i, v in zip(rownum[bad], values[bad], strict=True)]
+    return problems
+
+
+def _read_raw_tables(folder: Path) -> tuple[dict[str, tuple[pd.DataFrame, str]], list[Problem]]:
+    """Raw text tables by name, with the file (or workbook sheet) each came from."""
+    found: dict[str, tuple[pd.DataFrame, str]] = {}
+    problems: list[Problem] = []
+    workbook = folder / "network.xlsx"
+    if workbook.exists():
+        try:
+            sheets = pd.read_excel(workbook, sheet_name=None, dtype=str, keep_default_na=False)
+        except Exception as exc:  # a corrupt workbook is the analyst's problem to fix, not ours
+            return {}, [Problem(str(workbook), f"cannot be read as an XLSX workbook ({exc})")]
+        for sheet, df in sheets.items():
+            if sheet in TABLES:
+                found[sheet] = (df, f"{workbook} [sheet {sheet}]")
+            elif not sheet.startswith("_"):
+                problems.append(Problem(f"{workbook} [sheet {sheet}]",
+                                        f"unknown sheet (expected one of {', '.join(TABLES)})"))
+    for name in TABLES:
+        path = folder / f"{name}.csv"
+        if not path.exists():
+            continue
+        if name in found:
+            problems.append(Problem(str(path), f"table '{name}' is given twice (CSV and sheet)"))
+            continue
+        try:
+            found[name] = (pd.read_csv(path, dtype=str, keep_default_na=False,
+                                       skipinitialspace=True), str(path))
+        except Exception as exc:
+            problems.append(Problem(str(path), f"cannot be read as CSV ({exc})"))
+    return found, problems
+
+
+def read_series(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """An hourly series CSV indexed by its `timestamp` column, checked for gaps and NaN."""
+    file = str(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception as exc:
+        return None, [Problem(file, f"cannot be read as CSV ({exc})")]
+    if "timestamp" not in raw.columns:
+        return None, [Problem(file, "first column must be 'timestamp'", row=1)]
+    problems: list[Problem] = []
+    stamps = pd.to_datetime(raw["timestamp"], errors="coerce", format="mixed")
+    for i in np.flatnonzero(stamps.isna().to_numpy()):
+        problems.append(Problem(file, "not a date and time", row=int(i) + 2, column="timestamp",
+                                value=raw["timestamp"].iloc[i]))
+    data = raw.drop(columns="timestamp").apply(pd.to_numeric, errors="coerce")
+    bad = data.isna().to_numpy() | ~np.isfinite(data.fillna(0.0).to_numpy())
+    for r, c in zip(*np.nonzero(bad), strict=True):
+        problems.append(Problem(file, "expected a number", row=int(r) + 2,
+                                column=str(data.columns[c]), value=raw.iat[r, c + 1]))
+    if problems:
+        return None, problems
+    data.index = pd.DatetimeIndex(stamps, name="timestamp")
+    dup = data.index.duplicated()
+    for i in np.flatnonzero(dup):
+        problems.append(Problem(file, "duplicate timestamp", row=int(i) + 2, column="timestamp",
+                                value=str(data.index[i])))
+    steps = np.diff(data.index.to_numpy()).astype("timedelta64[m]").astype(int)
+    for i in np.flatnonzero(steps != 60):
+        problems.append(Problem(file, "timestamps must be hourly and in order (gap or step of"
+                                f" {steps[i]} minutes)", row=int(i) + 3, column="timestamp",
+                                value=str(data.index[i + 1])))
+    return (None, problems) if problems else (data, [])
+
+
+def load_network(folder: Path | str, inflow_year: str = "normal") -> Network:
+    """Read and check a network folder. Raises `InputError` listing every problem found."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError([Problem(str(folder), "network folder does not exist")])
+    raw, problems = _read_raw_tables(folder)
+    tables: dict[str, pd.DataFrame] = {}
+    files: dict[str, str] = {}
+    for name, table in TABLES.items():
+        if name in raw:
+            df, file = raw[name]
+            tables[name], found = coerce_table(df, table, file)
+            problems += found
+            files[name] = file
+        else:
+            if table.required:
+                problems.append(Problem(str(folder / f"{name}.csv"), "required table is missing"))
+            tables[name] = empty_table(table)
+            files[name] = str(folder / f"{name}.csv")
+    series: dict[str, pd.DataFrame] = {}
+    for name in SERIES:
+        stem = name if (name != "inflow_m3s" or inflow_year == "normal") else (
+            f"inflow_m3s_{inflow_year}")
+        path = folder / "timeseries" / f"{stem}.csv"
+        if path.exists():
+            df, found = read_series(path)
+            problems += found
+            if df is not None:
+                df.attrs["file"] = str(path)
+                series[name] = df
+        elif stem != name:
+            problems.append(Problem(str(path), f"inflow year '{inflow_year}' has no series file"))
+    meta: dict = {}
+    meta_path = folder / "network.yaml"
+    if meta_path.exists():
+        try:
+            meta = yaml.safe_load(meta_path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            problems.append(Problem(str(meta_path), f"not valid YAML ({exc})"))
+    net = Network(folder=folder, tables=tables, series=series, meta=meta)
+    if not problems:
+        problems += check_references(net, files)
+    if problems:
+        raise InputError(problems)
+    return net
+
+
+def check_references(net: Network, files: dict[str, str]) -> list[Problem]:
+    """Every reference (bus, carrier, downstream station, profile column) must exist."""
+    problems: list[Problem] = []
+    known = {name: set(df.index) for name, df in net.tables.items()}
+    carriers_declared = len(net.tables["carriers"]) > 0
+    for tname, table in TABLES.items():
+        df = net.tables[tname]
+        rows = df.attrs.get("rownum", {})
+        for col in table.columns:
+            if col.name == "name":
+                continue
+            if col.ref is not None and (col.ref != "carriers" or carriers_declared):
+                values = df[col.name]
+                bad = values.notna() & ~values.isin(known[col.ref])
+                problems += [Problem(files[tname], f"refers to a {col.ref[:-1] if col.ref != 'hydro' else 'hydro station'} that does not"
+                                     f" exist in {col.ref}", row=int(rows.get(n, 0)),
+                                     column=col.name, value=v)
+                             for n, v in values[bad].items()]
+            if col.name in table.series:
+                sname = table.series[col.name]
+                series = net.series.get(sname)
+                values = df[col.name]
+                if sname == "load_mw":
+                    values = values.fillna(pd.Series(df.index, index=df.index))
+                used = values.dropna()
+                if used.empty:
+                    continue
+                have = set(series.columns) if series is not None else set()
+                bad = ~used.isin(have)
+                problems += [Problem(files[tname], f"profile not found in timeseries/{sname}.csv",
+                                     row=int(rows.get(n, 0)), column=col.name, value=v)
+                             for n, v in used[bad].items()]
+    for tname in ("lines", "links"):
+        df = net.tables[tname]
+        rows = df.attrs.get("rownum", {})
+        same = df["bus0"] == df["bus1"]
+        problems += [Problem(files[tname], "bus0 and bus1 must differ", row=int(rows.get(n, 0)),
+                             column="bus1", value=v) for n, v in df.loc[same, "bus1"].items()]
+    problems += _check_cascade(net, files["hydro"])
+    problems += _check_limits(net, files)
+    return problems
+
+
+def _check_cascade(net: Network, file: str) -> list[Problem]:
+    hydro = net.tables["hydro"]
+    edges = hydro["downstream"].dropna()
+    g = nx.DiGraph(list(edges.items()))
+    rows = hydro.attrs.get("rownum", {})
+    try:
+        cycle = nx.find_cycle(g)
+    except nx.NetworkXNoCycle:
+        return []
+    first = cycle[0][0]
+    path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+    return [Problem(file, f"river cascade has a loop ({path})", row=int(rows.get(first, 0)),
+                    column="downstream", value=hydro.at[first, "downstream"])]
+
+
+def _check_limits(net: Network, files: dict[str, str]) -> list[Problem]:
+    problems = []
+    gen = net.tables["generators"]
+    rows = gen.attrs.get("rownum", {})
+    bad = gen["p_min_mw"] > gen["p_max_mw"]
+    problems += [Problem(files["generators"], "p_min_mw exceeds p_max_mw", row=int(rows[n]),
+                         column="p_min_mw", value=float(v))
+                 for n, v in gen.loc[bad, "p_min_mw"].items()]
+    hydro = net.tables["hydro"]
+    rows = hydro.attrs.get("rownum", {})
+    bad = hydro["storage_min_hm3"] > hydro["storage_max_hm3"]
+    problems += [Problem(files["hydro"], "storage_min_hm3 exceeds storage_max_hm3",
+                         row=int(rows[n]), column="storage_min_hm3", value=float(v))
+                 for n, v in hydro.loc[bad, "storage_min_hm3"].items()]
+    init = hydro["storage_initial_hm3"]
+    bad = init.notna() & ((init > hydro["storage_max_hm3"]) | (init < hydro["storage_min_hm3"]))
+    problems += [Problem(files["hydro"], "storage_initial_hm3 outside [storage_min_hm3,"
+                         " storage_max_hm3]", row=int(rows[n]), column="storage_initial_hm3",
+                         value=float(v)) for n, v in init[bad].items()]
+    sto = net.tables["storage_units"]
+    rows = sto.attrs.get("rownum", {})
+    init = sto["soc_initial_mwh"]
+    bad = init.notna() & (init > sto["energy_max_mwh"])
+    problems += [Problem(files["storage_units"], "soc_initial_mwh exceeds energy_max_mwh",
+                         row=int(rows[n]), column="soc_initial_mwh", value=float(v))
+                 for n, v in init[bad].items()]
+    return problems

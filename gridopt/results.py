@@ -1,0 +1,90 @@
+"""Result tables of a solved case: each family's tables, stacked, plus the summaries analysts read.
+
+All tables are tidy (one observation per row), with units in the headers and snapshots as real
+datetimes. `summary` is a dict that becomes summary.json and the first sheet of the workbook.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gridopt.solve import Solution
+
+# order of sheets in the workbook / files in the csv folder
+SHEET_ORDER = ("summary", "generation_by_carrier", "generation", "flows", "prices", "storage",
+               "hydro", "curtailment", "unserved", "costs")
+
+
+def collect(sol: Solution, families: tuple[ModuleType, ...]) -> dict[str, pd.DataFrame]:
+    """Every family's result tables, same-named tables stacked, plus the summaries."""
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for family in families:
+        for name, table in family.results(sol).items():
+            parts.setdefault(name, []).append(table)
+    tables = {name: pd.concat(dfs, ignore_index=True) for name, dfs in parts.items()}
+    if "generation" in tables:
+        tables["generation_by_carrier"] = generation_by_carrier(tables["generation"])
+    if "costs" in tables:
+        tables["costs"] = tables["costs"].sort_values(
+            ["component", "cost_type", "name"], kind="stable").reset_index(drop=True)
+    ordered = {k: tables[k] for k in SHEET_ORDER if k in tables}
+    ordered.update({k: v for k, v in tables.items() if k not in ordered})
+    return ordered
+
+
+def generation_by_carrier(generation: pd.DataFrame) -> pd.DataFrame:
+    """Energy by region and carrier over the horizon (MWh), with peak output (MW)."""
+    grouped = generation.groupby(["region", "carrier"], sort=True)
+    out = grouped.agg(energy_mwh=("energy_mwh", "sum"), co2_t=("co2_t", "sum")).reset_index()
+    peak = generation.groupby(["region", "carrier", "snapshot"])["p_mw"].sum()
+    out["peak_output_mw"] = peak.groupby(level=[0, 1]).max().to_numpy()
+    total = out.groupby("region")["energy_mwh"].transform("sum")
+    out["share_of_region_generation_pu"] = np.where(total > 0, out["energy_mwh"] / total, 0.0)
+    return out
+
+
+def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, float],
+            case_path: str, model_kind: str) -> dict[str, Any]:
+    """The headline figures of a run (becomes summary.json)."""
+    data = sol.model.data
+    out: dict[str, Any] = {
+        "case": case_path,
+        "case_name": data.case.name,
+        "model": model_kind,
+        "status": str(sol.status),
+        "solver_message": sol.message,
+        "objective_cny": sol.objective_cny if np.isfinite(sol.objective_cny) else None,
+        "n_variables": sol.n_variables,
+        "n_constraints": sol.n_constraints,
+        "n_nonzeros": sol.n_nonzeros,
+        "n_snapshots": int(data.n_snapshots),
+        "resolution_h": int(data.case.horizon.resolution_h),
+        "first_snapshot": str(data.snapshots[0]),
+        "last_snapshot": str(data.snapshots[-1]),
+        "inflow_year": data.case.inflow_year,
+    }
+    if sol.mip_gap is not None:
+        out["mip_gap"] = sol.mip_gap
+        out["best_bound_cny"] = sol.best_bound_cny
+    out.update({k: round(float(v), 4) for k, v in timings.items()})
+    if "unserved" in tables:
+        un = tables["unserved"]
+        # tidy tables run bus by bus, each over all snapshots
+        weight = np.tile(data.weights_h, len(data.tables["buses"]))
+        out["demand_mwh"] = float((un["demand_mw"] * weight).sum())
+        out["unserved_mwh"] = float((un["unserved_mw"] * weight).sum())
+    if "generation" in tables:
+        out["generation_mwh"] = float(tables["generation"]["energy_mwh"].sum())
+        out["co2_t"] = float(tables["generation"]["co2_t"].sum())
+    if "prices" in tables and len(tables["prices"]):
+        out["mean_price_cny_per_mwh"] = float(tables["prices"]["price_cny_per_mwh"].mean())
+    return out
+
+
+def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """summary.json as a two-column sheet."""
+    return pd.DataFrame({"item": list(summary), "value": [str(v) for v in summary.values()]})

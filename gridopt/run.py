@@ -1,0 +1,81 @@
+"""One run of a case: read, build, solve, collect results, write. Phases are timed and reported."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gridopt.case import CaseData, load_case
+from gridopt.io.write import write_results
+from gridopt.model import build_model, families
+from gridopt.model.core import LinearModel
+from gridopt.results import collect, summary, summary_table
+from gridopt.solve import Solution, Status, solve
+
+
+def stderr_progress(message: str) -> None:
+    print(f"gridopt: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class RunResult:
+    data: CaseData
+    model: LinearModel
+    solution: Solution
+    tables: dict[str, pd.DataFrame]
+    summary: dict[str, Any]
+    out_dir: Path | None = None
+
+
+def solve_case(case_path: Path | str, out_dir: Path | str | None = None,
+               formats: tuple[str, ...] = ("xlsx",), changes: dict[str, Any] | None = None,
+               log: bool = False, progress: Callable[[str], None] | None = None) -> RunResult:
+    """Solve a case file; write results to `out_dir` when given (even when not optimal)."""
+    say = progress or (lambda _m: None)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    say(f"reading {case_path}")
+    data = load_case(case_path, changes)
+    timings["read_seconds"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    say(f"building the {data.case.model} model: {data.n_snapshots} snapshots,"
+        f" {len(data.tables['buses'])} buses")
+    model = build_model(data)
+    timings["build_seconds"] = time.perf_counter() - t
+    say(f"built {model.n_cols:,} variables and {model.n_rows:,} constraints in"
+        f" {timings['build_seconds']:.2f} s")
+
+    say("solving with HiGHS")
+    with tempfile.TemporaryDirectory() as tmp:
+        log_file = Path(tmp) / "solver.log"
+        sol = solve(model, data.case.solver, log=log, log_file=log_file)
+        timings.update(sol.timings)
+        say(f"solver finished: {sol.status} in {timings['solve_seconds']:.2f} s"
+            + (f", objective {sol.objective_cny:,.0f} CNY" if sol.status.has_solution else ""))
+
+        t = time.perf_counter()
+        tables = collect(sol, families(data)) if _has_values(sol) else {}
+        timings["extract_seconds"] = time.perf_counter() - t
+        info = summary(sol, tables, timings, str(case_path), data.case.model)
+        result = RunResult(data, model, sol, tables, info)
+        if out_dir is not None:
+            say(f"writing results to {out_dir}")
+            result.summary = write_results(
+                Path(out_dir), {"summary": summary_table(info), **tables}, info, formats,
+                extra_files={"solver.log": log_file})
+            result.out_dir = Path(out_dir)
+            say(f"wrote results in {result.summary['write_seconds']:.2f} s")
+    return result
+
+
+def _has_values(sol: Solution) -> bool:
+    return sol.status is Status.OPTIMAL or (sol.status is Status.TIME_LIMIT
+                                            and not pd.isna(sol.x).all())

@@ -1,0 +1,225 @@
+"""Hand the Pyomo model to HiGHS and bring the answer back. The only solver-specific module.
+
+The matrix goes to HiGHS in one `passModel` call. Two ways to get it:
+
+- `matrix_from_blocks` stacks the CSR matrices the constraint families built (fast: no Python
+  work per row); used whenever every active constraint is a `BulkConstraint`.
+- `matrix_from_pyomo` runs Pyomo's own `LinearStandardFormCompiler` over the model; used when
+  someone adds ordinary Pyomo constraints, and in tests as an independent check of the first.
+
+A solve always returns a `Solution` with a `Status`; only the CLI turns statuses into exit codes.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+import scipy.sparse as sp
+
+from gridopt.case import SolverOptions
+from gridopt.model.core import INF, BulkConstraint, LinearModel, RowBlock, VarBlock
+
+
+class Status(enum.StrEnum):
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"
+    TIME_LIMIT = "time_limit"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+
+    @property
+    def has_solution(self) -> bool:
+        return self is Status.OPTIMAL
+
+
+@dataclass
+class Matrix:
+    """min c'x + c0 s.t. row_lb <= A x <= row_ub, col_lb <= x <= col_ub."""
+
+    c: np.ndarray
+    c0: float
+    A: sp.csr_matrix
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    col_lb: np.ndarray
+    col_ub: np.ndarray
+    integer: np.ndarray
+
+    @property
+    def n_nonzeros(self) -> int:
+        return int(self.A.nnz)
+
+
+@dataclass
+class Solution:
+    """Primal and dual values of a solved model, with readers by variable and row family."""
+
+    model: LinearModel
+    status: Status
+    objective_cny: float
+    x: np.ndarray
+    row_dual: np.ndarray
+    message: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    mip_gap: float | None = None
+    best_bound_cny: float | None = None
+    n_variables: int = 0
+    n_constraints: int = 0
+    n_nonzeros: int = 0
+
+    def value(self, block: VarBlock | str) -> np.ndarray:
+        """Values of a variable family as a (component x snapshot) array."""
+        if isinstance(block, str):
+            block = self.model.variables[block]
+        return self.x[block.cols]
+
+    def dual(self, block: RowBlock | str) -> np.ndarray:
+        """Duals of a row family, (component x snapshot); per-MWh rows divided by the weight."""
+        if isinstance(block, str):
+            block = self.model.row_blocks[block]
+        n = int(np.prod(block.shape))
+        duals = self.row_dual[block.first_row:block.first_row + n].reshape(block.shape)
+        if block.per_weight:
+            duals = duals / self.model.w[None, : block.shape[1]]
+        return duals
+
+
+def matrix_from_blocks(model: LinearModel) -> Matrix:
+    """Stack the CSR matrices of the model's row families (all must be BulkConstraints)."""
+    n = model.n_cols
+    blocks = list(model.row_blocks.values())
+    mats = []
+    for b in blocks:
+        m = b.constraint.csr
+        m = sp.csr_matrix((m.data, m.indices, m.indptr), shape=(m.shape[0], n))
+        mats.append(m)
+    A = sp.vstack(mats, format="csr") if mats else sp.csr_matrix((0, n))
+    lbs = [b.constraint._gridopt_bounds[0] for b in blocks]
+    ubs = [b.constraint._gridopt_bounds[1] for b in blocks]
+    col_lb, col_ub = model.column_bounds()
+    return Matrix(c=model.cost_vector(), c0=model.cost_constant, A=A,
+                  row_lb=np.concatenate(lbs) if lbs else np.zeros(0),
+                  row_ub=np.concatenate(ubs) if ubs else np.zeros(0),
+                  col_lb=col_lb, col_ub=col_ub, integer=model.integrality())
+
+
+def matrix_from_pyomo(model: LinearModel) -> Matrix:
+    """The same matrix through Pyomo's LinearStandardFormCompiler, in our row and column order."""
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    repn = LinearStandardFormCompiler().write(model.pyomo, mixed_form=True, set_sense=None)
+    col_pos = {id(v): i for i, v in enumerate(model._col_data)}
+    # the compiler leaves out columns that appear nowhere; map its columns back to ours
+    order = np.array([col_pos[id(v)] for v in repn.columns], dtype=np.int64)
+    row_of = {id(con): b.first_row + i
+              for b in model.row_blocks.values() for i, con in enumerate(b.constraint.values())}
+    rows = np.array([row_of[id(r.constraint)] for r in repn.rows], dtype=np.int64)
+    if len(np.unique(rows)) != len(rows):
+        raise ValueError("ranged rows are not expected in a gridopt model")
+    kinds = np.array([r.bound_type for r in repn.rows], dtype=np.int64)
+    rhs = np.asarray(repn.rhs, dtype=float)
+    lb = np.full(model.n_rows, -INF)
+    ub = np.full(model.n_rows, INF)
+    # bound_type 0: equality, 1: body <= rhs, -1: body >= rhs
+    lb[rows[kinds <= 0]] = rhs[kinds <= 0]
+    ub[rows[kinds >= 0]] = rhs[kinds >= 0]
+    A = sp.coo_matrix(repn.A)
+    full = sp.csr_matrix((A.data, (rows[A.row], order[A.col])),
+                         shape=(model.n_rows, model.n_cols))
+    c = np.zeros(model.n_cols)
+    obj = sp.coo_matrix(repn.c)
+    c[order[obj.col]] = obj.data
+    col_lb = np.array([v.lb if v.lb is not None else -INF for v in model._col_data])
+    col_ub = np.array([v.ub if v.ub is not None else INF for v in model._col_data])
+    return Matrix(c=c, c0=float(np.sum(repn.c_offset)), A=full, row_lb=lb, row_ub=ub,
+                  col_lb=col_lb, col_ub=col_ub,
+                  integer=np.array([v.is_integer() for v in model._col_data], dtype=bool))
+
+
+def _all_bulk(model: LinearModel) -> bool:
+    return all(isinstance(c, BulkConstraint)
+               for c in model.pyomo.component_objects(pyo.Constraint, active=True))
+
+
+_METHOD = {"choose": "choose", "simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp"}
+
+
+def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = False,
+          log_file: Path | None = None, matrix: Matrix | None = None) -> Solution:
+    """Solve the model with HiGHS; never raises for solver outcomes, returns a Status."""
+    options = options or SolverOptions()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if matrix is None:
+        matrix = matrix_from_blocks(model) if _all_bulk(model) else matrix_from_pyomo(model)
+    A = matrix.A
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(log or log_file))
+    h.setOptionValue("log_to_console", bool(log))
+    if log_file is not None:
+        h.setOptionValue("log_file", str(log_file))
+    h.setOptionValue("solver", _METHOD[options.method])
+    if options.time_limit_s is not None:
+        h.setOptionValue("time_limit", float(options.time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    if options.threads is not None:
+        h.setOptionValue("threads", int(options.threads))
+    for key, value in options.options.items():
+        h.setOptionValue(str(key), value)
+    inf = highspy.kHighsInf
+    integrality = matrix.integer.astype(np.int32)
+    h.passModel(
+        int(A.shape[1]), int(A.shape[0]), int(A.nnz), 2, 1, float(matrix.c0),
+        matrix.c.astype(float), np.nan_to_num(matrix.col_lb, neginf=-inf, posinf=inf),
+        np.nan_to_num(matrix.col_ub, neginf=-inf, posinf=inf),
+        np.nan_to_num(matrix.row_lb, neginf=-inf, posinf=inf),
+        np.nan_to_num(matrix.row_ub, neginf=-inf, posinf=inf),
+        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
+        integrality,
+    )
+    timings["handoff_seconds"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    h.run()
+    timings["solve_seconds"] = time.perf_counter() - t1
+    status, message = _status(h)
+    info = h.getInfo()
+    sol = h.getSolution()
+    has_x = status is Status.OPTIMAL or (status is Status.TIME_LIMIT
+                                         and info.primal_solution_status >= 1)
+    x = np.asarray(sol.col_value, dtype=float) if has_x else np.full(A.shape[1], np.nan)
+    duals = (np.asarray(sol.row_dual, dtype=float) if sol.dual_valid
+             else np.full(A.shape[0], np.nan))
+    is_mip = bool(integrality.any())
+    return Solution(
+        model=model, status=status,
+        objective_cny=float(info.objective_function_value) if has_x else float("nan"),
+        x=x, row_dual=duals, message=message, timings=timings,
+        mip_gap=float(info.mip_gap) if is_mip and has_x else None,
+        best_bound_cny=float(info.mip_dual_bound) if is_mip else None,
+        n_variables=int(A.shape[1]), n_constraints=int(A.shape[0]), n_nonzeros=int(A.nnz),
+    )
+
+
+def _status(h: highspy.Highs) -> tuple[Status, str]:
+    ms = h.getModelStatus()
+    text = h.modelStatusToString(ms)
+    S = highspy.HighsModelStatus
+    mapping = {
+        S.kOptimal: Status.OPTIMAL,
+        S.kInfeasible: Status.INFEASIBLE,
+        S.kUnbounded: Status.UNBOUNDED,
+        S.kUnboundedOrInfeasible: Status.INFEASIBLE_OR_UNBOUNDED,
+        S.kTimeLimit: Status.TIME_LIMIT,
+        S.kIterationLimit: Status.TIME_LIMIT,
+        S.kInterrupt: Status.INTERRUPTED,
+        S.kHighsInterrupt: Status.INTERRUPTED,
+    }
+    return mapping.get(ms, Status.ERROR), text
