@@ -272,8 +272,8 @@ def load_network(folder: Path | str, inflow_year: str = "normal") -> Network:
         except yaml.YAMLError as exc:
             problems.append(Problem(str(meta_path), f"not valid YAML ({exc})"))
     net = Network(folder=folder, tables=tables, series=series, meta=meta)
-    if not problems:
-        problems += check_references(net, files)
+    # references are checked even when some cells are bad, so one pass reports everything
+    problems += check_references(net, files)
     if problems:
         raise InputError(problems)
     return net

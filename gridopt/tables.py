@@ -22,7 +22,8 @@ def tidy(snapshots: pd.Index, components: pd.Index, component_label: str,
         for col in attrs.columns:
             out[col] = np.repeat(attrs[col].to_numpy(), t)
     for header, arr in values.items():
-        out[header] = np.asarray(arr, dtype=float).reshape(n, t).ravel()
+        # adding 0.0 turns the solver's negative zeros into plain zeros for the spreadsheet
+        out[header] = np.asarray(arr, dtype=float).reshape(n, t).ravel() + 0.0
     return out
 
 
