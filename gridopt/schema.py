@@ -201,6 +201,8 @@ HYDRO = Table(
                choices=("fixed", "cyclic", "free")),
         Column("q_env_min_m3s", "float", "environmental minimum release, m3/s", default=0.0,
                min=0.0),
+        Column("withdrawal_m3s", "float", "water taken from the reservoir for supply (e.g. a"
+               " city's drinking water), not turbined, every hour, m3/s", default=0.0, min=0.0),
         Column("inflow_profile", "str", "column of timeseries/inflow_m3s.csv (blank: none)",
                nullable=True),
         Column("downstream", "str", "next station downstream on the same river (blank: none"

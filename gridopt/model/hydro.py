@@ -3,11 +3,14 @@
 Variables per station h and snapshot t: turbined flow q[h,t] and spill s[h,t] (m3/s), storage
 V[h,t] (hm3, end of snapshot). With k = 0.0036 hm3 per (m3/s x h) and w[t] hours per snapshot:
 
-    V[h,t] = V[h,t-1] + k * w[t] * (inflow[h,t] + arrivals[h,t] - q[h,t] - s[h,t])
+    V[h,t] = V[h,t-1] + k * w[t] * (inflow[h,t] + arrivals[h,t] - q[h,t] - s[h,t] - z[h])
     V_min[h] <= V[h,t] <= V_max[h]          (V_max = 0: run-of-river, nothing stored)
     0 <= q[h,t] <= p_max[h] / mw_per_m3s[h]
     q[h,t] + s[h,t] >= q_env_min[h]
     power[h,t] = mw_per_m3s[h] * q[h,t]      (fixed head, so the model stays linear)
+
+z[h] is a water-supply withdrawal (m3/s) the reservoir must deliver every hour; it leaves the
+river (it is not routed downstream).
 
 Routing: station u releases r[u,t] = q[u,t] + s[u,t]; with a travel time of d snapshots
 (d = tau / resolution, k_u = floor(d), f = d - k_u) the station below receives
@@ -75,7 +78,8 @@ def build(model: LinearModel) -> None:
     cyclic = rule == "cyclic"
     kw = HM3_PER_M3S_H * w[None, :]
     inflow = model.data.inflow_m3s[hydro.index].to_numpy().T
-    rhs = kw * inflow
+    withdrawal = hydro["withdrawal_m3s"].to_numpy()[:, None]
+    rhs = kw * (inflow - withdrawal)
     rhs[~cyclic, 0] += v0[~cyclic]
     rows = model.rows("hydro_water_balance", hydro.index)
     prev_coef = np.full(v.shape, -1.0)
@@ -160,6 +164,7 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     table = tidy(model.snapshots, hydro.index, "station", {
         "storage_hm3": v,
         "inflow_m3s": model.data.inflow_m3s[hydro.index].to_numpy().T,
+        "withdrawal_m3s": np.broadcast_to(hydro["withdrawal_m3s"].to_numpy()[:, None], q.shape),
         "arrivals_m3s": arrivals_m3s(model, q + s),
         "turbined_m3s": q, "spilled_m3s": s, "p_mw": p,
         "water_value_cny_per_m3": value_hm3 / 1e6,
