@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Annotated
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 import typer
 
 from gridopt.case import load_case
 from gridopt.errors import InputError
 from gridopt.io.write import FORMATS
+from gridopt.model.transmission import cycle_matrix
 from gridopt.run import solve_case, stderr_progress
 from gridopt.solve import Status
 
@@ -122,8 +122,8 @@ def info_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -> No
                                          cap.groupby(level=0).sum().items()))
     load = data.load_mw
     energy = float((load.sum(axis=1).to_numpy() * data.weights_h).sum())
-    typer.echo(f"demand    peak {load.sum(axis=1).max():,.0f} MW, energy {energy / 1e3:,.0f} GWh"
-               " over the horizon")
+    shown = f"{energy / 1e3:,.0f} GWh" if energy >= 1e5 else f"{energy:,.1f} MWh"
+    typer.echo(f"demand    peak {load.sum(axis=1).max():,.0f} MW, energy {shown} over the horizon")
     links = t["links"]
     if len(links):
         typer.echo("corridors (links):")
@@ -133,8 +133,7 @@ def info_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -> No
     lines = t["lines"]
     if len(lines):
         typer.echo(f"AC lines  {len(lines)}, total rating {lines['s_max_mw'].sum():,.0f} MW;"
-                   f" independent cycles {len(lines) - len(t['buses']) + len(islands)}"
-                   if np.isfinite(len(lines)) else "")
+                   f" independent cycles (KVL rows per snapshot) {len(cycle_matrix(lines))}")
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from gridopt.schema import SERIES, TABLES, Column, Table
 
 # documentation columns an analyst may keep beside the data; they are read and ignored
 FREE_TEXT_COLUMNS = frozenset({"source", "note", "notes", "status", "comment"})
+_SINGULAR = {"buses": "bus", "carriers": "carrier", "hydro": "hydro station"}
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
@@ -293,8 +294,9 @@ def check_references(net: Network, files: dict[str, str]) -> list[Problem]:
             if col.ref is not None and (col.ref != "carriers" or carriers_declared):
                 values = df[col.name]
                 bad = values.notna() & ~values.isin(known[col.ref])
-                problems += [Problem(files[tname], f"refers to a {col.ref[:-1] if col.ref != 'hydro' else 'hydro station'} that does not"
-                                     f" exist in {col.ref}", row=int(rows.get(n, 0)),
+                what = _SINGULAR.get(col.ref, col.ref)
+                problems += [Problem(files[tname], f"refers to a {what} that does not exist in"
+                                     f" {col.ref}", row=int(rows.get(n, 0)),
                                      column=col.name, value=v)
                              for n, v in values[bad].items()]
             if col.name in table.series:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution  # noqa: TC001
+from gridopt.solve import Solution
 from gridopt.tables import region_of, tidy
 
 NAME = "balance"

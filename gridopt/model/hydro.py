@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution  # noqa: TC001
+from gridopt.solve import Solution
 from gridopt.tables import region_of, tidy
 
 NAME = "hydro"
@@ -51,7 +51,8 @@ def routing(model: LinearModel) -> pd.DataFrame:
     """One row per river reach u -> h: positions, whole-snapshot delay k and fraction f."""
     hydro = model.data.tables["hydro"]
     reach = hydro["downstream"].dropna()
-    delay = hydro.loc[reach.index, "travel_time_h"].to_numpy() / model.data.case.horizon.resolution_h
+    resolution_h = model.data.case.horizon.resolution_h
+    delay = hydro.loc[reach.index, "travel_time_h"].to_numpy() / resolution_h
     k = np.floor(delay + 1e-9).astype(int)
     return pd.DataFrame({
         "up": hydro.index.get_indexer(reach.index),

@@ -16,12 +16,14 @@ efficiency[k] * p[k,t]; cost w[t] * c[k] * p[k,t].
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution  # noqa: TC001
+from gridopt.solve import Solution
 from gridopt.tables import tidy
 
 NAME = "transmission"
@@ -51,7 +53,7 @@ def cycle_matrix(lines: pd.DataFrame) -> np.ndarray:
         row = np.zeros(len(lines))
         row[i] = 1.0
         path = nx.shortest_path(forest, v, u)  # back from bus1 to bus0 through the forest
-        for a, b in zip(path[:-1], path[1:], strict=True):
+        for a, b in itertools.pairwise(path):
             j = tree_line[frozenset((a, b))]
             row[j] += 1.0 if bus0[j] == a else -1.0
         cycles.append(row)
