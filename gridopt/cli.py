@@ -61,6 +61,9 @@ def solve_cmd(
     time_limit: Annotated[float | None, typer.Option("--time-limit",
                                                      help="solver time limit, s")] = None,
     log: Annotated[bool, typer.Option("--log", help="show the solver log")] = False,
+    diagnose: Annotated[bool, typer.Option("--diagnose/--no-diagnose",
+                                           help="explain an infeasible or unbounded model")
+                        ] = True,
 ) -> None:
     """Solve a case and write summary.json and the results workbook."""
     formats = _parse_formats(format)
@@ -68,7 +71,7 @@ def solve_cmd(
     out_dir = out if out is not None else Path("runs") / case.stem
     try:
         result = solve_case(case, out_dir, formats, changes=changes, log=log,
-                            progress=stderr_progress)
+                            progress=stderr_progress, diagnose=diagnose)
     except InputError as err:
         _fail_input(err)
         return
@@ -83,6 +86,8 @@ def solve_cmd(
         return
     typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')} ({sol.message});"
                f" summary written to {out_dir}", err=True)
+    for line in result.summary.get("diagnosis", [])[:20]:
+        typer.echo(f"  - {line}", err=True)
     raise typer.Exit(EXIT_CODES[status])
 
 

@@ -17,7 +17,13 @@ from gridopt.io.write import write_results
 from gridopt.model import build_model, families
 from gridopt.model.core import LinearModel
 from gridopt.results import collect, summary, summary_table
-from gridopt.solve import Solution, Status, solve
+from gridopt.solve import (
+    Solution,
+    Status,
+    diagnose_infeasibility,
+    solve,
+    unbounded_components,
+)
 
 
 def stderr_progress(message: str) -> None:
@@ -36,8 +42,14 @@ class RunResult:
 
 def solve_case(case_path: Path | str, out_dir: Path | str | None = None,
                formats: tuple[str, ...] = ("xlsx",), changes: dict[str, Any] | None = None,
-               log: bool = False, progress: Callable[[str], None] | None = None) -> RunResult:
-    """Solve a case file; write results to `out_dir` when given (even when not optimal)."""
+               log: bool = False, progress: Callable[[str], None] | None = None,
+               diagnose: bool = True) -> RunResult:
+    """Solve a case file; write results to `out_dir` when given (even when not optimal).
+
+    An infeasible model is diagnosed by an elastic re-solve (which requirements conflict,
+    where, when and by how much); an unbounded one names the variables of its ray. The
+    findings go to `summary["diagnosis"]`.
+    """
     say = progress or (lambda _m: None)
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -65,6 +77,12 @@ def solve_case(case_path: Path | str, out_dir: Path | str | None = None,
         tables = collect(sol, families(data)) if _has_values(sol) else {}
         timings["extract_seconds"] = time.perf_counter() - t
         info = summary(sol, tables, timings, str(case_path), data.case.model)
+        if diagnose and sol.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
+            say("the model is infeasible; finding which requirements conflict")
+            info["diagnosis"] = [c.message for c in diagnose_infeasibility(model)]
+        elif diagnose and sol.status is Status.UNBOUNDED:
+            info["diagnosis"] = [f"cost falls without limit along {v}"
+                                 for v in unbounded_components(model)]
         result = RunResult(data, model, sol, tables, info)
         if out_dir is not None:
             say(f"writing results to {out_dir}")

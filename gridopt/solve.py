@@ -223,3 +223,111 @@ def _status(h: highspy.Highs) -> tuple[Status, str]:
         S.kHighsInterrupt: Status.INTERRUPTED,
     }
     return mapping.get(ms, Status.ERROR), text
+
+
+@dataclass
+class Conflict:
+    """One family of rows that cannot all hold: which component, when, and by how much."""
+
+    row_family: str
+    component: str
+    message: str
+    n_snapshots: int
+    first: str
+    last: str
+    worst: float
+    unit: str
+
+
+def _highs_for(matrix: Matrix, c: np.ndarray | None = None) -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    A = matrix.A
+    inf = highspy.kHighsInf
+    h.passModel(
+        int(A.shape[1]), int(A.shape[0]), int(A.nnz), 2, 1, 0.0,
+        (matrix.c if c is None else c).astype(float),
+        np.nan_to_num(matrix.col_lb, neginf=-inf, posinf=inf),
+        np.nan_to_num(matrix.col_ub, neginf=-inf, posinf=inf),
+        np.nan_to_num(matrix.row_lb, neginf=-inf, posinf=inf),
+        np.nan_to_num(matrix.row_ub, neginf=-inf, posinf=inf),
+        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
+        np.zeros(A.shape[1], dtype=np.int32),
+    )
+    return h
+
+
+def diagnose_infeasibility(model: LinearModel, tolerance: float = 1e-6) -> list[Conflict]:
+    """Explain an infeasible model in its own words, by an elastic re-solve.
+
+    Every row gets two penalised slacks, lb <= A x + s_up - s_down <= ub, and the total slack
+    is minimised (integrality dropped). Rows left with slack are the requirements that cannot
+    be met together; they are grouped by row family and component, with the snapshots
+    affected and the largest shortfall (s_up: the row's left side falls short) or excess.
+    """
+    base = matrix_from_blocks(model) if _all_bulk(model) else matrix_from_pyomo(model)
+    n_rows, n_cols = base.A.shape
+    eye = sp.identity(n_rows, format="csr")
+    elastic = Matrix(
+        c=np.concatenate([np.zeros(n_cols), np.ones(2 * n_rows)]), c0=0.0,
+        A=sp.hstack([base.A, eye, -eye], format="csr"),
+        row_lb=base.row_lb, row_ub=base.row_ub,
+        col_lb=np.concatenate([base.col_lb, np.zeros(2 * n_rows)]),
+        col_ub=np.concatenate([base.col_ub, np.full(2 * n_rows, INF)]),
+        integer=np.zeros(n_cols + 2 * n_rows, dtype=bool),
+    )
+    h = _highs_for(elastic)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return []
+    x = np.asarray(h.getSolution().col_value)
+    up = x[n_cols:n_cols + n_rows]
+    down = x[n_cols + n_rows:]
+    conflicts = []
+    for block in model.row_blocks.values():
+        n = int(np.prod(block.shape))
+        sl = slice(block.first_row, block.first_row + n)
+        for amount, word in ((up[sl], block.below), (down[sl], block.above)):
+            grid = amount.reshape(block.shape)
+            hit = grid > tolerance
+            for i in np.flatnonzero(hit.any(axis=1)):
+                when = np.flatnonzero(hit[i])
+                snaps = block.snapshots[when]
+                first, last = str(snaps[0])[:16], str(snaps[-1])[:16]
+                what = block.meaning.format(block.components[i])
+                span = f"at {first}" if len(when) == 1 else (
+                    f"in {len(when)} snapshots between {first} and {last}")
+                worst = float(grid[i].max())
+                conflicts.append(Conflict(
+                    block.name, str(block.components[i]),
+                    f"{what} cannot be met {span}: {word} up to {worst:,.4g} {block.unit}".strip(),
+                    len(when), first, last, worst, block.unit))
+    conflicts.sort(key=lambda c: -c.n_snapshots * max(c.worst, 1.0))
+    return conflicts
+
+
+def unbounded_components(model: LinearModel, limit: int = 10) -> list[str]:
+    """Variables along which the objective falls without end (from HiGHS' primal ray)."""
+    matrix = matrix_from_blocks(model) if _all_bulk(model) else matrix_from_pyomo(model)
+    h = _highs_for(matrix)
+    h.setOptionValue("presolve", "off")
+    h.run()
+    status, has_ray, ray = _primal_ray(h, matrix.A.shape[1])
+    if not has_ray:
+        return []
+    found = []
+    for block in model.variables.values():
+        values = ray[block.cols]
+        for i in np.flatnonzero((np.abs(values) > 1e-9).any(axis=1)):
+            found.append(f"{block.name} of {block.components[i]}")
+    return found[:limit]
+
+
+def _primal_ray(h: highspy.Highs, n: int) -> tuple[object, bool, np.ndarray]:
+    result = h.getPrimalRay()
+    if len(result) == 3:
+        status, has_ray, ray = result
+    else:
+        status, ray = result
+        has_ray = ray is not None
+    return status, bool(has_ray), np.asarray(ray if ray is not None else np.zeros(n))

@@ -38,7 +38,8 @@ def demand_mw(model: LinearModel) -> np.ndarray:
 def build(model: LinearModel) -> None:
     demand = demand_mw(model)
     T = model.T
-    rows = model.rows("bus_balance", model.buses)
+    rows = model.rows("bus_balance", model.buses, meaning="power balance at bus {}",
+                      unit="MW", below="supply short by", above="supply exceeds demand by")
     shedding = model.data.case.load_shedding
     if shedding.enabled:
         shed = model.add_variables("load_shed", model.buses, 0.0, demand)

@@ -95,6 +95,12 @@ class RowBlock:
     constraint: BulkConstraint
     # "price" rows carry duals reported per MWh: dual divided by the snapshot weight
     per_weight: bool = False
+    # what a row says, in words, and the unit of its left-hand side, for diagnoses
+    meaning: str = ""
+    unit: str = ""
+    # words for a left side that falls short of / exceeds what the row requires
+    below: str = "short by"
+    above: str = "over by"
 
 
 @dataclass
@@ -106,6 +112,10 @@ class Rows:
     snapshots: pd.Index
     shape: tuple[int, int]
     model: LinearModel
+    meaning: str = ""
+    unit: str = ""
+    below: str = "short by"
+    above: str = "over by"
     _rows: list[np.ndarray] = field(default_factory=list)
     _cols: list[np.ndarray] = field(default_factory=list)
     _coefs: list[np.ndarray] = field(default_factory=list)
@@ -198,10 +208,19 @@ class LinearModel:
         return block
 
     # ---- rows ------------------------------------------------------------------------------
-    def rows(self, name: str, components: pd.Index, snapshots: pd.Index | None = None) -> Rows:
-        """Start a family of rows indexed by (component, snapshot)."""
+    def rows(self, name: str, components: pd.Index, snapshots: pd.Index | None = None,
+             meaning: str = "", unit: str = "", below: str = "short by",
+             above: str = "over by") -> Rows:
+        """Start a family of rows indexed by (component, snapshot).
+
+        `meaning` names what one row requires, in words, with `{}` for the component (e.g.
+        "power balance at bus {}"); `unit` is the unit of the row; `below` and `above` say
+        what it means when the left side falls short of or exceeds the requirement. They
+        feed the words of infeasibility diagnoses.
+        """
         snaps = self.snapshots if snapshots is None else pd.Index(snapshots)
-        return Rows(name, pd.Index(components), snaps, (len(components), len(snaps)), self)
+        return Rows(name, pd.Index(components), snaps, (len(components), len(snaps)), self,
+                    meaning or f"{name} of {{}}", unit, below, above)
 
     def _add_rows(self, rows: Rows, lb: np.ndarray, ub: np.ndarray, per_weight: bool
                   ) -> RowBlock:
@@ -225,7 +244,7 @@ class LinearModel:
         con._gridopt_bounds = (lb.astype(float), ub.astype(float))
         self.pyomo.add_component(rows.name, con)
         block = RowBlock(rows.name, rows.components, rows.snapshots, self.n_rows, rows.shape,
-                         con, per_weight)
+                         con, per_weight, rows.meaning, rows.unit, rows.below, rows.above)
         self.n_rows += rows.n
         self.row_blocks[rows.name] = block
         return block

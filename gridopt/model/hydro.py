@@ -82,7 +82,10 @@ def build(model: LinearModel) -> None:
     withdrawal = hydro["withdrawal_m3s"].to_numpy()[:, None]
     rhs = kw * (inflow - withdrawal)
     rhs[~cyclic, 0] += v0[~cyclic]
-    rows = model.rows("hydro_water_balance", hydro.index)
+    rows = model.rows("hydro_water_balance", hydro.index,
+                      meaning="water balance of hydro station {}", unit="hm3",
+                      below="more water than it can store or release, by",
+                      above="short of water by")
     prev_coef = np.full(v.shape, -1.0)
     prev_coef[~cyclic, 0] = 0.0
     rows.add(v.cols, 1.0).add(np.roll(v.cols, 1, axis=1), prev_coef)
@@ -103,12 +106,16 @@ def build(model: LinearModel) -> None:
 
     fixed = np.flatnonzero(rule == "fixed")
     if len(fixed):
-        end = model.rows("hydro_end_storage", hydro.index[fixed], model.snapshots[-1:])
+        end = model.rows("hydro_end_storage", hydro.index[fixed], model.snapshots[-1:],
+                         meaning="end-of-horizon storage of hydro station {}", unit="hm3",
+                         below="end level short by", above="end level over by")
         end.add(v.cols[fixed, -1:], 1.0).equal(v0[fixed, None])
 
     env = np.flatnonzero(hydro["q_env_min_m3s"].to_numpy() > 0)
     if len(env):
-        rel = model.rows("hydro_min_release", hydro.index[env])
+        rel = model.rows("hydro_min_release", hydro.index[env],
+                         meaning="environmental minimum release of hydro station {}",
+                         unit="m3/s", below="release short by")
         rel.add(q.cols[env], 1.0).add(s.cols[env], 1.0)
         rel.greater(hydro["q_env_min_m3s"].to_numpy()[env, None])
 

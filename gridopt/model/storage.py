@@ -39,7 +39,10 @@ def build(model: LinearModel) -> None:
     keep_prev[~cyclic, 0] = 0.0  # the level before the horizon is a constant, moved to the rhs
     rhs = np.zeros(energy.shape)
     rhs[~cyclic, 0] = keep[~cyclic, 0] * initial[~cyclic]
-    rows = model.rows("sto_energy_balance", sto.index)
+    rows = model.rows("sto_energy_balance", sto.index,
+                      meaning="energy balance of storage unit {}", unit="MWh",
+                      below="more energy than it can store or deliver, by",
+                      above="short of energy by")
     rows.add(energy.cols, 1.0).add(previous, -keep_prev)
     rows.add(charge.cols, -w * sto["efficiency_charge"].to_numpy()[:, None])
     rows.add(discharge.cols, w / sto["efficiency_discharge"].to_numpy()[:, None])

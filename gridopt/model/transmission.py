@@ -83,7 +83,8 @@ def build(model: LinearModel) -> None:
             K = C * x_eff[None, :]
             cyc, line = np.nonzero(K)
             T = model.T
-            rows = model.rows("line_kvl", pd.Index([f"cycle {i}" for i in range(len(C))]))
+            rows = model.rows("line_kvl", pd.Index([f"cycle {i}" for i in range(len(C))]),
+                              meaning="Kirchhoff's voltage law around AC {}", unit="MW*ohm/kV2")
             rows.scatter(cyc[:, None] * T + np.arange(T)[None, :], f.cols[line],
                          K[cyc, line][:, None])
             rows.equal(0.0)
