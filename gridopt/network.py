@@ -14,6 +14,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 import yaml
 
 from gridopt.errors import InputError, Problem
@@ -69,7 +70,12 @@ def _is_blank(values: pd.Series) -> pd.Series:
 
 
 def coerce_table(raw: pd.DataFrame, table: Table, file: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """Convert a raw all-text table to the schema's types; return it with the problems found."""
+    """Convert a raw all-text table to the schema's types; return it with the problems found.
+
+    Two stages: cells are parsed to their declared type here (so a bad cell is reported with
+    the text the analyst typed), then the schema's rules (required, ranges, choices, unique
+    names) are enforced by pandera, and its failure cases become problems with a row number.
+    """
     problems: list[Problem] = []
     raw = raw.copy()
     raw.columns = [str(c).strip() for c in raw.columns]
@@ -80,39 +86,71 @@ def coerce_table(raw: pd.DataFrame, table: Table, file: str) -> tuple[pd.DataFra
                 Problem(file, f"unknown column (expected one of: {', '.join(table.column_names)})",
                         row=1, column=col)
             )
+    raw = raw.reset_index(drop=True)
     rownum = pd.Series(np.arange(len(raw)) + 2, index=raw.index)
     out = pd.DataFrame(index=raw.index)
+    unparsed: set[tuple[str, int]] = set()
     for col in table.columns:
         if col.name not in raw.columns:
             if col.required:
                 problems.append(Problem(file, "required column is missing", row=1,
                                         column=col.name))
-                out[col.name] = pd.Series(np.nan if col.kind == "float" else None,
-                                          index=raw.index)
-            else:
-                out[col.name] = _default_series(col, raw.index)
+            out[col.name] = _default_series(col, raw.index)
             continue
         values = raw[col.name]
         blank = _is_blank(values)
-        if col.required:
-            for i in rownum[blank]:
-                problems.append(Problem(file, "a value is required", row=int(i), column=col.name))
         converted, bad = _convert(values.where(~blank), col)
         for i, v in zip(rownum[bad & ~blank], values[bad & ~blank], strict=True):
             problems.append(Problem(file, f"expected {_kind_word(col.kind)}", row=int(i),
                                     column=col.name, value=v))
+        unparsed |= {(col.name, int(i)) for i in np.flatnonzero((bad & ~blank).to_numpy())}
         if not col.nullable and col.default is not None:
             converted = converted.where(~blank, col.default)
-        problems += _range_problems(converted, col, rownum, file)
         out[col.name] = converted
-    if "name" in out:
-        names = out["name"].astype(object)
-        dup = names.duplicated(keep="first") & names.notna()
-        for i, v in zip(rownum[dup], names[dup], strict=True):
-            problems.append(Problem(file, "duplicate name", row=int(i), column="name", value=v))
-        out = out.set_index("name")
+    present = [c for c in table.columns if c.name in raw.columns]
+    problems += [p for p in _rule_problems(out, table, present, rownum, file)
+                 if (p.column, (p.row or 0) - 2) not in unparsed]
+    out = out.set_index("name")
     out.attrs["rownum"] = dict(zip(out.index, rownum.to_numpy(), strict=True))
     return out, problems
+
+
+def pandera_schema(table: Table, columns: list[Column] | None = None) -> pa.DataFrameSchema:
+    """The rules of a schema table as a pandera schema (types are parsed before it runs)."""
+    checks = {}
+    for col in columns if columns is not None else table.columns:
+        rules = []
+        if col.min is not None:
+            rules.append(pa.Check.ge(col.min, error=f"must be at least {col.min:g}"))
+        if col.max is not None:
+            rules.append(pa.Check.le(col.max, error=f"must be at most {col.max:g}"))
+        if col.choices is not None:
+            rules.append(pa.Check.isin(list(col.choices),
+                                       error=f"must be one of {', '.join(col.choices)}"))
+        checks[col.name] = pa.Column(
+            None, checks=rules, required=False, unique=col.name == "name",
+            nullable=not col.required and (col.nullable or col.default is None
+                                           or col.kind == "float"))
+    return pa.DataFrameSchema(checks, strict=False)
+
+
+_PANDERA_RULES = {"not_nullable": "a value is required", "field_uniqueness": "duplicate name"}
+
+
+def _rule_problems(df: pd.DataFrame, table: Table, columns: list[Column], rownum: pd.Series,
+                   file: str) -> list[Problem]:
+    try:
+        pandera_schema(table, columns).validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        cases = cases[cases["index"].notna()]
+        return [Problem(file, _PANDERA_RULES.get(str(check), str(check)),
+                        row=int(rownum.iloc[int(idx)]), column=str(column),
+                        value=None if pd.isna(value) else value)
+                for column, check, idx, value in zip(cases["column"], cases["check"],
+                                                     cases["index"], cases["failure_case"],
+                                                     strict=True)]
+    return []
 
 
 def _default_series(col: Column, index: pd.Index) -> pd.Series:
@@ -145,27 +183,6 @@ def _convert(values: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     text = values.astype(object).where(values.isna(), values.astype(str).str.strip())
     bad = pd.Series(False, index=values.index)
     return text, bad
-
-
-def _range_problems(values: pd.Series, col: Column, rownum: pd.Series, file: str) -> list[Problem]:
-    problems = []
-    if col.kind in ("float", "int"):
-        if col.min is not None:
-            low = values < col.min
-            problems += [Problem(file, f"must be at least {col.min:g}", row=int(i),
-                                 column=col.name, value=float(v))
-                         for i, v in zip(rownum[low], values[low], strict=True)]
-        if col.max is not None:
-            high = values > col.max
-            problems += [Problem(file, f"must be at most {col.max:g}", row=int(i),
-                                 column=col.name, value=float(v))
-                         for i, v in zip(rownum[high], values[high], strict=True)]
-    if col.choices is not None:
-        bad = values.notna() & ~values.isin(col.choices)
-        problems += [Problem(file, f"must be one of {', '.join(col.choices)}", row=int(i),
-                             column=col.name, value=v)
-                     for i, v in zip(rownum[bad], values[bad], strict=True)]
-    return problems
 
 
 def _read_raw_tables(folder: Path) -> tuple[dict[str, tuple[pd.DataFrame, str]], list[Problem]]:

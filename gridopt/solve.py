@@ -312,7 +312,7 @@ def unbounded_components(model: LinearModel, limit: int = 10) -> list[str]:
     h = _highs_for(matrix)
     h.setOptionValue("presolve", "off")
     h.run()
-    status, has_ray, ray = _primal_ray(h, matrix.A.shape[1])
+    _status, has_ray, ray = _primal_ray(h, matrix.A.shape[1])
     if not has_ray:
         return []
     found = []
