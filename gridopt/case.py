@@ -21,7 +21,8 @@ component) matrices that the formulation reads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -52,6 +53,7 @@ class SolverOptions(_Strict):
     method: Literal["choose", "simplex", "ipm", "pdlp"] = "choose"
     threads: int | None = Field(None, gt=0)
     options: dict[str, Any] = Field(default_factory=dict, description="raw HiGHS options")
+    relax: bool = Field(False, description="solve the LP relaxation (integrality dropped)")
 
 
 class LoadShedding(_Strict):
@@ -83,12 +85,26 @@ class Override(_Strict):
     value: Any
 
 
+class Reserve(_Strict):
+    """Spinning reserve held by committed units (uc cases): per region and snapshot, the
+    headroom of committable units that are on must cover a share of the region's demand."""
+
+    enabled: bool = False
+    requirement_pu_of_load: float = Field(0.05, ge=0, le=1,
+                                          description="reserve as a share of regional demand")
+    regions: list[str] | Literal["all"] = Field(
+        "all", description="regions that must hold reserve; all: every region with"
+        " committable generators")
+
+
 class Case(_Strict):
     name: str
     description: str = ""
     network: str
     horizon: Horizon
-    model: Literal["dispatch"] = "dispatch"
+    # dispatch: an LP; uc: unit commitment (a MIP) of the generators marked committable
+    model: Literal["dispatch", "uc"] = "dispatch"
+    reserve: Reserve = Field(default_factory=Reserve)
     inflow_year: Literal["normal", "dry", "wet"] = "normal"
     load_shedding: LoadShedding = Field(default_factory=LoadShedding)
     curtailment_penalty_cny_per_mwh: float = Field(0.0, ge=0)
@@ -133,7 +149,9 @@ def read_case(path: Path | str, changes: dict[str, Any] | None = None) -> Case:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InputError([Problem(file, f"not valid YAML ({exc})")]) from None
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError([Problem(file, f"not valid YAML ({getattr(exc, 'problem', exc)})",
+                                  row=mark.line + 1 if mark else None)]) from None
     if not isinstance(raw, dict):
         raise InputError([Problem(file, "a case must be a YAML mapping of settings")])
     for key, value in (changes or {}).items():
@@ -142,10 +160,50 @@ def read_case(path: Path | str, changes: dict[str, Any] | None = None) -> Case:
         return Case.model_validate(raw)
     except ValidationError as exc:
         raise InputError([
-            Problem(file, err["msg"], column=".".join(str(p) for p in err["loc"]),
+            Problem(file, err["msg"], row=_yaml_line(text, err["loc"]),
+                    column=".".join(str(p) for p in err["loc"]),
                     value=err.get("input") if not isinstance(err.get("input"), dict) else None)
             for err in exc.errors()
         ]) from None
+
+
+def _with_lines(problems: list[Problem], path: Path) -> list[Problem]:
+    """Give case-file problems the line of the setting they name (e.g. `overrides[0].name`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return problems
+    out = []
+    for p in problems:
+        if p.file == str(path) and p.row is None and p.column:
+            loc = tuple(int(part) if part.isdigit() else part
+                        for part in re.split(r"[.\[\]]+", p.column) if part)
+            p = replace(p, row=_yaml_line(text, loc))
+        out.append(p)
+    return out
+
+
+def _yaml_line(text: str, loc: tuple) -> int | None:
+    """Line number (1-based) of the setting at `loc` in the YAML text, or of its nearest parent."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if k.value == str(key)]
+            if not match:
+                break
+            line = match[0][0].start_mark.line + 1
+            node = match[0][1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(
+                node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
 
 
 def _set_dotted(raw: dict, key: str, value: Any) -> None:
@@ -164,7 +222,22 @@ def load_case(path: Path | str, changes: dict[str, Any] | None = None) -> CaseDa
 
 
 def network_folder(case: Case, path: Path) -> Path:
-    return (path.parent / case.network).resolve()
+    """The case's network folder. It must be given relative to the case file and stay inside
+    the project holding the case (the case file's folder or the folder above it, as in
+    `cases/x.yaml` -> `../networks/x`), so a case cannot make gridopt read files elsewhere."""
+    given = Path(case.network)
+    problem = None
+    if given.is_absolute():
+        problem = "must be a path relative to the case file, not an absolute path"
+    else:
+        folder = (path.parent / given).resolve()
+        project = path.resolve().parent.parent
+        if not folder.is_relative_to(project):
+            problem = f"leaves the project folder {project}"
+    if problem:
+        raise InputError([Problem(str(path), f"network {problem}", column="network",
+                                  value=case.network)])
+    return folder
 
 
 def prepare_case(case: Case, path: Path) -> CaseData:
@@ -175,10 +248,11 @@ def prepare_case(case: Case, path: Path) -> CaseData:
         tables[name].attrs = dict(df.attrs)
     problems = _apply_overrides(case, tables, file)
     problems += _apply_scaling(case, tables, file)
+    problems += _check_commitment(case, tables, net, file)
     snapshots, weights, problems_h = _snapshots(case, net, file)
     problems += problems_h
     if problems:
-        raise InputError(problems)
+        raise InputError(_with_lines(problems, path))
     load = _layout(net, "load_mw", tables["loads"], "profile", snapshots, case.horizon,
                    default_name=True) * tables["loads"]["scale"].to_numpy() * case.scale.demand
     avail = _layout(net, "availability_pu", tables["generators"], "availability_profile",
@@ -187,6 +261,53 @@ def prepare_case(case: Case, path: Path) -> CaseData:
                      case.horizon, fill=0.0) * case.scale.inflow
     return CaseData(case=case, path=path, network=net, tables=tables, snapshots=snapshots,
                     weights_h=weights, load_mw=load, availability_pu=avail, inflow_m3s=inflow)
+
+
+def _check_commitment(case: Case, tables: dict[str, pd.DataFrame], net: Network, file: str
+                      ) -> list[Problem]:
+    """Unit commitment settings that cannot work, each named (uc cases only)."""
+    problems: list[Problem] = []
+    if case.model != "uc":
+        if case.reserve.enabled:
+            problems.append(Problem(file, "reserve is held by committed units: it needs"
+                                    " model: uc", column="reserve.enabled", value=True))
+        return problems
+    gens = tables["generators"]
+    workbook = net.folder / "network.xlsx"
+    where = (f"{workbook} [sheet generators]" if workbook.exists()
+             else str(net.folder / "generators.csv"))
+    rows = gens.attrs.get("rownum", {})
+    com = gens[gens["committable"].astype(bool)]
+    stable = com["p_min_stable_pu"].astype(float)
+    units = pd.to_numeric(com["units"]).astype(float)
+    checks = [
+        ("startup_ramp_pu", com["startup_ramp_pu"].astype(float) < stable,
+         "is below p_min_stable_pu: a unit could never start"),
+        ("shutdown_ramp_pu", com["shutdown_ramp_pu"].astype(float) < stable,
+         "is below p_min_stable_pu: a unit could never stop"),
+        ("units_on_initial", pd.to_numeric(com["units_on_initial"]).astype(float) > units,
+         "exceeds units"),
+    ]
+    for column, bad, rule in checks:
+        problems += [Problem(where, f"{column} {rule}", row=int(rows.get(n, 0)) or None,
+                             column=column, value=com.at[n, column])
+                     for n in com.index[bad.to_numpy()]]
+    if case.reserve.enabled:
+        regions = tables["buses"]["region"]
+        holding = set(regions.reindex(com["bus"]).dropna())
+        if case.reserve.regions != "all":
+            for region in case.reserve.regions:
+                if region not in set(regions):
+                    problems.append(Problem(file, "unknown region", column="reserve.regions",
+                                            value=region))
+                elif region not in holding:
+                    problems.append(Problem(file, "region has no committable generator to"
+                                            " hold reserve", column="reserve.regions",
+                                            value=region))
+        elif not holding:
+            problems.append(Problem(file, "no committable generator can hold reserve",
+                                    column="reserve.enabled", value=True))
+    return problems
 
 
 def _apply_overrides(case: Case, tables: dict[str, pd.DataFrame], file: str) -> list[Problem]:

@@ -22,6 +22,7 @@ from gridopt.schema import SERIES, TABLES, Column, Table
 
 # documentation columns an analyst may keep beside the data; they are read and ignored
 FREE_TEXT_COLUMNS = frozenset({"source", "note", "notes", "status", "comment"})
+MAX_FILE_BYTES = 2**30  # 1 GiB: larger tables are refused before pandas tries to read them
 _SINGULAR = {"buses": "bus", "carriers": "carrier", "hydro": "hydro station"}
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
@@ -128,13 +129,16 @@ def pandera_schema(table: Table, columns: list[Column] | None = None) -> pa.Data
             rules.append(pa.Check.isin(list(col.choices),
                                        error=f"must be one of {', '.join(col.choices)}"))
         checks[col.name] = pa.Column(
-            None, checks=rules, required=False, unique=col.name == "name",
+            None, checks=rules, required=False,
             nullable=not col.required and (col.nullable or col.default is None
                                            or col.kind == "float"))
-    return pa.DataFrameSchema(checks, strict=False)
+    # a repeated name is reported where it repeats, not where it first appears
+    return pa.DataFrameSchema(checks, strict=False, unique=["name"] if "name" in checks else None,
+                              report_duplicates="exclude_first")
 
 
-_PANDERA_RULES = {"not_nullable": "a value is required", "field_uniqueness": "duplicate name"}
+_PANDERA_RULES = {"not_nullable": "a value is required", "field_uniqueness": "duplicate name",
+                  "multiple_fields_uniqueness": "duplicate name"}
 
 
 def _rule_problems(df: pd.DataFrame, table: Table, columns: list[Column], rownum: pd.Series,
@@ -190,6 +194,8 @@ def _read_raw_tables(folder: Path) -> tuple[dict[str, tuple[pd.DataFrame, str]],
     found: dict[str, tuple[pd.DataFrame, str]] = {}
     problems: list[Problem] = []
     workbook = folder / "network.xlsx"
+    if workbook.exists() and workbook.stat().st_size > MAX_FILE_BYTES:
+        return {}, [Problem(str(workbook), "file is larger than 1 GiB; refusing to read it")]
     if workbook.exists():
         try:
             sheets = pd.read_excel(workbook, sheet_name=None, dtype=str, keep_default_na=False)
@@ -205,6 +211,9 @@ def _read_raw_tables(folder: Path) -> tuple[dict[str, tuple[pd.DataFrame, str]],
         path = folder / f"{name}.csv"
         if not path.exists():
             continue
+        if path.stat().st_size > MAX_FILE_BYTES:
+            problems.append(Problem(str(path), "file is larger than 1 GiB; refusing to read it"))
+            continue
         if name in found:
             problems.append(Problem(str(path), f"table '{name}' is given twice (CSV and sheet)"))
             continue
@@ -219,6 +228,8 @@ def _read_raw_tables(folder: Path) -> tuple[dict[str, tuple[pd.DataFrame, str]],
 def read_series(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     """An hourly series CSV indexed by its `timestamp` column, checked for gaps and NaN."""
     file = str(path)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return None, [Problem(file, "file is larger than 1 GiB; refusing to read it")]
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except Exception as exc:
@@ -230,8 +241,10 @@ def read_series(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     for i in np.flatnonzero(stamps.isna().to_numpy()):
         problems.append(Problem(file, "not a date and time", row=int(i) + 2, column="timestamp",
                                 value=raw["timestamp"].iloc[i]))
-    data = raw.drop(columns="timestamp").apply(pd.to_numeric, errors="coerce")
-    bad = data.isna().to_numpy() | ~np.isfinite(data.fillna(0.0).to_numpy())
+    data = raw.drop(columns="timestamp")
+    data = (data.apply(pd.to_numeric, errors="coerce") if data.shape[1]
+            else pd.DataFrame(index=raw.index, dtype=float)).astype(float)
+    bad = data.isna().to_numpy(dtype=bool) | ~np.isfinite(data.fillna(0.0).to_numpy(dtype=float))
     for r, c in zip(*np.nonzero(bad), strict=True):
         problems.append(Problem(file, "expected a number", row=int(r) + 2,
                                 column=str(data.columns[c]), value=raw.iat[r, c + 1]))
@@ -364,6 +377,15 @@ def _check_limits(net: Network, files: dict[str, str]) -> list[Problem]:
     problems += [Problem(files["generators"], "p_min_mw exceeds p_max_mw", row=int(rows[n]),
                          column="p_min_mw", value=float(v))
                  for n, v in gen.loc[bad, "p_min_mw"].items()]
+    links = net.tables["links"]
+    rows = links.attrs.get("rownum", {})
+    # a reversible link with losses would deliver more than it takes when run backwards
+    bad = (links["p_min_pu"] < 0) & (links["efficiency"] < 1)
+    problems += [Problem(files["links"], "a reversible link (p_min_pu < 0) must be lossless"
+                         " (efficiency 1): run backwards, a lossy one creates energy; model a"
+                         " lossy two-way transfer as two one-way links", row=int(rows[n]),
+                         column="efficiency", value=float(v))
+                 for n, v in links.loc[bad, "efficiency"].items()]
     hydro = net.tables["hydro"]
     rows = hydro.attrs.get("rownum", {})
     bad = hydro["storage_min_hm3"] > hydro["storage_max_hm3"]

@@ -23,3 +23,25 @@ def solve(case: str | Path, **changes: object) -> RunResult:
     if not path.is_absolute() and not path.exists():
         path = CASES / f"{case}.yaml"
     return solve_case(path, changes=dict(changes) or None)
+
+
+def copy_case(tmp_path: Path, case: str, append: str = "") -> Path:
+    """Copy a case and its network into tmp_path (cases/, networks/) so a test may edit them.
+
+    `append` is YAML text added to the case (later keys override earlier ones).
+    """
+    import shutil
+
+    import yaml
+
+    src = CASES / f"{case}.yaml"
+    settings = yaml.safe_load(src.read_text())
+    network = (src.parent / settings["network"]).resolve()
+    (tmp_path / "cases").mkdir(exist_ok=True)
+    shutil.copytree(network, tmp_path / "networks" / network.name, dirs_exist_ok=True)
+    extra = yaml.safe_load(append) if append else {}
+    settings.update(extra or {})
+    settings["network"] = f"../networks/{network.name}"
+    dst = tmp_path / "cases" / f"{case}.yaml"
+    dst.write_text(yaml.safe_dump(settings, sort_keys=False))
+    return dst

@@ -46,7 +46,7 @@ def nodal_balance_residual(run: RunResult) -> np.ndarray:
 
 
 def water_balance_residual_hm3(run: RunResult) -> pd.Series:
-    """Per river, over the horizon, from the result tables alone (hm3):
+    """Per basin (a river with its tributaries), from the result tables alone (hm3):
 
     initial storage + natural inflow + water in transit at the start
       = final storage + outflow past the last station + water still in transit at the end
@@ -70,7 +70,7 @@ def water_balance_residual_hm3(run: RunResult) -> pd.Series:
     per["initial_hm3"] = pd.Series(initial_storage_hm3(stations), index=stations.index)
     cyclic = stations["end_rule"] == "cyclic"
     per.loc[cyclic[cyclic].index, "initial_hm3"] = per.loc[cyclic[cyclic].index, "final_hm3"]
-    per["river"] = stations["river"].fillna(pd.Series(stations.index, index=stations.index))
+    per["river"] = basins(stations)
     down = stations["downstream"]
     has_down = down.notna()
     # water sent down by the stations above each station within the horizon
@@ -83,6 +83,22 @@ def water_balance_residual_hm3(run: RunResult) -> pd.Series:
     lhs = r["initial_hm3"] + r["inflow_hm3"] + r["transit_change_hm3"]
     rhs = r["final_hm3"] + r["outflow_hm3"]
     return lhs - rhs
+
+
+def basins(stations: pd.DataFrame) -> pd.Series:
+    """Each station's basin: the river of the last station its water reaches (a tributary
+    such as the Yalong counts with the river it joins)."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(stations.index)
+    g.add_edges_from(stations["downstream"].dropna().items())
+    out = {}
+    for members in nx.weakly_connected_components(g):
+        mouth = next(n for n in members if g.out_degree(n) == 0)
+        river = stations.at[mouth, "river"]
+        out.update(dict.fromkeys(members, river if isinstance(river, str) else mouth))
+    return pd.Series(out).reindex(stations.index)
 
 
 def station_storage_residual_hm3(run: RunResult) -> float:

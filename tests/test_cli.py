@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import CASES, ROOT
+from tests.conftest import CASES, ROOT, copy_case
 
 
 def gridopt(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -63,15 +63,16 @@ def test_rerun_replaces_results_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary folders left
 
 
-def test_infeasible_case_exits_3_without_traceback(tmp_path):
-    case = tmp_path / "short.yaml"
-    text = (CASES / "tiny_two_bus.yaml").read_text().replace(
-        "../networks", str(ROOT / "networks"))
-    case.write_text(text + "scale: {demand: 5.0}\n")
+def test_infeasible_case_exits_3_with_a_diagnosis(tmp_path):
+    case = copy_case(tmp_path, "tiny_two_bus", "scale: {demand: 5.0}")
     res = gridopt("solve", str(case), "--out", str(tmp_path / "run"))
     assert res.returncode == 3
-    assert "infeasible" in res.stderr
     assert "Traceback" not in res.stderr
+    assert ("power balance at bus B cannot be met in 4 snapshots between 2025-01-01 00:00 and"
+            " 2025-01-01 03:00: supply short by up to 900 MW") in res.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "infeasible"
+    assert len(summary["diagnosis"]) == 1
 
 
 def test_bad_table_value_names_file_row_and_column(tmp_path):
@@ -95,9 +96,7 @@ def test_bad_table_value_names_file_row_and_column(tmp_path):
 
 
 def test_bad_case_setting_is_reported(tmp_path):
-    case = tmp_path / "case.yaml"
-    case.write_text((CASES / "tiny_two_bus.yaml").read_text().replace(
-        "../networks", str(ROOT / "networks")).replace("snapshots: 4", "snapshots: -4"))
+    case = copy_case(tmp_path, "tiny_two_bus", "horizon: {snapshots: -4}")
     res = gridopt("validate", str(case))
     assert res.returncode == 2
     assert "horizon.snapshots" in res.stderr
