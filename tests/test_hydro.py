@@ -68,3 +68,50 @@ def test_cyclic_and_environmental_minimum():
     assert (upper["turbined_m3s"] + upper["spilled_m3s"]).min() >= 3.0 - 1e-9
     assert np.abs(water_balance_residual_hm3(run)).max() < 1e-9
     assert station_storage_residual_hm3(run) < 1e-9
+
+
+WEST = {"YN", "YN_hub", "GZ", "SC", "SC_hub"}
+
+
+def west_to_east_mwh(run: RunResult) -> float:
+    """Energy delivered into Guangdong and Guangxi by transfers from the western provinces."""
+    parts = []
+    for sheet, sent, delivered in (("flows", "bus0", "p1_mw"), ("corridors", "bus0",
+                                                                  "delivered_mw")):
+        t = run.tables.get(sheet)
+        if t is not None and delivered in t:
+            into_east = t["bus1"].isin({"GD", "GX"}) & t[sent].isin(WEST)
+            parts.append(float(t.loc[into_east, delivered].sum()))
+    return sum(parts)
+
+
+@pytest.fixture(scope="module")
+def inflow_years():
+    from tests.conftest import solve as solve_case
+
+    runs = {year: solve_case("pprd_week", inflow_year=year) for year in ("dry", "normal", "wet")}
+    for run in runs.values():
+        assert run.solution.status == "optimal"
+    return runs
+
+
+def test_dry_year_sends_less_west_to_east_and_raises_guangdong_prices(inflow_years):
+    def gd_price(run):
+        p = run.tables["prices"]
+        return p.loc[p["bus"] == "GD", "price_cny_per_mwh"].mean()
+
+    dry, normal = inflow_years["dry"], inflow_years["normal"]
+    assert west_to_east_mwh(dry) < west_to_east_mwh(normal)
+    assert gd_price(dry) > gd_price(normal)
+
+
+def test_wet_year_spills_more(inflow_years):
+    def spilled_hm3(run):
+        return float((run.tables["hydro"]["spilled_m3s"] * 0.0036).sum())
+
+    assert spilled_hm3(inflow_years["wet"]) > spilled_hm3(inflow_years["normal"])
+
+
+def test_inflow_years_conserve_water(inflow_years):
+    for run in inflow_years.values():
+        assert np.abs(water_balance_residual_hm3(run)).max() < 1e-6
