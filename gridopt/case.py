@@ -8,7 +8,8 @@ network: ../networks/pprd        # folder, relative to this file
 horizon: {start: "2025-07-14 00:00", snapshots: 168, resolution_h: 1}
 model: dispatch
 load_shedding: {enabled: true, voll_cny_per_mwh: 50000}
-scale: {demand: 1.0, inflow: 1.0, fuel_price: {gas: 1.2}, capacity: {wind: 1.5}}
+scale: {demand: 1.0, inflow: 1.0, fuel_price: {gas: 1.2}, capacity: {wind: 1.5},
+        gas_price: {lng: 1.3}}
 overrides:
   - {table: links, name: Nuozhadu-Guangdong, column: p_max_mw, value: 0}
 solver: {time_limit_s: 600, method: choose}
@@ -22,7 +23,7 @@ component) matrices that the formulation reads.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gridopt.errors import InputError, Problem
 from gridopt.network import Network, load_network
 from gridopt.schema import TABLES
+from gridopt.zones import SecurityZone, resolve_zones
 
 
 class _Strict(BaseModel):
@@ -61,6 +63,15 @@ class LoadShedding(_Strict):
     voll_cny_per_mwh: float = Field(50_000.0, gt=0)
 
 
+class GasShedding(_Strict):
+    """Non-power gas demand left unserved at a cost (opt-in), so that a gas supply outage shows
+    where it bites instead of making the case infeasible."""
+
+    enabled: bool = False
+    voll_cny_per_mwh_th: float = Field(3_000.0, gt=0,
+                                       description="cost of unserved non-power gas demand")
+
+
 class Scale(_Strict):
     demand: float = Field(1.0, ge=0)
     inflow: float = Field(1.0, ge=0)
@@ -68,8 +79,13 @@ class Scale(_Strict):
                                          description="carrier -> factor on marginal cost")
     capacity: dict[str, float] = Field(default_factory=dict,
                                        description="carrier -> factor on p_max_mw")
+    gas_price: dict[str, float] = Field(
+        default_factory=dict, description="gas supply kind (lng, pipeline_import, domestic,"
+        " coal_to_gas) or supply name -> factor on price_cny_per_mwh_th; a supply matched by"
+        " both takes both factors. fuel_price scales only the non-fuel cost of generators on a"
+        " gas node")
 
-    @field_validator("fuel_price", "capacity")
+    @field_validator("fuel_price", "capacity", "gas_price")
     @classmethod
     def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
         for k, f in v.items():
@@ -107,10 +123,15 @@ class Case(_Strict):
     reserve: Reserve = Field(default_factory=Reserve)
     inflow_year: Literal["normal", "dry", "wet"] = "normal"
     load_shedding: LoadShedding = Field(default_factory=LoadShedding)
+    gas_shedding: GasShedding = Field(default_factory=GasShedding)
     curtailment_penalty_cny_per_mwh: float = Field(0.0, ge=0)
     scale: Scale = Field(default_factory=Scale)
     overrides: list[Override] = Field(default_factory=list)
     solver: SolverOptions = Field(default_factory=SolverOptions)
+    # supply-security zones and targets (gridopt.zones, gridopt.model.security): a file of
+    # zones shipped with the network (relative to the case file) and/or zones given inline
+    security_file: str | None = None
+    security: list[SecurityZone] = Field(default_factory=list)
 
 
 @dataclass
@@ -126,6 +147,9 @@ class CaseData:
     load_mw: pd.DataFrame  # snapshot x load
     availability_pu: pd.DataFrame  # snapshot x generator
     inflow_m3s: pd.DataFrame  # snapshot x hydro station
+    gas_demand_mwth: pd.DataFrame = field(default_factory=pd.DataFrame)  # snapshot x gas demand
+    gas_supply_pu: pd.DataFrame = field(default_factory=pd.DataFrame)  # snapshot x gas supply
+    security_zones: list[SecurityZone] = field(default_factory=list)  # file's, then inline
 
     @property
     def n_snapshots(self) -> int:
@@ -249,6 +273,9 @@ def prepare_case(case: Case, path: Path) -> CaseData:
     problems = _apply_overrides(case, tables, file)
     problems += _apply_scaling(case, tables, file)
     problems += _check_commitment(case, tables, net, file)
+    problems += _check_gas_plants(tables, file)
+    zones, zone_problems = resolve_zones(case, path, tables)
+    problems += zone_problems
     snapshots, weights, problems_h = _snapshots(case, net, file)
     problems += problems_h
     if problems:
@@ -259,8 +286,29 @@ def prepare_case(case: Case, path: Path) -> CaseData:
                     snapshots, case.horizon, fill=1.0)
     inflow = _layout(net, "inflow_m3s", tables["hydro"], "inflow_profile", snapshots,
                      case.horizon, fill=0.0) * case.scale.inflow
+    gas_demand = _layout(net, "gas_demand_mwth", tables["gas_demands"], "profile", snapshots,
+                         case.horizon, default_name=True)
+    gas_demand = gas_demand * tables["gas_demands"]["scale"].to_numpy()
+    gas_supply = _layout(net, "gas_supply_pu", tables["gas_supplies"], "profile", snapshots,
+                         case.horizon, fill=1.0)
     return CaseData(case=case, path=path, network=net, tables=tables, snapshots=snapshots,
-                    weights_h=weights, load_mw=load, availability_pu=avail, inflow_m3s=inflow)
+                    weights_h=weights, load_mw=load, availability_pu=avail, inflow_m3s=inflow,
+                    gas_demand_mwth=gas_demand, gas_supply_pu=gas_supply,
+                    security_zones=zones)
+
+
+def _check_gas_plants(tables: dict[str, pd.DataFrame], file: str) -> list[Problem]:
+    """After overrides, a generator on a gas node needs that node and an efficiency above 0."""
+    gens = tables["generators"]
+    on_gas = gens["gas_node"].notna()
+    unknown = on_gas & ~gens["gas_node"].isin(tables["gas_nodes"].index)
+    bad = on_gas & ~unknown & ~(pd.to_numeric(gens["efficiency"]) > 0)
+    return [Problem(file, f"generator '{n}' is, after the overrides, on a gas node that does"
+                    " not exist in gas_nodes", column="overrides", value=gens.at[n, "gas_node"])
+            for n in gens.index[unknown.to_numpy()]] + [
+        Problem(file, f"generator '{n}' is on a gas node but, after the overrides, has no"
+                " efficiency above 0", column="overrides", value=gens.at[n, "gas_node"])
+        for n in gens.index[bad.to_numpy()]]
 
 
 def _check_commitment(case: Case, tables: dict[str, pd.DataFrame], net: Network, file: str
@@ -278,6 +326,11 @@ def _check_commitment(case: Case, tables: dict[str, pd.DataFrame], net: Network,
              else str(net.folder / "generators.csv"))
     rows = gens.attrs.get("rownum", {})
     com = gens[gens["committable"].astype(bool)]
+    if com.empty:
+        problems.append(Problem(where, "a uc case needs committable generators: mark them"
+                                " with committable = true and give their units, stable"
+                                " minimum, minimum up/down times and start costs",
+                                column="committable"))
     stable = com["p_min_stable_pu"].astype(float)
     units = pd.to_numeric(com["units"]).astype(float)
     checks = [
@@ -360,6 +413,15 @@ def _apply_scaling(case: Case, tables: dict[str, pd.DataFrame], file: str) -> li
             gens.loc[mask, column] = gens.loc[mask, column] * factor
             if setting == "capacity":
                 gens.loc[mask, "p_min_mw"] = gens.loc[mask, "p_min_mw"] * factor
+    supplies = tables["gas_supplies"]
+    for key, factor in case.scale.gas_price.items():
+        mask = (supplies["kind"] == key) | (supplies.index == key)
+        if not mask.any():
+            problems.append(Problem(file, "no gas supply of that kind or name",
+                                    column="scale.gas_price", value=key))
+            continue
+        supplies.loc[mask, "price_cny_per_mwh_th"] = (
+            supplies.loc[mask, "price_cny_per_mwh_th"] * factor)
     return problems
 
 

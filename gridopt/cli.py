@@ -17,6 +17,9 @@ import pandas as pd
 import typer
 
 from gridopt.case import load_case
+from gridopt.cli_interop import register as register_interop
+from gridopt.cli_plot import plot as plot_cmd
+from gridopt.cli_sweep import sweep as sweep_cmd
 from gridopt.errors import InputError
 from gridopt.io.write import FORMATS
 from gridopt.model.transmission import cycle_matrix
@@ -60,6 +63,13 @@ def solve_cmd(
                                         help="comma list of xlsx, csv, parquet")] = "xlsx",
     time_limit: Annotated[float | None, typer.Option("--time-limit",
                                                      help="solver time limit, s")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="dispatch (LP) or uc (unit commitment, a MIP); default: the case's")
+    ] = None,
+    mip_gap: Annotated[float | None, typer.Option(
+        "--mip-gap", help="relative MIP gap at which HiGHS stops, e.g. 0.01")] = None,
+    relax: Annotated[bool, typer.Option(
+        "--relax", help="solve the LP relaxation (integrality dropped)")] = False,
     log: Annotated[bool, typer.Option("--log", help="show the solver log")] = False,
     diagnose: Annotated[bool, typer.Option("--diagnose/--no-diagnose",
                                            help="explain an infeasible or unbounded model")
@@ -67,7 +77,9 @@ def solve_cmd(
 ) -> None:
     """Solve a case and write summary.json and the results workbook."""
     formats = _parse_formats(format)
-    changes = {"solver.time_limit_s": time_limit} if time_limit is not None else None
+    given = {"solver.time_limit_s": time_limit, "model": model, "solver.mip_gap": mip_gap,
+             "solver.relax": True if relax else None}
+    changes = {k: v for k, v in given.items() if v is not None} or None
     out_dir = out if out is not None else Path("runs") / case.stem
     try:
         result = solve_case(case, out_dir, formats, changes=changes, log=log,
@@ -81,8 +93,9 @@ def solve_cmd(
         typer.echo(f"optimal: objective {sol.objective_cny:,.2f} CNY; results in {out_dir}")
         return
     if status is Status.TIME_LIMIT and result.tables:
+        gap = f", gap {sol.mip_gap:.3%} to the best bound" if sol.mip_gap is not None else ""
         typer.echo(f"time limit reached: best solution found written to {out_dir}"
-                   f" (objective {sol.objective_cny:,.2f} CNY)")
+                   f" (objective {sol.objective_cny:,.2f} CNY{gap})")
         return
     typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')} ({sol.message});"
                f" summary written to {out_dir}", err=True)
@@ -139,6 +152,11 @@ def info_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -> No
     if len(lines):
         typer.echo(f"AC lines  {len(lines)}, total rating {lines['s_max_mw'].sum():,.0f} MW;"
                    f" independent cycles (KVL rows per snapshot) {len(cycle_matrix(lines))}")
+
+
+app.command("plot")(plot_cmd)
+app.command("sweep")(sweep_cmd)
+register_interop(app)
 
 
 def main() -> None:

@@ -23,7 +23,10 @@ from gridopt.schema import SERIES, TABLES, Column, Table
 # documentation columns an analyst may keep beside the data; they are read and ignored
 FREE_TEXT_COLUMNS = frozenset({"source", "note", "notes", "status", "comment"})
 MAX_FILE_BYTES = 2**30  # 1 GiB: larger tables are refused before pandas tries to read them
-_SINGULAR = {"buses": "bus", "carriers": "carrier", "hydro": "hydro station"}
+_SINGULAR = {"buses": "bus", "carriers": "carrier", "hydro": "hydro station",
+             "gas_nodes": "gas node"}
+# series whose profile column defaults to the component's name
+_PROFILE_DEFAULTS_TO_NAME = frozenset({"load_mw", "gas_demand_mwth"})
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
@@ -44,10 +47,10 @@ class Network:
         raise AttributeError(name)
 
     def graph(self) -> nx.MultiGraph:
-        """Buses as nodes; lines and links as edges (keyed by component name)."""
+        """Buses as nodes; lines, links and corridors as edges (keyed by component name)."""
         g = nx.MultiGraph()
         g.add_nodes_from(self.tables["buses"].index)
-        for table in ("lines", "links"):
+        for table in ("lines", "links", "corridors"):
             df = self.tables[table]
             g.add_edges_from(
                 (b0, b1, name, {"kind": table})
@@ -333,7 +336,7 @@ def check_references(net: Network, files: dict[str, str]) -> list[Problem]:
                 sname = table.series[col.name]
                 series = net.series.get(sname)
                 values = df[col.name]
-                if sname == "load_mw":
+                if sname in _PROFILE_DEFAULTS_TO_NAME:
                     values = values.fillna(pd.Series(df.index, index=df.index))
                 used = values.dropna()
                 if used.empty:
@@ -343,7 +346,7 @@ def check_references(net: Network, files: dict[str, str]) -> list[Problem]:
                 problems += [Problem(files[tname], f"profile not found in timeseries/{sname}.csv",
                                      row=int(rows.get(n, 0)), column=col.name, value=v)
                              for n, v in used[bad].items()]
-    for tname in ("lines", "links"):
+    for tname in ("lines", "links", "corridors"):
         df = net.tables[tname]
         rows = df.attrs.get("rownum", {})
         same = df["bus0"] == df["bus1"]
@@ -351,6 +354,8 @@ def check_references(net: Network, files: dict[str, str]) -> list[Problem]:
                              column="bus1", value=v) for n, v in df.loc[same, "bus1"].items()]
     problems += _check_cascade(net, files["hydro"])
     problems += _check_limits(net, files)
+    problems += _check_gas(net, files)
+    problems += _check_corridors(net, files)
     return problems
 
 
@@ -404,4 +409,98 @@ def _check_limits(net: Network, files: dict[str, str]) -> list[Problem]:
     problems += [Problem(files["storage_units"], "soc_initial_mwh exceeds energy_max_mwh",
                          row=int(rows[n]), column="soc_initial_mwh", value=float(v))
                  for n, v in init[bad].items()]
+    return problems
+
+
+def _check_gas(net: Network, files: dict[str, str]) -> list[Problem]:
+    """Rules of the gas tables that span columns, and the efficiency of gas-fired plants."""
+    problems = []
+    gen = net.tables["generators"]
+    rows = gen.attrs.get("rownum", {})
+    on_gas = gen["gas_node"].notna()
+    bad = on_gas & ~(gen["efficiency"] > 0)
+    problems += [Problem(files["generators"], "a generator on a gas node needs its efficiency"
+                         " (MWh_e per MWh_th, above 0) to turn its output into gas burnt",
+                         row=int(rows.get(n, 0)), column="efficiency",
+                         value=None if pd.isna(v) else float(v))
+                 for n, v in gen.loc[bad, "efficiency"].items()]
+    checks = (
+        ("gas_supplies", "p_min_mwth", "p_max_mwth", "p_min_mwth exceeds p_max_mwth"),
+        ("gas_storage", "volume_initial_mwh_th", "volume_max_mwh_th",
+         "volume_initial_mwh_th exceeds volume_max_mwh_th"),
+    )
+    for tname, low, high, rule in checks:
+        df = net.tables[tname]
+        rows = df.attrs.get("rownum", {})
+        bad = df[low] > df[high]
+        problems += [Problem(files[tname], rule, row=int(rows.get(n, 0)), column=low,
+                             value=float(v)) for n, v in df.loc[bad, low].items()]
+    pipes = net.tables["pipelines"]
+    rows = pipes.attrs.get("rownum", {})
+    same = pipes["node0"] == pipes["node1"]
+    problems += [Problem(files["pipelines"], "node0 and node1 must differ",
+                         row=int(rows.get(n, 0)), column="node1", value=v)
+                 for n, v in pipes.loc[same, "node1"].items()]
+    return problems
+
+
+def _check_corridors(net: Network, files: dict[str, str]) -> list[Problem]:
+    """Rules of the corridor, contract and must-take tables that span columns or tables."""
+    problems: list[Problem] = []
+    corr = net.tables["corridors"]
+    rows = corr.attrs.get("rownum", {})
+    bad = corr["poles_available"] > corr["poles"]
+    problems += [Problem(files["corridors"], "poles_available exceeds poles",
+                         row=int(rows.get(n, 0)), column="poles_available", value=float(v))
+                 for n, v in corr.loc[bad, "poles_available"].items()]
+
+    def say(table: str, mask: pd.Series, rule: str, column: str) -> list[Problem]:
+        df = net.tables[table]
+        where = df.attrs.get("rownum", {})
+        return [Problem(files[table], rule, row=int(where.get(n, 0)), column=column,
+                        value=None if pd.isna(v) else v)
+                for n, v in df.loc[mask.to_numpy(dtype=bool), column].items()]
+
+    con = net.tables["contracts"]
+    listed = con["corridors"].notna()
+    regional = con["from_region"].notna() | con["to_region"].notna()
+    problems += say("contracts", listed == regional,
+                    "give either corridors or from_region and to_region", "corridors")
+    for col in ("from_region", "to_region"):
+        problems += say("contracts", regional & ~listed & con[col].isna(),
+                        "a contract between regions needs from_region and to_region", col)
+    region = net.tables["buses"]["region"]
+    for col in ("from_region", "to_region"):
+        problems += say("contracts", con[col].notna() & ~con[col].isin(set(region)),
+                        "no bus has this region", col)
+    problems += say("contracts", con["from_region"].notna()
+                    & (con["from_region"] == con["to_region"]),
+                    "from_region and to_region must differ", "to_region")
+    names = con.loc[listed, "corridors"].astype(str).str.split(";").explode().str.strip()
+    rows = con.attrs.get("rownum", {})
+    problems += [Problem(files["contracts"], "refers to a corridor that does not exist in"
+                         " corridors", row=int(rows.get(n, 0)), column="corridors", value=v)
+                 for n, v in names[~names.isin(set(corr.index))].items()]
+    r0 = region.reindex(corr["bus0"]).to_numpy()
+    r1 = region.reindex(corr["bus1"]).to_numpy()
+    joined = set(zip(r0, r1, strict=True)) | set(zip(r1, r0, strict=True))
+    pair = pd.Series(list(zip(con["from_region"], con["to_region"], strict=True)),
+                     index=con.index, dtype=object)
+    valid = (con["from_region"].isin(set(region)) & con["to_region"].isin(set(region))
+             & (con["from_region"] != con["to_region"]))
+    problems += say("contracts", ~listed & valid & ~pair.isin(joined),
+                    "no corridor runs between from_region and to_region", "to_region")
+    for table in ("contracts", "must_take"):
+        df = net.tables[table]
+        problems += say(table, (df["period"] == "month") & df["month"].isna(),
+                        "a monthly obligation needs its month (1-12)", "month")
+    problems += say("contracts", con["min_mwh"].isna() & con["max_mwh"].isna(),
+                    "give min_mwh, max_mwh or both", "min_mwh")
+    problems += say("contracts", con["min_mwh"] > con["max_mwh"], "min_mwh exceeds max_mwh",
+                    "min_mwh")
+    take = net.tables["must_take"]
+    problems += say("must_take", take["generator"].notna() == take["hydro"].notna(),
+                    "give either generator or hydro", "generator")
+    problems += say("must_take", take["min_mwh"].isna() & take["min_share_pu"].isna(),
+                    "give min_mwh, min_share_pu or both", "min_mwh")
     return problems

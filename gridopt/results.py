@@ -7,16 +7,32 @@ datetimes. `summary` is a dict that becomes summary.json and the first sheet of 
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from gridopt.solve import Solution
 
+if TYPE_CHECKING:
+    from gridopt.case import CaseData
+
 # order of sheets in the workbook / files in the csv folder
-SHEET_ORDER = ("summary", "generation_by_carrier", "generation", "flows", "prices", "storage",
-               "hydro", "curtailment", "unserved", "costs")
+SHEET_ORDER = ("summary", "generation_by_carrier", "generation", "flows", "corridors",
+               "contracts", "prices", "storage",
+               "hydro", "gas_supply", "gas_flows", "gas_storage", "gas_burn", "gas_prices",
+               "curtailment", "unserved", "security", "costs")
+
+
+# what the prices of a run with integer variables are (gridopt.solve sets the basis)
+PRICE_NOTES = {
+    "commitment_fixed": "prices are the duals of the dispatch LP with the commitment (units on,"
+                        " starts, stops) fixed at the MIP solution; start-up costs and the cost"
+                        " of running units at their stable minimum are not in them",
+    "lp_relaxation": "prices are the duals of the LP relaxation (integrality dropped; units on"
+                     " may be fractional)",
+    "none": "no prices: the LP with the commitment fixed could not be solved",
+}
 
 
 def collect(sol: Solution, families: tuple[ModuleType, ...]) -> dict[str, pd.DataFrame]:
@@ -28,6 +44,9 @@ def collect(sol: Solution, families: tuple[ModuleType, ...]) -> dict[str, pd.Dat
     tables = {name: pd.concat(dfs, ignore_index=True) for name, dfs in parts.items()}
     if "generation" in tables:
         tables["generation_by_carrier"] = generation_by_carrier(tables["generation"])
+    if "prices" in tables and sol.price_basis != "lp":
+        # a MIP's prices come from an LP derived from it: say which (see gridopt.solve)
+        tables["prices"]["price_basis"] = sol.price_basis
     if "costs" in tables:
         tables["costs"] = tables["costs"].sort_values(
             ["component", "cost_type", "name"], kind="stable").reset_index(drop=True)
@@ -70,6 +89,11 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
     if sol.mip_gap is not None:
         out["mip_gap"] = sol.mip_gap
         out["best_bound_cny"] = sol.best_bound_cny
+    out["price_basis"] = sol.price_basis
+    if sol.price_basis in PRICE_NOTES:
+        out["price_note"] = PRICE_NOTES[sol.price_basis]
+    if sol.relaxed:
+        out["relaxed"] = True
     out.update({k: round(float(v), 4) for k, v in timings.items()})
     if "unserved" in tables:
         un = tables["unserved"]
@@ -88,3 +112,22 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
 def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
     """summary.json as a two-column sheet."""
     return pd.DataFrame({"item": list(summary), "value": [str(v) for v in summary.values()]})
+
+
+def network_tables(data: CaseData) -> dict[str, pd.DataFrame]:
+    """The run's buses (region, voltage, coordinates) and declared carriers (flags, colours).
+
+    Written with the results so that charts of a run (the network map, carrier colours) need
+    only its results folder, not the network it was solved on.
+    """
+    buses = data.tables["buses"]
+    cols = [c for c in ("region", "carrier", "v_nom_kv", "x_lon", "y_lat") if c in buses]
+    out = {"buses": buses[cols].rename_axis("bus").reset_index()}
+    carriers = data.tables.get("carriers")
+    if carriers is not None and len(carriers):
+        out["carriers"] = carriers.rename_axis("carrier").reset_index()
+    for table in out.values():
+        # the input tables' attrs (source row numbers) are not results, and Parquet cannot
+        # store them
+        table.attrs = {}
+    return out

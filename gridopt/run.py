@@ -16,7 +16,7 @@ from gridopt.case import CaseData, load_case
 from gridopt.io.write import write_results
 from gridopt.model import build_model, families
 from gridopt.model.core import LinearModel
-from gridopt.results import collect, summary, summary_table
+from gridopt.results import collect, network_tables, summary, summary_table
 from gridopt.solve import (
     Solution,
     Status,
@@ -75,6 +75,9 @@ def solve_case(case_path: Path | str, out_dir: Path | str | None = None,
 
         t = time.perf_counter()
         tables = collect(sol, families(data)) if _has_values(sol) else {}
+        if tables:
+            # coordinates and colours travel with the results so charts need only the folder
+            tables.update(network_tables(data))
         timings["extract_seconds"] = time.perf_counter() - t
         info = summary(sol, tables, timings, str(case_path), data.case.model)
         if diagnose and sol.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):

@@ -6,6 +6,9 @@ Column names carry their unit (``p_max_mw``, ``inflow_m3s``); this module is wha
 validation, documentation and export all read, so a column is declared here once.
 
 Units used throughout: MW, MWh, CNY, t CO2, hm3 (10^6 m3) for water volume, m3/s for water flow.
+Gas is measured by its energy content (lower heating value): flows in MW thermal (MWth), volumes
+in MWh_th, prices in CNY/MWh_th. 1 bcm of natural gas ~ 10.22 TWh_th (LNG 13.9 MWh_th/t and
+1.36 bcm per Mt), so 1 bcm/yr ~ 1,167 MWth and 1 million m3/day ~ 426 MWth.
 """
 
 from __future__ import annotations
@@ -108,9 +111,13 @@ GENERATORS = Table(
         Column("bus", "str", "bus", required=True, ref="buses"),
         Column("carrier", "str", "carrier", required=True, ref="carriers"),
         Column("p_max_mw", "float", "installed capacity, MW", required=True, min=0.0),
-        Column("p_min_mw", "float", "must-run minimum output, MW", default=0.0, min=0.0),
+        Column("p_min_mw", "float", "must-run minimum output, MW (not applied to committable"
+               " rows in a uc case, whose floor is p_min_stable_pu of the units on)",
+               default=0.0, min=0.0),
         Column(
-            "marginal_cost_cny_per_mwh", "float", "variable cost (fuel + O&M), CNY/MWh", default=0.0
+            "marginal_cost_cny_per_mwh", "float", "variable cost (fuel + O&M), CNY/MWh; for a"
+            " generator on a gas node only its non-fuel cost (O&M), since its gas is bought in"
+            " the gas balance at the node's price", default=0.0
         ),
         Column("ramp_up_mw_per_h", "float", "ramp-up limit, MW/h (blank: none)", nullable=True,
                min=0.0),
@@ -120,6 +127,37 @@ GENERATORS = Table(
                min=0.0),
         Column("availability_profile", "str", "column of timeseries/availability_pu.csv"
                " (blank: always available)", nullable=True),
+        # unit commitment (read only when the case's model is `uc`; see gridopt.model.commitment)
+        Column("committable", "bool", "switched on and off by unit commitment in a uc case"
+               " (a dispatch case ignores this and the columns below)", default=False),
+        Column("units", "int", "identical units in the row (a cluster); p_max_mw, p_min_mw and"
+               " the ramp limits are the totals of the row, a unit's rating is p_max_mw / units",
+               default=1, min=1),
+        Column("p_min_stable_pu", "float", "minimum stable output of a unit that is on, per unit"
+               " of its rating; in a uc case it replaces p_min_mw for committable rows",
+               default=0.0, min=0.0, max=1.0),
+        Column("min_up_h", "int", "minimum up time: hours a unit stays on once started",
+               default=0, min=0),
+        Column("min_down_h", "int", "minimum down time: hours a unit stays off once stopped",
+               default=0, min=0),
+        Column("start_cost_cny", "float", "cost of one start of one unit, CNY", default=0.0,
+               min=0.0),
+        Column("startup_ramp_pu", "float", "most a unit produces in the hour it starts, per unit"
+               " of its rating (blank: its rating; at least p_min_stable_pu)", nullable=True,
+               min=0.0, max=1.0),
+        Column("shutdown_ramp_pu", "float", "most a unit produces in its last hour before it"
+               " stops, per unit of its rating (blank: its rating; at least p_min_stable_pu)",
+               nullable=True, min=0.0, max=1.0),
+        Column("units_on_initial", "int", "units on in the hour before the horizon (blank:"
+               " all units)", nullable=True, min=0),
+        Column("hours_in_state_initial", "int", "hours the units on before the horizon have been"
+               " on, and the units off have been off (blank: long enough that no minimum up or"
+               " down time carries into the horizon)", nullable=True, min=0),
+        # gas-fired plant on the gas network (see gridopt.model.gas)
+        Column("gas_node", "str", "gas node the plant burns gas from (blank: its fuel is in"
+               " marginal_cost_cny_per_mwh)", nullable=True, ref="gas_nodes"),
+        Column("efficiency", "float", "electric output per gas burnt, MWh_e per MWh_th (LHV);"
+               " required when gas_node is set", nullable=True, min=0.0, max=1.0),
     ),
     series={"availability_profile": "availability_pu"},
 )
@@ -217,8 +255,196 @@ HYDRO = Table(
     series={"inflow_profile": "inflow_m3s"},
 )
 
+GAS_NODES = Table(
+    "gas_nodes",
+    "Nodes of the gas network (a province, a city, an entry point). Every gas flow is in MW"
+    " thermal (MWth, lower heating value).",
+    (
+        _name("gas node"),
+        Column("region", "str", "reporting region (province or SAR)", required=True),
+        Column("x_lon", "float", "longitude, degrees east", nullable=True, min=-180, max=180),
+        Column("y_lat", "float", "latitude, degrees north", nullable=True, min=-90, max=90),
+    ),
+)
+
+GAS_SUPPLIES = Table(
+    "gas_supplies",
+    "Gas entering the network: pipeline imports, LNG terminals (send-out), domestic fields,"
+    " coal-to-gas. The price is paid per MWh_th supplied; it is the only fuel cost of the"
+    " generators on gas nodes.",
+    (
+        _name("gas supply"),
+        Column("gas_node", "str", "gas node supplied", required=True, ref="gas_nodes"),
+        Column("kind", "str", "kind of source", required=True,
+               choices=("pipeline_import", "lng", "domestic", "coal_to_gas")),
+        Column("p_max_mwth", "float", "most gas supplied, MWth", required=True, min=0.0),
+        Column("p_min_mwth", "float", "least gas supplied (take-or-pay), MWth", default=0.0,
+               min=0.0),
+        Column("price_cny_per_mwh_th", "float", "price of the gas, CNY/MWh_th", default=0.0),
+        Column("profile", "str", "column of timeseries/gas_supply_pu.csv: hourly availability"
+               " per unit of p_max_mwth (blank: always 1)", nullable=True),
+    ),
+    series={"profile": "gas_supply_pu"},
+)
+
+PIPELINES = Table(
+    "pipelines",
+    "Gas pipelines between gas nodes, as a transport model: node0 sends f, node1 receives"
+    " efficiency * f (the rest feeds compressors), with a rating per direction. No linepack.",
+    (
+        _name("pipeline"),
+        Column("node0", "str", "from gas node", required=True, ref="gas_nodes"),
+        Column("node1", "str", "to gas node", required=True, ref="gas_nodes"),
+        Column("p_max_mwth", "float", "rating node0 -> node1, MWth", required=True, min=0.0),
+        Column("p_max_reverse_mwth", "float", "rating node1 -> node0, MWth (0: one-way)",
+               default=0.0, min=0.0),
+        Column("efficiency", "float", "delivered / sent (compressor fuel and losses)",
+               default=1.0, min=0.0, max=1.0),
+        Column("tariff_cny_per_mwh_th", "float", "transport tariff per MWh_th sent",
+               default=0.0, min=0.0),
+        Column("length_km", "float", "route length, km", nullable=True, min=0.0),
+    ),
+)
+
+GAS_STORAGE = Table(
+    "gas_storage",
+    "Gas storage (underground storage, LNG tanks) on a gas node, in MWh_th.",
+    (
+        _name("gas storage"),
+        Column("gas_node", "str", "gas node", required=True, ref="gas_nodes"),
+        Column("injection_max_mwth", "float", "most gas injected, MWth", required=True,
+               min=0.0),
+        Column("withdrawal_max_mwth", "float", "most gas withdrawn, MWth", required=True,
+               min=0.0),
+        Column("volume_max_mwh_th", "float", "working gas volume, MWh_th", required=True,
+               min=0.0),
+        Column("volume_initial_mwh_th", "float", "volume before the first snapshot, MWh_th"
+               " (blank: cyclic, the last snapshot's volume)", nullable=True, min=0.0),
+        Column("efficiency", "float", "share of the injected gas that is stored (the rest"
+               " feeds compressors)", default=1.0, min=0.0, max=1.0),
+    ),
+)
+
+GAS_DEMANDS = Table(
+    "gas_demands",
+    "Gas demand other than power generation (industry, households, transport). The hourly"
+    " MWth of each demand is the column of `timeseries/gas_demand_mwth.csv` named by `profile`"
+    " (default: the demand's name), times `scale`.",
+    (
+        _name("gas demand"),
+        Column("gas_node", "str", "gas node", required=True, ref="gas_nodes"),
+        Column("profile", "str", "column of timeseries/gas_demand_mwth.csv", nullable=True),
+        Column("scale", "float", "multiplier on the profile", default=1.0, min=0.0),
+    ),
+    series={"profile": "gas_demand_mwth"},
+)
+
+CORRIDORS = Table(
+    "corridors",
+    "Interprovincial transmission corridors (bipole HVDC/UHVDC lines, AC corridors) operated to"
+    " schedules, as gridopt.model.corridors describes: a rating per direction shared by the"
+    " poles, a no-load converter loss while energised and a loss proportional to the power"
+    " sent (both directions), a minimum transfer, a ramp limit on the schedule and a daily"
+    " delivery shape.",
+    (
+        _name("corridor"),
+        Column("bus0", "str", "sending bus of the forward (scheduled) direction", required=True,
+               ref="buses"),
+        Column("bus1", "str", "receiving bus of the forward direction", required=True,
+               ref="buses"),
+        Column("carrier", "str", "HVDC, UHVDC or AC corridor", default="HVDC",
+               choices=("HVDC", "UHVDC", "AC corridor")),
+        Column("p_max_mw", "float", "rated transfer bus0 -> bus1 with every pole in service,"
+               " MW sent", required=True, min=0.0),
+        Column("p_max_reverse_mw", "float", "rated transfer bus1 -> bus0 with every pole in"
+               " service, MW sent (0: one-way)", default=0.0, min=0.0),
+        Column("poles", "int", "poles sharing the rating equally (2: bipole, 4: double bipole,"
+               " 1: monopole or AC corridor)", default=2, min=1),
+        Column("poles_available", "int", "poles in service (blank: all); the usable ratings"
+               " and the no-load loss are scaled by poles_available / poles, 0 takes the"
+               " corridor out", nullable=True, min=0),
+        Column("loss_noload_mw", "float", "converter no-load loss of the corridor while it is"
+               " energised, MW, drawn half at each end", default=0.0, min=0.0),
+        Column("loss_pu", "float", "loss proportional to the power sent, either direction:"
+               " delivered = (1 - loss_pu) * sent", default=0.0, min=0.0, max=1.0),
+        Column("min_transfer_pu", "float", "least transfer while energised, per unit of the"
+               " usable rating of the direction of flow", default=0.0, min=0.0, max=1.0),
+        Column("switchable", "bool", "in a uc case, unit commitment may de-energise the corridor"
+               " hour by hour (no transfer, no no-load loss, no minimum); otherwise it stays"
+               " energised while in service", default=False),
+        Column("ramp_mw_per_h", "float", "largest change of the schedule (net MW sent forward)"
+               " from one hour to the next, MW/h (blank: none)", nullable=True, min=0.0),
+        Column("daily_profile", "str", "column of timeseries/corridor_shape_pu.csv: the shape"
+               " the schedule follows within each day, within shape_tolerance_pu (blank:"
+               " none)", nullable=True),
+        Column("shape_tolerance_pu", "float", "band around the daily shape: the schedule stays"
+               " within (1 +- tolerance) x shape x the day's mean schedule", default=0.1,
+               min=0.0),
+        Column("peak_valley_ratio_max", "float", "largest ratio of a day's highest to its"
+               " lowest schedule (blank: none)", nullable=True, min=1.0),
+        Column("marginal_cost_cny_per_mwh", "float", "wheeling cost per MWh sent, either"
+               " direction", default=0.0, min=0.0),
+        Column("length_km", "float", "route length, km", nullable=True, min=0.0),
+        Column("commissioning_year", "int", "year the corridor entered service (informative)",
+               nullable=True, min=1900),
+    ),
+    series={"daily_profile": "corridor_shape_pu"},
+)
+
+CONTRACTS = Table(
+    "contracts",
+    "Interprovincial energy obligations: the energy delivered on named corridors, or on every"
+    " corridor between two regions, per calendar month or year, between min_mwh and max_mwh."
+    " A period the horizon covers only in part gets the share of its hours in the horizon.",
+    (
+        _name("contract"),
+        Column("corridors", "str", "corridor(s) carrying the contract, separated by ';' (blank:"
+               " give from_region and to_region)", nullable=True),
+        Column("from_region", "str", "sending region: every corridor between a bus of this"
+               " region and one of to_region counts, net of transfers back", nullable=True),
+        Column("to_region", "str", "receiving region", nullable=True),
+        Column("period", "str", "month or year", default="year", choices=("month", "year")),
+        Column("month", "int", "month of a monthly contract, 1-12", nullable=True, min=1,
+               max=12),
+        Column("min_mwh", "float", "least energy per period, MWh (blank: none)", nullable=True,
+               min=0.0),
+        Column("max_mwh", "float", "most energy per period, MWh (blank: none)", nullable=True,
+               min=0.0),
+        Column("shortfall_penalty_cny_per_mwh", "float", "price of each MWh short of min_mwh"
+               " (blank: the minimum is a hard limit)", nullable=True, min=0.0),
+        Column("metered_at", "str", "end at which the energy is counted: receiving (after the"
+               " corridor losses) or sending", default="receiving",
+               choices=("receiving", "sending")),
+    ),
+)
+
+MUST_TAKE = Table(
+    "must_take",
+    "Energy the system must take from a named plant (e.g. contracted hydro or nuclear) per"
+    " calendar month or year; prorated like contracts when the horizon covers part of a period.",
+    (
+        _name("obligation"),
+        Column("generator", "str", "generator (blank: give hydro)", nullable=True,
+               ref="generators"),
+        Column("hydro", "str", "hydro station (blank: give generator)", nullable=True,
+               ref="hydro"),
+        Column("period", "str", "month or year", default="year", choices=("month", "year")),
+        Column("month", "int", "month of a monthly obligation, 1-12", nullable=True, min=1,
+               max=12),
+        Column("min_mwh", "float", "least energy taken per period, MWh", nullable=True,
+               min=0.0),
+        Column("min_share_pu", "float", "least share of the plant's available energy in the"
+               " period (generator: p_max_mw x availability x hours; hydro: p_max_mw x hours)",
+               nullable=True, min=0.0, max=1.0),
+        Column("shortfall_penalty_cny_per_mwh", "float", "price of each MWh short (blank: hard)",
+               nullable=True, min=0.0),
+    ),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (BUSES, CARRIERS, LOADS, GENERATORS, STORAGE_UNITS, LINES, LINKS, HYDRO)
+    t.name: t for t in (BUSES, CARRIERS, LOADS, GENERATORS, STORAGE_UNITS, LINES, LINKS, HYDRO,
+                        GAS_NODES, GAS_SUPPLIES, PIPELINES, GAS_STORAGE, GAS_DEMANDS,
+                        CORRIDORS, CONTRACTS, MUST_TAKE)
 }
 
 # hourly time series files under `timeseries/`, each with a `timestamp` column
@@ -226,4 +452,8 @@ SERIES: dict[str, str] = {
     "load_mw": "hourly demand, MW",
     "availability_pu": "hourly availability of variable generators, per unit of p_max_mw",
     "inflow_m3s": "hourly natural inflow to hydro stations, m3/s",
+    "gas_demand_mwth": "hourly gas demand other than power generation, MWth",
+    "gas_supply_pu": "hourly availability of gas supplies, per unit of p_max_mwth",
+    "corridor_shape_pu": "hourly delivery shape of corridor schedules (only its shape within"
+                         " each day matters)",
 }

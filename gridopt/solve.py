@@ -8,6 +8,11 @@ The matrix goes to HiGHS in one `passModel` call. Two ways to get it:
   someone adds ordinary Pyomo constraints, and in tests as an independent check of the first.
 
 A solve always returns a `Solution` with a `Status`; only the CLI turns statuses into exit codes.
+
+Models with integer variables (unit commitment) are MIPs. `relax` drops integrality and solves
+the LP relaxation. A MIP has no duals, so after it the integer variables are fixed at the MIP
+solution and the remaining LP is solved for its duals: the prices of a MIP are those of its
+dispatch with the commitment fixed (`Solution.price_basis` says which prices are given).
 """
 
 from __future__ import annotations
@@ -74,6 +79,12 @@ class Solution:
     n_variables: int = 0
     n_constraints: int = 0
     n_nonzeros: int = 0
+    # integrality dropped: the values are those of the LP relaxation
+    relaxed: bool = False
+    # what the duals are: "lp" (of a linear programme), "lp_relaxation" (of a MIP's
+    # relaxation), "commitment_fixed" (of a MIP's LP with its integer variables fixed at the
+    # MIP solution) or "none"
+    price_basis: str = "lp"
 
     def value(self, block: VarBlock | str) -> np.ndarray:
         """Values of a variable family as a (component x snapshot) array."""
@@ -153,9 +164,15 @@ _METHOD = {"choose": "choose", "simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp
 
 
 def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = False,
-          log_file: Path | None = None, matrix: Matrix | None = None) -> Solution:
-    """Solve the model with HiGHS; never raises for solver outcomes, returns a Status."""
+          log_file: Path | None = None, matrix: Matrix | None = None,
+          relax: bool | None = None) -> Solution:
+    """Solve the model with HiGHS; never raises for solver outcomes, returns a Status.
+
+    `relax` (default: the options' `relax`) drops integrality. A MIP stopped by the time limit
+    with a feasible solution returns it with status time_limit, its gap and best bound.
+    """
     options = options or SolverOptions()
+    relax = options.relax if relax is None else relax
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if matrix is None:
@@ -175,7 +192,10 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
     for key, value in options.options.items():
         h.setOptionValue(str(key), value)
     inf = highspy.kHighsInf
+    has_integers = bool(matrix.integer.any())
     integrality = matrix.integer.astype(np.int32)
+    if relax:
+        integrality[:] = 0
     h.passModel(
         int(A.shape[1]), int(A.shape[0]), int(A.nnz), 2, 1, float(matrix.c0),
         matrix.c.astype(float), np.nan_to_num(matrix.col_lb, neginf=-inf, posinf=inf),
@@ -188,16 +208,36 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
     timings["handoff_seconds"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     h.run()
-    timings["solve_seconds"] = time.perf_counter() - t1
     status, message = _status(h)
+    if status is Status.ERROR and not (has_integers and not relax) and options.method != "ipm":
+        # HiGHS' dual simplex occasionally stops on a numerical failure (model status "Not
+        # Set", e.g. "excessive primal values") on an LP that interior point solves; its
+        # crossover still gives a basic solution and duals
+        h.clearSolver()
+        h.setOptionValue("solver", "ipm")
+        h.run()
+        status, message = _status(h)
+        message += " (interior point, after a simplex failure)"
+    timings["solve_seconds"] = time.perf_counter() - t1
     info = h.getInfo()
     sol = h.getSolution()
-    has_x = status is Status.OPTIMAL or (status is Status.TIME_LIMIT
-                                         and info.primal_solution_status >= 1)
+    # a time-limited run keeps its point only if HiGHS says it is feasible
+    has_x = status is Status.OPTIMAL or (
+        status is Status.TIME_LIMIT
+        and info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible)
     x = np.asarray(sol.col_value, dtype=float) if has_x else np.full(A.shape[1], np.nan)
     duals = (np.asarray(sol.row_dual, dtype=float) if sol.dual_valid
              else np.full(A.shape[0], np.nan))
     is_mip = bool(integrality.any())
+    basis = "lp_relaxation" if relax and has_integers else "lp"
+    if is_mip:
+        basis = "none"
+        if has_x:
+            t2 = time.perf_counter()
+            fixed = _duals_with_integers_fixed(matrix, x)
+            timings["price_lp_seconds"] = time.perf_counter() - t2
+            if fixed is not None:
+                duals, basis = fixed, "commitment_fixed"
     return Solution(
         model=model, status=status,
         objective_cny=float(info.objective_function_value) if has_x else float("nan"),
@@ -205,7 +245,25 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
         mip_gap=float(info.mip_gap) if is_mip and has_x else None,
         best_bound_cny=float(info.mip_dual_bound) if is_mip else None,
         n_variables=int(A.shape[1]), n_constraints=int(A.shape[0]), n_nonzeros=int(A.nnz),
+        relaxed=relax and has_integers, price_basis=basis,
     )
+
+
+def _duals_with_integers_fixed(matrix: Matrix, x: np.ndarray) -> np.ndarray | None:
+    """Row duals of the LP left when the integer columns are fixed at their values in `x`."""
+    col_lb, col_ub = matrix.col_lb.copy(), matrix.col_ub.copy()
+    fixed = np.round(x[matrix.integer])
+    col_lb[matrix.integer] = fixed
+    col_ub[matrix.integer] = fixed
+    lp = Matrix(c=matrix.c, c0=matrix.c0, A=matrix.A, row_lb=matrix.row_lb,
+                row_ub=matrix.row_ub, col_lb=col_lb, col_ub=col_ub,
+                integer=np.zeros_like(matrix.integer))
+    h = _highs_for(lp)
+    h.run()
+    sol = h.getSolution()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
+        return None
+    return np.asarray(sol.row_dual, dtype=float)
 
 
 def _status(h: highspy.Highs) -> tuple[Status, str]:

@@ -21,6 +21,8 @@ def energy_balance_residual(run: RunResult) -> pd.Series:
            if "storage" in t else 0.0)
     loss = by_snapshot(t["flows"], "loss_mw").reindex(snaps, fill_value=0.0) if "flows" in t \
         else 0.0
+    if "corridors" in t:  # corridor losses, the no-load loss included
+        loss = loss + by_snapshot(t["corridors"], "loss_mw").reindex(snaps, fill_value=0.0)
     served = by_snapshot(t["unserved"], "served_mw").reindex(snaps)
     return gen + sto - loss - served
 
@@ -33,8 +35,10 @@ def nodal_balance_residual(run: RunResult) -> np.ndarray:
     if "storage" in t:
         parts.append(t["storage"].rename(columns={"net_output_mw": "mw"})[["snapshot", "bus",
                                                                            "mw"]])
-    if "flows" in t:
-        f = t["flows"]
+    for sheet in ("flows", "corridors"):  # p0 drawn at bus0, p1 given at bus1
+        if sheet not in t:
+            continue
+        f = t[sheet]
         parts.append(pd.DataFrame({"snapshot": f["snapshot"], "bus": f["bus0"],
                                    "mw": -f["p0_mw"]}))
         parts.append(pd.DataFrame({"snapshot": f["snapshot"], "bus": f["bus1"],
@@ -119,3 +123,89 @@ def station_storage_residual_hm3(run: RunResult) -> float:
         resid = v - prev - HM3_PER_M3S_H * w * net.to_numpy()
         worst = max(worst, float(np.abs(resid).max()))
     return worst
+
+
+def corridor_rule_violations(run: RunResult) -> dict[str, float]:
+    """Worst breach of each corridor rule (MW unless named), recomputed from the `corridors`
+    result table and the input tables alone (not from the formulation's code):
+
+    capacity (sent above the usable rating of its direction), min_transfer (sent below the
+    minimum while energised), ramp (schedule change beyond the limit), shape (schedule outside
+    the daily band), peak_valley (a day's peak above ratio x its valley), circulation (flow both
+    ways at once), loss (losses differing from loss_pu x sent + the no-load loss while
+    energised) and energy_created (power given at bus1 above that drawn at bus0). The shape is
+    read hour by hour, so the shape check is for hourly cases.
+    """
+    c = run.tables["corridors"]
+    corr = run.data.tables["corridors"]
+    w = pd.Series(run.data.weights_h, index=pd.DatetimeIndex(run.data.snapshots))
+    share = (corr["poles_available"].fillna(corr["poles"]) / corr["poles"]).reindex(c["corridor"])
+    rule = corr.reindex(c["corridor"]).reset_index(drop=True)
+    share = share.to_numpy()
+    fwd, rev = rule["p_max_mw"] * share, rule["p_max_reverse_mw"] * share
+    back = c["schedule_mw"].to_numpy() < 0
+    rating = np.where(back, rev, fwd)
+    out = {"capacity": float((c["sent_mw"] - rating).max()),
+           "min_transfer": float((rule["min_transfer_pu"] * rating * c["energised"]
+                                  - c["sent_mw"]).max()),
+           "circulation": float(c["circulating_mw"].max()),
+           "loss": float((c["loss_mw"] - rule["loss_pu"] * c["sent_mw"]
+                          - rule["loss_noload_mw"] * share * c["energised"]).abs().max())}
+    out["energy_created"] = float((c["p1_mw"] - c["p0_mw"]).max())
+    sched = c.pivot(index="snapshot", columns="corridor", values="schedule_mw")
+    ramp = corr["ramp_mw_per_h"].dropna()
+    step = sched[ramp.index].diff().iloc[1:].abs()
+    out["ramp"] = float((step - np.outer(w.iloc[1:], ramp)).max().max()) if len(ramp) else 0.0
+    days = sched.index.normalize()
+    hours = w.groupby(days).sum()
+    shaped = corr["daily_profile"].dropna()
+    worst = 0.0
+    if len(shaped):
+        series = run.data.network.series["corridor_shape_pu"]
+        a = pd.DataFrame(series.reindex(sched.index)[shaped.to_numpy()].to_numpy(),
+                         index=sched.index, columns=shaped.index)
+        a = a / (a.mul(w, axis=0).groupby(days).sum() / hours.to_numpy()[:, None]).reindex(
+            days).to_numpy()
+        s = sched[shaped.index]
+        mean = (s.mul(w, axis=0).groupby(days).sum() / hours.to_numpy()[:, None]).reindex(
+            days).to_numpy()
+        tol = corr.loc[shaped.index, "shape_tolerance_pu"].to_numpy()
+        worst = float(np.maximum(s - (1 + tol) * a * mean, (1 - tol) * a * mean - s).max().max())
+    out["shape"] = worst
+    ratio = corr["peak_valley_ratio_max"].dropna()
+    if len(ratio):
+        by_day = sched[ratio.index].groupby(days)
+        out["peak_valley"] = float((by_day.max() - ratio * by_day.min()).max().max())
+    else:
+        out["peak_valley"] = 0.0
+    return out
+
+
+def gas_balance_residual(run: RunResult) -> pd.DataFrame:
+    """Per gas node and snapshot, from the gas sheets alone (MWth; gas node x snapshot):
+
+    supply + pipeline deliveries - pipeline sendings + storage withdrawal - injection
+      - (non-power demand - unserved) - burn of gas-fired plants
+    """
+    t = run.tables
+    parts = [t["gas_supply"].rename(columns={"supply_mwth": "mwth"})[
+        ["snapshot", "gas_node", "mwth"]]] if "gas_supply" in t else []
+    if "gas_flows" in t:  # p0 taken out at node0, p1 delivered at node1
+        f = t["gas_flows"]
+        parts.append(pd.DataFrame({"snapshot": f["snapshot"], "gas_node": f["node0"],
+                                   "mwth": -f["p0_mwth"]}))
+        parts.append(pd.DataFrame({"snapshot": f["snapshot"], "gas_node": f["node1"],
+                                   "mwth": f["p1_mwth"]}))
+    if "gas_storage" in t:
+        s = t["gas_storage"]
+        parts.append(pd.DataFrame({"snapshot": s["snapshot"], "gas_node": s["gas_node"],
+                                   "mwth": s["withdrawal_mwth"] - s["injection_mwth"]}))
+    if "gas_burn" in t:
+        b = t["gas_burn"]
+        parts.append(pd.DataFrame({"snapshot": b["snapshot"], "gas_node": b["gas_node"],
+                                   "mwth": -b["burn_mwth"]}))
+    p = t["gas_prices"]
+    parts.append(pd.DataFrame({"snapshot": p["snapshot"], "gas_node": p["gas_node"],
+                               "mwth": p["unserved_mwth"] - p["non_power_demand_mwth"]}))
+    net = pd.concat(parts).groupby(["gas_node", "snapshot"])["mwth"].sum()
+    return net.unstack("snapshot").reindex(run.data.tables["gas_nodes"].index)

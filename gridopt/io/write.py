@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from gridopt.io.excel_charts import add_native_charts
+
 EXCEL_MAX_ROWS = 1_048_576
 FORMATS = ("xlsx", "csv", "parquet")
 # text that a spreadsheet would run as a formula if it started a cell
@@ -62,6 +64,7 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
                 for j, col in enumerate(chunk.columns):
                     width = 20 if col == "snapshot" else max(10, min(40, len(str(col)) + 2))
                     ws.set_column(j, j, width)
+        add_native_charts(xw.book, xw.sheets, tables)
 
 
 def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any],

@@ -6,7 +6,8 @@ Each family module has the same small interface:
 - ``results(solution: Solution) -> dict[str, DataFrame]`` returns its tidy result tables
   (tables of the same name from several families are stacked, e.g. ``generation``, ``costs``).
 
-The nodal balance comes last because it collects every injection registered before it.
+The nodal balance comes last because it collects every injection registered before it; the
+gas family comes after generation because it burns the output of gas-fired generators.
 """
 
 from __future__ import annotations
@@ -14,24 +15,47 @@ from __future__ import annotations
 import time
 from types import ModuleType
 
+from pyomo.common.gc_manager import PauseGC
+
 from gridopt.case import CaseData
-from gridopt.model import balance, generation, hydro, storage, transmission
+from gridopt.model import (
+    balance,
+    commitment,
+    corridors,
+    gas,
+    generation,
+    hydro,
+    security,
+    storage,
+    transmission,
+)
 from gridopt.model.core import LinearModel
 
-DISPATCH: tuple[ModuleType, ...] = (generation, storage, hydro, transmission, balance)
+DISPATCH: tuple[ModuleType, ...] = (generation, storage, hydro, transmission, corridors, gas,
+                                    security, balance)
+# unit commitment: the dispatch families plus commitment of the committable generators
+UC: tuple[ModuleType, ...] = (generation, commitment, storage, hydro, transmission, corridors,
+                              gas, security, balance)
 
 
 def families(data: CaseData) -> tuple[ModuleType, ...]:
-    """The constraint families of the case's model kind, in build order."""
-    return DISPATCH
+    """The constraint families of the case's model kind, in build order.
+
+    A dispatch case ignores the commitment columns of the generator table (committable rows
+    are plain generators with their p_min_mw floor and ramp limits).
+    """
+    return UC if data.case.model == "uc" else DISPATCH
 
 
 def build_model(data: CaseData) -> LinearModel:
     """Build the whole model of a case: each family in turn, then the objective."""
     t0 = time.perf_counter()
-    model = LinearModel(data)
-    for family in families(data):
-        family.build(model)
-    model.finish()
+    # millions of Pyomo objects and no cycles among them: the garbage collector's passes over
+    # them cost twice the build itself, so it waits until the model is built
+    with PauseGC():
+        model = LinearModel(data)
+        for family in families(data):
+            family.build(model)
+        model.finish()
     model.build_seconds = time.perf_counter() - t0
     return model

@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import scipy.sparse as sp
+from pyomo.core.base.constraint import IndexedConstraint
 from pyomo.core.base.matrix_constraint import MatrixConstraint, _MatrixConstraintData
+from pyomo.core.base.set import Any
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from gridopt.case import CaseData
@@ -37,6 +39,17 @@ class _BulkRow(_MatrixConstraintData):
     def to_bounded_expression(self, evaluate_bounds: bool = False):
         return self.lower, self.body, self.upper
 
+    # bounds are kept as float arrays with infinities; Pyomo expects None for "no bound"
+    @property
+    def lower(self):
+        value = float(self.parent_component()._lower[self._index])
+        return value if value > -INF else None
+
+    @property
+    def upper(self):
+        value = float(self.parent_component()._upper[self._index])
+        return value if value < INF else None
+
     @property
     def expr(self):
         if self.equality:
@@ -45,24 +58,54 @@ class _BulkRow(_MatrixConstraintData):
 
 
 class BulkConstraint(MatrixConstraint):
-    """A family of linear rows lb <= A x <= ub given as one CSR matrix over the model's columns."""
+    """A family of linear rows lb <= A x <= ub given as one CSR matrix over the model's columns.
+
+    Row objects are made when something asks for them (an LP writer, Pyomo's compiler, a
+    dual suffix) and then kept, so a year-long model does not pay for a million Python
+    objects that the direct hand-off to HiGHS never reads.
+    """
+
+    def __init__(self, A_data, A_indices, A_indptr, lb, ub, x) -> None:
+        # as MatrixConstraint, but `x` is the model's shared column list, not a copy of it:
+        # a copy per family would cost one reference per column per family
+        IndexedConstraint.__init__(self, Any)
+        self._A_data = A_data
+        self._A_indices = A_indices
+        self._A_indptr = A_indptr
+        self._lower = lb
+        self._upper = ub
+        self._x = x
 
     def construct(self, data: object = None) -> None:
         if self._constructed:
             return
         self._constructed = True
-        ref = weakref.ref(self)
-        self._data = tuple(_BulkRow(i, ref) for i in range(len(self._lower)))
+        self._ref = weakref.ref(self)
+        self._made: dict[int, _BulkRow] = {}
+
+    def __getitem__(self, i: int) -> _BulkRow:
+        row = self._made.get(i)
+        if row is None:
+            if not 0 <= i < len(self._lower):
+                raise KeyError(i)
+            row = self._made[i] = _BulkRow(i, self._ref)
+        return row
+
+    def __len__(self) -> int:
+        return len(self._lower)
+
+    def __iter__(self):
+        return iter(range(len(self._lower)))
 
     # Pyomo's block iteration passes `sort`; the parent Mapping signatures do not take it
     def keys(self, sort: object = False):
         return range(len(self._lower))
 
     def values(self, sort: object = False):
-        return iter(self._data)
+        return (self[i] for i in range(len(self._lower)))
 
     def items(self, sort: object = False):
-        return enumerate(self._data)
+        return ((i, self[i]) for i in range(len(self._lower)))
 
     @property
     def csr(self) -> sp.csr_matrix:
@@ -237,9 +280,7 @@ class LinearModel:
         lb = lb.ravel()
         ub = ub.ravel()
         con = BulkConstraint(matrix.data, matrix.indices, matrix.indptr,
-                             [x if x > -INF else None for x in lb.tolist()],
-                             [x if x < INF else None for x in ub.tolist()],
-                             self._col_data)
+                             lb.astype(float), ub.astype(float), self._col_data)
         con._gridopt_csr = matrix
         con._gridopt_bounds = (lb.astype(float), ub.astype(float))
         self.pyomo.add_component(rows.name, con)

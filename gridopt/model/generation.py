@@ -9,6 +9,10 @@ Variables: p[g,t] (MW).
 
 with w[t] the snapshot length in hours and k the case's curtailment penalty (applied to
 generators with an availability profile only).
+
+In a uc case, committable rows have 0 <= p[g,t] <= p_max[g] * a[g,t] here: their stable minimum
+(which replaces p_min) and their ramp limits come from the units on, in
+`gridopt.model.commitment`. A dispatch case treats committable rows as any other.
 """
 
 from __future__ import annotations
@@ -16,11 +20,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gridopt.case import CaseData
 from gridopt.model.core import LinearModel
 from gridopt.solve import Solution
 from gridopt.tables import region_of, tidy
 
 NAME = "generation"
+
+
+def committed(data: CaseData) -> np.ndarray:
+    """Generators whose output limits and ramps come from unit commitment (uc cases only)."""
+    gens = data.tables["generators"]
+    if data.case.model != "uc":
+        return np.zeros(len(gens), dtype=bool)
+    return gens["committable"].to_numpy(dtype=bool)
 
 
 def available_mw(model: LinearModel) -> np.ndarray:
@@ -36,6 +49,8 @@ def build(model: LinearModel) -> None:
     upper = available_mw(model)
     # a must-run floor cannot exceed what the weather allows
     lower = np.minimum(gens["p_min_mw"].to_numpy()[:, None], upper)
+    uc = committed(model.data)
+    lower[uc] = 0.0
     p = model.add_variables("gen_p", gens.index, lower, upper)
     w = model.w
 
@@ -49,7 +64,7 @@ def build(model: LinearModel) -> None:
     model.add_injection(NAME, gens["bus"], p.cols, 1.0)
 
     for column, sign in (("ramp_up_mw_per_h", 1.0), ("ramp_down_mw_per_h", -1.0)):
-        limited = gens[column].notna().to_numpy()
+        limited = gens[column].notna().to_numpy() & ~uc
         if not limited.any() or model.T < 2:
             continue
         idx = np.flatnonzero(limited)

@@ -5,14 +5,15 @@ Variables: charge c[s,t], discharge d[s,t] in [0, p_max] (MW); energy e[s,t] in 
     e[s,t] = (1 - loss[s])^w[t] * e[s,t-1] + w[t] * (eta_c[s] * c[s,t] - d[s,t] / eta_d[s])
 
 where e[s,-1] is `soc_initial_mwh` when given, else e[s,T-1] (cyclic). The dual of this
-equation is the value of stored energy (CNY/MWh).
+equation is the value of stored energy (CNY/MWh). The recursion is `_stateful.level_balance`,
+shared with gas storage.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
+from gridopt.model._stateful import level_balance
 from gridopt.model.core import LinearModel
 from gridopt.solve import Solution
 from gridopt.tables import region_of, tidy
@@ -32,21 +33,12 @@ def build(model: LinearModel) -> None:
                                  sto["energy_max_mwh"].to_numpy()[:, None])
 
     keep = (1.0 - sto["standing_loss_per_h"].to_numpy()[:, None]) ** w
-    initial = sto["soc_initial_mwh"].to_numpy()
-    cyclic = np.isnan(initial)
-    previous = np.roll(energy.cols, 1, axis=1)
-    keep_prev = np.array(keep, copy=True)
-    keep_prev[~cyclic, 0] = 0.0  # the level before the horizon is a constant, moved to the rhs
-    rhs = np.zeros(energy.shape)
-    rhs[~cyclic, 0] = keep[~cyclic, 0] * initial[~cyclic]
-    rows = model.rows("sto_energy_balance", sto.index,
-                      meaning="energy balance of storage unit {}", unit="MWh",
-                      below="more energy than it can store or deliver, by",
-                      above="short of energy by")
-    rows.add(energy.cols, 1.0).add(previous, -keep_prev)
-    rows.add(charge.cols, -w * sto["efficiency_charge"].to_numpy()[:, None])
-    rows.add(discharge.cols, w / sto["efficiency_discharge"].to_numpy()[:, None])
-    rows.equal(rhs)
+    level_balance(model, "sto_energy_balance", sto.index, energy, [
+        (charge.cols, w * sto["efficiency_charge"].to_numpy()[:, None]),
+        (discharge.cols, -w / sto["efficiency_discharge"].to_numpy()[:, None]),
+    ], sto["soc_initial_mwh"].to_numpy(), keep,
+        meaning="energy balance of storage unit {}", unit="MWh",
+        below="more energy than it can store or deliver, by", above="short of energy by")
 
     model.add_cost(discharge.cols, sto["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * w)
     model.add_injection(NAME, sto["bus"], discharge.cols, 1.0)

@@ -81,10 +81,14 @@ def build(model: LinearModel) -> None:
             v_nom = model.data.tables["buses"]["v_nom_kv"].reindex(lines["bus0"]).to_numpy()
             x_eff = lines["x_ohm"].to_numpy() / v_nom**2
             K = C * x_eff[None, :]
+            # each cycle's equation is homogeneous, so scaling it to unit size is free and keeps
+            # the matrix well conditioned (reactances over kV^2 are of order 1e-4)
+            K = K / np.abs(K).max(axis=1, keepdims=True)
             cyc, line = np.nonzero(K)
             T = model.T
             rows = model.rows("line_kvl", pd.Index([f"cycle {i}" for i in range(len(C))]),
-                              meaning="Kirchhoff's voltage law around AC {}", unit="MW*ohm/kV2")
+                              meaning="Kirchhoff's voltage law around AC {}",
+                              unit="MW (reactance-weighted, scaled)")
             rows.scatter(cyc[:, None] * T + np.arange(T)[None, :], f.cols[line],
                          K[cyc, line][:, None])
             rows.equal(0.0)

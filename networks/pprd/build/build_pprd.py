@@ -31,6 +31,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from corridors import ASSUMPTIONS as CORRIDOR_ASSUMPTIONS
+from corridors import COLUMNS as CORRIDOR_COLUMNS
+from corridors import build_corridors
+from gas import ASSUMPTIONS as GAS_ASSUMPTIONS
+from gas import COLUMNS as GAS_COLUMNS
+from gas import build_gas
 from scipy.interpolate import CubicSpline
 from scipy.signal import lfilter
 
@@ -57,7 +63,7 @@ COLUMNS = {
     "loads": ["name", "bus", "profile", "scale"],
     "generators": ["name", "bus", "carrier", "p_max_mw", "p_min_mw", "marginal_cost_cny_per_mwh",
                    "ramp_up_mw_per_h", "ramp_down_mw_per_h", "co2_t_per_mwh",
-                   "availability_profile"],
+                   "availability_profile", "gas_node", "efficiency"],
     "storage_units": ["name", "bus", "carrier", "p_max_mw", "energy_max_mwh",
                       "efficiency_charge", "efficiency_discharge", "standing_loss_per_h",
                       "soc_initial_mwh", "marginal_cost_cny_per_mwh"],
@@ -68,6 +74,8 @@ COLUMNS = {
               "storage_min_hm3", "storage_initial_hm3", "end_rule", "q_env_min_m3s",
               "inflow_profile", "downstream", "travel_time_h", "release_initial_m3s",
               "marginal_cost_cny_per_mwh"],
+    **GAS_COLUMNS,
+    **CORRIDOR_COLUMNS,
 }
 
 # The nine provinces by the two-letter code of the hourly load profile (also the bus name).
@@ -134,9 +142,10 @@ ASSUMPTIONS: dict[str, Assumption] = {
         0.76, "t/MWh_e", "0.267 t/MWh_th (diesel) / 0.35 efficiency; no shared-data row"),
     "gas_fuel_cost_row": Assumption(
         "CCGT on trucked LNG at 4,167 CNY/t", "-",
-        "the Guangdong 2021 LNG-based figure (526 CNY/MWh_e) is used for every gas plant: the"
-        " region's gas is LNG-priced, and it matches the confirmed 0.605-0.69 CNY/kWh Guangdong gas"
-        " tariffs better than the 275 CNY/MWh_e BP-2019 model price"),
+        "the Guangdong 2021 LNG-based figure (526 CNY/MWh_e) is what the gas plants' fuel costs"
+        " at the LNG price of the gas network (assumption `lng_price`): the region's gas is"
+        " LNG-priced, and it matches the confirmed 0.605-0.69 CNY/kWh Guangdong gas tariffs better"
+        " than the 275 CNY/MWh_e BP-2019 model price"),
     "hk_macao_costs": Assumption(
         "mainland", "-", "HK and Macao plants use the mainland fuel-cost and CO2 rows of their"
         " fuel (no comparable HK/Macao rows)"),
@@ -362,6 +371,10 @@ ASSUMPTIONS: dict[str, Assumption] = {
 }
 
 
+ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in GAS_ASSUMPTIONS.items()})
+ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in CORRIDOR_ASSUMPTIONS.items()})
+
+
 def a(key: str) -> Any:
     """The value of a named assumption."""
     return ASSUMPTIONS[key].value
@@ -377,6 +390,7 @@ ENTITY_COLUMNS = {
     "hk_macao": ["region", "entity"],
     "costs": ["category", "item", "region"],
     "hydro_stations": ["station"],
+    "gas": ["asset"],
 }
 
 
@@ -1724,6 +1738,8 @@ def build(shared_dir: Path, out: Path) -> str:
     avail = build_availability(buses)
     costs = build_costs(shared)
     generators = build_generators(shared, costs)
+    gas = build_gas(shared, buses, generators, SNAPSHOTS, a, md_table)
+    generators = gas.generators
     storage = build_storage(shared)
     stations = build_station_table(shared, dams)
     other = build_other_hydro(shared, stations)
@@ -1735,12 +1751,17 @@ def build(shared_dir: Path, out: Path) -> str:
     load_ts = pd.concat([load_ts, exp_ts], axis=1)
 
     tables = {"buses": buses, "carriers": carriers, "loads": loads, "generators": generators,
-              "storage_units": storage, "lines": lines, "links": links, "hydro": hydro}
-    series = {"load_mw": load_ts, "availability_pu": avail, **inflows}
+              "storage_units": storage, "lines": lines, "links": links, "hydro": hydro,
+              **gas.tables}
+    series = {"load_mw": load_ts, "availability_pu": avail, **inflows, **gas.series}
     yibin = shared.value("hydro_stations", "Yibin flow cross-check",
                          station="Jinsha at Yibin (basin)", parameter="mean_annual_runoff")
     summary = sanity(tables, series, stations, other, peaks, exports,
                      yibin * 1e6 / (HOURS * 3600))
+    # the checks above see the West-to-East corridors as links; they are written as corridors
+    corr = build_corridors(shared, links, load_ts, SNAPSHOTS, a, md_table)
+    tables.update(links=corr.links, **corr.tables)
+    series.update(corr.series)
 
     (out / "timeseries").mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
@@ -1748,7 +1769,8 @@ def build(shared_dir: Path, out: Path) -> str:
     for name, df in series.items():
         write_series(df, name, out)
     (out / "network.yaml").write_text(NETWORK_YAML)
-    write_sources(out, shared, stations, other, links, lines, summary, exports)
+    write_sources(out, shared, stations, other, corr.links, lines, summary, exports,
+                  {"@@GAS_TABLES@@": gas.markdown, "@@CORRIDOR_TABLES@@": corr.markdown})
     return summary
 
 
@@ -1767,7 +1789,8 @@ demand_basis: 2024 consumption (NBS)
 
 
 def write_sources(out: Path, shared: Shared, stations: pd.DataFrame, other: pd.DataFrame,
-                  links: pd.DataFrame, lines: pd.DataFrame, summary: str, exports: dict) -> None:
+                  links: pd.DataFrame, lines: pd.DataFrame, summary: str, exports: dict,
+                  sections: dict[str, str] | None = None) -> None:
     template = (BUILD_DIR / "SOURCES.template.md").read_text()
     st = stations.reset_index(drop=True)
     hydro_tab = pd.DataFrame({
@@ -1804,6 +1827,8 @@ def write_sources(out: Path, shared: Shared, stations: pd.DataFrame, other: pd.D
             .replace("@@ASSUMPTIONS_TABLE@@", assumptions_md())
             .replace("@@FIGURES_TABLE@@", figures_md(shared))
             .replace("@@SUMMARY@@", summary))
+    for marker, section in (sections or {}).items():
+        text = text.replace(marker, section)
     (out / "SOURCES.md").write_text(text)
 
 

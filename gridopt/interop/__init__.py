@@ -1,0 +1,98 @@
+"""Exchange with other tools: PyPSA networks (both ways) and MATPOWER cases (import).
+
+Importers build an `ImportedCase` (gridopt tables, hourly series and the settings of a case
+YAML) and `write_case` writes it as a case folder: one CSV per table, `timeseries/*.csv` and a
+`case.yaml` whose `network:` is the folder itself, so `gridopt solve OUT_DIR/case.yaml` runs it
+unchanged. Whatever an importer cannot represent exactly is either refused (an `InputError`
+naming the component and attribute) or reported in the warnings it returns; nothing is dropped
+silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from gridopt.case import load_case
+from gridopt.errors import InputError, Problem
+from gridopt.schema import SERIES, TABLES
+
+CASE_FILE = "case.yaml"
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M"
+# when a source has no calendar, its snapshots become hours counted from here
+DEFAULT_START = pd.Timestamp("2025-01-01 00:00")
+
+
+@dataclass
+class ImportedCase:
+    """A case ready to be written: tables indexed by name, hourly series, case settings."""
+
+    tables: dict[str, pd.DataFrame]
+    series: dict[str, pd.DataFrame]
+    case: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def names_preview(names: Any, limit: int = 5) -> str:
+    """'a', 'b', 'c' and 7 more: a short quoted list of component names for messages."""
+    names = [str(n) for n in names]
+    shown = ", ".join(f"'{n}'" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _written_files(out_dir: Path) -> list[Path]:
+    files = [out_dir / f"{name}.csv" for name in TABLES]
+    files += [out_dir / "timeseries" / f"{name}.csv" for name in SERIES]
+    return [*files, out_dir / "network.xlsx", out_dir / "network.yaml", out_dir / CASE_FILE]
+
+
+def write_case(imported: ImportedCase, out_dir: Path | str, overwrite: bool = False) -> Path:
+    """Write the case folder and return the path of its case YAML.
+
+    The folder must be new or empty unless `overwrite` is set; then only the files a case
+    folder consists of (table CSVs, `timeseries/*.csv`, `network.xlsx`, `case.yaml`) are
+    replaced or removed, nothing else. Only the schema's columns are written, in its order.
+    The written case is read back with the normal loader, so a case that gridopt would not
+    accept is reported here rather than at solve time.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError([Problem(str(out_dir), "output path exists and is not a folder")])
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not overwrite:
+            raise InputError([Problem(str(out_dir), "output folder is not empty (choose a new"
+                                      " folder, or allow overwriting)")])
+        for path in _written_files(out_dir):
+            path.unlink(missing_ok=True)
+    (out_dir / "timeseries").mkdir(parents=True, exist_ok=True)
+    for name, table in TABLES.items():
+        df = imported.tables.get(name)
+        if df is None or (df.empty and not table.required):
+            continue
+        cols = [c for c in table.column_names if c != "name" and c in df.columns]
+        df[cols].rename_axis("name").to_csv(out_dir / f"{name}.csv")
+    for name, df in imported.series.items():
+        if df.shape[1] == 0:
+            continue
+        out = df.copy()
+        out.index = pd.DatetimeIndex(out.index).strftime(TIMESTAMP_FORMAT)
+        out.rename_axis("timestamp").to_csv(out_dir / "timeseries" / f"{name}.csv")
+    case_path = out_dir / CASE_FILE
+    case_path.write_text(yaml.safe_dump(imported.case, sort_keys=False, allow_unicode=True),
+                         encoding="utf-8")
+    load_case(case_path)
+    return case_path
+
+
+def hourly_series(values: pd.DataFrame, start: pd.Timestamp, resolution_h: int) -> pd.DataFrame:
+    """Per-snapshot values as an hourly series: each value held for `resolution_h` hours.
+
+    A case with that resolution averages each block of hours, which gives the values back.
+    """
+    out = pd.DataFrame(values.to_numpy().repeat(resolution_h, axis=0), columns=values.columns)
+    out.index = pd.date_range(start, periods=len(out), freq="h", name="timestamp")
+    return out

@@ -1,0 +1,236 @@
+"""Native Excel charts in the results workbook, so the picture is there when the file is opened.
+
+`add_native_charts(workbook, worksheets, tables)` runs after the tables are written and before
+the xlsxwriter workbook is closed. Excel chart series need one column per line, which the tidy
+tables do not have, so it first writes a sheet `chart_data` with the pivots the charts plot
+(one row per snapshot, a header row with the quantity and unit, a row of series names), then
+places each chart beside the table it summarises:
+
+| chart | placed on | series (chart_data block) |
+|---|---|---|
+| dispatch | summary, generation | system MW by carrier (stacked area), demand (line) |
+| regional_prices | prices | load-weighted regional price, CNY/MWh |
+| corridor_utilisation | flows | utilisation of the busiest corridors (links, else lines), pu |
+| reservoir_storage | hydro | storage of the largest reservoirs, hm3 |
+
+Series are shaped by the same functions as the PNG charts (`gridopt.plot`) and carriers take
+the same colours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gridopt.plot import (
+    CARRIER_COLORS,
+    MAX_LINES,
+    SERIES_PALETTE,
+    corridors,
+    dispatch,
+    region_prices,
+    reservoirs,
+)
+
+CHART_DATA_SHEET = "chart_data"
+# one header row ("<series> | <what, unit>"), so the sheet reads back as a plain table
+_NAME_ROW, _FIRST_ROW = 0, 1
+_EXCEL_MAX_ROWS = 1_048_576
+_CHART_SIZE_PX = {"width": 960, "height": 420}
+# Excel has a limit of 255 series per chart; regions beyond this are left to the sheet
+_MAX_SERIES = 60
+
+
+@dataclass
+class _Block:
+    """Columns of chart_data holding one chart's series."""
+
+    title: str
+    names: list[str]
+    first_col: int
+    colors: list[str | None]
+
+    def col(self, k: int) -> int:
+        return self.first_col + k
+
+
+def _num(value: Any) -> float | None:
+    v = float(value)
+    return v if np.isfinite(v) else None
+
+
+class _ChartData:
+    """The chart_data sheet: a snapshot column and blocks of series written side by side."""
+
+    def __init__(self, workbook: Any, snapshots: pd.DatetimeIndex):
+        self.workbook = workbook
+        self.sheet = workbook.add_worksheet(CHART_DATA_SHEET)
+        self.n = len(snapshots)
+        self.next_col = 1
+        head = workbook.add_format({"bold": True})
+        self.sheet.write_string(_NAME_ROW, 0, "snapshot", head)
+        stamp = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        for i, t in enumerate(snapshots):
+            self.sheet.write_datetime(_FIRST_ROW + i, 0, t.to_pydatetime(), stamp)
+        self.sheet.set_column(0, 0, 18)
+        self.sheet.freeze_panes(_FIRST_ROW, 1)
+        self.head = head
+        self.index = snapshots
+
+    @property
+    def last_row(self) -> int:
+        return _FIRST_ROW + self.n - 1
+
+    def add(self, title: str, table: pd.DataFrame, colors: list[str | None]) -> _Block:
+        """Write `table` (snapshot rows, one column per series) as a block; return its place."""
+        table = table.reindex(self.index)
+        block = _Block(title, [str(c) for c in table.columns], self.next_col, colors)
+        for k, name in enumerate(block.names):
+            col = block.col(k)
+            self.sheet.write_string(_NAME_ROW, col, f"{name} | {title}", self.head)
+            # write() turns None into an empty cell: a gap in the line, not a false zero
+            self.sheet.write_column(_FIRST_ROW, col, [_num(v) for v in table.iloc[:, k]])
+            self.sheet.set_column(col, col, max(10, min(30, len(name) + 2)))
+        self.next_col += len(block.names)
+        return block
+
+    def series(self, block: _Block, k: int) -> dict[str, Any]:
+        col = block.col(k)
+        return {"name": [CHART_DATA_SHEET, _NAME_ROW, col],
+                "categories": [CHART_DATA_SHEET, _FIRST_ROW, 0, self.last_row, 0],
+                "values": [CHART_DATA_SHEET, _FIRST_ROW, col, self.last_row, col]}
+
+
+def _style(chart: Any, title: str, y_name: str, n: int, y_format: str | None = None) -> None:
+    chart.set_title({"name": title, "name_font": {"size": 12}})
+    # a category axis, not a date axis: Excel's date axes step in whole days, hours would merge
+    chart.set_x_axis({"name": "time", "num_format": "dd mmm hh:mm",
+                      "num_font": {"rotation": -45}, "interval_unit": max(1, n // 12),
+                      "interval_tick": max(1, n // 12)})
+    y_axis: dict[str, Any] = {"name": y_name, "major_gridlines": {"visible": True}}
+    if y_format:
+        y_axis["num_format"] = y_format
+    chart.set_y_axis(y_axis)
+    chart.set_legend({"position": "right"})
+    chart.set_size(_CHART_SIZE_PX)
+
+
+def _line_chart(workbook: Any, data: _ChartData, block: _Block, title: str, y_name: str,
+                y_format: str | None = None) -> Any:
+    chart = workbook.add_chart({"type": "line"})
+    for k in range(len(block.names)):
+        colour = block.colors[k] or SERIES_PALETTE[k % len(SERIES_PALETTE)]
+        chart.add_series({**data.series(block, k), "line": {"color": colour, "width": 1.5}})
+    _style(chart, title, y_name, data.n, y_format)
+    return chart
+
+
+def _case_name(tables: Mapping[str, pd.DataFrame]) -> str:
+    summary = tables.get("summary")
+    if summary is not None and {"item", "value"} <= set(summary.columns):
+        names = summary.loc[summary["item"] == "case_name", "value"]
+        if len(names):
+            return f"{names.iloc[0]}: "
+    return ""
+
+
+def _placement(tables: Mapping[str, pd.DataFrame], sheet: str) -> tuple[int, int]:
+    """Row and column beside the table on `sheet` (one empty column after its last)."""
+    table = tables.get(sheet)
+    return 1, (len(table.columns) + 1) if table is not None else 1
+
+
+def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
+                      tables: Mapping[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """Add the chart_data sheet and native charts to an open xlsxwriter workbook.
+
+    `worksheets` maps sheet names to the workbook's worksheets (pandas' `ExcelWriter.sheets`),
+    `tables` the tables written to them. A chart whose table is missing or empty is left out.
+    Returns, for each chart added, the sheets it was placed on.
+    """
+    def table(name: str) -> pd.DataFrame | None:
+        df = tables.get(name)
+        return df if df is not None and len(df) else None
+
+    gen, prices, flows, hydro = (table(n) for n in ("generation", "prices", "flows", "hydro"))
+    stamps: set[Any] = set()
+    for df in (gen, prices, flows, hydro):
+        if df is not None:
+            stamps |= set(df["snapshot"])
+    if not stamps or len(stamps) > _EXCEL_MAX_ROWS - _FIRST_ROW:
+        return {}
+    data = _ChartData(workbook, pd.DatetimeIndex(sorted(stamps)))
+    case = _case_name(tables)
+    placed: dict[str, list[str]] = {}
+
+    def place(name: str, make: Callable[[], Any], sheets: tuple[str, ...]) -> None:
+        for sheet in sheets:
+            if sheet in worksheets:
+                row, col = _placement(tables, sheet)
+                # one chart object per placement: Excel cannot show one chart twice
+                worksheets[sheet].insert_chart(row, col, make())
+                placed.setdefault(name, []).append(sheet)
+
+    d = dispatch(gen, table("storage"), table("unserved"), None, table("carriers")
+                 ) if gen is not None else None
+    if d is not None and len(d.supply.columns):
+        supply = data.add("system dispatch by series, MW", d.supply,
+                          [d.colors[c] for c in d.supply.columns])
+        lines = pd.DataFrame(index=d.supply.index)
+        if d.demand_mw is not None:
+            lines["demand"] = d.demand_mw
+            if len(d.uptake.columns):
+                lines["demand + storage charging"] = d.demand_mw - d.uptake.sum(axis=1)
+        demand = data.add("system demand, MW", lines, [CARRIER_COLORS["demand"], "#7f7f7f"]
+                          ) if len(lines.columns) else None
+
+        def dispatch_chart() -> Any:
+            area = workbook.add_chart({"type": "area", "subtype": "stacked"})
+            for k in range(len(supply.names)):
+                area.add_series({**data.series(supply, k),
+                                 "fill": {"color": supply.colors[k]}, "border": {"none": True}})
+            if demand is not None:
+                line = workbook.add_chart({"type": "line"})
+                for k, name in enumerate(demand.names):
+                    line.add_series({**data.series(demand, k), "line": {
+                        "color": demand.colors[k], "width": 2.0,
+                        "dash_type": "solid" if name == "demand" else "dash"}})
+                area.combine(line)
+            _style(area, f"{case}dispatch by carrier, whole system", "power (MW)", data.n,
+                   "#,##0")
+            return area
+
+        place("dispatch", dispatch_chart, ("summary", "generation"))
+
+    if prices is not None:
+        by_region = region_prices(prices, table("unserved")).iloc[:, :_MAX_SERIES]
+        block = data.add("regional price (load-weighted mean of buses), CNY/MWh", by_region,
+                         [None] * len(by_region.columns))
+        place("regional_prices", lambda: _line_chart(
+            workbook, data, block, f"{case}regional prices", "price (CNY/MWh)", "#,##0"),
+            ("prices",))
+
+    c = corridors(flows) if flows is not None else None
+    if c is not None:
+        util = c.utilisation_pu.rename(columns=c.labels)
+        what = "corridor (link)" if c.kind == "link" else "AC line"
+        block = data.add(f"{what} utilisation, pu of rating", util, [None] * len(util.columns))
+        shown = f", busiest {len(c.labels)} of {c.n_total}" if c.n_total > len(c.labels) else ""
+        place("corridor_utilisation", lambda: _line_chart(
+            workbook, data, block, f"{case}{what} utilisation{shown}",
+            "utilisation (% of rating)", "0%"), ("flows",))
+
+    rivers = reservoirs(hydro, limit=MAX_LINES) if hydro is not None else {}
+    if rivers:
+        storage = pd.concat({r: t for r, t in rivers.items()}, axis=1)
+        storage.columns = [f"{station} ({river})" for river, station in storage.columns]
+        block = data.add("reservoir storage at the end of each snapshot, hm3", storage,
+                         [None] * len(storage.columns))
+        place("reservoir_storage", lambda: _line_chart(
+            workbook, data, block, f"{case}reservoir storage", "storage (hm³)", "#,##0.0"),
+            ("hydro",))
+    return placed

@@ -1,0 +1,334 @@
+"""Unit commitment of committable generators (cases with `model: uc`): a MIP.
+
+A generator row marked `committable` is a cluster of N = `units` identical units, each of
+rating P = p_max_mw / N (a single unit when N = 1). Per cluster g and snapshot t there are
+three integer variables,
+
+    u[g,t] in {0..N}  units on,    v[g,t] in {0..N}  units started,    z[g,t] in {0..N}  units
+    stopped,
+
+so a province's 40 coal units are one integer u per snapshot instead of 40 binaries (clustered
+commitment as in GenX, after Palmintier & Webster 2014, "Heterogeneous unit clustering for
+efficient operational flexibility modeling", IEEE Trans. Power Syst. 29(3), 1089-1098). The
+output p[g,t] of the cluster is the generator family's `gen_p` (bounded there by 0 and
+p_max_mw x availability; its must-run p_min_mw and ramp rows are not applied to committable rows
+in a uc case). In a dispatch case this family is not built and committable rows are plain
+generators.
+
+Data, per unit of g, with a[t] the availability and w[t] the snapshot length in hours:
+
+    cap[t] = a[t] P                               rating available
+    lo[t]  = min(p_min_stable_pu, a[t]) P         minimum stable output of a unit that is on
+    su[t]  = min(startup_ramp_pu, a[t]) P         most a unit makes in the hour it starts
+    sd[t]  = min(shutdown_ramp_pu, a[t]) P        most it makes in its last hour before stopping
+    RU = ramp_up_mw_per_h / N, RD = ramp_down_mw_per_h / N      ramp of a running unit, MW/h
+    UT, DT = ceil(min_up_h / resolution_h), ceil(min_down_h / resolution_h), at least 1
+
+Rows, for every committable g and snapshot t:
+
+    (1) transition      u[t] - u[t-1] = v[t] - z[t]                  with u[-1] = U0
+    (2) minimum up      sum_{tau = t-UT+1 .. t} v[tau] + U0 [t < K_up] <= u[t]
+    (3) minimum down    sum_{tau = t-DT+1 .. t} z[tau] + (N - U0) [t < K_down] <= N - u[t]
+    (4) stable minimum  p[t] >= lo[t] u[t]
+    (5) output limit    p[t] <= cap[t] u[t] - (cap[t] - su[t]) v[t] - (cap[t] - sd[t]) z[t+1]
+                        (UT >= 2; for UT = 1 two rows, one with the v term, one with the z term;
+                        no z term in the last snapshot)
+    (6) ramp up         p[t] - p[t-1] <= RU w[t] (u[t] - v[t]) + su[t] v[t] - lo[t-1] z[t]
+    (7) ramp down       p[t-1] - p[t] <= RD w[t] (u[t] - v[t]) + sd[t-1] z[t] - lo[t] v[t]
+                        ((6), (7) for t >= 1 and where the ramp limit is given)
+    (8) cost            start_cost_cny * v[t]  (each unit start)
+    (9) reserve         sum_{g in region r} (cap[g,t] u[g,t] - p[g,t]) >= k * demand[r,t]
+
+Initial conditions (exact): U0 = `units_on_initial` units are on before the horizon (blank:
+all N, since a study period starts from a running system: starting a whole fleet in its first
+hour would charge start costs that never happen, while units on but not needed stop at no cost)
+and have been on for H = `hours_in_state_initial` hours; the N - U0 others have been off for H
+hours (blank H: long enough that nothing carries over). The U0 units started H hours
+before the first snapshot, so their start lies in the window of (2) for the first
+K_up = ceil(max(0, min_up_h - H) / resolution_h) snapshots (they cannot stop before); likewise
+the N - U0 stops lie in the window of (3) for the first K_down = ceil(max(0, min_down_h - H) /
+resolution_h) snapshots. With UT = 1, (2) and (3) read v[t] <= u[t], z[t] <= N - u[t]: no more
+starts than units off and no more stops than units on. The output before the horizon is not
+known, so (6) and (7) start at t = 1 (as the generator family's ramp rows); a unit starting in
+the first snapshot is still held to su by (5).
+
+Why each row is valid, unit by unit (the cluster rows are their sums): among the u[t] units on
+at t, v[t] have just started (each makes at most su[t]) and z[t+1] stop at t+1 (each makes at
+most sd[t]); with UT >= 2 these are different units, since (2) at t+1 gives
+v[t] + v[t+1] <= u[t+1], i.e. v[t] <= u[t] - z[t+1]: that is (5). Units on at t-1 and t move by
+at most RU w[t] (there are u[t] - v[t] of them), units starting at t go from 0 to at most su[t],
+units stopping at t go from at least lo[t-1] to 0: that is (6), and (7) likewise.
+
+The formulation, and why it is tight:
+
+- (2), (3) are the minimum up/down inequalities of Rajan & Takriti (2005), "Minimum up/down
+  polytopes of the unit commitment problem with start-up costs", IBM Research Report RC23628,
+  which with (1) describe the convex hull of feasible on/off schedules of a unit; for a cluster
+  they are the aggregated form used by GenX, exact for identical units (any aggregate schedule
+  splits into unit schedules, first started first stopped).
+- (4), (5) are the generation limits with start-up and shut-down capabilities of
+  Morales-España, Latorre & Ramos (2013), "Tight and compact MILP formulation for the thermal
+  unit commitment problem", IEEE Trans. Power Syst. 28(4), 4897-4908 (their rows for TU >= 2 and
+  TU = 1), here in total output rather than output above minimum, with time-varying limits.
+- (6), (7) are the two-period ramping inequalities of Arroyo & Conejo (2000) ("Optimal response
+  of a thermal unit to an electricity spot market", IEEE Trans. Power Syst. 15(3); eqs. (24)-(25)
+  of Knueven, Ostrowski & Watson 2020, "On mixed-integer programming formulations for the unit
+  commitment problem", INFORMS J. Comput. 32(4)), p[t] - p[t-1] <= RU u[t-1] + su v[t] and
+  p[t-1] - p[t] <= RD u[t] + sd z[t], tightened by the terms -(RU + lo) z[t] and -(RD + lo) v[t]
+  (with u[t] - v[t] = u[t-1] - z[t] the right sides above are exactly these).
+
+Every row of PyPSA's committable formulation (Rajan-Takriti windows, p_min/p_max x status, its
+ramp rows p[t] - p[t-1] <= RU u[t-1] + SU (u[t] - u[t-1]) and p[t-1] - p[t] <= RD u[t] +
+SD (u[t-1] - u[t])) is implied by these rows, also for fractional u, whenever SU <= RU + lo and
+SD <= RD + lo (otherwise PyPSA's ramp rows also cut off feasible schedules: a unit could only stop
+from above SU - RU). So on such data the LP relaxation here is at least as tight as PyPSA's.
+
+Clusters: the output limits (4)-(5) and (1)-(3) are exact for identical units; the ramp rows
+(6)-(7) for a cluster bound its total change, which lets a cluster spread a ramp over its units
+as if they could share it, so they are a relaxation of unit-by-unit ramp limits when some units
+of a cluster run at their rating (as in GenX). A cluster of one unit is exact.
+
+Reserve (9): optional, per region, with k the case's `reserve.requirement_pu_of_load`: the
+headroom of committable units that are on (available rating of the units on minus their output)
+covers a share of the region's demand. Only committable units hold reserve (not storage, hydro
+or plain generators); ramp rates do not limit it. Its dual is the reserve price (CNY per MW and
+hour).
+
+Prices: a MIP has no duals; `gridopt.solve` fixes the integer variables at the MIP solution and
+solves the remaining LP, whose duals are the reported prices (`price_basis` in the summary and
+the prices sheet says which prices are given).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gridopt.model import balance
+from gridopt.model.core import LinearModel
+from gridopt.model.generation import committed
+from gridopt.solve import Solution
+from gridopt.tables import region_of, tidy
+
+NAME = "commitment"
+
+
+@dataclass
+class Fleet:
+    """Committable generators of a uc case, with their per-unit data as (unit x snapshot)."""
+
+    index: pd.Index
+    rows: np.ndarray  # positions in the generators table
+    units: np.ndarray  # N
+    cap_mw: np.ndarray  # (k, T) available rating of one unit
+    lo_mw: np.ndarray  # (k, T) stable minimum of one unit
+    su_mw: np.ndarray  # (k, T) start-up capability of one unit
+    sd_mw: np.ndarray  # (k, T) shut-down capability of one unit
+    ramp_up_mw_per_h: np.ndarray  # (k,) per unit, NaN: none
+    ramp_down_mw_per_h: np.ndarray
+    up_snapshots: np.ndarray  # UT >= 1
+    down_snapshots: np.ndarray  # DT >= 1
+    units_on_initial: np.ndarray  # U0
+    up_carry: np.ndarray  # K_up: first snapshots in which the U0 units must stay on
+    down_carry: np.ndarray  # K_down: first snapshots in which the N - U0 units must stay off
+    start_cost_cny: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+def fleet(model: LinearModel) -> Fleet:
+    """The committable generators of the model's case and their data (see the module doc)."""
+    gens = model.data.tables["generators"]
+    rows = np.flatnonzero(committed(model.data))
+    g = gens.iloc[rows]
+    n = pd.to_numeric(g["units"]).to_numpy(dtype=float)
+    rating = g["p_max_mw"].to_numpy(dtype=float) / n
+    avail = model.data.availability_pu[g.index].to_numpy().T
+    cap = rating[:, None] * avail
+
+    def capability(column: str) -> np.ndarray:
+        pu = g[column].astype(float).fillna(1.0).to_numpy()
+        return np.minimum(pu[:, None] * rating[:, None], cap)
+
+    res = float(model.data.case.horizon.resolution_h)
+
+    def snapshots(hours: np.ndarray) -> np.ndarray:
+        return np.ceil(np.maximum(hours, 0.0) / res).astype(np.int64)
+
+    up_h = pd.to_numeric(g["min_up_h"]).to_numpy(dtype=float)
+    down_h = pd.to_numeric(g["min_down_h"]).to_numpy(dtype=float)
+    u0 = pd.to_numeric(g["units_on_initial"]).to_numpy(dtype=float)
+    u0 = np.where(np.isnan(u0), n, u0)
+    held = pd.to_numeric(g["hours_in_state_initial"]).to_numpy(dtype=float)
+    held = np.where(np.isnan(held), np.inf, held)
+    return Fleet(
+        index=gens.index[rows], rows=rows, units=n, cap_mw=cap,
+        lo_mw=np.minimum(g["p_min_stable_pu"].to_numpy(dtype=float)[:, None], avail)
+        * rating[:, None],
+        su_mw=capability("startup_ramp_pu"), sd_mw=capability("shutdown_ramp_pu"),
+        ramp_up_mw_per_h=g["ramp_up_mw_per_h"].to_numpy(dtype=float) / n,
+        ramp_down_mw_per_h=g["ramp_down_mw_per_h"].to_numpy(dtype=float) / n,
+        up_snapshots=np.maximum(snapshots(up_h), 1),
+        down_snapshots=np.maximum(snapshots(down_h), 1),
+        units_on_initial=u0,
+        up_carry=np.where(u0 > 0, snapshots(up_h - held), 0),
+        down_carry=np.where(u0 < n, snapshots(down_h - held), 0),
+        start_cost_cny=g["start_cost_cny"].to_numpy(dtype=float),
+    )
+
+
+def windows(cols: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Terms of sum_{tau = t-L[g]+1 .. t, tau >= 0} x[g, tau] for every (g, t), by index arithmetic.
+
+    Returns flat row numbers (g * T + t) and the columns x[g, tau] of every term.
+    """
+    k, T = cols.shape
+    counts = np.minimum(np.asarray(length)[:, None], np.arange(1, T + 1)[None, :]).ravel()
+    rows = np.repeat(np.arange(k * T), counts)
+    first = np.cumsum(counts) - counts
+    lag = np.arange(int(counts.sum())) - np.repeat(first, counts)
+    return rows, cols.ravel()[rows - lag]
+
+
+def build(model: LinearModel) -> None:
+    f = fleet(model)
+    if not len(f):
+        return
+    T = model.T
+    w = model.w[None, :]
+    n = f.units[:, None]
+    u = model.add_variables("uc_on", f.index, 0.0, n, integer=True)
+    v = model.add_variables("uc_start", f.index, 0.0, n, integer=True)
+    z = model.add_variables("uc_stop", f.index, 0.0, n, integer=True)
+    p = model.variable("gen_p").cols[f.rows]
+    t = np.arange(T)[None, :]
+
+    # (1) u[t] - u[t-1] - v[t] + z[t] = 0, u[-1] = U0
+    previous = np.roll(u.cols, 1, axis=1)
+    keep_previous = np.where(t > 0, -1.0, 0.0)
+    rhs = np.where(t == 0, f.units_on_initial[:, None], 0.0)
+    model.rows("uc_transition", f.index, meaning="unit transitions of {}", unit="units"
+               ).add(u.cols, 1.0).add(previous, keep_previous).add(v.cols, -1.0
+                                                                  ).add(z.cols, 1.0).equal(rhs)
+
+    # (2) sum of starts in the last UT snapshots <= u[t] (minus the starts before the horizon)
+    rows = model.rows("uc_min_up", f.index, meaning="minimum up time of {}", unit="units")
+    rows.add(u.cols, -1.0).scatter(*windows(v.cols, f.up_snapshots), 1.0)
+    rows.less(np.where(t < f.up_carry[:, None], -f.units_on_initial[:, None], 0.0))
+    # (3) sum of stops in the last DT snapshots <= N - u[t]
+    rows = model.rows("uc_min_down", f.index, meaning="minimum down time of {}", unit="units")
+    rows.add(u.cols, 1.0).scatter(*windows(z.cols, f.down_snapshots), 1.0)
+    rows.less(n - np.where(t < f.down_carry[:, None], n - f.units_on_initial[:, None], 0.0))
+
+    # (4) stable minimum of the units on
+    model.rows("uc_p_min", f.index, meaning="stable minimum output of {}", unit="MW"
+               ).add(p, 1.0).add(u.cols, -f.lo_mw).greater(0.0)
+    # (5) output limit with start-up and shut-down capabilities
+    z_next = np.roll(z.cols, -1, axis=1)
+    last = t == T - 1
+    long_up = (f.up_snapshots >= 2)[:, None]
+    model.rows("uc_p_max", f.index, meaning="output limit of the units on of {}", unit="MW"
+               ).add(p, 1.0).add(u.cols, -f.cap_mw).add(v.cols, f.cap_mw - f.su_mw).add(
+        z_next, np.where(long_up & ~last, f.cap_mw - f.sd_mw, 0.0)).less(0.0)
+    short = np.flatnonzero(f.up_snapshots < 2)
+    if len(short) and T > 1:
+        model.rows("uc_p_max_stop", f.index[short], model.snapshots[:-1],
+                   meaning="output before stopping of {}", unit="MW"
+                   ).add(p[short, :-1], 1.0).add(u.cols[short, :-1], -f.cap_mw[short, :-1]).add(
+            z.cols[short, 1:], (f.cap_mw - f.sd_mw)[short, :-1]).less(0.0)
+
+    # (6), (7) ramping of the units on, with start-up and shut-down ramps
+    for name, limit, sign in (("uc_ramp_up", f.ramp_up_mw_per_h, 1.0),
+                              ("uc_ramp_down", f.ramp_down_mw_per_h, -1.0)):
+        g = np.flatnonzero(~np.isnan(limit))
+        if not len(g) or T < 2:
+            continue
+        ramp = limit[g, None] * w[:, 1:]
+        rows = model.rows(name, f.index[g], model.snapshots[1:],
+                          meaning=f"{name.removeprefix('uc_').replace('_', ' ')} limit of {{}}",
+                          unit="MW")
+        rows.add(p[g, 1:], sign).add(p[g, :-1], -sign).add(u.cols[g, 1:], -ramp)
+        if sign > 0:
+            rows.add(v.cols[g, 1:], ramp - f.su_mw[g, 1:]).add(z.cols[g, 1:], f.lo_mw[g, :-1])
+        else:
+            rows.add(v.cols[g, 1:], ramp + f.lo_mw[g, 1:]).add(z.cols[g, 1:], -f.sd_mw[g, :-1])
+        rows.less(0.0)
+
+    # (8) start-up costs
+    model.add_cost(v.cols, f.start_cost_cny[:, None])
+
+    # (9) spinning reserve per region
+    reserve = model.data.case.reserve
+    if reserve.enabled:
+        regions, demand = reserve_requirement_mw(model, f)
+        region = region_of(model.data.tables, model.data.tables["generators"]["bus"].iloc[f.rows])
+        held = np.flatnonzero(np.isin(region, regions))
+        r = regions.get_indexer(region[held])[:, None] * T + t
+        model.rows("uc_reserve", regions, meaning="spinning reserve of region {}", unit="MW"
+                   ).scatter(r, u.cols[held], f.cap_mw[held]).scatter(r, p[held], -1.0
+                                                                      ).greater(demand,
+                                                                                per_weight=True)
+
+
+def reserve_requirement_mw(model: LinearModel, f: Fleet) -> tuple[pd.Index, np.ndarray]:
+    """Regions that hold reserve and their requirement (region x snapshot), MW."""
+    reserve = model.data.case.reserve
+    buses = model.data.tables["buses"]
+    if reserve.regions == "all":
+        held = region_of(model.data.tables, model.data.tables["generators"]["bus"].iloc[f.rows])
+        regions = pd.Index(sorted(set(held)), name="region")
+    else:
+        regions = pd.Index(list(dict.fromkeys(reserve.regions)), name="region")
+    by_bus = balance.demand_mw(model)
+    region_idx = regions.get_indexer(buses["region"].reindex(model.buses).to_numpy())
+    demand = np.zeros((len(regions), model.T))
+    inside = region_idx >= 0
+    np.add.at(demand, region_idx[inside], by_bus[inside])
+    return regions, reserve.requirement_pu_of_load * demand
+
+
+def results(sol: Solution) -> dict[str, pd.DataFrame]:
+    model = sol.model
+    if not model.has("uc_on"):
+        return {}
+    f = fleet(model)
+    gens = model.data.tables["generators"].iloc[f.rows]
+    u, v, z = sol.value("uc_on"), sol.value("uc_start"), sol.value("uc_stop")
+    if not sol.relaxed:  # integers within the solver's tolerance
+        u, v, z = np.round(u), np.round(v), np.round(z)
+    p = sol.value("gen_p")[f.rows]
+    region = region_of(model.data.tables, gens["bus"])
+    attrs = pd.DataFrame({"bus": gens["bus"], "region": region, "carrier": gens["carrier"],
+                          "units": f.units.astype(int)}, index=f.index)
+    committed_mw = f.cap_mw * u
+    commitment = tidy(model.snapshots, f.index, "generator", {
+        "units_on": u, "units_started": v, "units_stopped": z, "p_mw": p,
+        "committed_capacity_mw": committed_mw, "headroom_mw": committed_mw - p,
+    }, attrs)
+    start_cost = f.start_cost_cny[:, None] * v
+    events = tidy(model.snapshots, f.index, "generator", {
+        "units_started": v, "units_stopped": z, "start_cost_cny": start_cost}, attrs)
+    events = events[(events["units_started"] > 1e-9) | (events["units_stopped"] > 1e-9)]
+    totals = pd.DataFrame({
+        "generator": f.index, "region": region, "carrier": gens["carrier"].to_numpy(),
+        "units": f.units.astype(int), "starts": v.sum(axis=1),
+        "cost_per_start_cny": f.start_cost_cny, "start_cost_cny": start_cost.sum(axis=1)})
+    costs = pd.DataFrame({
+        "component": "generator", "name": f.index, "region": region,
+        "carrier": gens["carrier"].to_numpy(), "cost_type": "start-up",
+        "cost_cny": start_cost.sum(axis=1)})
+    out = {"commitment": commitment, "start_ups": events.reset_index(drop=True),
+           "start_up_costs": totals, "costs": costs}
+    if model.data.case.reserve.enabled:
+        regions, requirement = reserve_requirement_mw(model, f)
+        headroom = np.zeros_like(requirement)
+        idx = regions.get_indexer(region)
+        inside = idx >= 0
+        np.add.at(headroom, idx[inside], (committed_mw - p)[inside])
+        out["reserve"] = tidy(model.snapshots, regions, "region", {
+            "requirement_mw": requirement, "headroom_mw": headroom,
+            "price_cny_per_mw_h": sol.dual("uc_reserve")})
+    return out

@@ -1,0 +1,584 @@
+"""Supply security of zones (Hong Kong, Macao, ...): N-1 infeed, shares, fuel mix, gas N-1.
+
+The zones and their targets are the case's (`gridopt.zones`). For a zone Z: B the buses, G the
+local units (generators), E the import lines and links crossing its boundary, C the contracted
+units outside it (a share s_c of their output is the zone's, e.g. Daya Bay for Hong Kong), D[t]
+the zone's demand (MW) and w[t] the snapshot length (h).
+
+Import of element e into Z (MW, as delivered at the zone's end) and its import rating:
+
+    line l:  I_l[t] = sigma_l f[l,t],  Cap_l = s_max[l]    (sigma_l = +1 if bus1 is in Z, else -1)
+    link k:  I_k[t] = eta_k p[k,t], Cap_k = eta_k p_max[k]        (bus1 in Z)
+             I_k[t] = -p[k,t],      Cap_k = -p_min_pu[k] p_max[k]  (bus0 in Z)
+
+so Cap_e - I_e[t] >= 0 is its spare import capacity. Headroom of local unit g (MW):
+
+    available:        h[g,t] = P[g] a[g,t] - p[g,t]
+    uc, committable:  h[g,t] = cap[g,t] u[g,t] - p[g,t]   (committed units only; exact)
+    spinning:         a variable with  h[g,t] >= 0,  h[g,t] + p[g,t] <= P[g] a[g,t]   (cap rows)
+                      and  m_g h[g,t] <= (1 - m_g) p[g,t]                          (online rows)
+
+where m_g is the unit's stable minimum (p_min_stable_pu, or the zone's min_stable_pu of its
+carrier): a plant producing p can have at most p / m_g of capacity online, so only that counts
+(the LP relaxation of commitment; a unit producing nothing is taken to be off). Fast-start units,
+units with m_g = 0 and, in a uc case, committable units use the rule above them instead.
+
+Contingencies. A line or link of n_e identical circuits loses one, lambda_e = 1 / n_e; a plant
+row g (local, or contracted) loses its largest unit U_g (`unit_mw`, else p_max / units),
+lambda_g = U_g / P[g], carrying its share of the plant's output (units loaded alike; in a uc
+case a cluster with fewer units on than it has loads each more, p / u, which this linear rule
+understates: give such plants one row per unit for an exact N-1). Every import element is a
+contingency; units are when U_g >= the zone's unit threshold.
+
+(1) N-1 infeed, per zone, contingency k and snapshot t (rows `security_n1_<zone>`):
+
+        lost_k[t] + margin <= cover_k[t]
+
+    element e:     lost = lambda_e I_e,     cover = (1 - lambda_e)(Cap_e - I_e)
+                                                    + sum_{e' != e} (Cap_e' - I_e') + sum_g h_g
+    local unit g:  lost = lambda_g p_g,     cover = (1 - lambda_g) h_g + sum_{g' != g} h_g'
+                                                    + sum_e (Cap_e - I_e)
+    contracted c:  lost = s_c lambda_c p_c, cover = sum_g h_g + sum_e (Cap_e - I_e)
+
+    The remaining circuits of a line take over its flow; the spare capacity of an element is
+    counted whole (a transport view: for a zone fed radially, as Hong Kong and Macao are, it is
+    exact; in a meshed zone the flows after an outage follow Kirchhoff's laws and this is an
+    upper bound). With `available` headroom and a radial zone without storage, (1) reduces to
+    D[t] <= the zone's capacity after the loss, whatever the dispatch: N-1 then costs nothing
+    unless demand must be shed; `spinning` makes it bind on the dispatch. The lost output of a
+    contracted unit must be replaced by the zone's own headroom or spare import capacity (it
+    shares the interties with the other imports). Dual: CNY per MW more cover, per hour.
+
+(2) Capacity reserve margin (planning): with d_c the firm share of carrier c and f_e of e,
+
+        sum_g d_c(g) P[g] + sum_e f_e Cap_e - max_k (largest element) >= peak (1 + margin)
+
+    (largest: U_g or Cap_e / n_e). Capacities are data in gridopt, so this is a reported check
+    with its slack, not a row; it becomes a row once capacities are variables.
+
+(3) Shares, per period W (the horizon, or each calendar month), E_W = sum_{t in W} w D:
+
+        local:   min E_W <= sum_{t in W} w sum_g p[g,t]  <= max E_W
+        import:  min E_W <= sum_{t in W} w sum_e I_e[t]  <= max E_W
+
+(4) Fuel mix of carriers K: the same with sum_{g: carrier in K} p[g,t] + sum_{c: carrier in K}
+    s_c p[c,t] (unattributed grid imports count for no carrier). Duals of (3), (4): CNY per MWh
+    of the row, reported per percentage point of share (x E_W / 100).
+
+(5) Gas N-1, per gas source k of the zone's gas nodes N and snapshot t (rows
+    `security_gas_n1_<zone>`): sources are the listed pipelines into N (rating into N times
+    efficiency), the gas supplies at N (rating x availability) and gas storage at N (withdrawal
+    rating), Cap_j[t]:
+
+        sum_{g in G on N} p[g,t] / eta_g + D_gas[t] <= sum_{j != k} Cap_j[t]
+
+    with D_gas the non-power gas demand at N (if included). Dual: CNY per MWth, per hour.
+
+Shadow prices are reported as the cost of tightening a target (positive when it binds); a row is
+binding when its slack is within 1e-6 of its size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gridopt.case import CaseData
+from gridopt.model import generation
+from gridopt.model.core import LinearModel
+from gridopt.solve import Solution
+from gridopt.zones import SecurityZone, ShareBound, local_units, slug, target_label
+
+NAME = "security"
+COLUMNS = ("zone", "target", "element", "snapshot", "period", "lhs", "rhs", "unit", "slack",
+           "met", "binding", "shadow_price", "shadow_price_unit", "note")
+
+
+@dataclass
+class Term:
+    """A linear expression per snapshot: sum of coef * x[cols] plus a constant (each (T,))."""
+
+    parts: list[tuple[np.ndarray, np.ndarray]]
+    const: np.ndarray
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        out = self.const.astype(float).copy()
+        for cols, coef in self.parts:
+            out = out + coef * x[cols]
+        return out
+
+
+@dataclass
+class Import:
+    kind: str
+    name: str
+    flow: Term  # I_e[t]
+    cap_mw: float
+    circuits: int
+
+
+@dataclass
+class Plan:
+    """What the rows of one zone are made of (derived from the data, the same at build and
+    results time)."""
+
+    zone: SecurityZone
+    slug: str
+    demand_mw: np.ndarray  # (T,)
+    units: pd.Index
+    unit_pos: np.ndarray  # positions in the generator table
+    unit_frac: np.ndarray  # lambda_g
+    imports: list[Import]
+    contracted: list[tuple[str, int, float, float]]  # name, position, share, lambda
+
+
+def zones(data: CaseData) -> list[SecurityZone]:
+    return list(getattr(data, "security_zones", None) or [])
+
+
+def zone_demand_mw(data: CaseData, zone: SecurityZone) -> np.ndarray:
+    """The zone's demand per snapshot (MW)."""
+    loads = data.tables["loads"]
+    inside = loads.index[loads["bus"].isin(zone.buses).to_numpy()]
+    return data.load_mw[inside].sum(axis=1).to_numpy() if len(inside) else np.zeros(
+        data.n_snapshots)
+
+
+def unit_fraction(data: CaseData, zone: SecurityZone, names: pd.Index | list[str]
+                  ) -> np.ndarray:
+    """lambda_g = U_g / P_g: the share of a plant row lost with its largest unit."""
+    gens = data.tables["generators"].loc[list(names)]
+    p_max = gens["p_max_mw"].to_numpy(dtype=float)
+    size = p_max / pd.to_numeric(gens["units"]).to_numpy(dtype=float)
+    given = np.array([zone.unit_mw.get(n, np.nan) for n in gens.index], dtype=float)
+    size = np.where(np.isnan(given), size, given)
+    return np.divide(size, p_max, out=np.ones_like(p_max), where=p_max > 0)
+
+
+def plan(model: LinearModel, zone: SecurityZone) -> Plan:
+    data = model.data
+    T = model.T
+    zeros = np.zeros(T)
+    gens = data.tables["generators"]
+    units = local_units(zone, data.tables)
+    pos = gens.index.get_indexer(units)
+    inside = set(zone.buses)
+    imports = []
+    for el in zone.imports:
+        if el.kind == "line":
+            line = data.tables["lines"].loc[el.name]
+            i = data.tables["lines"].index.get_loc(el.name)
+            sigma = 1.0 if line["bus1"] in inside else -1.0
+            flow = Term([(model.variables["line_p"].cols[i], np.full(T, sigma))], zeros)
+            cap = float(line["s_max_mw"])
+        elif el.kind == "link":
+            link = data.tables["links"].loc[el.name]
+            i = data.tables["links"].index.get_loc(el.name)
+            if link["bus1"] in inside:
+                coef, cap = float(link["efficiency"]), float(link["efficiency"] * link["p_max_mw"])
+            else:
+                coef, cap = -1.0, float(-link["p_min_pu"] * link["p_max_mw"])
+            flow = Term([(model.variables["link_p"].cols[i], np.full(T, coef))], zeros)
+        else:
+            continue
+        imports.append(Import(el.kind, el.name, flow, cap, el.circuits))
+    contracted = [el for el in zone.imports if el.kind == "generator"]
+    frac_c = unit_fraction(data, zone, [el.name for el in contracted])
+    return Plan(
+        zone=zone, slug=slug(zone.name), demand_mw=zone_demand_mw(data, zone), units=units,
+        unit_pos=pos, unit_frac=unit_fraction(data, zone, units), imports=imports,
+        contracted=[(el.name, gens.index.get_loc(el.name), el.share_pu, float(f))
+                    for el, f in zip(contracted, frac_c, strict=True)])
+
+
+def _escape(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+# ---- (1) N-1 infeed ----------------------------------------------------------------------------
+def _headroom_terms(model: LinearModel, pl: Plan, build: bool) -> list[Term]:
+    """h[g,t] of each local unit (see the module doc); adds its variables and rows if `build`."""
+    data = model.data
+    n1 = pl.zone.n_1
+    gens = data.tables["generators"].iloc[pl.unit_pos]
+    p = model.variables["gen_p"].cols[pl.unit_pos]
+    avail = generation.available_mw(model)[pl.unit_pos]
+    T = model.T
+    com_row: dict[int, int] = {}
+    cap_u = u_cols = None
+    if model.has("uc_on"):
+        from gridopt.model import commitment
+
+        fl = commitment.fleet(model)
+        com_row = {int(r): i for i, r in enumerate(fl.rows)}
+        cap_u, u_cols = fl.cap_mw, model.variables["uc_on"].cols
+    stable = gens["p_min_stable_pu"].to_numpy(dtype=float)
+    by_carrier = gens["carrier"].map(n1.min_stable_pu).to_numpy(dtype=float)
+    m = np.where(stable > 0, stable, np.nan_to_num(by_carrier, nan=0.0))
+    terms: list[Term | None] = []
+    spin = []
+    for i, (name, g) in enumerate(zip(pl.units, pl.unit_pos, strict=True)):
+        if int(g) in com_row:
+            k = com_row[int(g)]
+            terms.append(Term([(u_cols[k], cap_u[k]), (p[i], -np.ones(T))], np.zeros(T)))
+        elif n1.headroom == "available" or name in n1.fast_start or m[i] <= 0:
+            terms.append(Term([(p[i], -np.ones(T))], avail[i]))
+        else:
+            terms.append(None)
+            spin.append(i)
+    if spin:
+        idx = np.array(spin)
+        names = pl.units[idx]
+        var = f"security_headroom_{pl.slug}"
+        if build:
+            h = model.add_variables(var, names)
+            zone = _escape(pl.zone.name)
+            model.rows(f"security_headroom_cap_{pl.slug}", names,
+                       meaning=f"headroom of {{}} counted for {zone} N-1 security, within its"
+                       " available capacity", unit="MW").add(h.cols, 1.0).add(p[idx], 1.0
+                                                                             ).less(avail[idx])
+            model.rows(f"security_headroom_online_{pl.slug}", names,
+                       meaning=f"headroom of {{}} counted for {zone} N-1 security, on its"
+                       " capacity online (output / stable minimum)", unit="MW").add(
+                h.cols, m[idx, None]).add(p[idx], -(1.0 - m[idx, None])).less(0.0)
+        h = model.variables[var]
+        for j, i in enumerate(spin):
+            terms[i] = Term([(h.cols[j], np.ones(T))], np.zeros(T))
+    return [t for t in terms if t is not None]
+
+
+def _n1_system(model: LinearModel, pl: Plan, build: bool
+               ) -> tuple[list[str], list[Term], np.ndarray, np.ndarray]:
+    """Contingency labels, terms and the matrices L (lost) and C (cover) over the terms."""
+    n1 = pl.zone.n_1
+    T = model.T
+    gen_p = model.variables["gen_p"].cols
+    heads = _headroom_terms(model, pl, build)
+    flows = [e.flow for e in pl.imports]
+    spares = [Term([(c, -k) for c, k in e.flow.parts], np.full(T, e.cap_mw))
+              for e in pl.imports]
+    outputs = [Term([(gen_p[g], np.ones(T))], np.zeros(T)) for g in pl.unit_pos]
+    bought = [Term([(gen_p[g], np.full(T, s))], np.zeros(T)) for _, g, s, _ in pl.contracted]
+    terms = flows + spares + heads + outputs + bought
+    nE, nG = len(flows), len(heads)
+    I_, S_, H_, P_, Q_ = (0, nE, 2 * nE, 2 * nE + nG, 2 * nE + 2 * nG)
+    gens = model.data.tables["generators"]
+    labels: list[str] = []
+    L_rows, C_rows = [], []
+
+    def new() -> tuple[np.ndarray, np.ndarray]:
+        lost, cover = np.zeros(len(terms)), np.zeros(len(terms))
+        cover[S_:S_ + nE] = 1.0
+        cover[H_:H_ + nG] = 1.0
+        return lost, cover
+
+    for j, e in enumerate(pl.imports):
+        lam = 1.0 / e.circuits
+        lost, cover = new()
+        lost[I_ + j] = lam
+        cover[S_ + j] = 1.0 - lam
+        L_rows.append(lost)
+        C_rows.append(cover)
+        labels.append(e.name if e.circuits == 1 else f"{e.name} (one of {e.circuits} circuits)")
+    p_max = gens["p_max_mw"]
+    for j, (name, lam) in enumerate(zip(pl.units, pl.unit_frac, strict=True)):
+        size = lam * p_max[name]
+        if size < n1.unit_threshold_mw or size <= 0:
+            continue
+        lost, cover = new()
+        lost[P_ + j] = lam
+        cover[H_ + j] = 1.0 - lam
+        L_rows.append(lost)
+        C_rows.append(cover)
+        labels.append(name if lam >= 1.0 else f"{name} (one {size:g} MW unit)")
+    for j, (name, _g, share, lam) in enumerate(pl.contracted):
+        size = lam * p_max[name]
+        if size < n1.unit_threshold_mw or size <= 0:
+            continue
+        lost, cover = new()
+        lost[Q_ + j] = lam
+        L_rows.append(lost)
+        C_rows.append(cover)
+        unit = "" if lam >= 1.0 else f"one {size:g} MW unit, "
+        labels.append(f"{name} ({unit}{share:.0%} contracted)")
+    return labels, terms, np.array(L_rows).reshape(-1, len(terms)), np.array(C_rows).reshape(
+        -1, len(terms))
+
+
+def _build_n1(model: LinearModel, pl: Plan) -> None:
+    labels, terms, L, C = _n1_system(model, pl, build=True)
+    if not labels:
+        return
+    T = model.T
+    M = L - C
+    margin = pl.zone.n_1.margin_mw
+    const = np.array([t.const for t in terms])  # (J, T)
+    part_term = np.array([j for j, t in enumerate(terms) for _ in t.parts])
+    part_cols = np.array([c for t in terms for c, _ in t.parts])
+    part_coef = np.array([k for t in terms for _, k in t.parts])
+    k_idx, p_idx = np.nonzero(M[:, part_term])
+    rows = model.rows(f"security_n1_{pl.slug}", pd.Index(labels),
+                      meaning=f"{_escape(pl.zone.name)} N-1 security against the loss of {{}}",
+                      unit="MW", above="lost infeed exceeds the cover (headroom and spare"
+                      " import capacity) by")
+    rows.scatter(k_idx[:, None] * T + np.arange(T)[None, :], part_cols[p_idx],
+                 M[k_idx, part_term[p_idx]][:, None] * part_coef[p_idx])
+    rows.less(-margin - M @ const, per_weight=True)
+
+
+# ---- (3), (4) energy shares ----------------------------------------------------------------
+def _periods(model: LinearModel, share: ShareBound) -> tuple[np.ndarray, list[str], pd.Index]:
+    """Period of each snapshot, the period labels and their first snapshots."""
+    snaps = pd.DatetimeIndex(model.snapshots)
+    if share.period == "horizon":
+        return np.zeros(model.T, dtype=np.int64), ["horizon"], pd.DatetimeIndex(snaps[:1])
+    months = snaps.to_period("M")
+    labels, idx = np.unique(months.astype(str), return_inverse=True)
+    first = [snaps[np.flatnonzero(idx == i)[0]] for i in range(len(labels))]
+    return idx.astype(np.int64), [str(x) for x in labels], pd.DatetimeIndex(first)
+
+
+def _share_parts(model: LinearModel, pl: Plan, target: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (cols, coef) parts of the energy a share target counts (MW; weighted later)."""
+    T = model.T
+    gen_p = model.variables["gen_p"].cols
+    if target == "local_share":
+        return [(gen_p[g], np.ones(T)) for g in pl.unit_pos]
+    if target == "import_share":
+        return [part for e in pl.imports for part in e.flow.parts]
+    i = int(target.removeprefix("fuel_mix[").removesuffix("]"))
+    carriers = set(pl.zone.fuel_mix[i].carriers)
+    gens = model.data.tables["generators"]
+    parts = [(gen_p[g], np.ones(T)) for g in pl.unit_pos if gens["carrier"].iloc[g] in carriers]
+    return parts + [(gen_p[g], np.full(T, s)) for _, g, s, _ in pl.contracted
+                    if gens["carrier"].iloc[g] in carriers]
+
+
+def _share_of(zone: SecurityZone, target: str) -> ShareBound:
+    if target.startswith("fuel_mix["):
+        return zone.fuel_mix[int(target.removeprefix("fuel_mix[").removesuffix("]"))]
+    return getattr(zone, target)
+
+
+def _share_targets(zone: SecurityZone) -> list[str]:
+    return [t for t in zone.targets() if t in ("local_share", "import_share")
+            or t.startswith("fuel_mix[")]
+
+
+def _share_row_name(pl: Plan, target: str, side: str) -> str:
+    return f"security_{slug(target)}_{side}_{pl.slug}"
+
+
+def _build_share(model: LinearModel, pl: Plan, target: str) -> None:
+    share = _share_of(pl.zone, target)
+    period, labels, starts = _periods(model, share)
+    energy = np.bincount(period, model.w * pl.demand_mw, minlength=len(labels))
+    parts = _share_parts(model, pl, target)
+    words = f"{pl.zone.name} {target_label(pl.zone, target)}"
+    for side, bound in (("min", share.min_pu), ("max", share.max_pu)):
+        if bound is None:
+            continue
+        rows = model.rows(_share_row_name(pl, target, side), pd.Index([words]), starts,
+                          meaning="{}", unit="MWh")
+        for cols, coef in parts:
+            rows.scatter(period, cols, coef * model.w)
+        if side == "min":
+            rows.greater(bound * energy[None, :])
+        else:
+            rows.less(bound * energy[None, :])
+
+
+# ---- (5) gas N-1 -----------------------------------------------------------------------------
+def _gas_system(model: LinearModel, pl: Plan
+                ) -> tuple[list[str], np.ndarray, list[tuple[np.ndarray, np.ndarray]],
+                           np.ndarray, str]:
+    """Gas sources (labels, capacity (k, T)), the burn parts and the non-power demand (T,);
+    or a note saying why gas N-1 is skipped."""
+    from gridopt.model import gas
+
+    data = model.data
+    T = model.T
+    tables = data.tables
+    nodes = tables["gas_nodes"]
+    zone = pl.zone
+    empty = ([], np.zeros((0, T)), [], np.zeros(T))
+    if nodes.empty or "gas_balance" not in model.row_blocks:
+        return (*empty, "skipped: the network has no gas system")
+    inside = set(zone.gas_nodes)
+    gens = tables["generators"]
+    burners = [g for g in pl.unit_pos if gens["gas_node"].iloc[g] in inside]
+    if not burners:
+        return (*empty, "skipped: no local unit burns gas from the zone's gas nodes")
+    labels, caps = [], []
+    pipes = tables["pipelines"]
+    for el in zone.imports:
+        if el.kind != "pipeline":
+            continue
+        pipe = pipes.loc[el.name]
+        rating = pipe["p_max_mwth"] if pipe["node1"] in inside else pipe["p_max_reverse_mwth"]
+        labels.append(el.name)
+        caps.append(np.full(T, float(rating * pipe["efficiency"])))
+    sup = tables["gas_supplies"]
+    at = np.flatnonzero(sup["gas_node"].isin(inside).to_numpy())
+    if len(at):
+        labels += list(sup.index[at])
+        caps += list(gas.available_mwth(model)[at])
+    sto = tables["gas_storage"]
+    for name in sto.index[sto["gas_node"].isin(inside).to_numpy()]:
+        labels.append(f"{name} (withdrawal)")
+        caps.append(np.full(T, float(sto.at[name, "withdrawal_max_mwth"])))
+    gen_p = model.variables["gen_p"].cols
+    parts = [(gen_p[g], np.full(T, 1.0 / float(gens["efficiency"].iloc[g]))) for g in burners]
+    demand = np.zeros(T)
+    if zone.gas_n_1.include_non_power_demand:
+        demand = gas.demand_mwth(model)[nodes.index.get_indexer(list(inside))].sum(axis=0)
+    return labels, np.array(caps).reshape(len(labels), T), parts, demand, ""
+
+
+def _build_gas(model: LinearModel, pl: Plan) -> None:
+    labels, caps, parts, demand, note = _gas_system(model, pl)
+    if note or not labels:
+        return
+    T = model.T
+    k = np.arange(len(labels))[:, None] * T + np.arange(T)[None, :]
+    rows = model.rows(f"security_gas_n1_{pl.slug}", pd.Index(labels),
+                      meaning=f"{_escape(pl.zone.name)} gas N-1 security against the loss of {{}}",
+                      unit="MWth", above="gas for its plants and demand exceeds what the"
+                      " remaining sources deliver by")
+    for cols, coef in parts:
+        rows.scatter(k, np.broadcast_to(cols, k.shape), coef[None, :])
+    rows.less(caps.sum(axis=0)[None, :] - caps - demand[None, :], per_weight=True)
+
+
+def build(model: LinearModel) -> None:
+    for zone in zones(model.data):
+        pl = plan(model, zone)
+        if zone.n_1 is not None:
+            _build_n1(model, pl)
+        for target in _share_targets(zone):
+            _build_share(model, pl, target)
+        if zone.gas_n_1 is not None:
+            _build_gas(model, pl)
+
+
+# ---- results -------------------------------------------------------------------------------
+def _frame(zone: str, target: str, elements: list[str], snapshots: pd.Index | None,
+           periods: list[str] | None, lhs: np.ndarray, rhs: np.ndarray, unit: str,
+           slack: np.ndarray, price: np.ndarray, price_unit: str, note: str = "") -> pd.DataFrame:
+    """Tidy rows for (element x time) arrays; time is snapshots or periods."""
+    k, n = lhs.shape
+    tol = 1e-6 * np.maximum(1.0, np.maximum(np.abs(lhs), np.abs(rhs)))
+    price = np.where(np.abs(price) < 1e-7, 0.0, price)  # the solver's round-off, not a price
+    snaps = (np.tile(np.asarray(snapshots), k) if snapshots is not None
+             else np.full(k * n, np.datetime64("NaT"), dtype="datetime64[ns]"))
+    return pd.DataFrame({
+        "zone": zone, "target": target, "element": np.repeat(np.asarray(elements, object), n),
+        "snapshot": snaps, "period": np.tile(np.asarray(periods or [""] * n, object), k),
+        "lhs": lhs.ravel() + 0.0, "rhs": rhs.ravel() + 0.0, "unit": unit,
+        "slack": slack.ravel() + 0.0, "met": (slack >= -tol).ravel(),
+        "binding": (np.abs(slack) <= tol).ravel(), "shadow_price": price.ravel() + 0.0,
+        "shadow_price_unit": price_unit, "note": note})
+
+
+def reserve_margin_check(data: CaseData, zone: SecurityZone) -> dict[str, float | str]:
+    """(2): firm capacity minus the largest element against peak demand x (1 + margin)."""
+    rm = zone.reserve_margin
+    tables = data.tables
+    gens = tables["generators"]
+    units = local_units(zone, tables)
+    p_max = gens.loc[units, "p_max_mw"].to_numpy(dtype=float)
+    derate = gens.loc[units, "carrier"].map(rm.derating_pu).fillna(1.0).to_numpy(dtype=float)
+    firm_local = float((derate * p_max).sum())
+    firm_import, largest = 0.0, [("", 0.0)]
+    inside = set(zone.buses)
+    for el in zone.imports:
+        if el.kind == "line":
+            cap = float(tables["lines"].at[el.name, "s_max_mw"])
+        elif el.kind == "link":
+            link = tables["links"].loc[el.name]
+            cap = float(link["efficiency"] * link["p_max_mw"] if link["bus1"] in inside
+                        else -link["p_min_pu"] * link["p_max_mw"])
+        else:
+            continue
+        firm_import += el.firm_pu * cap
+        largest.append((el.name if el.circuits == 1 else f"{el.name} (one of {el.circuits}"
+                        " circuits)", cap / el.circuits))
+    frac = unit_fraction(data, zone, units)
+    largest += [(str(n), float(f * p)) for n, f, p in zip(units, frac, p_max, strict=True)]
+    element, size = max(largest, key=lambda x: x[1])
+    peak = rm.peak_demand_mw if rm.peak_demand_mw is not None else float(
+        zone_demand_mw(data, zone).max())
+    return {"firm_local_mw": firm_local, "firm_import_mw": firm_import, "largest": element,
+            "largest_mw": size, "lhs_mw": firm_local + firm_import - size,
+            "rhs_mw": peak * (1.0 + rm.margin_pu), "peak_mw": peak}
+
+
+def results(sol: Solution) -> dict[str, pd.DataFrame]:
+    model = sol.model
+    frames = []
+    x = sol.x
+    for zone in zones(model.data):
+        pl = plan(model, zone)
+        name = zone.name
+        if zone.n_1 is not None:
+            labels, terms, L, C = _n1_system(model, pl, build=False)
+            if labels:
+                values = np.array([t.value(x) for t in terms])
+                lhs = L @ values + zone.n_1.margin_mw
+                rhs = C @ values
+                price = -sol.dual(f"security_n1_{pl.slug}")
+                frames.append(_frame(name, target_label(zone, "n_1"), labels, model.snapshots,
+                                     None, lhs, rhs, "MW", rhs - lhs, price, "CNY/MW/h",
+                                     f"headroom: {zone.n_1.headroom}"))
+        if zone.reserve_margin is not None:
+            rm = reserve_margin_check(model.data, zone)
+            frames.append(_frame(
+                name, target_label(zone, "reserve_margin"), [f"largest: {rm['largest']}"],
+                None, ["planning"], np.array([[rm["lhs_mw"]]]), np.array([[rm["rhs_mw"]]]),
+                "MW", np.array([[rm["lhs_mw"] - rm["rhs_mw"]]]), np.array([[np.nan]]), "",
+                f"check (capacities are data): firm local {rm['firm_local_mw']:,.1f} MW + firm"
+                f" import {rm['firm_import_mw']:,.1f} MW - largest {rm['largest_mw']:,.1f} MW"
+                f" vs peak {rm['peak_mw']:,.1f} MW x (1 + {zone.reserve_margin.margin_pu:g})"))
+        for target in _share_targets(zone):
+            share = _share_of(zone, target)
+            period, labels, _starts = _periods(model, share)
+            w = model.w
+            energy = np.bincount(period, w * pl.demand_mw, minlength=len(labels))
+            got = np.zeros(len(labels))
+            for cols, coef in _share_parts(model, pl, target):
+                got += np.bincount(period, w * coef * x[cols], minlength=len(labels))
+            achieved = np.divide(got, energy, out=np.zeros_like(got), where=energy > 0)
+            for side, bound in (("min", share.min_pu), ("max", share.max_pu)):
+                if bound is None:
+                    continue
+                dual = sol.dual(_share_row_name(pl, target, side))[0]
+                per_mwh = (dual if side == "min" else -dual) + 0.0
+                slack = achieved - bound if side == "min" else bound - achieved
+                frames.append(_frame(
+                    name, target_label(zone, target), [f"{side} {100 * bound:g} %"], None,
+                    labels, achieved[None, :], np.full((1, len(labels)), bound), "pu of demand",
+                    slack[None, :], (per_mwh * energy / 100.0)[None, :], "CNY/pp",
+                    "shadow price per percentage point of share; per MWh: "
+                    + ", ".join(f"{v:,.4g}" for v in per_mwh) + " CNY/MWh"))
+        if zone.gas_n_1 is not None:
+            labels, caps, parts, demand, note = _gas_system(model, pl)
+            if note or not labels:
+                frames.append(_frame(name, target_label(zone, "gas_n_1"), [""], None, [""],
+                                     np.full((1, 1), np.nan), np.full((1, 1), np.nan), "MWth",
+                                     np.full((1, 1), np.nan), np.full((1, 1), np.nan), "",
+                                     note or "skipped: the zone has no gas source"))
+                continue
+            burn = sum(coef * x[cols] for cols, coef in parts) + demand
+            lhs = np.broadcast_to(burn, caps.shape)
+            rhs = caps.sum(axis=0)[None, :] - caps
+            price = -sol.dual(f"security_gas_n1_{pl.slug}")
+            frames.append(_frame(name, target_label(zone, "gas_n_1"), labels, model.snapshots,
+                                 None, lhs, rhs, "MWth", rhs - lhs, price, "CNY/MWth/h",
+                                 "gas burnt by the zone's plants"
+                                 + (" plus non-power demand" if demand.any() else "")))
+    if not frames:
+        return {}
+    table = pd.concat(frames, ignore_index=True)
+    return {"security": table[list(COLUMNS)]}

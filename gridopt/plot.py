@@ -1,0 +1,747 @@
+"""Charts of a results folder, drawn as PNG files with matplotlib (Agg backend, no display).
+
+`plot_run(run_dir, out_dir)` reads the result tables of a solved run (from `parquet/`, `csv/`
+or `results.xlsx`, in that order of preference) and draws every chart in `CHARTS`:
+
+| chart | file(s) | tables |
+|---|---|---|
+| dispatch | `dispatch_system.png`, `dispatch_<region>.png` | generation (storage, unserved) |
+| corridor_flows | `corridor_flows.png` | flows |
+| reservoir_storage | `reservoir_storage.png` | hydro |
+| price_heatmap | `price_heatmap.png` | prices (unserved, for load weights) |
+| network_map | `network_map.png` | buses (flows, for line widths) |
+
+Each chart declares the tables it needs; when one is missing from the run the chart is skipped
+with a one-line note, so a dispatch run without hydro or links still gets the rest.
+
+Colours: `CARRIER_COLORS` is the one colour table for carriers (and for the non-carrier series
+of the dispatch stack); a carrier it does not name takes the colour set in the run's `carriers`
+table, else a fixed colour derived from its name. The same carrier therefore has the same
+colour in every chart and in the workbook's native charts (`gridopt.io.excel_charts`).
+
+The data-shaping functions here (`dispatch`, `region_prices`, `corridors`, `reservoirs`) use
+pandas only, and matplotlib is imported when a chart is drawn, so the workbook writer can share
+them without loading matplotlib.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import sys
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+# Carrier colours, in stacking order (bottom of the dispatch stack first): firm and must-run
+# output at the bottom, variable renewables above it, storage, imports and unserved on top.
+# Keys are matched after lower-casing and turning "_" and "-" into spaces. The colours of the
+# carriers the PPRD network declares are those of its carriers.csv.
+CARRIER_COLORS: dict[str, str] = {
+    "nuclear": "#9b59b6",
+    "coal": "#4d4d4d",
+    "lignite": "#826837",
+    "gas": "#e07b39",
+    "ccgt": "#e07b39",
+    "ocgt": "#f0a35e",
+    "oil": "#8c564b",
+    "biomass": "#6b8e23",
+    "geothermal": "#ba4a00",
+    "import": "#7f7f7f",  # supply bought from outside the modelled region
+    "hydro": "#1f78b4",
+    "ror": "#4fa3d8",
+    "run of river": "#4fa3d8",
+    "pumped hydro": "#17becf",
+    "phs": "#17becf",
+    "wind": "#2ca02c",
+    "onwind": "#2ca02c",
+    "offwind": "#98df8a",
+    "solar": "#f1c40f",
+    "battery": "#e377c2",
+    # series of the dispatch stack that are not carriers
+    "net imports": "#c7d0d6",
+    "net exports": "#c7d0d6",
+    "unserved": "#d62728",
+    "demand": "#000000",
+    # branch carriers (network map)
+    "ac": "#8c8c8c",
+    "ac interface": "#fa8072",
+    "dc": "#6a1b9a",
+    "hvdc": "#6a1b9a",
+    "uhvdc": "#08306b",
+}
+
+# for carriers neither table names: picked by a hash of the name, so stable across runs
+FALLBACK_PALETTE = ("#8dd3c7", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
+                    "#fccde5", "#bc80bd", "#ccebc5", "#ffed6f", "#17becf", "#e377c2")
+# the schema's default carrier colour: a carrier left at it has no colour of its own
+UNSET_COLOR = "#999999"
+# colours of the lines of one chart that are not carriers (corridors, stations, regions)
+SERIES_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939")
+
+# every PNG has the same size: FIG_SIZE_IN * DPI pixels
+FIG_SIZE_IN = (10.0, 6.0)
+DPI = 150
+PNG_SIZE_PX = (round(FIG_SIZE_IN[0] * DPI), round(FIG_SIZE_IN[1] * DPI))  # (width, height)
+
+# corridors and reservoirs shown in one chart at most (the busiest / largest), for legibility
+MAX_LINES = 12
+# text cells that the writers prefixed with a quote so a spreadsheet keeps them as text
+_QUOTED = re.compile(r"^'(?=[=+\-@\t\r])")
+_NEAR_ZERO_MW = 1e-6
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[_\-]+", " ", str(name).strip().lower())
+
+
+def carrier_color(carrier: str, carriers: pd.DataFrame | None = None) -> str:
+    """Hex colour of a carrier: `CARRIER_COLORS`, else the run's carriers table, else hashed."""
+    key = _key(carrier)
+    if key in CARRIER_COLORS:
+        return CARRIER_COLORS[key]
+    if carriers is not None and len(carriers) and "color" in carriers:
+        match = carriers.loc[carriers["carrier"].map(_key) == key, "color"]
+        colour = str(match.iloc[0]).strip() if len(match) else ""
+        if re.fullmatch(r"#[0-9a-fA-F]{6}", colour) and colour.lower() != UNSET_COLOR:
+            return colour.lower()
+    return FALLBACK_PALETTE[zlib.crc32(key.encode()) % len(FALLBACK_PALETTE)]
+
+
+def carrier_order(carriers: Iterable[str]) -> list[str]:
+    """Carriers in stacking order: as listed in `CARRIER_COLORS`, then the others by name."""
+    rank = {k: i for i, k in enumerate(CARRIER_COLORS)}
+    return sorted(dict.fromkeys(carriers), key=lambda c: (rank.get(_key(c), len(rank)), str(c)))
+
+
+# ---------------------------------------------------------------------------------------------
+# reading a results folder
+
+
+class RunTables:
+    """The result tables of one results folder, each read on first use.
+
+    Tables come from `parquet/` if present, else `csv/`, else `results.xlsx` (a table longer
+    than a sheet continues on sheets `name_2`, ...). Snapshots are returned as datetimes and
+    the quote the writers put before formula-like text is removed. Use it as a context manager
+    (or call `close`) to release the workbook.
+    """
+
+    def __init__(self, run_dir: Path | str):
+        self.run_dir = Path(run_dir)
+        self.source = self._find_source()
+        self._cache: dict[str, pd.DataFrame | None] = {}
+        # the workbook is opened once and read sheet by sheet as tables are asked for
+        self._book: pd.ExcelFile | None = None
+        path = self.run_dir / "summary.json"
+        self.summary: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+
+    def close(self) -> None:
+        """Close the workbook, if one was opened."""
+        if self._book is not None:
+            self._book.close()
+            self._book = None
+
+    def __enter__(self) -> RunTables:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _find_source(self) -> str:
+        for kind, path in (("parquet", self.run_dir / "parquet"), ("csv", self.run_dir / "csv"),
+                           ("xlsx", self.run_dir / "results.xlsx")):
+            if path.exists():
+                return kind
+        raise FileNotFoundError(f"{self.run_dir}: no results tables (expected parquet/, csv/"
+                                " or results.xlsx); is it the --out folder of `gridopt solve`?")
+
+    def names(self) -> list[str]:
+        """Names of the tables in the folder."""
+        if self.source == "xlsx":
+            return [s for s in self._sheet_names() if not re.search(r"_\d+$", s)
+                    or s.rsplit("_", 1)[0] not in self._sheet_names()]
+        return sorted(p.stem for p in (self.run_dir / self.source).glob(f"*.{self.source}"))
+
+    def _workbook(self) -> pd.ExcelFile:
+        if self._book is None:
+            self._book = pd.ExcelFile(self.run_dir / "results.xlsx", engine="openpyxl")
+        return self._book
+
+    def _sheet_names(self) -> list[str]:
+        return [str(s) for s in self._workbook().sheet_names]
+
+    def has(self, name: str) -> bool:
+        return name in self.names()
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        """Table `name`, or None when the run does not have it."""
+        if name not in self._cache:
+            self._cache[name] = self._read(name) if self.has(name) else None
+        return self._cache[name]
+
+    def _read(self, name: str) -> pd.DataFrame:
+        if self.source == "parquet":
+            return pd.read_parquet(self.run_dir / "parquet" / f"{name}.parquet")
+        if self.source == "csv":
+            df = pd.read_csv(self.run_dir / "csv" / f"{name}.csv")
+        else:
+            sheets = self._sheet_names()
+            parts = [name[:31]] + [s for k in range(2, len(sheets) + 2)
+                                   if (s := f"{name[:27]}_{k}") in sheets]
+            df = pd.concat([pd.read_excel(self._workbook(), sheet_name=s) for s in parts],
+                           ignore_index=True)
+        for col in df.columns:
+            if col == "snapshot":
+                df[col] = pd.to_datetime(df[col])
+            elif df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
+                df[col] = df[col].map(lambda v: _QUOTED.sub("", v) if isinstance(v, str) else v)
+        return df
+
+    @property
+    def case_name(self) -> str:
+        return str(self.summary.get("case_name") or self.run_dir.name)
+
+
+def hours_per_snapshot(snapshots: Iterable[Any], summary: Mapping[str, Any] | None = None
+                       ) -> float:
+    """Hours each snapshot stands for: `resolution_h` of the summary, else the snapshot step."""
+    if summary and summary.get("resolution_h"):
+        return float(summary["resolution_h"])
+    stamps = pd.DatetimeIndex(pd.unique(pd.Series(list(snapshots)))).sort_values()
+    if len(stamps) < 2:
+        return 1.0
+    return float(np.median(np.diff(stamps.asi8)) / 3.6e12)
+
+
+# ---------------------------------------------------------------------------------------------
+# data shaping, shared with the workbook's native charts
+
+
+@dataclass
+class Dispatch:
+    """Power balance of the system or a region by series, MW, one row per snapshot.
+
+    `supply` stacks upward (generation by carrier, storage discharge, net imports, unserved),
+    `uptake` downward as negative MW (storage charging, net exports); `demand_mw` is the load.
+    """
+
+    supply: pd.DataFrame
+    uptake: pd.DataFrame
+    demand_mw: pd.Series | None
+    colors: dict[str, str] = field(default_factory=dict)
+
+
+def dispatch(generation: pd.DataFrame, storage: pd.DataFrame | None = None,
+             unserved: pd.DataFrame | None = None, region: str | None = None,
+             carriers: pd.DataFrame | None = None) -> Dispatch:
+    """Dispatch by carrier for the whole system (`region` None) or one region.
+
+    For a region, what its own sources do not cover is shown as net imports (and surplus as net
+    exports), from the region's balance: served load + charging - generation - discharge.
+    For the system that remainder is the transmission losses, left as the gap to the demand.
+    """
+    def pick(df: pd.DataFrame | None) -> pd.DataFrame | None:
+        if df is None or not len(df):
+            return None
+        return df if region is None else df[df["region"] == region]
+
+    gen, sto, uns = pick(generation), pick(storage), pick(unserved)
+    stamps = sorted(set().union(*(set(d["snapshot"]) for d in (gen, sto, uns) if d is not None)))
+    index = pd.DatetimeIndex(stamps, name="snapshot")
+
+    def by(df: pd.DataFrame | None, col: str, key: str | None) -> pd.DataFrame:
+        if df is None or not len(df):
+            return pd.DataFrame(index=index)
+        if key is None:
+            return df.groupby("snapshot")[col].sum().reindex(index, fill_value=0.0).to_frame(col)
+        return df.groupby(["snapshot", key])[col].sum().unstack(fill_value=0.0).reindex(
+            index, fill_value=0.0)
+
+    by_carrier = by(gen, "p_mw", "carrier")
+    by_carrier = by_carrier[carrier_order(by_carrier.columns)]
+    supply = by_carrier.copy()
+    uptake = pd.DataFrame(index=index)
+    colors = {c: carrier_color(c, carriers) for c in supply.columns}
+    discharge = by(sto, "discharge_mw", "carrier")
+    charge = by(sto, "charge_mw", "carrier")
+    for c in carrier_order(discharge.columns):
+        supply[f"{c} discharge"] = discharge[c]
+        uptake[f"{c} charging"] = -charge[c]
+        colors[f"{c} discharge"] = colors[f"{c} charging"] = carrier_color(c, carriers)
+    demand = None
+    if uns is not None:
+        demand = by(uns, "demand_mw", None)["demand_mw"]
+        unserved_mw = by(uns, "unserved_mw", None)["unserved_mw"]
+        if region is not None:
+            rest = (demand - unserved_mw + charge.sum(axis=1) - by_carrier.sum(axis=1)
+                    - discharge.sum(axis=1))
+            supply["net imports"] = rest.clip(lower=0.0)
+            uptake["net exports"] = rest.clip(upper=0.0)
+        supply["unserved"] = unserved_mw
+    for name in ("net imports", "net exports", "unserved"):
+        colors[name] = CARRIER_COLORS[name]
+    colors["demand"] = CARRIER_COLORS["demand"]
+    # series that never leave zero only clutter the legend
+    supply = supply.loc[:, (supply.abs() > _NEAR_ZERO_MW).any()]
+    uptake = uptake.loc[:, (uptake.abs() > _NEAR_ZERO_MW).any()]
+    return Dispatch(supply, uptake, demand, colors)
+
+
+def region_prices(prices: pd.DataFrame, unserved: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Price of each region and snapshot (CNY/MWh): the mean of its buses' nodal prices,
+    weighted by their load where the region has load (an unweighted mean where it has none).
+
+    Rows are snapshots, columns regions in the order the buses list them.
+    """
+    df = prices[["snapshot", "bus", "region", "price_cny_per_mwh"]].copy()
+    df["weight"] = 0.0
+    if unserved is not None and len(unserved):
+        load = unserved.set_index(["snapshot", "bus"])["demand_mw"]
+        df["weight"] = load.reindex(pd.MultiIndex.from_frame(df[["snapshot", "bus"]])
+                                    ).fillna(0.0).to_numpy()
+    df["weighted"] = df["price_cny_per_mwh"] * df["weight"]
+    g = df.groupby(["snapshot", "region"], sort=False)
+    den = g["weight"].sum()
+    out = (g["weighted"].sum() / den).where(den > 0, g["price_cny_per_mwh"].mean())
+    regions = list(pd.unique(df["region"]))
+    return out.unstack("region").reindex(columns=regions).sort_index()
+
+
+@dataclass
+class Corridors:
+    """The busiest corridors: flow sent (MW) and utilisation (pu) by snapshot, and labels."""
+
+    kind: str  # "link" (HVDC and other controllable corridors) or "line" (AC lines)
+    flow_mw: pd.DataFrame
+    utilisation_pu: pd.DataFrame
+    labels: dict[str, str]
+    n_total: int
+
+
+def corridors(flows: pd.DataFrame, limit: int = MAX_LINES) -> Corridors | None:
+    """Links (the corridors) if the run has any, else AC lines; at most `limit`, the busiest
+    by energy carried first. None when there are no flows at all."""
+    if not len(flows):
+        return None
+    kind = "link" if (flows["kind"] == "link").any() else "line"
+    sel = flows[flows["kind"] == kind]
+    energy = sel.assign(a=sel["p0_mw"].abs()).groupby("branch", sort=False)["a"].sum()
+    names = list(energy.sort_values(ascending=False, kind="stable").index[:limit])
+    sel = sel[sel["branch"].isin(names)]
+    ends = sel.drop_duplicates("branch").set_index("branch")
+    labels = {b: f"{b} ({ends.at[b, 'bus0']} → {ends.at[b, 'bus1']})" for b in names}
+    flow = sel.pivot_table(index="snapshot", columns="branch", values="p0_mw", aggfunc="sum")
+    util = sel.pivot_table(index="snapshot", columns="branch", values="utilisation_pu",
+                           aggfunc="max", dropna=False)
+    return Corridors(kind, flow.reindex(columns=names), util.reindex(columns=names), labels,
+                     int(flows.loc[flows["kind"] == kind, "branch"].nunique()))
+
+
+def reservoirs(hydro: pd.DataFrame, limit: int | None = None) -> dict[str, pd.DataFrame]:
+    """Storage (hm3) of the stations that hold water, by river: snapshot x station.
+
+    Run-of-river stations (storage always zero) are left out; with `limit`, only the `limit`
+    stations of largest storage are kept.
+    """
+    peak = hydro.groupby("station", sort=False)["storage_hm3"].max()
+    keep = peak[peak > 1e-9].sort_values(ascending=False, kind="stable")
+    if limit is not None:
+        keep = keep.iloc[:limit]
+    sel = hydro[hydro["station"].isin(keep.index)].copy()
+    sel["river"] = sel["river"].fillna("(no river)").astype(str).replace("", "(no river)")
+    out = {}
+    for river, df in sel.groupby("river", sort=False):
+        table = df.pivot_table(index="snapshot", columns="station", values="storage_hm3",
+                               aggfunc="sum")
+        out[str(river)] = table.reindex(columns=list(pd.unique(df["station"])))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# drawing
+
+
+class ChartSkipped(Exception):
+    """A chart cannot be drawn from this run; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the registry: the tables it needs and the function that draws it."""
+
+    name: str
+    description: str
+    needs: tuple[str, ...]
+    draw: Callable[[RunTables, Path], list[Path]]
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _figure(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[Figure, Any]:
+    plt = _pyplot()
+    fig, axes = plt.subplots(nrows, ncols, figsize=FIG_SIZE_IN, dpi=DPI, layout="constrained",
+                             squeeze=False, **kw)
+    return fig, axes
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    """Write the PNG beside its final name, then move it into place (no half-written files)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fig.savefig(tmp, format="png", dpi=DPI)
+        os.replace(tmp, path)
+    finally:
+        _pyplot().close(fig)
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _time_axis(ax: Axes) -> None:
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlabel("time")
+
+
+def _mw_axis(ax: Axes, label: str) -> None:
+    import matplotlib.ticker as mticker
+
+    ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+    ax.set_ylabel(label)
+
+
+def _steps(index: pd.Index, hours: float) -> np.ndarray:
+    """Snapshot start times plus the end of the last one, for step plots that show every
+    snapshot as the block of hours it stands for."""
+    stamps = pd.DatetimeIndex(index)
+    return np.append(stamps.to_numpy(), (stamps[-1] + pd.Timedelta(hours=hours)).to_datetime64())
+
+
+def _extend(values: np.ndarray) -> np.ndarray:
+    return np.concatenate([values, values[-1:]], axis=0)
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a region or chart name."""
+    return re.sub(r"[^\w\-]+", "_", str(name)).strip("_") or "unnamed"
+
+
+def _draw_dispatch_axes(ax: Axes, d: Dispatch, hours: float, title: str) -> None:
+    x = _steps(d.supply.index, hours)
+    if len(d.supply.columns):
+        ax.stackplot(x, _extend(d.supply.to_numpy()).T, labels=list(d.supply.columns),
+                     colors=[d.colors[c] for c in d.supply.columns], step="post",
+                     linewidth=0)
+    if len(d.uptake.columns):
+        ax.stackplot(x, _extend(d.uptake.to_numpy()).T, labels=list(d.uptake.columns),
+                     colors=[d.colors[c] for c in d.uptake.columns], step="post", alpha=0.55,
+                     hatch="//", linewidth=0)
+    if d.demand_mw is not None:
+        ax.plot(x, _extend(d.demand_mw.to_numpy()), drawstyle="steps-post",
+                color=d.colors["demand"], linewidth=1.6, label="demand")
+    ax.axhline(0.0, color="black", linewidth=0.6)
+    ax.set_xlim(x[0], x[-1])
+    ax.set_title(title)
+    _time_axis(ax)
+    _mw_axis(ax, "power (MW)")
+    handles, labels = ax.get_legend_handles_labels()
+    # the legend lists the stack top-down, as it is drawn
+    n_sup = len(d.supply.columns)
+    order = ([labels.index("demand")] if "demand" in labels else []) + list(
+        range(n_sup - 1, -1, -1)) + list(range(n_sup, n_sup + len(d.uptake.columns)))
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), fontsize="small", title="MW by series")
+
+
+def draw_dispatch(run: RunTables, out_dir: Path) -> list[Path]:
+    """Dispatch stack by carrier: one chart for the system, one per region."""
+    gen = run.get("generation")
+    if gen is None or not len(gen):
+        raise ChartSkipped("the generation table is empty")
+    storage, unserved, carriers = run.get("storage"), run.get("unserved"), run.get("carriers")
+    hours = hours_per_snapshot(gen["snapshot"], run.summary)
+    paths = []
+    # regions that generate or have load (one importing all its energy has a chart too), in
+    # the order of the buses
+    active = set(gen["region"].astype(str))
+    regions = list(pd.unique(gen["region"].astype(str)))
+    if unserved is not None and len(unserved):
+        active |= set(unserved.loc[unserved["demand_mw"] > 0, "region"].astype(str))
+        regions = [r for r in pd.unique(unserved["region"].astype(str)) if r in active]
+    # with one region its chart would repeat the system's
+    scopes: list[str | None] = [None, *(regions if len(regions) > 1 else [])]
+    used: set[str] = set()
+    for region in scopes:
+        d = dispatch(gen, storage, unserved, region, carriers)
+        fig, axes = _figure()
+        where = "whole system" if region is None else f"region {region}"
+        _draw_dispatch_axes(axes[0, 0], d, hours, f"{run.case_name}: dispatch by carrier,"
+                                                  f" {where}")
+        name = "dispatch_system" if region is None else f"dispatch_{slug(region)}"
+        while name in used:  # two region names that differ only in punctuation
+            name += "_"
+        used.add(name)
+        paths.append(_save(fig, out_dir / f"{name}.png"))
+    return paths
+
+
+def draw_corridor_flows(run: RunTables, out_dir: Path) -> list[Path]:
+    """Corridor flows over time and utilisation duration curves."""
+    flows = run.get("flows")
+    c = corridors(flows) if flows is not None else None
+    if c is None:
+        raise ChartSkipped("the flows table is empty")
+    hours = hours_per_snapshot(c.flow_mw.index, run.summary)
+    fig, axes = _figure(1, 2, width_ratios=(3, 2))
+    ax_flow, ax_dur = axes[0]
+    x = _steps(c.flow_mw.index, hours)
+    for i, b in enumerate(c.flow_mw.columns):
+        colour = SERIES_PALETTE[i % len(SERIES_PALETTE)]
+        ax_flow.plot(x, _extend(c.flow_mw[b].to_numpy()), drawstyle="steps-post", color=colour,
+                     linewidth=1.3, label=c.labels[b])
+        util = np.sort(c.utilisation_pu[b].dropna().to_numpy())[::-1] * 100.0
+        # each snapshot stands for `hours` hours: the curve runs to the length of the horizon
+        ax_dur.step(np.arange(len(util) + 1) * hours, _extend(util) if len(util) else [0.0],
+                    where="post", color=colour, linewidth=1.3)
+    what = "corridors (links)" if c.kind == "link" else "AC lines"
+    shown = f", busiest {len(c.labels)} of {c.n_total}" if c.n_total > len(c.labels) else ""
+    ax_flow.axhline(0.0, color="black", linewidth=0.6)
+    ax_flow.set_xlim(x[0], x[-1])
+    ax_flow.set_title(f"Flow sent on {what}{shown}")
+    _time_axis(ax_flow)
+    _mw_axis(ax_flow, "flow sent (MW; + is bus0 → bus1)")
+    ax_dur.set_title("Utilisation duration curves")
+    ax_dur.set_xlabel("hours at or above the level (h)")
+    ax_dur.set_ylabel("utilisation (% of rating)")
+    ax_dur.set_ylim(0, max(100.0, float(np.nanmax(c.utilisation_pu.to_numpy(), initial=0)) * 100
+                           * 1.05))
+    ax_dur.set_xlim(0, len(c.flow_mw.index) * hours)
+    ax_dur.grid(alpha=0.3)
+    fig.suptitle(f"{run.case_name}: {what}")
+    fig.legend(*ax_flow.get_legend_handles_labels(), loc="outside lower center",
+               ncols=min(3, max(1, len(c.labels))), fontsize="small")
+    return [_save(fig, out_dir / "corridor_flows.png")]
+
+
+def draw_reservoir_storage(run: RunTables, out_dir: Path) -> list[Path]:
+    """Reservoir storage trajectories, one panel per river."""
+    hydro = run.get("hydro")
+    rivers = reservoirs(hydro) if hydro is not None and len(hydro) else {}
+    if not rivers:
+        raise ChartSkipped("no hydro station holds water (all run-of-river)")
+    hours = hours_per_snapshot(hydro["snapshot"], run.summary)
+    n = len(rivers)
+    ncols = min(2, n)
+    fig, axes = _figure(math.ceil(n / ncols), ncols)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax, (river, table) in zip(axes.flat, rivers.items(), strict=False):
+        # storage is the level at the end of each snapshot; start the line at its start
+        x = _steps(table.index, hours)[1:]
+        for i, station in enumerate(table.columns[:MAX_LINES]):
+            ax.plot(x, table[station].to_numpy(), marker="o" if len(x) <= 48 else None,
+                    markersize=3, color=SERIES_PALETTE[i % len(SERIES_PALETTE)],
+                    label=str(station))
+        ax.set_title(f"river {river}")
+        ax.set_ylabel("storage (hm³)")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        _time_axis(ax)
+        # beside the panel: a cascade's lines fill the panel, a legend inside would hide them
+        ax.legend(fontsize="x-small", title="station", title_fontsize="small",
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle(f"{run.case_name}: reservoir storage at the end of each hour")
+    return [_save(fig, out_dir / "reservoir_storage.png")]
+
+
+def draw_price_heatmap(run: RunTables, out_dir: Path) -> list[Path]:
+    """Heat map of regional prices, region x hour."""
+    import matplotlib.dates as mdates
+
+    prices = run.get("prices")
+    if prices is None or not len(prices):
+        raise ChartSkipped("the prices table is empty")
+    table = region_prices(prices, run.get("unserved"))
+    hours = hours_per_snapshot(table.index, run.summary)
+    values = table.to_numpy().T
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    # a few scarcity hours at VOLL would wash out the colours of all the others: the scale
+    # stops at the 1st / 99th percentile when the extremes lie far outside that range
+    p1, p99 = (float(v) for v in np.nanpercentile(values, [1, 99]))
+    spread = p99 - p1
+    vmin = p1 if spread > 0 and lo < p1 - 2 * spread else lo
+    vmax = p99 if spread > 0 and hi > p99 + 2 * spread else hi
+    if vmax <= vmin:
+        vmin, vmax = vmin - 1.0, vmax + 1.0
+    extend = {(False, False): "neither", (True, False): "min", (False, True): "max",
+              (True, True): "both"}[(bool(lo < vmin), bool(hi > vmax))]
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    x = _steps(table.index, hours)
+    image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap="viridis",
+                      vmin=vmin, vmax=vmax,
+                      extent=(mdates.date2num(x[0]), mdates.date2num(x[-1]),
+                              len(table.columns) - 0.5, -0.5))
+    ax.set_yticks(range(len(table.columns)), [str(r) for r in table.columns])
+    ax.set_ylabel("region")
+    ax.xaxis_date()
+    _time_axis(ax)
+    bar = fig.colorbar(image, ax=ax, extend=extend)
+    bar.set_label("price (CNY/MWh)")
+    ax.set_title(f"{run.case_name}: regional prices (load-weighted mean of nodal prices)")
+    return [_save(fig, out_dir / "price_heatmap.png")]
+
+
+def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
+    """Buses at their coordinates, lines and corridors between them, width by energy carried."""
+    from matplotlib.lines import Line2D
+
+    buses = run.get("buses")
+    placed = buses.dropna(subset=["x_lon", "y_lat"]) if buses is not None and len(buses) and {
+        "x_lon", "y_lat"} <= set(buses.columns) else pd.DataFrame()
+    if not len(placed):
+        raise ChartSkipped("no bus has coordinates (x_lon, y_lat)")
+    at = placed.set_index("bus")[["x_lon", "y_lat"]]
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    handles: list[Any] = []
+    flows = run.get("flows")
+    unplaced = 0
+    if flows is not None and len(flows):
+        hours = hours_per_snapshot(flows["snapshot"], run.summary)
+        energy = (flows.assign(e=flows["p0_mw"].abs() * hours / 1e3,
+                               net=flows["p0_mw"] * hours / 1e3)
+                  .groupby(["branch", "kind", "carrier", "bus0", "bus1"], sort=False,
+                           dropna=False)[["e", "net"]].sum().reset_index())
+        top = max(float(energy["e"].max()), 1e-9)
+        lon, lat = placed["x_lon"].astype(float), placed["y_lat"].astype(float)
+        span = max(float(lon.max() - lon.min()), float(lat.max() - lat.min()), 1.0)
+        pair = energy[["bus0", "bus1"]].astype(str).apply(lambda r: tuple(sorted(r)), axis=1)
+        rank, count = pair.groupby(pair).cumcount(), pair.map(pair.value_counts())
+        for i, row in enumerate(energy.itertuples(index=False)):
+            if row.bus0 not in at.index or row.bus1 not in at.index:
+                unplaced += 1
+                continue
+            colour = carrier_color("AC" if row.kind == "line" else
+                                   "DC" if pd.isna(row.carrier) else str(row.carrier))
+            a, b = at.loc[row.bus0].to_numpy(float), at.loc[row.bus1].to_numpy(float)
+            # parallel circuits between the same two buses are drawn side by side
+            d = b - a
+            normal = np.array([-d[1], d[0]]) / max(float(np.hypot(*d)), 1e-9)
+            if row.bus0 > row.bus1:
+                normal = -normal
+            # side by side, but the bundle no wider than a few % of the map
+            gap = min(0.02 * span, 0.06 * span / max(count.iloc[i] - 1, 1))
+            shift = normal * gap * (rank.iloc[i] - (count.iloc[i] - 1) / 2)
+            a, b = a + shift, b + shift
+            ax.plot([a[0], b[0]], [a[1], b[1]], color=colour, linewidth=0.6 + 7.0 * row.e / top,
+                    alpha=0.8, solid_capstyle="round", zorder=1)
+            if row.kind == "link" and abs(row.net) > 1e-9:
+                # an arrowhead at the middle shows the net direction of a corridor's energy
+                mid, step = (a + b) / 2, np.sign(row.net) * d * 0.04
+                ax.annotate("", xy=mid + step, xytext=mid - step, zorder=3,
+                            arrowprops={"arrowstyle": "-|>", "color": colour,
+                                        "mutation_scale": 18, "linewidth": 0})
+        kinds = energy.assign(c=np.where(energy["kind"] == "line", "AC",
+                                         energy["carrier"].fillna("DC").astype(str)))
+        for c in pd.unique(kinds["c"]):
+            label = "AC lines" if c == "AC" else f"{c} links"
+            handles.append(Line2D([], [], color=carrier_color(c), linewidth=3, label=label))
+        if (energy["kind"] == "link").any():
+            handles.append(Line2D([], [], linestyle="none", marker=">", markersize=8,
+                                  color="#444444", label="net direction on links"))
+        for share in (1.0, 0.5, 0.1):
+            handles.append(Line2D([], [], color="#999999", linewidth=0.6 + 7.0 * share,
+                                  label=f"{share * top:,.1f} GWh carried"))
+    regions = list(pd.unique(placed["region"].astype(str)))
+    # twenty distinct colours: enough for the PPRD provinces and their neighbours
+    region_colors = _pyplot().get_cmap("tab20").colors
+    for i, region in enumerate(regions):
+        sel = placed[placed["region"].astype(str) == region]
+        handles.append(ax.scatter(sel["x_lon"], sel["y_lat"], s=60, zorder=2,
+                                  color=region_colors[i % len(region_colors)],
+                                  edgecolor="black", linewidth=0.5, label=f"buses in {region}"))
+    if len(placed) <= 40:
+        for row in placed.itertuples(index=False):
+            ax.annotate(str(row.bus), (row.x_lon, row.y_lat), xytext=(4, 4),
+                        textcoords="offset points", fontsize="small", zorder=3)
+    # degrees of longitude shrink with latitude; this keeps the map's shapes true
+    ax.set_aspect(1.0 / max(math.cos(math.radians(float(placed["y_lat"].mean()))), 0.1))
+    ax.margins(0.1)
+    ax.set_xlabel("longitude (°E)")
+    ax.set_ylabel("latitude (°N)")
+    ax.grid(alpha=0.3)
+    missing = len(buses) - len(placed)
+    note = (f"; {missing} buses without coordinates not shown" if missing else "") + (
+        f"; {unplaced} branches to them not shown" if unplaced else "")
+    ax.set_title(f"{run.case_name}: network, line width by energy carried over the horizon"
+                 + note, fontsize="medium")
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    return [_save(fig, out_dir / "network_map.png")]
+
+
+# The chart registry. Later result tables (gas, capacity expansion, security) add entries here.
+CHARTS: tuple[Chart, ...] = (
+    Chart("dispatch", "dispatch stack by carrier, system and each region", ("generation",),
+          draw_dispatch),
+    Chart("corridor_flows", "corridor flows and utilisation duration curves", ("flows",),
+          draw_corridor_flows),
+    Chart("reservoir_storage", "reservoir storage per river", ("hydro",),
+          draw_reservoir_storage),
+    Chart("price_heatmap", "regional price heat map, region x hour", ("prices",),
+          draw_price_heatmap),
+    Chart("network_map", "buses, lines and corridors by coordinates", ("buses",),
+          draw_network_map),
+)
+
+
+def _stderr_note(message: str) -> None:
+    print(f"gridopt: {message}", file=sys.stderr, flush=True)
+
+
+def plot_run(run_dir: Path | str, out_dir: Path | str | None = None,
+             note: Callable[[str], None] = _stderr_note,
+             charts: Iterable[Chart] = CHARTS) -> list[Path]:
+    """Draw every chart the run's tables allow into `out_dir` (default `RUN_DIR/plots`).
+
+    Returns the PNG files written. A chart whose tables are missing, or which has nothing to
+    show, is skipped with one line to `note`. Raises FileNotFoundError when `run_dir` holds no
+    results tables.
+    """
+    with RunTables(run_dir) as run:
+        out = Path(out_dir) if out_dir is not None else run.run_dir / "plots"
+        out.mkdir(parents=True, exist_ok=True)
+        paths: list[Path] = []
+        for chart in charts:
+            missing = [t for t in chart.needs if not run.has(t)]
+            if missing:
+                note(f"skipping {chart.name}: the run has no {', '.join(missing)} table"
+                     + ("s" if len(missing) > 1 else ""))
+                continue
+            try:
+                paths += chart.draw(run, out)
+            except ChartSkipped as why:
+                note(f"skipping {chart.name}: {why}")
+    return paths

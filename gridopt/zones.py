@@ -1,0 +1,407 @@
+"""Security zones and their targets: the `security:` settings of a case, read and checked.
+
+A security zone is a set of buses whose supply is a stated objective (Hong Kong, Macao), with
+the import elements that feed it and its local units:
+
+```yaml
+security_file: ../networks/pprd/security.yaml     # zones shipped with a network, or inline:
+security:
+  - name: Macao
+    buses: [MO]
+    imports:
+      - {line: GD-MO, circuits: 8}                 # one circuit is lost at a time
+      - {pipeline: Zhuhai-Macao}                   # gas import (gas N-1)
+      - {generator: Daya Bay, share_pu: 0.8}       # a unit outside the zone contracted to it
+    units: [Coloane A, Coloane B]                  # blank: every generator on the zone's buses
+    unit_mw: {Coloane A: 53.1}                     # a plant row's largest unit (blank: p_max/units)
+    gas_nodes: [MO]
+    n_1: {unit_threshold_mw: 40, headroom: spinning, min_stable_pu: {oil: 0.3}}
+    reserve_margin: {margin_pu: 0.2, derating_pu: {oil: 0.9}, peak_demand_mw: 1067.7}
+    local_share: {min_pu: 0.07, period: horizon}
+    import_share: {max_pu: 0.95, period: month}
+    fuel_mix: [{carriers: [gas], min_pu: 0.05}]
+    gas_n_1: {include_non_power_demand: true}
+```
+
+Every target is optional. `gridopt.model.security` states the equations. Zones are checked
+against the network after the case's overrides: every named bus, line, link, pipeline, generator,
+carrier and gas node must exist, an import element must cross the zone's boundary, and every line
+or link that crosses it must be listed (so that imports are counted in full).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gridopt.errors import Problem
+
+if TYPE_CHECKING:
+    from gridopt.case import Case
+
+IMPORT_KINDS = ("line", "link", "pipeline", "generator")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ImportElement(_Strict):
+    """An element that feeds the zone: a line, link or gas pipeline crossing its boundary, or a
+    generator outside it whose output is (in part) contracted to it."""
+
+    line: str | None = None
+    link: str | None = None
+    pipeline: str | None = None
+    generator: str | None = None
+    circuits: int = Field(1, ge=1, description="identical parallel circuits of a line or link;"
+                          " an N-1 contingency loses one of them")
+    share_pu: float = Field(1.0, gt=0, le=1, description="generator: share of its output"
+                            " contracted to the zone")
+    firm_pu: float = Field(1.0, ge=0, le=1, description="share of the rating counted as firm"
+                           " import capacity by the reserve margin")
+    source: str = Field("", description="where the figures come from")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ImportElement:
+        given = [k for k in IMPORT_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("name exactly one of line, link, pipeline, generator")
+        if self.circuits > 1 and given[0] not in ("line", "link"):
+            raise ValueError("circuits applies to lines and links only")
+        if self.share_pu != 1.0 and given[0] != "generator":
+            raise ValueError("share_pu applies to contracted generators only")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in IMPORT_KINDS if getattr(self, k) is not None)
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self, self.kind))
+
+
+class NMinusOne(_Strict):
+    """N-1 infeed security in every snapshot (operations)."""
+
+    unit_threshold_mw: float = Field(0.0, ge=0, description="units (local or contracted) whose"
+                                     " single unit is at least this large are contingencies")
+    headroom: Literal["available", "spinning"] = Field(
+        "available", description="available: p_max x availability - output; spinning: only"
+        " capacity online counts (output / stable minimum), fast-start units excepted. In a uc"
+        " case committable units count their committed headroom either way")
+    min_stable_pu: dict[str, float] = Field(
+        default_factory=dict, description="carrier -> stable minimum per unit of rating, for"
+        " spinning headroom of units whose p_min_stable_pu is not given (0)")
+    fast_start: list[str] = Field(default_factory=list, description="local units that count"
+                                  " their available headroom in spinning mode (they start"
+                                  " within the response time)")
+    margin_mw: float = Field(0.0, ge=0, description="cover required beyond the lost infeed")
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _stable(self) -> NMinusOne:
+        for carrier, pu in self.min_stable_pu.items():
+            if not 0.0 <= pu <= 1.0:
+                raise ValueError(f"min_stable_pu of '{carrier}' must lie in [0, 1]")
+        return self
+
+
+class ReserveMargin(_Strict):
+    """Capacity reserve margin (planning): a check while capacities are data."""
+
+    margin_pu: float = Field(..., ge=0, description="required margin over peak demand")
+    derating_pu: dict[str, float] = Field(default_factory=dict, description="carrier -> firm"
+                                          " share of local capacity (blank carrier: 1)")
+    peak_demand_mw: float | None = Field(None, gt=0, description="blank: the peak of the"
+                                         " zone's demand over the horizon")
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _derating(self) -> ReserveMargin:
+        for carrier, pu in self.derating_pu.items():
+            if not 0.0 <= pu <= 1.0:
+                raise ValueError(f"derating_pu of '{carrier}' must lie in [0, 1]")
+        return self
+
+
+class ShareBound(_Strict):
+    """Bounds on a share of the zone's demand energy, over the horizon or per calendar month."""
+
+    min_pu: float | None = Field(None, ge=0, le=1)
+    max_pu: float | None = Field(None, ge=0, le=1)
+    period: Literal["horizon", "month"] = "horizon"
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ShareBound:
+        if self.min_pu is None and self.max_pu is None:
+            raise ValueError("give min_pu, max_pu or both")
+        if self.min_pu is not None and self.max_pu is not None and self.min_pu > self.max_pu:
+            raise ValueError("min_pu exceeds max_pu")
+        return self
+
+
+class FuelMix(ShareBound):
+    """Share bounds on the energy of some carriers serving the zone (local units, and the
+    contracted share of contracted generators)."""
+
+    carriers: list[str] = Field(..., min_length=1)
+
+
+class GasNMinusOne(_Strict):
+    """The zone's gas-fired generation stays fuelable after the loss of any one gas source."""
+
+    include_non_power_demand: bool = Field(True, description="the zone's non-power gas demand"
+                                           " must be served too")
+    source: str = ""
+
+
+class SecurityZone(_Strict):
+    name: str = Field(..., min_length=1)
+    description: str = ""
+    buses: list[str] = Field(..., min_length=1)
+    imports: list[ImportElement] = Field(default_factory=list)
+    units: list[str] | None = Field(None, description="local units (blank: every generator on"
+                                    " the zone's buses)")
+    unit_mw: dict[str, float] = Field(default_factory=dict, description="generator -> size of"
+                                      " its largest unit, MW (blank: p_max_mw / units)")
+    gas_nodes: list[str] = Field(default_factory=list)
+    n_1: NMinusOne | None = None
+    reserve_margin: ReserveMargin | None = None
+    local_share: ShareBound | None = None
+    import_share: ShareBound | None = None
+    fuel_mix: list[FuelMix] = Field(default_factory=list)
+    gas_n_1: GasNMinusOne | None = None
+
+    def targets(self) -> list[str]:
+        """Keys of the targets set: n_1, reserve_margin, local_share, import_share,
+        fuel_mix[i], gas_n_1."""
+        keys = [k for k in ("n_1", "reserve_margin", "local_share", "import_share")
+                if getattr(self, k) is not None]
+        keys += [f"fuel_mix[{i}]" for i in range(len(self.fuel_mix))]
+        return keys + (["gas_n_1"] if self.gas_n_1 is not None else [])
+
+    def without(self, target: str) -> SecurityZone:
+        """A copy of the zone without one target (a key of `targets()`), or `all` of them."""
+        if target == "all":
+            return self.model_copy(update={"n_1": None, "reserve_margin": None,
+                                           "local_share": None, "import_share": None,
+                                           "fuel_mix": [], "gas_n_1": None})
+        m = re.fullmatch(r"fuel_mix\[(\d+)\]", target)
+        if m:
+            i = int(m.group(1))
+            return self.model_copy(update={"fuel_mix": self.fuel_mix[:i] + self.fuel_mix[i + 1:]})
+        return self.model_copy(update={target: None})
+
+
+class SecurityFile(_Strict):
+    """A YAML file of zones shipped with a network (`security_file:` of a case)."""
+
+    description: str = ""
+    zones: list[SecurityZone] = Field(default_factory=list)
+
+
+def slug(name: str) -> str:
+    """A zone's name as it appears in the names of its row families (`security_n1_<slug>`)."""
+    return re.sub(r"\W+", "_", name).strip("_").lower() or "zone"
+
+
+def target_label(zone: SecurityZone, target: str) -> str:
+    """Words for a target key, e.g. `fuel_mix[0]` -> `fuel mix gas >= 50 %`."""
+    m = re.fullmatch(r"fuel_mix\[(\d+)\]", target)
+    if m:
+        mix = zone.fuel_mix[int(m.group(1))]
+        return "fuel mix " + "+".join(mix.carriers) + _bounds_words(mix)
+    share = getattr(zone, target, None)
+    words = {"n_1": "N-1 infeed", "reserve_margin": "reserve margin",
+             "local_share": "local-supply share", "import_share": "import share",
+             "gas_n_1": "gas N-1"}[target]
+    return words + (_bounds_words(share) if isinstance(share, ShareBound) else "")
+
+
+def _bounds_words(share: ShareBound) -> str:
+    parts = []
+    if share.min_pu is not None:
+        parts.append(f">= {100 * share.min_pu:g} %")
+    if share.max_pu is not None:
+        parts.append(f"<= {100 * share.max_pu:g} %")
+    return " " + " and ".join(parts) + ("" if share.period == "horizon" else " per month")
+
+
+def security_path(case: Case, path: Path) -> tuple[Path | None, list[Problem]]:
+    """The case's security file: relative to the case file and inside its project (as the
+    network folder, see `gridopt.case.network_folder`)."""
+    if case.security_file is None:
+        return None, []
+    given = Path(case.security_file)
+    if given.is_absolute():
+        rule = "must be a path relative to the case file, not an absolute path"
+    else:
+        target = (path.parent / given).resolve()
+        project = path.resolve().parent.parent
+        if not target.is_relative_to(project):
+            rule = f"leaves the project folder {project}"
+        elif not target.is_file():
+            rule = "no such file"
+        else:
+            return target, []
+    return None, [Problem(str(path), f"security_file {rule}", column="security_file",
+                          value=case.security_file)]
+
+
+def read_security_file(file: Path) -> tuple[list[SecurityZone], list[Problem]]:
+    """Zones of a security file, or the problems that stop it being read."""
+    from gridopt.case import _yaml_line
+
+    where = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return [], [Problem(where, f"cannot be read ({exc})")]
+    try:
+        return SecurityFile.model_validate(raw or {}).zones, []
+    except ValidationError as exc:
+        return [], [Problem(where, err["msg"], row=_yaml_line(text, err["loc"]),
+                            column=".".join(str(p) for p in err["loc"]),
+                            value=None if isinstance(err.get("input"), dict) else err.get("input"))
+                    for err in exc.errors()]
+
+
+def resolve_zones(case: Case, path: Path, tables: dict[str, pd.DataFrame]
+                  ) -> tuple[list[SecurityZone], list[Problem]]:
+    """The case's zones (its security file's, then its inline ones), checked against the tables."""
+    from gridopt.case import _yaml_line
+
+    problems: list[Problem] = []
+    zones: list[tuple[SecurityZone, str, str, str | None]] = []  # zone, file, setting, text
+    file, found = security_path(case, path)
+    problems += found
+    if file is not None:
+        from_file, found = read_security_file(file)
+        problems += found
+        text = file.read_text(encoding="utf-8") if not found else None
+        zones += [(z, str(file), f"zones[{i}]", text) for i, z in enumerate(from_file)]
+    zones += [(z, str(path), f"security[{i}]", None) for i, z in enumerate(case.security)]
+    seen: set[str] = set()
+    for zone, where, setting, text in zones:
+        found = check_zone(zone, tables, where, setting)
+        if slug(zone.name) in seen:
+            found.append(Problem(where, "a zone of that name (ignoring case and punctuation) is"
+                                 " already defined", column=f"{setting}.name", value=zone.name))
+        seen.add(slug(zone.name))
+        if text is not None:  # the case file's lines are found by gridopt.case._with_lines
+            found = [Problem(p.file, p.rule, row=_yaml_line(text, _loc(p.column)),
+                             column=p.column, value=p.value) for p in found]
+        problems += found
+    return [z for z, *_ in zones], problems
+
+
+def _loc(column: str | None) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", column or "") if p)
+
+
+def local_units(zone: SecurityZone, tables: dict[str, pd.DataFrame]) -> pd.Index:
+    """The zone's local units: those named, or every generator on its buses."""
+    gens = tables["generators"]
+    if zone.units is not None:
+        return pd.Index([u for u in zone.units if u in gens.index])
+    return gens.index[gens["bus"].isin(zone.buses).to_numpy()]
+
+
+def check_zone(zone: SecurityZone, tables: dict[str, pd.DataFrame], file: str, setting: str
+               ) -> list[Problem]:
+    """Every reference of a zone exists and makes sense, each problem with its setting path."""
+    problems: list[Problem] = []
+
+    def bad(column: str, rule: str, value: object) -> None:
+        problems.append(Problem(file, f"zone '{zone.name}': {rule}", column=f"{setting}.{column}",
+                                value=value))
+
+    buses = tables["buses"].index
+    inside = set(zone.buses)
+    for i, bus in enumerate(zone.buses):
+        if bus not in buses:
+            bad(f"buses[{i}]", "no such bus in buses", bus)
+    gens = tables["generators"]
+    gas_nodes = tables["gas_nodes"].index
+    for i, node in enumerate(zone.gas_nodes):
+        if node not in gas_nodes:
+            bad(f"gas_nodes[{i}]", "no such gas node in gas_nodes", node)
+    listed: set[tuple[str, str]] = set()
+    for i, el in enumerate(zone.imports):
+        kind, name = el.kind, el.name
+        column = f"imports[{i}].{kind}"
+        table = {"line": "lines", "link": "links", "pipeline": "pipelines",
+                 "generator": "generators"}[kind]
+        if name not in tables[table].index:
+            bad(column, f"no such {kind} in {table}", name)
+            continue
+        if (kind, name) in listed:
+            bad(column, f"{kind} listed twice", name)
+        listed.add((kind, name))
+        row = tables[table].loc[name]
+        if kind in ("line", "link"):
+            ends = (row["bus0"] in inside, row["bus1"] in inside)
+            if ends[0] == ends[1]:
+                bad(column, f"does not cross the zone's boundary ({row['bus0']} -> {row['bus1']})",
+                    name)
+        elif kind == "pipeline":
+            ends = (row["node0"] in zone.gas_nodes, row["node1"] in zone.gas_nodes)
+            if ends[0] == ends[1]:
+                bad(column, "does not cross the boundary of the zone's gas_nodes"
+                    f" ({row['node0']} -> {row['node1']})", name)
+        elif row["bus"] in inside:
+            bad(column, "is on a bus of the zone: list it as a local unit, not an import", name)
+    for table, kind in (("lines", "line"), ("links", "link"), ("corridors", "corridor")):
+        df = tables.get(table)
+        if df is None or df.empty:
+            continue
+        crossing = df.index[(df["bus0"].isin(inside) != df["bus1"].isin(inside)).to_numpy()]
+        for name in crossing:
+            if kind == "corridor":
+                bad("imports", f"corridor '{name}' crosses the zone's boundary; corridors are not"
+                    " supported as import elements of a security zone", name)
+            elif (kind, name) not in listed:
+                bad("imports", f"{kind} '{name}' crosses the zone's boundary but is not listed"
+                    " among its imports", name)
+    if zone.units is not None:
+        for i, unit in enumerate(zone.units):
+            if unit not in gens.index:
+                bad(f"units[{i}]", "no such generator in generators", unit)
+            elif gens.at[unit, "bus"] not in inside:
+                bad(f"units[{i}]", f"is on bus {gens.at[unit, 'bus']}, outside the zone", unit)
+    local = set(local_units(zone, tables))
+    contracted = {el.name for el in zone.imports if el.kind == "generator"}
+    for unit, mw in zone.unit_mw.items():
+        if unit not in local | contracted:
+            bad("unit_mw", "not a local unit or contracted generator of the zone", unit)
+        elif not 0 < mw <= gens.at[unit, "p_max_mw"]:
+            bad("unit_mw", f"a unit of '{unit}' must be above 0 and at most its p_max_mw"
+                f" ({gens.at[unit, 'p_max_mw']:g})", mw)
+    if zone.n_1 is not None:
+        for i, unit in enumerate(zone.n_1.fast_start):
+            if unit not in local:
+                bad(f"n_1.fast_start[{i}]", "not a local unit of the zone", unit)
+    carriers = set(tables["carriers"].index) | set(gens["carrier"])
+    for target, column in ((zone.n_1, "n_1.min_stable_pu"),
+                           (zone.reserve_margin, "reserve_margin.derating_pu")):
+        for carrier in getattr(target, column.split(".")[1], {}) if target else {}:
+            if carrier not in carriers:
+                bad(column, "unknown carrier", carrier)
+    for i, mix in enumerate(zone.fuel_mix):
+        for j, carrier in enumerate(mix.carriers):
+            if carrier not in carriers:
+                bad(f"fuel_mix[{i}].carriers[{j}]", "unknown carrier", carrier)
+    if zone.gas_n_1 is not None and not tables["gas_nodes"].empty and not zone.gas_nodes:
+        bad("gas_n_1", "gas N-1 needs the zone's gas_nodes", None)
+    if not local and not zone.imports:
+        bad("buses", "the zone has neither local units nor imports", zone.buses)
+    return problems
