@@ -179,7 +179,9 @@ def read_case(path: Path | str, changes: dict[str, Any] | None = None) -> Case:
     if not isinstance(raw, dict):
         raise InputError([Problem(file, "a case must be a YAML mapping of settings")])
     for key, value in (changes or {}).items():
-        _set_dotted(raw, key, value)
+        if not _set_dotted(raw, key, value):
+            raise InputError([Problem(file, "this setting cannot be changed: a part of its path"
+                                      " is not a group of settings", column=key, value=value)])
     try:
         return Case.model_validate(raw)
     except ValidationError as exc:
@@ -230,12 +232,18 @@ def _yaml_line(text: str, loc: tuple) -> int | None:
     return line
 
 
-def _set_dotted(raw: dict, key: str, value: Any) -> None:
+def _set_dotted(raw: dict, key: str, value: Any) -> bool:
+    """Set `a.b.c` in nested settings; False when a part of the path is not a mapping."""
     node = raw
     parts = key.split(".")
     for part in parts[:-1]:
-        node = node.setdefault(part, {})
+        if node.get(part) is None:
+            node[part] = {}
+        node = node[part]
+        if not isinstance(node, dict):
+            return False
     node[parts[-1]] = value
+    return True
 
 
 def load_case(path: Path | str, changes: dict[str, Any] | None = None) -> CaseData:

@@ -19,6 +19,8 @@ import typer
 from gridopt.case import load_case
 from gridopt.cli_interop import register as register_interop
 from gridopt.cli_plot import plot as plot_cmd
+from gridopt.cli_security import contingency as contingency_cmd
+from gridopt.cli_security import security as security_cmd
 from gridopt.cli_sweep import sweep as sweep_cmd
 from gridopt.errors import InputError
 from gridopt.io.write import FORMATS
@@ -156,6 +158,8 @@ def info_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -> No
 
 app.command("plot")(plot_cmd)
 app.command("sweep")(sweep_cmd)
+app.command("security")(security_cmd)
+app.command("contingency")(contingency_cmd)
 register_interop(app)
 
 

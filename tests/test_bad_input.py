@@ -172,3 +172,12 @@ def test_bad_input_is_reported_with_exit_code_2(tmp_path, change, file, row, col
 
 def test_at_least_thirty_distinct_bad_inputs():
     assert len({b[0] for b in BAD}) >= 30
+
+
+def test_a_change_into_a_plain_setting_is_an_input_error():
+    from gridopt.case import read_case
+    from gridopt.errors import InputError
+    from tests.conftest import CASES
+
+    with pytest.raises(InputError, match=r"column 'name\.x'"):
+        read_case(CASES / f"{CASE}.yaml", {"name.x": 1})
