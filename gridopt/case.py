@@ -6,13 +6,14 @@ A case is a YAML file:
 name: PPRD summer week
 network: ../networks/pprd        # folder, relative to this file
 horizon: {start: "2025-07-14 00:00", snapshots: 168, resolution_h: 1}
-model: dispatch
+model: dispatch                  # or uc: unit commitment of committable generators (a MIP)
 load_shedding: {enabled: true, voll_cny_per_mwh: 50000}
+reserve: {enabled: false, requirement_pu_of_load: 0.05, regions: all}   # uc only
 scale: {demand: 1.0, inflow: 1.0, fuel_price: {gas: 1.2}, capacity: {wind: 1.5},
         gas_price: {lng: 1.3}}
 overrides:
   - {table: links, name: Nuozhadu-Guangdong, column: p_max_mw, value: 0}
-solver: {time_limit_s: 600, method: choose}
+solver: {time_limit_s: 600, method: choose, mip_gap: 0.0001, relax: false}
 ```
 
 `prepare_case` turns it into `CaseData`: the network's tables after scaling and overrides, and the

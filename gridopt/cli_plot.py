@@ -21,7 +21,8 @@ def plot(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="folder for the PNG files"
                                              " (default: RUN_DIR/plots)")] = None,
 ) -> None:
-    """Draw PNG charts of a solved run: dispatch, corridors, reservoirs, prices, network map."""
+    """Draw PNG charts of a solved run: dispatch, corridors, reservoirs, prices, gas, security,
+    network map."""
     out_dir = out if out is not None else run_dir / "plots"
     try:
         paths = plot_run(run_dir, out_dir,

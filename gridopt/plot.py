@@ -10,6 +10,10 @@ or `results.xlsx`, in that order of preference) and draws every chart in `CHARTS
 | reservoir_storage | `reservoir_storage.png` | hydro |
 | price_heatmap | `price_heatmap.png` | prices (unserved, for load weights) |
 | network_map | `network_map.png` | buses (flows, for line widths) |
+| gas_prices | `gas_prices.png` | gas_prices |
+| gas_supply | `gas_supply.png` | gas_supply (gas_burn, gas_prices, gas_storage) |
+| gas_pipelines | `gas_pipelines.png` | gas_flows |
+| security | `security.png` (`security_2.png`, ... beyond 3 zones) | security |
 
 Each chart declares the tables it needs; when one is missing from the run the chart is skipped
 with a one-line note, so a dispatch run without hydro or links still gets the rest.
@@ -19,9 +23,10 @@ of the dispatch stack); a carrier it does not name takes the colour set in the r
 table, else a fixed colour derived from its name. The same carrier therefore has the same
 colour in every chart and in the workbook's native charts (`gridopt.io.excel_charts`).
 
-The data-shaping functions here (`dispatch`, `region_prices`, `corridors`, `reservoirs`) use
-pandas only, and matplotlib is imported when a chart is drawn, so the workbook writer can share
-them without loading matplotlib.
+The data-shaping functions here (`dispatch`, `region_prices`, `corridors`, `reservoirs`,
+`gas_node_prices`, `gas_balance`, `pipelines`, `security_targets`) use pandas only, and
+matplotlib is imported when a chart is drawn, so the workbook writer can share them without
+loading matplotlib. Gas source kinds take their colours from `CARRIER_COLORS` too.
 """
 
 from __future__ import annotations
@@ -80,6 +85,12 @@ CARRIER_COLORS: dict[str, str] = {
     "dc": "#6a1b9a",
     "hvdc": "#6a1b9a",
     "uhvdc": "#08306b",
+    # gas supply by source kind (gas supply chart), in stacking order, then gas storage
+    "domestic": "#a6761d",
+    "pipeline import": "#1b9e77",
+    "coal to gas": "#666666",
+    "lng": "#7570b3",
+    "gas storage": "#e7298a",
 }
 
 # for carriers neither table names: picked by a hash of the name, so stable across runs
@@ -223,7 +234,9 @@ def hours_per_snapshot(snapshots: Iterable[Any], summary: Mapping[str, Any] | No
     stamps = pd.DatetimeIndex(pd.unique(pd.Series(list(snapshots)))).sort_values()
     if len(stamps) < 2:
         return 1.0
-    return float(np.median(np.diff(stamps.asi8)) / 3.6e12)
+    # in seconds whatever the resolution of the stamps (pandas 3 keeps microseconds)
+    steps = np.diff(stamps.to_numpy()).astype("timedelta64[s]").astype(float)
+    return float(np.median(steps) / 3600.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,9 +335,10 @@ def region_prices(prices: pd.DataFrame, unserved: pd.DataFrame | None = None) ->
 
 @dataclass
 class Corridors:
-    """The busiest corridors: flow sent (MW) and utilisation (pu) by snapshot, and labels."""
+    """The busiest corridors: flow sent (MW; MWth for gas pipelines) and utilisation (pu) by
+    snapshot, and labels."""
 
-    kind: str  # "link" (HVDC and other controllable corridors) or "line" (AC lines)
+    kind: str  # "link" (HVDC and other controllable corridors), "line" (AC) or "pipeline" (gas)
     flow_mw: pd.DataFrame
     utilisation_pu: pd.DataFrame
     labels: dict[str, str]
@@ -337,17 +351,31 @@ def corridors(flows: pd.DataFrame, limit: int = MAX_LINES) -> Corridors | None:
     if not len(flows):
         return None
     kind = "link" if (flows["kind"] == "link").any() else "line"
-    sel = flows[flows["kind"] == kind]
-    energy = sel.assign(a=sel["p0_mw"].abs()).groupby("branch", sort=False)["a"].sum()
+    return _busiest(kind, flows[flows["kind"] == kind], "branch", ("bus0", "bus1"), "p0_mw",
+                    limit)
+
+
+def pipelines(gas_flows: pd.DataFrame, limit: int = MAX_LINES) -> Corridors | None:
+    """The busiest gas pipelines (by gas carried), at most `limit`: gas taken out at node0
+    (MWth, negative when it flows node1 -> node0) and utilisation. None when there are none."""
+    if not len(gas_flows):
+        return None
+    return _busiest("pipeline", gas_flows, "pipeline", ("node0", "node1"), "p0_mwth", limit)
+
+
+def _busiest(kind: str, sel: pd.DataFrame, name: str, ends: tuple[str, str], flow: str,
+             limit: int) -> Corridors:
+    energy = sel.assign(a=sel[flow].abs()).groupby(name, sort=False)["a"].sum()
     names = list(energy.sort_values(ascending=False, kind="stable").index[:limit])
-    sel = sel[sel["branch"].isin(names)]
-    ends = sel.drop_duplicates("branch").set_index("branch")
-    labels = {b: f"{b} ({ends.at[b, 'bus0']} → {ends.at[b, 'bus1']})" for b in names}
-    flow = sel.pivot_table(index="snapshot", columns="branch", values="p0_mw", aggfunc="sum")
-    util = sel.pivot_table(index="snapshot", columns="branch", values="utilisation_pu",
+    total = int(sel[name].nunique())
+    sel = sel[sel[name].isin(names)]
+    at = sel.drop_duplicates(name).set_index(name)
+    labels = {b: f"{b} ({at.at[b, ends[0]]} → {at.at[b, ends[1]]})" for b in names}
+    values = sel.pivot_table(index="snapshot", columns=name, values=flow, aggfunc="sum")
+    util = sel.pivot_table(index="snapshot", columns=name, values="utilisation_pu",
                            aggfunc="max", dropna=False)
-    return Corridors(kind, flow.reindex(columns=names), util.reindex(columns=names), labels,
-                     int(flows.loc[flows["kind"] == kind, "branch"].nunique()))
+    return Corridors(kind, values.reindex(columns=names), util.reindex(columns=names), labels,
+                     total)
 
 
 def reservoirs(hydro: pd.DataFrame, limit: int | None = None) -> dict[str, pd.DataFrame]:
@@ -368,6 +396,151 @@ def reservoirs(hydro: pd.DataFrame, limit: int | None = None) -> dict[str, pd.Da
                                aggfunc="sum")
         out[str(river)] = table.reindex(columns=list(pd.unique(df["station"])))
     return out
+
+
+def gas_node_prices(gas_prices: pd.DataFrame) -> pd.DataFrame:
+    """Gas price of each gas node and snapshot (CNY/MWh_th): snapshot rows, one column per node
+    in the order of the table, named "node (region)" where the region has another name."""
+    df = gas_prices[["snapshot", "gas_node", "region", "price_cny_per_mwh_th"]]
+    ends = df.drop_duplicates("gas_node")
+    labels = {n: str(n) if pd.isna(r) or str(r) == str(n) else f"{n} ({r})"
+              for n, r in zip(ends["gas_node"], ends["region"], strict=True)}
+    table = df.pivot_table(index="snapshot", columns="gas_node", values="price_cny_per_mwh_th",
+                           aggfunc="mean", dropna=False)
+    return table.reindex(columns=list(labels)).rename(columns=labels).sort_index()
+
+
+@dataclass
+class GasBalance:
+    """Gas balance of the whole system, MWth, one row per snapshot.
+
+    `supply` stacks upward (supply by source kind, storage withdrawal, non-power demand left
+    unserved), `uptake` downward as negative MWth (storage injection); `demand_mwth` is the gas
+    demand (burnt for power plus non-power demand), `power_mwth` the part burnt for power. What
+    the supply exceeds the demand by is the gas pipelines use as fuel (their losses).
+    """
+
+    supply: pd.DataFrame
+    uptake: pd.DataFrame
+    demand_mwth: pd.Series | None
+    power_mwth: pd.Series | None
+    colors: dict[str, str] = field(default_factory=dict)
+
+
+def gas_kind_label(kind: str) -> str:
+    """Legend name of a gas source kind: "pipeline_import" -> "pipeline import", "lng" -> LNG."""
+    key = _key(kind)
+    return "LNG" if key == "lng" else key
+
+
+def gas_balance(supply: pd.DataFrame, burn: pd.DataFrame | None = None,
+                prices: pd.DataFrame | None = None, storage: pd.DataFrame | None = None
+                ) -> GasBalance:
+    """Gas supply by source kind against the gas demand, for the whole system.
+
+    The demand line needs both `burn` (gas burnt for power) and `prices` (the non-power demand
+    and what of it is unserved, per gas node); without them only what they give is shown.
+    """
+    frames = [d for d in (supply, burn, prices, storage) if d is not None and len(d)]
+    index = pd.DatetimeIndex(sorted(set().union(*(set(d["snapshot"]) for d in frames))),
+                             name="snapshot")
+
+    def total(df: pd.DataFrame | None, col: str) -> pd.Series | None:
+        if df is None or not len(df):
+            return None
+        return df.groupby("snapshot")[col].sum().reindex(index, fill_value=0.0)
+
+    kinds = supply.assign(kind=supply["kind"].fillna("other").map(gas_kind_label))
+    by_kind = kinds.groupby(["snapshot", "kind"])["supply_mwth"].sum().unstack(
+        fill_value=0.0).reindex(index, fill_value=0.0)
+    out = by_kind[carrier_order(by_kind.columns)].copy()
+    colors = {k: carrier_color(k) for k in out.columns}
+    uptake = pd.DataFrame(index=index)
+    withdrawal, injection = total(storage, "withdrawal_mwth"), total(storage, "injection_mwth")
+    if withdrawal is not None and injection is not None:
+        out["gas storage withdrawal"] = withdrawal
+        uptake["gas storage injection"] = -injection
+        colors["gas storage withdrawal"] = colors["gas storage injection"] = CARRIER_COLORS[
+            "gas storage"]
+    unserved = total(prices, "unserved_mwth")
+    if unserved is not None:
+        out["unserved gas"] = unserved
+        colors["unserved gas"] = CARRIER_COLORS["unserved"]
+    power = total(burn, "burn_mwth")
+    other = total(prices, "non_power_demand_mwth")
+    demand = power + other if power is not None and other is not None else None
+    colors["gas demand"] = CARRIER_COLORS["demand"]
+    colors["burnt for power"] = CARRIER_COLORS["gas"]
+    out = out.loc[:, (out.abs() > _NEAR_ZERO_MW).any()]
+    uptake = uptake.loc[:, (uptake.abs() > _NEAR_ZERO_MW).any()]
+    return GasBalance(out, uptake, demand, power, colors)
+
+
+# how security_targets names the kinds of target
+HOURLY, PERIOD, CHECK = "hourly", "period", "check"
+
+
+def security_targets(security: pd.DataFrame, snapshots: Iterable[Any] | None = None,
+                     hours: float = 1.0) -> pd.DataFrame:
+    """One row per zone and target of the `security` table, in its order.
+
+    A target is `HOURLY` (a row per snapshot and element), `PERIOD` (a row per period, such as
+    the horizon or a month) or a `CHECK` (no shadow price: a test of the data, not a
+    constraint). Per target: `horizon_h` the hours of the horizon (`snapshots`, else those of
+    the table), `binding_h` the hours in which it binds (for a period target, the hours of the
+    periods in which it binds), `binding`/`periods` the count of binding times and of times,
+    `period` the periods it binds in (all its periods when none; empty for hourly targets),
+    `shadow_mean`/`shadow_max` the shadow price over the times (summed over the elements of
+    one time, so the cost of tightening the target), in `price_unit`; `met` whether it is met
+    everywhere, `short` the largest shortfall in `unit` when it is not.
+    """
+    sec = security.copy()
+    stamps = pd.DatetimeIndex(pd.unique(pd.Series(
+        list(snapshots) if snapshots is not None else list(sec["snapshot"].dropna()))))
+    stamps = stamps.dropna().sort_values()
+    horizon_h = len(stamps) * hours
+    period = sec["period"].map(lambda v: "" if pd.isna(v) else str(v)).astype(object)
+    sec["time"] = sec["snapshot"].astype(object).where(sec["snapshot"].notna(), period)
+    rows = []
+    for (zone, target), df in sec.groupby(["zone", "target"], sort=False):
+        hourly = bool(df["snapshot"].notna().all())
+        price = pd.to_numeric(df["shadow_price"], errors="coerce")
+        kind = HOURLY if hourly else CHECK if price.isna().all() else PERIOD
+        g = df.assign(shadow_price=price).groupby("time", sort=False)
+        binding = g["binding"].any()
+        per_time = g["shadow_price"].sum(min_count=1)
+        if hourly:
+            binding_h = float(binding.sum()) * hours
+        else:
+            binding_h = sum(_period_hours(str(t), stamps) for t in binding.index[binding]
+                            ) * hours
+        units = df["shadow_price_unit"].dropna().astype(str)
+        slack = pd.to_numeric(df["slack"], errors="coerce")
+        rows.append({
+            "zone": str(zone), "target": str(target), "kind": kind, "horizon_h": horizon_h,
+            "binding_h": binding_h, "binding": int(binding.sum()), "periods": len(binding),
+            "period": "" if hourly else ", ".join(
+                map(str, binding.index[binding] if binding.any() else binding.index)),
+            "shadow_mean": float(per_time.mean()) if kind != CHECK else math.nan,
+            "shadow_max": float(per_time.max()) if kind != CHECK else math.nan,
+            "price_unit": units.iloc[0] if len(units) else "",
+            "met": bool(df["met"].astype(bool).all()),
+            "short": float(max(0.0, -slack.min())) if slack.notna().any() else math.nan,
+            "unit": str(df["unit"].iloc[0])})
+    return pd.DataFrame(rows, columns=[
+        "zone", "target", "kind", "horizon_h", "binding_h", "binding", "periods", "period",
+        "shadow_mean", "shadow_max", "price_unit", "met", "short", "unit"])
+
+
+def _period_hours(period: str, stamps: pd.DatetimeIndex) -> int:
+    """Snapshots of the horizon in a period named "horizon", "YYYY" or "YYYY-MM" (else 0)."""
+    if period == "horizon":
+        return len(stamps)
+    if re.fullmatch(r"\d{4}", period):
+        return int((stamps.year == int(period)).sum())
+    if re.fullmatch(r"\d{4}-\d{2}", period):
+        return int((stamps.strftime("%Y-%m") == period).sum())
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,31 +621,39 @@ def slug(name: str) -> str:
     return re.sub(r"[^\w\-]+", "_", str(name)).strip("_") or "unnamed"
 
 
-def _draw_dispatch_axes(ax: Axes, d: Dispatch, hours: float, title: str) -> None:
-    x = _steps(d.supply.index, hours)
-    if len(d.supply.columns):
-        ax.stackplot(x, _extend(d.supply.to_numpy()).T, labels=list(d.supply.columns),
-                     colors=[d.colors[c] for c in d.supply.columns], step="post",
-                     linewidth=0)
-    if len(d.uptake.columns):
-        ax.stackplot(x, _extend(d.uptake.to_numpy()).T, labels=list(d.uptake.columns),
-                     colors=[d.colors[c] for c in d.uptake.columns], step="post", alpha=0.55,
+def _draw_stack_axes(ax: Axes, supply: pd.DataFrame, uptake: pd.DataFrame,
+                     lines: Mapping[str, tuple[pd.Series | None, str]], colors: Mapping[str, str],
+                     hours: float, title: str, unit: str, quantity: str) -> None:
+    """Supply stacked up, uptake (negative) hatched below zero and `lines` ({label: (series,
+    line style)}) over them; the legend beside the axes, the stack top-down as it is drawn."""
+    x = _steps(supply.index, hours)
+    if len(supply.columns):
+        ax.stackplot(x, _extend(supply.to_numpy()).T, labels=list(supply.columns),
+                     colors=[colors[c] for c in supply.columns], step="post", linewidth=0)
+    if len(uptake.columns):
+        ax.stackplot(x, _extend(uptake.to_numpy()).T, labels=list(uptake.columns),
+                     colors=[colors[c] for c in uptake.columns], step="post", alpha=0.55,
                      hatch="//", linewidth=0)
-    if d.demand_mw is not None:
-        ax.plot(x, _extend(d.demand_mw.to_numpy()), drawstyle="steps-post",
-                color=d.colors["demand"], linewidth=1.6, label="demand")
+    drawn = []
+    for label, (series, style) in lines.items():
+        if series is not None:
+            ax.plot(x, _extend(series.to_numpy()), drawstyle="steps-post", color=colors[label],
+                    linewidth=1.6, linestyle=style, label=label)
+            drawn.append(label)
     ax.axhline(0.0, color="black", linewidth=0.6)
     ax.set_xlim(x[0], x[-1])
     ax.set_title(title)
     _time_axis(ax)
-    _mw_axis(ax, "power (MW)")
-    handles, labels = ax.get_legend_handles_labels()
-    # the legend lists the stack top-down, as it is drawn
-    n_sup = len(d.supply.columns)
-    order = ([labels.index("demand")] if "demand" in labels else []) + list(
-        range(n_sup - 1, -1, -1)) + list(range(n_sup, n_sup + len(d.uptake.columns)))
-    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper left",
-              bbox_to_anchor=(1.01, 1.0), fontsize="small", title="MW by series")
+    _mw_axis(ax, f"{quantity} ({unit})")
+    by_label = dict(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
+    order = [*drawn, *reversed(supply.columns), *uptake.columns]
+    ax.legend([by_label[k] for k in order], order, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              fontsize="small", title=f"{unit} by series")
+
+
+def _draw_dispatch_axes(ax: Axes, d: Dispatch, hours: float, title: str) -> None:
+    _draw_stack_axes(ax, d.supply, d.uptake, {"demand": (d.demand_mw, "-")}, d.colors, hours,
+                     title, "MW", "power")
 
 
 def draw_dispatch(run: RunTables, out_dir: Path) -> list[Path]:
@@ -513,6 +694,13 @@ def draw_corridor_flows(run: RunTables, out_dir: Path) -> list[Path]:
     c = corridors(flows) if flows is not None else None
     if c is None:
         raise ChartSkipped("the flows table is empty")
+    what = "corridors (links)" if c.kind == "link" else "AC lines"
+    return [_draw_flows(run, c, what, "flow sent (MW; + is bus0 → bus1)",
+                        out_dir / "corridor_flows.png")]
+
+
+def _draw_flows(run: RunTables, c: Corridors, what: str, flow_label: str, path: Path) -> Path:
+    """Flows over time and utilisation duration curves of corridors or pipelines."""
     hours = hours_per_snapshot(c.flow_mw.index, run.summary)
     fig, axes = _figure(1, 2, width_ratios=(3, 2))
     ax_flow, ax_dur = axes[0]
@@ -525,13 +713,12 @@ def draw_corridor_flows(run: RunTables, out_dir: Path) -> list[Path]:
         # each snapshot stands for `hours` hours: the curve runs to the length of the horizon
         ax_dur.step(np.arange(len(util) + 1) * hours, _extend(util) if len(util) else [0.0],
                     where="post", color=colour, linewidth=1.3)
-    what = "corridors (links)" if c.kind == "link" else "AC lines"
     shown = f", busiest {len(c.labels)} of {c.n_total}" if c.n_total > len(c.labels) else ""
     ax_flow.axhline(0.0, color="black", linewidth=0.6)
     ax_flow.set_xlim(x[0], x[-1])
     ax_flow.set_title(f"Flow sent on {what}{shown}")
     _time_axis(ax_flow)
-    _mw_axis(ax_flow, "flow sent (MW; + is bus0 → bus1)")
+    _mw_axis(ax_flow, flow_label)
     ax_dur.set_title("Utilisation duration curves")
     ax_dur.set_xlabel("hours at or above the level (h)")
     ax_dur.set_ylabel("utilisation (% of rating)")
@@ -542,7 +729,7 @@ def draw_corridor_flows(run: RunTables, out_dir: Path) -> list[Path]:
     fig.suptitle(f"{run.case_name}: {what}")
     fig.legend(*ax_flow.get_legend_handles_labels(), loc="outside lower center",
                ncols=min(3, max(1, len(c.labels))), fontsize="small")
-    return [_save(fig, out_dir / "corridor_flows.png")]
+    return _save(fig, path)
 
 
 def draw_reservoir_storage(run: RunTables, out_dir: Path) -> list[Path]:
@@ -578,14 +765,22 @@ def draw_reservoir_storage(run: RunTables, out_dir: Path) -> list[Path]:
 
 def draw_price_heatmap(run: RunTables, out_dir: Path) -> list[Path]:
     """Heat map of regional prices, region x hour."""
-    import matplotlib.dates as mdates
-
     prices = run.get("prices")
     if prices is None or not len(prices):
         raise ChartSkipped("the prices table is empty")
     table = region_prices(prices, run.get("unserved"))
+    return [_draw_heatmap(run, table, "region", "price (CNY/MWh)",
+                          f"{run.case_name}: regional prices (load-weighted mean of nodal"
+                          " prices)", out_dir / "price_heatmap.png")]
+
+
+def _draw_heatmap(run: RunTables, table: pd.DataFrame, what: str, unit_label: str, title: str,
+                  path: Path) -> Path:
+    """Heat map of a snapshot x series table: one row per series, time along x."""
+    import matplotlib.dates as mdates
+
     hours = hours_per_snapshot(table.index, run.summary)
-    values = table.to_numpy().T
+    values = table.to_numpy(dtype=float).T
     lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
     # a few scarcity hours at VOLL would wash out the colours of all the others: the scale
     # stops at the 1st / 99th percentile when the extremes lie far outside that range
@@ -605,13 +800,13 @@ def draw_price_heatmap(run: RunTables, out_dir: Path) -> list[Path]:
                       extent=(mdates.date2num(x[0]), mdates.date2num(x[-1]),
                               len(table.columns) - 0.5, -0.5))
     ax.set_yticks(range(len(table.columns)), [str(r) for r in table.columns])
-    ax.set_ylabel("region")
+    ax.set_ylabel(what)
     ax.xaxis_date()
     _time_axis(ax)
     bar = fig.colorbar(image, ax=ax, extend=extend)
-    bar.set_label("price (CNY/MWh)")
-    ax.set_title(f"{run.case_name}: regional prices (load-weighted mean of nodal prices)")
-    return [_save(fig, out_dir / "price_heatmap.png")]
+    bar.set_label(unit_label)
+    ax.set_title(title)
+    return _save(fig, path)
 
 
 def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
@@ -702,7 +897,151 @@ def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
     return [_save(fig, out_dir / "network_map.png")]
 
 
-# The chart registry. Later result tables (gas, capacity expansion, security) add entries here.
+def draw_gas_prices(run: RunTables, out_dir: Path) -> list[Path]:
+    """Heat map of gas prices, gas node x hour."""
+    prices = run.get("gas_prices")
+    if prices is None or not len(prices):
+        raise ChartSkipped("the gas_prices table is empty")
+    return [_draw_heatmap(run, gas_node_prices(prices), "gas node (region)",
+                          "gas price (CNY/MWh_th)", f"{run.case_name}: gas prices by gas node",
+                          out_dir / "gas_prices.png")]
+
+
+def draw_gas_supply(run: RunTables, out_dir: Path) -> list[Path]:
+    """Gas supply stacked by source kind, with the gas demand and the gas burnt for power."""
+    supply = run.get("gas_supply")
+    if supply is None or not len(supply):
+        raise ChartSkipped("the gas_supply table is empty")
+    b = gas_balance(supply, run.get("gas_burn"), run.get("gas_prices"), run.get("gas_storage"))
+    fig, axes = _figure()
+    _draw_stack_axes(axes[0, 0], b.supply, b.uptake,
+                     {"gas demand": (b.demand_mwth, "-"), "burnt for power": (b.power_mwth, "--")},
+                     b.colors, hours_per_snapshot(b.supply.index, run.summary),
+                     f"{run.case_name}: gas supply by source kind, whole system", "MWth",
+                     "gas flow")
+    return [_save(fig, out_dir / "gas_supply.png")]
+
+
+def draw_gas_pipelines(run: RunTables, out_dir: Path) -> list[Path]:
+    """Gas pipeline flows over time and utilisation duration curves."""
+    flows = run.get("gas_flows")
+    c = pipelines(flows) if flows is not None else None
+    if c is None:
+        raise ChartSkipped("the gas_flows table is empty")
+    return [_draw_flows(run, c, "gas pipelines", "gas sent (MWth; + is node0 → node1)",
+                        out_dir / "gas_pipelines.png")]
+
+
+# zones in one security chart at most; more continue in security_2.png, ...
+SECURITY_ZONES_PER_CHART = 3
+_SECURITY_COLORS = {HOURLY: "#1f77b4", PERIOD: "#9467bd", "mean": "#e6550d", "max": "#fdae6b"}
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+
+
+def draw_security(run: RunTables, out_dir: Path) -> list[Path]:
+    """Per zone (one row of panels each): the hours each target binds, and its shadow price
+    (mean and max over the hours or periods, log scale, in the unit of the target)."""
+    from matplotlib.patches import Patch
+
+    security = run.get("security")
+    if security is None or not len(security):
+        raise ChartSkipped("the security table is empty")
+    stamps = security["snapshot"].dropna()
+    gen = run.get("generation")
+    if not len(stamps) and gen is not None:
+        stamps = gen["snapshot"]
+    hours = hours_per_snapshot(stamps, run.summary) if len(stamps) else 1.0
+    targets = security_targets(security, stamps, hours)
+    zones = list(pd.unique(targets["zone"]))
+    paths = []
+    for page in range(0, len(zones), SECURITY_ZONES_PER_CHART):
+        shown = zones[page:page + SECURITY_ZONES_PER_CHART]
+        sizes = [int((targets["zone"] == z).sum()) + 1 for z in shown]
+        fig, axes = _figure(len(shown), 2, height_ratios=sizes, width_ratios=(1, 1))
+        for (ax_h, ax_p), zone in zip(axes, shown, strict=True):
+            _draw_security_zone(ax_h, ax_p, targets[targets["zone"] == zone].reset_index(),
+                                str(zone))
+        axes[-1, 0].set_xlabel("binding hours (h)")
+        axes[-1, 1].set_xlabel("shadow price (log scale; unit of each target)")
+        kinds = set(targets.loc[targets["zone"].isin(shown), "kind"])
+        handles = [Patch(color=_SECURITY_COLORS[HOURLY], label="binding hours")] * (
+            HOURLY in kinds) + [
+            Patch(facecolor=_SECURITY_COLORS[PERIOD], hatch="//", edgecolor="white",
+                  label="target over a period: hours of the periods it binds in")] * (
+            PERIOD in kinds) + [
+            Patch(color=_SECURITY_COLORS["mean"],
+                  label="shadow price, mean over the hours (or periods)"),
+            Patch(color=_SECURITY_COLORS["max"], label="shadow price, max")]
+        fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize="small")
+        part = f" ({page // SECURITY_ZONES_PER_CHART + 1} of "\
+               f"{math.ceil(len(zones) / SECURITY_ZONES_PER_CHART)})" \
+            if len(zones) > SECURITY_ZONES_PER_CHART else ""
+        fig.suptitle(f"{run.case_name}: supply-security targets{part}")
+        name = "security" if page == 0 else f"security_{page // SECURITY_ZONES_PER_CHART + 1}"
+        paths.append(_save(fig, out_dir / f"{name}.png"))
+    return paths
+
+
+def _draw_security_zone(ax_h: Axes, ax_p: Axes, t: pd.DataFrame, zone: str) -> None:
+    y = np.arange(len(t))
+    horizon = max(float(t["horizon_h"].max()), 1.0)
+    for i, row in t.iterrows():
+        if row["kind"] == CHECK:
+            text = "check: met" if row["met"] else (
+                f"check: NOT met, short by {_number(row['short'])} {row['unit']}")
+        else:
+            period = row["kind"] == PERIOD
+            ax_h.barh(i, row["binding_h"], color=_SECURITY_COLORS[row["kind"]], height=0.6,
+                      hatch="//" if period else None, edgecolor="white" if period else None)
+            text = (f"{row['binding_h']:,.0f} of {horizon:,.0f} h" if not period else
+                    f"binds in {row['binding']} of {row['periods']} ({row['period']})"
+                    if len(row["period"]) <= 24 else
+                    f"binds in {row['binding']} of {row['periods']} periods")
+        ax_h.annotate(text, (row["binding_h"] if row["kind"] != CHECK else 0.0, i),
+                      xytext=(4, 0), textcoords="offset points", va="center",
+                      fontsize="x-small")
+    ax_h.set_yticks(y, [str(v) for v in t["target"]], fontsize="small")
+    ax_h.set_ylim(len(t) - 0.4, -0.6)
+    # room on the right for the notes beside the bars
+    ax_h.set_xlim(0, horizon * 1.6)
+    ax_h.set_title(f"{zone}: binding hours", fontsize="medium", loc="left")
+    ax_h.grid(axis="x", alpha=0.3)
+
+    priced = t[(t["kind"] != CHECK) & (t["shadow_max"] > 0)]
+    top = float(priced["shadow_max"].max()) if len(priced) else 1.0
+    low = float(priced[["shadow_mean", "shadow_max"]].where(lambda v: v > 0).min().min()
+                ) if len(priced) else 1.0
+    lo = 10 ** (math.floor(math.log10(low)) - 1)
+    # the bars take the left part of the panel, the values beside them the rest
+    hi = 10 ** (math.log10(lo) + max(math.log10(top / lo), 1.0) / 0.45)
+    for i, row in t.iterrows():
+        if row["kind"] == CHECK:
+            text = "no shadow price (a check of the data)"
+        elif not row["shadow_max"] > 0:
+            text = f"0 {row['price_unit']}".strip()
+        else:
+            ax_p.barh(i - 0.15, row["shadow_max"], left=lo, height=0.3,
+                      color=_SECURITY_COLORS["max"])
+            if row["shadow_mean"] > 0:
+                ax_p.barh(i + 0.15, row["shadow_mean"], left=lo, height=0.3,
+                          color=_SECURITY_COLORS["mean"])
+            text = (f"mean {_number(row['shadow_mean'])}, max {_number(row['shadow_max'])}"
+                    f" {row['price_unit']}")
+        at = max(float(row["shadow_max"]), lo) if row["kind"] != CHECK else lo
+        ax_p.annotate(text, (at if np.isfinite(at) else lo, i), xytext=(4, 0),
+                      textcoords="offset points", va="center", fontsize="x-small")
+    ax_p.set_xscale("log")
+    ax_p.set_xlim(lo, hi)
+    ax_p.set_yticks(y, [""] * len(t))
+    ax_p.set_ylim(len(t) - 0.4, -0.6)
+    ax_p.set_title(f"{zone}: shadow prices", fontsize="medium", loc="left")
+    ax_p.grid(axis="x", alpha=0.3)
+
+
+# The chart registry. Later result tables (capacity expansion) add entries here.
 CHARTS: tuple[Chart, ...] = (
     Chart("dispatch", "dispatch stack by carrier, system and each region", ("generation",),
           draw_dispatch),
@@ -714,6 +1053,14 @@ CHARTS: tuple[Chart, ...] = (
           draw_price_heatmap),
     Chart("network_map", "buses, lines and corridors by coordinates", ("buses",),
           draw_network_map),
+    Chart("gas_prices", "gas price heat map, gas node x hour", ("gas_prices",),
+          draw_gas_prices),
+    Chart("gas_supply", "gas supply by source kind against the gas demand", ("gas_supply",),
+          draw_gas_supply),
+    Chart("gas_pipelines", "gas pipeline flows and utilisation duration curves",
+          ("gas_flows",), draw_gas_pipelines),
+    Chart("security", "binding hours and shadow prices of the supply-security targets",
+          ("security",), draw_security),
 )
 
 

@@ -20,12 +20,16 @@ from gridopt.cli_plot import plot
 from gridopt.io.excel_charts import CHART_DATA_SHEET, add_native_charts
 from gridopt.plot import (
     CARRIER_COLORS,
+    CHARTS,
     FALLBACK_PALETTE,
     PNG_SIZE_PX,
     RunTables,
     carrier_color,
     dispatch,
+    gas_balance,
+    pipelines,
     plot_run,
+    security_targets,
 )
 from gridopt.results import network_tables
 from gridopt.run import RunResult, solve_case
@@ -92,7 +96,11 @@ def test_every_chart_is_drawn_from_a_small_run(full_run, tmp_path):
     paths = plot_run(run_dir, tmp_path / "plots", note=notes.append)
     regions = sorted(result.data.tables["buses"]["region"].unique())
     assert regions == ["R0", "R1", "R2", "R3", "R4"]
-    assert notes == []
+    # no gas network and no security zones here: those charts have their own runs below
+    assert notes == ["skipping gas_prices: the run has no gas_prices table",
+                     "skipping gas_supply: the run has no gas_supply table",
+                     "skipping gas_pipelines: the run has no gas_flows table",
+                     "skipping security: the run has no security table"]
     assert sorted(p.name for p in paths) == sorted(
         ["dispatch_system.png", *(f"dispatch_{r}.png" for r in regions), "corridor_flows.png",
          "reservoir_storage.png", "price_heatmap.png", "network_map.png"])
@@ -129,13 +137,141 @@ def test_chart_without_its_table_is_skipped_with_a_note(two_bus_run, tmp_path):
     notes: list[str] = []
     paths = plot_run(two_bus_run, tmp_path, note=notes.append)
     assert notes == ["skipping reservoir_storage: the run has no hydro table",
-                     "skipping network_map: the run has no buses table"]
+                     "skipping network_map: the run has no buses table",
+                     "skipping gas_prices: the run has no gas_prices table",
+                     "skipping gas_supply: the run has no gas_supply table",
+                     "skipping gas_pipelines: the run has no gas_flows table",
+                     "skipping security: the run has no security table"]
     # no links in this network: the flows chart shows its AC line instead
     assert sorted(p.name for p in paths) == [
         "corridor_flows.png", "dispatch_East.png", "dispatch_West.png", "dispatch_system.png",
         "price_heatmap.png"]
     for path in paths:
         _assert_png(path)
+
+
+GAS_CHARTS = ("gas_prices", "gas_supply", "gas_pipelines")
+
+
+def _charts(*names: str) -> list:
+    return [c for c in CHARTS if c.name in names]
+
+
+@pytest.fixture(scope="module")
+def gas_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, Path]:
+    """tiny_gas: two gas nodes, a pipeline at its rating, LNG and pipeline supply, a CCGT."""
+    run_dir = tmp_path_factory.mktemp("gas") / "run"
+    return solve_case(CASES / "tiny_gas.yaml", run_dir, formats=("csv",)), run_dir
+
+
+@pytest.fixture(scope="module")
+def security_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, Path]:
+    """tiny_security: one zone whose N-1 infeed target binds in both hours."""
+    run_dir = tmp_path_factory.mktemp("security") / "run"
+    return solve_case(CASES / "tiny_security.yaml", run_dir, formats=("csv",)), run_dir
+
+
+def test_gas_charts_are_drawn_from_a_gas_run(gas_run, tmp_path):
+    result, run_dir = gas_run
+    notes: list[str] = []
+    paths = plot_run(run_dir, tmp_path, note=notes.append,
+                     charts=_charts(*GAS_CHARTS, "security"))
+    assert notes == ["skipping security: the run has no security table"]
+    assert [p.name for p in paths] == [f"{n}.png" for n in GAS_CHARTS]
+    for path in paths:
+        _assert_png(path)
+    t = result.tables
+    # supply by source kind meets the demand: the CCGT's 800 / 1000 MWth plus 100 MWth other
+    b = gas_balance(t["gas_supply"], t["gas_burn"], t["gas_prices"])
+    assert list(b.supply.columns) == ["pipeline import", "LNG"]
+    np.testing.assert_allclose(b.supply.sum(axis=1), [900.0, 1100.0])
+    np.testing.assert_allclose(b.demand_mwth, [900.0, 1100.0])
+    np.testing.assert_allclose(b.power_mwth, [800.0, 1000.0])
+    assert b.colors["LNG"] == CARRIER_COLORS["lng"]
+    c = pipelines(t["gas_flows"])
+    assert c is not None and c.labels == {"trunk": "trunk (Border → Coast gas)"}
+    np.testing.assert_allclose(c.utilisation_pu["trunk"], [1.0, 1.0])
+
+
+def test_security_chart_is_drawn_from_a_security_run(security_run, tmp_path):
+    result, run_dir = security_run
+    notes: list[str] = []
+    paths = plot_run(run_dir, tmp_path, note=notes.append,
+                     charts=_charts(*GAS_CHARTS, "security"))
+    assert notes == ["skipping gas_prices: the run has no gas_prices table",
+                     "skipping gas_supply: the run has no gas_supply table",
+                     "skipping gas_pipelines: the run has no gas_flows table"]
+    assert [p.name for p in paths] == ["security.png"]
+    _assert_png(paths[0])
+    # N-1 on the loss of L1 binds in both hours at 20 CNY/MW/h (tests/test_security.py)
+    targets = security_targets(result.tables["security"])
+    row = targets.set_index(["zone", "target"]).loc[("Zone", "N-1 infeed")]
+    assert (row["kind"], row["binding_h"], row["horizon_h"]) == ("hourly", 2.0, 2.0)
+    assert (row["shadow_mean"], row["shadow_max"], row["price_unit"]) == (20.0, 20.0,
+                                                                         "CNY/MW/h")
+
+
+def test_security_targets_over_periods_checks_and_many_zones(tmp_path):
+    """Targets over the horizon or a month count the hours of the periods they bind in, checks
+    have no shadow price, and zones beyond three continue on a second chart."""
+    stamps = pd.date_range("2025-07-31 20:00", periods=8, freq="h")  # 4 h in July, 4 in August
+    rows = []
+    for z in range(4):
+        for k, t in enumerate(stamps):
+            rows.append({"zone": f"Z{z}", "target": "N-1 infeed", "element": "L1",
+                         "snapshot": t, "period": "", "slack": 0.0 if k < z else 5.0,
+                         "binding": k < z, "met": True, "shadow_price": 10.0 * (k < z),
+                         "shadow_price_unit": "CNY/MW/h", "unit": "MW"})
+        rows += [{"zone": f"Z{z}", "target": "import share <= 90 % per month", "element": "max",
+                  "snapshot": pd.NaT, "period": m, "slack": 0.0 if m == "2025-08" else 0.1,
+                  "binding": m == "2025-08", "met": True, "shadow_price": 1e5 * (m == "2025-08"),
+                  "shadow_price_unit": "CNY/pp", "unit": "pu of demand"}
+                 for m in ("2025-07", "2025-08")]
+        rows.append({"zone": f"Z{z}", "target": "reserve margin", "element": "largest",
+                     "snapshot": pd.NaT, "period": "planning", "slack": -30.0, "binding": False,
+                     "met": False, "shadow_price": np.nan, "shadow_price_unit": None,
+                     "unit": "MW"})
+    security = pd.DataFrame(rows)
+    targets = security_targets(security, hours=1.0).set_index(["zone", "target"])
+    assert targets.loc[("Z3", "N-1 infeed"), ["binding_h", "shadow_mean", "shadow_max"]
+                       ].tolist() == [3.0, 10.0 * 3 / 8, 10.0]
+    month = targets.loc[("Z0", "import share <= 90 % per month")]
+    assert (month["kind"], month["binding_h"], month["binding"], month["periods"]) == (
+        "period", 4.0, 1, 2)
+    check = targets.loc[("Z1", "reserve margin")]
+    assert (check["kind"], check["met"], check["short"]) == ("check", False, 30.0)
+    assert np.isnan(check["shadow_max"])
+
+    (tmp_path / "run" / "csv").mkdir(parents=True)
+    security.to_csv(tmp_path / "run" / "csv" / "security.csv", index=False)
+    paths = plot_run(tmp_path / "run", tmp_path / "png", charts=_charts("security"))
+    assert [p.name for p in paths] == ["security.png", "security_2.png"]
+    for path in paths:
+        _assert_png(path)
+
+
+def test_workbook_charts_of_gas_prices_and_security_binding_hours(gas_run, security_run,
+                                                                  tmp_path):
+    (gas, _), (sec, _) = gas_run, security_run
+    for result, name, sheet in ((gas, "gas_prices", "gas_prices"),
+                                (sec, "security_binding_hours", "security")):
+        path = tmp_path / f"{name}.xlsx"
+        with pd.ExcelWriter(path, engine="xlsxwriter") as xw:
+            for table, df in result.tables.items():
+                df.to_excel(xw, sheet_name=table, index=False)
+            assert add_native_charts(xw.book, xw.sheets, result.tables)[name] == [sheet]
+        book = openpyxl.load_workbook(path)
+        (chart,) = book[sheet]._charts
+        got = {}
+        for s in chart._charts[0].series:
+            label, what = _cells(book, s.tx.strRef.f)[0].split(" | ")
+            got[label] = (what, _cells(book, s.val.numRef.f))
+        if name == "gas_prices":
+            assert got == {"Border (Inland)": ("gas price, CNY/MWh_th", [150.0, 150.0]),
+                           "Coast gas (Coast)": ("gas price, CNY/MWh_th", [300.0, 300.0])}
+        else:
+            assert got == {"Zone: N-1 infeed": ("hours the security target has bound so far,"
+                                                " h", [1.0, 2.0])}
 
 
 def test_tables_read_alike_from_parquet_csv_and_xlsx(full_run, tmp_path, request):

@@ -12,6 +12,11 @@ places each chart beside the table it summarises:
 | regional_prices | prices | load-weighted regional price, CNY/MWh |
 | corridor_utilisation | flows | utilisation of the busiest corridors (links, else lines), pu |
 | reservoir_storage | hydro | storage of the largest reservoirs, hm3 |
+| gas_prices | gas_prices | gas price of each gas node, CNY/MWh_th |
+| security_binding_hours | security | hours each hourly target has bound so far, h |
+
+Security targets over a period (horizon, month) and checks have no series in time, so only the
+targets with a row per snapshot (N-1 infeed, gas N-1) are charted; `gridopt plot` draws all.
 
 Series are shaped by the same functions as the PNG charts (`gridopt.plot`) and carriers take
 the same colours.
@@ -32,6 +37,8 @@ from gridopt.plot import (
     SERIES_PALETTE,
     corridors,
     dispatch,
+    gas_node_prices,
+    hours_per_snapshot,
     region_prices,
     reservoirs,
 )
@@ -138,6 +145,14 @@ def _case_name(tables: Mapping[str, pd.DataFrame]) -> str:
     return ""
 
 
+def _summary(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """The summary table's items as a dict ({} without one)."""
+    summary = tables.get("summary")
+    if summary is None or not {"item", "value"} <= set(summary.columns):
+        return {}
+    return dict(zip(summary["item"].astype(str), summary["value"], strict=True))
+
+
 def _placement(tables: Mapping[str, pd.DataFrame], sheet: str) -> tuple[int, int]:
     """Row and column beside the table on `sheet` (one empty column after its last)."""
     table = tables.get(sheet)
@@ -156,9 +171,17 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
         df = tables.get(name)
         return df if df is not None and len(df) else None
 
-    gen, prices, flows, hydro = (table(n) for n in ("generation", "prices", "flows", "hydro"))
+    gen, prices, flows, hydro, gas_prices = (table(n) for n in (
+        "generation", "prices", "flows", "hydro", "gas_prices"))
+    security = table("security")
+    if security is not None:
+        # the targets with a row per snapshot; the others have no place on a time axis
+        hourly = security.groupby(["zone", "target"], sort=False)["snapshot"].transform(
+            lambda s: s.notna().all())
+        security = security[hourly.astype(bool)]
+        security = security if len(security) else None
     stamps: set[Any] = set()
-    for df in (gen, prices, flows, hydro):
+    for df in (gen, prices, flows, hydro, gas_prices, security):
         if df is not None:
             stamps |= set(df["snapshot"])
     if not stamps or len(stamps) > _EXCEL_MAX_ROWS - _FIRST_ROW:
@@ -233,4 +256,25 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
         place("reservoir_storage", lambda: _line_chart(
             workbook, data, block, f"{case}reservoir storage", "storage (hm³)", "#,##0.0"),
             ("hydro",))
+
+    if gas_prices is not None:
+        by_node = gas_node_prices(gas_prices).iloc[:, :_MAX_SERIES]
+        block = data.add("gas price, CNY/MWh_th", by_node, [None] * len(by_node.columns))
+        place("gas_prices", lambda: _line_chart(
+            workbook, data, block, f"{case}gas prices by gas node", "gas price (CNY/MWh_th)",
+            "#,##0"), ("gas_prices",))
+
+    if security is not None:
+        hours = hours_per_snapshot(data.index, _summary(tables))
+        binding = security.groupby(["zone", "target", "snapshot"], sort=False)["binding"].any()
+        binding = binding.unstack(["zone", "target"], fill_value=False).reindex(
+            data.index, fill_value=False)
+        so_far = binding.astype(float).cumsum() * hours
+        so_far.columns = [f"{zone}: {target}" for zone, target in so_far.columns]
+        so_far = so_far.iloc[:, :_MAX_SERIES]
+        block = data.add("hours the security target has bound so far, h", so_far,
+                         [None] * len(so_far.columns))
+        place("security_binding_hours", lambda: _line_chart(
+            workbook, data, block, f"{case}binding hours of the hourly security targets",
+            "binding hours so far (h)", "#,##0"), ("security",))
     return placed
