@@ -209,7 +209,8 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
     t1 = time.perf_counter()
     h.run()
     status, message = _status(h)
-    if status is Status.ERROR and not (has_integers and not relax) and options.method != "ipm":
+    is_lp = not (has_integers and not relax)
+    if status is Status.ERROR and is_lp and options.method != "ipm":
         # HiGHS' dual simplex occasionally stops on a numerical failure (model status "Not
         # Set", e.g. "excessive primal values") on an LP that interior point solves; its
         # crossover still gives a basic solution and duals
@@ -218,6 +219,16 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
         h.run()
         status, message = _status(h)
         message += " (interior point, after a simplex failure)"
+    if status is Status.ERROR and is_lp and options.options.get("presolve") != "off":
+        # seen on PPRD horizons of a month: interior point and crossover solve the presolved
+        # LP to optimality, then the simplex clean-up after postsolve stops ("Not Set");
+        # without presolve there is no postsolve to clean up after
+        h.clearSolver()
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("solver", "ipm")
+        h.run()
+        status, message = _status(h)
+        message += " (interior point without presolve, after a solver failure)"
     timings["solve_seconds"] = time.perf_counter() - t1
     info = h.getInfo()
     sol = h.getSolution()

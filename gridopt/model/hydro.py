@@ -26,6 +26,7 @@ and per MWh that the station would make of it).
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -61,6 +62,31 @@ def routing(model: LinearModel) -> pd.DataFrame:
     }, index=reach.index)
 
 
+def spill_bound_m3s(model: LinearModel) -> np.ndarray:
+    """An upper bound on each station's spill that no feasible schedule can reach.
+
+    A station can never release more in a snapshot than its full reservoir plus its largest
+    natural inflow plus the most that its upstream stations can release: bound[h] =
+    V_max[h] / (k * w_min) + max_t inflow[h,t] + sum_{u -> h} (bound[u] + q_max[u]).
+    The bound changes no optimum; it only spares the solver columns without a finite bound
+    (HiGHS' simplex can otherwise stop on "excessive primal values").
+    """
+    hydro = model.data.tables["hydro"]
+    q_max = (hydro["p_max_mw"] / hydro["mw_per_m3s"]).to_numpy()
+    own = (hydro["storage_max_hm3"].to_numpy() / (HM3_PER_M3S_H * model.w.min())
+           + model.data.inflow_m3s[hydro.index].to_numpy().max(axis=0, initial=0.0)
+           + initial_release_m3s(hydro))
+    bound = pd.Series(own, index=hydro.index)
+    reach = hydro["downstream"].dropna()
+    order = nx.topological_sort(nx.DiGraph(list(reach.items())))
+    release = bound + q_max
+    for station in order:  # a few dozen stations, upstream first
+        upstream = reach.index[reach == station]
+        bound[station] += release[upstream].sum()
+        release[station] = bound[station] + q_max[hydro.index.get_loc(station)]
+    return bound.to_numpy()
+
+
 def build(model: LinearModel) -> None:
     hydro = model.data.tables["hydro"]
     if hydro.empty:
@@ -71,7 +97,7 @@ def build(model: LinearModel) -> None:
     v_max = hydro["storage_max_hm3"].to_numpy()
     v_min = np.minimum(hydro["storage_min_hm3"].to_numpy(), v_max)
     q = model.add_variables("hydro_turbine", hydro.index, 0.0, q_max[:, None])
-    s = model.add_variables("hydro_spill", hydro.index, 0.0)
+    s = model.add_variables("hydro_spill", hydro.index, 0.0, spill_bound_m3s(model)[:, None])
     v = model.add_variables("hydro_storage", hydro.index, v_min[:, None], v_max[:, None])
 
     v0 = initial_storage_hm3(hydro)
