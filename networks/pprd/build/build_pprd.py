@@ -31,6 +31,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from commitment import ASSUMPTIONS as COMMITMENT_ASSUMPTIONS
+from commitment import COLUMNS as COMMITMENT_COLUMNS
+from commitment import add_commitment
 from corridors import ASSUMPTIONS as CORRIDOR_ASSUMPTIONS
 from corridors import COLUMNS as CORRIDOR_COLUMNS
 from corridors import build_corridors
@@ -63,7 +66,7 @@ COLUMNS = {
     "loads": ["name", "bus", "profile", "scale"],
     "generators": ["name", "bus", "carrier", "p_max_mw", "p_min_mw", "marginal_cost_cny_per_mwh",
                    "ramp_up_mw_per_h", "ramp_down_mw_per_h", "co2_t_per_mwh",
-                   "availability_profile", "gas_node", "efficiency"],
+                   "availability_profile", "gas_node", "efficiency", *COMMITMENT_COLUMNS],
     "storage_units": ["name", "bus", "carrier", "p_max_mw", "energy_max_mwh",
                       "efficiency_charge", "efficiency_discharge", "standing_loss_per_h",
                       "soc_initial_mwh", "marginal_cost_cny_per_mwh"],
@@ -373,6 +376,7 @@ ASSUMPTIONS: dict[str, Assumption] = {
 
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in GAS_ASSUMPTIONS.items()})
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in CORRIDOR_ASSUMPTIONS.items()})
+ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in COMMITMENT_ASSUMPTIONS.items()})
 
 
 def a(key: str) -> Any:
@@ -1738,6 +1742,7 @@ def build(shared_dir: Path, out: Path) -> str:
     avail = build_availability(buses)
     costs = build_costs(shared)
     generators = build_generators(shared, costs)
+    generators = add_commitment(generators, a)
     gas = build_gas(shared, buses, generators, SNAPSHOTS, a, md_table)
     generators = gas.generators
     storage = build_storage(shared)
