@@ -354,8 +354,31 @@ def check_references(net: Network, files: dict[str, str]) -> list[Problem]:
                              column="bus1", value=v) for n, v in df.loc[same, "bus1"].items()]
     problems += _check_cascade(net, files["hydro"])
     problems += _check_limits(net, files)
+    problems += _check_islands(net, files)
     problems += _check_gas(net, files)
     problems += _check_corridors(net, files)
+    return problems
+
+
+def _check_islands(net: Network, files: dict[str, str]) -> list[Problem]:
+    """A load on an island (buses joined by lines, links, corridors) with nothing that can
+    supply it: no generator, hydro station or storage unit on any of its buses."""
+    loads = net.tables["loads"]
+    if loads.empty or loads["bus"].isna().any():
+        return []
+    suppliers = set()
+    for table in ("generators", "hydro", "storage_units"):
+        suppliers |= set(net.tables[table]["bus"].dropna())
+    problems = []
+    rows = loads.attrs.get("rownum", {})
+    for island in nx.connected_components(net.graph()):
+        if island & suppliers:
+            continue
+        stranded = loads[loads["bus"].isin(island)]
+        problems += [Problem(files["loads"], "load on an island with no generator, hydro"
+                             f" station or storage (island: {', '.join(sorted(island))})",
+                             row=int(rows.get(n, 0)), column="bus", value=b)
+                     for n, b in stranded["bus"].items()]
     return problems
 
 

@@ -34,6 +34,13 @@ def write(file: str, text: str | bytes) -> Callable[[Path], None]:
     return apply
 
 
+def both(*changes: Callable[[Path], None]) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        for change in changes:
+            change(root)
+    return apply
+
+
 def remove(file: str) -> Callable[[Path], None]:
     return lambda root: (root / file).unlink()
 
@@ -120,6 +127,10 @@ BAD = [
     ("reversible lossy link", write(NET + "links.csv", "name,bus0,bus1,p_max_mw,p_min_pu,"
                                     "efficiency\nk,H,H,1,-1,0.9\n"), "links.csv", 2,
      "efficiency", "must be lossless"),
+    ("load on an island without supply", both(
+        write(NET + "buses.csv", "name,region\nH,Valley\nQ,Far\n"),
+        write(NET + "loads.csv", "name,bus\nload H,H\nfar,Q\n")), "loads.csv",
+     3, "bus", "island with no generator"),
     ("generators file is binary", write(NET + "generators.csv", b"\x00\xff\xfe\x00garbage"),
      "generators.csv", None, None, "cannot be read"),
     ("buses table missing", remove(NET + "buses.csv"),

@@ -44,3 +44,17 @@ def test_model_writes_as_lp_file(tmp_path):
     model.pyomo.write(str(path), io_options={"symbolic_solver_labels": True})
     text = path.read_text()
     assert "bus_balance" in text and "line_kvl" in text
+
+
+def test_an_unbounded_model_names_the_variables_of_its_ray():
+    """gridopt's own families bound every priced variable; a user-added one may not be."""
+    import pandas as pd
+
+    from gridopt.solve import unbounded_components
+
+    model = build_model(load_case(CASES / "tiny_two_bus.yaml"))
+    free = model.add_variables("bonus", pd.Index(["giveaway"]), 0.0, time=False)
+    model.add_cost(free.cols, -1.0)
+    model.finish()
+    assert solve(model).status in ("unbounded", "infeasible_or_unbounded")
+    assert unbounded_components(model) == ["bonus of giveaway"]

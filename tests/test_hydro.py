@@ -115,3 +115,14 @@ def test_wet_year_spills_more(inflow_years):
 def test_inflow_years_conserve_water(inflow_years):
     for run in inflow_years.values():
         assert np.abs(water_balance_residual_hm3(run)).max() < 1e-6
+
+
+def test_a_reservoir_that_cannot_deliver_is_diagnosed_by_name():
+    from gridopt.solve import diagnose_infeasibility
+
+    data = _toy({("Upper", "withdrawal_m3s"): 40.0})
+    model = build_model(data)
+    assert solve(model).status == "infeasible"
+    words = [c.message for c in diagnose_infeasibility(model)]
+    assert any("water balance of hydro station Upper" in w and "short of water" in w
+               for w in words), words
