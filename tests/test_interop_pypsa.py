@@ -26,6 +26,7 @@ from gridopt.interop.pypsa import (
 )
 from gridopt.model import build_model
 from gridopt.model.hydro import arrivals_m3s
+from gridopt.schema import TABLES
 from gridopt.solve import Solution, solve
 from gridopt.synthetic import write_synthetic
 from tests.conftest import CASES
@@ -471,6 +472,14 @@ def pprd_in_export_scope(routing: bool = False) -> CaseData:
         hydro["downstream"] = np.nan
         hydro["q_env_min_m3s"] = 0.0
     gens = t["generators"]
+    # a dispatch case ignores the commitment columns and the export maps no commitment: back
+    # to the schema's defaults
+    for column in ("committable", "units", "p_min_stable_pu", "min_up_h", "min_down_h",
+                   "start_cost_cny", "startup_ramp_pu", "shutdown_ramp_pu", "units_on_initial",
+                   "hours_in_state_initial"):
+        if column in gens:
+            spec = TABLES["generators"].column(column)
+            gens[column] = np.nan if spec.default is None and spec.kind != "str" else spec.default
     fired = gens["gas_node"].notna()
     gas_price = t["gas_supplies"]["price_cny_per_mwh_th"].mean()
     gens.loc[fired, "marginal_cost_cny_per_mwh"] += gas_price / gens.loc[fired, "efficiency"]
