@@ -237,21 +237,16 @@ def _bounds_words(share: ShareBound) -> str:
 
 def security_path(case: Case, path: Path) -> tuple[Path | None, list[Problem]]:
     """The case's security file: relative to the case file and inside its project (as the
-    network folder, see `gridopt.case.network_folder`)."""
+    network folder, see `gridopt.case.confined_path`)."""
+    from gridopt.case import confined_path  # case.py imports this module
+
     if case.security_file is None:
         return None, []
-    given = Path(case.security_file)
-    if given.is_absolute():
-        rule = "must be a path relative to the case file, not an absolute path"
-    else:
-        target = (path.parent / given).resolve()
-        project = path.resolve().parent.parent
-        if not target.is_relative_to(project):
-            rule = f"leaves the project folder {project}"
-        elif not target.is_file():
-            rule = "no such file"
-        else:
+    target, rule = confined_path(path, case.security_file)
+    if target is not None:
+        if target.is_file():
             return target, []
+        rule = "no such file"
     return None, [Problem(str(path), f"security_file {rule}", column="security_file",
                           value=case.security_file)]
 
