@@ -35,7 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gridopt.errors import InputError, Problem
-from gridopt.network import Network, load_network
+from gridopt.network import Network, check_islands, load_network
 from gridopt.schema import TABLES
 from gridopt.zones import SecurityZone, resolve_zones
 
@@ -293,6 +293,8 @@ def prepare_case(case: Case, path: Path) -> CaseData:
     problems += zone_problems
     snapshots, weights, problems_h = _snapshots(case, net, file)
     problems += problems_h
+    if not case.load_shedding.enabled:
+        problems += check_islands(net)
     if problems:
         raise InputError(_with_lines(problems, path))
     load = _layout(net, "load_mw", tables["loads"], "profile", snapshots, case.horizon,

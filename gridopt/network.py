@@ -278,6 +278,7 @@ def load_network(folder: Path | str, inflow_year: str = "normal") -> Network:
         if name in raw:
             df, file = raw[name]
             tables[name], found = coerce_table(df, table, file)
+            tables[name].attrs["file"] = file
             problems += found
             files[name] = file
         else:
@@ -354,15 +355,16 @@ def check_references(net: Network, files: dict[str, str]) -> list[Problem]:
                              column="bus1", value=v) for n, v in df.loc[same, "bus1"].items()]
     problems += _check_cascade(net, files["hydro"])
     problems += _check_limits(net, files)
-    problems += _check_islands(net, files)
     problems += _check_gas(net, files)
     problems += _check_corridors(net, files)
     return problems
 
 
-def _check_islands(net: Network, files: dict[str, str]) -> list[Problem]:
+def check_islands(net: Network) -> list[Problem]:
     """A load on an island (buses joined by lines, links, corridors) with nothing that can
-    supply it: no generator, hydro station or storage unit on any of its buses."""
+    supply it: no generator, hydro station or storage unit on any of its buses. (A case that
+    allows load shedding may leave such load unserved; see gridopt.case.)"""
+    files = {"loads": net.tables["loads"].attrs.get("file", str(net.folder / "loads.csv"))}
     loads = net.tables["loads"]
     if loads.empty or loads["bus"].isna().any():
         return []

@@ -129,7 +129,8 @@ BAD = [
      "efficiency", "must be lossless"),
     ("load on an island without supply", both(
         write(NET + "buses.csv", "name,region\nH,Valley\nQ,Far\n"),
-        write(NET + "loads.csv", "name,bus\nload H,H\nfar,Q\n")), "loads.csv",
+        write(NET + "loads.csv", "name,bus,profile\nload H,H,\nfar,Q,load H\n")),
+     "loads.csv",
      3, "bus", "island with no generator"),
     ("generators file is binary", write(NET + "generators.csv", b"\x00\xff\xfe\x00garbage"),
      "generators.csv", None, None, "cannot be read"),
