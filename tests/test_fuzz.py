@@ -49,7 +49,9 @@ def _mutate(path: Path, kind: str, i: int, j: int, value: str) -> None:
     path.write_text(out.getvalue())
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomized so every CI run checks the same inputs; turn it off locally to explore more
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
 @given(st.lists(mutations(), min_size=1, max_size=3))
 def test_no_input_makes_a_traceback(changes):
     with tempfile.TemporaryDirectory() as tmp:
