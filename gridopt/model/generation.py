@@ -95,7 +95,10 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     fuel = gens["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * p * w
     costs = pd.DataFrame({
         "component": "generator", "name": gens.index, "region": attrs["region"].to_numpy(),
-        "carrier": gens["carrier"].to_numpy(), "cost_type": "variable (fuel and O&M)",
+        "carrier": gens["carrier"].to_numpy(),
+        # a plant on a gas node buys its fuel through the gas balance (gas_supply costs)
+        "cost_type": np.where(gens["gas_node"].notna(), "variable (O&M; fuel bought as gas)",
+                              "variable (fuel and O&M)"),
         "cost_cny": fuel.sum(axis=1),
     })
     penalty = model.data.case.curtailment_penalty_cny_per_mwh
