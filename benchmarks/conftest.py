@@ -1,5 +1,9 @@
-"""Benchmark suite settings: quick sizes by default (CI proves every benchmark still runs),
-every size with --bench-full. Results of each run are gathered into results/latest.json."""
+"""Benchmark suite settings: quick sizes by default (the test suite runs them with timing off,
+proving every benchmark still works), every size with --bench-full. A full run writes its
+figures to results/latest.json and a markdown table to results/latest.md.
+
+    python -m pytest benchmarks --bench-full --bench-memory --benchmark-enable
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-QUICK = {"snapshots": [24, 168], "buses": [50]}
+QUICK = {"snapshots": [24], "buses": [50]}
 FULL = {"snapshots": [24, 168, 720, 2190, 8760], "buses": [50, 100, 200]}
 RESULTS = Path(__file__).parent / "results"
 _records: list[dict] = []
@@ -42,4 +46,39 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     machine = {"python": platform.python_version(), "machine": platform.machine(),
                "processor": platform.processor(), "cpus": __import__("os").cpu_count()}
     (RESULTS / "latest.json").write_text(json.dumps({"machine": machine, "runs": _records},
-                                                    indent=2) + "\n")
+                                                    indent=2, default=str) + "\n")
+    (RESULTS / "latest.md").write_text(markdown(machine, _records), encoding="utf-8")
+
+
+def _fmt(value: object, digits: int = 3) -> str:
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return "" if value is None else str(value)
+
+
+def markdown(machine: dict, records: list[dict]) -> str:
+    """One table row per gridopt-vs-PyPSA comparison, then the other records as lists."""
+    head = ("| case | snapshots | rows | columns | non-zeros | gridopt read, build, hand-off, "
+            "solve, extract, write (s) | gridopt total (s) | PyPSA read, optimize, write (s) "
+            "| PyPSA total (s) | gridopt/PyPSA | non-solver/solve | peak MB gridopt / PyPSA |")
+    lines = [f"Machine: {machine}", "", head, "|" + "---|" * (head.count("|") - 1)]
+    other = []
+    for r in records:
+        g, p = r.get("gridopt"), r.get("pypsa")
+        if not (isinstance(g, dict) and isinstance(p, dict)):
+            other.append(r)
+            continue
+        phases = ", ".join(_fmt(g.get(f"{k}_seconds")) for k in
+                           ("read", "build", "handoff", "solve", "extract", "write"))
+        mem = (f"{_fmt(r['gridopt_peak_mb'])} / {_fmt(r['pypsa_peak_mb'])}"
+               if "gridopt_peak_mb" in r else "")
+        lines.append(
+            f"| {r['case']} | {r['snapshots']} | {g['n_constraints']:,} | {g['n_variables']:,} "
+            f"| {g['n_nonzeros']:,} | {phases} | {_fmt(g['total_seconds'])} | "
+            f"{_fmt(p['read_seconds'])}, {_fmt(p['optimize_seconds'])}, "
+            f"{_fmt(p['write_seconds'])} | {_fmt(p['total_seconds'])} | "
+            f"{_fmt(r['ratio_end_to_end'])} | {_fmt(r['non_solver_share_of_solve'])} | {mem} |")
+    for r in other:
+        lines += ["", f"- {r.get('case')}: " + ", ".join(
+            f"{k} = {_fmt(v)}" for k, v in r.items() if k != "case")]
+    return "\n".join(lines) + "\n"

@@ -1,19 +1,19 @@
 """Measure gridopt and PyPSA on the same case: phases, model size, peak memory, objective.
 
-Both tools solve the same network: gridopt from its case files, PyPSA from the network gridopt
-exports (`gridopt.interop.pypsa.to_pypsa`), both with HiGHS and both writing their results as
-CSV. Peak memory is measured in a fresh subprocess per tool (`python -m benchmarks.harness`),
-so neither run's memory hides the other's.
+Both tools solve the same network: PyPSA the network gridopt exports
+(`gridopt.interop.pypsa.export_pypsa`), gridopt its case files (for a case reduced to the
+export's scope, the case imported back from that same network file), both with HiGHS and both
+writing their results as CSV. Peak memory is measured in a fresh subprocess per tool
+(`python -m benchmarks.harness`), so neither run's memory hides the other's.
 
     python -m benchmarks.harness gridopt cases/pprd_week.yaml --snapshots 720
-    python -m benchmarks.harness pypsa cases/pprd_week.yaml --snapshots 720
+    python -m benchmarks.harness pypsa network.nc
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -51,49 +51,96 @@ def run_gridopt(case: Path | str, snapshots: int | None = None,
             "n_nonzeros": s["n_nonzeros"], "n_snapshots": s["n_snapshots"]}
 
 
-def run_pypsa(case: Path | str, snapshots: int | None = None,
-              extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """PyPSA end to end on the exported network: read netCDF, optimize, write CSV results."""
+def prepare(case: Path | str, snapshots: int | None, work_dir: Path, scope: bool = False,
+            extra: dict[str, Any] | None = None) -> tuple[Path, dict[str, Any], Path]:
+    """What both tools solve: gridopt's case (path and changes) and the PyPSA network file.
+
+    With `scope`, the case is first reduced to what the PyPSA export maps
+    (`gridopt.interop.scope`) and gridopt solves the reduced network as imported back from the
+    very file PyPSA reads, so both start from the same data. Not timed.
+    """
+    from gridopt.case import load_case
+    from gridopt.interop.pypsa import _quiet, export_pypsa, import_pypsa
+    from gridopt.interop.scope import to_export_scope
+
+    changes = changes_for(snapshots, extra)
+    data = load_case(case, changes)
+    if scope:
+        data = to_export_scope(data)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    nc = work_dir / "network.nc"
+    with _quiet():
+        export_pypsa(data, nc)
+        if not scope:
+            return Path(case), changes, nc
+        import_pypsa(nc, work_dir / "case", overwrite=True)
+    return work_dir / "case" / "case.yaml", dict(extra or {}), nc
+
+
+def same_algorithm(n_columns: int) -> dict[str, Any]:
+    """HiGHS options that make PyPSA use the algorithm gridopt chose for an LP of this size
+    (`gridopt.solve.IPM_FROM_COLUMNS`), so the comparison is of the tools, not of algorithms."""
+    from gridopt.solve import IPM_FROM_COLUMNS
+
+    return {"solver": "ipm"} if n_columns >= IPM_FROM_COLUMNS else {}
+
+
+def run_pypsa(network: Path | str, solver_options: dict[str, Any] | None = None
+              ) -> dict[str, Any]:
+    """PyPSA end to end on an exported network: read netCDF, optimize, write CSV results."""
     import pypsa
 
-    from gridopt.case import load_case
-    from gridopt.interop.pypsa import _quiet, to_pypsa
+    from gridopt.interop.pypsa import _quiet
 
-    data = load_case(case, changes_for(snapshots, extra))
     with tempfile.TemporaryDirectory() as tmp, _quiet():
-        nc = Path(tmp) / "network.nc"
-        n, _notes = to_pypsa(data)
-        n.export_to_netcdf(nc)
         t0 = time.perf_counter()
-        n = pypsa.Network(nc)
+        n = pypsa.Network(network)
         t1 = time.perf_counter()
-        _status, condition = n.optimize(solver_name="highs", log_to_console=False)
+        _status, condition = n.optimize(solver_name="highs", log_to_console=False,
+                                        **(solver_options or {}))
         t2 = time.perf_counter()
         n.export_to_csv_folder(Path(tmp) / "results")
         t3 = time.perf_counter()
     return {"tool": "pypsa", "status": str(condition), "objective_cny": float(n.objective),
+            "solver_options": solver_options or {},
             "read_seconds": t1 - t0, "optimize_seconds": t2 - t1, "write_seconds": t3 - t2,
             "total_seconds": t3 - t0}
 
 
-def peak_memory_mb(tool: str, case: Path | str, snapshots: int | None = None) -> float:
-    """Peak resident memory (MB) of one end-to-end run of `tool` in a fresh interpreter."""
-    cmd = [sys.executable, "-m", "benchmarks.harness", tool, str(case)]
-    if snapshots is not None:
+def peak_memory_mb(tool: str, source: Path | str, snapshots: int | None = None,
+                   solver_options: dict[str, Any] | None = None) -> float:
+    """Peak resident memory (MB) of one end-to-end run of `tool` in a fresh interpreter;
+    `source` is gridopt's case YAML or PyPSA's network file."""
+    cmd = [sys.executable, "-m", "benchmarks.harness", tool, str(source)]
+    if snapshots is not None and tool == "gridopt":
         cmd += ["--snapshots", str(snapshots)]
+    if solver_options and tool == "pypsa":
+        cmd += ["--solver-options", json.dumps(solver_options)]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
     return float(json.loads(res.stdout.strip().splitlines()[-1])["peak_rss_mb"])
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (MB): VmHWM, which starts afresh at exec. (The
+    rusage maximum does not: a child started from a large process reports its parent's.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return float(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("tool", choices=["gridopt", "pypsa"])
-    parser.add_argument("case")
+    parser.add_argument("source", help="gridopt: a case YAML; pypsa: a network file")
     parser.add_argument("--snapshots", type=int, default=None)
+    parser.add_argument("--solver-options", default="{}", help="PyPSA: HiGHS options (JSON)")
     args = parser.parse_args()
-    run = run_gridopt if args.tool == "gridopt" else run_pypsa
-    out = run(args.case, args.snapshots)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if args.tool == "gridopt":
+        out = run_gridopt(args.source, args.snapshots)
+    else:
+        out = run_pypsa(args.source, json.loads(args.solver_options))
+    out["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(out))
 
 

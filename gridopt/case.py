@@ -14,6 +14,7 @@ scale: {demand: 1.0, inflow: 1.0, fuel_price: {gas: 1.2}, capacity: {wind: 1.5},
 overrides:
   - {table: links, name: Nuozhadu-Guangdong, column: p_max_mw, value: 0}
 solver: {time_limit_s: 600, method: choose, mip_gap: 0.0001, relax: false}
+rolling: {window_h: 168, overlap_h: 24, seasonal: targets}   # optional: gridopt.rolling
 ```
 
 `prepare_case` turns it into `CaseData`: the network's tables after scaling and overrides, and the
@@ -27,7 +28,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -35,19 +36,57 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gridopt.errors import InputError, Problem
+from gridopt.investment import (
+    Expansion,
+    InvestmentPeriods,
+    check_expansion,
+    discounted_years,
+    period_hours,
+    period_spans,
+    single_period,
+)
 from gridopt.network import Network, check_islands, load_network
 from gridopt.schema import TABLES
 from gridopt.zones import SecurityZone, resolve_zones
+
+if TYPE_CHECKING:
+    from gridopt.aggregation import TypicalPeriods
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Aggregation(_Strict):
+    """Typical periods (`gridopt.aggregation`): the horizon's series clustered into a few
+    representative periods, each standing for the original periods of its cluster."""
+
+    method: Literal["typical_periods"] = "typical_periods"
+    periods: int = Field(..., gt=0, description="typical periods clustered (extreme periods"
+                         " come on top)")
+    period_h: int = Field(24, gt=0, description="hours per period (a multiple of"
+                          " resolution_h that divides the horizon)")
+    extreme_periods: list[Literal["peak_load", "peak_gas_demand", "min_renewable",
+                                  "min_inflow"]] = Field(
+        default_factory=list, description="periods kept as they are, each its own typical"
+        " period: the one with the hour of highest total demand (gas: non-power demand), the"
+        " one with the least available wind and solar energy, the one with the least inflow")
+    clustering: Literal["hierarchical", "k_medoids"] = Field(
+        "hierarchical", description="hierarchical (Ward) or exact k-medoids (a MIP), both"
+        " represented by medoids: each typical period is a real period of the horizon")
+    linking: Literal["seasonal", "periodic"] = Field(
+        "seasonal", description="stores: seasonal (a level per original period chained"
+        " through the typical periods) or periodic (each typical period cyclic)")
+    preserve_means: bool = Field(True, description="rescale the typical periods so each"
+                                 " series keeps its mean over the horizon")
+
+
 class Horizon(_Strict):
     start: datetime | None = Field(None, description="first snapshot; blank: series start")
     snapshots: int = Field(..., gt=0, description="number of snapshots")
     resolution_h: int = Field(1, gt=0, le=24 * 7, description="hours per snapshot")
+    aggregation: Aggregation | None = Field(None, description="solve on typical periods"
+                                            " (gridopt.aggregation) instead of every snapshot")
 
 
 class SolverOptions(_Strict):
@@ -114,6 +153,28 @@ class Reserve(_Strict):
         " committable generators")
 
 
+class Rolling(_Strict):
+    """Solve the horizon as consecutive windows, each starting from the state the one before it
+    left (gridopt.rolling): every window keeps `window_h` hours and also solves the next
+    `overlap_h` hours, whose results it discards. Stores follow a seasonal plan from a coarse
+    LP of the whole horizon: as end-of-window targets, as values of what is left in them, or
+    not at all (each window then keeps the case's own end rules)."""
+
+    window_h: int = Field(..., gt=0, description="hours each window keeps")
+    overlap_h: int = Field(0, ge=0, description="hours solved after the kept part, discarded")
+    seasonal: Literal["targets", "water_values", "none"] = Field(
+        "targets", description="how windows follow the seasonal plan of the stores")
+    seasonal_resolution_h: int = Field(24, gt=0, le=24 * 7,
+                                       description="hours per snapshot of the seasonal LP")
+    target: Literal["at_least", "equal"] = Field(
+        "at_least", description="a store ends each window at least at (or at) its seasonal"
+        " level (seasonal: targets)")
+    target_penalty_factor: float | None = Field(
+        10.0, gt=0, description="a target a window cannot reach is missed at this many times"
+        " the plan's value of the store then, per unit (null: hard targets, an unreachable"
+        " one makes the window infeasible)")
+
+
 class Case(_Strict):
     name: str
     description: str = ""
@@ -133,6 +194,11 @@ class Case(_Strict):
     # zones shipped with the network (relative to the case file) and/or zones given inline
     security_file: str | None = None
     security: list[SecurityZone] = Field(default_factory=list)
+    # solve by rolling horizon (gridopt.rolling) instead of in one piece
+    rolling: Rolling | None = None
+    # capacity expansion (gridopt.investment, gridopt.model.expansion): the network's
+    # `candidates` may be built, over one or several investment periods, under a policy
+    expansion: Expansion | None = None
 
 
 @dataclass
@@ -151,6 +217,26 @@ class CaseData:
     gas_demand_mwth: pd.DataFrame = field(default_factory=pd.DataFrame)  # snapshot x gas demand
     gas_supply_pu: pd.DataFrame = field(default_factory=pd.DataFrame)  # snapshot x gas supply
     security_zones: list[SecurityZone] = field(default_factory=list)  # file's, then inline
+    # the state before the horizon that one number per component cannot describe (windows
+    # of a rolling run): (snapshot x component) frames over the snapshots just before the
+    # first, oldest first. "units_started" / "units_stopped": units of committable generators
+    # started / stopped in each (gridopt.model.commitment); "release_m3s": releases of hydro
+    # stations still travelling downstream (gridopt.model.hydro). Components or snapshots
+    # missing from a frame fall back to the table columns.
+    history: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # conditions on the level of stores at the end of the horizon, by store table (hydro,
+    # storage_units, gas_storage): gridopt.model.end_state
+    end_state: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # expansion cases: the investment periods, the period and the weight of each snapshot
+    investment: InvestmentPeriods | None = None
+    # cases in typical periods (horizon.aggregation): the period of each snapshot, the order
+    # of the typical periods over the horizon and their weights (gridopt.aggregation)
+    typical: TypicalPeriods | None = None
+
+    @property
+    def expanding(self) -> bool:
+        """True for a case that builds capacity (an enabled `expansion:` setting)."""
+        return self.case.expansion is not None and self.case.expansion.enabled
 
     @property
     def n_snapshots(self) -> int:
@@ -291,27 +377,51 @@ def prepare_case(case: Case, path: Path) -> CaseData:
     problems += _check_gas_plants(tables, file)
     zones, zone_problems = resolve_zones(case, path, tables)
     problems += zone_problems
-    snapshots, weights, problems_h = _snapshots(case, net, file)
+    expanding = case.expansion is not None and case.expansion.enabled
+    if expanding and case.expansion.periods:
+        snapshots, weights, hours, investment, problems_h = _period_snapshots(case, net,
+                                                                                   file)
+    else:
+        snapshots, weights, problems_h = _snapshots(case, net, file)
+        hours = None
+        investment = single_period(snapshots) if expanding and len(weights) else None
     problems += problems_h
+    if expanding:
+        problems += check_expansion(case, tables, file)
     if not case.load_shedding.enabled:
         problems += check_islands(net)
     if problems:
         raise InputError(_with_lines(problems, path))
+    demand_factor = gas_factor = 1.0
+    if investment is not None and case.expansion.periods:
+        # each period's own growth of demand, snapshot by snapshot
+        demand_factor = _period_demand(case, tables)[investment.of_snapshot]
+        gas_factor = np.array([p.gas_demand for p in case.expansion.periods]
+                              )[investment.of_snapshot][:, None]
     load = _layout(net, "load_mw", tables["loads"], "profile", snapshots, case.horizon,
-                   default_name=True) * tables["loads"]["scale"].to_numpy() * case.scale.demand
+                   default_name=True, hours=hours) * tables["loads"]["scale"].to_numpy() \
+        * case.scale.demand * demand_factor
     avail = _layout(net, "availability_pu", tables["generators"], "availability_profile",
-                    snapshots, case.horizon, fill=1.0)
+                    snapshots, case.horizon, fill=1.0, hours=hours)
     inflow = _layout(net, "inflow_m3s", tables["hydro"], "inflow_profile", snapshots,
-                     case.horizon, fill=0.0) * case.scale.inflow
+                     case.horizon, fill=0.0, hours=hours) * case.scale.inflow
     gas_demand = _layout(net, "gas_demand_mwth", tables["gas_demands"], "profile", snapshots,
-                         case.horizon, default_name=True)
-    gas_demand = gas_demand * tables["gas_demands"]["scale"].to_numpy()
+                         case.horizon, default_name=True, hours=hours)
+    gas_demand = gas_demand * tables["gas_demands"]["scale"].to_numpy() * gas_factor
     gas_supply = _layout(net, "gas_supply_pu", tables["gas_supplies"], "profile", snapshots,
-                         case.horizon, fill=1.0)
-    return CaseData(case=case, path=path, network=net, tables=tables, snapshots=snapshots,
+                         case.horizon, fill=1.0, hours=hours)
+    data = CaseData(case=case, path=path, network=net, tables=tables, snapshots=snapshots,
                     weights_h=weights, load_mw=load, availability_pu=avail, inflow_m3s=inflow,
                     gas_demand_mwth=gas_demand, gas_supply_pu=gas_supply,
-                    security_zones=zones)
+                    security_zones=zones, investment=investment)
+    if case.horizon.aggregation is not None:
+        from gridopt.aggregation import aggregate  # it reads CaseData: imported on use
+
+        data = aggregate(data)
+        if data.investment is not None:
+            # a single-period expansion case solves on the typical periods
+            data = replace(data, investment=single_period(data.snapshots))
+    return data
 
 
 def _check_gas_plants(tables: dict[str, pd.DataFrame], file: str) -> list[Problem]:
@@ -357,6 +467,9 @@ def _check_commitment(case: Case, tables: dict[str, pd.DataFrame], net: Network,
          "is below p_min_stable_pu: a unit could never stop"),
         ("units_on_initial", pd.to_numeric(com["units_on_initial"]).astype(float) > units,
          "exceeds units"),
+        ("p_initial_mw", com["p_initial_mw"].astype(float) > com["p_max_mw"].astype(float)
+         / units * pd.to_numeric(com["units_on_initial"]).astype(float).fillna(units),
+         "exceeds the rating of the units on before the horizon (units_on_initial)"),
     ]
     for column, bad, rule in checks:
         problems += [Problem(where, f"{column} {rule}", row=int(rows.get(n, 0)) or None,
@@ -465,10 +578,63 @@ def _snapshots(case: Case, net: Network, file: str
     return snapshots, np.full(len(snapshots), float(h.resolution_h)), []
 
 
+def _period_demand(case: Case, tables: dict[str, pd.DataFrame]) -> np.ndarray:
+    """(period x load) factor on each load's demand in each investment period."""
+    loads = tables["loads"]
+    region = tables["buses"]["region"].reindex(loads["bus"]).to_numpy()
+    out = np.ones((len(case.expansion.periods), len(loads)))
+    for p, period in enumerate(case.expansion.periods):  # a handful of periods
+        if isinstance(period.demand, dict):
+            out[p] = pd.Series(region).map(period.demand).fillna(1.0).to_numpy()
+        else:
+            out[p] = period.demand
+    return out
+
+
+def _period_snapshots(case: Case, net: Network, file: str) -> tuple[
+        pd.DatetimeIndex, np.ndarray, pd.DatetimeIndex, InvestmentPeriods, list[Problem]]:
+    """Snapshots of the investment periods (gridopt.investment): labels in each period's year,
+    their hours, the hours of the series they average, and the periods and weights."""
+    h = case.horizon
+    exp = case.expansion
+    start = pd.Timestamp(h.start) if h.start is not None else (
+        min((s.index for s in net.series.values()), key=len)[0] if net.series
+        else pd.Timestamp("2025-01-01"))
+    source, labels, period, weight, sample = period_hours(exp, start, h.snapshots * h.resolution_h)
+    problems = []
+    for name, series in net.series.items():
+        missing = ~source.isin(series.index)
+        if missing.any():
+            problems.append(Problem(file, f"sample hour {source[missing][0]} is not covered by"
+                                    f" {series.attrs.get('file', name)} ({series.index[0]} .."
+                                    f" {series.index[-1]})", column="expansion.periods"))
+            break
+    if labels.has_duplicates:
+        problems.append(Problem(file, "samples of a period overlap (hour"
+                                f" {labels[labels.duplicated()][0]} twice)",
+                                column="expansion.periods"))
+    res = h.resolution_h
+    first = np.arange(0, len(source), res)
+    snapshots = pd.DatetimeIndex(labels[first], name="snapshot")
+    years = np.array([p.year for p in exp.periods])
+    span = period_spans(exp.periods)
+    cycle_start = np.r_[True, sample[first][1:] != sample[first][:-1]]
+    periods = InvestmentPeriods(years=years, span_yr=span,
+                                factor=discounted_years(years, span, exp.discount_rate),
+                                of_snapshot=period[first], sample_weight=weight[first],
+                                cycle_start=cycle_start, series_hours=source)
+    return snapshots, np.full(len(snapshots), float(res)), source, periods, problems
+
+
 def _layout(net: Network, series_name: str, table: pd.DataFrame, column: str,
             snapshots: pd.DatetimeIndex, horizon: Horizon, fill: float = 0.0,
-            default_name: bool = False) -> pd.DataFrame:
-    """(snapshot x component) matrix of each component's profile, block-averaged."""
+            default_name: bool = False, hours: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+    """(snapshot x component) matrix of each component's profile, block-averaged.
+
+    `hours` are the hours of the series that the snapshots average (blank: the hours from the
+    first snapshot on, `resolution_h` per snapshot); an expansion case's samples take them
+    from the series' own year while the snapshots are labelled in the period's year.
+    """
     profiles = table[column]
     if default_name:
         profiles = profiles.fillna(pd.Series(table.index, index=table.index))
@@ -477,7 +643,9 @@ def _layout(net: Network, series_name: str, table: pd.DataFrame, column: str,
     if used.empty:
         return out
     series = net.series[series_name]
-    hours = pd.date_range(snapshots[0], periods=len(snapshots) * horizon.resolution_h, freq="h")
+    if hours is None:
+        hours = pd.date_range(snapshots[0], periods=len(snapshots) * horizon.resolution_h,
+                              freq="h")
     block = series.loc[hours, used.unique()]
     if horizon.resolution_h > 1:
         block = block.groupby(np.arange(len(hours)) // horizon.resolution_h).mean()

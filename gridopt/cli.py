@@ -19,6 +19,7 @@ import typer
 from gridopt.case import load_case
 from gridopt.cli_interop import register as register_interop
 from gridopt.cli_plot import plot as plot_cmd
+from gridopt.cli_rolling import solve_rolling_cmd, wants_rolling
 from gridopt.cli_security import contingency as contingency_cmd
 from gridopt.cli_security import security as security_cmd
 from gridopt.cli_sweep import sweep as sweep_cmd
@@ -33,6 +34,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   pretty_exceptions_enable=False)
 
 EXIT_INPUT = 2
+# options shared by the commands that solve a case and write its results
+OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="results folder"
+                                             " (default: runs/<case name>)")]
+Formats = Annotated[str, typer.Option("--format", "-f", help="comma list of xlsx, csv, parquet")]
+TimeLimit = Annotated[float | None, typer.Option("--time-limit", help="solver time limit, s")]
 EXIT_CODES = {Status.OPTIMAL: 0, Status.INFEASIBLE: 3, Status.INFEASIBLE_OR_UNBOUNDED: 3,
               Status.UNBOUNDED: 4, Status.TIME_LIMIT: 5, Status.INTERRUPTED: 130,
               Status.ERROR: 1}
@@ -59,12 +65,9 @@ def _parse_formats(text: str) -> tuple[str, ...]:
 @app.command("solve")
 def solve_cmd(
     case: Annotated[Path, typer.Argument(help="case YAML file")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="results folder"
-                                             " (default: runs/<case name>)")] = None,
-    format: Annotated[str, typer.Option("--format", "-f",
-                                        help="comma list of xlsx, csv, parquet")] = "xlsx",
-    time_limit: Annotated[float | None, typer.Option("--time-limit",
-                                                     help="solver time limit, s")] = None,
+    out: OutDir = None,
+    format: Formats = "xlsx",
+    time_limit: TimeLimit = None,
     model: Annotated[str | None, typer.Option(
         "--model", help="dispatch (LP) or uc (unit commitment, a MIP); default: the case's")
     ] = None,
@@ -76,6 +79,12 @@ def solve_cmd(
     diagnose: Annotated[bool, typer.Option("--diagnose/--no-diagnose",
                                            help="explain an infeasible or unbounded model")
                         ] = True,
+    rolling: Annotated[str | None, typer.Option(
+        "--rolling", help="solve window by window: WINDOW[:OVERLAP] hours kept and looked"
+        " ahead, e.g. 168h:24h (or the case's rolling: setting)")] = None,
+    seasonal: Annotated[str | None, typer.Option(
+        "--seasonal", help="rolling: stores follow a seasonal plan as targets, water_values,"
+        " or none")] = None,
 ) -> None:
     """Solve a case and write summary.json and the results workbook."""
     formats = _parse_formats(format)
@@ -84,6 +93,9 @@ def solve_cmd(
     changes = {k: v for k, v in given.items() if v is not None} or None
     out_dir = out if out is not None else Path("runs") / case.stem
     try:
+        if wants_rolling(case, changes, rolling, seasonal):
+            solve_rolling_cmd(case, out_dir, formats, changes, log, diagnose, rolling, seasonal)
+            return
         result = solve_case(case, out_dir, formats, changes=changes, log=log,
                             progress=stderr_progress, diagnose=diagnose)
     except InputError as err:
@@ -154,6 +166,38 @@ def info_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -> No
     if len(lines):
         typer.echo(f"AC lines  {len(lines)}, total rating {lines['s_max_mw'].sum():,.0f} MW;"
                    f" independent cycles (KVL rows per snapshot) {len(cycle_matrix(lines))}")
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    case: Annotated[Path, typer.Argument(help="case YAML file (e.g. cases/pprd_calibration.yaml)")],
+    out: OutDir = None,
+    format: Formats = "xlsx",
+    time_limit: TimeLimit = None,
+) -> None:
+    """Solve a case and set it beside its network's published figures (calibration.md)."""
+    from gridopt.calibrate import calibrate_case
+
+    formats = _parse_formats(format)
+    out_dir = out if out is not None else Path("runs") / case.stem
+    changes = {"solver.time_limit_s": time_limit} if time_limit is not None else None
+    try:
+        result = calibrate_case(case, out_dir, formats, changes=changes,
+                                progress=stderr_progress)
+    except InputError as err:
+        _fail_input(err)
+        return
+    status = result.run.solution.status
+    if not len(result.table):
+        typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')}; nothing to"
+                   f" compare; summary written to {out_dir}", err=True)
+        raise typer.Exit(EXIT_CODES[status] or 1)
+    s = result.summary
+    headline = "all" if s["calibration_headline_within_target"] else "not all"
+    typer.echo(f"{s['calibration_figures']} figures: {s['calibration_pass']} pass,"
+               f" {s['calibration_explained']} explained, {s['calibration_fail']} fail;"
+               f" headline figures {headline} within target; report in"
+               f" {out_dir / 'calibration.md'}")
 
 
 app.command("plot")(plot_cmd)

@@ -407,6 +407,10 @@ def _check_limits(net: Network, files: dict[str, str]) -> list[Problem]:
     problems += [Problem(files["generators"], "p_min_mw exceeds p_max_mw", row=int(rows[n]),
                          column="p_min_mw", value=float(v))
                  for n, v in gen.loc[bad, "p_min_mw"].items()]
+    bad = gen["p_initial_mw"] > gen["p_max_mw"]
+    problems += [Problem(files["generators"], "p_initial_mw exceeds p_max_mw", row=int(rows[n]),
+                         column="p_initial_mw", value=float(v))
+                 for n, v in gen.loc[bad, "p_initial_mw"].items()]
     links = net.tables["links"]
     rows = links.attrs.get("rownum", {})
     # a reversible link with losses would deliver more than it takes when run backwards

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from gridopt.case import CaseData
 
 # order of sheets in the workbook / files in the csv folder
-SHEET_ORDER = ("summary", "generation_by_carrier", "generation", "flows", "corridors",
+SHEET_ORDER = ("summary", "capacity", "investment", "expansion_costs", "co2", "policy",
+               "generation_by_carrier", "generation", "flows", "corridors",
                "contracts", "prices", "storage",
                "hydro", "gas_supply", "gas_flows", "gas_storage", "gas_burn", "gas_prices",
                "curtailment", "unserved", "security", "costs")
@@ -47,6 +48,11 @@ def collect(sol: Solution, families: tuple[ModuleType, ...]) -> dict[str, pd.Dat
     if "prices" in tables and sol.price_basis != "lp":
         # a MIP's prices come from an LP derived from it: say which (see gridopt.solve)
         tables["prices"]["price_basis"] = sol.price_basis
+    if sol.model.aggregated:
+        from gridopt.aggregation import result_tables  # it reads CaseData: imported on use
+
+        # typical periods: each row's weight, and the order of the periods over the horizon
+        tables.update(result_tables(sol.model.data, tables))
     if "costs" in tables:
         tables["costs"] = tables["costs"].sort_values(
             ["component", "cost_type", "name"], kind="stable").reset_index(drop=True)
@@ -86,6 +92,15 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
         "last_snapshot": str(data.snapshots[-1]),
         "inflow_year": data.case.inflow_year,
     }
+    if data.typical is not None:
+        out["typical_periods"] = int(data.typical.n_periods)
+        out["original_periods"] = int(data.typical.n_original)
+        out["period_h"] = int(data.case.horizon.aggregation.period_h)
+    if data.investment is not None:
+        # expansion cases (gridopt.model.expansion): periods and what was invested
+        out["investment_periods"] = [int(y) for y in data.investment.years]
+        if "expansion_costs" in tables:
+            out["investment_cny"] = float(tables["expansion_costs"]["investment_cny"].sum())
     if sol.mip_gap is not None:
         out["mip_gap"] = sol.mip_gap
         out["best_bound_cny"] = sol.best_bound_cny

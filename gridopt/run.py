@@ -44,7 +44,9 @@ def solve_case(case_path: Path | str, out_dir: Path | str | None = None,
                formats: tuple[str, ...] = ("xlsx",), changes: dict[str, Any] | None = None,
                log: bool = False, progress: Callable[[str], None] | None = None,
                diagnose: bool = True) -> RunResult:
-    """Solve a case file; write results to `out_dir` when given (even when not optimal).
+    """Solve a case file in one piece; write results to `out_dir` when given (even when not
+    optimal). A case's `rolling` setting is read by `gridopt.rolling.solve_rolling` (the
+    `gridopt solve` command chooses).
 
     An infeasible model is diagnosed by an elastic re-solve (which requirements conflict,
     where, when and by how much); an unbounded one names the variables of its ray. The
@@ -57,6 +59,26 @@ def solve_case(case_path: Path | str, out_dir: Path | str | None = None,
     data = load_case(case_path, changes)
     timings["read_seconds"] = time.perf_counter() - t
 
+    with tempfile.TemporaryDirectory() as tmp:
+        log_file = Path(tmp) / "solver.log"
+        result = solve_data(data, str(case_path), timings, log_file, log, say, diagnose)
+        if out_dir is not None:
+            say(f"writing results to {out_dir}")
+            result.summary = write_results(
+                Path(out_dir), {"summary": summary_table(result.summary), **result.tables},
+                result.summary, formats, extra_files={"solver.log": log_file})
+            result.out_dir = Path(out_dir)
+            say(f"wrote results in {result.summary['write_seconds']:.2f} s")
+    return result
+
+
+def solve_data(data: CaseData, case_path: str, timings: dict[str, float],
+               log_file: Path | None = None, log: bool = False,
+               progress: Callable[[str], None] | None = None, diagnose: bool = True
+               ) -> RunResult:
+    """Build, solve and collect a prepared case, without writing: the part of a run that each
+    window of a rolling run repeats. `timings` (phases so far) gains the phases of this one."""
+    say = progress or (lambda _m: None)
     t = time.perf_counter()
     say(f"building the {data.case.model} model: {data.n_snapshots} snapshots,"
         f" {len(data.tables['buses'])} buses")
@@ -66,37 +88,28 @@ def solve_case(case_path: Path | str, out_dir: Path | str | None = None,
         f" {timings['build_seconds']:.2f} s")
 
     say("solving with HiGHS")
-    with tempfile.TemporaryDirectory() as tmp:
-        log_file = Path(tmp) / "solver.log"
-        sol = solve(model, data.case.solver, log=log, log_file=log_file)
-        timings.update(sol.timings)
-        say(f"solver finished: {sol.status} in {timings['solve_seconds']:.2f} s"
-            + (f", objective {sol.objective_cny:,.0f} CNY" if sol.status.has_solution else ""))
+    sol = solve(model, data.case.solver, log=log, log_file=log_file)
+    timings.update(sol.timings)
+    say(f"solver finished: {sol.status} in {timings['solve_seconds']:.2f} s"
+        + (f", objective {sol.objective_cny:,.0f} CNY" if sol.status.has_solution else ""))
 
-        t = time.perf_counter()
-        tables = collect(sol, families(data)) if _has_values(sol) else {}
-        if tables:
-            # coordinates and colours travel with the results so charts need only the folder
-            tables.update(network_tables(data))
-        timings["extract_seconds"] = time.perf_counter() - t
-        info = summary(sol, tables, timings, str(case_path), data.case.model)
-        if diagnose and sol.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
-            say("the model is infeasible; finding which requirements conflict")
-            info["diagnosis"] = [c.message for c in diagnose_infeasibility(model)]
-        elif diagnose and sol.status is Status.UNBOUNDED:
-            info["diagnosis"] = [f"cost falls without limit along {v}"
-                                 for v in unbounded_components(model)]
-        result = RunResult(data, model, sol, tables, info)
-        if out_dir is not None:
-            say(f"writing results to {out_dir}")
-            result.summary = write_results(
-                Path(out_dir), {"summary": summary_table(info), **tables}, info, formats,
-                extra_files={"solver.log": log_file})
-            result.out_dir = Path(out_dir)
-            say(f"wrote results in {result.summary['write_seconds']:.2f} s")
-    return result
+    t = time.perf_counter()
+    tables = collect(sol, families(data)) if has_values(sol) else {}
+    if tables:
+        # coordinates and colours travel with the results so charts need only the folder
+        tables.update(network_tables(data))
+    timings["extract_seconds"] = time.perf_counter() - t
+    info = summary(sol, tables, timings, case_path, data.case.model)
+    if diagnose and sol.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
+        say("the model is infeasible; finding which requirements conflict")
+        info["diagnosis"] = [c.message for c in diagnose_infeasibility(model)]
+    elif diagnose and sol.status is Status.UNBOUNDED:
+        info["diagnosis"] = [f"cost falls without limit along {v}"
+                             for v in unbounded_components(model)]
+    return RunResult(data, model, sol, tables, info)
 
 
-def _has_values(sol: Solution) -> bool:
+def has_values(sol: Solution) -> bool:
+    """Whether a solve left a point to report: optimal, or stopped with a feasible one."""
     return sol.status is Status.OPTIMAL or (sol.status is Status.TIME_LIMIT
                                             and not pd.isna(sol.x).all())

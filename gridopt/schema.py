@@ -153,6 +153,9 @@ GENERATORS = Table(
         Column("hours_in_state_initial", "int", "hours the units on before the horizon have been"
                " on, and the units off have been off (blank: long enough that no minimum up or"
                " down time carries into the horizon)", nullable=True, min=0),
+        Column("p_initial_mw", "float", "output in the snapshot before the horizon, MW: the"
+               " ramp limits then hold into the first snapshot too (blank: not known, the first"
+               " snapshot is not ramp-limited)", nullable=True, min=0.0),
         # gas-fired plant on the gas network (see gridopt.model.gas)
         Column("gas_node", "str", "gas node the plant burns gas from (blank: its fuel is in"
                " marginal_cost_cny_per_mwh)", nullable=True, ref="gas_nodes"),
@@ -441,10 +444,64 @@ MUST_TAKE = Table(
     ),
 )
 
+# the rating columns a candidate may extend, per table (the first is the default); each is
+# the bound that gridopt.model.core.LinearModel.rating makes variable in an expansion case
+EXTENDABLE: dict[str, tuple[str, ...]] = {
+    "generators": ("p_max_mw",),
+    "storage_units": ("p_max_mw", "energy_max_mwh"),
+    "lines": ("s_max_mw",),
+    "links": ("p_max_mw",),
+    "pipelines": ("p_max_mwth", "p_max_reverse_mwth"),
+    "gas_supplies": ("p_max_mwth",),
+    "gas_storage": ("volume_max_mwh_th", "injection_max_mwth", "withdrawal_max_mwth"),
+}
+
+CANDIDATES = Table(
+    "candidates",
+    "Capacity that an expansion case may build (see gridopt.model.expansion): one row per rating"
+    " of a component that can be extended. The component's rating in its own table is its"
+    " existing capacity; a new component is a row there with rating 0. Quantities are in the"
+    " unit of the rating (MW for p_max_mw and s_max_mw, MWh for energy_max_mwh, MWth for"
+    " p_max_mwth and the gas-storage rates, MWh_th for volume_max_mwh_th): `_per_unit` means"
+    " per MW, MWh, MWth or MWh_th of it. A dispatch case ignores this table.",
+    (
+        _name("candidate"),
+        Column("table", "str", "table of the component", required=True,
+               choices=tuple(EXTENDABLE)),
+        Column("component", "str", "name of the component in that table", required=True),
+        Column("rating", "str", "rating column extended (blank: the table's main rating:"
+               " p_max_mw, s_max_mw, p_max_mwth or volume_max_mwh_th)", nullable=True,
+               choices=tuple(sorted({c for cols in EXTENDABLE.values() for c in cols}))),
+        Column("build_min", "float", "least new capacity over the horizon, unit of the rating",
+               default=0.0, min=0.0),
+        Column("build_max", "float", "most new capacity over the horizon, unit of the rating"
+               " (blank: no limit)", nullable=True, min=0.0),
+        Column("block_size", "float", "capacity is built in whole blocks of this size (a MIP;"
+               " solver.relax gives the continuous relaxation); blank: any amount",
+               nullable=True, min=0.0),
+        Column("overnight_cost_cny_per_unit", "float", "overnight investment cost, CNY per unit"
+               " of the rating", required=True, min=0.0),
+        Column("lifetime_yr", "float", "economic and technical lifetime, years: capacity built"
+               " for the period of year Y is in service in periods before Y + lifetime_yr",
+               required=True, min=1.0),
+        Column("discount_rate", "float", "rate of the capital recovery factor (blank: the"
+               " case's expansion.discount_rate)", nullable=True, min=0.0, max=1.0),
+        Column("fixed_om_cny_per_unit_yr", "float", "fixed O&M of new capacity, CNY per unit"
+               " of the rating and year", default=0.0, min=0.0),
+        Column("build_year_min", "int", "first period year in which it may be built (blank:"
+               " any)", nullable=True, min=1900),
+        Column("existing_retire_year", "int", "year from which the existing capacity (the"
+               " table's rating) is out of service (blank: it stays)", nullable=True, min=1900),
+        Column("max_hours", "float", "storage_units p_max_mw only: new energy capacity"
+               " follows new power at this many hours (built together, as one asset); blank:"
+               " the energy has its own candidate or stays as it is", nullable=True, min=0.0),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t for t in (BUSES, CARRIERS, LOADS, GENERATORS, STORAGE_UNITS, LINES, LINKS, HYDRO,
                         GAS_NODES, GAS_SUPPLIES, PIPELINES, GAS_STORAGE, GAS_DEMANDS,
-                        CORRIDORS, CONTRACTS, MUST_TAKE)
+                        CORRIDORS, CONTRACTS, MUST_TAKE, CANDIDATES)
 }
 
 # hourly time series files under `timeseries/`, each with a `timestamp` column

@@ -13,6 +13,9 @@ Models with integer variables (unit commitment) are MIPs. `relax` drops integral
 the LP relaxation. A MIP has no duals, so after it the integer variables are fixed at the MIP
 solution and the remaining LP is solved for its duals: the prices of a MIP are those of its
 dispatch with the commitment fixed (`Solution.price_basis` says which prices are given).
+`gap_trace` records the MIP's incumbent, bound and gap as HiGHS reports them (`GapPoint`), so
+that the time taken to reach a gap can be read afterwards (`seconds_to_gap`); `run_highs` solves
+a HiGHS model built by another tool (PyPSA's, through linopy) with the same options and trace.
 """
 
 from __future__ import annotations
@@ -99,8 +102,112 @@ class Solution:
         n = int(np.prod(block.shape))
         duals = self.row_dual[block.first_row:block.first_row + n].reshape(block.shape)
         if block.per_weight:
-            duals = duals / self.model.w[None, : block.shape[1]]
+            duals = duals / self.model.price_weight[None, : block.shape[1]]
         return duals
+
+
+@dataclass
+class GapPoint:
+    """A MIP's progress as HiGHS reports it: seconds since its start, the incumbent's objective
+    (inf: none yet), the best bound and the relative gap (incumbent - bound) / |incumbent|."""
+
+    seconds: float
+    objective_cny: float
+    bound_cny: float
+    gap: float
+
+
+def trace_gap(h: highspy.Highs, trace: list[GapPoint]) -> None:
+    """Append a `GapPoint` to `trace` whenever the incumbent or the bound has changed, as seen
+    by HiGHS' MIP callbacks (a new incumbent, its interrupt checks and its log lines)."""
+
+    def seen(event: highspy.HighsCallbackEvent) -> None:
+        out = event.data_out
+        point = GapPoint(float(out.running_time), float(out.mip_primal_bound),
+                         float(out.mip_dual_bound), float(out.mip_gap))
+        last = trace[-1] if trace else None
+        if last is None or (last.objective_cny, last.bound_cny) != (point.objective_cny,
+                                                                    point.bound_cny):
+            trace.append(point)
+
+    for callback in (h.cbMipImprovingSolution, h.cbMipInterrupt, h.cbMipLogging):
+        callback.subscribe(seen)
+
+
+def _close_trace(h: highspy.Highs, trace: list[GapPoint]) -> None:
+    """The MIP's final state, which HiGHS reports to no callback (e.g. the bound that closes
+    the gap at the end of the search)."""
+    info = h.getInfo()
+    if info.mip_node_count < 0:  # not solved as a MIP
+        return
+    feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    point = GapPoint(float(h.getRunTime()), float(info.objective_function_value) if feasible
+                     else float("inf"), float(info.mip_dual_bound), float(info.mip_gap))
+    if not trace or (trace[-1].objective_cny, trace[-1].bound_cny) != (point.objective_cny,
+                                                                      point.bound_cny):
+        trace.append(point)
+
+
+def seconds_to_gap(trace: list[GapPoint], gap: float) -> float | None:
+    """The solver's time when the trace first reaches a relative gap <= `gap` (None: never)."""
+    return next((p.seconds for p in trace if p.gap <= gap), None)
+
+
+def _apply_options(h: highspy.Highs, options: SolverOptions, log: bool = False,
+                   log_file: Path | None = None) -> None:
+    h.setOptionValue("output_flag", bool(log or log_file))
+    h.setOptionValue("log_to_console", bool(log))
+    if log_file is not None:
+        h.setOptionValue("log_file", str(log_file))
+    h.setOptionValue("solver", _METHOD[options.method])
+    if options.time_limit_s is not None:
+        h.setOptionValue("time_limit", float(options.time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    if options.threads is not None:
+        h.setOptionValue("threads", int(options.threads))
+    for key, value in options.options.items():
+        h.setOptionValue(str(key), value)
+
+
+@dataclass
+class HighsRun:
+    """The outcome of `run_highs`: status, objective, best bound, gap, solve time and the size
+    of the model HiGHS was given."""
+
+    status: Status
+    message: str
+    objective_cny: float
+    best_bound_cny: float
+    mip_gap: float
+    solve_seconds: float
+    n_variables: int
+    n_constraints: int
+    n_nonzeros: int
+    n_integer: int
+
+
+def run_highs(h: highspy.Highs, options: SolverOptions | None = None,
+              gap_trace: list[GapPoint] | None = None) -> HighsRun:
+    """Solve a HiGHS model built elsewhere (e.g. `linopy.Model.to_highspy()`) with gridopt's
+    solver options, optionally tracing the MIP's gap."""
+    _apply_options(h, options or SolverOptions())
+    if gap_trace is not None:
+        trace_gap(h, gap_trace)
+    t0 = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t0
+    if gap_trace is not None:
+        _close_trace(h, gap_trace)
+    status, message = _status(h)
+    info = h.getInfo()
+    feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    integer = sum(kind != highspy.HighsVarType.kContinuous for kind in h.getLp().integrality_)
+    return HighsRun(status=status, message=message,
+                    objective_cny=float(info.objective_function_value) if feasible
+                    else float("nan"), best_bound_cny=float(info.mip_dual_bound),
+                    mip_gap=float(info.mip_gap), solve_seconds=seconds,
+                    n_variables=int(h.getNumCol()), n_constraints=int(h.getNumRow()),
+                    n_nonzeros=int(h.getNumNz()), n_integer=int(integer))
 
 
 def matrix_from_blocks(model: LinearModel) -> Matrix:
@@ -161,15 +268,29 @@ def _all_bulk(model: LinearModel) -> bool:
 
 
 _METHOD = {"choose": "choose", "simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp"}
+# `method: choose` on an LP of this many columns or more: interior point with crossover, not
+# HiGHS' own choice (dual simplex). On the PPRD network dual simplex took 78 s for a week
+# (48k columns) where interior point took 26 s, and did not finish a month in 10 minutes where
+# interior point took 70 s; below this size both take about a second. Crossover ends at a
+# vertex, so prices are the duals of a basis, as after simplex.
+IPM_FROM_COLUMNS = 20_000
+
+
+def _choose_algorithm(h: highspy.Highs, options: SolverOptions, is_lp: bool,
+                      n_columns: int) -> None:
+    if options.method == "choose" and is_lp and n_columns >= IPM_FROM_COLUMNS \
+            and "solver" not in options.options:
+        h.setOptionValue("solver", "ipm")
 
 
 def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = False,
           log_file: Path | None = None, matrix: Matrix | None = None,
-          relax: bool | None = None) -> Solution:
+          relax: bool | None = None, gap_trace: list[GapPoint] | None = None) -> Solution:
     """Solve the model with HiGHS; never raises for solver outcomes, returns a Status.
 
     `relax` (default: the options' `relax`) drops integrality. A MIP stopped by the time limit
     with a feasible solution returns it with status time_limit, its gap and best bound.
+    `gap_trace`, a list, receives the MIP's progress (`trace_gap`).
     """
     options = options or SolverOptions()
     relax = options.relax if relax is None else relax
@@ -179,23 +300,15 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
         matrix = matrix_from_blocks(model) if _all_bulk(model) else matrix_from_pyomo(model)
     A = matrix.A
     h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(log or log_file))
-    h.setOptionValue("log_to_console", bool(log))
-    if log_file is not None:
-        h.setOptionValue("log_file", str(log_file))
-    h.setOptionValue("solver", _METHOD[options.method])
-    if options.time_limit_s is not None:
-        h.setOptionValue("time_limit", float(options.time_limit_s))
-    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-    if options.threads is not None:
-        h.setOptionValue("threads", int(options.threads))
-    for key, value in options.options.items():
-        h.setOptionValue(str(key), value)
+    _apply_options(h, options, log, log_file)
+    if gap_trace is not None:
+        trace_gap(h, gap_trace)
     inf = highspy.kHighsInf
     has_integers = bool(matrix.integer.any())
     integrality = matrix.integer.astype(np.int32)
     if relax:
         integrality[:] = 0
+    _choose_algorithm(h, options, not integrality.any(), int(A.shape[1]))
     h.passModel(
         int(A.shape[1]), int(A.shape[0]), int(A.nnz), 2, 1, float(matrix.c0),
         matrix.c.astype(float), np.nan_to_num(matrix.col_lb, neginf=-inf, posinf=inf),
@@ -208,9 +321,11 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
     timings["handoff_seconds"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     h.run()
+    if gap_trace is not None:
+        _close_trace(h, gap_trace)
     status, message = _status(h)
     is_lp = not (has_integers and not relax)
-    if status is Status.ERROR and is_lp and options.method != "ipm":
+    if status is Status.ERROR and is_lp and h.getOptionValue("solver")[1] != "ipm":
         # HiGHS' dual simplex occasionally stops on a numerical failure (model status "Not
         # Set", e.g. "excessive primal values") on an LP that interior point solves; its
         # crossover still gives a basic solution and duals
@@ -229,6 +344,17 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
         h.run()
         status, message = _status(h)
         message += " (interior point without presolve, after a solver failure)"
+    if status is Status.ERROR and is_lp and options.options.get("run_crossover") != "off":
+        # seen on week windows of the rolling PPRD year: interior point reaches the optimum,
+        # then crossover to a vertex fails ("Not Set") with and without presolve; the
+        # interior point's own solution and duals are optimal within its tolerances
+        h.clearSolver()
+        h.setOptionValue("presolve", str(options.options.get("presolve", "choose")))
+        h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "off")
+        h.run()
+        status, message = _status(h)
+        message += " (interior point without crossover, after a solver failure)"
     timings["solve_seconds"] = time.perf_counter() - t1
     info = h.getInfo()
     sol = h.getSolution()
@@ -270,6 +396,7 @@ def _duals_with_integers_fixed(matrix: Matrix, x: np.ndarray) -> np.ndarray | No
                 row_ub=matrix.row_ub, col_lb=col_lb, col_ub=col_ub,
                 integer=np.zeros_like(matrix.integer))
     h = _highs_for(lp)
+    _choose_algorithm(h, SolverOptions(), True, int(lp.A.shape[1]))
     h.run()
     sol = h.getSolution()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:

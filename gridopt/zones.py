@@ -12,8 +12,8 @@ security:
       - {line: GD-MO, circuits: 8}                 # one circuit is lost at a time
       - {pipeline: Zhuhai-Macao}                   # gas import (gas N-1)
       - {generator: Daya Bay, share_pu: 0.8}       # a unit outside the zone contracted to it
-    units: [Coloane A, Coloane B]                  # blank: every generator on the zone's buses
-    unit_mw: {Coloane A: 53.1}                     # a plant row's largest unit (blank: p_max/units)
+    units: [Coloane A G07, Coloane B GT1]          # blank: every generator on the zone's buses
+    unit_mw: {Daya Bay: 944}                       # a plant row's largest unit (blank: p_max/units)
     gas_nodes: [MO]
     n_1: {unit_threshold_mw: 40, headroom: spinning, min_stable_pu: {oil: 0.3}}
     reserve_margin: {margin_pu: 0.2, derating_pu: {oil: 0.9}, peak_demand_mw: 1067.7}

@@ -218,7 +218,12 @@ def test_macao_pipeline_outage_raises_its_gas_price_and_moves_its_power(tmp_path
     price = [_series(r, "gas_prices", "gas_node", "MO", "price_cny_per_mwh_th")
              for r in (base, out)]
     assert (price[1] > price[0] + 1.0).all()
-    energy = [r.tables["generation"].groupby("generator")["energy_mwh"].sum() for r in (base, out)]
+    # each station's units are generator rows of their own ("Coloane B GT1", ...)
+    energy = []
+    for r in (base, out):
+        gen = r.tables["generation"]
+        station = gen["generator"].str.extract(r"^(Coloane [AB]) ", expand=False)
+        energy.append(gen.groupby(station)["energy_mwh"].sum())
     assert energy[0]["Coloane B"] > 1.0
     assert energy[1]["Coloane B"] == pytest.approx(0.0, abs=1e-6)
     into_mo = []

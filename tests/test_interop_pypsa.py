@@ -17,16 +17,15 @@ from gridopt.case import CaseData, load_case
 from gridopt.cli_interop import register
 from gridopt.errors import InputError
 from gridopt.interop.pypsa import (
-    EXPORTED_TABLES,
     _quiet,
     export_pypsa,
     from_pypsa,
     import_pypsa,
     to_pypsa,
 )
+from gridopt.interop.scope import to_export_scope
 from gridopt.model import build_model
 from gridopt.model.hydro import arrivals_m3s
-from gridopt.schema import TABLES
 from gridopt.solve import Solution, solve
 from gridopt.synthetic import write_synthetic
 from tests.conftest import CASES
@@ -447,57 +446,19 @@ def test_cli_export_import_and_refusal(tmp_path):
 
 
 def pprd_in_export_scope(routing: bool = False) -> CaseData:
-    """The PPRD week reduced to what the PyPSA export maps, everything else kept as it is.
-
-    - river routing and minimum releases (no StorageUnit equivalent), unless `routing` keeps
-      them (exported with a warning, restored on import): each station's arrivals from
-      upstream at gridopt's optimum of the full case become part of its own inflow;
-    - gas-fired generators: their fuel, drawn from the gas network, becomes part of their
-      marginal cost at the mean price of the gas supplies; the gas network goes;
-    - corridors: each becomes a link with its rating and proportional loss (and a second link
-      for a reverse rating); no-load losses, minimum transfers, ramps, delivery shapes and
-      the contracts on them go.
-    """
+    """The PPRD week reduced to what the PyPSA export maps (`gridopt.interop.scope`). Without
+    `routing`, each station's arrivals from upstream at gridopt's optimum of the full case
+    become part of its own inflow, so the reduction is exact at that optimum; with it, river
+    routing is kept (exported with a warning, restored on import)."""
     data = load_case(PPRD)
+    if routing:
+        return to_export_scope(data, keep_routing=True)
     model = build_model(data)
     sol = solve(model)
     assert sol.status == "optimal"
-    t = data.tables
-    hydro = t["hydro"]
-    assert hydro["downstream"].notna().any()
-    if not routing:
-        arrivals = arrivals_m3s(model, sol.value("hydro_turbine") + sol.value("hydro_spill"))
-        data.inflow_m3s = data.inflow_m3s + pd.DataFrame(arrivals.T, index=data.snapshots,
-                                                         columns=hydro.index)
-        hydro["downstream"] = np.nan
-        hydro["q_env_min_m3s"] = 0.0
-    gens = t["generators"]
-    # a dispatch case ignores the commitment columns and the export maps no commitment: back
-    # to the schema's defaults
-    for column in ("committable", "units", "p_min_stable_pu", "min_up_h", "min_down_h",
-                   "start_cost_cny", "startup_ramp_pu", "shutdown_ramp_pu", "units_on_initial",
-                   "hours_in_state_initial"):
-        if column in gens:
-            spec = TABLES["generators"].column(column)
-            gens[column] = np.nan if spec.default is None and spec.kind != "str" else spec.default
-    fired = gens["gas_node"].notna()
-    gas_price = t["gas_supplies"]["price_cny_per_mwh_th"].mean()
-    gens.loc[fired, "marginal_cost_cny_per_mwh"] += gas_price / gens.loc[fired, "efficiency"]
-    gens["gas_node"] = np.nan
-    c = t["corridors"]
-    forward = pd.DataFrame({"bus0": c["bus0"], "bus1": c["bus1"], "carrier": c["carrier"],
-                            "p_max_mw": c["p_max_mw"], "p_min_pu": 0.0,
-                            "efficiency": 1.0 - c["loss_pu"],
-                            "marginal_cost_cny_per_mwh": c["marginal_cost_cny_per_mwh"],
-                            "length_km": c["length_km"]}, index=c.index)
-    two_way = c["p_max_reverse_mw"] > 0
-    reverse = forward[two_way].assign(bus0=c.loc[two_way, "bus1"], bus1=c.loc[two_way, "bus0"],
-                                      p_max_mw=c.loc[two_way, "p_max_reverse_mw"])
-    t["links"] = pd.concat([t["links"], forward,
-                            reverse.rename(index=lambda n: f"{n} reverse")])
-    for name in set(t) - set(EXPORTED_TABLES):
-        t[name] = t[name].iloc[0:0]
-    return data
+    assert data.tables["hydro"]["downstream"].notna().any()
+    return to_export_scope(data, arrivals_m3s(model, sol.value("hydro_turbine")
+                                              + sol.value("hydro_spill")))
 
 
 def test_pprd_week_is_refused_whole_with_every_unexported_part_named():

@@ -49,7 +49,13 @@ def test_limits_hold_in_the_results(week):
     gens = week.data.tables["generators"]
     g = t["generation"].merge(gens[["p_max_mw"]], left_on="generator", right_index=True)
     assert (g["p_mw"] <= g["p_max_mw"] + 1e-6).all()
-    assert (t["flows"]["utilisation_pu"] <= 1 + 1e-6).all()
+    flows = t["flows"]
+    rated = flows["rating_mw"] > 0
+    assert (flows.loc[rated, "utilisation_pu"] <= 1 + 1e-6).all()
+    # a branch rated 0 MW (a candidate not built in a dispatch case) carries nothing and has
+    # no utilisation
+    assert (flows.loc[~rated, ["p0_mw", "p1_mw"]].abs() <= 1e-6).all().all()
+    assert flows.loc[~rated, "utilisation_pu"].isna().all()
     hydro = week.data.tables["hydro"]
     h = t["hydro"].merge(hydro[["storage_max_hm3", "storage_min_hm3"]], left_on="station",
                          right_index=True)

@@ -19,9 +19,20 @@ generators                    Generator: p_nom = p_max_mw; p_max_pu = availabili
                               p_min_pu = min(p_min_mw, p_max_mw * availability) / p_max_mw
                               (gridopt's floor, per snapshot); marginal_cost;
                               ramp_limit_up/down = ramp_mw_per_h * snapshot hours / p_max_mw
-                              (PyPSA's limit is per snapshot in p.u. of p_nom; neither tool
-                              limits the ramp into the first snapshot); efficiency (1 when
+                              (PyPSA's limit is per snapshot in p.u. of p_nom); p_init =
+                              p_initial_mw (both tools limit the ramp into the first
+                              snapshot from it, neither when blank); efficiency (1 when
                               blank); co2_t_per_mwh kept as `gridopt_co2_t_per_mwh`
+committable generators        (uc case, one unit per row: expand clusters first with
+                              `gridopt.interop.units.expand_units`) committable; p_min_pu =
+                              min(p_min_stable_pu, availability) replaces the must-run floor;
+                              min_up_time, min_down_time = the hours in snapshots (rounded
+                              up, at least 1); start_up_cost = start_cost_cny;
+                              ramp_limit_start_up/shut_down = startup/shutdown_ramp_pu;
+                              up_time_before (unit on) or down_time_before (off) = the
+                              snapshots of its minimum time already served before the horizon
+                              (from units_on_initial and hours_in_state_initial; blank hours:
+                              all of it)
 storage_units                 StorageUnit: p_nom = p_max_mw, max_hours = energy / power,
                               efficiency_store/dispatch, standing_loss; soc_initial_mwh
                               given -> state_of_charge_initial = soc_initial_mwh * (1 -
@@ -42,6 +53,16 @@ links                         Link: p_nom = p_max_mw, p_min_pu, efficiency, marg
 load shedding (enabled)       one Generator per bus with demand, carrier "load shedding",
                               marginal_cost = VOLL, p_nom = peak demand, p_max_pu = demand /
                               peak (so it can shed at most the demand, as gridopt)
+candidates (expansion case)   on the generator, storage unit, line or link they extend:
+                              p_nom_extendable (s_nom_extendable), p_nom_min = existing +
+                              build_min, p_nom_max = existing + build_max, capital_cost =
+                              CRF x overnight cost + fixed O&M (gridopt.model.expansion); a
+                              storage unit's energy must follow its power (max_hours, with
+                              existing energy = max_hours x existing power). One period on
+                              the case's horizon only: investment periods, samples, blocks,
+                              retirements and policies are refused, as are extendable
+                              generators with a must-run floor or ramp limits (PyPSA scales
+                              those with the capacity built, gridopt does not)
 ============================  ================================================================
 
 Differences that remain: PyPSA's StorageUnit spills at most the natural inflow of the hour,
@@ -49,20 +70,25 @@ gridopt's reservoirs may also spill stored water (never needed at an optimum unl
 water has a value of its own); river routing between stations (`downstream`, travel times)
 and environmental minimum releases have no StorageUnit equivalent: such stations are exported
 as independent reservoirs with a warning naming them. A curtailment penalty has no PyPSA
-equivalent (it adds a constant to the objective) and is refused, as are unit commitment cases
-and the parts of a case outside the tables above (the gas network and gas-fired generators,
-corridors, contracts, must-take obligations, supply-security zones): each is named in the
-error.
+equivalent (it adds a constant to the objective) and is refused, as are clusters of several
+committable units, spinning reserve, an initial state PyPSA cannot express (a unit on for less
+than a snapshot with a minimum up time) and the parts of a case outside the tables above (the
+gas network and gas-fired generators, corridors, contracts, must-take obligations,
+supply-security zones): each is named in the error. PyPSA's committable ramp rows (p[t] -
+p[t-1] <= RU u[t-1] + SU (u[t] - u[t-1]), and down alike) also forbid a unit to stop from below
+SU - RU; where a unit's start-up capability exceeds its ramp plus stable minimum the export
+warns that PyPSA's optimum can be higher (`gridopt.model.commitment` shows that otherwise both
+describe the same schedules).
 
-Import (`import_pypsa`, `from_pypsa`) maps the same attributes back. gridopt has no capacity
-expansion, unit commitment, Stores, multi-port links or emission constraints yet, so the
-importer refuses (an `InputError` naming the component and attribute) extendable capacities,
-committable or maintainable units, Stores, Processes, GlobalConstraints, quadratic or
-time-varying costs, links with more than two buses or a delay, transformers with an off-nominal
-tap or a phase shift, angle-difference limits and multi-period or stochastic networks. Other
-input attributes that have no effect on a single-period dispatch (capital costs of fixed
-assets, reactive power, power-flow settings) are ignored; any other attribute set away from
-PyPSA's default, any extra column and any inactive component is named in a warning.
+Import (`import_pypsa`, `from_pypsa`) maps the same attributes back. It does not map capacity
+expansion (gridopt's `candidates`), unit commitment, Stores, multi-port links or emission
+constraints yet, so the importer refuses (an `InputError` naming the component and attribute)
+extendable capacities, committable or maintainable units, Stores, Processes, GlobalConstraints,
+quadratic or time-varying costs, links with more than two buses or a delay, transformers with an
+off-nominal tap or a phase shift, angle-difference limits and multi-period or stochastic
+networks. Other input attributes that have no effect on a single-period dispatch (capital costs
+of fixed assets, reactive power, power-flow settings) are ignored; any other attribute set away
+from PyPSA's default, any extra column and any inactive component is named in a warning.
 """
 
 from __future__ import annotations
@@ -88,6 +114,8 @@ from gridopt.interop import (
     names_preview,
     write_case,
 )
+from gridopt.model import commitment
+from gridopt.model.core import LinearModel
 from gridopt.model.hydro import HM3_PER_M3S_H, initial_storage_hm3
 from gridopt.schema import TABLES
 
@@ -133,10 +161,7 @@ def to_pypsa(data: CaseData) -> tuple[pypsa.Network, list[str]]:
     w = np.asarray(data.weights_h, dtype=float)
     hours = float(w[0])
     problems += _unexported(data)
-    if data.case.model != "dispatch":
-        problems.append(Problem(file, "only dispatch cases can be exported (unit commitment"
-                                " has no PyPSA equivalent here yet)", column="model",
-                                value=data.case.model))
+    problems += _commitment_refusals(data)
     if data.case.curtailment_penalty_cny_per_mwh > 0 and \
             t["generators"]["availability_profile"].notna().any():
         problems.append(Problem(file, "a curtailment penalty has no PyPSA equivalent (it adds"
@@ -158,10 +183,12 @@ def to_pypsa(data: CaseData) -> tuple[pypsa.Network, list[str]]:
         _export_carriers(n, t)
         _export_loads(n, data)
         _export_generators(n, data, hours)
+        _export_commitment(n, data, notes)
         _export_load_shedding(n, data, notes)
         problems += _export_storage(n, t, file, hours)
         problems += _export_hydro(n, data, file, notes)
         _export_branches(n, t)
+        problems += _export_candidates(n, data)
     if problems:
         raise InputError(problems)
     return n, notes
@@ -178,7 +205,8 @@ def _unexported(data: CaseData) -> list[Problem]:
     problems = [Problem(file, f"table '{name}' ({len(df)} rows) is not exported to PyPSA yet;"
                         " only " + ", ".join(EXPORTED_TABLES) + " are")
                 for name, df in data.tables.items()
-                if name not in EXPORTED_TABLES and len(df)]
+                # candidates matter only to an expansion case (`_export_candidates`)
+                if name not in EXPORTED_TABLES and name != "candidates" and len(df)]
     gens = data.tables["generators"]
     if "gas_node" in gens and gens["gas_node"].notna().any():
         fired = gens.index[gens["gas_node"].notna().to_numpy()]
@@ -239,9 +267,88 @@ def _export_generators(n: pypsa.Network, data: CaseData, hours: float) -> None:
     n.add("Generator", gens.index, bus=gens["bus"].to_numpy(), carrier=gens["carrier"].to_numpy(),
           p_nom=p_nom, p_max_pu=avail, p_min_pu=p_min_pu,
           marginal_cost=gens["marginal_cost_cny_per_mwh"].to_numpy(), **ramp,
+          # the output before the horizon, from which both tools limit the first ramp
+          p_init=gens["p_initial_mw"].to_numpy(dtype=float),
           efficiency=(gens["efficiency"].fillna(1.0).to_numpy() if "efficiency" in gens
                       else 1.0),
           **{f"{HINT}co2_t_per_mwh": gens["co2_t_per_mwh"].to_numpy()})
+
+
+def _commitment_refusals(data: CaseData) -> list[Problem]:
+    """Unit-commitment settings PyPSA cannot express (uc cases only)."""
+    if data.case.model != "uc":
+        return []
+    file = str(data.path)
+    problems = []
+    f = commitment.fleet(LinearModel(data))
+    clusters = f.index[f.units > 1]
+    if len(clusters):
+        problems.append(Problem(file, f"generators {names_preview(clusters)} are clusters of"
+                                " several committable units, and a PyPSA Generator commits one"
+                                " unit: expand them into single units first"
+                                " (gridopt.interop.units.expand_units)", column="units"))
+    if data.case.reserve.enabled:
+        problems.append(Problem(file, "spinning reserve has no PyPSA equivalent; disable it to"
+                                " export", column="reserve.enabled", value=True))
+    up, down = _served_snapshots(f)
+    short = f.index[((f.units_on_initial > 0) & (up < 1))
+                    | ((f.units_on_initial < f.units) & (down < 1))]
+    if len(short):
+        problems.append(Problem(file, f"generators {names_preview(short)} have been in their"
+                                " initial state for less than a snapshot and must stay in it:"
+                                " PyPSA's up_time_before and down_time_before count whole"
+                                " snapshots (at least 1)", column="hours_in_state_initial"))
+    return problems
+
+
+def _served_snapshots(f: commitment.Fleet) -> tuple[np.ndarray, np.ndarray]:
+    """Snapshots of the minimum up (down) time the units on (off) at the start have served.
+
+    gridopt holds them in their state for the first K snapshots (`Fleet.up_carry`); PyPSA for
+    the first min_up_time - up_time_before: so up_time_before = UT - K (down alike).
+    """
+    return f.up_snapshots - f.up_carry, f.down_snapshots - f.down_carry
+
+
+def _export_commitment(n: pypsa.Network, data: CaseData, notes: list[str]) -> None:
+    """Committable generators of a uc case (single units; see `_commitment_refusals`)."""
+    if data.case.model != "uc":
+        return
+    f = commitment.fleet(LinearModel(data))
+    if not len(f) or (f.units > 1).any():
+        return
+    gens = data.tables["generators"].loc[f.index]
+    rating = gens["p_max_mw"].to_numpy(dtype=float)
+    positive = np.where(rating > 0, rating, 1.0)
+    p_min = n.generators_t.p_min_pu.copy()
+    p_min[list(f.index)] = np.where((rating > 0)[:, None], f.lo_mw / positive[:, None], 0.0).T
+    n.generators_t.p_min_pu = p_min
+    up, down = _served_snapshots(f)
+    on = f.units_on_initial > 0
+    static = n.generators
+    static.loc[f.index, "committable"] = True
+    static.loc[f.index, "min_up_time"] = f.up_snapshots
+    static.loc[f.index, "min_down_time"] = f.down_snapshots
+    static.loc[f.index, "start_up_cost"] = f.start_cost_cny
+    static.loc[f.index, "ramp_limit_start_up"] = gens["startup_ramp_pu"].to_numpy(dtype=float)
+    static.loc[f.index, "ramp_limit_shut_down"] = gens["shutdown_ramp_pu"].to_numpy(dtype=float)
+    static.loc[f.index, "up_time_before"] = np.where(on, up, 0)
+    static.loc[f.index, "down_time_before"] = np.where(on, 0, down)
+    # PyPSA forbids a stop from below SU - RU (and a start to below SD - RD): more than the
+    # stable minimum allows
+    stable = gens["p_min_stable_pu"].to_numpy(dtype=float)
+    hours = float(data.weights_h[0])
+    cut = np.zeros(len(f), dtype=bool)
+    for capability, ramp in (("startup_ramp_pu", "ramp_up_mw_per_h"),
+                             ("shutdown_ramp_pu", "ramp_down_mw_per_h")):
+        ramp_pu = np.nan_to_num(gens[ramp].to_numpy(dtype=float) * hours / positive, nan=1.0)
+        cap = gens[capability].fillna(1.0).to_numpy(dtype=float)
+        cut |= cap > ramp_pu + stable + 1e-9
+    if cut.any():
+        notes.append(f"committable generators {names_preview(f.index[cut])} can start (stop)"
+                     " above their ramp plus stable minimum: PyPSA's ramp rows then keep them"
+                     " from stopping (starting) below that difference, which gridopt allows,"
+                     " so PyPSA's optimum can be higher")
 
 
 def _export_load_shedding(n: pypsa.Network, data: CaseData, notes: list[str]) -> None:
@@ -370,6 +477,88 @@ def _export_branches(n: pypsa.Network, t: dict[str, pd.DataFrame]) -> None:
               marginal_cost=links["marginal_cost_cny_per_mwh"].to_numpy(),
               length=links["length_km"].fillna(0.0).to_numpy(),
               **{f"{HINT}length_km": links["length_km"].to_numpy()})
+
+
+# PyPSA component and capacity attribute of each rating a candidate may extend
+_EXTENDABLE = {("generators", "p_max_mw"): ("Generator", "p_nom"),
+               ("storage_units", "p_max_mw"): ("StorageUnit", "p_nom"),
+               ("lines", "s_max_mw"): ("Line", "s_nom"),
+               ("links", "p_max_mw"): ("Link", "p_nom")}
+
+
+def _export_candidates(n: pypsa.Network, data: CaseData) -> list[Problem]:
+    """Extendable capacities of a single-period expansion case (module docstring)."""
+    from gridopt.investment import candidate_rating
+    from gridopt.model.expansion import crf
+
+    cand = data.tables["candidates"]
+    if not data.expanding or cand.empty:
+        return []
+    file = str(data.path)
+    exp = data.case.expansion
+    problems = []
+    if exp.periods:
+        problems.append(Problem(file, "investment periods and samples are not exported to"
+                                " PyPSA yet: export a single-period case on its horizon",
+                                column="expansion.periods"))
+    policy = exp.policy
+    if (policy.co2_cap_t_per_yr or policy.co2_price_cny_per_t or policy.shares
+            or policy.build_rates):
+        problems.append(Problem(file, "expansion policies are not exported to PyPSA yet",
+                                column="expansion.policy"))
+    rating = candidate_rating(cand)
+    key = list(zip(cand["table"], rating, strict=True))
+    unsupported = [name for name, k in zip(cand.index, key, strict=True)
+                   if k not in _EXTENDABLE]
+    if unsupported:
+        problems.append(Problem(file, "candidates for ratings other than the power of"
+                                " generators, storage units and links and the rating of lines"
+                                f" are not exported to PyPSA yet: {names_preview(unsupported)}",
+                                column="candidates"))
+    for column, rule in (("block_size", "built in blocks (a MIP)"),
+                         ("existing_retire_year", "retiring existing capacity")):
+        named = cand.index[cand[column].notna().to_numpy()]
+        if len(named):
+            problems.append(Problem(file, f"candidates {rule} are not exported to PyPSA:"
+                                    f" {names_preview(named)}", column=column))
+    gens = data.tables["generators"]
+    ext_gens = cand.loc[cand["table"] == "generators", "component"]
+    floors = gens.loc[ext_gens, ["p_min_mw", "ramp_up_mw_per_h", "ramp_down_mw_per_h"]]
+    fixed = floors.index[((floors["p_min_mw"] > 0) | floors["ramp_up_mw_per_h"].notna()
+                          | floors["ramp_down_mw_per_h"].notna()).to_numpy()]
+    if len(fixed):
+        problems.append(Problem(file, "extendable generators with p_min_mw or ramp limits are"
+                                f" not exported to PyPSA: {names_preview(fixed)}",
+                                column="candidates"))
+    sto = data.tables["storage_units"]
+    tied = cand[(cand["table"] == "storage_units") & (rating == "p_max_mw")]
+    hours = tied["max_hours"].to_numpy(dtype=float)
+    p_now = sto["p_max_mw"].reindex(tied["component"]).to_numpy()
+    e_now = sto["energy_max_mwh"].reindex(tied["component"]).to_numpy()
+    loose = tied.index[(np.isnan(hours) | ~np.isclose(e_now, np.nan_to_num(hours) * p_now))]
+    if len(loose):
+        problems.append(Problem(file, "an extendable storage unit is exported as a PyPSA"
+                                " StorageUnit, whose energy is max_hours x power: give its"
+                                " candidate max_hours, with energy_max_mwh = max_hours x"
+                                f" p_max_mw: {names_preview(loose)}", column="max_hours"))
+    if problems:
+        return problems
+    rate = cand["discount_rate"].fillna(exp.discount_rate).to_numpy()
+    annuity = (crf(rate, cand["lifetime_yr"].to_numpy()) * cand["overnight_cost_cny_per_unit"]
+               + cand["fixed_om_cny_per_unit_yr"])
+    for (table, column), group in cand.groupby([cand["table"], rating], sort=False):
+        component, attr = _EXTENDABLE[(table, column)]
+        names = group["component"].to_numpy()
+        static = n.c[component].static
+        existing = data.tables[table][column].reindex(names).to_numpy()
+        static.loc[names, f"{attr}_extendable"] = True
+        static.loc[names, f"{attr}_min"] = existing + group["build_min"].to_numpy()
+        static.loc[names, f"{attr}_max"] = existing + group["build_max"].fillna(
+            np.inf).to_numpy()
+        static.loc[names, "capital_cost"] = annuity[group.index].to_numpy()
+        if component == "StorageUnit":
+            static.loc[names, "max_hours"] = group["max_hours"].to_numpy()
+    return []
 
 
 def export_pypsa(case: CaseData | Path | str, out: Path | str) -> list[str]:
@@ -811,11 +1000,9 @@ def _import_generators(ctx: _Import, hours: int) -> tuple[pd.DataFrame, pd.DataF
                          ("ramp_limit_down", "ramp_down_mw_per_h")):
         limit = ctx.static("Generator", attr, names)
         ramps[column] = limit * p_nom / hours
-    ramp_set = pd.concat(ramps, axis=1).notna().any(axis=1)
-    starts = g["p_init"].notna() & ramp_set if "p_init" in g else ramp_set & False
-    if starts.any():
-        ctx.refuse(f"Generator {names_preview(names[starts.to_numpy()])}: p_init (a ramp limit"
-                   " into the first snapshot) is not supported")
+    # the ramp into the first snapshot starts from p_init (blank: not limited), as in gridopt
+    p_init = (pd.to_numeric(g["p_init"], errors="coerce").astype(float) if "p_init" in g
+              else pd.Series(np.nan, index=names))
     carrier = g["carrier"].replace("", np.nan).fillna("unspecified")
     co2 = _hint(g, "co2_t_per_mwh").astype(float)
     if co2.isna().any() and len(ctx.n.carriers):
@@ -827,6 +1014,7 @@ def _import_generators(ctx: _Import, hours: int) -> tuple[pd.DataFrame, pd.DataF
         "p_min_mw": floor_pu * p_nom, "marginal_cost_cny_per_mwh": cost,
         "ramp_up_mw_per_h": ramps["ramp_up_mw_per_h"],
         "ramp_down_mw_per_h": ramps["ramp_down_mw_per_h"],
+        "p_initial_mw": p_init,
         "co2_t_per_mwh": co2.fillna(0.0),
         "availability_profile": pd.Series(np.where(variable, names, None), index=names,
                                           dtype=object),

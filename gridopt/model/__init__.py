@@ -22,28 +22,39 @@ from gridopt.model import (
     balance,
     commitment,
     corridors,
+    end_state,
+    expansion,
     gas,
     generation,
     hydro,
+    policy,
     security,
     storage,
     transmission,
 )
 from gridopt.model.core import LinearModel
 
+# end_state: targets and values of what stores hold at the end (windows of a rolling run only)
 DISPATCH: tuple[ModuleType, ...] = (generation, storage, hydro, transmission, corridors, gas,
-                                    security, balance)
+                                    security, end_state, balance)
 # unit commitment: the dispatch families plus commitment of the committable generators
 UC: tuple[ModuleType, ...] = (generation, commitment, storage, hydro, transmission, corridors,
-                              gas, security, balance)
+                              gas, security, end_state, balance)
+# capacity expansion (case setting `expansion:`): the capacities first, since every family
+# bounds its variables by them, and the policy rows once generation and hydro exist
+EXPANSION: tuple[ModuleType, ...] = (expansion, generation, storage, hydro, transmission,
+                                     corridors, gas, policy, balance)
 
 
 def families(data: CaseData) -> tuple[ModuleType, ...]:
     """The constraint families of the case's model kind, in build order.
 
     A dispatch case ignores the commitment columns of the generator table (committable rows
-    are plain generators with their p_min_mw floor and ramp limits).
+    are plain generators with their p_min_mw floor and ramp limits). An expansion case adds
+    the capacities (first) and the policy rows (before the balance).
     """
+    if data.expanding:
+        return (expansion, *UC[:-1], policy, UC[-1]) if data.case.model == "uc" else EXPANSION
     return UC if data.case.model == "uc" else DISPATCH
 
 

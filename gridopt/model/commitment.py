@@ -48,9 +48,23 @@ before the first snapshot, so their start lies in the window of (2) for the firs
 K_up = ceil(max(0, min_up_h - H) / resolution_h) snapshots (they cannot stop before); likewise
 the N - U0 stops lie in the window of (3) for the first K_down = ceil(max(0, min_down_h - H) /
 resolution_h) snapshots. With UT = 1, (2) and (3) read v[t] <= u[t], z[t] <= N - u[t]: no more
-starts than units off and no more stops than units on. The output before the horizon is not
-known, so (6) and (7) start at t = 1 (as the generator family's ramp rows); a unit starting in
-the first snapshot is still held to su by (5).
+starts than units off and no more stops than units on.
+
+A window of a rolling run (`gridopt.rolling`) knows more: the units started and stopped in each
+of the snapshots before it (`CaseData.history`, frames "units_started" and "units_stopped"),
+v[tau] and z[tau] for tau < 0. Where given, these replace the block of U0 units above: the
+constants of (2) and (3) are then the sums of v[tau] (resp. z[tau]) over their windows' parts
+before the horizon, exact for clusters whose units started at different times.
+
+(6) and (7) start at t = 1 when the output before the horizon is not known (as the generator
+family's ramp rows; a unit starting in the first snapshot is still held to su by (5)). Where
+it is, p[-1] = `p_initial_mw`, they also hold at t = 0 (`generation.output_change`), with lo and
+sd of the snapshot before the horizon taken as those of the first one (a unit's availability
+does not change at the horizon's start), and so does (5) at t = -1 (row `uc_stop_initial`):
+
+    (cap[0] - sd[0]) z[0] <= cap[0] U0 - (cap[0] - su[0]) v[-1] - p[-1]
+
+(v[-1] from the history, else 0; no v term when UT = 1, as (5) then has two rows).
 
 Why each row is valid, unit by unit (the cluster rows are their sums): among the u[t] units on
 at t, v[t] have just started (each makes at most su[t]) and z[t+1] stop at t+1 (each makes at
@@ -88,6 +102,12 @@ Clusters: the output limits (4)-(5) and (1)-(3) are exact for identical units; t
 as if they could share it, so they are a relaxation of unit-by-unit ramp limits when some units
 of a cluster run at their rating (as in GenX). A cluster of one unit is exact.
 
+Typical periods (`gridopt.aggregation`): each typical period is cyclic in its commitment, as it
+repeats: t-1 of its first snapshot is its last one in (1), (6), (7), the windows of (2), (3)
+count round inside the period (at most its length) and (5) looks at the period's first
+snapshot after its last; U0 and the initial windows do not apply; w[t] in (6), (7) is the hours
+a snapshot lasts (the resolution), not its weight.
+
 Reserve (9): optional, per region, with k the case's `reserve.requirement_pu_of_load`: the
 headroom of committable units that are on (available rating of the units on minus their output)
 covers a share of the region's demand. Only committable units hold reserve (not storage, hydro
@@ -108,7 +128,7 @@ import pandas as pd
 
 from gridopt.model import balance
 from gridopt.model.core import LinearModel
-from gridopt.model.generation import committed
+from gridopt.model.generation import committed, output_change, ramp_steps
 from gridopt.solve import Solution
 from gridopt.tables import region_of, tidy
 
@@ -134,6 +154,12 @@ class Fleet:
     up_carry: np.ndarray  # K_up: first snapshots in which the U0 units must stay on
     down_carry: np.ndarray  # K_down: first snapshots in which the N - U0 units must stay off
     start_cost_cny: np.ndarray
+    # (k, T): units that must stay on (off) at t because they started (stopped) before the
+    # horizon: U0 [t < K_up] (N - U0 [t < K_down]), or from the history of a rolling window
+    up_held: np.ndarray | None = None
+    down_held: np.ndarray | None = None
+    started_before: np.ndarray | None = None  # (k,) v[-1], units started just before (or 0)
+    p_initial_mw: np.ndarray | None = None  # (k,) p[-1], NaN: not known
 
     def __len__(self) -> int:
         return len(self.index)
@@ -164,7 +190,7 @@ def fleet(model: LinearModel) -> Fleet:
     u0 = np.where(np.isnan(u0), n, u0)
     held = pd.to_numeric(g["hours_in_state_initial"]).to_numpy(dtype=float)
     held = np.where(np.isnan(held), np.inf, held)
-    return Fleet(
+    f = Fleet(
         index=gens.index[rows], rows=rows, units=n, cap_mw=cap,
         lo_mw=np.minimum(g["p_min_stable_pu"].to_numpy(dtype=float)[:, None], avail)
         * rating[:, None],
@@ -174,23 +200,62 @@ def fleet(model: LinearModel) -> Fleet:
         up_snapshots=np.maximum(snapshots(up_h), 1),
         down_snapshots=np.maximum(snapshots(down_h), 1),
         units_on_initial=u0,
-        up_carry=np.where(u0 > 0, snapshots(up_h - held), 0),
-        down_carry=np.where(u0 < n, snapshots(down_h - held), 0),
+        # a typical period is cyclic: nothing carries over from before the horizon
+        up_carry=np.where((u0 > 0) & (not model.aggregated), snapshots(up_h - held), 0),
+        down_carry=np.where((u0 < n) & (not model.aggregated), snapshots(down_h - held), 0),
         start_cost_cny=g["start_cost_cny"].to_numpy(dtype=float),
+        p_initial_mw=g["p_initial_mw"].to_numpy(dtype=float),
     )
+    _held_before(model, f)
+    return f
 
 
-def windows(cols: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _held_before(model: LinearModel, f: Fleet) -> None:
+    """Fill the fleet's up_held, down_held and started_before (see Fleet), from the table's
+    block of U0 units or, per generator, from the history of starts and stops before it."""
+    t = np.arange(model.T)[None, :]
+    f.up_held = np.where(t < f.up_carry[:, None], f.units_on_initial[:, None], 0.0)
+    f.down_held = np.where(t < f.down_carry[:, None], (f.units - f.units_on_initial)[:, None],
+                           0.0)
+    f.started_before = np.zeros(len(f))
+    if model.aggregated:  # a typical period is cyclic: nothing comes from before the horizon
+        return
+    for key, held, length in (("units_started", f.up_held, f.up_snapshots),
+                              ("units_stopped", f.down_held, f.down_snapshots)):
+        frame = model.data.history.get(key)
+        known = f.index.isin(frame.columns) if frame is not None else np.zeros(len(f), bool)
+        if not known.any():
+            continue
+        # lag 1 (the snapshot just before the horizon) first
+        past = frame[f.index[known]].to_numpy(dtype=float).T[:, ::-1]
+        total = np.concatenate([np.zeros((len(past), 1)), np.cumsum(past, axis=1)], axis=1)
+        # starts tau = -1 .. -(UT - 1 - t) lie in the window of (2) at t
+        reach = np.clip(length[known, None] - 1 - t, 0, past.shape[1])
+        held[known] = np.take_along_axis(total, reach, axis=1)
+        if key == "units_started" and past.shape[1]:
+            f.started_before[known] = past[:, 0]
+
+
+def windows(cols: np.ndarray, length: np.ndarray, model: LinearModel | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Terms of sum_{tau = t-L[g]+1 .. t, tau >= 0} x[g, tau] for every (g, t), by index arithmetic.
 
-    Returns flat row numbers (g * T + t) and the columns x[g, tau] of every term.
+    On typical periods (`model.aggregated`) tau is counted round inside t's period, which
+    repeats, and a window holds at most the whole period. Returns flat row numbers (g * T + t)
+    and the columns x[g, tau] of every term.
     """
     k, T = cols.shape
-    counts = np.minimum(np.asarray(length)[:, None], np.arange(1, T + 1)[None, :]).ravel()
+    typical = model is not None and model.aggregated
+    reach = model.period_length if typical else np.arange(1, T + 1)
+    counts = np.minimum(np.asarray(length)[:, None], reach[None, :]).ravel()
     rows = np.repeat(np.arange(k * T), counts)
     first = np.cumsum(counts) - counts
     lag = np.arange(int(counts.sum())) - np.repeat(first, counts)
-    return rows, cols.ravel()[rows - lag]
+    if not typical:
+        return rows, cols.ravel()[rows - lag]
+    t = rows % T
+    start, span = model.period_start[t], model.period_length[t]
+    return rows, cols.ravel()[rows - t + start + (t - start - lag) % span]
 
 
 def build(model: LinearModel) -> None:
@@ -198,7 +263,6 @@ def build(model: LinearModel) -> None:
     if not len(f):
         return
     T = model.T
-    w = model.w[None, :]
     n = f.units[:, None]
     u = model.add_variables("uc_on", f.index, 0.0, n, integer=True)
     v = model.add_variables("uc_start", f.index, 0.0, n, integer=True)
@@ -206,56 +270,77 @@ def build(model: LinearModel) -> None:
     p = model.variable("gen_p").cols[f.rows]
     t = np.arange(T)[None, :]
 
-    # (1) u[t] - u[t-1] - v[t] + z[t] = 0, u[-1] = U0
-    previous = np.roll(u.cols, 1, axis=1)
-    keep_previous = np.where(t > 0, -1.0, 0.0)
-    rhs = np.where(t == 0, f.units_on_initial[:, None], 0.0)
+    # (1) u[t] - u[t-1] - v[t] + z[t] = 0, u[-1] = U0; a typical period is cyclic instead
+    previous = u.cols[:, model.previous]
+    initial = (t == 0) & (not model.aggregated)
+    keep_previous = np.where(initial, 0.0, -1.0)
+    rhs = np.where(initial, f.units_on_initial[:, None], 0.0)
     model.rows("uc_transition", f.index, meaning="unit transitions of {}", unit="units"
                ).add(u.cols, 1.0).add(previous, keep_previous).add(v.cols, -1.0
                                                                   ).add(z.cols, 1.0).equal(rhs)
 
     # (2) sum of starts in the last UT snapshots <= u[t] (minus the starts before the horizon)
     rows = model.rows("uc_min_up", f.index, meaning="minimum up time of {}", unit="units")
-    rows.add(u.cols, -1.0).scatter(*windows(v.cols, f.up_snapshots), 1.0)
-    rows.less(np.where(t < f.up_carry[:, None], -f.units_on_initial[:, None], 0.0))
+    rows.add(u.cols, -1.0).scatter(*windows(v.cols, f.up_snapshots, model), 1.0)
+    rows.less(-f.up_held)
     # (3) sum of stops in the last DT snapshots <= N - u[t]
     rows = model.rows("uc_min_down", f.index, meaning="minimum down time of {}", unit="units")
-    rows.add(u.cols, 1.0).scatter(*windows(z.cols, f.down_snapshots), 1.0)
-    rows.less(n - np.where(t < f.down_carry[:, None], n - f.units_on_initial[:, None], 0.0))
+    rows.add(u.cols, 1.0).scatter(*windows(z.cols, f.down_snapshots, model), 1.0)
+    rows.less(n - f.down_held)
 
     # (4) stable minimum of the units on
     model.rows("uc_p_min", f.index, meaning="stable minimum output of {}", unit="MW"
                ).add(p, 1.0).add(u.cols, -f.lo_mw).greater(0.0)
     # (5) output limit with start-up and shut-down capabilities
-    z_next = np.roll(z.cols, -1, axis=1)
-    last = t == T - 1
+    z_next = z.cols[:, model.following]
+    last = (t == T - 1) & (not model.aggregated)  # a typical period's last hour has a next
     long_up = (f.up_snapshots >= 2)[:, None]
     model.rows("uc_p_max", f.index, meaning="output limit of the units on of {}", unit="MW"
                ).add(p, 1.0).add(u.cols, -f.cap_mw).add(v.cols, f.cap_mw - f.su_mw).add(
         z_next, np.where(long_up & ~last, f.cap_mw - f.sd_mw, 0.0)).less(0.0)
     short = np.flatnonzero(f.up_snapshots < 2)
+    has = np.flatnonzero(~last[0])  # snapshots with one after them
     if len(short) and T > 1:
-        model.rows("uc_p_max_stop", f.index[short], model.snapshots[:-1],
+        nxt = model.following[has]
+        model.rows("uc_p_max_stop", f.index[short], model.snapshots[has],
                    meaning="output before stopping of {}", unit="MW"
-                   ).add(p[short, :-1], 1.0).add(u.cols[short, :-1], -f.cap_mw[short, :-1]).add(
-            z.cols[short, 1:], (f.cap_mw - f.sd_mw)[short, :-1]).less(0.0)
+                   ).add(p[short][:, has], 1.0).add(u.cols[short][:, has],
+                                                    -f.cap_mw[short][:, has]).add(
+            z.cols[short][:, nxt], (f.cap_mw - f.sd_mw)[short][:, has]).less(0.0)
 
     # (6), (7) ramping of the units on, with start-up and shut-down ramps
     for name, limit, sign in (("uc_ramp_up", f.ramp_up_mw_per_h, 1.0),
                               ("uc_ramp_down", f.ramp_down_mw_per_h, -1.0)):
         g = np.flatnonzero(~np.isnan(limit))
-        if not len(g) or T < 2:
+        now, before, initial = ramp_steps(model, f.rows[g])
+        if not len(g) or not len(now):
             continue
-        ramp = limit[g, None] * w[:, 1:]
-        rows = model.rows(name, f.index[g], model.snapshots[1:],
+        ramp = limit[g, None] * model.dt[None, now]
+        rows = model.rows(name, f.index[g], model.snapshots[now],
                           meaning=f"{name.removeprefix('uc_').replace('_', ' ')} limit of {{}}",
                           unit="MW")
-        rows.add(p[g, 1:], sign).add(p[g, :-1], -sign).add(u.cols[g, 1:], -ramp)
+        shift = output_change(rows, p[g], now, before, initial, sign)
+        # before the horizon (before = -1), lo and sd are those of its first snapshot
+        prev = np.maximum(before, 0)
+        ug, vg, zg = u.cols[g][:, now], v.cols[g][:, now], z.cols[g][:, now]
+        rows.add(ug, -ramp)
         if sign > 0:
-            rows.add(v.cols[g, 1:], ramp - f.su_mw[g, 1:]).add(z.cols[g, 1:], f.lo_mw[g, :-1])
+            rows.add(vg, ramp - f.su_mw[g][:, now]).add(zg, f.lo_mw[g][:, prev])
         else:
-            rows.add(v.cols[g, 1:], ramp + f.lo_mw[g, 1:]).add(z.cols[g, 1:], -f.sd_mw[g, :-1])
-        rows.less(0.0)
+            rows.add(vg, ramp + f.lo_mw[g][:, now]).add(zg, -f.sd_mw[g][:, prev])
+        rows.less(shift)
+
+    # (5) at t = -1: units stopping in the first snapshot made at most sd before it
+    g = np.flatnonzero(~np.isnan(f.p_initial_mw))
+    if len(g) and T and not model.aggregated:
+        cap, su, sd = f.cap_mw[g, 0], f.su_mw[g, 0], f.sd_mw[g, 0]
+        started = np.where(f.up_snapshots[g] >= 2, (cap - su) * f.started_before[g], 0.0)
+        model.rows("uc_stop_initial", f.index[g], model.snapshots[:1],
+                   meaning="output before the horizon of the units stopping first of {}",
+                   unit="MW").add(z.cols[g, :1], (cap - sd)[:, None]).less(
+            # the window before reached p[-1] within the solver's tolerance: that must not
+            # leave a right-hand side a hair below zero
+            np.maximum(cap * f.units_on_initial[g] - started - f.p_initial_mw[g], 0.0)[:, None])
 
     # (8) start-up costs
     model.add_cost(v.cols, f.start_cost_cny[:, None])

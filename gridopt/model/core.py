@@ -10,6 +10,20 @@ normal Pyomo model: it can be written as an LP file or handed to any Pyomo solve
 Injections into the nodal power balance are registered by each family (`add_injection`) and
 the balance family turns them into one equation per bus and snapshot; costs likewise
 (`add_cost`) become the objective. Nothing scans all components inside a rule.
+
+Ratings. A family bounds a variable by a component's rating (p_max_mw, s_max_mw, ...) through
+`rating` and `limit_by_rating`: the rating of component i is a constant, or, in an expansion
+case where i has a candidate, the capacity variable K[i,p] of the period p of each snapshot
+(registered by `gridopt.model.expansion`). The variable's own bound is then the most K can
+reach, and one row per snapshot
+
+    x[i,t] <= pu[i,t] K[i,p(t)]      (or x[i,t] >= pu[i,t] K[i,p(t)] for a lower bound)
+
+does the bounding. In a case without candidates these rows are never made.
+
+Objective weights. In an expansion case each snapshot's costs count k[t] F[p(t)] times
+(`gridopt.investment`): `cost_vector` multiplies the cost of every per-snapshot column by it, so the
+families keep writing their costs per snapshot as in a dispatch case.
 """
 
 from __future__ import annotations
@@ -120,10 +134,20 @@ class VarBlock:
     components: pd.Index
     cols: np.ndarray  # int64, shape (n_components, n_snapshots)
     var: pyo.Var
+    timed: bool = True  # one column per snapshot (False: one per component)
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.cols.shape
+
+
+@dataclass
+class Capacity:
+    """The variable rating of the extendable rows of a table: K[i,p] per period."""
+
+    positions: np.ndarray  # rows of the component table that have a candidate
+    cols: np.ndarray  # (n, periods) columns of the capacity variables
+    upper: np.ndarray  # (n,) the most the rating can reach in any period
 
 
 @dataclass
@@ -208,6 +232,11 @@ class LinearModel:
         self.snapshots = pd.Index(data.snapshots)
         self.T = len(data.snapshots)
         self.w = data.weights_h
+        # hours each snapshot lasts, for what happens within it (stored levels, ramps); the
+        # same as its weight except on typical periods, whose weight counts every hour each
+        # stands for (gridopt.aggregation)
+        self.dt = (self.w if data.typical is None
+                   else np.full(self.T, float(data.case.horizon.resolution_h)))
         self.buses = pd.Index(data.tables["buses"].index)
         self.variables: dict[str, VarBlock] = {}
         self.row_blocks: dict[str, RowBlock] = {}
@@ -222,6 +251,75 @@ class LinearModel:
         self.n_rows = 0
         # (bus row index (n,), cols (n, T), coef) for the nodal balance
         self.injections: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
+        # expansion cases: investment periods, the cost factor of each snapshot and the
+        # variable ratings (gridopt.investment, gridopt.model.expansion)
+        self.investment = data.investment
+        self.objective_weight = (data.investment.objective_weight
+                                 if data.investment is not None else np.ones(self.T))
+        # duals of "per MWh" rows are divided by this: CNY per MWh of the year, undiscounted
+        self.price_weight = self.w * self.objective_weight
+        self.capacities: dict[tuple[str, str], Capacity] = {}
+        # stored levels linked across typical periods (`_stateful`), by level variable name
+        self.levels: dict[str, object] = {}
+        self._time_structure()
+
+    # ---- time structure --------------------------------------------------------------------
+    def _time_structure(self) -> None:
+        """Which snapshot comes before which: rows that link t-1 and t stay inside a cycle.
+
+        A chronological case is one cycle, the whole horizon; a case aggregated into typical
+        periods (`gridopt.aggregation`) has one cycle per typical period and an expansion case
+        one per sample (`gridopt.investment`), their snapshots contiguous. Per snapshot t:
+        `period_start[t]` and `period_length[t]` (positions), `previous[t]` and `following[t]`
+        (the neighbours inside the cycle, wrapping round at its ends), `first[t]` and
+        `last[t]`.
+        """
+        t = np.arange(self.T)
+        starts = np.zeros(self.T, dtype=bool)
+        starts[0] = True
+        if self.data.typical is not None:
+            starts[::self.data.typical.snapshots_per_period] = True
+        elif self.data.investment is not None:
+            starts |= np.asarray(self.data.investment.cycle_start, dtype=bool)
+        first = np.flatnonzero(starts)
+        start = first[np.cumsum(starts) - 1]
+        length = np.diff(np.append(first, self.T))[np.cumsum(starts) - 1]
+        self.period_start, self.period_length = start, length
+        self.previous = start + (t - start - 1) % length
+        self.following = start + (t - start + 1) % length
+        self.first = t == start
+        self.last = t == start + length - 1
+
+    @property
+    def aggregated(self) -> bool:
+        """True when the snapshots are typical periods rather than the chronological horizon."""
+        return self.data.typical is not None
+
+    def transitions(self) -> tuple[np.ndarray, np.ndarray]:
+        """(now, before): positions of the snapshot pairs (t, t-1) that rows linking consecutive
+        snapshots (ramps) are written for. The first snapshot of a cycle has none in a
+        chronological case; a typical period wraps round (it repeats: its last snapshot
+        comes before its first). A one-snapshot period has none."""
+        t = np.arange(self.T)
+        now = t if self.aggregated else t[~self.first]
+        now = now[self.previous[now] != now]
+        return now, self.previous[now]
+
+    def lag(self, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The snapshot `shift` steps before each snapshot, and whether it lies in the horizon.
+
+        `shift` broadcasts against the snapshots (e.g. a column of delays). Chronological:
+        t - shift, clipped into the horizon where it falls before it (`inside` False: the
+        caller uses a value from before the horizon). Typical periods: counted round inside
+        t's own period (a period repeats), so `inside` is always True.
+        """
+        t = np.arange(self.T)[None, :]
+        start, length = self.period_start[None, :], self.period_length[None, :]
+        if not self.aggregated:
+            src = t - shift
+            return np.clip(src, 0, self.T - 1), src >= 0
+        src = start + (t - start - shift) % length
+        return src, np.ones(src.shape, dtype=bool)
 
     # ---- variables -------------------------------------------------------------------------
     def add_variables(self, name: str, components: pd.Index, lower: float | np.ndarray = 0.0,
@@ -246,9 +344,59 @@ class LinearModel:
         self._ub.append(ub)
         self._integer.append(np.full(size, integer))
         self.n_cols += size
-        block = VarBlock(name, pd.Index(components), cols, var)
+        block = VarBlock(name, pd.Index(components), cols, var, timed=time)
         self.variables[name] = block
         return block
+
+    # ---- ratings: constant, or the capacity an expansion case builds ---------------------
+    def rating(self, table: str, column: str) -> np.ndarray:
+        """The rating of each component of `table` (n,): the column's value, or, for a
+        component with a candidate, the most its capacity can reach (a valid variable bound;
+        `limit_by_rating` adds the rows that bound it by the capacity built)."""
+        values = self.data.tables[table][column].to_numpy(dtype=float).copy()
+        cap = self.capacities.get((table, column))
+        if cap is not None:
+            values[cap.positions] = cap.upper
+        return values
+
+    def limit_by_rating(self, var: VarBlock, table: str, column: str,
+                        pu: float | np.ndarray = 1.0, lower: bool = False) -> RowBlock | None:
+        """Rows x[i,t] <= pu[i,t] K[i,p(t)] (`lower`: >=) for the components of `table` whose
+        `column` has a candidate; `var` runs over the table's rows, `pu` broadcasts to its
+        shape. Nothing when no component's rating is variable."""
+        cap = self.capacities.get((table, column))
+        if cap is None:
+            return None
+        pu = np.broadcast_to(np.asarray(pu, dtype=float), var.shape)[cap.positions]
+        # a zero lower bound is the variable's own bound already
+        keep = np.flatnonzero((pu != 0).any(axis=1)) if lower else np.arange(len(pu))
+        if not len(keep):
+            return None
+        names = var.components[cap.positions[keep]]
+        side = "lower" if lower else "upper"
+        rows = self.rows(f"{var.name}_rating_{side}", names,
+                         meaning=f"{column} of {{}} (capacity built, {side} limit)",
+                         below="short of its minimum by", above="over the capacity built by")
+        rows.add(var.cols[cap.positions[keep]], 1.0)
+        rows.add(cap.cols[keep][:, self.investment_period], -pu[keep])
+        return rows.greater(0.0) if lower else rows.less(0.0)
+
+    @property
+    def investment_period(self) -> np.ndarray:
+        """The investment period of each snapshot (0 when the case has none)."""
+        return (self.investment.of_snapshot if self.investment is not None
+                else np.zeros(self.T, dtype=int))
+
+    def rating_per_snapshot(self, table: str, column: str, x: np.ndarray | None = None
+                            ) -> np.ndarray:
+        """(n, T) rating of each component in each snapshot: the constant, or the capacity
+        built (from the solution `x`) in the snapshot's period."""
+        values = self.data.tables[table][column].to_numpy(dtype=float)
+        out = np.repeat(values[:, None], self.T, axis=1)
+        cap = self.capacities.get((table, column))
+        if cap is not None and x is not None:
+            out[cap.positions] = x[cap.cols][:, self.investment_period]
+        return out
 
     # ---- rows ------------------------------------------------------------------------------
     def rows(self, name: str, components: pd.Index, snapshots: pd.Index | None = None,
@@ -307,6 +455,11 @@ class LinearModel:
         c = np.zeros(self.n_cols)
         for cols, cost in self._cost:
             np.add.at(c, cols, cost)
+        if not np.all(self.objective_weight == 1.0):
+            # each snapshot's costs count k[t] F[p(t)] times (gridopt.investment)
+            for block in self.variables.values():
+                if block.timed:
+                    c[block.cols] *= self.objective_weight[None, :]
         return c
 
     def finish(self) -> None:
@@ -329,6 +482,24 @@ class LinearModel:
 
     def variable(self, name: str) -> VarBlock:
         return self.variables[name]
+
+    def bounds(self, block: VarBlock) -> tuple[np.ndarray, np.ndarray]:
+        """Column bounds of a variable family, (component x snapshot) arrays."""
+        i = list(self.variables).index(block.name)
+        shape = block.cols.shape
+        return self._lb[i].reshape(shape), self._ub[i].reshape(shape)
+
+    def set_bounds(self, block: VarBlock, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Replace the column bounds of a variable family (arrays broadcast to its shape)."""
+        i = list(self.variables).index(block.name)
+        shape = block.cols.shape
+        lb = np.array(np.broadcast_to(np.asarray(lower, dtype=float), shape))
+        ub = np.array(np.broadcast_to(np.asarray(upper, dtype=float), shape))
+        self._lb[i], self._ub[i] = lb.ravel(), ub.ravel()
+        for v, lo, hi in zip([self._col_data[c] for c in block.cols.ravel()],
+                             lb.ravel().tolist(), ub.ravel().tolist(), strict=True):
+            v.setlb(lo if lo > -INF else None)
+            v.setub(hi if hi < INF else None)
 
     def has(self, name: str) -> bool:
         return name in self.variables

@@ -289,7 +289,8 @@ def daily_shape(model: LinearModel, lay: Layout, idx: np.ndarray) -> np.ndarray:
         raise InputError([Problem(file, f"profile of corridor '{c}' not found", column=v)
                           for c, v in missing.items()])
     shape = _layout(data.network, SHAPE_SERIES, corr, "daily_profile", data.snapshots,
-                    data.case.horizon, fill=1.0).to_numpy().T
+                    data.case.horizon, fill=1.0, hours=None if data.investment is None
+                    else data.investment.series_hours).to_numpy().T
     codes, days, hours = days_of(model)
     mean = np.zeros((len(idx), len(days)))
     np.add.at(mean.T, codes, (shape * model.w[None, :]).T)
@@ -309,14 +310,14 @@ def _build_rules(model: LinearModel, lay: Layout) -> None:
     w = model.w
     ramp = corr["ramp_mw_per_h"].to_numpy(dtype=float)
     idx = np.flatnonzero(lay.in_service & ~np.isnan(ramp))
-    if len(idx) and T > 1:
-        now, before = np.arange(1, T), np.arange(T - 1)
+    now, before = model.transitions()  # t and t-1 (inside a typical period)
+    if len(idx) and len(now):
         for name, sign in (("corridor_ramp_up", 1.0), ("corridor_ramp_down", -1.0)):
-            rows = model.rows(name, corr.index[idx], model.snapshots[1:],
+            rows = model.rows(name, corr.index[idx], model.snapshots[now],
                               meaning=f"ramp limit ({name[14:]}) of corridor {{}}", unit="MW")
             _add_schedule(rows, model, lay, idx, now, sign)
             _add_schedule(rows, model, lay, idx, before, -sign)
-            rows.less(ramp[idx, None] * w[None, 1:])
+            rows.less(ramp[idx, None] * model.dt[None, now])
     codes, days, hours = days_of(model)
     D, t_all = len(days), np.arange(T)
     idx = np.flatnonzero(lay.in_service & corr["daily_profile"].notna().to_numpy())

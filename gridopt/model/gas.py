@@ -13,7 +13,9 @@ Variables per snapshot t (all >= 0):
     i[k,t] <= I[k]       storage injection;   o[k,t] <= O[k]  storage withdrawal
     v[k,t] <= V[k]       storage volume at the end of t (MWh_th)
 
-with a[s,t] the supply's availability profile (1 if none). Gas balance of node n, snapshot t
+with a[s,t] the supply's availability profile (1 if none). In an expansion case P, F, R, I, O
+and V of a component with a candidate are the capacities built in the snapshot's period
+(`LinearModel.rating`). Gas balance of node n, snapshot t
 (rows `gas_balance`; a pipeline delivers eta_p of what it sends, the rest feeds compressors):
 
     sum_{s at n} s[s,t]
@@ -26,7 +28,10 @@ times its scale, and 0 <= u[n,t] <= sum_d D[d,t] the non-power demand left unser
 exists only when the case enables gas shedding, at VOLL_gas per MWh_th. Storage
 (`_stateful.level_balance`, shared with storage units):
 
-    v[k,t] = v[k,t-1] + w[t] (eta_k i[k,t] - o[k,t]),   v[k,-1] = volume_initial[k], else cyclic
+    v[k,t] = v[k,t-1] + h[t] (eta_k i[k,t] - o[k,t]),   v[k,-1] = volume_initial[k], else cyclic
+
+(h[t] the hours snapshot t lasts: w[t], but on typical periods, whose weight w counts every
+hour a snapshot stands for, its resolution; linking across typical periods as in `_stateful`)
 
 Cost: sum_t w[t] (sum_s price[s] s[s,t] + sum_p tariff[p] (f[p,t] + r[p,t]) + VOLL_gas
 sum_n u[n,t]). A generator on a gas node keeps only its non-fuel cost in `generation`: its fuel
@@ -43,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gridopt.model._stateful import level_balance
+from gridopt.model._stateful import level_balance, level_values, year_table
 from gridopt.model.core import LinearModel
 from gridopt.solve import Solution
 from gridopt.tables import region_of, tidy
@@ -63,11 +68,20 @@ def demand_mwth(model: LinearModel) -> np.ndarray:
     return out
 
 
-def available_mwth(model: LinearModel) -> np.ndarray:
-    """Most gas each supply can give per snapshot (supply x snapshot), MWth."""
+def supply_pu(model: LinearModel) -> np.ndarray:
+    """Availability of each supply per snapshot (supply x snapshot), per unit of its rating."""
     sup = model.data.tables["gas_supplies"]
-    avail = model.data.gas_supply_pu.reindex(columns=sup.index, fill_value=1.0).to_numpy().T
-    return sup["p_max_mwth"].to_numpy()[:, None] * avail
+    return model.data.gas_supply_pu.reindex(columns=sup.index, fill_value=1.0).to_numpy().T
+
+
+def available_mwth(model: LinearModel, x: np.ndarray | None = None) -> np.ndarray:
+    """Most gas each supply can give per snapshot (supply x snapshot), MWth: the most its
+    rating can reach, or, given a solution `x`, the capacity built."""
+    rating = (model.rating_per_snapshot("gas_supplies", "p_max_mwth", x) if x is not None
+              else model.rating("gas_supplies", "p_max_mwth")[:, None])
+    avail = supply_pu(model)
+    # an extendable supply without a build limit has no finite rating: 0 where unavailable
+    return np.where(avail > 0, rating * np.where(avail > 0, avail, 1.0), 0.0)
 
 
 def gas_generators(model: LinearModel) -> np.ndarray:
@@ -95,15 +109,18 @@ def build(model: LinearModel) -> None:
         upper = available_mwth(model)
         lower = np.minimum(sup["p_min_mwth"].to_numpy()[:, None], upper)
         s = model.add_variables("gas_supply", sup.index, lower, upper)
+        model.limit_by_rating(s, "gas_supplies", "p_max_mwth", supply_pu(model))
         rows.scatter(_rows_at(model, sup["gas_node"]), s.cols, 1.0)
         model.add_cost(s.cols, sup["price_cny_per_mwh_th"].to_numpy()[:, None] * w)
 
     pipes = tables["pipelines"]
     if len(pipes):
         f = model.add_variables("gas_flow_forward", pipes.index, 0.0,
-                                pipes["p_max_mwth"].to_numpy()[:, None])
+                                model.rating("pipelines", "p_max_mwth")[:, None])
         r = model.add_variables("gas_flow_reverse", pipes.index, 0.0,
-                                pipes["p_max_reverse_mwth"].to_numpy()[:, None])
+                                model.rating("pipelines", "p_max_reverse_mwth")[:, None])
+        model.limit_by_rating(f, "pipelines", "p_max_mwth")
+        model.limit_by_rating(r, "pipelines", "p_max_reverse_mwth")
         eta = pipes["efficiency"].to_numpy()[:, None]
         at0, at1 = _rows_at(model, pipes["node0"]), _rows_at(model, pipes["node1"])
         rows.scatter(at0, f.cols, -1.0).scatter(at1, f.cols, eta)
@@ -115,13 +132,17 @@ def build(model: LinearModel) -> None:
     sto = tables["gas_storage"]
     if len(sto):
         inj = model.add_variables("gas_injection", sto.index, 0.0,
-                                  sto["injection_max_mwth"].to_numpy()[:, None])
+                                  model.rating("gas_storage", "injection_max_mwth")[:, None])
         out = model.add_variables("gas_withdrawal", sto.index, 0.0,
-                                  sto["withdrawal_max_mwth"].to_numpy()[:, None])
+                                  model.rating("gas_storage", "withdrawal_max_mwth")[:, None])
         vol = model.add_variables("gas_volume", sto.index, 0.0,
-                                  sto["volume_max_mwh_th"].to_numpy()[:, None])
+                                  model.rating("gas_storage", "volume_max_mwh_th")[:, None])
+        for var, column in ((inj, "injection_max_mwth"), (out, "withdrawal_max_mwth"),
+                            (vol, "volume_max_mwh_th")):
+            model.limit_by_rating(var, "gas_storage", column)
+        dt = model.dt[None, :]  # the hours a snapshot lasts (its weight but on typical periods)
         level_balance(model, "gas_storage_balance", sto.index, vol, [
-            (inj.cols, w * sto["efficiency"].to_numpy()[:, None]), (out.cols, -w)],
+            (inj.cols, dt * sto["efficiency"].to_numpy()[:, None]), (out.cols, -dt)],
             sto["volume_initial_mwh_th"].to_numpy(),
             meaning="volume balance of gas storage {}", unit="MWh_th",
             below="more gas than it can store or deliver, by", above="short of gas by")
@@ -176,7 +197,7 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                               "region": node_region.reindex(sup["gas_node"]).to_numpy()},
                              index=sup.index)
         out["gas_supply"] = tidy(snaps, sup.index, "supply", {
-            "supply_mwth": s, "available_mwth": available_mwth(model),
+            "supply_mwth": s, "available_mwth": available_mwth(model, sol.x),
             "price_cny_per_mwh_th": unit_price, "cost_cny": cost}, attrs)
         costs.append(pd.DataFrame({
             "component": "gas_supply", "name": sup.index, "region": attrs["region"].to_numpy(),
@@ -187,8 +208,8 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     if len(pipes):
         f, r = sol.value("gas_flow_forward"), sol.value("gas_flow_reverse")
         eta = pipes["efficiency"].to_numpy()[:, None]
-        fmax = pipes["p_max_mwth"].to_numpy()[:, None]
-        rmax = pipes["p_max_reverse_mwth"].to_numpy()[:, None]
+        fmax = model.rating_per_snapshot("pipelines", "p_max_mwth", sol.x)
+        rmax = model.rating_per_snapshot("pipelines", "p_max_reverse_mwth", sol.x)
         use = np.maximum(np.divide(f, fmax, out=np.zeros_like(f), where=fmax > 0),
                          np.divide(r, rmax, out=np.zeros_like(r), where=rmax > 0))
         i0 = nodes.index.get_indexer(pipes["node0"])
@@ -217,8 +238,10 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                              index=sto.index)
         out["gas_storage"] = tidy(snaps, sto.index, "storage", {
             "injection_mwth": inj, "withdrawal_mwth": wd, "net_withdrawal_mwth": wd - inj,
-            "volume_mwh_th": sol.value("gas_volume"),
+            "volume_mwh_th": level_values(sol, "gas_volume"),
             "gas_value_cny_per_mwh_th": -sol.dual("gas_storage_balance")}, attrs)
+        out.update(year_table(sol, "gas_volume", "gas_storage_year", sto.index, "storage",
+                              "volume_mwh_th", attrs))
 
     burners = gas_generators(model)
     if len(burners):

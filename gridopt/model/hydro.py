@@ -1,7 +1,8 @@
 """Hydro stations and river cascades: water balance in volume, routing with travel delay.
 
 Variables per station h and snapshot t: turbined flow q[h,t] and spill s[h,t] (m3/s), storage
-V[h,t] (hm3, end of snapshot). With k = 0.0036 hm3 per (m3/s x h) and w[t] hours per snapshot:
+V[h,t] (hm3, end of snapshot). With k = 0.0036 hm3 per (m3/s x h) and w[t] the hours snapshot t
+lasts (`model.dt`: its weight, but the resolution on typical periods):
 
     V[h,t] = V[h,t-1] + k * w[t] * (inflow[h,t] + arrivals[h,t] - q[h,t] - s[h,t] - z[h])
     V_min[h] <= V[h,t] <= V_max[h]          (V_max = 0: run-of-river, nothing stored)
@@ -17,11 +18,18 @@ Routing: station u releases r[u,t] = q[u,t] + s[u,t]; with a travel time of d sn
 
     arrivals[h,t] = sum_{u -> h} (1 - f) * r[u, t - k_u] + f * r[u, t - k_u - 1]
 
-and releases from before the horizon (t - k_u < 0) are `release_initial_m3s`, a constant.
+and releases from before the horizon (t - k_u < 0) are constants: those of a rolling window's
+history (`CaseData.history["release_m3s"]`, the releases of the snapshots before it, so water
+still travelling at a window's start arrives in it), and before that history, or without
+one, `release_initial_m3s`. On
+typical periods (`gridopt.aggregation`) t - k_u is counted round inside t's own period (the
+period repeats), so every release arrives within it and no constant enters.
 
 Storage rule: `fixed` starts at V_0 and ends at V_0; `free` starts at V_0; `cyclic` has
-V[h,-1] = V[h,T-1]. The dual of the water balance is the water value (reported in CNY per m3
-and per MWh that the station would make of it).
+V[h,-1] = V[h,T-1]. The recursion and its linking across typical periods (where the rules
+apply to the level chained through the year; table `hydro_year`) are `_stateful.level_rows`.
+The dual of the water balance is the water value (reported in CNY per m3 and per MWh that the
+station would make of it).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from gridopt.model._stateful import level_rows, level_values, year_table
 from gridopt.model.core import LinearModel
 from gridopt.solve import Solution
 from gridopt.tables import region_of, tidy
@@ -46,6 +55,26 @@ def initial_storage_hm3(hydro: pd.DataFrame) -> np.ndarray:
 
 def initial_release_m3s(hydro: pd.DataFrame) -> np.ndarray:
     return hydro["release_initial_m3s"].fillna(hydro["q_env_min_m3s"]).to_numpy()
+
+
+def release_before_m3s(model: LinearModel, up: np.ndarray, lag: np.ndarray) -> np.ndarray:
+    """Release of stations `up` (positions) `lag` >= 1 snapshots before the first, m3/s.
+
+    From the history of a rolling window where it reaches that far back, else the station's
+    `release_initial_m3s`. `up` and `lag` broadcast together.
+    """
+    up, lag = np.broadcast_arrays(up, lag)
+    hydro = model.data.tables["hydro"]
+    out = initial_release_m3s(hydro)[up]
+    frame = model.data.history.get("release_m3s")
+    if frame is not None and len(frame):
+        # (station x L), lag 1 (the snapshot just before the horizon) first; NaN: not given
+        past = frame.reindex(columns=hydro.index).to_numpy(dtype=float).T[:, ::-1]
+        reach = (lag >= 1) & (lag <= past.shape[1])
+        given = past[up[reach], lag[reach] - 1]
+        known = np.flatnonzero(reach)[~np.isnan(given)]
+        out.flat[known] = given[~np.isnan(given)]
+    return out
 
 
 def routing(model: LinearModel) -> pd.DataFrame:
@@ -73,9 +102,9 @@ def spill_bound_m3s(model: LinearModel) -> np.ndarray:
     """
     hydro = model.data.tables["hydro"]
     q_max = (hydro["p_max_mw"] / hydro["mw_per_m3s"]).to_numpy()
-    own = (hydro["storage_max_hm3"].to_numpy() / (HM3_PER_M3S_H * model.w.min())
+    own = (hydro["storage_max_hm3"].to_numpy() / (HM3_PER_M3S_H * model.dt.min())
            + model.data.inflow_m3s[hydro.index].to_numpy().max(axis=0, initial=0.0)
-           + initial_release_m3s(hydro))
+           + _largest_release_before_m3s(model))
     bound = pd.Series(own, index=hydro.index)
     reach = hydro["downstream"].dropna()
     order = nx.topological_sort(nx.DiGraph(list(reach.items())))
@@ -91,7 +120,7 @@ def build(model: LinearModel) -> None:
     hydro = model.data.tables["hydro"]
     if hydro.empty:
         return
-    T, w = model.T, model.w
+    T, w, dt = model.T, model.w, model.dt
     conv = hydro["mw_per_m3s"].to_numpy()
     q_max = hydro["p_max_mw"].to_numpy() / conv
     v_max = hydro["storage_max_hm3"].to_numpy()
@@ -103,23 +132,20 @@ def build(model: LinearModel) -> None:
     v0 = initial_storage_hm3(hydro)
     rule = hydro["end_rule"].to_numpy()
     cyclic = rule == "cyclic"
-    kw = HM3_PER_M3S_H * w[None, :]
+    kw = HM3_PER_M3S_H * dt[None, :]
     inflow = model.data.inflow_m3s[hydro.index].to_numpy().T
     withdrawal = hydro["withdrawal_m3s"].to_numpy()[:, None]
-    rhs = kw * (inflow - withdrawal)
-    rhs[~cyclic, 0] += v0[~cyclic]
-    rows = model.rows("hydro_water_balance", hydro.index,
-                      meaning="water balance of hydro station {}", unit="hm3",
-                      below="more water than it can store or release, by",
-                      above="short of water by")
-    prev_coef = np.full(v.shape, -1.0)
-    prev_coef[~cyclic, 0] = 0.0
-    rows.add(v.cols, 1.0).add(np.roll(v.cols, 1, axis=1), prev_coef)
+    rows, rhs = level_rows(model, "hydro_water_balance", hydro.index, v,
+                           np.where(cyclic, np.nan, v0), final=np.where(
+                               rule == "fixed", v0, np.nan),
+                           meaning="water balance of hydro station {}", unit="hm3",
+                           below="more water than it can store or release, by",
+                           above="short of water by")
+    rhs = rhs + kw * (inflow - withdrawal)
     rows.add(q.cols, kw).add(s.cols, kw)
 
     # arrivals from upstream: time-shifted releases, for all reaches at once
-    release0 = initial_release_m3s(hydro)
-    for down, up, src, share, inside in arrival_terms(model):
+    for down, up, src, share, inside, earlier in arrival_terms(model):
         row = down * T + np.arange(T)[None, :]
         coef = -share * kw * inside
         rows.scatter(row, q.cols[up, src], coef)
@@ -127,11 +153,11 @@ def build(model: LinearModel) -> None:
         # water released before the horizon, still on its way down, is a constant
         np.add.at(rhs, (np.broadcast_to(down, src.shape),
                         np.broadcast_to(np.arange(T), src.shape)),
-                  share * kw * ~inside * release0[up])
+                  share * kw * ~inside * earlier)
     rows.equal(rhs)
 
     fixed = np.flatnonzero(rule == "fixed")
-    if len(fixed):
+    if len(fixed) and not model.aggregated:  # typical periods: in the linking (_stateful)
         end = model.rows("hydro_end_storage", hydro.index[fixed], model.snapshots[-1:],
                          meaning="end-of-horizon storage of hydro station {}", unit="hm3",
                          below="end level short by", above="end level over by")
@@ -151,31 +177,43 @@ def build(model: LinearModel) -> None:
 
 
 def arrival_terms(model: LinearModel):
-    """Per delay part of every reach u -> h: (h, u, source snapshot, share, inside horizon).
+    """Per delay part of every reach u -> h: (h, u, source snapshot, share, inside horizon,
+    release before the horizon).
 
     Arrays have shape (reaches x snapshots); `h` and `u` are column vectors of positions. The
-    source snapshot is clipped into the horizon where `inside` is False (its term is a constant).
+    source snapshot is clipped into the horizon where `inside` is False: the term is then the
+    constant release of u at that time before the horizon (`release_before_m3s`), m3/s.
     """
     reach = routing(model)
     if reach.empty:
         return
-    t = np.arange(model.T)[None, :]
     down = reach["down"].to_numpy()[:, None]
     up = reach["up"].to_numpy()[:, None]
     k, f = reach["k"].to_numpy()[:, None], reach["f"].to_numpy()[:, None]
     for shift, share in ((k, 1.0 - f), (k + 1, f)):
-        src = t - shift
-        yield (down, up, np.clip(src, 0, model.T - 1), np.broadcast_to(share, src.shape),
-               src >= 0)
+        src, inside = model.lag(shift)
+        lag = shift - np.arange(model.T)[None, :]  # snapshots before the first, where outside
+        earlier = np.where(inside, 0.0, release_before_m3s(model, up, np.maximum(lag, 1)))
+        yield (down, up, src, np.broadcast_to(share, src.shape), inside, earlier)
+
+
+def _largest_release_before_m3s(model: LinearModel) -> np.ndarray:
+    """Per station, the most it released in any snapshot before the horizon that matters."""
+    hydro = model.data.tables["hydro"]
+    most = initial_release_m3s(hydro)
+    frame = model.data.history.get("release_m3s")
+    if frame is not None and len(frame):
+        past = frame.reindex(columns=hydro.index).to_numpy(dtype=float)
+        most = np.fmax(most, np.nanmax(np.vstack([past, most]), axis=0))
+    return most
 
 
 def arrivals_m3s(model: LinearModel, release: np.ndarray) -> np.ndarray:
     """Arrivals from upstream (m3/s) from releases, by the same terms as the water balance."""
     hydro = model.data.tables["hydro"]
     out = np.zeros((len(hydro), model.T))
-    release0 = initial_release_m3s(hydro)
-    for down, up, src, share, inside in arrival_terms(model):
-        flow = np.where(inside, release[up, src], release0[up])
+    for down, up, src, share, inside, earlier in arrival_terms(model):
+        flow = np.where(inside, release[up, src], earlier)
         np.add.at(out, (np.broadcast_to(down, src.shape),
                         np.broadcast_to(np.arange(model.T), src.shape)), share * flow)
     return out
@@ -187,7 +225,8 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     if hydro.empty:
         return {}
     conv = hydro["mw_per_m3s"].to_numpy()[:, None]
-    q, s, v = sol.value("hydro_turbine"), sol.value("hydro_spill"), sol.value("hydro_storage")
+    q, s = sol.value("hydro_turbine"), sol.value("hydro_spill")
+    v = level_values(sol, "hydro_storage")
     p = conv * q
     w = model.w[None, :]
     region = region_of(model.data.tables, hydro["bus"])
@@ -212,4 +251,6 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         "carrier": hydro["carrier"].to_numpy(), "cost_type": "variable (O&M)",
         "cost_cny": (hydro["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * p * w).sum(axis=1),
     })
-    return {"hydro": table, "generation": gen, "costs": costs}
+    return {"hydro": table, "generation": gen, "costs": costs,
+            **year_table(sol, "hydro_storage", "hydro_year", hydro.index, "station",
+                         "storage_hm3", attrs)}

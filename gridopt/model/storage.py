@@ -1,19 +1,24 @@
 """Storage units (batteries, pumped hydro): charge, discharge and state of charge.
 
 Variables: charge c[s,t], discharge d[s,t] in [0, p_max] (MW); energy e[s,t] in [0, e_max] (MWh).
+In an expansion case p_max and e_max of a unit with a candidate are the capacities built in the
+snapshot's period (`LinearModel.rating`).
 
-    e[s,t] = (1 - loss[s])^w[t] * e[s,t-1] + w[t] * (eta_c[s] * c[s,t] - d[s,t] / eta_d[s])
+    e[s,t] = (1 - loss[s])^h[t] * e[s,t-1] + h[t] * (eta_c[s] * c[s,t] - d[s,t] / eta_d[s])
 
+with h[t] the hours snapshot t lasts (its weight w[t], but on typical periods, whose weight
+counts every hour a snapshot stands for, the resolution), and
 where e[s,-1] is `soc_initial_mwh` when given, else e[s,T-1] (cyclic). The dual of this
 equation is the value of stored energy (CNY/MWh). The recursion is `_stateful.level_balance`,
-shared with gas storage.
+shared with gas storage and hydro reservoirs, and so is its linking across typical periods
+(table `storage_year`: the level in every hour of the horizon, for a case in typical periods).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from gridopt.model._stateful import level_balance
+from gridopt.model._stateful import level_balance, level_values, year_table
 from gridopt.model.core import LinearModel
 from gridopt.solve import Solution
 from gridopt.tables import region_of, tidy
@@ -26,16 +31,20 @@ def build(model: LinearModel) -> None:
     if sto.empty:
         return
     w = model.w[None, :]
-    p_max = sto["p_max_mw"].to_numpy()[:, None]
+    p_max = model.rating("storage_units", "p_max_mw")[:, None]
     charge = model.add_variables("sto_charge", sto.index, 0.0, p_max)
     discharge = model.add_variables("sto_discharge", sto.index, 0.0, p_max)
     energy = model.add_variables("sto_energy", sto.index, 0.0,
-                                 sto["energy_max_mwh"].to_numpy()[:, None])
+                                 model.rating("storage_units", "energy_max_mwh")[:, None])
+    for var in (charge, discharge):
+        model.limit_by_rating(var, "storage_units", "p_max_mw")
+    model.limit_by_rating(energy, "storage_units", "energy_max_mwh")
 
-    keep = (1.0 - sto["standing_loss_per_h"].to_numpy()[:, None]) ** w
+    dt = model.dt[None, :]  # the hours a snapshot lasts (its weight but on typical periods)
+    keep = (1.0 - sto["standing_loss_per_h"].to_numpy()[:, None]) ** dt
     level_balance(model, "sto_energy_balance", sto.index, energy, [
-        (charge.cols, w * sto["efficiency_charge"].to_numpy()[:, None]),
-        (discharge.cols, -w / sto["efficiency_discharge"].to_numpy()[:, None]),
+        (charge.cols, dt * sto["efficiency_charge"].to_numpy()[:, None]),
+        (discharge.cols, -dt / sto["efficiency_discharge"].to_numpy()[:, None]),
     ], sto["soc_initial_mwh"].to_numpy(), keep,
         meaning="energy balance of storage unit {}", unit="MWh",
         below="more energy than it can store or deliver, by", above="short of energy by")
@@ -52,7 +61,8 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         return {}
     attrs = pd.DataFrame({"bus": sto["bus"], "region": region_of(model.data.tables, sto["bus"]),
                           "carrier": sto["carrier"]}, index=sto.index)
-    ch, dis, e = sol.value("sto_charge"), sol.value("sto_discharge"), sol.value("sto_energy")
+    ch, dis = sol.value("sto_charge"), sol.value("sto_discharge")
+    e = level_values(sol, "sto_energy")
     table = tidy(model.snapshots, sto.index, "storage_unit", {
         "charge_mw": ch, "discharge_mw": dis, "net_output_mw": dis - ch, "energy_mwh": e,
         "energy_value_cny_per_mwh": -sol.dual("sto_energy_balance"),
@@ -63,4 +73,6 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         "carrier": sto["carrier"].to_numpy(), "cost_type": "variable (discharge)",
         "cost_cny": (sto["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * dis * w).sum(axis=1),
     })
-    return {"storage": table, "costs": costs}
+    return {"storage": table, "costs": costs,
+            **year_table(sol, "sto_energy", "storage_year", sto.index, "storage_unit",
+                         "energy_mwh", attrs)}

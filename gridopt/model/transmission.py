@@ -12,6 +12,9 @@ constant base, as PyPSA uses).
 
 Links: p[k,t] (MW sent at bus0), p_min_pu[k] * p_max[k] <= p[k,t] <= p_max[k]; bus1 receives
 efficiency[k] * p[k,t]; cost w[t] * c[k] * p[k,t].
+
+In an expansion case s_max of a line and p_max of a link with a candidate are the capacities
+built in the snapshot's period (`LinearModel.rating`); a line's reactance stays as given.
 """
 
 from __future__ import annotations
@@ -72,8 +75,10 @@ def build(model: LinearModel) -> None:
     links = model.data.tables["links"]
     w = model.w[None, :]
     if not lines.empty:
-        s_max = lines["s_max_mw"].to_numpy()[:, None]
+        s_max = model.rating("lines", "s_max_mw")[:, None]
         f = model.add_variables("line_p", lines.index, -s_max, s_max)
+        model.limit_by_rating(f, "lines", "s_max_mw")
+        model.limit_by_rating(f, "lines", "s_max_mw", -1.0, lower=True)
         model.add_injection(NAME, lines["bus0"], f.cols, -1.0)
         model.add_injection(NAME, lines["bus1"], f.cols, 1.0)
         C = cycle_matrix(lines)
@@ -93,9 +98,17 @@ def build(model: LinearModel) -> None:
                          K[cyc, line][:, None])
             rows.equal(0.0)
     if not links.empty:
-        p_max = links["p_max_mw"].to_numpy()[:, None]
-        p = model.add_variables("link_p", links.index,
-                                links["p_min_pu"].to_numpy()[:, None] * p_max, p_max)
+        p_max = model.rating("links", "p_max_mw")[:, None]
+        p_min_pu = links["p_min_pu"].to_numpy()[:, None]
+        # an extendable link's floor p_min_pu x K is a row: its column floor is the lowest
+        # the floor can be, min(0, p_min_pu x most K)
+        floor = np.multiply(p_min_pu, p_max, out=np.zeros(p_max.shape), where=p_min_pu != 0)
+        if ("links", "p_max_mw") in model.capacities:
+            floor[model.capacities["links", "p_max_mw"].positions] = np.minimum(
+                floor[model.capacities["links", "p_max_mw"].positions], 0.0)
+        p = model.add_variables("link_p", links.index, floor, p_max)
+        model.limit_by_rating(p, "links", "p_max_mw")
+        model.limit_by_rating(p, "links", "p_max_mw", p_min_pu, lower=True)
         model.add_injection(NAME, links["bus0"], p.cols, -1.0)
         model.add_injection(NAME, links["bus1"], p.cols, links["efficiency"].to_numpy()[:, None])
         model.add_cost(p.cols, links["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * w)
@@ -110,20 +123,20 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     costs = []
     if not lines.empty:
         f = sol.value("line_p")
-        rating = lines["s_max_mw"].to_numpy()[:, None]
+        rating = model.rating_per_snapshot("lines", "s_max_mw", sol.x)
         tables.append(tidy(model.snapshots, lines.index, "branch", {
             "p0_mw": f, "p1_mw": f, "loss_mw": np.zeros_like(f),
-            "rating_mw": np.broadcast_to(rating, f.shape),
+            "rating_mw": rating,
             "utilisation_pu": np.abs(f) / np.where(rating > 0, rating, np.nan),
         }, pd.DataFrame({"kind": "line", "carrier": lines["carrier"], "bus0": lines["bus0"],
                          "bus1": lines["bus1"]}, index=lines.index)))
     if not links.empty:
         p = sol.value("link_p")
         eff = links["efficiency"].to_numpy()[:, None]
-        rating = links["p_max_mw"].to_numpy()[:, None]
+        rating = model.rating_per_snapshot("links", "p_max_mw", sol.x)
         tables.append(tidy(model.snapshots, links.index, "branch", {
             "p0_mw": p, "p1_mw": eff * p, "loss_mw": np.abs(p - eff * p),
-            "rating_mw": np.broadcast_to(rating, p.shape),
+            "rating_mw": rating,
             "utilisation_pu": np.abs(p) / np.where(rating > 0, rating, np.nan),
         }, pd.DataFrame({"kind": "link", "carrier": links["carrier"], "bus0": links["bus0"],
                          "bus1": links["bus1"]}, index=links.index)))

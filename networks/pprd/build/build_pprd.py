@@ -31,15 +31,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from calibration import ASSUMPTIONS as CALIBRATION_ASSUMPTIONS
+from calibration import COLUMNS as CALIBRATION_COLUMNS
+from calibration import build_reference
 from commitment import ASSUMPTIONS as COMMITMENT_ASSUMPTIONS
 from commitment import COLUMNS as COMMITMENT_COLUMNS
 from commitment import add_commitment
 from corridors import ASSUMPTIONS as CORRIDOR_ASSUMPTIONS
 from corridors import COLUMNS as CORRIDOR_COLUMNS
 from corridors import build_corridors
+from expansion import ASSUMPTIONS as EXPANSION_ASSUMPTIONS
+from expansion import COLUMNS as EXPANSION_COLUMNS
+from expansion import build_candidates
 from gas import ASSUMPTIONS as GAS_ASSUMPTIONS
 from gas import COLUMNS as GAS_COLUMNS
-from gas import build_gas
+from gas import TWH_TH_PER_BCM, build_gas
 from scipy.interpolate import CubicSpline
 from scipy.signal import lfilter
 
@@ -79,6 +85,8 @@ COLUMNS = {
               "marginal_cost_cny_per_mwh"],
     **GAS_COLUMNS,
     **CORRIDOR_COLUMNS,
+    **CALIBRATION_COLUMNS,
+    **EXPANSION_COLUMNS,
 }
 
 # The nine provinces by the two-letter code of the hourly load profile (also the bus name).
@@ -202,6 +210,13 @@ ASSUMPTIONS: dict[str, Assumption] = {
         "Jinping-Sunan carries Jinping I/II power to Jiangsu (rating derived from the PIK edge"
         " file); its energy is not in the data, so the Baihetan-Jiangsu utilisation (30 TWh on"
         " 8,000 MW = 3,750 h) is used"),
+    "export_per_outlet": Assumption(
+        "one external bus and export load per outlet", "-",
+        "each East-China outlet (Baihetan-Jiangsu, Jinping-Sunan, Baihetan-Zhejiang,"
+        " Xiluodu-Zhejiang, Xiangjiaba-Shanghai) ends at its own external bus with its own export"
+        " load; with two lossless outlets into one bus and one load, the split of the energy"
+        " between them was arbitrary (a calibration year sent 38 TWh on Baihetan-Jiangsu against"
+        " its published 30)"),
     "export_link_efficiency": Assumption(
         1.0, "-", "export loads are metered at the sending converter; losses beyond the region"
         " are outside the model"),
@@ -366,17 +381,29 @@ ASSUMPTIONS: dict[str, Assumption] = {
     "hk_single_bus": Assumption(
         True, "-", "CLP and HK Electric are one bus; the 720 MVA CLP-HEC interconnector is"
         " internal and not modelled"),
-    "lamma_split": Assumption(
-        "coal = reported total - gas - GT", "MW",
-        "Lamma's 2023 reported total (3,600 MW) less the CCGTs (335 + 345 + 3 x 380 MW) and the"
-        " gas turbines (55 + 4 x 125 MW, oil-fired peakers) leaves 1,225 MW of coal units (coal"
-        " units retired as L10-L12 came in)"),
+    "lamma_coal_units": Assumption(
+        "250 + 3 x 350", "MW",
+        "Lamma's coal units today: of the pre-L10 1 x 250 + 5 x 350 MW (confirmed composition),"
+        " the only set whose station total (with the CCGTs 335 + 345 + 3 x 380 MW and the gas"
+        " turbines 55 + 4 x 125 MW) Enerdata's 3.6 GW of 2023 describes: 1,300 MW of coal, 3,675"
+        " MW in all (Enerdata cuts to 0.1 GW: Black Point's 3,250 MW of 2023 is its 3.2 GW)."
+        " Two 350 MW units retired as L10-L12 came in; which two is not published"),
+    "penny_bay_units": Assumption(
+        "3 x 100", "MW", "Penny's Bay (300 MW, derived) as three 100 MW oil-fired gas turbines;"
+        " the unit count is not in the data"),
+    "coloane_a_diesels": Assumption(
+        "2 x 24 + 2 x 38.6 + 2 x 53.1", "MW",
+        "Coloane A's six diesels G03-G08 are published only as 24-53.1 MW; taken as pairs of the"
+        " smallest, a middle size and the largest size, the middle size closing the station's"
+        " 271.4 MW (confirmed) after the 2 x 20 MW steam units"),
 }
 
 
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in GAS_ASSUMPTIONS.items()})
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in CORRIDOR_ASSUMPTIONS.items()})
+ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in CALIBRATION_ASSUMPTIONS.items()})
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in COMMITMENT_ASSUMPTIONS.items()})
+ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in EXPANSION_ASSUMPTIONS.items()})
 
 
 def a(key: str) -> Any:
@@ -567,7 +594,10 @@ BUS_SPEC = {
     "MO": ("Macao", 113.54, 22.19, "Macao"),
     # outside PPRD: one bus per out-of-region interface
     "JS_ext": ("Jiangsu", 120.75, 31.65, "Changshu converter (Baihetan-Jiangsu)"),
-    "ZJ_ext": ("Zhejiang", 119.65, 29.08, "Jinhua converter"),
+    "ZJ_ext": ("Zhejiang", 119.65, 29.08, "Jinhua converter (Xiluodu-Zhejiang)"),
+    # one external bus per East-China outlet, so each carries its own export schedule
+    "JSN_ext": ("Jiangsu", 120.62, 31.30, "Sunan converter, Suzhou (Jinping-Sunan)"),
+    "ZJB_ext": ("Zhejiang", 120.16, 30.27, "Zhejiang converter of Baihetan-Zhejiang (Hangzhou)"),
     "SH_ext": ("Shanghai", 121.47, 31.23, "Shanghai"),
     "HB_ext": ("Hubei", 112.24, 30.33, "Jingzhou converter (Three Gorges-Guangdong)"),
     "NX_ext": ("Ningxia", 106.23, 38.49, "Yinchuan"),
@@ -817,8 +847,93 @@ def _gen(name: str, bus: str, carrier: str, p_max: float, costs: Costs, *,
             "co2_t_per_mwh": co2.get(carrier, 0.0), "availability_profile": profile}
 
 
+# Hong Kong and Macao generating units, one generator row each: station -> (bus, entity of its
+# capacity row in hk_macao.csv, units as (name, carrier, technology, MW)). Unit sizes are those
+# of the note of the station's row (or of the rows of single units), or of an assumption where
+# the note gives none (`penny_bay_units`, `lamma_coal_units`, `coloane_a_diesels`);
+# `hk_macao_units` checks that they add up to the station's published capacity.
+HK_MACAO_UNITS: dict[str, tuple[str, str | None, list[tuple[str, str, str, float]]]] = {
+    # "1 x 350 MW (A) + 4 x 677 MW (B)" (CLP, confirmed)
+    "Castle Peak": ("HK", "Castle Peak PS (CAPCO; coal, gas/oil backup)", [
+        ("Castle Peak A", "coal", "coal steam", 350.0),
+        *[(f"Castle Peak B{i}", "coal", "coal steam", 677.0) for i in range(1, 5)]]),
+    # "8 x 337.5 MW + 1 x 550 MW (2020) + 1 x 600 MW (2024)" (CLP, confirmed); D1 its own row
+    "Black Point": ("HK", "Black Point PS (CAPCO; gas CCGT)", [
+        *[(f"Black Point {i}", "gas", "CCGT", 337.5) for i in range(1, 9)],
+        ("Black Point D1", "gas", "CCGT", 550.0), ("Black Point D2", "gas", "CCGT", 600.0)]),
+    # 300 MW derived; three 100 MW oil-fired gas turbines (assumption `penny_bay_units`)
+    "Penny's Bay": ("HK", "Penny's Bay PS (CAPCO; oil GT peaking)", [
+        (f"Penny's Bay {i}", "oil", "gas turbine", 100.0) for i in range(1, 4)]),
+    # Lamma (HK Electric): no row gives today's split; its parts come from the note of the
+    # pre-L10 row ("1x250 + 5x350 coal, 1x55 + 4x125 GT, 335 + 345 MW CCGT") and the rows of
+    # L10-L12 (380 MW each); the coal units kept: assumption `lamma_coal_units`
+    "Lamma": ("HK", None, [
+        ("Lamma coal 1", "coal", "coal steam", 250.0),
+        *[(f"Lamma coal {i}", "coal", "coal steam", 350.0) for i in range(2, 5)],
+        ("Lamma CCGT 1", "gas", "CCGT", 335.0), ("Lamma CCGT 2", "gas", "CCGT", 345.0),
+        *[(f"Lamma L{u}", "gas", "CCGT", 380.0) for u in (10, 11, 12)],
+        ("Lamma GT1", "oil", "gas turbine", 55.0),
+        *[(f"Lamma GT{i}", "oil", "gas turbine", 125.0) for i in range(2, 6)]]),
+    # "G01-G02 steam 2x20 MW (1978), G03-G08 diesel 24-53.1 MW (1987-1996)" (CEM, confirmed);
+    # the diesels' sizes between 24 and 53.1 MW: assumption `coloane_a_diesels`
+    "Coloane A": ("MO", "Coloane A PS (CCA; HFO/diesel low-speed + steam)", [
+        ("Coloane A G01", "oil", "oil steam", 20.0), ("Coloane A G02", "oil", "oil steam", 20.0),
+        ("Coloane A G03", "oil", "diesel", 24.0), ("Coloane A G04", "oil", "diesel", 24.0),
+        ("Coloane A G05", "oil", "diesel", 38.6), ("Coloane A G06", "oil", "diesel", 38.6),
+        ("Coloane A G07", "oil", "diesel", 53.1), ("Coloane A G08", "oil", "diesel", 53.1)]),
+    # "GT1/GT2 45.1 MW each (2002-03) + ST1 46.2 MW (2003)" (CEM, confirmed)
+    "Coloane B": ("MO", "Coloane B PS (CCB; gas CCGT)", [
+        ("Coloane B GT1", "gas", "CCGT", 45.1), ("Coloane B GT2", "gas", "CCGT", 45.1),
+        ("Coloane B ST1", "gas", "CCGT", 46.2)]),
+}
+# technology of a provincial fleet (a cluster of identical units in a uc case)
+FLEET_TECHNOLOGY = {"coal": "coal steam", "gas": "CCGT"}
+
+
+def hk_macao_units(shared: Shared, costs: Costs) -> list[dict]:
+    """Hong Kong's and Macao's units as generator rows, checked against station capacities.
+
+    A station with a capacity row must add up to it (to 0.1 MW); Lamma, whose only recent total
+    is Enerdata's "3.6 GW" (2023), must fall in 3,600-3,699 MW: Enerdata gives Black Point 3.2
+    GW where its units made 3,250 MW before the 600 MW unit of 2024, so its figures are cut to
+    0.1 GW, not rounded.
+    """
+    rows = []
+    for station, (bus, entity, units) in HK_MACAO_UNITS.items():
+        total = sum(mw for *_, mw in units)
+        if entity is not None:
+            region = "Hong Kong" if bus == "HK" else "Macao"
+            published = shared.value("hk_macao", f"{station}: its units add up to it",
+                                     region=region, entity=entity,
+                                     parameter="installed_capacity")
+            if abs(total - published) > 0.05:
+                raise ValueError(f"{station}: units add up to {total} MW, not {published}")
+        rows += [{**_gen(name, bus, carrier, mw, costs), "technology": tech,
+                  "station": station} for name, carrier, tech, mw in units]
+    # Lamma: the pre-L10 composition, L10-L12 and the reported 2023 total
+    shared.value("hk_macao", "Lamma units (pre-L10 composition in note)", region="Hong Kong",
+                 entity="Lamma PS (HK Electric)", parameter="installed_capacity")
+    sizes = {name: mw for _bus, _entity, units in HK_MACAO_UNITS.values()
+             for name, *_, mw in units}
+    own_rows = {"Black Point D1": "Black Point PS new unit D1",
+                **{f"Lamma L{u}": f"Lamma PS unit L{u} (gas CCGT)" for u in (10, 11, 12)}}
+    for name, entity in own_rows.items():
+        mw = shared.value("hk_macao", f"{name} unit", region="Hong Kong", entity=entity,
+                          parameter="installed_capacity")
+        if mw != sizes[name]:
+            raise ValueError(f"{name}: {sizes[name]} MW, the data says {mw}")
+    reported = shared.value("hk_macao", "Lamma total (check of the units kept)",
+                            region="Hong Kong", entity="Lamma PS",
+                            parameter="installed_capacity_reported")
+    lamma = sum(mw for *_, mw in HK_MACAO_UNITS["Lamma"][2])
+    if not reported <= lamma < reported + 100.0:
+        raise ValueError(f"Lamma's units add up to {lamma} MW, not Enerdata's {reported:g} MW"
+                         " cut to 0.1 GW")
+    return rows
+
+
 def build_generators(shared: Shared, costs: Costs) -> pd.DataFrame:
-    """Aggregated provincial fleets, individual HK/Macao plants and the import generators.
+    """Aggregated provincial fleets, Hong Kong's and Macao's units and the import generators.
 
     Capacity years: coal and nuclear 2020 (CEC via repo), gas 2020, wind 2020 (confirmed),
     solar 2025 (secondary, most recent); Guangdong coal and gas 2023 (the most recent rows).
@@ -846,39 +961,12 @@ def build_generators(shared: Shared, costs: Costs) -> pd.DataFrame:
             rows.append(_gen("Daya Bay", "GD", "nuclear", daya, costs))
         for carrier, cap in (("coal", coal), ("gas", gas), ("nuclear", nuclear)):
             if cap > 0:
-                rows.append(_gen(f"{code} {carrier}", code, carrier, cap, costs))
+                rows.append({**_gen(f"{code} {carrier}", code, carrier, cap, costs),
+                             "technology": FLEET_TECHNOLOGY.get(carrier), "fleet": True})
         rows.append(_gen(f"{code} wind", code, "wind", wind, costs, profile=f"{code} wind"))
         rows.append(_gen(f"{code} solar", code, "solar", solar, costs, profile=f"{code} solar"))
 
-    def hk(entity: str, used: str) -> float:
-        return shared.value("hk_macao", used, region="Hong Kong", entity=entity,
-                            parameter="installed_capacity")
-
-    lamma_total = shared.value("hk_macao", "Lamma split", region="Hong Kong", entity="Lamma PS",
-                               parameter="installed_capacity_reported")
-    # pre-L10 composition from the note of the 'Lamma PS' row: GT 55 + 4x125, CCGT 335 + 345
-    hk("Lamma PS (HK Electric)", "Lamma split (composition in note)")
-    lamma_gt = 55.0 + 4 * 125.0
-    lamma_gas = 335.0 + 345.0 + sum(hk(f"Lamma PS unit L{u} (gas CCGT)", "Lamma gas")
-                                    for u in (10, 11, 12))
-    lamma_coal = lamma_total - lamma_gas - lamma_gt
-    rows += [
-        _gen("Castle Peak", "HK", "coal", hk("Castle Peak PS (CAPCO; coal, gas/oil backup)",
-                                            "Castle Peak"), costs),
-        _gen("Black Point", "HK", "gas", hk("Black Point PS (CAPCO; gas CCGT)", "Black Point"),
-             costs),
-        _gen("Penny's Bay", "HK", "oil", hk("Penny's Bay PS (CAPCO; oil GT peaking)",
-                                            "Penny's Bay"), costs),
-        _gen("Lamma coal", "HK", "coal", lamma_coal, costs),
-        _gen("Lamma gas", "HK", "gas", lamma_gas, costs),
-        _gen("Lamma GT", "HK", "oil", lamma_gt, costs),
-    ]
-    for entity, name, carrier in (("Coloane A PS (CCA; HFO/diesel low-speed + steam)",
-                                   "Coloane A", "oil"),
-                                  ("Coloane B PS (CCB; gas CCGT)", "Coloane B", "gas")):
-        cap = shared.value("hk_macao", name, region="Macao", entity=entity,
-                           parameter="installed_capacity")
-        rows.append(_gen(name, "MO", carrier, cap, costs))
+    rows += hk_macao_units(shared, costs)
 
     # imports: priced generators on the external buses, capped at the corridor rating
     r3gg = shared.value("corridors", "Three Gorges import", corridor="Three Gorges-Guangdong"
@@ -1301,7 +1389,7 @@ def build_links(shared: Shared, buses: pd.DataFrame) -> pd.DataFrame:
     edges = PIK_EDGES
     xldzj = "Xiluodu left bank-Zhejiang (Jinhua) UHVDC"
     rows += [
-        {"name": "Baihetan-Zhejiang", "bus0": "SC_hub", "bus1": "ZJ_ext", "carrier": "UHVDC",
+        {"name": "Baihetan-Zhejiang", "bus0": "SC_hub", "bus1": "ZJB_ext", "carrier": "UHVDC",
          "p_max_mw": edges[("Sichuan", "Zhejiang")] / 2, "p_min_pu": 0.0,
          "efficiency": a("export_link_efficiency"), "marginal_cost_cny_per_mwh": 0.0,
          "length_km": None},
@@ -1315,7 +1403,7 @@ def build_links(shared: Shared, buses: pd.DataFrame) -> pd.DataFrame:
          "length_km": None},
     ]
     bhtjs = next(r for r in rows if r["name"] == "Baihetan-Jiangsu")["p_max_mw"]
-    rows.append({"name": "Jinping-Sunan", "bus0": "SC", "bus1": "JS_ext", "carrier": "UHVDC",
+    rows.append({"name": "Jinping-Sunan", "bus0": "SC", "bus1": "JSN_ext", "carrier": "UHVDC",
                  "p_max_mw": edges[("Jiangsu", "Sichuan")] - bhtjs, "p_min_pu": 0.0,
                  "efficiency": a("export_link_efficiency"), "marginal_cost_cny_per_mwh": 0.0,
                  "length_km": None})
@@ -1421,7 +1509,11 @@ def build_lines(shared: Shared, buses: pd.DataFrame, links: pd.DataFrame,
 
 def build_exports(shared: Shared, stations: pd.DataFrame, links: pd.DataFrame) -> tuple[
         pd.DataFrame, pd.DataFrame, dict]:
-    """East-China exports as loads on the external buses, shaped by the Jinsha inflow."""
+    """East-China exports as loads on the external buses, shaped by the Jinsha inflow.
+
+    Each outlet ends at an external bus of its own with its own export load (assumption
+    `export_per_outlet`), so the energy it carries is its export schedule.
+    """
     e_bht = stations.at["Baihetan", "energy_gwh"]
     e_bhtjs = shared.value("corridors", "JS export energy", corridor="Baihetan-Jiangsu UHVDC",
                            parameter="annual_energy") * 1e3
@@ -1433,21 +1525,17 @@ def build_exports(shared: Shared, stations: pd.DataFrame, links: pd.DataFrame) -
         "Xiluodu-Zhejiang": a("export_xldzj_share") * stations.at["Xiluodu", "energy_gwh"],
         "Xiangjiaba-Shanghai": a("export_xjbsh_share") * stations.at["Xiangjiaba", "energy_gwh"],
     }
-    per_bus = {
-        "JS_ext": energy["Baihetan-Jiangsu"] + energy["Jinping-Sunan"],
-        "ZJ_ext": energy["Baihetan-Zhejiang"] + energy["Xiluodu-Zhejiang"],
-        "SH_ext": energy["Xiangjiaba-Shanghai"],
-    }
+    outlets = links.set_index("name").loc[list(energy)]
+    if outlets["bus1"].duplicated().any():
+        raise ValueError("two East-China outlets share an external bus")
     shape = 1 + a("export_damping") * (monthly_to_hourly(a("monthly_inflow_shape")["Jinsha"]) - 1)
     shape /= shape.mean()
-    loads = pd.DataFrame([{"name": f"{b[:2]} export", "bus": b, "profile": f"{b[:2]} export",
-                           "scale": 1.0} for b in per_bus])
-    ts = pd.DataFrame({f"{b[:2]} export": e * 1e3 / H_PER_YEAR * shape
-                       for b, e in per_bus.items()})
-    rating = links.groupby("bus1")["p_max_mw"].sum()
-    for b in per_bus:
-        peak = ts[f"{b[:2]} export"].max()
-        assert peak <= rating[b], f"{b} export peak {peak:.0f} MW exceeds its links"
+    loads = pd.DataFrame([{"name": f"{o} export", "bus": outlets.at[o, "bus1"],
+                           "profile": f"{o} export", "scale": 1.0} for o in energy])
+    ts = pd.DataFrame({f"{o} export": e * 1e3 / H_PER_YEAR * shape for o, e in energy.items()})
+    for o in energy:
+        peak = ts[f"{o} export"].max()
+        assert peak <= outlets.at[o, "p_max_mw"], f"{o} export peak {peak:.0f} MW exceeds it"
     return loads, ts, energy
 
 
@@ -1543,7 +1631,7 @@ def demand_table(tables: dict[str, pd.DataFrame], series: dict[str, pd.DataFrame
     rows.append(f"| PPRD total | | {total.sum().sum() / 1e6:.1f} |"
                 f" {total.sum(axis=1).max():,.0f} (coincident) | | |")
     rows.append("")
-    rows.append(f"East-China exports (loads on JS_ext, ZJ_ext, SH_ext):"
+    rows.append(f"East-China exports (loads on JS_ext, JSN_ext, ZJ_ext, ZJB_ext, SH_ext):"
                 f" {sum(exports.values()) / 1e3:.1f} TWh/yr ("
                 + ", ".join(f"{k} {v / 1e3:.1f}" for k, v in exports.items()) + " TWh).")
     return "\n".join(rows)
@@ -1766,6 +1854,16 @@ def build(shared_dir: Path, out: Path) -> str:
     # the checks above see the West-to-East corridors as links; they are written as corridors
     corr = build_corridors(shared, links, load_ts, SNAPSHOTS, a, md_table)
     tables.update(links=corr.links, **corr.tables)
+    # what an expansion case may build: candidates, and the 0 MW batteries and link they extend
+    coords = buses.set_index("name")[["x_lon", "y_lat"]]
+    exp = build_candidates(
+        shared, a, tables,
+        lambda b0, b1: a("route_factor") * haversine_km(*coords.loc[b0], *coords.loc[b1]),
+        hvdc_efficiency)
+    tables["storage_units"] = pd.concat([tables["storage_units"], exp["batteries"]],
+                                        ignore_index=True)
+    tables["links"] = pd.concat([tables["links"], exp["links"]], ignore_index=True)
+    tables["candidates"] = exp["candidates"]
     series.update(corr.series)
 
     (out / "timeseries").mkdir(parents=True, exist_ok=True)
@@ -1774,8 +1872,19 @@ def build(shared_dir: Path, out: Path) -> str:
     for name, df in series.items():
         write_series(df, name, out)
     (out / "network.yaml").write_text(NETWORK_YAML)
+    # the published figures `gridopt calibrate` compares a year with (read last: its rows
+    # join the ledger of figures used)
+    gd_gas = generators.set_index("name").loc["GD gas"]
+    supplies = gas.tables["gas_supplies"]
+    lng_price = supplies.loc[supplies["kind"] == "lng", "price_cny_per_mwh_th"].max()
+    reference, reference_md = build_reference(
+        shared, stations, corr.tables["corridors"], tables["links"], TWH_TH_PER_BCM,
+        (lng_price / gd_gas["efficiency"] + gd_gas["marginal_cost_cny_per_mwh"], costs.coal),
+        a, md_table)
+    write_table(reference, "calibration_reference", out)
     write_sources(out, shared, stations, other, corr.links, lines, summary, exports,
-                  {"@@GAS_TABLES@@": gas.markdown, "@@CORRIDOR_TABLES@@": corr.markdown})
+                  {"@@GAS_TABLES@@": gas.markdown, "@@CORRIDOR_TABLES@@": corr.markdown,
+                   "@@CALIBRATION_TABLE@@": reference_md})
     return summary
 
 

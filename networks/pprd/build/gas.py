@@ -55,8 +55,9 @@ ASSUMPTIONS: dict[str, tuple[Any, str, str]] = {
         " coal-to-gas are priced at the PyPSA-China-PIK natural gas price (BP 2019): 156.8"
         " CNY/MWh_th; no border or city-gate prices exist in the shared data"),
     "gas_plant_efficiency": (
-        0.57, "MWh_e/MWh_th", "every gas-fired plant (provincial fleets, Black Point, Lamma gas,"
-        " Coloane B) at the CCGT efficiency of costs.csv; the fleets mix older and newer units"),
+        0.57, "MWh_e/MWh_th", "every gas-fired plant (provincial fleets, the CCGT units of Black"
+        " Point, Lamma and Coloane B) at the CCGT efficiency of costs.csv; the fleets mix older"
+        " and newer units"),
     "gas_plant_cost": (
         "15 CNY/MWh (VOM only)", "CNY/MWh", "a plant on a gas node keeps only its variable O&M in"
         " marginal_cost_cny_per_mwh: the former 541 = 526 fuel + 15 VOM; the fuel is now bought"
@@ -163,8 +164,14 @@ HK_FSRU = "Hong Kong Offshore LNG Terminal (FSRU Bauhinia Spirit)"
 MACAO = "Macao natural gas supply (Sinosky / Nam Kwong)"
 DOMESTIC_NODE = {"Sichuan basin": "SC", "South China Sea (Guangdong)": "GD",
                  "Hainan offshore": "HI", "Yacheng 13-1 (to Hong Kong)": "HK"}
+# gas-fired plants: provincial fleets by name, Hong Kong's and Macao's units by station
 GAS_PLANTS = {"GD gas": "GD", "FJ gas": "FJ", "HI gas": "HI", "SC gas": "SC",
-              "Black Point": "HK", "Lamma gas": "HK", "Coloane B": "MO"}
+              "Black Point": "HK", "Lamma": "HK", "Coloane B": "MO"}
+
+
+def plant_of(generators: pd.DataFrame) -> pd.Series:
+    """The fleet or station of each generator row (a unit's station, else its name)."""
+    return generators["station"].fillna(generators["name"])
 
 
 def non_power_shape(hours: pd.DatetimeIndex) -> np.ndarray:
@@ -273,7 +280,8 @@ def build_gas(shared: Any, buses: pd.DataFrame, generators: pd.DataFrame,
     hk_sub = gas("pipeline GD -> HK rating", subsea, "capacity")
     pipeline("WEPP II Shenzhen-Hong Kong", "GD", "HK", hk_sub * MWTH_PER_BCM_YR,
              f"{hk_sub:g} bcm/yr (confirmed)", gas("pipeline GD -> HK length", subsea, "length"))
-    lamma_gas = float(generators.loc[generators["name"] == "Lamma gas", "p_max_mw"].iloc[0])
+    lamma_gas = float(generators.loc[(plant_of(generators) == "Lamma")
+                                     & (generators["carrier"] == "gas"), "p_max_mw"].sum())
     eff = asm("gas_plant_efficiency")
     pipeline("Dapeng-Lamma", "GD", "HK", lamma_gas / eff,
              f"{lamma_gas:,.0f} MW / {eff} (**estimate**)",
@@ -328,8 +336,8 @@ def build_gas(shared: Any, buses: pd.DataFrame, generators: pd.DataFrame,
 
     # gas-fired generators: on their gas node, fuel out of the marginal cost
     gens = generators.copy()
-    on_gas = gens["name"].isin(list(GAS_PLANTS))
-    gens["gas_node"] = gens["name"].map(GAS_PLANTS)
+    on_gas = plant_of(gens).isin(list(GAS_PLANTS)) & (gens["carrier"] == "gas")
+    gens["gas_node"] = plant_of(gens).map(GAS_PLANTS).where(on_gas)
     gens["efficiency"] = np.where(on_gas, eff, np.nan)
     gens.loc[on_gas, "marginal_cost_cny_per_mwh"] = asm("vom_cny_per_mwh")["gas"]
     shared.value("costs", "efficiency of every gas plant", item="CCGT", parameter="efficiency")

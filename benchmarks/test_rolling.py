@@ -1,0 +1,102 @@
+"""Rolling-horizon benchmarks: long PPRD horizons solved window by window.
+
+Quick (the default; CI's smoke pass with `--benchmark-disable`): four days of the PPRD summer
+week in day windows looking two days ahead after a daily plan, against the same four days
+solved in one piece: within 1 % below and 3 % above it, or the benchmark fails (+0.63 % when
+written). The stitched run would be a feasible schedule of the four days, costing at least
+the optimum, but for what windows do not carry: corridor ramps across boundaries and contracts
+met pro rata over each window's solved hours. And two days of PPRD unit commitment in day
+windows looking a day ahead, at least the LP relaxation of the two days.
+
+`--bench-full`:
+
+- the PPRD year (cases/pprd_year.yaml, the dispatch LP) in weeks with a day of look-ahead
+  after a daily plan (`gridopt solve cases/pprd_year.yaml --rolling 168h:24h --seasonal
+  targets`): total time, the plan's time, each window's solve time, the stitched objective
+  and how many end-of-window targets were missed; every window must solve;
+- a month of PPRD unit commitment (the settings of cases/pprd_uc_week.yaml over July) in
+  three-day windows with a day of look-ahead, compared with the LP relaxation of the month in
+  one piece (a lower bound on the month's unit-commitment optimum).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from benchmarks.harness import ROOT
+from gridopt.rolling import RollingResult, solve_rolling
+from gridopt.run import solve_case
+
+YEAR = ROOT / "cases" / "pprd_year.yaml"
+WEEK = ROOT / "cases" / "pprd_week.yaml"
+UC_WEEK = ROOT / "cases" / "pprd_uc_week.yaml"
+
+
+def _figures(run: RollingResult, seconds: float) -> dict:
+    solve = np.array([w.seconds.get("solve_seconds", np.nan) for w in run.windows])
+    return {
+        "status": str(run.status), "objective_cny": run.objective_cny,
+        "windows": len(run.windows), "total_seconds": round(seconds, 2),
+        "seasonal_seconds": run.summary.get("seasonal_seconds"),
+        "window_solve_seconds_mean": round(float(np.nanmean(solve)), 3),
+        "window_solve_seconds_max": round(float(np.nanmax(solve)), 3),
+        "window_solve_seconds": [round(float(s), 3) for s in solve],
+        "targets_missed": run.summary.get("targets_missed", 0),
+    }
+
+
+def _roll(case, changes: dict, rolling: str, seasonal: str = "targets") -> tuple[dict, object]:
+    from gridopt.rolling import parse_rolling
+
+    window_h, overlap_h = parse_rolling(rolling)
+    t0 = time.perf_counter()
+    run = solve_rolling(case, changes=changes, window_h=window_h, overlap_h=overlap_h,
+                        seasonal=seasonal)
+    return _figures(run, time.perf_counter() - t0), run
+
+
+@pytest.mark.benchmark(group="rolling")
+def test_rolling_dispatch(benchmark, record, request):
+    """Quick: 4 days in day windows, checked against one piece; full: the year in weeks."""
+    full = request.config.getoption("--bench-full")
+    case, changes, rolling = ((YEAR, {}, "168h:24h") if full
+                              else (WEEK, {"horizon.snapshots": 96}, "24h:48h"))
+    figures, run = benchmark.pedantic(_roll, args=(case, changes, rolling), rounds=1,
+                                      iterations=1)
+    assert run.status == "optimal", run.summary.get("failed_window")
+    figures.update(case=f"pprd {'year' if full else '4 days'} dispatch, {rolling}, daily plan")
+    if not full:
+        single = solve_case(case, changes=changes).solution.objective_cny
+        assert single * 0.99 <= run.objective_cny <= single * 1.03
+        figures.update(single_objective_cny=single,
+                       objective_rel_diff=run.objective_cny / single - 1)
+    benchmark.extra_info.update({k: v for k, v in figures.items() if not isinstance(v, list)})
+    record(figures)
+
+
+@pytest.mark.benchmark(group="rolling")
+def test_rolling_unit_commitment(benchmark, record, request):
+    """Quick: 2 days of PPRD unit commitment in day windows looking a day ahead; full: July in
+    3-day windows looking a day ahead. Both against the LP relaxation of the same horizon in
+    one piece (a lower bound). Windows solve at least 48 h: the PPRD cascades take up to 45 h
+    from top to bottom, and a shorter horizon (a single solve too) cannot use the water it
+    releases upstream before its end."""
+    full = request.config.getoption("--bench-full")
+    changes = {"horizon.start": "2025-07-01 00:00", "horizon.snapshots": 744 if full else 48}
+    rolling = "72h:24h" if full else "24h:24h"
+    figures, run = benchmark.pedantic(_roll, args=(UC_WEEK, changes, rolling), rounds=1,
+                                      iterations=1)
+    assert run.status in ("optimal", "time_limit"), run.summary.get("failed_window")
+    t0 = time.perf_counter()
+    relaxed = solve_case(UC_WEEK, changes={**changes, "solver.relax": True})
+    bound = relaxed.solution.objective_cny
+    assert run.objective_cny >= bound * (1 - 1e-6)
+    figures.update(case=f"pprd uc {'July' if full else '2 days'}, {rolling}, daily plan",
+                   lp_relaxation_objective_cny=bound,
+                   lp_relaxation_seconds=round(time.perf_counter() - t0, 2),
+                   above_lp_relaxation=run.objective_cny / bound - 1)
+    benchmark.extra_info.update({k: v for k, v in figures.items() if not isinstance(v, list)})
+    record(figures)

@@ -1,0 +1,367 @@
+"""Rolling horizon: windows stitched into one run that a model of the whole horizon accepts.
+
+The week of cases/tiny_rolling.yaml (two buses; a coal cluster and two gas units; a battery, a
+pumped store and a gas tank; a reservoir whose water takes 5.5 h to reach the station below)
+is small enough to solve in one piece, so the stitched runs are checked against it: every row
+of the whole-horizon model holds at the stitched schedule (ramps, minimum up/down times,
+storage and water across window boundaries), its objective there is the stitched objective,
+and rolling with enough look-ahead reproduces the single solve's optimum.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from gridopt.case import load_case
+from gridopt.cli import app
+from gridopt.errors import InputError
+from gridopt.model import build_model
+from gridopt.rolling import parse_rolling, plan_windows, solve_rolling
+from gridopt.run import solve_case
+from gridopt.solve import matrix_from_blocks
+from tests.conftest import CASES
+from tests.invariants import station_storage_residual_hm3, water_balance_residual_hm3
+
+CASE = CASES / "tiny_rolling.yaml"
+UC_72H = {"model": "uc", "horizon.snapshots": 72}
+
+
+def _roll(changes: dict | None = None, **settings) -> object:
+    given = {f"rolling.{k}": v for k, v in settings.items()}
+    return solve_rolling(CASE, changes={**(changes or {}), **given})
+
+
+def whole_horizon_check(changes: dict | None, values: dict[str, np.ndarray]
+                        ) -> tuple[dict[str, float], float, float]:
+    """The stitched schedule in the model of the whole horizon (built as a single solve
+    would): the worst violation of each row family and of the column bounds, and the
+    objective there."""
+    data = load_case(CASE, changes)
+    model = build_model(data)
+    x = np.full(model.n_cols, np.nan)
+    for name, block in model.variables.items():
+        x[block.cols] = values[name]
+    m = matrix_from_blocks(model)
+    activity = m.A @ x
+    worst = {}
+    for name, block in model.row_blocks.items():
+        rows = slice(block.first_row, block.first_row + int(np.prod(block.shape)))
+        excess = np.maximum(m.row_lb[rows] - activity[rows], activity[rows] - m.row_ub[rows])
+        worst[name] = float(np.max(excess, initial=0.0))
+    columns = float(np.max(np.maximum(m.col_lb - x, x - m.col_ub)))
+    return worst, columns, float(m.c @ x + m.c0)
+
+
+@pytest.fixture(scope="module")
+def single() -> float:
+    return solve_case(CASE).solution.objective_cny
+
+
+@pytest.fixture(scope="module")
+def daily_targets():
+    """Day windows with a day of look-ahead, following a daily plan (the default)."""
+    return _roll(window_h=24, overlap_h=24)
+
+
+# ---- settings and windows ----------------------------------------------------------------------
+def test_rolling_text_in_hours_or_days():
+    assert parse_rolling("168h:24h") == (168, 24)
+    assert parse_rolling("7d:1d") == (168, 24)
+    assert parse_rolling("48") == (48, 0)
+    for bad in ("", "1w", "24h:2x", "1:2:3"):
+        with pytest.raises(ValueError):
+            parse_rolling(bad)
+
+
+def test_windows_tile_the_horizon_and_look_ahead_within_it():
+    windows = plan_windows(10, 1, 4, 3)
+    assert [(w.start, w.keep_end, w.solve_end) for w in windows] == [
+        (0, 4, 7), (4, 8, 10), (8, 10, 10)]
+    windows = plan_windows(365, 24, 168 * 24, 24)  # daily snapshots, weekly windows
+    assert windows[0].keep_end == 168 and len(windows) == 3
+
+
+def test_settings_that_cannot_work_are_named(tmp_path):
+    with pytest.raises(InputError) as err:
+        _roll(window_h=30, overlap_h=0, seasonal_resolution_h=25)
+    assert "rolling.seasonal_resolution_h" in str(err.value)
+    with pytest.raises(InputError) as err:
+        solve_rolling(CASES / "tiny_contract.yaml", window_h=36)  # daily snapshots
+    assert "rolling.window_h" in str(err.value) and "multiple" in str(err.value)
+
+
+# ---- agreement with the single solve -------------------------------------------------------------
+def test_hourly_plan_with_equal_targets_reproduces_the_single_solve(single):
+    """A plan at the case's own resolution is the single solve; windows held to its levels at
+    their ends, with two days of look-ahead, find its optimum again (to 1e-6)."""
+    run = _roll(window_h=24, overlap_h=48, seasonal_resolution_h=1, target="equal")
+    assert run.status == "optimal" and run.summary["windows_solved"] == 7
+    assert run.objective_cny == pytest.approx(single, rel=1e-6)
+
+
+def test_daily_plan_with_long_look_ahead_is_within_half_a_percent(single):
+    """Daily plan, day windows with four days of look-ahead: the stitched run is a feasible
+    schedule of the whole week, so it costs at least the optimum; here within 0.5 % of it
+    (0.006 % when written)."""
+    run = _roll(window_h=24, overlap_h=96)
+    assert single * (1 - 1e-9) <= run.objective_cny <= single * 1.005
+
+
+def test_stitched_dispatch_is_a_schedule_of_the_whole_week(daily_targets, single):
+    """Every row of the one-piece model holds at the stitched schedule: ramps into each
+    window's first hour, storage recursions and water in transit across boundaries."""
+    run = daily_targets
+    worst, columns, objective = whole_horizon_check(None, run.values)
+    assert max(worst.values()) < 1e-6, {k: v for k, v in worst.items() if v >= 1e-6}
+    assert columns < 1e-6
+    assert objective == pytest.approx(run.objective_cny, rel=1e-9)
+    assert run.tables["costs"]["cost_cny"].sum() == pytest.approx(run.objective_cny)
+    # a day of look-ahead is short for a week with rising demand: dearer than the optimum
+    assert single < run.objective_cny < single * 1.08
+
+
+def test_stitched_commitment_is_a_schedule_of_the_whole_horizon():
+    """Unit commitment, 72 h in day windows with 12 h of look-ahead: minimum up/down times,
+    the start-up and shut-down capability and ramping of committed units all hold across the
+    boundaries in the one-piece model."""
+    run = _roll(UC_72H, window_h=24, overlap_h=12)
+    assert run.status == "optimal"
+    worst, columns, objective = whole_horizon_check(UC_72H, run.values)
+    assert max(worst.values()) < 1e-6, {k: v for k, v in worst.items() if v >= 1e-6}
+    assert columns < 1e-6
+    assert objective == pytest.approx(run.objective_cny, rel=1e-9)
+    # the rules also hold as recomputed from the stitched commitment table alone
+    data = load_case(CASE, UC_72H)
+    gens = data.tables["generators"]
+    com = run.tables["commitment"]
+    for name, g in com.groupby("generator", sort=False):
+        row = gens.loc[name]
+        u, v, z = (g[c].to_numpy() for c in ("units_on", "units_started", "units_stopped"))
+        before = np.concatenate([[row["units_on_initial"]], u[:-1]])
+        np.testing.assert_array_equal(u - before, v - z)
+        for t in range(len(u)):
+            assert v[max(0, t - int(row["min_up_h"]) + 1):t + 1].sum() <= u[t]
+            assert z[max(0, t - int(row["min_down_h"]) + 1):t + 1].sum() <= row["units"] - u[t]
+    gen = run.tables["generation"].pivot(index="snapshot", columns="generator", values="p_mw")
+    step = gen["coal"].diff().abs().max()
+    assert step <= gens.at["coal", "ramp_up_mw_per_h"] + 1e-6
+
+
+def _two_unit_case(tmp_path: Path) -> Path:
+    """A base unit (no minimum up time) and a peaker (minimum up 4 h) on one bus; the peaker
+    is needed in hour 5 only, the last hour of the first 6-hour window."""
+    net = tmp_path / "networks" / "peak"
+    (net / "timeseries").mkdir(parents=True)
+    (tmp_path / "cases").mkdir()
+    (net / "buses.csv").write_text("name,region\nX,Island\n")
+    (net / "loads.csv").write_text("name,bus\nload,X\n")
+    (net / "generators.csv").write_text(
+        "name,bus,carrier,p_max_mw,marginal_cost_cny_per_mwh,committable,units,"
+        "p_min_stable_pu,min_up_h,min_down_h,start_cost_cny,units_on_initial\n"
+        "base,X,coal,400,100,true,1,0.25,1,1,0,1\n"
+        "peaker,X,gas,200,500,true,1,0.5,4,1,1000,0\n")
+    load = [300] * 5 + [550] + [300] * 18
+    hours = pd.date_range("2025-01-01", periods=24, freq="h").strftime("%Y-%m-%d %H:%M")
+    pd.DataFrame({"timestamp": hours, "load": load}).to_csv(net / "timeseries" / "load_mw.csv",
+                                                             index=False)
+    case = tmp_path / "cases" / "peak.yaml"
+    case.write_text(yaml.safe_dump({
+        "name": "peak", "network": "../networks/peak", "model": "uc",
+        "horizon": {"start": "2025-01-01 00:00", "snapshots": 24}, "solver": {"mip_gap": 0}}))
+    return case
+
+
+def test_a_unit_started_at_a_window_end_keeps_its_minimum_up_time(tmp_path):
+    """The peaker starts in hour 5, the last of window 1, and must run 4 hours: in window 2
+    it stays on for hours 6-8 at its stable minimum although the base unit alone would do.
+
+    Hand solution: base 300 MW except 400 (hour 5) and 200 (hours 6-8); peaker 150 MW in hour
+    5 and 100 MW in hours 6-8: 7,000 MWh x 100 + 450 MWh x 500 + one start of 1,000 =
+    926,000 CNY, the single solve's optimum too."""
+    case = _two_unit_case(tmp_path)
+    run = solve_rolling(case, window_h=6, overlap_h=0, seasonal="none")
+    on = run.tables["commitment"].query("generator == 'peaker'")
+    np.testing.assert_array_equal(on["units_on"].to_numpy(), [0] * 5 + [1] * 4 + [0] * 15)
+    assert on["window"].to_numpy()[5] == 1 and on["window"].to_numpy()[6] == 2
+    assert run.objective_cny == pytest.approx(926_000)
+    assert solve_case(case).solution.objective_cny == pytest.approx(926_000)
+    # without the start carried over, window 2 alone would switch the peaker off at once
+    alone = solve_case(case, changes={"horizon.start": "2025-01-01 06:00",
+                                      "horizon.snapshots": 6})
+    assert alone.tables["commitment"].query("generator == 'peaker'")["units_on"].sum() == 0
+
+
+# ---- state carried across boundaries, from the stitched tables ---------------------------------
+def test_water_in_transit_arrives_and_is_conserved(daily_targets):
+    """Lower receives half of Upper's release 5 and half 6 hours later, also in the first
+    hours of each window (water released before the boundary), and no water is lost."""
+    run = daily_targets
+    h = run.tables["hydro"].set_index(["station", "snapshot"]).sort_index()
+    release = (h.loc["Upper", "turbined_m3s"] + h.loc["Upper", "spilled_m3s"]).to_numpy()
+    initial = load_case(CASE).tables["hydro"].at["Upper", "release_initial_m3s"]
+    before = np.concatenate([[initial] * 6, release])  # t = -6 .. 167
+    expected = 0.5 * before[1:169] + 0.5 * before[0:168]
+    arrivals = h.loc["Lower", "arrivals_m3s"].to_numpy()
+    np.testing.assert_allclose(arrivals, expected, atol=1e-9)
+    # the first hours of windows 2..7 receive water released in the window before, and it
+    # is not what a constant release before the window would bring
+    firsts = np.arange(24, 168, 24)
+    assert np.abs(arrivals[firsts] - initial).max() > 1.0
+    assert np.abs(water_balance_residual_hm3(run)).max() < 1e-9
+    assert station_storage_residual_hm3(run) < 1e-9
+    assert h.loc["Upper", "storage_hm3"].iloc[-1] == pytest.approx(20.0)  # fixed: back at V0
+
+
+def test_storage_levels_carry_exactly_across_boundaries(daily_targets):
+    """Each store's recursion holds at every hour of the stitched run, window ends included;
+    the pumped store starts from its initial level, the cyclic battery ends where it began."""
+    run = daily_targets
+    sto = load_case(CASE).tables["storage_units"]
+    t = run.tables["storage"]
+    for name, g in t.groupby("storage_unit", sort=False):
+        e, c, d = (g[k].to_numpy() for k in ("energy_mwh", "charge_mw", "discharge_mw"))
+        flow = sto.at[name, "efficiency_charge"] * c - d / sto.at[name, "efficiency_discharge"]
+        start = sto.at[name, "soc_initial_mwh"]
+        if np.isnan(start):  # cyclic: the run starts where it ends
+            start = e[-1]
+        np.testing.assert_allclose(e, np.concatenate([[start], e[:-1]]) + flow, atol=1e-6)
+    gas = run.tables["gas_storage"]
+    v = gas["volume_mwh_th"].to_numpy()
+    net = gas["injection_mwth"].to_numpy() - gas["withdrawal_mwth"].to_numpy()
+    np.testing.assert_allclose(v, np.concatenate([[v[-1]], v[:-1]]) + net, atol=1e-6)
+    # the gas tank follows the daily plan: at least the plan's level at the end of windows
+    # 1-5; windows 6 and 7 look ahead to the week's end, where the tank (cyclic) must be back
+    # at the level the run started from, the plan's level at the start
+    ends = run.tables["window_ends"].query("store == 'tank'").set_index("window")
+    assert list(ends["rule"]) == ["at_least"] * 5 + ["equal"] * 2
+    assert (ends["level"] >= ends["target"] - 1e-6).all()
+    assert ends.loc[7, "level"] == pytest.approx(v[-1])
+    assert v[-1] == pytest.approx(run.plan.levels["gas_storage"].loc["tank", 0])
+
+
+def test_water_values_credit_what_is_left(single):
+    run = _roll(window_h=24, overlap_h=72, seasonal="water_values")
+    assert run.status == "optimal"
+    ends = run.tables["window_ends"].query("store == 'Upper'")
+    valued = ends.dropna(subset=["value_cny_per_unit"])
+    # Upper's water is worth what its MWh down the cascade replace (about the CCGT's cost)
+    assert len(valued) and (valued["value_cny_per_unit"] > 0).all()
+    assert run.objective_cny >= single * (1 - 1e-9)
+    assert "seasonal_plan" in run.tables and "windows" in run.tables
+
+
+# ---- failures, the case setting and the command line ---------------------------------------------
+def test_an_infeasible_window_is_diagnosed_and_the_windows_before_are_written(tmp_path):
+    """A demand no plant can meet on day 5: window 5 fails with its dates and the power
+    balance named; windows 1-4 are written; the command exits 3."""
+    from tests.conftest import copy_case
+
+    case = copy_case(tmp_path, "tiny_rolling")
+    series = case.parent.parent / "networks" / "tiny_rolling" / "timeseries" / "load_mw.csv"
+    load = pd.read_csv(series)
+    load.loc[100, "load X"] = 5000.0
+    load.to_csv(series, index=False)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["solve", str(case), "--rolling", "1d", "--seasonal", "none",
+                                      "--out", str(out), "--format", "csv"])
+    assert result.exit_code == 3, result.output
+    assert "window 5 (2025-03-07 00:00:00" in result.output
+    assert "the 4 windows before it are written" in result.output
+    assert "power balance at bus X" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "infeasible" and summary["windows_solved"] == 4
+    assert summary["failed_window"]["window"] == 5 and summary["diagnosis"]
+    gen = pd.read_csv(out / "csv" / "generation.csv", parse_dates=["snapshot"])
+    assert gen["snapshot"].max() == pd.Timestamp("2025-03-06 23:00")
+    windows = pd.read_csv(out / "csv" / "windows.csv")
+    assert list(windows["status"]) == ["optimal"] * 4 + ["infeasible"]
+
+
+def test_the_case_setting_rolls_without_the_option(tmp_path):
+    from tests.conftest import copy_case
+
+    case = copy_case(tmp_path, "tiny_rolling",
+                     "rolling: {window_h: 48, overlap_h: 24, seasonal: targets}")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["solve", str(case), "--out", str(out), "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "optimal: 4 windows" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["rolling"]["window_h"] == 48 and summary["n_windows"] == 4
+    assert set(summary["window_status"].values()) == {"optimal"}
+    costs = pd.read_csv(out / "csv" / "costs.csv")
+    assert costs["cost_cny"].sum() == pytest.approx(summary["objective_cny"])
+    gen = pd.read_csv(out / "csv" / "generation.csv")
+    assert len(gen) == 168 * gen["generator"].nunique()
+    assert sorted(gen["window"].unique()) == [1, 2, 3, 4]
+
+
+# ---- output before the horizon (p_initial_mw), by hand ------------------------------------------
+def _ramp_case(tmp_path: Path, model: str) -> Path:
+    """A cheap plant at 100 MW before the horizon, ramping 50 MW/h, and a dear one."""
+    net = tmp_path / "networks" / "ramp"
+    (net / "timeseries").mkdir(parents=True)
+    (tmp_path / "cases").mkdir()
+    (net / "buses.csv").write_text("name,region\nX,Island\n")
+    (net / "loads.csv").write_text("name,bus\nload,X\n")
+    (net / "generators.csv").write_text(
+        "name,bus,carrier,p_max_mw,marginal_cost_cny_per_mwh,ramp_up_mw_per_h,"
+        "ramp_down_mw_per_h,p_initial_mw,committable,units,units_on_initial\n"
+        "cheap,X,coal,400,10,50,50,100,true,1,1\n"
+        "dear,X,gas,400,100,,,,false,1,\n")
+    pd.DataFrame({"timestamp": ["2025-01-01 00:00", "2025-01-01 01:00"], "load": [300, 300]}
+                 ).to_csv(net / "timeseries" / "load_mw.csv", index=False)
+    case = tmp_path / "cases" / "ramp.yaml"
+    case.write_text(yaml.safe_dump({"name": "ramp", "network": "../networks/ramp",
+                                    "model": model, "horizon": {"snapshots": 2}}))
+    return case
+
+
+@pytest.mark.parametrize("model", ["dispatch", "uc"])
+def test_ramp_from_the_output_before_the_horizon(tmp_path, model):
+    """The cheap plant makes 150 then 200 MW of a 300 MW load, the dear one the rest:
+    10 x 350 + 100 x 250 = 28,500 CNY (6,000 without the initial output). In a uc case the
+    same through the committed unit's ramp rows."""
+    case = _ramp_case(tmp_path, model)
+    run = solve_case(case)
+    assert run.solution.objective_cny == pytest.approx(28_500)
+    p = run.tables["generation"].query("generator == 'cheap'")["p_mw"].to_numpy()
+    np.testing.assert_allclose(p, [150, 200], atol=1e-6)
+    gens = tmp_path / "networks" / "ramp" / "generators.csv"
+    gens.write_text(gens.read_text().replace(",100,true", ",,true"))
+    assert solve_case(case).solution.objective_cny == pytest.approx(6_000)
+
+
+def test_pypsa_ramps_from_the_same_output_before_the_horizon(tmp_path):
+    """The export sets PyPSA's p_init from p_initial_mw; PyPSA's optimum is the hand one."""
+    from gridopt.interop.pypsa import _quiet, from_pypsa, to_pypsa
+
+    network, _notes = to_pypsa(load_case(_ramp_case(tmp_path, "dispatch")))
+    assert network.generators.at["cheap", "p_init"] == 100
+    # and back: PyPSA's p_init is the output before the horizon
+    back = from_pypsa(network).tables["generators"]
+    with _quiet():
+        network.optimize(solver_name="highs", log_to_console=False)
+    assert float(network.objective) == pytest.approx(28_500)
+    assert back.at["cheap", "p_initial_mw"] == 100 and np.isnan(back.at["dear", "p_initial_mw"])
+
+
+@pytest.mark.parametrize("model", ["dispatch", "uc"])
+def test_an_initial_output_above_what_was_on_is_bad_input(tmp_path, model):
+    """Above the rating (network check), or above the rating of the units on (uc check)."""
+    case = _ramp_case(tmp_path, model)
+    gens = tmp_path / "networks" / "ramp" / "generators.csv"
+    value = "500" if model == "dispatch" else "300"
+    text = gens.read_text().replace(",100,true,1,1", f",{value},true,2,1")
+    gens.write_text(text)  # uc: two units of 200 MW, one on before the horizon
+    with pytest.raises(InputError) as err:
+        load_case(case)
+    rule = "exceeds p_max_mw" if model == "dispatch" else "exceeds the rating of the units on"
+    assert rule in str(err.value) and "p_initial_mw" in str(err.value)
