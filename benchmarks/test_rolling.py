@@ -5,8 +5,8 @@ week in day windows looking two days ahead after a daily plan, against the same 
 solved in one piece: within 1 % below and 3 % above it, or the benchmark fails (+0.63 % when
 written). The stitched run would be a feasible schedule of the four days, costing at least
 the optimum, but for what windows do not carry: corridor ramps across boundaries and contracts
-met pro rata over each window's solved hours. And two days of PPRD unit commitment in day
-windows looking a day ahead, at least the LP relaxation of the two days.
+met pro rata over each window's solved hours. And a day of PPRD unit commitment in half-day
+windows, at least the LP relaxation of the day.
 
 `--bench-full`:
 
@@ -79,14 +79,14 @@ def test_rolling_dispatch(benchmark, record, request):
 
 @pytest.mark.benchmark(group="rolling")
 def test_rolling_unit_commitment(benchmark, record, request):
-    """Quick: 2 days of PPRD unit commitment in day windows looking a day ahead; full: July in
-    3-day windows looking a day ahead. Both against the LP relaxation of the same horizon in
+    """Quick: a day of PPRD unit commitment in half-day windows looking half a day ahead; full:
+    July in 3-day windows looking a day ahead. Both against the LP relaxation of the same horizon in
     one piece (a lower bound). Windows solve at least 48 h: the PPRD cascades take up to 45 h
     from top to bottom, and a shorter horizon (a single solve too) cannot use the water it
     releases upstream before its end."""
     full = request.config.getoption("--bench-full")
-    changes = {"horizon.start": "2025-07-01 00:00", "horizon.snapshots": 744 if full else 48}
-    rolling = "72h:24h" if full else "24h:24h"
+    changes = {"horizon.start": "2025-07-01 00:00", "horizon.snapshots": 744 if full else 24}
+    rolling = "72h:24h" if full else "12h:12h"
     figures, run = benchmark.pedantic(_roll, args=(UC_WEEK, changes, rolling), rounds=1,
                                       iterations=1)
     assert run.status in ("optimal", "time_limit"), run.summary.get("failed_window")
@@ -94,7 +94,7 @@ def test_rolling_unit_commitment(benchmark, record, request):
     relaxed = solve_case(UC_WEEK, changes={**changes, "solver.relax": True})
     bound = relaxed.solution.objective_cny
     assert run.objective_cny >= bound * (1 - 1e-6)
-    figures.update(case=f"pprd uc {'July' if full else '2 days'}, {rolling}, daily plan",
+    figures.update(case=f"pprd uc {'July' if full else '1 day'}, {rolling}, daily plan",
                    lp_relaxation_objective_cny=bound,
                    lp_relaxation_seconds=round(time.perf_counter() - t0, 2),
                    above_lp_relaxation=run.objective_cny / bound - 1)

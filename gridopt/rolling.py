@@ -41,16 +41,19 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
    - `targets`: x[i, c_k] >= X_i(c_k) (`rolling.target: at_least`) or = X_i(c_k) (`equal`),
      with X_i(h) the plan's level at hour h, interpolated linearly between the ends of its
      coarse snapshots (windows that end on a day boundary meet the plan's own values). A
-     target is missed, where no schedule of the window reaches it, at a penalty of
-     `target_penalty_factor` x lambda[i, j(c_k)] per unit (reported per window and store in
-     `window_ends.target_missed`); with `target_penalty_factor: null` targets are hard. Why
+     target may be missed, where no schedule of the window reaches it or reaching it would
+     cost more (load shed), at a penalty of `target_penalty_factor` x lambda[i, j(c_k)] per
+     unit (reported per window and store in `window_ends.target_missed`, and counted in the
+     summary's `targets_missed`); with `target_penalty_factor: null` targets are hard. Why
      a window may not reach a target the plan reached: it starts from the level the window
      before left at the end of its kept part, which that window only held to the plan at
      the end of its look-ahead, and its hours resolve peaks, ramps and travel times that the
      plan's daily averages smooth over;
    - `water_values`: no target; the window's objective credits what is left,
      - lambda[i, j(c_k)] x[i, c_k], with j(c_k) the coarse snapshot that starts at (or
-     contains) hour c_k: the value of water held past the window's end;
+     contains) hour c_k: the value of water held past the window's end. One value per store
+     is a linear valuation: a window empties or keeps a store whole as its prices cross it,
+     which the last window's end rules may then not undo (a hard rule: infeasible);
    - `none`: no plan is solved.
 
    Stores the plan does not follow (short-duration ones, and all of them under `none`) keep the
