@@ -154,28 +154,37 @@ def test_stitched_commitment_is_a_schedule_of_the_whole_horizon():
     assert step <= gens.at["coal", "ramp_up_mw_per_h"] + 1e-6
 
 
-def _two_unit_case(tmp_path: Path) -> Path:
-    """A base unit (no minimum up time) and a peaker (minimum up 4 h) on one bus; the peaker
-    is needed in hour 5 only, the last hour of the first 6-hour window."""
-    net = tmp_path / "networks" / "peak"
+def _one_bus_case(tmp_path: Path, name: str, generators_csv: str, load_mw: list[float],
+                  settings: dict) -> Path:
+    """A case on one bus X with one load: the generators' CSV text, hourly load from
+    1 January 2025, and the case settings besides name and network."""
+    net = tmp_path / "networks" / name
     (net / "timeseries").mkdir(parents=True)
     (tmp_path / "cases").mkdir()
     (net / "buses.csv").write_text("name,region\nX,Island\n")
     (net / "loads.csv").write_text("name,bus\nload,X\n")
-    (net / "generators.csv").write_text(
+    (net / "generators.csv").write_text(generators_csv)
+    hours = pd.date_range("2025-01-01", periods=len(load_mw), freq="h")
+    pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%d %H:%M"), "load": load_mw}).to_csv(
+        net / "timeseries" / "load_mw.csv", index=False)
+    case = tmp_path / "cases" / f"{name}.yaml"
+    case.write_text(yaml.safe_dump({"name": name, "network": f"../networks/{name}",
+                                    **settings}))
+    return case
+
+
+def _two_unit_case(tmp_path: Path) -> Path:
+    """A base unit (no minimum up time) and a peaker (minimum up 4 h) on one bus; the peaker
+    is needed in hour 5 only, the last hour of the first 6-hour window."""
+    return _one_bus_case(
+        tmp_path, "peak",
         "name,bus,carrier,p_max_mw,marginal_cost_cny_per_mwh,committable,units,"
         "p_min_stable_pu,min_up_h,min_down_h,start_cost_cny,units_on_initial\n"
         "base,X,coal,400,100,true,1,0.25,1,1,0,1\n"
-        "peaker,X,gas,200,500,true,1,0.5,4,1,1000,0\n")
-    load = [300] * 5 + [550] + [300] * 18
-    hours = pd.date_range("2025-01-01", periods=24, freq="h").strftime("%Y-%m-%d %H:%M")
-    pd.DataFrame({"timestamp": hours, "load": load}).to_csv(net / "timeseries" / "load_mw.csv",
-                                                             index=False)
-    case = tmp_path / "cases" / "peak.yaml"
-    case.write_text(yaml.safe_dump({
-        "name": "peak", "network": "../networks/peak", "model": "uc",
-        "horizon": {"start": "2025-01-01 00:00", "snapshots": 24}, "solver": {"mip_gap": 0}}))
-    return case
+        "peaker,X,gas,200,500,true,1,0.5,4,1,1000,0\n",
+        [300] * 5 + [550] + [300] * 18,
+        {"model": "uc", "horizon": {"start": "2025-01-01 00:00", "snapshots": 24},
+         "solver": {"mip_gap": 0}})
 
 
 def test_a_unit_started_at_a_window_end_keeps_its_minimum_up_time(tmp_path):
@@ -306,22 +315,13 @@ def test_the_case_setting_rolls_without_the_option(tmp_path):
 # ---- output before the horizon (p_initial_mw), by hand ------------------------------------------
 def _ramp_case(tmp_path: Path, model: str) -> Path:
     """A cheap plant at 100 MW before the horizon, ramping 50 MW/h, and a dear one."""
-    net = tmp_path / "networks" / "ramp"
-    (net / "timeseries").mkdir(parents=True)
-    (tmp_path / "cases").mkdir()
-    (net / "buses.csv").write_text("name,region\nX,Island\n")
-    (net / "loads.csv").write_text("name,bus\nload,X\n")
-    (net / "generators.csv").write_text(
+    return _one_bus_case(
+        tmp_path, "ramp",
         "name,bus,carrier,p_max_mw,marginal_cost_cny_per_mwh,ramp_up_mw_per_h,"
         "ramp_down_mw_per_h,p_initial_mw,committable,units,units_on_initial\n"
         "cheap,X,coal,400,10,50,50,100,true,1,1\n"
-        "dear,X,gas,400,100,,,,false,1,\n")
-    pd.DataFrame({"timestamp": ["2025-01-01 00:00", "2025-01-01 01:00"], "load": [300, 300]}
-                 ).to_csv(net / "timeseries" / "load_mw.csv", index=False)
-    case = tmp_path / "cases" / "ramp.yaml"
-    case.write_text(yaml.safe_dump({"name": "ramp", "network": "../networks/ramp",
-                                    "model": model, "horizon": {"snapshots": 2}}))
-    return case
+        "dear,X,gas,400,100,,,,false,1,\n",
+        [300, 300], {"model": model, "horizon": {"snapshots": 2}})
 
 
 @pytest.mark.parametrize("model", ["dispatch", "uc"])
