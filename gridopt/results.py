@@ -112,8 +112,7 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
     out.update({k: round(float(v), 4) for k, v in timings.items()})
     if "unserved" in tables:
         un = tables["unserved"]
-        # tidy tables run bus by bus, each over all snapshots
-        weight = np.tile(data.weights_h, len(data.tables["buses"]))
+        weight = un["snapshot"].map(pd.Series(data.weights_h, index=data.snapshots)).to_numpy()
         out["demand_mwh"] = float((un["demand_mw"] * weight).sum())
         out["unserved_mwh"] = float((un["unserved_mw"] * weight).sum())
     if "generation" in tables:

@@ -5,7 +5,8 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
 
 1. Seasonal plan (`seasonal_plan`): the case over the whole horizon at a coarse resolution
    (`rolling.seasonal_resolution_h`, a day by default), as a dispatch LP (a uc case's
-   commitment and reserve left out, integrality dropped). It gives, for every long-duration
+   commitment and reserve left out, integrality dropped, and its committable units free to
+   go off, as commitment lets them: no must-run floor). It gives, for every long-duration
    store i, its level at the end of each coarse snapshot j, X[i,j], and the dual of its level
    balance, whose negative lambda[i,j] is the value of one more unit stored then (CNY per hm3
    of reservoir water, per MWh in a storage unit, per MWh_th of gas). The plan steers the
@@ -63,8 +64,13 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
    The last window applies the case's end rules to the whole horizon: a `fixed` reservoir
    ends at its initial level, a cyclic store where the stitched run started (its level at the
    plan's start, or, for a store the plan does not follow, where the first window, solved
-   cyclic, started). Stores the plan steers may miss these as they may miss its targets, at
-   the same penalty (with the plan's value in its last snapshot).
+   cyclic, started), exactly: the stitched run is then a schedule of the whole horizon (as
+   far as windows carry state, below), whose cost an LP relaxation of the whole horizon
+   bounds from below. Only when earlier windows left too little to get back there (the last
+   window is infeasible) is it solved again with the end levels of the stores the plan steers
+   penalised, at `target_penalty_factor` x the most the plan valued the store in any coarse
+   snapshot (its value in the last one alone may be nil, in a wet season), and the misses are
+   reported as missed targets.
 
 3. Stitching: the kept part of every window (its variables and the duals of its rows on the
    kept snapshots) is read by the families' own `results`, so the stitched result set has the
@@ -296,6 +302,8 @@ def seasonal_plan(data: CaseData, settings: Rolling, followed: dict[str, np.ndar
         "model": "dispatch", "reserve": Reserve(), "rolling": None,
         "solver": case.solver.model_copy(update={"relax": True})})
     coarse_data = prepare_case(coarse, data.path)
+    if case.model == "uc":
+        coarse_data = _off_allowed(coarse_data)
     model = build_model(coarse_data)
     _near_middle(model, stores(coarse_data), followed)
     sol = solve(model, coarse.solver, log_file=log_file)
@@ -316,6 +324,19 @@ def seasonal_plan(data: CaseData, settings: Rolling, followed: dict[str, np.ndar
         diagnosis = [c.message for c in diagnose_infeasibility(model)]
     return SeasonalPlan(r, levels, values, sol.status, sol.objective_cny,
                         time.perf_counter() - t0, sol.n_variables, sol.message, diagnosis)
+
+
+def _off_allowed(data: CaseData) -> CaseData:
+    """The plan of a uc case lets committable units off, as the windows' commitment does.
+
+    As a dispatch LP the plan would hold every committable cluster at its must-run floor
+    `p_min_mw` (a dispatch case's rule for them), which no window of a uc run obeys: units
+    switch off there, and the plan's water values would price water against output that
+    the windows need not make.
+    """
+    gens = data.tables["generators"].copy()
+    gens.loc[gens["committable"].to_numpy(dtype=bool), "p_min_mw"] = 0.0
+    return dataclasses.replace(data, tables={**data.tables, "generators": gens})
 
 
 # what the plan pays per unit (hm3, MWh, MWh_th) and hour that a store is away from the middle
@@ -398,9 +419,10 @@ def _window_data(full: CaseData, w: Window, state: State, end_state: dict[str, p
 
 def _end_conditions(w: Window, last: bool, all_stores: dict[str, Stores], state: State,
                     run_start: dict[str, np.ndarray], followed: dict[str, np.ndarray],
-                    plan: SeasonalPlan | None, settings: Rolling, hour: float
-                    ) -> dict[str, pd.DataFrame]:
-    """What each store must hold (or is worth) at the end of window `w` (module doc)."""
+                    plan: SeasonalPlan | None, settings: Rolling, hour: float,
+                    end_penalised: bool = False) -> dict[str, pd.DataFrame]:
+    """What each store must hold (or is worth) at the end of window `w` (module doc);
+    the last window holds the case's end rules exactly unless `end_penalised`."""
     out = {}
     for table, store in all_stores.items():
         n = len(store.names)
@@ -412,15 +434,18 @@ def _end_conditions(w: Window, last: bool, all_stores: dict[str, Stores], state:
         soft = (plan is not None and settings.seasonal == "targets"
                 and settings.target_penalty_factor is not None)
         if last:
-            # the case's own rules, over the whole horizon; the stores the plan steers may
-            # miss them as they may miss its targets (at the plan's value at the end)
+            # the case's own rules, over the whole horizon, so that the stitched run is a
+            # schedule of the whole horizon; penalised only when they cannot be held
             fixed = store.rule == "fixed"
             level[fixed] = store.initial[fixed]
             cyclic = store.rule == "cyclic"
             level[cyclic] = run_start[table][cyclic]
             chase = followed[table] & ~np.isnan(level)
-            if soft and chase.any():
-                worth = plan.value_at(table, hour).reindex(store.names).to_numpy()[chase]
+            if soft and end_penalised and chase.any():
+                # at the most the plan ever valued the store: its value in the last coarse
+                # snapshot alone may be nil (a wet season), which would let the window
+                # empty a reservoir the case's rule wants back
+                worth = plan.values[table].max(axis=1).reindex(store.names).to_numpy()[chase]
                 penalty[chase] = settings.target_penalty_factor * np.maximum(worth, 0.0)
         else:
             own = ~followed[table] | (plan is None)
@@ -658,15 +683,26 @@ class _Run:
         snaps = full.snapshots
         last = w.solve_end == full.n_snapshots
         hour = (w.solve_end) * full.case.horizon.resolution_h
-        end_state = _end_conditions(w, last, self.stores, self.state, self.run_start,
-                                    self.followed, self.plan, self.settings, hour)
-        data = _window_data(full, w, self.state, end_state)
         span = f"{snaps[w.start]:%Y-%m-%d %H:%M} .. {snaps[w.keep_end - 1]:%Y-%m-%d %H:%M}"
         if w.solve_end > w.keep_end:
             span += f" (+{w.solve_end - w.keep_end} snapshots ahead)"
         self.say(f"window {w.number}/{n_windows}: {span}")
+        soft = (last and self.plan is not None and self.settings.seasonal == "targets"
+                and self.settings.target_penalty_factor is not None)
         timings: dict[str, float] = {}
-        run = solve_data(data, self.case_path, timings, log_file, log, None, self.diagnose)
+        for penalised in ((False, True) if soft else (False,)):
+            end_state = _end_conditions(w, last, self.stores, self.state, self.run_start,
+                                        self.followed, self.plan, self.settings, hour,
+                                        penalised)
+            data = _window_data(full, w, self.state, end_state)
+            timings = {}
+            run = solve_data(data, self.case_path, timings, log_file, log, None,
+                             self.diagnose and (penalised or not soft))
+            if penalised or not soft or has_values(run.solution) or run.solution.status not in (
+                    Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
+                break
+            self.say(f"window {w.number}/{n_windows}: the case's end levels cannot be held"
+                     " exactly; solved again with them penalised (misses are reported)")
         sol = run.solution
         report = WindowReport(w.number, snaps[w.start], snaps[w.keep_end - 1],
                               snaps[w.solve_end - 1], sol.status, message=sol.message,

@@ -267,7 +267,11 @@ def _all_bulk(model: LinearModel) -> bool:
                for c in model.pyomo.component_objects(pyo.Constraint, active=True))
 
 
-_METHOD = {"choose": "choose", "simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp"}
+# hipo: HiGHS' interior point with a direct (Cholesky-type) factorisation, from the
+# highspy-extras package; ipm is IPX, whose conjugate gradients stall on LPs of millions of
+# columns (a year of PPRD unit commitment relaxed: benchmarks/RESULTS.md)
+_METHOD = {"choose": "choose", "simplex": "simplex", "ipm": "ipm", "hipo": "hipo",
+           "pdlp": "pdlp"}
 # `method: choose` on an LP of this many columns or more: interior point with crossover, not
 # HiGHS' own choice (dual simplex). On the PPRD network dual simplex took 78 s for a week
 # (48k columns) where interior point took 26 s, and did not finish a month in 10 minutes where

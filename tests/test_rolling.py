@@ -266,6 +266,44 @@ def test_water_values_credit_what_is_left(single):
     assert "seasonal_plan" in run.tables and "windows" in run.tables
 
 
+def test_the_last_window_holds_the_case_end_levels_or_says_it_cannot():
+    """Every reservoir of the case is `fixed`: the stitched run ends where it started, exactly
+    (the whole-horizon checks above see it). Targets penalised at only once the plan's value
+    are missed on the way, leaving too little to get back: the last window is then solved
+    again with its end levels penalised, says so, and reports the misses."""
+    run = _roll(window_h=24, overlap_h=24)
+    level = run.tables["hydro"].query("station == 'Upper'")["storage_hm3"].iloc[-1]
+    assert level == pytest.approx(20.0, abs=1e-6)
+    said: list[str] = []
+    run = solve_rolling(CASE, changes={"rolling.window_h": 24, "rolling.overlap_h": 0,
+                                       "rolling.target_penalty_factor": 1.0},
+                        progress=said.append)
+    assert run.status == "optimal"
+    assert any("window 7/7: the case's end levels cannot be held exactly" in m for m in said)
+    assert not any("cannot be held" in m for m in said if not m.startswith("window 7/"))
+    assert any(m.startswith("window 7: Upper by") for m in run.summary["targets_missed_detail"])
+
+
+def test_the_plan_of_a_commitment_case_lets_units_off():
+    """The peaker with a must-run floor at its rating: a dispatch case's plan runs it all
+    week; a uc case's plan lets it off, as commitment lets the windows switch units off, and
+    costs what the case without the floor costs."""
+    from gridopt.rolling import seasonal_plan, settings_of, stores
+
+    floor = {"overrides": [{"table": "generators", "name": "ocgt", "column": "p_min_mw",
+                            "value": 150.0}], "rolling.window_h": 24}
+    costs = {}
+    for model, changes in (("dispatch", floor), ("uc", floor), ("none", {})):
+        data = load_case(CASE, {**changes, "rolling.window_h": 24,
+                                "model": "dispatch" if model == "none" else model})
+        every = {t: np.ones(len(s.names), dtype=bool) for t, s in stores(data).items()}
+        plan = seasonal_plan(data, settings_of(data), every)
+        assert plan.status == "optimal"
+        costs[model] = plan.objective_cny
+    assert costs["uc"] < costs["dispatch"] * 0.9
+    assert costs["uc"] == pytest.approx(costs["none"], rel=1e-9)
+
+
 # ---- failures, the case setting and the command line ---------------------------------------------
 def test_an_infeasible_window_is_diagnosed_and_the_windows_before_are_written(tmp_path):
     """A demand no plant can meet on day 5: window 5 fails with its dates and the power
