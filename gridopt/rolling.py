@@ -417,6 +417,13 @@ def _window_data(full: CaseData, w: Window, state: State, end_state: dict[str, p
                                end_state=end_state, **sliced)
 
 
+def _soft_targets(plan: SeasonalPlan | None, settings: Rolling) -> bool:
+    """Whether the plan's targets may be missed at a penalty (and so may the last window's
+    end levels, when they cannot be held exactly)."""
+    return (plan is not None and settings.seasonal == "targets"
+            and settings.target_penalty_factor is not None)
+
+
 def _end_conditions(w: Window, last: bool, all_stores: dict[str, Stores], state: State,
                     run_start: dict[str, np.ndarray], followed: dict[str, np.ndarray],
                     plan: SeasonalPlan | None, settings: Rolling, hour: float,
@@ -431,8 +438,7 @@ def _end_conditions(w: Window, last: bool, all_stores: dict[str, Stores], state:
         value = np.full(n, np.nan)
         start = state.levels[table]
         penalty = np.full(n, np.nan)
-        soft = (plan is not None and settings.seasonal == "targets"
-                and settings.target_penalty_factor is not None)
+        soft = _soft_targets(plan, settings)
         if last:
             # the case's own rules, over the whole horizon, so that the stitched run is a
             # schedule of the whole horizon; penalised only when they cannot be held
@@ -687,8 +693,7 @@ class _Run:
         if w.solve_end > w.keep_end:
             span += f" (+{w.solve_end - w.keep_end} snapshots ahead)"
         self.say(f"window {w.number}/{n_windows}: {span}")
-        soft = (last and self.plan is not None and self.settings.seasonal == "targets"
-                and self.settings.target_penalty_factor is not None)
+        soft = last and _soft_targets(self.plan, self.settings)
         timings: dict[str, float] = {}
         for penalised in ((False, True) if soft else (False,)):
             end_state = _end_conditions(w, last, self.stores, self.state, self.run_start,
