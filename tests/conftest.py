@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gridopt.run import RunResult, solve_case
+from gridopt.studies.run import RunResult, solve_case
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "cases"

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridopt.case import load_case
 from gridopt.errors import InputError
-from gridopt.model import build_model
+from gridopt.inputs.case import load_case
+from gridopt.model.registry import build_model
 from tests.conftest import CASES, copy_case, solve
 from tests.invariants import gas_balance_residual
 
@@ -124,7 +124,7 @@ def test_gas_storage_carries_lng_into_an_hour_without_it(tmp_path):
 
 def test_gas_rows_equal_pyomo_standard_form():
     """The gas family's bulk rows are what Pyomo compiles from the same model."""
-    from gridopt.solve import matrix_from_blocks, matrix_from_pyomo
+    from gridopt.solver.matrix import matrix_from_blocks, matrix_from_pyomo
     from tests.test_formulation import _same_matrix
 
     model = build_model(load_case(CASES / "tiny_gas.yaml", {"gas_shedding.enabled": True}))

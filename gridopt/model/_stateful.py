@@ -13,7 +13,7 @@ x - r * x_prev - sum_k coef_k * y_k = rhs, with r[i,0] * x0[i] on the right-hand
 first snapshot of non-cyclic components, so the dual of a row is the value of one more unit of
 level at that time (sign turned).
 
-Typical periods (`gridopt.aggregation`): t-1 is taken inside t's own period, never across a
+Typical periods (`gridopt.inputs.aggregation`): t-1 is taken inside t's own period, never across a
 period boundary, and each component is linked in one of two ways (case setting
 `horizon.aggregation.linking`):
 
@@ -45,13 +45,16 @@ period boundary, and each component is linked in one of two ways (case setting
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from gridopt.model.core import INF, LinearModel, RowBlock, Rows, VarBlock
-from gridopt.solve import Solution
-from gridopt.tables import tidy
+from gridopt.model.tables import tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 
 @dataclass

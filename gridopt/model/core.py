@@ -5,7 +5,7 @@ variable family is one Pyomo `Var` over a flat index, laid out as a (component x
 of column numbers; a row family is one Pyomo `BulkConstraint` (a sparse-matrix constraint), so
 building a year-long model costs numpy time, not a Python call per row. The model remains a
 normal Pyomo model: it can be written as an LP file or handed to any Pyomo solver, and
-`gridopt.solve` hands its matrix to HiGHS in one call.
+`gridopt.solver` hands its matrix to HiGHS in one call.
 
 Injections into the nodal power balance are registered by each family (`add_injection`) and
 the balance family turns them into one equation per bus and snapshot; costs likewise
@@ -22,7 +22,8 @@ reach, and one row per snapshot
 does the bounding. In a case without candidates these rows are never made.
 
 Objective weights. In an expansion case each snapshot's costs count k[t] F[p(t)] times
-(`gridopt.investment`): `cost_vector` multiplies the cost of every per-snapshot column by it, so the
+(`gridopt.inputs.investment`): `cost_vector` multiplies the cost of every per-snapshot column by
+it, so the
 families keep writing their costs per snapshot as in a dispatch case.
 """
 
@@ -40,7 +41,8 @@ from pyomo.core.base.matrix_constraint import MatrixConstraint, _MatrixConstrain
 from pyomo.core.base.set import Any
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from gridopt.case import CaseData
+from gridopt.inputs.data import CaseData
+from gridopt.model.stores import StoreKind
 
 INF = float("inf")
 
@@ -124,6 +126,11 @@ class BulkConstraint(MatrixConstraint):
     @property
     def csr(self) -> sp.csr_matrix:
         return self._gridopt_csr
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) bounds of the rows, float arrays with infinities."""
+        return self._gridopt_bounds
 
 
 @dataclass
@@ -234,7 +241,7 @@ class LinearModel:
         self.w = data.weights_h
         # hours each snapshot lasts, for what happens within it (stored levels, ramps); the
         # same as its weight except on typical periods, whose weight counts every hour each
-        # stands for (gridopt.aggregation)
+        # stands for (gridopt.inputs.aggregation)
         self.dt = (self.w if data.typical is None
                    else np.full(self.T, float(data.case.horizon.resolution_h)))
         self.buses = pd.Index(data.tables["buses"].index)
@@ -252,7 +259,7 @@ class LinearModel:
         # (bus row index (n,), cols (n, T), coef) for the nodal balance
         self.injections: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
         # expansion cases: investment periods, the cost factor of each snapshot and the
-        # variable ratings (gridopt.investment, gridopt.model.expansion)
+        # variable ratings (gridopt.inputs.investment, gridopt.model.expansion)
         self.investment = data.investment
         self.objective_weight = (data.investment.objective_weight
                                  if data.investment is not None else np.ones(self.T))
@@ -261,6 +268,8 @@ class LinearModel:
         self.capacities: dict[tuple[str, str], Capacity] = {}
         # stored levels linked across typical periods (`_stateful`), by level variable name
         self.levels: dict[str, object] = {}
+        # the kinds of store the families built, by table (`gridopt.model.stores`)
+        self.store_kinds: dict[str, StoreKind] = {}
         self._time_structure()
 
     # ---- time structure --------------------------------------------------------------------
@@ -268,8 +277,9 @@ class LinearModel:
         """Which snapshot comes before which: rows that link t-1 and t stay inside a cycle.
 
         A chronological case is one cycle, the whole horizon; a case aggregated into typical
-        periods (`gridopt.aggregation`) has one cycle per typical period and an expansion case
-        one per sample (`gridopt.investment`), their snapshots contiguous. Per snapshot t:
+        periods (`gridopt.inputs.aggregation`) has one cycle per typical period and an expansion
+        case
+        one per sample (`gridopt.inputs.investment`), their snapshots contiguous. Per snapshot t:
         `period_start[t]` and `period_length[t]` (positions), `previous[t]` and `following[t]`
         (the neighbours inside the cycle, wrapping round at its ends), `first[t]` and
         `last[t]`.
@@ -456,7 +466,7 @@ class LinearModel:
         for cols, cost in self._cost:
             np.add.at(c, cols, cost)
         if not np.all(self.objective_weight == 1.0):
-            # each snapshot's costs count k[t] F[p(t)] times (gridopt.investment)
+            # each snapshot's costs count k[t] F[p(t)] times (gridopt.inputs.investment)
             for block in self.variables.values():
                 if block.timed:
                     c[block.cols] *= self.objective_weight[None, :]
@@ -473,7 +483,7 @@ class LinearModel:
             sense=pyo.minimize,
         )
 
-    # ---- matrix view (used by gridopt.solve) -------------------------------------------------
+    # ---- matrix view (used by gridopt.solver) -------------------------------------------------
     def column_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(self._lb), np.concatenate(self._ub)
 

@@ -2,7 +2,7 @@
 
 Sets: candidates i (table `candidates`), each extending one rating (p_max_mw, s_max_mw,
 p_max_mwth, ...) of one component; investment periods p with first years Y[p], each standing
-for n[p] years, discounted years F[p] (`gridopt.investment`).
+for n[p] years, discounted years F[p] (`gridopt.inputs.investment`).
 
 Variables: new capacity b[i,q] >= 0 built for period q (unit of the rating), and, for a
 candidate built in blocks of size B[i], the whole number of blocks m[i,q] >= 0 with
@@ -39,13 +39,17 @@ The existing capacity's own costs are sunk and left out.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from gridopt.investment import candidate_rating
+from gridopt.inputs.investment import candidate_rating
 from gridopt.model.core import INF, Capacity, LinearModel
-from gridopt.solve import Solution
-from gridopt.tables import region_of
+from gridopt.model.tables import region_of
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "expansion"
 

@@ -30,11 +30,15 @@ build rate's price is its dual as it is, CNY (discounted, as the objective) per 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "policy"
 # caps and shares are written per hour of the year (t/h, MW on average) rather than per year:
@@ -213,7 +217,7 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         A = block.constraint.csr  # over the columns that existed when it was built
         per = 1.0 if kind == "build rate" else PER_YEAR  # back to t or MWh per year
         lhs = A @ sol.x[:A.shape[1]] * per
-        lb, ub = block.constraint._gridopt_bounds
+        lb, ub = block.constraint.bounds
         rhs = np.where(np.isfinite(ub), ub, lb) * per
         year = np.array([int(str(c).rsplit(" ", 1)[-1]) for c in block.components])
         j = np.searchsorted(years, year)

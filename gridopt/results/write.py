@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from gridopt.io.excel_charts import add_native_charts
+from gridopt.results.excel_charts import add_native_charts
 
 EXCEL_MAX_ROWS = 1_048_576
 FORMATS = ("xlsx", "csv", "parquet")
