@@ -17,6 +17,14 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def pprd_week() -> RunResult:
+    """The default PPRD week (cases/pprd_week.yaml), solved once for every test that reads it."""
+    run = solve("pprd_week")
+    assert run.solution.status == "optimal", run.solution.message
+    return run
+
+
 def solve(case: str | Path, **changes: object) -> RunResult:
     """Solve a case (name in cases/ or a path), with dotted-key setting changes."""
     path = Path(case)

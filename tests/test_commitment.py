@@ -521,6 +521,7 @@ def test_cli_options_become_case_changes(monkeypatch):
     from typer.testing import CliRunner
 
     import gridopt.cli
+    import gridopt.cli.solve
 
     seen = {}
 
@@ -531,7 +532,7 @@ def test_cli_options_become_case_changes(monkeypatch):
         seen.update(changes or {})
         raise Stop
 
-    monkeypatch.setattr(gridopt.cli, "solve_case", fake_solve_case)
+    monkeypatch.setattr(gridopt.cli.solve, "solve_case", fake_solve_case)
     result = CliRunner().invoke(gridopt.cli.app, [
         "solve", str(CASES / "tiny_uc.yaml"), "--model", "uc", "--mip-gap", "0.01", "--relax",
         "--time-limit", "30"])

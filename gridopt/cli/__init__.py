@@ -1,6 +1,6 @@
 """The `gridopt` command line: one package, each command module registering on `app`.
 
-- `app`: the app, exit codes, shared options, progress and bad-input reporting;
+- `common`: the app, exit codes, shared options, progress and bad-input reporting;
 - `solve`: solve (also by rolling horizon), validate, info;
 - `studies`: security, contingency, calibrate;
 - `sweep`, `plot`, `interop` (export and import groups).
@@ -13,7 +13,7 @@ import sys
 
 # importing a command module registers its commands on `app`
 from gridopt.cli import interop, plot, solve, studies, sweep  # noqa: F401
-from gridopt.cli.app import app
+from gridopt.cli.common import app
 
 
 def main() -> None:

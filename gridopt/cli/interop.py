@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gridopt.cli.app import app, fail_input
+from gridopt.cli.common import app, fail_input
 from gridopt.errors import InputError
 
 export_app = typer.Typer(no_args_is_help=True, add_completion=False,

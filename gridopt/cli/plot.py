@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gridopt.cli.app import EXIT_INPUT, app
+from gridopt.cli.common import EXIT_INPUT, app
 from gridopt.plot import CHARTS, plot_run
 
 

@@ -16,7 +16,7 @@ import networkx as nx
 import pandas as pd
 import typer
 
-from gridopt.cli.app import (
+from gridopt.cli.common import (
     EXIT_CODES,
     Formats,
     OutDir,

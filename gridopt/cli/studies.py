@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gridopt.cli.app import (
+from gridopt.cli.common import (
     EXIT_CODES,
     EXIT_INFEASIBLE,
     EXIT_INPUT,

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from gridopt.cli.app import (
+from gridopt.cli.common import (
     EXIT_FAILED,
     EXIT_INPUT,
     EXIT_INTERRUPTED,
