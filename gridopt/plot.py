@@ -6,10 +6,12 @@ or `results.xlsx`, in that order of preference) and draws every chart in `CHARTS
 | chart | file(s) | tables |
 |---|---|---|
 | dispatch | `dispatch_system.png`, `dispatch_<region>.png` | generation (storage, unserved) |
-| corridor_flows | `corridor_flows.png` | flows |
+| corridor_flows | `corridor_flows.png` (corridors, else links, else AC | corridors, flows |
+| | lines), `link_flows.png` (the links of a run with corridors) | |
+| congestion_rent | `congestion_rent.png` | corridors, flows (prices for the rent of links) |
 | reservoir_storage | `reservoir_storage.png` | hydro |
 | price_heatmap | `price_heatmap.png` | prices (unserved, for load weights) |
-| network_map | `network_map.png` | buses (flows, for line widths) |
+| network_map | `network_map.png` | buses (flows and corridors, for line widths) |
 | gas_prices | `gas_prices.png` | gas_prices |
 | gas_supply | `gas_supply.png` | gas_supply (gas_burn, gas_prices, gas_storage) |
 | gas_pipelines | `gas_pipelines.png` | gas_flows |
@@ -40,13 +42,15 @@ import pandas as pd
 from gridopt.results.chart_data import (
     CHECK,
     HOURLY,
+    KIND_WORDS,
     MAX_LINES,
     PERIOD,
     SERIES_PALETTE,
     Corridors,
     Dispatch,
     carrier_color,
-    corridors,
+    congestion_rent,
+    corridor_groups,
     dispatch,
     gas_balance,
     gas_node_prices,
@@ -55,6 +59,7 @@ from gridopt.results.chart_data import (
     region_prices,
     reservoirs,
     security_targets,
+    transfers,
 )
 from gridopt.results.read import RunTables
 
@@ -217,14 +222,59 @@ def draw_dispatch(run: RunTables, out_dir: Path) -> list[Path]:
 
 
 def draw_corridor_flows(run: RunTables, out_dir: Path) -> list[Path]:
-    """Corridor flows over time and utilisation duration curves."""
-    flows = run.get("flows")
-    c = corridors(flows) if flows is not None else None
-    if c is None:
-        raise ChartSkipped("the flows table is empty")
-    what = "corridors (links)" if c.kind == "link" else "AC lines"
-    return [_draw_flows(run, c, what, "flow sent (MW; + is bus0 → bus1)",
-                        out_dir / "corridor_flows.png")]
+    """Flows over time and utilisation duration curves: the scheduled corridors
+    (`corridor_flows.png`), the links (`link_flows.png`, or `corridor_flows.png` in a run
+    without scheduled corridors), and the AC lines only when there are neither."""
+    groups = corridor_groups(run.get("flows"), run.get("corridors"))
+    if not groups:
+        raise ChartSkipped("the run has no flows or corridors table with rows")
+    paths = []
+    for i, c in enumerate(groups):
+        name = "corridor_flows" if i == 0 else f"{c.kind}_flows"
+        paths.append(_draw_flows(run, c, KIND_WORDS[c.kind],
+                                 "flow sent (MW; + is bus0 → bus1)", out_dir / f"{name}.png"))
+    return paths
+
+
+def draw_congestion_rent(run: RunTables, out_dir: Path) -> list[Path]:
+    """Congestion rent over the horizon of each corridor and link (bars), with the hours each
+    spent at its rating."""
+    flows, corr = run.get("flows"), run.get("corridors")
+    stamps = pd.concat([d["snapshot"] for d in (flows, corr) if d is not None and len(d)]
+                       ) if any(d is not None and len(d) for d in (flows, corr)) else None
+    if stamps is None:
+        raise ChartSkipped("the run has no flows or corridors table with rows")
+    hours = hours_per_snapshot(stamps, run.summary)
+    rent = congestion_rent(transfers(flows, corr, run.get("prices"), hours), hours)
+    rent = rent[rent["congestion_rent_cny"].notna()]
+    if not len(rent):
+        raise ChartSkipped("no congestion rent: the run has no prices")
+    rent = rent.head(2 * MAX_LINES)
+    fig, axes = _figure(1, 2, width_ratios=(3, 2))
+    ax_r, ax_h = axes[0]
+    y = np.arange(len(rent))
+    colours = [SERIES_PALETTE[0] if k == "corridor" else SERIES_PALETTE[1] for k in rent["kind"]]
+    labels = [f"{b} ({b0} → {b1})" for b, b0, b1 in rent[["branch", "bus0", "bus1"]]
+              .itertuples(index=False)]
+    ax_r.barh(y, rent["congestion_rent_cny"] / 1e6, color=colours)
+    ax_r.set_yticks(y, labels, fontsize="small")
+    ax_r.invert_yaxis()
+    ax_r.set_xlabel("congestion rent over the horizon (million CNY)")
+    ax_r.grid(axis="x", alpha=0.3)
+    ax_h.barh(y, rent["hours_at_rating_h"], color=colours)
+    ax_h.set_yticks(y, [""] * len(rent))
+    ax_h.invert_yaxis()
+    ax_h.set_xlabel("hours at rating (h)")
+    ax_h.grid(axis="x", alpha=0.3)
+    from matplotlib.patches import Patch
+
+    kinds = list(pd.unique(rent["kind"]))
+    fig.legend(handles=[Patch(color=SERIES_PALETTE[0] if k == "corridor" else SERIES_PALETTE[1],
+                              label=KIND_WORDS[str(k)]) for k in kinds],
+               loc="outside lower center", ncols=len(kinds), fontsize="small")
+    fig.suptitle(f"{run.case_name}: congestion rent and hours at rating of the"
+                 f" {' and '.join(KIND_WORDS[str(k)] for k in kinds)}")
+    return [_save(fig, out_dir / "congestion_rent.png")]
 
 
 def _draw_flows(run: RunTables, c: Corridors, what: str, flow_label: str, path: Path) -> Path:
@@ -309,32 +359,69 @@ def _draw_heatmap(run: RunTables, table: pd.DataFrame, what: str, unit_label: st
 
     hours = hours_per_snapshot(table.index, run.summary)
     values = table.to_numpy(dtype=float).T
+    vmin, vmax, high, low = heatmap_scale(values)
     lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
-    # a few scarcity hours at VOLL would wash out the colours of all the others: the scale
-    # stops at the 1st / 99th percentile when the extremes lie far outside that range
-    p1, p99 = (float(v) for v in np.nanpercentile(values, [1, 99]))
-    spread = p99 - p1
-    vmin = p1 if spread > 0 and lo < p1 - 2 * spread else lo
-    vmax = p99 if spread > 0 and hi > p99 + 2 * spread else hi
-    if vmax <= vmin:
-        vmin, vmax = vmin - 1.0, vmax + 1.0
     extend = {(False, False): "neither", (True, False): "min", (False, True): "max",
               (True, True): "both"}[(bool(lo < vmin), bool(hi > vmax))]
+    plt = _pyplot()
+    # cells beyond the scale are marked in colours of their own, not clipped into it
+    cmap = plt.get_cmap("viridis").with_extremes(over="#d62728", under="#2b8cbe")
     fig, axes = _figure()
     ax = axes[0, 0]
     x = _steps(table.index, hours)
-    image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap="viridis",
+    image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap=cmap,
                       vmin=vmin, vmax=vmax,
                       extent=(mdates.date2num(x[0]), mdates.date2num(x[-1]),
                               len(table.columns) - 0.5, -0.5))
-    ax.set_yticks(range(len(table.columns)), [str(r) for r in table.columns])
+    means = np.nanmean(values, axis=1)
+    labels = [f"{r} (off scale: mean {_number(m)})" if h or lw else str(r)
+              for r, m, h, lw in zip(table.columns, means, high, low, strict=True)]
+    ax.set_yticks(range(len(table.columns)), labels)
+    if high.any() or low.any():
+        ax.set_title(title + "\nred / blue: above / below the colour scale, which follows the"
+                     " other rows", fontsize="medium")
+    else:
+        ax.set_title(title)
     ax.set_ylabel(what)
     ax.xaxis_date()
     _time_axis(ax)
     bar = fig.colorbar(image, ax=ax, extend=extend)
     bar.set_label(unit_label)
-    ax.set_title(title)
     return _save(fig, path)
+
+
+def heatmap_scale(values: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Colour scale of a heat map (rows: series, columns: times) that shows the variation of
+    the typical rows: (vmin, vmax, rows far above, rows far below).
+
+    A row whose median lies far from the other rows' (beyond the Tukey fences, 3 x the
+    interquartile range of the row medians, at least 10 % of their median, from the quartiles:
+    e.g. Macao's price at 1,800 CNY/MWh beside provinces near 400) is left out of the scale and
+    marked; of the other cells, a few extreme hours (e.g. scarcity at the value of lost load)
+    are left out when they lie far outside their 1st-99th percentiles.
+    """
+    values = np.asarray(values, dtype=float)
+    n = values.shape[0]
+    high, low = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    med = np.array([np.nanmedian(r) if np.isfinite(r).any() else np.nan for r in values])
+    if np.isfinite(med).sum() >= 4:
+        q1, q3 = np.nanpercentile(med, [25, 75])
+        fence = max(3 * (q3 - q1), 0.1 * abs(float(np.nanmedian(med))), 1e-9)
+        high, low = med > q3 + fence, med < q1 - fence
+    inner = values[~(high | low)]
+    inner = inner[np.isfinite(inner)]
+    if not len(inner):
+        inner = values[np.isfinite(values)]
+    if not len(inner):
+        return 0.0, 1.0, high, low
+    lo, hi = float(inner.min()), float(inner.max())
+    p1, p99 = (float(v) for v in np.percentile(inner, [1, 99]))
+    spread = p99 - p1
+    vmin = p1 if spread > 0 and lo < p1 - 2 * spread else lo
+    vmax = p99 if spread > 0 and hi > p99 + 2 * spread else hi
+    if vmax <= vmin:
+        vmin, vmax = vmin - 1.0, vmax + 1.0
+    return vmin, vmax, high, low
 
 
 def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
@@ -350,12 +437,12 @@ def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
     fig, axes = _figure()
     ax = axes[0, 0]
     handles: list[Any] = []
-    flows = run.get("flows")
+    branches = transfers(run.get("flows"), run.get("corridors"))
     unplaced = 0
-    if flows is not None and len(flows):
-        hours = hours_per_snapshot(flows["snapshot"], run.summary)
-        energy = (flows.assign(e=flows["p0_mw"].abs() * hours / 1e3,
-                               net=flows["p0_mw"] * hours / 1e3)
+    if len(branches):
+        hours = hours_per_snapshot(branches["snapshot"], run.summary)
+        energy = (branches.assign(e=branches["sent_mw"].abs() * hours / 1e3,
+                                  net=branches["sent_mw"] * hours / 1e3)
                   .groupby(["branch", "kind", "carrier", "bus0", "bus1"], sort=False,
                            dropna=False)[["e", "net"]].sum().reset_index())
         top = max(float(energy["e"].max()), 1e-9)
@@ -379,9 +466,11 @@ def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
             gap = min(0.02 * span, 0.06 * span / max(count.iloc[i] - 1, 1))
             shift = normal * gap * (rank.iloc[i] - (count.iloc[i] - 1) / 2)
             a, b = a + shift, b + shift
+            # scheduled corridors dashed, so that they stand apart from links of one carrier
             ax.plot([a[0], b[0]], [a[1], b[1]], color=colour, linewidth=0.6 + 7.0 * row.e / top,
-                    alpha=0.8, solid_capstyle="round", zorder=1)
-            if row.kind == "link" and abs(row.net) > 1e-9:
+                    alpha=0.8, solid_capstyle="round", zorder=1,
+                    linestyle=(0, (4, 1.5)) if row.kind == "corridor" else "-")
+            if row.kind != "line" and abs(row.net) > 1e-9:
                 # an arrowhead at the middle shows the net direction of a corridor's energy
                 mid, step = (a + b) / 2, np.sign(row.net) * d * 0.04
                 ax.annotate("", xy=mid + step, xytext=mid - step, zorder=3,
@@ -389,12 +478,13 @@ def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
                                         "mutation_scale": 18, "linewidth": 0})
         kinds = energy.assign(c=np.where(energy["kind"] == "line", "AC",
                                          energy["carrier"].fillna("DC").astype(str)))
-        for c in pd.unique(kinds["c"]):
-            label = "AC lines" if c == "AC" else f"{c} links"
-            handles.append(Line2D([], [], color=carrier_color(c), linewidth=3, label=label))
-        if (energy["kind"] == "link").any():
+        for (c, kind), _rows in kinds.groupby(["c", "kind"], sort=False):
+            label = "AC lines" if c == "AC" else f"{c} {KIND_WORDS[str(kind)]}"
+            handles.append(Line2D([], [], color=carrier_color(c), linewidth=3, label=label,
+                                  linestyle="--" if kind == "corridor" else "-"))
+        if (energy["kind"] != "line").any():
             handles.append(Line2D([], [], linestyle="none", marker=">", markersize=8,
-                                  color="#444444", label="net direction on links"))
+                                  color="#444444", label="net direction (corridors, links)"))
         for share in (1.0, 0.5, 0.1):
             handles.append(Line2D([], [], color="#999999", linewidth=0.6 + 7.0 * share,
                                   label=f"{share * top:,.1f} GWh carried"))
@@ -573,8 +663,10 @@ def _draw_security_zone(ax_h: Axes, ax_p: Axes, t: pd.DataFrame, zone: str) -> N
 CHARTS: tuple[Chart, ...] = (
     Chart("dispatch", "dispatch stack by carrier, system and each region", ("generation",),
           draw_dispatch),
-    Chart("corridor_flows", "corridor flows and utilisation duration curves", ("flows",),
+    Chart("corridor_flows", "corridor and link flows and utilisation duration curves", (),
           draw_corridor_flows),
+    Chart("congestion_rent", "congestion rent and hours at rating of corridors and links", (),
+          draw_congestion_rent),
     Chart("reservoir_storage", "reservoir storage per river", ("hydro",),
           draw_reservoir_storage),
     Chart("price_heatmap", "regional price heat map, region x hour", ("prices",),

@@ -101,7 +101,8 @@ def test_every_chart_is_drawn_from_a_small_run(full_run, tmp_path):
                      "skipping security: the run has no security table"]
     assert sorted(p.name for p in paths) == sorted(
         ["dispatch_system.png", *(f"dispatch_{r}.png" for r in regions), "corridor_flows.png",
-         "reservoir_storage.png", "price_heatmap.png", "network_map.png"])
+         "congestion_rent.png", "reservoir_storage.png", "price_heatmap.png",
+         "network_map.png"])
     assert sorted(tmp_path.joinpath("plots").iterdir()) == sorted(paths)
     for path in paths:
         _assert_png(path)
@@ -142,8 +143,8 @@ def test_chart_without_its_table_is_skipped_with_a_note(two_bus_run, tmp_path):
                      "skipping security: the run has no security table"]
     # no links in this network: the flows chart shows its AC line instead
     assert sorted(p.name for p in paths) == [
-        "corridor_flows.png", "dispatch_East.png", "dispatch_West.png", "dispatch_system.png",
-        "price_heatmap.png"]
+        "congestion_rent.png", "corridor_flows.png", "dispatch_East.png", "dispatch_West.png",
+        "dispatch_system.png", "price_heatmap.png"]
     for path in paths:
         _assert_png(path)
 
@@ -339,7 +340,8 @@ def test_workbook_charts_reference_the_sheet_ranges_of_their_data(full_run, tmp_
             df.to_excel(xw, sheet_name=name, index=False)
         placed = add_native_charts(xw.book, xw.sheets, t)
     assert placed == {"dispatch": ["summary", "generation"], "regional_prices": ["prices"],
-                      "corridor_utilisation": ["flows"], "reservoir_storage": ["hydro"]}
+                      "corridor_utilisation": ["flows"], "congestion_rent": ["flows"],
+                      "reservoir_storage": ["hydro"]}
 
     snapshots = sorted(t["generation"]["snapshot"].unique())
     n = len(snapshots)
@@ -369,7 +371,8 @@ def test_workbook_charts_reference_the_sheet_ranges_of_their_data(full_run, tmp_
     seen: dict[str, set[str]] = {}
     for sheet in ("summary", "generation", "prices", "flows", "hydro"):
         charts = book[sheet]._charts
-        assert len(charts) == 1, sheet
+        # the flows sheet also has the congestion rent so far (tests/test_views.py)
+        assert len(charts) == (2 if sheet == "flows" else 1), sheet
         for plot_type in charts[0]._charts:  # an area chart carries its demand line combined
             for s in plot_type.series:
                 # a header reads "<series> | <what, unit>": one header row, a plain table
@@ -424,9 +427,9 @@ def test_plot_command(two_bus_run, tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["plot", str(two_bus_run), "--out", str(tmp_path / "png")])
     assert res.exit_code == 0, res.output
-    assert "wrote 5 charts" in res.stdout
+    assert "wrote 6 charts" in res.stdout
     assert "skipping network_map" in res.stderr
-    assert len(list((tmp_path / "png").glob("*.png"))) == 5
+    assert len(list((tmp_path / "png").glob("*.png"))) == 6
     res = runner.invoke(app, ["plot", str(tmp_path / "nowhere")])
     assert res.exit_code == 2
     assert "no results tables" in res.stderr

@@ -32,6 +32,21 @@ EXIT_CODES = {Status.OPTIMAL: 0, Status.INFEASIBLE: EXIT_INFEASIBLE,
               Status.TIME_LIMIT: 5, Status.INTERRUPTED: EXIT_INTERRUPTED,
               Status.ERROR: EXIT_FAILED}
 
+def _version(value: bool) -> None:
+    if value:
+        from gridopt import __version__
+
+        typer.echo(f"gridopt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="print the version and exit")
+        ] = False) -> None:
+    """Power and gas dispatch for the Pan-Pearl-River-Delta region."""
+
+
 # options shared by the commands that solve a case and write its results
 OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="results folder"
                                              " (default: runs/<case name>)")]

@@ -128,12 +128,26 @@ def info_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -> No
     energy = float((load.sum(axis=1).to_numpy() * data.weights_h).sum())
     shown = f"{energy / 1e3:,.0f} GWh" if energy >= 1e5 else f"{energy:,.1f} MWh"
     typer.echo(f"demand    peak {load.sum(axis=1).max():,.0f} MW, energy {shown} over the horizon")
+    region = t["buses"]["region"]
+    corr = t["corridors"]
+    if len(corr):
+        typer.echo(f"corridors {len(corr)} scheduled (table corridors), total rating"
+                   f" {corr['p_max_mw'].sum():,.0f} MW:")
+        for name, row in corr.iterrows():
+            back = (f", {row['p_max_reverse_mw']:,.0f} MW back" if row["p_max_reverse_mw"] > 0
+                    else "")
+            if pd.notna(row["poles_available"]) and row["poles_available"] < row["poles"]:
+                back += f", {row['poles_available']:.0f} of {row['poles']:.0f} poles in service"
+            typer.echo(f"  {name}: {row['bus0']} ({region.get(row['bus0'], '?')}) ->"
+                       f" {row['bus1']} ({region.get(row['bus1'], '?')}), {row['carrier']},"
+                       f" {row['p_max_mw']:,.0f} MW{back}, loss {row['loss_pu']:.2%}")
     links = t["links"]
     if len(links):
-        typer.echo("corridors (links):")
+        typer.echo(f"links     {len(links)} (table links), total rating"
+                   f" {links['p_max_mw'].sum():,.0f} MW:")
         for name, row in links.iterrows():
-            typer.echo(f"  {name}: {row['bus0']} -> {row['bus1']}, {row['p_max_mw']:,.0f} MW,"
-                       f" efficiency {row['efficiency']:.3f}")
+            typer.echo(f"  {name}: {row['bus0']} -> {row['bus1']}, {row['carrier']},"
+                       f" {row['p_max_mw']:,.0f} MW, efficiency {row['efficiency']:.3f}")
     lines = t["lines"]
     if len(lines):
         typer.echo(f"AC lines  {len(lines)}, total rating {lines['s_max_mw'].sum():,.0f} MW;"

@@ -33,12 +33,23 @@ def read_case(path: Path | str, changes: dict[str, Any] | None = None) -> Case:
     try:
         return Case.model_validate(raw)
     except ValidationError as exc:
-        raise InputError([
-            Problem(file, err["msg"], row=_yaml_line(text, err["loc"]),
-                    column=".".join(str(p) for p in err["loc"]),
-                    value=err.get("input") if not isinstance(err.get("input"), dict) else None)
-            for err in exc.errors()
-        ]) from None
+        raise InputError([_problem(file, text, err, changes or {}) for err in exc.errors()]
+                         ) from None
+
+
+def _problem(file: str, text: str, err: Any, changes: dict[str, Any]) -> Problem:
+    """A validation error located in the case file, or, when the setting was changed on top of
+    it (a command-line option, a scenario), said to come from there."""
+    column = ".".join(str(p) for p in err["loc"])
+    value = err.get("input") if not isinstance(err.get("input"), dict) else None
+    given = [k for k in changes if column == k or column.startswith(k + ".")
+             or k.startswith(column + ".")]
+    if given:
+        return Problem(file, f"{err['msg']} (the value of {given[0]} was given on the command"
+                       " line or by a scenario, not in the case file)", column=column,
+                       value=value)
+    return Problem(file, err["msg"], row=_yaml_line(text, err["loc"]), column=column,
+                   value=value)
 
 
 def _with_lines(problems: list[Problem], path: Path) -> list[Problem]:

@@ -8,7 +8,8 @@ of the dispatch stack); a carrier it does not name takes the colour set in the r
 table, else a fixed colour derived from its name. The same carrier therefore has the same
 colour in every chart and in the workbook. Gas source kinds take their colours from it too.
 
-Shaping: `dispatch`, `region_prices`, `corridors`, `pipelines`, `reservoirs`,
+Shaping: `dispatch`, `region_prices`, `transfers` (lines, links and the scheduled corridors in
+one frame), `corridor_groups`, `congestion_rent`, `pipelines`, `reservoirs`,
 `gas_node_prices`, `gas_balance` and `security_targets` turn tidy result tables into the wide
 frames a chart draws.
 """
@@ -219,24 +220,101 @@ def region_prices(prices: pd.DataFrame, unserved: pd.DataFrame | None = None) ->
 
 @dataclass
 class Corridors:
-    """The busiest corridors: flow sent (MW; MWth for gas pipelines) and utilisation (pu) by
-    snapshot, and labels."""
+    """The busiest branches of one kind: flow sent (MW; MWth for gas pipelines) and
+    utilisation (pu) by snapshot, and labels."""
 
-    kind: str  # "link" (HVDC and other controllable corridors), "line" (AC) or "pipeline" (gas)
+    # "corridor" (scheduled corridors, table `corridors`), "link" (HVDC and other
+    # controllable transfers), "line" (AC) or "pipeline" (gas)
+    kind: str
     flow_mw: pd.DataFrame
     utilisation_pu: pd.DataFrame
     labels: dict[str, str]
     n_total: int
 
 
-def corridors(flows: pd.DataFrame, limit: int = MAX_LINES) -> Corridors | None:
-    """Links (the corridors) if the run has any, else AC lines; at most `limit`, the busiest
-    by energy carried first. None when there are no flows at all."""
-    if not len(flows):
-        return None
-    kind = "link" if (flows["kind"] == "link").any() else "line"
-    return _busiest(kind, flows[flows["kind"] == kind], "branch", ("bus0", "bus1"), "p0_mw",
-                    limit)
+# how charts name the branches of each kind
+KIND_WORDS = {"corridor": "corridors", "link": "links", "line": "AC lines",
+              "pipeline": "gas pipelines"}
+
+
+def transfers(flows: pd.DataFrame | None, corridor_table: pd.DataFrame | None = None,
+              prices: pd.DataFrame | None = None, hours: float = 1.0) -> pd.DataFrame:
+    """Every transfer branch of a run in one tidy frame: AC lines and links (table `flows`)
+    and the scheduled corridors (table `corridors`), one row per branch and snapshot.
+
+    Columns: snapshot, branch, kind (line, link, corridor), carrier, bus0, bus1, `sent_mw`
+    (net power sent, + is bus0 -> bus1: a corridor's schedule), `utilisation_pu` and
+    `congestion_rent_cny` in the snapshot. A corridor's rent is its own column; a line's or
+    link's is what it earns buying at one end and selling at the other, from the nodal
+    prices: (pi1 p1 - pi0 p0) x hours (blank without `prices`).
+    """
+    parts = []
+    if flows is not None and len(flows):
+        f = flows
+        rent = pd.Series(np.nan, index=f.index)
+        if prices is not None and len(prices):
+            price = prices.set_index(["snapshot", "bus"])["price_cny_per_mwh"]
+            price = price[~price.index.duplicated()]
+            pi0 = price.reindex(pd.MultiIndex.from_arrays([f["snapshot"], f["bus0"]])
+                                ).to_numpy()
+            pi1 = price.reindex(pd.MultiIndex.from_arrays([f["snapshot"], f["bus1"]])
+                                ).to_numpy()
+            rent = pd.Series((pi1 * f["p1_mw"].to_numpy() - pi0 * f["p0_mw"].to_numpy())
+                             * hours, index=f.index)
+        parts.append(pd.DataFrame({
+            "snapshot": f["snapshot"], "branch": f["branch"], "kind": f["kind"],
+            "carrier": f["carrier"], "bus0": f["bus0"], "bus1": f["bus1"],
+            "sent_mw": f["p0_mw"], "utilisation_pu": f["utilisation_pu"],
+            "congestion_rent_cny": rent}))
+    if corridor_table is not None and len(corridor_table):
+        c = corridor_table
+        parts.append(pd.DataFrame({
+            "snapshot": c["snapshot"], "branch": c["corridor"], "kind": "corridor",
+            "carrier": c["carrier"], "bus0": c["bus0"], "bus1": c["bus1"],
+            "sent_mw": c["schedule_mw"], "utilisation_pu": c["utilisation_pu"],
+            "congestion_rent_cny": c["congestion_rent_cny"]}))
+    if not parts:
+        return pd.DataFrame(columns=["snapshot", "branch", "kind", "carrier", "bus0", "bus1",
+                                     "sent_mw", "utilisation_pu", "congestion_rent_cny"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def corridor_groups(flows: pd.DataFrame | None, corridor_table: pd.DataFrame | None = None,
+                    limit: int = MAX_LINES) -> list[Corridors]:
+    """The transfer charts of a run: its scheduled corridors (table `corridors`), its links,
+    and its AC lines only when it has neither; each at most `limit`, the busiest by energy
+    carried first."""
+    t = transfers(flows, corridor_table)
+    kinds = [k for k in ("corridor", "link") if (t["kind"] == k).any()] or (
+        ["line"] if (t["kind"] == "line").any() else [])
+    return [_busiest(k, t[t["kind"] == k], "branch", ("bus0", "bus1"), "sent_mw", limit)
+            for k in kinds]
+
+
+def corridors(flows: pd.DataFrame, limit: int = MAX_LINES,
+              corridor_table: pd.DataFrame | None = None) -> Corridors | None:
+    """The first transfer chart of a run (see `corridor_groups`): its scheduled corridors if it
+    has any, else its links, else its AC lines. None when there are no transfers at all."""
+    groups = corridor_groups(flows, corridor_table, limit)
+    return groups[0] if groups else None
+
+
+def congestion_rent(transfer: pd.DataFrame, hours: float = 1.0) -> pd.DataFrame:
+    """Per corridor and link (lines too when there are neither): congestion rent over the
+    horizon (CNY), energy sent (MWh, both directions), hours at rating and mean utilisation,
+    corridors first, each kind by rent."""
+    kinds = [k for k in ("corridor", "link") if (transfer["kind"] == k).any()] or ["line"]
+    t = transfer[transfer["kind"].isin(kinds)].assign(
+        energy=lambda d: d["sent_mw"].abs() * hours,
+        at_rating=lambda d: (d["utilisation_pu"].fillna(0.0) >= 1 - 1e-6) * hours)
+    out = t.groupby(["kind", "branch", "bus0", "bus1"], sort=False).agg(
+        congestion_rent_cny=("congestion_rent_cny", lambda v: v.sum(min_count=1)),
+        energy_sent_mwh=("energy", "sum"), hours_at_rating_h=("at_rating", "sum"),
+        mean_utilisation_pu=("utilisation_pu", "mean")).reset_index()
+    out["rank"] = out["kind"].map({k: i for i, k in enumerate(kinds)})
+    out = out.sort_values(["rank", "congestion_rent_cny"], ascending=[True, False],
+                          kind="stable").drop(columns="rank")
+    return out.reset_index(drop=True)
 
 
 def pipelines(gas_flows: pd.DataFrame, limit: int = MAX_LINES) -> Corridors | None:

@@ -10,7 +10,9 @@ places each chart beside the table it summarises:
 |---|---|---|
 | dispatch | summary, generation | system MW by carrier (stacked area), demand (line) |
 | regional_prices | prices | load-weighted regional price, CNY/MWh |
-| corridor_utilisation | flows | utilisation of the busiest corridors (links, else lines), pu |
+| corridor_utilisation | corridors (else flows) | utilisation of the corridors (else links, lines) |
+| link_utilisation | flows | utilisation of the busiest links, beside scheduled corridors, pu |
+| congestion_rent | corridors (else flows) | rent of each corridor and link so far, million CNY |
 | reservoir_storage | hydro | storage of the largest reservoirs, hm3 |
 | gas_prices | gas_prices | gas price of each gas node, CNY/MWh_th |
 | security_binding_hours | security | hours each hourly target has bound so far, h |
@@ -33,14 +35,16 @@ import pandas as pd
 
 from gridopt.results.chart_data import (
     CARRIER_COLORS,
+    KIND_WORDS,
     MAX_LINES,
     SERIES_PALETTE,
-    corridors,
+    corridor_groups,
     dispatch,
     gas_node_prices,
     hours_per_snapshot,
     region_prices,
     reservoirs,
+    transfers,
 )
 
 CHART_DATA_SHEET = "chart_data"
@@ -171,8 +175,8 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
         df = tables.get(name)
         return df if df is not None and len(df) else None
 
-    gen, prices, flows, hydro, gas_prices = (table(n) for n in (
-        "generation", "prices", "flows", "hydro", "gas_prices"))
+    gen, prices, flows, hydro, gas_prices, corridor_rows = (table(n) for n in (
+        "generation", "prices", "flows", "hydro", "gas_prices", "corridors"))
     security = table("security")
     if security is not None:
         # the targets with a row per snapshot; the others have no place on a time axis
@@ -181,7 +185,7 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
         security = security[hourly.astype(bool)]
         security = security if len(security) else None
     stamps: set[Any] = set()
-    for df in (gen, prices, flows, hydro, gas_prices, security):
+    for df in (gen, prices, flows, hydro, gas_prices, security, corridor_rows):
         if df is not None:
             stamps |= set(df["snapshot"])
     if not stamps or len(stamps) > _EXCEL_MAX_ROWS - _FIRST_ROW:
@@ -194,6 +198,8 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
         for sheet in sheets:
             if sheet in worksheets:
                 row, col = _placement(tables, sheet)
+                # charts of one sheet one below the other (a chart is 420 px: 21 rows)
+                row += 22 * sum(sheet in where for where in placed.values())
                 # one chart object per placement: Excel cannot show one chart twice
                 worksheets[sheet].insert_chart(row, col, make())
                 placed.setdefault(name, []).append(sheet)
@@ -237,15 +243,38 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
             workbook, data, block, f"{case}regional prices", "price (CNY/MWh)", "#,##0"),
             ("prices",))
 
-    c = corridors(flows) if flows is not None else None
-    if c is not None:
+    corr = table("corridors")
+    groups = corridor_groups(flows, corr)
+    for i, c in enumerate(groups):
         util = c.utilisation_pu.rename(columns=c.labels)
-        what = "corridor (link)" if c.kind == "link" else "AC line"
+        what = KIND_WORDS[c.kind]
         block = data.add(f"{what} utilisation, pu of rating", util, [None] * len(util.columns))
         shown = f", busiest {len(c.labels)} of {c.n_total}" if c.n_total > len(c.labels) else ""
-        place("corridor_utilisation", lambda: _line_chart(
-            workbook, data, block, f"{case}{what} utilisation{shown}",
-            "utilisation (% of rating)", "0%"), ("flows",))
+        place("corridor_utilisation" if i == 0 else f"{c.kind}_utilisation",
+              lambda block=block, what=what, shown=shown: _line_chart(
+                  workbook, data, block, f"{case}{what} utilisation{shown}",
+                  "utilisation (% of rating)", "0%"),
+              ("corridors",) if c.kind == "corridor" else ("flows",))
+
+    if groups and prices is not None:
+        hours = hours_per_snapshot(data.index, _summary(tables))
+        t = transfers(flows, corr, prices, hours)
+        t = t[t["kind"].isin([g.kind for g in groups]) & t["kind"].ne("line")]
+        if len(t):
+            t = t.assign(label=t["branch"].astype(str) + " (" + t["bus0"].astype(str) + " → "
+                         + t["bus1"].astype(str) + ")")
+            rent = t.pivot_table(index="snapshot", columns="label",
+                                 values="congestion_rent_cny", aggfunc="sum", sort=False)
+            # the branches that earn most, corridors before links
+            order = t.groupby("label", sort=False)["congestion_rent_cny"].sum().abs()
+            keep = list(order.sort_values(ascending=False, kind="stable").index[:MAX_LINES])
+            so_far = rent.reindex(columns=keep).fillna(0.0).cumsum() / 1e6
+            block = data.add("congestion rent so far, million CNY", so_far,
+                             [None] * len(so_far.columns))
+            place("congestion_rent", lambda: _line_chart(
+                workbook, data, block, f"{case}congestion rent of corridors and links so far",
+                "congestion rent so far (million CNY)", "#,##0.0"),
+                ("corridors",) if corr is not None else ("flows",))
 
     rivers = reservoirs(hydro, limit=MAX_LINES) if hydro is not None else {}
     if rivers:

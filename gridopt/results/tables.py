@@ -124,8 +124,17 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
 
 
 def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
-    """summary.json as a two-column sheet."""
-    return pd.DataFrame({"item": list(summary), "value": [str(v) for v in summary.values()]})
+    """summary.json as a two-column sheet: numbers stay numbers (a spreadsheet sums them),
+    anything else is text; a figure that is not finite is left blank."""
+    def cell(v: Any) -> Any:
+        if isinstance(v, bool) or v is None:
+            return None if v is None else str(v)
+        if isinstance(v, int | float | np.integer | np.floating):
+            return v.item() if isinstance(v, np.generic) else v if np.isfinite(v) else None
+        return str(v)
+
+    return pd.DataFrame({"item": list(summary),
+                         "value": pd.Series([cell(v) for v in summary.values()], dtype=object)})
 
 
 def network_tables(data: CaseData) -> dict[str, pd.DataFrame]:

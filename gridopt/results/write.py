@@ -38,6 +38,16 @@ def _safe_text(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _mixed_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns that mix numbers and text (the summary's values) as text, which Parquet can
+    store; the workbook and CSV keep the numbers."""
+    mixed = [c for c in df.columns if df[c].dtype == object
+             and len({type(v) for v in df[c] if v is not None}) > 1]
+    if not mixed:
+        return df
+    return df.assign(**{c: df[c].map(lambda v: None if v is None else str(v)) for c in mixed})
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -93,7 +103,7 @@ def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[
             folder = tmp / "parquet"
             folder.mkdir()
             for name, df in tables.items():
-                df.to_parquet(folder / f"{name}.parquet", index=False)
+                _mixed_as_text(df).to_parquet(folder / f"{name}.parquet", index=False)
         for name, src in (extra_files or {}).items():
             if Path(src).exists():
                 shutil.copyfile(src, tmp / name)
