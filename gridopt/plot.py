@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gridopt.progress import steps
 from gridopt.results.chart_data import (
     CHECK,
     HOURLY,
@@ -690,14 +691,16 @@ def _stderr_note(message: str) -> None:
 
 def plot_run(run_dir: Path | str, out_dir: Path | str | None = None,
              note: Callable[[str], None] = _stderr_note,
-             charts: Iterable[Chart] = CHARTS) -> list[Path]:
+             charts: Iterable[Chart] = CHARTS,
+             progress: Callable[[str], None] | None = None) -> list[Path]:
     """Draw every chart the run's tables allow into `out_dir` (default `RUN_DIR/plots`).
 
     Returns the PNG files written. A chart whose tables are missing, or which has nothing to
-    show, is skipped with one line to `note`. Raises FileNotFoundError when `run_dir` holds no
-    results tables.
+    show, is skipped with one line to `note`; `progress` counts the charts drawn (with the
+    time left). Raises FileNotFoundError when `run_dir` holds no results tables.
     """
-    with RunTables(run_dir) as run:
+    charts = list(charts)
+    with RunTables(run_dir) as run, steps(progress, "charts", len(charts)) as counted:
         out = Path(out_dir) if out_dir is not None else run.run_dir / "plots"
         out.mkdir(parents=True, exist_ok=True)
         paths: list[Path] = []
@@ -706,9 +709,10 @@ def plot_run(run_dir: Path | str, out_dir: Path | str | None = None,
             if missing:
                 note(f"skipping {chart.name}: the run has no {', '.join(missing)} table"
                      + ("s" if len(missing) > 1 else ""))
-                continue
-            try:
-                paths += chart.draw(run, out)
-            except ChartSkipped as why:
-                note(f"skipping {chart.name}: {why}")
+            else:
+                try:
+                    paths += chart.draw(run, out)
+                except ChartSkipped as why:
+                    note(f"skipping {chart.name}: {why}")
+            counted.advance(chart.name)
     return paths

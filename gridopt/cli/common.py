@@ -9,13 +9,13 @@ Exit codes: 0 solved (optimal, or stopped by the time limit with a solution writ
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from gridopt.errors import InputError
+from gridopt.progress import Reporter
 from gridopt.results.write import FORMATS
 from gridopt.solver.types import Status
 
@@ -57,9 +57,9 @@ StudyOutDir = Annotated[Path | None, typer.Option(
 CaseFile = Annotated[Path, typer.Argument(help="case YAML file")]
 
 
-def progress(message: str) -> None:
-    """Progress of a long step, on stderr (results and the final line go to stdout)."""
-    print(f"gridopt: {message}", file=sys.stderr, flush=True)
+# progress of long steps, on stderr (results and the final line go to stdout): messages,
+# counted steps with the time left and a MIP's live line (`gridopt.progress`)
+progress = Reporter()
 
 
 def fail_input(err: InputError) -> None:

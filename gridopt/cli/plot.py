@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gridopt.cli.common import EXIT_INPUT, app
+from gridopt.cli.common import EXIT_INPUT, app, progress
 from gridopt.plot import CHARTS, plot_run
 
 
@@ -23,8 +23,7 @@ def plot(
     network map."""
     out_dir = out if out is not None else run_dir / "plots"
     try:
-        paths = plot_run(run_dir, out_dir,
-                         note=lambda message: typer.echo(f"gridopt: {message}", err=True))
+        paths = plot_run(run_dir, out_dir, note=progress, progress=progress)
     except FileNotFoundError as err:
         typer.echo(f"gridopt: {err}", err=True)
         raise typer.Exit(EXIT_INPUT) from None

@@ -587,3 +587,25 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         return {}
     table = pd.concat(frames, ignore_index=True)
     return {"security": table[list(COLUMNS)]}
+
+
+def target_rows(model: LinearModel, zone: SecurityZone, target: str) -> np.ndarray:
+    """The rows of a built model that state one target of a zone (a key of
+    `SecurityZone.targets()`; none for the reserve margin, a check). Relaxing them (bounds
+    -inf, +inf) gives the model without the target: the headroom rows left behind bound only
+    the headroom variables, never the dispatch. Studies of the cost of security solve every
+    variant of the targets on one matrix this way."""
+    s = slug(zone.name)
+    if target == "n_1":
+        names = [f"security_n1_{s}"]
+    elif target == "gas_n_1":
+        names = [f"security_gas_n1_{s}"]
+    elif target in ("local_share", "import_share") or target.startswith("fuel_mix["):
+        names = [f"security_{slug(target)}_{side}_{s}" for side in ("min", "max")]
+    else:
+        names = []
+    blocks = [model.row_blocks[n] for n in names if n in model.row_blocks]
+    if not blocks:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([np.arange(b.first_row, b.first_row + int(np.prod(b.shape)),
+                                     dtype=np.int64) for b in blocks])

@@ -12,12 +12,13 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from gridopt.progress import Steps, steps
 from gridopt.results.excel_charts import add_native_charts
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -56,8 +57,10 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table; a table longer than Excel allows continues on sheets `name_2`..."""
+def write_xlsx(tables: dict[str, pd.DataFrame], path: Path, counted: Steps | None = None
+               ) -> None:
+    """One sheet per table; a table longer than Excel allows continues on sheets `name_2`...
+    `counted` advances by one per table."""
     limit = EXCEL_MAX_ROWS - 1
     with pd.ExcelWriter(path, engine="xlsxwriter",
                         engine_kwargs={"options": {"strings_to_formulas": False,
@@ -74,12 +77,14 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
                 for j, col in enumerate(chunk.columns):
                     width = 20 if col == "snapshot" else max(10, min(40, len(str(col)) + 2))
                     ws.set_column(j, j, width)
+            if counted is not None:
+                counted.advance(f"xlsx {name}")
         add_native_charts(xw.book, xw.sheets, tables)
 
 
 def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any],
-                  formats: Iterable[str] = ("xlsx",), extra_files: dict[str, Path] | None = None
-                  ) -> dict[str, Any]:
+                  formats: Iterable[str] = ("xlsx",), extra_files: dict[str, Path] | None = None,
+                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Write everything to a temporary folder, then move it into place as `out_dir`.
 
     summary.json is written last and records `write_seconds` (the time to write the tables),
@@ -91,19 +96,22 @@ def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         formats = list(formats)
-        if "xlsx" in formats:
-            write_xlsx(tables, tmp / "results.xlsx")
-        if "csv" in formats:
-            folder = tmp / "csv"
-            folder.mkdir()
-            for name, df in tables.items():
-                _safe_text(df).to_csv(folder / f"{name}.csv", index=False,
-                                      date_format="%Y-%m-%d %H:%M")
-        if "parquet" in formats:
-            folder = tmp / "parquet"
-            folder.mkdir()
-            for name, df in tables.items():
-                _mixed_as_text(df).to_parquet(folder / f"{name}.parquet", index=False)
+        with steps(progress, "writing tables", len(tables) * len(formats)) as counted:
+            if "xlsx" in formats:
+                write_xlsx(tables, tmp / "results.xlsx", counted)
+            if "csv" in formats:
+                folder = tmp / "csv"
+                folder.mkdir()
+                for name, df in tables.items():
+                    _safe_text(df).to_csv(folder / f"{name}.csv", index=False,
+                                          date_format="%Y-%m-%d %H:%M")
+                    counted.advance(f"csv {name}")
+            if "parquet" in formats:
+                folder = tmp / "parquet"
+                folder.mkdir()
+                for name, df in tables.items():
+                    _mixed_as_text(df).to_parquet(folder / f"{name}.parquet", index=False)
+                    counted.advance(f"parquet {name}")
         for name, src in (extra_files or {}).items():
             if Path(src).exists():
                 shutil.copyfile(src, tmp / name)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import highspy
 import numpy as np
 
 from gridopt.inputs.settings import SolverOptions
-from gridopt.solver.types import GapPoint, Matrix, Outcome, Status
+from gridopt.solver.types import GapPoint, Matrix, MipProgress, Outcome, Status
 
 
 def trace_gap(h: highspy.Highs, trace: list[GapPoint]) -> None:
@@ -33,6 +34,25 @@ def trace_gap(h: highspy.Highs, trace: list[GapPoint]) -> None:
             trace.append(point)
 
     for callback in (h.cbMipImprovingSolution, h.cbMipInterrupt, h.cbMipLogging):
+        callback.subscribe(seen)
+
+
+def report_progress(h: highspy.Highs, progress: MipProgress, every_s: float = 1.0) -> None:
+    """Call `progress` with the MIP's state (a `GapPoint`) from HiGHS' MIP callbacks, at most
+    every `every_s` seconds, and at once on a new incumbent."""
+    last = [-1e9]
+
+    def seen(event: highspy.HighsCallbackEvent, improving: bool = False) -> None:
+        out = event.data_out
+        now = float(out.running_time)
+        if now - last[0] < every_s and not improving:
+            return
+        last[0] = now
+        progress(GapPoint(now, float(out.mip_primal_bound), float(out.mip_dual_bound),
+                          float(out.mip_gap)))
+
+    h.cbMipImprovingSolution.subscribe(lambda event: seen(event, improving=True))
+    for callback in (h.cbMipInterrupt, h.cbMipLogging):
         callback.subscribe(seen)
 
 
@@ -146,7 +166,9 @@ def _status(h: highspy.Highs) -> tuple[Status, str]:
 
 def solve_matrix(matrix: Matrix, options: SolverOptions, *, relax: bool = False,
                  log: bool = False, log_file: Path | None = None,
-                 gap_trace: list[GapPoint] | None = None) -> Outcome:
+                 gap_trace: list[GapPoint] | None = None,
+                 progress: MipProgress | None = None,
+                 warm_start: Any = None) -> Outcome:
     """Solve the matrix with HiGHS (the backend interface, `gridopt.solver.types.Backend`).
 
     Numerical failures of an LP ("Not Set") are retried with the algorithms that have solved
@@ -159,6 +181,8 @@ def solve_matrix(matrix: Matrix, options: SolverOptions, *, relax: bool = False,
     _apply_options(h, options, log, log_file)
     if gap_trace is not None:
         trace_gap(h, gap_trace)
+    if progress is not None:
+        report_progress(h, progress)
     has_integers = bool(matrix.integer.any())
     integrality = matrix.integer.astype(np.int32)
     if relax:

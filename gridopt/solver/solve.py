@@ -24,17 +24,19 @@ from gridopt.inputs.settings import SolverOptions
 from gridopt.model.core import LinearModel
 from gridopt.solver.backends import backend_for
 from gridopt.solver.matrix import model_matrix
-from gridopt.solver.types import Backend, GapPoint, Matrix, Solution
+from gridopt.solver.types import Backend, GapPoint, Matrix, MipProgress, Solution
 
 
 def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = False,
           log_file: Path | None = None, matrix: Matrix | None = None,
-          relax: bool | None = None, gap_trace: list[GapPoint] | None = None) -> Solution:
+          relax: bool | None = None, gap_trace: list[GapPoint] | None = None,
+          progress: MipProgress | None = None) -> Solution:
     """Solve the model; never raises for solver outcomes, returns a Status.
 
     `relax` (default: the options' `relax`) drops integrality. A MIP stopped by the time limit
     with a feasible solution returns it with status time_limit, its gap and best bound.
-    `gap_trace`, a list, receives the MIP's progress.
+    `gap_trace`, a list, receives the MIP's progress; `progress` is called with it as the
+    search goes (a live line), whatever the backend.
     """
     options = options or SolverOptions()
     relax = options.relax if relax is None else relax
@@ -45,7 +47,7 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
     prepared = time.perf_counter() - t0
     backend = backend_for(options.backend)
     out = backend.solve_matrix(matrix, options, relax=relax, log=log, log_file=log_file,
-                               gap_trace=gap_trace)
+                               gap_trace=gap_trace, progress=progress)
     timings["handoff_seconds"] = prepared + out.handoff_seconds
     timings["solve_seconds"] = out.solve_seconds
     n_rows, n_cols = matrix.A.shape

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -106,6 +107,10 @@ class GapPoint:
     gap: float
 
 
+# a solver-neutral hook: called with a MIP's state as its search goes
+MipProgress = Callable[[GapPoint], None]
+
+
 def seconds_to_gap(trace: list[GapPoint], gap: float) -> float | None:
     """The solver's time when the trace first reaches a relative gap <= `gap` (None: never)."""
     return next((p.seconds for p in trace if p.gap <= gap), None)
@@ -145,9 +150,14 @@ class Backend(Protocol):
 
     def solve_matrix(self, matrix: Matrix, options: SolverOptions, *, relax: bool = False,
                      log: bool = False, log_file: Path | None = None,
-                     gap_trace: list[GapPoint] | None = None) -> Outcome:
+                     gap_trace: list[GapPoint] | None = None,
+                     progress: MipProgress | None = None,
+                     warm_start: np.ndarray | None = None) -> Outcome:
         """Solve min c'x + c0 over the matrix with the case's options; never raise for solver
-        outcomes. `relax` drops integrality; `gap_trace` receives a MIP's progress."""
+        outcomes. `relax` drops integrality; `gap_trace` receives a MIP's progress, and
+        `progress` is called with it as the search goes (at least every second or so while
+        the solver reports); `warm_start` is a point (one value per column) the solver may
+        start from, when it can use one (a MIP's first incumbent if it is feasible)."""
         ...
 
     def primal_ray(self, matrix: Matrix) -> np.ndarray | None:

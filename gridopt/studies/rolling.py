@@ -115,6 +115,7 @@ from gridopt.model.commitment import free_to_go_off
 from gridopt.model.core import LinearModel
 from gridopt.model.registry import build_model, carrying, families, store_kinds
 from gridopt.model.stores import Carried, Past, StoreKind, Stores
+from gridopt.progress import steps
 from gridopt.results.tables import (
     collect,
     generation_by_carrier,
@@ -496,10 +497,12 @@ def solve_rolling(case_path: Path | str, out_dir: Path | str | None = None,
             for line in plan.diagnosis[:10]:
                 say(f"  - {line}")
         run = _Run(full, settings, all_stores, followed, plan, str(case_path), diagnose, say)
-        for w in windows if plan is None or plan.status.has_solution else []:
-            logs.append(Path(tmp) / f"window_{w.number}.log")
-            if not run.step(w, len(windows), logs[-1], log):
-                break
+        with steps(progress, "windows", len(windows)) as counted:
+            for w in windows if plan is None or plan.status.has_solution else []:
+                logs.append(Path(tmp) / f"window_{w.number}.log")
+                if not run.step(w, len(windows), logs[-1], log):
+                    break
+                counted.advance(f"window {w.number}")
         result = run.finish(read_seconds, time.perf_counter() - started)
         if out_dir is not None and (result.tables or result.windows):
             say(f"writing results to {out_dir}")
@@ -510,7 +513,8 @@ def solve_rolling(case_path: Path | str, out_dir: Path | str | None = None,
                         out.write(f"==== {path.stem} ====\n{path.read_text()}\n")
             sheets = {"summary": summary_table(result.summary), **result.tables}
             result.summary = write_results(Path(out_dir), sheets, result.summary, formats,
-                                           extra_files={"solver.log": log_file})
+                                           extra_files={"solver.log": log_file},
+                                           progress=progress)
             result.out_dir = Path(out_dir)
             say(f"wrote results in {result.summary['write_seconds']:.2f} s")
     return result

@@ -86,6 +86,7 @@ import yaml
 from gridopt.errors import InputError
 from gridopt.inputs.case_file import read_case
 from gridopt.inputs.paths import network_folder
+from gridopt.progress import steps
 from gridopt.results.write import FORMATS
 from gridopt.studies.run import solve_case
 from gridopt.studies.scenarios import (
@@ -420,16 +421,18 @@ def _solve_tasks(tasks: list[ScenarioTask], outcomes: dict[str, ScenarioOutcome]
         say(f"solving {len(tasks)} scenario{'s' if len(tasks) != 1 else ''} on {slots}"
             f" worker thread{'s' if slots != 1 else ''}")
         try:
-            for future in as_completed(futures):
-                pending.discard(future)
-                name = futures[future]
-                outcomes[name] = _future_outcome(future, name)
-                o = outcomes[name]
-                slots = sum(c.nthreads().values())
-                n_failed = sum(not x.ok for x in outcomes.values())
-                why = "" if o.ok else f": {_one_line(o.message or o.status)}"
-                say(f"scenario {name} {'done' if o.ok else 'failed'} ({len(outcomes)}/{n}),"
-                    f" running {min(len(pending), slots)}, failed {n_failed}{why}")
+            with steps(say, "scenarios solved", len(tasks)) as counted:
+                for future in as_completed(futures):
+                    pending.discard(future)
+                    name = futures[future]
+                    outcomes[name] = _future_outcome(future, name)
+                    o = outcomes[name]
+                    slots = sum(c.nthreads().values())
+                    n_failed = sum(not x.ok for x in outcomes.values())
+                    why = "" if o.ok else f": {_one_line(o.message or o.status)}"
+                    say(f"scenario {name} {'done' if o.ok else 'failed'} ({len(outcomes)}/{n}),"
+                        f" running {min(len(pending), slots)}, failed {n_failed}{why}")
+                    counted.advance(name)
         finally:
             if pending:
                 c.cancel(list(pending))
