@@ -51,7 +51,23 @@ def _write(out_dir: Path, tables: dict, info: dict, formats: tuple[str, ...]) ->
     from gridopt.results.write import write_results
 
     progress(f"writing results to {out_dir}")
-    write_results(out_dir, {"summary": summary_table(info), **tables}, info, formats)
+    write_results(out_dir, {"summary": summary_table(info), **tables}, info, formats,
+                  progress=progress)
+
+
+def _full_results(study: Any, data: Any) -> dict:
+    """The reference solve's tables (its dispatch, flows, prices, ...) and the network's buses
+    and carriers, so the folder is a results folder of that case (`gridopt plot`, `compare`)."""
+    from gridopt.results.tables import network_tables
+
+    if not study.reference_tables:
+        return {}
+    return {**study.reference_tables, **network_tables(data)}
+
+
+Workers = Annotated[int | None, typer.Option(
+    "--workers", "-w", min=1, help="worker processes of the local Dask cluster that solves the"
+    " variants (default: one per core; 1: one by one in this process)")]
 
 
 @app.command("security")
@@ -60,25 +76,27 @@ def security(
     out: StudyOutDir = None,
     format: Formats = "xlsx",
     time_limit: TimeLimit = None,
+    workers: Workers = None,
 ) -> None:
     """Cost of security: solve with all targets, without each in turn and without any."""
     from gridopt.studies.security import cost_of_security
 
     data, formats = _load(case, time_limit, format)
     started = time.perf_counter()
-    study = cost_of_security(data, progress=progress)
+    study = cost_of_security(data, progress=progress, workers=workers)
     out_dir = out if out is not None else Path("runs") / f"{case.stem}_security"
     info = {"case": str(case), "case_name": data.case.name, "study": "cost of security",
             "status": str(study.reference.status),
             "objective_cny": study.reference.objective_cny,
             "zones": ", ".join(z.name for z in data.security_zones),
-            "solves": int((study.table["status"] != "").sum()),
+            "solves": study.solves,
             "study_seconds": round(time.perf_counter() - started, 3)}
     if study.diagnosis:
         info["diagnosis"] = study.diagnosis
-    tables = {"security_cost": study.table}
-    if "security" in study.reference_tables:
-        tables["security"] = study.reference_tables["security"]
+    if study.reference.status.has_solution:
+        info["reference_objective_cny"] = study.reference.objective_cny
+    # the comparison first, then the full results of the case with all its targets
+    tables = {"security_cost": study.table, **_full_results(study, data)}
     _write(out_dir, tables, info, formats)
     if study.diagnosis or not study.reference.status.has_solution:
         typer.echo(f"gridopt: with all its targets the case is"
@@ -99,21 +117,23 @@ def contingency(
     out: StudyOutDir = None,
     format: Formats = "xlsx",
     time_limit: TimeLimit = None,
+    workers: Workers = None,
 ) -> None:
     """Re-solve with each import element of each zone out: unserved energy and cost."""
     from gridopt.studies.security import contingency_study
 
     data, formats = _load(case, time_limit, format)
     started = time.perf_counter()
-    study = contingency_study(data, progress=progress)
+    study = contingency_study(data, progress=progress, workers=workers)
     out_dir = out if out is not None else Path("runs") / f"{case.stem}_contingency"
     info = {"case": str(case), "case_name": data.case.name, "study": "contingencies",
             "status": str(study.reference.status),
             "objective_cny": study.reference.objective_cny,
             "zones": ", ".join(z.name for z in data.security_zones),
-            "contingencies": len(study.table),
+            "contingencies": len(study.table), "solves": study.solves,
             "study_seconds": round(time.perf_counter() - started, 3)}
-    _write(out_dir, {"contingencies": study.table}, info, formats)
+    _write(out_dir, {"contingencies": study.table, **_full_results(study, data)}, info,
+           formats)
     if not study.reference.status.has_solution:
         typer.echo(f"gridopt: the intact system is"
                    f" {study.reference.status.value.replace('_', ' ')}; see {out_dir}", err=True)

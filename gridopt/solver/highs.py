@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import highspy
 import numpy as np
@@ -168,7 +167,8 @@ def solve_matrix(matrix: Matrix, options: SolverOptions, *, relax: bool = False,
                  log: bool = False, log_file: Path | None = None,
                  gap_trace: list[GapPoint] | None = None,
                  progress: MipProgress | None = None,
-                 warm_start: Any = None) -> Outcome:
+                 warm_start: np.ndarray | None = None,
+                 need_duals: bool = True) -> Outcome:
     """Solve the matrix with HiGHS (the backend interface, `gridopt.solver.types.Backend`).
 
     Numerical failures of an LP ("Not Set") are retried with the algorithms that have solved
@@ -188,7 +188,14 @@ def solve_matrix(matrix: Matrix, options: SolverOptions, *, relax: bool = False,
     if relax:
         integrality[:] = 0
     _choose_algorithm(h, options, not integrality.any(), int(A.shape[1]))
+    if not need_duals and not integrality.any() and "run_crossover" not in options.options:
+        # the objective and point of the interior point are what is asked: no crossover
+        h.setOptionValue("run_crossover", "off")
     _pass(h, matrix, integrality)
+    if warm_start is not None and integrality.any():
+        # a point to start a MIP from: HiGHS takes it as its first incumbent if feasible
+        h.setSolution(int(A.shape[1]), np.arange(A.shape[1], dtype=np.int32),
+                      np.asarray(warm_start, dtype=float))
     handoff = time.perf_counter() - t0
     t1 = time.perf_counter()
     h.run()

@@ -24,31 +24,44 @@ from gridopt.inputs.settings import SolverOptions
 from gridopt.model.core import LinearModel
 from gridopt.solver.backends import backend_for
 from gridopt.solver.matrix import model_matrix
-from gridopt.solver.types import Backend, GapPoint, Matrix, MipProgress, Solution
+from gridopt.solver.types import Backend, GapPoint, Matrix, MipProgress, Outcome, Solution
 
 
 def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = False,
           log_file: Path | None = None, matrix: Matrix | None = None,
           relax: bool | None = None, gap_trace: list[GapPoint] | None = None,
-          progress: MipProgress | None = None) -> Solution:
+          progress: MipProgress | None = None, need_duals: bool = True) -> Solution:
     """Solve the model; never raises for solver outcomes, returns a Status.
 
     `relax` (default: the options' `relax`) drops integrality. A MIP stopped by the time limit
     with a feasible solution returns it with status time_limit, its gap and best bound.
     `gap_trace`, a list, receives the MIP's progress; `progress` is called with it as the
-    search goes (a live line), whatever the backend.
+    search goes (a live line), whatever the backend. `need_duals` False: only the objective
+    and the point are read (the backend may skip crossover; the duals may be missing).
     """
     options = options or SolverOptions()
     relax = options.relax if relax is None else relax
-    timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if matrix is None:
         matrix = model_matrix(model)
     prepared = time.perf_counter() - t0
     backend = backend_for(options.backend)
     out = backend.solve_matrix(matrix, options, relax=relax, log=log, log_file=log_file,
-                               gap_trace=gap_trace, progress=progress)
-    timings["handoff_seconds"] = prepared + out.handoff_seconds
+                               gap_trace=gap_trace, progress=progress, need_duals=need_duals)
+    return solution_of(model, matrix, out, options, relax, prepared)
+
+
+def solution_of(model: LinearModel, matrix: Matrix, out: Outcome,
+                options: SolverOptions | None = None, relax: bool | None = None,
+                prepared_seconds: float = 0.0) -> Solution:
+    """The `Solution` of a backend's `Outcome` for the model's matrix (solved here, or
+    elsewhere, e.g. in a worker of a study): a MIP's prices come from the LP with its integers
+    fixed, solved here."""
+    options = options or SolverOptions()
+    relax = options.relax if relax is None else relax
+    backend = backend_for(options.backend)
+    timings: dict[str, float] = {}
+    timings["handoff_seconds"] = prepared_seconds + out.handoff_seconds
     timings["solve_seconds"] = out.solve_seconds
     n_rows, n_cols = matrix.A.shape
     has_x = out.x is not None

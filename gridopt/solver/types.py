@@ -152,12 +152,15 @@ class Backend(Protocol):
                      log: bool = False, log_file: Path | None = None,
                      gap_trace: list[GapPoint] | None = None,
                      progress: MipProgress | None = None,
-                     warm_start: np.ndarray | None = None) -> Outcome:
+                     warm_start: np.ndarray | None = None,
+                     need_duals: bool = True) -> Outcome:
         """Solve min c'x + c0 over the matrix with the case's options; never raise for solver
         outcomes. `relax` drops integrality; `gap_trace` receives a MIP's progress, and
-        `progress` is called with it as the search goes (at least every second or so while
-        the solver reports); `warm_start` is a point (one value per column) the solver may
-        start from, when it can use one (a MIP's first incumbent if it is feasible)."""
+        `progress` is called with it as the search goes (about every second while the solver
+        reports); `warm_start` is a point (one value per column) the solver may start from
+        where it can (a MIP's first incumbent, if feasible); `need_duals` False says only the
+        objective and the point are wanted, so the backend may skip the work that gives duals
+        and a vertex (e.g. crossover after an interior point)."""
         ...
 
     def primal_ray(self, matrix: Matrix) -> np.ndarray | None:

@@ -13,12 +13,24 @@
   outage has a finite answer, and the security targets are left out (the question is what the
   outage does, not whether the targets still hold). Reported: unserved energy in the zone and
   elsewhere, its peak, unserved gas, and the cost against the intact system solved alike.
+
+Both studies solve their variants in parallel on a local Dask cluster (`workers` processes,
+as `gridopt sweep` does; or the `client` given) when the model is large enough for that to
+pay (`PARALLEL_FROM_COLUMNS`), each solve on one solver thread. The cost of security builds
+the model once: every variant is that matrix with the rows of the targets it leaves out
+relaxed (`gridopt.model.security.target_rows`), which is the model without them, so the
+case with all targets is a feasible point of every variant; for a MIP it is the warm start
+of each. Only the objective of a variant is read, so its solver may skip what gives duals
+(crossover). The case with all targets (and the intact system of the contingencies) is
+solved whole: its tables are the study's full results.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,13 +41,23 @@ from gridopt.inputs.zones import target_label
 from gridopt.model import balance
 from gridopt.model import gas as gas_family
 from gridopt.model.registry import build_model, families
-from gridopt.model.security import zone_demand_mw
+from gridopt.model.security import target_rows, zone_demand_mw
+from gridopt.progress import steps
 from gridopt.results.tables import collect
+from gridopt.solver.backends import backend_for
 from gridopt.solver.diagnose import diagnose_infeasibility
-from gridopt.solver.solve import solve
-from gridopt.solver.types import Solution, Status
+from gridopt.solver.matrix import model_matrix
+from gridopt.solver.solve import solution_of, solve
+from gridopt.solver.types import Matrix, Outcome, Solution, Status
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 Progress = Callable[[str], None]
+
+# models of this many columns or more solve their variants on a local Dask cluster; below,
+# one by one here (starting the cluster would take longer than the solves)
+PARALLEL_FROM_COLUMNS = 20_000
 
 
 @dataclass
@@ -46,71 +68,151 @@ class Study:
     reference: Solution
     reference_tables: dict[str, pd.DataFrame]
     diagnosis: list[str]
-
-
-def _solve(data: CaseData) -> Solution:
-    return solve(build_model(data), data.case.solver)
+    # solves run, the reference's included
+    solves: int = 0
 
 
 def _energy_mwh(data: CaseData, zones: list[SecurityZone]) -> float:
     return float(sum((zone_demand_mw(data, z) * data.weights_h).sum() for z in zones))
 
 
-def _note(sol: Solution) -> str:
+def _note(sol: Solution | Outcome) -> str:
     return "" if sol.status is Status.OPTIMAL else sol.message
 
 
-def _objective(sol: Solution) -> float:
+def _objective(sol: Solution | Outcome) -> float:
     return sol.objective_cny if sol.status is Status.OPTIMAL else float("nan")
 
 
-def cost_of_security(data: CaseData, progress: Progress | None = None) -> Study:
+def _one_thread(data: CaseData) -> CaseData:
+    """The case with one solver thread, unless it sets threads: the parallelism is across
+    the study's solves."""
+    if data.case.solver.threads is not None:
+        return data
+    solver = data.case.solver.model_copy(update={"threads": 1})
+    return replace(data, case=data.case.model_copy(update={"solver": solver}))
+
+
+def solve_variant(matrix: Matrix, relaxed: np.ndarray, options: Any,
+                  warm_start: np.ndarray | None = None, need_duals: bool = False) -> Outcome:
+    """Solve the matrix with the rows `relaxed` left free (a Dask task of the cost of
+    security; a worker imports only this module)."""
+    row_lb, row_ub = matrix.row_lb, matrix.row_ub
+    if len(relaxed):
+        row_lb, row_ub = row_lb.copy(), row_ub.copy()
+        row_lb[relaxed], row_ub[relaxed] = -np.inf, np.inf
+    return backend_for(options.backend).solve_matrix(
+        replace(matrix, row_lb=row_lb, row_ub=row_ub), options, relax=options.relax,
+        warm_start=warm_start, need_duals=need_duals)
+
+
+@contextmanager
+def _runner(n_columns: int, workers: int | None, client: Client | None
+            ) -> Iterator[Client | None]:
+    """A Dask client for a study's solves (None: solve here, one by one)."""
+    if client is None and (workers == 1 or n_columns < PARALLEL_FROM_COLUMNS):
+        yield None
+        return
+    from gridopt.studies.sweep import dask_client
+
+    with dask_client(workers, client=client) as c:
+        yield c
+
+
+def cost_of_security(data: CaseData, progress: Progress | None = None,
+                     workers: int | None = None, client: Client | None = None) -> Study:
     """Objective with all targets, without each target in turn, with each target alone and
     without any (see the module doc)."""
     say = progress or (lambda _m: None)
+    data = _one_thread(data)
     zones = list(data.security_zones)
-    say(f"solving with all targets of {len(zones)} zone(s)")
-    ref = _solve(data)
-    tables = collect(ref, families(data)) if ref.status is Status.OPTIMAL else {}
-    diagnosis = ([c.message for c in diagnose_infeasibility(ref.model)]
-                 if ref.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED) else [])
-    say("solving without any target")
-    none = [z.without("all") for z in zones]
-    bare = _solve(replace(data, security_zones=none))
-    full, empty = _objective(ref), _objective(bare)
+    options = data.case.solver
+    model = build_model(data)
+    matrix = model_matrix(model)
+    # the rows of each target, and of all of them
+    rows = {(i, t): target_rows(model, z, t) for i, z in enumerate(zones) for t in z.targets()}
+    every = (np.unique(np.concatenate(list(rows.values()))) if rows
+             else np.zeros(0, dtype=np.int64))
+    variants: dict[tuple, np.ndarray] = {("none",): every}
+    for (i, t), r in rows.items():
+        if t != "reserve_margin":
+            variants[("without", i, t)] = r
+            variants[("alone", i, t)] = np.setdiff1d(every, r)
+    is_mip = bool(matrix.integer.any()) and not options.relax
+    outcomes: dict[tuple, Outcome] = {}
+    say(f"cost of security: {len(variants) + 1} solves (all targets of {len(zones)} zone(s),"
+        f" none, each target without the others and alone)")
+    with _runner(matrix.A.shape[1], workers, client) as c, \
+            steps(progress, "security solves", len(variants) + 1) as counted:
+        if c is None:
+            ref_out = solve_variant(matrix, np.zeros(0, dtype=np.int64), options,
+                                    need_duals=True)
+            counted.advance("all targets")
+            warm = ref_out.x if is_mip else None
+            for key, relaxed in variants.items():
+                outcomes[key] = solve_variant(matrix, relaxed, options, warm)
+                counted.advance(_words(key, zones))
+        else:
+            from distributed import as_completed
+
+            shared = c.scatter(matrix, broadcast=True)
+            ref = c.submit(solve_variant, shared, np.zeros(0, dtype=np.int64), options,
+                           None, True, pure=False, priority=1)
+            warm = None
+            if is_mip:
+                # the case with all targets is feasible for every variant: their start
+                ref_out = ref.result()
+                counted.advance("all targets")
+                warm = c.scatter(ref_out.x, broadcast=True) if ref_out.x is not None else None
+            futures = {c.submit(solve_variant, shared, relaxed, options, warm, False,
+                                pure=False): key for key, relaxed in variants.items()}
+            if not is_mip:
+                futures[ref] = ("all",)
+            for future in as_completed(futures):
+                key = futures[future]
+                if key == ("all",):
+                    ref_out = future.result()
+                else:
+                    outcomes[key] = future.result()
+                counted.advance(_words(key, zones))
+    say("collecting the results of the case with all targets")
+    ref_sol = solution_of(model, matrix, ref_out, options)
+    tables = collect(ref_sol, families(data)) if ref_sol.status is Status.OPTIMAL else {}
+    diagnosis = ([c.message for c in diagnose_infeasibility(ref_sol.model)]
+                 if ref_sol.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED)
+                 else [])
+    bare = outcomes[("none",)]
+    full, empty = _objective(ref_sol), _objective(bare)
     total = _energy_mwh(data, zones)
-    rows = [{"zone": "all zones", "target": "all targets", "status": str(ref.status),
-             "objective_cny": full, "cost_cny": full - empty, "zone_demand_mwh": total,
-             "objective_alone_cny": np.nan, "cost_alone_cny": np.nan,
-             "note": _note(ref) or "cost of all targets together: objective with all of them"
-             " minus objective without any"},
-            {"zone": "all zones", "target": "no targets", "status": str(bare.status),
-             "objective_cny": empty, "cost_cny": np.nan, "zone_demand_mwh": total,
-             "objective_alone_cny": np.nan, "cost_alone_cny": np.nan, "note": _note(bare)}]
+    rows_out = [{"zone": "all zones", "target": "all targets", "status": str(ref_sol.status),
+                 "objective_cny": full, "cost_cny": full - empty, "zone_demand_mwh": total,
+                 "objective_alone_cny": np.nan, "cost_alone_cny": np.nan,
+                 "note": _note(ref_sol) or "cost of all targets together: objective with all"
+                 " of them minus objective without any"},
+                {"zone": "all zones", "target": "no targets", "status": str(bare.status),
+                 "objective_cny": empty, "cost_cny": np.nan, "zone_demand_mwh": total,
+                 "objective_alone_cny": np.nan, "cost_alone_cny": np.nan, "note": _note(bare)}]
     for i, zone in enumerate(zones):
         demand = _energy_mwh(data, [zone])
         for target in zone.targets():
             label = target_label(zone, target)
             if target == "reserve_margin":
-                rows.append({"zone": zone.name, "target": label, "status": "",
-                             "objective_cny": np.nan, "cost_cny": 0.0, "zone_demand_mwh": demand,
-                             "objective_alone_cny": np.nan, "cost_alone_cny": 0.0,
-                             "note": "a check on capacities (no row in the dispatch): no cost"})
+                rows_out.append({"zone": zone.name, "target": label, "status": "",
+                                 "objective_cny": np.nan, "cost_cny": 0.0,
+                                 "zone_demand_mwh": demand, "objective_alone_cny": np.nan,
+                                 "cost_alone_cny": 0.0, "note": "a check on capacities (no row"
+                                 " in the dispatch): no cost"})
                 continue
-            without, alone = list(zones), list(none)
-            without[i] = zone.without(target)
-            alone[i] = zone.without("all").model_copy(update=_only(zone, target))
-            say(f"solving {zone.name} without, then with only: {label}")
-            sol_without = _solve(replace(data, security_zones=without))
-            sol_alone = _solve(replace(data, security_zones=alone))
-            rows.append({
+            sol_without = outcomes[("without", i, target)]
+            sol_alone = outcomes[("alone", i, target)]
+            rows_out.append({
                 "zone": zone.name, "target": label, "status": str(sol_without.status),
                 "objective_cny": _objective(sol_without),
                 "cost_cny": full - _objective(sol_without), "zone_demand_mwh": demand,
                 "objective_alone_cny": _objective(sol_alone),
                 "cost_alone_cny": _objective(sol_alone) - empty,
                 "note": "; ".join(n for n in (_note(sol_without), _note(sol_alone)) if n)})
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows_out)
     energy = table["zone_demand_mwh"].to_numpy(dtype=float)
     for cost in ("cost_cny", "cost_alone_cny"):
         table[cost.replace("_cny", "_cny_per_mwh")] = np.divide(
@@ -119,7 +221,14 @@ def cost_of_security(data: CaseData, progress: Progress | None = None) -> Study:
     cols = ["zone", "target", "status", "objective_cny", "cost_cny", "cost_cny_per_mwh",
             "objective_alone_cny", "cost_alone_cny", "cost_alone_cny_per_mwh",
             "zone_demand_mwh", "note"]
-    return Study(table[cols], ref, tables, diagnosis)
+    return Study(table[cols], ref_sol, tables, diagnosis, solves=len(variants) + 1)
+
+
+def _words(key: tuple, zones: list[SecurityZone]) -> str:
+    """A variant of the cost of security in words, for progress."""
+    if key[0] in ("all", "none"):
+        return {"all": "all targets", "none": "no targets"}[key[0]]
+    return f"{zones[key[1]].name} {key[0]} {target_label(zones[key[1]], key[2])}"
 
 
 def _only(zone: SecurityZone, target: str) -> dict:
@@ -169,38 +278,80 @@ def _unserved(data: CaseData, sol: Solution, zone: SecurityZone | None
             float((gas * w).sum()))
 
 
-def contingency_study(data: CaseData, progress: Progress | None = None) -> Study:
+def solve_outage(base: CaseData, tables: dict[str, pd.DataFrame], zone: SecurityZone
+                 ) -> tuple[str, str, float, tuple[float, float, float, float]]:
+    """One contingency (a Dask task): status, message, objective and unserved energy (see
+    `_unserved`) of the intact system's case with the element's tables."""
+    sol = solve(build_model(replace(base, tables=tables)), base.case.solver, need_duals=False)
+    ok = sol.status is Status.OPTIMAL
+    got = _unserved(base, sol, zone) if ok else (np.nan,) * 4
+    return str(sol.status), "" if ok else sol.message, _objective(sol), got
+
+
+def contingency_study(data: CaseData, progress: Progress | None = None,
+                      workers: int | None = None, client: Client | None = None) -> Study:
     """Re-solve with each import element of each zone out in turn (see the module doc)."""
     say = progress or (lambda _m: None)
+    data = _one_thread(data)
     case = data.case.model_copy(update={
         "load_shedding": data.case.load_shedding.model_copy(update={"enabled": True}),
         "gas_shedding": data.case.gas_shedding.model_copy(update={"enabled": True})})
     base_data = replace(data, case=case, security_zones=[])
-    say("solving the intact system (load and gas shedding enabled, no security targets)")
-    ref = _solve(base_data)
+    model = build_model(base_data)
+    matrix = model_matrix(model)
+    outages = [(zone, el, circuits, words) for zone in data.security_zones
+               for el in zone.imports
+               for circuits, words in [(0, "whole element")] + (
+                   [(el.circuits, f"one of {el.circuits} circuits")] if el.circuits > 1
+                   else [])]
+    say(f"contingencies: {len(outages)} outages and the intact system (load and gas shedding"
+        " enabled, no security targets)")
+    got: dict[int, tuple[str, str, float, tuple[float, float, float, float]]] = {}
+    with _runner(matrix.A.shape[1], workers, client) as c, \
+            steps(progress, "contingency solves", len(outages) + 1) as counted:
+        if c is None:
+            ref_out = solve_variant(matrix, np.zeros(0, dtype=np.int64), base_data.case.solver,
+                                    need_duals=True)
+            counted.advance("intact system")
+            for k, (zone, el, circuits, words) in enumerate(outages):
+                got[k] = solve_outage(base_data, _outage(data, el.kind, el.name, circuits),
+                                      zone)
+                counted.advance(f"{zone.name}: {el.name} out ({words})")
+        else:
+            from distributed import as_completed
+
+            shared = c.scatter(base_data, broadcast=True)
+            futures = {c.submit(solve_variant, c.scatter(matrix), np.zeros(0, dtype=np.int64),
+                                base_data.case.solver, None, True, pure=False, priority=1): -1}
+            futures.update({c.submit(solve_outage, shared, _outage(data, el.kind, el.name,
+                                                                   circuits), zone,
+                                     pure=False): k
+                            for k, (zone, el, circuits, _w) in enumerate(outages)})
+            for future in as_completed(futures):
+                k = futures[future]
+                if k < 0:
+                    ref_out = future.result()
+                    counted.advance("intact system")
+                else:
+                    got[k] = future.result()
+                    zone, el, _c, words = outages[k]
+                    counted.advance(f"{zone.name}: {el.name} out ({words})")
+    ref = solution_of(model, matrix, ref_out, base_data.case.solver)
     tables = collect(ref, families(base_data)) if ref.status is Status.OPTIMAL else {}
     base = _objective(ref)
     rows = []
-    for zone in data.security_zones:
-        intact = _unserved(data, ref, zone) if ref.status is Status.OPTIMAL else (np.nan,) * 4
-        for el in zone.imports:
-            outages = [(0, "whole element")]
-            if el.circuits > 1:
-                outages.append((el.circuits, f"one of {el.circuits} circuits"))
-            for circuits, words in outages:
-                say(f"{zone.name}: {el.kind} {el.name} out ({words})")
-                sol = _solve(replace(base_data, tables=_outage(data, el.kind, el.name,
-                                                               circuits)))
-                ok = sol.status is Status.OPTIMAL
-                got = _unserved(data, sol, zone) if ok else (np.nan,) * 4
-                rows.append({
-                    "zone": zone.name, "element": el.name, "kind": el.kind, "outage": words,
-                    "status": str(sol.status), "objective_cny": _objective(sol),
-                    "cost_increase_cny": _objective(sol) - base,
-                    "unserved_zone_mwh": got[0], "unserved_zone_peak_mw": got[2],
-                    "unserved_elsewhere_increase_mwh": got[1] - intact[1],
-                    "unserved_gas_increase_mwh_th": got[3] - intact[3],
-                    "note": "" if ok else sol.message})
+    intact = {z.name: _unserved(data, ref, z) if ref.status is Status.OPTIMAL
+              else (np.nan,) * 4 for z in data.security_zones}
+    for k, (zone, el, _circuits, words) in enumerate(outages):
+        status, message, objective, lost = got[k]
+        rows.append({
+            "zone": zone.name, "element": el.name, "kind": el.kind, "outage": words,
+            "status": status, "objective_cny": objective,
+            "cost_increase_cny": objective - base,
+            "unserved_zone_mwh": lost[0], "unserved_zone_peak_mw": lost[2],
+            "unserved_elsewhere_increase_mwh": lost[1] - intact[zone.name][1],
+            "unserved_gas_increase_mwh_th": lost[3] - intact[zone.name][3],
+            "note": message})
     table = pd.DataFrame(rows, columns=[
         "zone", "element", "kind", "outage", "status", "objective_cny", "cost_increase_cny",
         "unserved_zone_mwh", "unserved_zone_peak_mw", "unserved_elsewhere_increase_mwh",
@@ -208,4 +359,4 @@ def contingency_study(data: CaseData, progress: Progress | None = None) -> Study
     if len(table):
         table = table.sort_values(["unserved_zone_mwh", "cost_increase_cny"],
                                   ascending=False, kind="stable").reset_index(drop=True)
-    return Study(table, ref, tables, [])
+    return Study(table, ref, tables, [], solves=len(outages) + 1)
