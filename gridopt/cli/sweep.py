@@ -46,6 +46,9 @@ def sweep(
     format: Annotated[str, typer.Option(
         "--format", "-f", help="formats of each scenario's results: comma list of xlsx, csv,"
         " parquet (parquet is always written)")] = "parquet",
+    base: Annotated[str | None, typer.Option(
+        "--base", help="scenario the others are compared with (sheet differences of"
+        " sweep.xlsx; default: the scenario file's base:)")] = None,
 ) -> None:
     """Solve scenarios of a case in parallel on Dask; skip those complete from a previous run."""
     from gridopt.studies.sweep import run_sweep
@@ -56,7 +59,14 @@ def sweep(
                    " cluster's workers are used", err=True)
         raise typer.Exit(EXIT_INPUT)
     try:
-        result = run_sweep(case, scenarios, out, workers=workers, scheduler=scheduler,
+        listed: list | Path = scenarios
+        if base is not None:
+            from gridopt.studies.scenarios import read_scenarios, with_base
+
+            listed, problems = with_base(read_scenarios(scenarios), base)
+            if problems:
+                raise InputError(problems)
+        result = run_sweep(case, listed, out, workers=workers, scheduler=scheduler,
                            formats=formats, progress=progress)
     except InputError as err:
         fail_input(err)

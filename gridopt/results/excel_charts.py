@@ -171,6 +171,9 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
     `tables` the tables written to them. A chart whose table is missing or empty is left out.
     Returns, for each chart added, the sheets it was placed on.
     """
+    if _summary(tables).get("study") == "comparison":
+        return add_comparison_charts(workbook, worksheets, tables)
+
     def table(name: str) -> pd.DataFrame | None:
         df = tables.get(name)
         return df if df is not None and len(df) else None
@@ -306,4 +309,59 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
         place("security_binding_hours", lambda: _line_chart(
             workbook, data, block, f"{case}binding hours of the hourly security targets",
             "binding hours so far (h)", "#,##0"), ("security",))
+    return placed
+
+
+# sheets of a comparison of runs (`gridopt compare`) charted as bars: sheet -> label column
+COMPARISON_CHARTS = {"energy_by_carrier": "carrier", "price_by_region": "region",
+                     "co2_by_region": "region", "corridor_energy": "branch",
+                     "costs": "cost_type"}
+_MAX_BARS = 60
+
+
+def add_comparison_charts(workbook: Any, worksheets: Mapping[str, Any],
+                          tables: Mapping[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """Bar charts beside each table of a comparison of runs: the runs side by side, and their
+    differences against the base. Tables are found by name (`COMPARISON_CHARTS`); the run
+    columns are the numeric ones, a difference's name holds " - "."""
+    placed: dict[str, list[str]] = {}
+    for sheet, label in COMPARISON_CHARTS.items():
+        df = tables.get(sheet)
+        if df is None or not len(df) or sheet not in worksheets or label not in df:
+            continue
+        numeric = [j for j, c in enumerate(df.columns)
+                   if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(
+                       df[c])]
+        runs = [j for j in numeric if " - " not in str(df.columns[j])]
+        diffs = [j for j in numeric if " - " in str(df.columns[j])]
+        n = min(len(df), _MAX_BARS)
+        lab = df.columns.get_loc(label)
+        for k, (cols, what) in enumerate(((runs, "by run"),
+                                          (diffs, "difference against the base"))):
+            if not cols:
+                continue
+            chart = workbook.add_chart({"type": "bar" if n > 12 else "column"})
+            for i, j in enumerate(cols):
+                chart.add_series({
+                    "name": [sheet, 0, j], "categories": [sheet, 1, lab, n, lab],
+                    "values": [sheet, 1, j, n, j],
+                    "fill": {"color": SERIES_PALETTE[i % len(SERIES_PALETTE)]},
+                    "border": {"none": True}})
+            unit = str(df.columns[cols[0]]).rpartition("(")[2].rstrip(")")
+            chart.set_title({"name": f"{sheet.replace('_', ' ')}, {what}",
+                             "name_font": {"size": 12}})
+            chart.set_legend({"position": "bottom"})
+            axis = {"name": unit, "major_gridlines": {"visible": True}, "num_format": "#,##0"}
+            if n > 12:
+                chart.set_x_axis(axis)
+                chart.set_y_axis({"reverse": True})
+            else:
+                chart.set_y_axis(axis)
+            height = max(_CHART_SIZE_PX["height"], 18 * n + 120) if n > 12 else \
+                _CHART_SIZE_PX["height"]
+            chart.set_size({"width": _CHART_SIZE_PX["width"], "height": height})
+            worksheets[sheet].insert_chart(1 + k * (height // 20 + 2), len(df.columns) + 1,
+                                           chart)
+            placed.setdefault(f"{sheet}_{'runs' if k == 0 else 'differences'}",
+                              []).append(sheet)
     return placed

@@ -10,7 +10,7 @@ import copy
 import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ class Scenario:
     name: str
     changes: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # where it was defined, for messages
+    # the scenario the others are compared with (sheet `differences` of sweep.xlsx)
+    base: bool = False
 
 
 def read_scenarios(path: Path | str) -> list[Scenario]:
@@ -86,9 +88,11 @@ def _from_yaml(path: Path) -> tuple[list[Scenario], list[Problem]]:
     if not isinstance(raw, dict):
         return [], [Problem(file, "a scenario file is a mapping with 'scenarios' and/or"
                             " 'product' (and optionally 'changes' for all of them)")]
-    problems = [Problem(file, "unknown setting (use changes, scenarios, product)", column=k)
-                for k in raw if k not in ("changes", "scenarios", "product")]
-    if "scenarios" not in raw and "product" not in raw:
+    problems = [Problem(file, "unknown setting (use base, changes, scenarios, product)",
+                        column=k)
+                for k in raw if k not in ("base", "changes", "scenarios", "product")]
+    if "scenarios" not in raw and "product" not in raw and not isinstance(raw.get("base"),
+                                                                         dict):
         problems.append(Problem(file, "give 'scenarios' (a list of {name, changes}) and/or"
                                 " 'product' (a mapping of settings to lists of values)"))
     common, found = _flat_changes(raw.get("changes") or {}, file, "changes")
@@ -122,7 +126,31 @@ def _from_yaml(path: Path) -> tuple[list[Scenario], list[Problem]]:
                                     column=f"product.{key}", value=values))
     if not problems and axes:
         scenarios += _product(axes, common)
+    base = raw.get("base")
+    if isinstance(base, dict):
+        # the base defined here: the first scenario
+        if "name" not in base or any(k not in ("name", "changes") for k in base):
+            problems.append(Problem(file, "base is the name of a scenario, or a scenario (a"
+                                    " mapping with a name and changes)", column="base"))
+        else:
+            changes, found = _flat_changes(base.get("changes") or {}, file, "base.changes")
+            problems += found
+            scenarios.insert(0, Scenario(_name_text(base["name"]), {**common, **changes},
+                                         "base", base=True))
+    elif base is not None:
+        scenarios, found = with_base(scenarios, _name_text(base), file)
+        problems += found
     return scenarios, problems
+
+
+def with_base(scenarios: list[Scenario], name: str, file: str = "--base"
+              ) -> tuple[list[Scenario], list[Problem]]:
+    """The scenarios with `name` marked as the base (the only one); a problem when no scenario
+    has that name."""
+    if not any(s.name.lower() == name.lower() for s in scenarios):
+        return scenarios, [Problem(file, "names no scenario of the file (the base is one of"
+                                   " them, by name)", column="base", value=name)]
+    return [replace(s, base=s.name.lower() == name.lower()) for s in scenarios], []
 
 
 def _flat_changes(raw: Any, file: str, where: str) -> tuple[dict[str, Any], list[Problem]]:

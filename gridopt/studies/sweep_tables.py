@@ -129,8 +129,27 @@ def combined_tables(scenarios: list[Scenario], outcomes: list[ScenarioOutcome]
         if parts:
             df = pd.concat(parts, ignore_index=True)
             stacked[name] = df[["scenario", *[c for c in df.columns if c != "scenario"]]]
-    return {"comparison": comparison(scenarios, outcomes),
-            "status": status_table(scenarios, by_name), **stacked}
+    compared = comparison(scenarios, outcomes)
+    out = {"comparison": compared}
+    base = next((s.name for s in scenarios if s.base), None)
+    if base is not None:
+        out["differences"] = differences(compared, base, [k for s in scenarios
+                                                          for k in s.changes])
+    return {**out, "status": status_table(scenarios, by_name), **stacked}
+
+
+def differences(compared: pd.DataFrame, base: str, settings: list[str]) -> pd.DataFrame:
+    """Each scenario's figures of `comparison` minus the base scenario's (the changed settings
+    left out): objective, demand, unserved energy, CO2, prices, energy on each branch."""
+    figures = [c for c in compared.columns if c not in ("scenario", "status", *settings)
+               and pd.api.types.is_numeric_dtype(compared[c])]
+    at = compared.index[compared["scenario"] == base]
+    out = compared[["scenario", "status"]].copy()
+    out.insert(1, "base", base)
+    for col in figures:
+        ref = compared.loc[at[0], col] if len(at) else np.nan
+        out[f"{col} - base"] = compared[col] - ref
+    return out
 
 
 def comparison(scenarios: list[Scenario], outcomes: list[ScenarioOutcome]) -> pd.DataFrame:
