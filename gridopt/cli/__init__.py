@@ -12,7 +12,7 @@ import os
 import sys
 
 # importing a command module registers its commands on `app`
-from gridopt.cli import compare, interop, plot, solve, studies, sweep  # noqa: F401
+from gridopt.cli import compare, interop, plot, reference, solve, studies, sweep  # noqa: F401
 from gridopt.cli.common import app
 
 

@@ -9,6 +9,7 @@ Exit codes: 0 solved (optimal, or stopped by the time limit with a solution writ
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -43,8 +44,20 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="print the version and exit")
-        ] = False) -> None:
+        ] = False,
+        project_root: Annotated[Path | None, typer.Option(
+            "--project-root", help="folder that the paths of a case file (network,"
+            " security_file) must stay in; default: the folder above the case file's")
+        ] = None) -> None:
     """Power and gas dispatch for the Pan-Pearl-River-Delta region."""
+    if project_root is not None:
+        from gridopt.inputs.paths import PROJECT_ROOT_ENV
+
+        if not project_root.is_dir():
+            typer.echo(f"gridopt: --project-root {project_root} is not a folder", err=True)
+            raise typer.Exit(EXIT_INPUT)
+        # the environment carries it to worker processes (sweeps, studies)
+        os.environ[PROJECT_ROOT_ENV] = str(project_root.resolve())
 
 
 # options shared by the commands that solve a case and write its results

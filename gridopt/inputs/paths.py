@@ -1,22 +1,35 @@
+import os
 from pathlib import Path
 
 from gridopt.errors import InputError, Problem
 from gridopt.inputs.settings import Case
+
+# a project folder set deliberately (`gridopt --project-root DIR`), for case files whose
+# network lies elsewhere; read from the environment so that worker processes see it too
+PROJECT_ROOT_ENV = "GRIDOPT_PROJECT_ROOT"
+
+
+def project_root(case_file: Path) -> Path:
+    """The folder a case's paths must stay in: `--project-root` (GRIDOPT_PROJECT_ROOT) if set,
+    else the folder above the case file's (`cases/x.yaml` -> the folder holding `cases/`)."""
+    given = os.environ.get(PROJECT_ROOT_ENV)
+    return Path(given).resolve() if given else case_file.resolve().parent.parent
 
 
 def confined_path(case_file: Path, given: str) -> tuple[Path | None, str | None]:
     """A path named in a case file, resolved; or the rule it breaks.
 
     It must be relative to the case file and stay inside the project holding the case (the
-    case file's folder or the folder above it, as in `cases/x.yaml` -> `../networks/x`), so
-    a case cannot make gridopt read files elsewhere.
+    case file's folder or the folder above it, as in `cases/x.yaml` -> `../networks/x`; or
+    the folder `--project-root` names), so a case cannot make gridopt read files elsewhere.
     """
     if Path(given).is_absolute():
         return None, "must be a path relative to the case file, not an absolute path"
     target = (case_file.parent / given).resolve()
-    project = case_file.resolve().parent.parent
+    project = project_root(case_file)
     if not target.is_relative_to(project):
-        return None, f"leaves the project folder {project}"
+        return None, (f"leaves the project folder {project} (to allow a folder elsewhere, name"
+                      " a project folder holding both: gridopt --project-root DIR ...)")
     return target, None
 
 
