@@ -109,8 +109,10 @@ def solve_variant(matrix: Matrix, relaxed: np.ndarray, options: Any,
 @contextmanager
 def _runner(n_columns: int, workers: int | None, client: Client | None
             ) -> Iterator[Client | None]:
-    """A Dask client for a study's solves (None: solve here, one by one)."""
-    if client is None and (workers == 1 or n_columns < PARALLEL_FROM_COLUMNS):
+    """A Dask client for a study's solves (None: solve here, one by one): `client`, else a
+    local cluster of `workers` processes (None: one per core, for models large enough)."""
+    if client is None and (workers == 1 or (workers is None
+                                            and n_columns < PARALLEL_FROM_COLUMNS)):
         yield None
         return
     from gridopt.studies.sweep import dask_client
