@@ -107,9 +107,11 @@ class Reporter:
         )
 
         if self._bars is None:
-            self._bars = Progress(TextColumn("{task.description}"), BarColumn(),
-                                  MofNCompleteColumn(), TimeElapsedColumn(),
-                                  TextColumn("left"), TimeRemainingColumn(),
+            counted = [BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                       TextColumn("left"), TimeRemainingColumn()]
+            # a status line (no total) is its text alone
+            self._bars = Progress(TextColumn("{task.description}"),
+                                  *(_counted(c) for c in counted),
                                   console=self.console, transient=True)
             self._bars.start()
         return self._bars
@@ -165,6 +167,18 @@ class Reporter:
             self._bars.remove_task(self._status_task)
             self._status_task = None
             self._release()
+
+
+def _counted(column: Any) -> Any:
+    """A rich column drawn only for counted tasks (with a total), blank for a status line."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Counted(ProgressColumn):
+        def render(self, task: Any) -> Any:
+            return column.render(task) if task.total is not None else Text("")
+
+    return Counted()
 
 
 @contextmanager
