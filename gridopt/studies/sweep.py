@@ -22,6 +22,10 @@ product:                        # every combination: 3 x 2 = 6 scenarios
   scale.fuel_price.gas: [1.0, 1.3]
 ```
 
+`base: NAME` (a scenario of the file, or `base: {name, changes}` defining it; on the command
+line `--base NAME`) is the scenario the others are compared with: `sweep.xlsx` then has a sheet
+`differences`, each scenario's figures of `comparison` minus the base's.
+
 Product scenarios are named from the last part of each key and the value
 (`inflow_year-dry_gas-1.3`); a value that is a list or mapping is named by its position (1, 2,
 ...). A nested mapping in `changes` is the same as its dotted keys: `{scale: {demand: 1.1}}`
