@@ -92,7 +92,7 @@ class Horizon(_Strict):
 class SolverOptions(_Strict):
     time_limit_s: float | None = Field(None, gt=0)
     mip_gap: float = Field(1e-4, ge=0)
-    method: Literal["choose", "simplex", "ipm", "hipo", "pdlp"] = "choose"
+    method: Literal["choose", "simplex", "ipm", "hipo", "ipx", "pdlp"] = "choose"
     threads: int | None = Field(None, gt=0)
     options: dict[str, Any] = Field(default_factory=dict, description="raw HiGHS options")
     relax: bool = Field(False, description="solve the LP relaxation (integrality dropped)")

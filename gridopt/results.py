@@ -25,7 +25,7 @@ SHEET_ORDER = ("summary", "capacity", "investment", "expansion_costs", "co2", "p
                "curtailment", "unserved", "security", "costs")
 
 
-# what the prices of a run with integer variables are (gridopt.solve sets the basis)
+# what the prices are when they are not the basis duals of an LP (gridopt.solve sets the basis)
 PRICE_NOTES = {
     "commitment_fixed": "prices are the duals of the dispatch LP with the commitment (units on,"
                         " starts, stops) fixed at the MIP solution; start-up costs and the cost"
@@ -33,6 +33,10 @@ PRICE_NOTES = {
     "lp_relaxation": "prices are the duals of the LP relaxation (integrality dropped; units on"
                      " may be fractional)",
     "none": "no prices: the LP with the commitment fixed could not be solved",
+    "lp_interior": "prices are the duals of the interior point's solution, without crossover"
+                   " to a vertex: where a price is unique they are the simplex prices within"
+                   " the solver's tolerance; where a range of prices is optimal (a degenerate"
+                   " hour) they lie inside that range, not at one end of it",
 }
 
 
@@ -46,7 +50,8 @@ def collect(sol: Solution, families: tuple[ModuleType, ...]) -> dict[str, pd.Dat
     if "generation" in tables:
         tables["generation_by_carrier"] = generation_by_carrier(tables["generation"])
     if "prices" in tables and sol.price_basis != "lp":
-        # a MIP's prices come from an LP derived from it: say which (see gridopt.solve)
+        # a MIP's prices come from an LP derived from it, an LP's without crossover from the
+        # interior point: say which (see gridopt.solve)
         tables["prices"]["price_basis"] = sol.price_basis
     if sol.model.aggregated:
         from gridopt.aggregation import result_tables  # it reads CaseData: imported on use

@@ -268,23 +268,42 @@ def _all_bulk(model: LinearModel) -> bool:
 
 
 # hipo: HiGHS' interior point with a direct (Cholesky-type) factorisation, from the
-# highspy-extras package; ipm is IPX, whose conjugate gradients stall on LPs of millions of
-# columns (a year of PPRD unit commitment relaxed: benchmarks/RESULTS.md)
+# highspy-extras package (with it installed, HiGHS' "ipm" is HiPO too); ipx: the interior point
+# of the highspy wheel, whose conjugate gradients stall on LPs of millions of columns (a year of
+# PPRD unit commitment relaxed: benchmarks/RESULTS.md)
 _METHOD = {"choose": "choose", "simplex": "simplex", "ipm": "ipm", "hipo": "hipo",
-           "pdlp": "pdlp"}
-# `method: choose` on an LP of this many columns or more: interior point with crossover, not
-# HiGHS' own choice (dual simplex). On the PPRD network dual simplex took 78 s for a week
-# (48k columns) where interior point took 26 s, and did not finish a month in 10 minutes where
-# interior point took 70 s; below this size both take about a second. Crossover ends at a
-# vertex, so prices are the duals of a basis, as after simplex.
+           "ipx": "ipx", "pdlp": "pdlp"}
+# `method: choose` by the size of an LP (columns), measured on the PPRD network
+# (benchmarks/RESULTS.md, "Solver strategy"):
+# - below IPM_FROM_COLUMNS, HiGHS' own choice (dual simplex): every method takes about a
+#   second and simplex ends at a vertex;
+# - from IPM_FROM_COLUMNS, HiPO with crossover: dual simplex is the slowest from a week up and
+#   stops on a numerical failure on the week; crossover to a vertex costs a tenth of the
+#   interior point's time at a month, and prices are the duals of a basis, as after simplex;
+# - from INTERIOR_FROM_COLUMNS, HiPO without crossover: on the year crossover had not built
+#   its basis 7 minutes after HiPO had converged, and doubled the memory. The solution is the
+#   interior point's, optimal within its tolerances; its prices are interior duals
+#   (`price_basis` "lp_interior", tests/test_solver_strategy.py).
 IPM_FROM_COLUMNS = 20_000
+INTERIOR_FROM_COLUMNS = 1_000_000
+
+
+def chosen_options(options: SolverOptions, is_lp: bool, n_columns: int) -> dict[str, object]:
+    """HiGHS options that `method: choose` adds for a model of this kind and size (none for a
+    MIP, a small LP, another method, or options that set the solver themselves); options the
+    case sets itself win."""
+    if options.method != "choose" or not is_lp or n_columns < IPM_FROM_COLUMNS \
+            or "solver" in options.options:
+        return {}
+    chosen = {"solver": "hipo", "run_crossover": "on" if n_columns < INTERIOR_FROM_COLUMNS
+              else "off"}
+    return {k: v for k, v in chosen.items() if k not in options.options}
 
 
 def _choose_algorithm(h: highspy.Highs, options: SolverOptions, is_lp: bool,
                       n_columns: int) -> None:
-    if options.method == "choose" and is_lp and n_columns >= IPM_FROM_COLUMNS \
-            and "solver" not in options.options:
-        h.setOptionValue("solver", "ipm")
+    for key, value in chosen_options(options, is_lp, n_columns).items():
+        h.setOptionValue(key, value)
 
 
 def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = False,
@@ -329,36 +348,8 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
         _close_trace(h, gap_trace)
     status, message = _status(h)
     is_lp = not (has_integers and not relax)
-    if status is Status.ERROR and is_lp and h.getOptionValue("solver")[1] != "ipm":
-        # HiGHS' dual simplex occasionally stops on a numerical failure (model status "Not
-        # Set", e.g. "excessive primal values") on an LP that interior point solves; its
-        # crossover still gives a basic solution and duals
-        h.clearSolver()
-        h.setOptionValue("solver", "ipm")
-        h.run()
-        status, message = _status(h)
-        message += " (interior point, after a simplex failure)"
-    if status is Status.ERROR and is_lp and options.options.get("presolve") != "off":
-        # seen on PPRD horizons of a month: interior point and crossover solve the presolved
-        # LP to optimality, then the simplex clean-up after postsolve stops ("Not Set");
-        # without presolve there is no postsolve to clean up after
-        h.clearSolver()
-        h.setOptionValue("presolve", "off")
-        h.setOptionValue("solver", "ipm")
-        h.run()
-        status, message = _status(h)
-        message += " (interior point without presolve, after a solver failure)"
-    if status is Status.ERROR and is_lp and options.options.get("run_crossover") != "off":
-        # seen on week windows of the rolling PPRD year: interior point reaches the optimum,
-        # then crossover to a vertex fails ("Not Set") with and without presolve; the
-        # interior point's own solution and duals are optimal within its tolerances
-        h.clearSolver()
-        h.setOptionValue("presolve", str(options.options.get("presolve", "choose")))
-        h.setOptionValue("solver", "ipm")
-        h.setOptionValue("run_crossover", "off")
-        h.run()
-        status, message = _status(h)
-        message += " (interior point without crossover, after a solver failure)"
+    if status is Status.ERROR and is_lp:
+        status, message = _retry(h, options)
     timings["solve_seconds"] = time.perf_counter() - t1
     info = h.getInfo()
     sol = h.getSolution()
@@ -371,6 +362,10 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
              else np.full(A.shape[0], np.nan))
     is_mip = bool(integrality.any())
     basis = "lp_relaxation" if relax and has_integers else "lp"
+    if basis == "lp" and has_x and info.basis_validity != 1:
+        # an interior point's solution without crossover to a vertex (module `_retry`, and
+        # `method: choose` on large LPs): its duals are interior duals
+        basis = "lp_interior"
     if is_mip:
         basis = "none"
         if has_x:
@@ -390,6 +385,62 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
     )
 
 
+# What to try when an LP solve stops on a solver failure (model status "Not Set" or
+# "Unknown"), in order; a configuration already tried is skipped. Seen on PPRD cases:
+# - dual simplex stops on "excessive primal values" on the week, which interior point solves;
+# - HiPO stops with "no progress" on some variants of a month, which IPX may still solve;
+# - on a month, interior point and crossover solve the presolved LP, then the simplex clean-up
+#   after postsolve stops; without presolve there is no postsolve to clean up after;
+# - on week windows of the rolling year, crossover to a vertex fails with and without
+#   presolve; the interior point's own solution and duals are optimal within its tolerances.
+_FALLBACKS: tuple[tuple[dict[str, str], str], ...] = (
+    ({"solver": "ipm"}, "interior point, after a simplex failure"),
+    ({"solver": "ipx"}, "IPX interior point, after a HiPO failure"),
+    ({"presolve": "off", "solver": "ipm"}, "interior point without presolve, after a solver"
+                                           " failure"),
+    ({"presolve": "", "solver": "ipm", "run_crossover": "off"},
+     "interior point without crossover, after a solver failure"),
+    ({"presolve": "", "solver": "ipx", "run_crossover": "off"},
+     "IPX interior point without crossover, after a solver failure"),
+)
+
+
+def _config(h: highspy.Highs) -> tuple[str, str, str]:
+    return tuple(str(h.getOptionValue(k)[1]) for k in ("solver", "presolve", "run_crossover"))
+
+
+def _retry(h: highspy.Highs, options: SolverOptions) -> tuple[Status, str]:
+    """Re-solve an LP after a solver failure with the next configuration of `_FALLBACKS`
+    that differs from those tried, until one ends in another status. A presolve of "" is the
+    case's own; options the case sets itself (presolve off, crossover off) are kept."""
+    tried = {_config(h)}
+    failed = str(h.getOptionValue("solver")[1])
+    status, message = Status.ERROR, h.modelStatusToString(h.getModelStatus())
+    for changes, words in _FALLBACKS:
+        if changes.get("solver") == "ipm" and len(changes) == 1 and failed not in (
+                "choose", "simplex", "pdlp"):
+            continue  # the failure was an interior point's already
+        if changes.get("solver") == "ipx" and len(changes) == 1 and failed not in (
+                "hipo", "ipm"):
+            continue
+        if options.options.get("presolve") == "off" and changes.get("presolve") == "off":
+            continue
+        if options.options.get("run_crossover") == "off" and "run_crossover" in changes:
+            continue
+        for key, value in changes.items():
+            h.setOptionValue(key, value or str(options.options.get(key, "choose")))
+        if _config(h) in tried:
+            continue
+        tried.add(_config(h))
+        h.clearSolver()
+        h.run()
+        status, message = _status(h)
+        message += f" ({words})"
+        if status is not Status.ERROR:
+            break
+    return status, message
+
+
 def _duals_with_integers_fixed(matrix: Matrix, x: np.ndarray) -> np.ndarray | None:
     """Row duals of the LP left when the integer columns are fixed at their values in `x`."""
     col_lb, col_ub = matrix.col_lb.copy(), matrix.col_ub.copy()
@@ -400,7 +451,9 @@ def _duals_with_integers_fixed(matrix: Matrix, x: np.ndarray) -> np.ndarray | No
                 row_ub=matrix.row_ub, col_lb=col_lb, col_ub=col_ub,
                 integer=np.zeros_like(matrix.integer))
     h = _highs_for(lp)
-    _choose_algorithm(h, SolverOptions(), True, int(lp.A.shape[1]))
+    if lp.A.shape[1] >= IPM_FROM_COLUMNS:
+        # interior point with crossover: the prices of a MIP stay the duals of a vertex
+        h.setOptionValue("solver", "ipm")
     h.run()
     sol = h.getSolution()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not sol.dual_valid:
