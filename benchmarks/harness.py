@@ -78,11 +78,13 @@ def prepare(case: Path | str, snapshots: int | None, work_dir: Path, scope: bool
 
 
 def same_algorithm(n_columns: int) -> dict[str, Any]:
-    """HiGHS options that make PyPSA use the algorithm gridopt chose for an LP of this size
-    (`gridopt.solve.IPM_FROM_COLUMNS`), so the comparison is of the tools, not of algorithms."""
-    from gridopt.solve import IPM_FROM_COLUMNS
+    """HiGHS options that make PyPSA use the algorithm gridopt's `method: choose` takes for an
+    LP of this size (`gridopt.solve.chosen_options`: simplex, HiPO with crossover, or HiPO
+    without it), so the comparison is of the tools, not of algorithms."""
+    from gridopt.case import SolverOptions
+    from gridopt.solve import chosen_options
 
-    return {"solver": "ipm"} if n_columns >= IPM_FROM_COLUMNS else {}
+    return chosen_options(SolverOptions(), True, n_columns)
 
 
 def run_pypsa(network: Path | str, solver_options: dict[str, Any] | None = None
@@ -107,17 +109,24 @@ def run_pypsa(network: Path | str, solver_options: dict[str, Any] | None = None
             "total_seconds": t3 - t0}
 
 
-def peak_memory_mb(tool: str, source: Path | str, snapshots: int | None = None,
-                   solver_options: dict[str, Any] | None = None) -> float:
-    """Peak resident memory (MB) of one end-to-end run of `tool` in a fresh interpreter;
-    `source` is gridopt's case YAML or PyPSA's network file."""
+def fresh_run(tool: str, source: Path | str, snapshots: int | None = None,
+              solver_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One end-to-end run of `tool` in a fresh interpreter: its figures (as `run_gridopt` or
+    `run_pypsa`) with its peak resident memory, `peak_rss_mb`. `source` is gridopt's case
+    YAML or PyPSA's network file."""
     cmd = [sys.executable, "-m", "benchmarks.harness", tool, str(source)]
     if snapshots is not None and tool == "gridopt":
         cmd += ["--snapshots", str(snapshots)]
     if solver_options and tool == "pypsa":
         cmd += ["--solver-options", json.dumps(solver_options)]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
-    return float(json.loads(res.stdout.strip().splitlines()[-1])["peak_rss_mb"])
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def peak_memory_mb(tool: str, source: Path | str, snapshots: int | None = None,
+                   solver_options: dict[str, Any] | None = None) -> float:
+    """Peak resident memory (MB) of one end-to-end run of `tool` in a fresh interpreter."""
+    return float(fresh_run(tool, source, snapshots, solver_options)["peak_rss_mb"])
 
 
 def peak_rss_mb() -> float:

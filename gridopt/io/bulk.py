@@ -23,6 +23,7 @@ import re
 import shutil
 import zipfile
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -44,11 +45,24 @@ _SECONDS_PER_DAY = 86_400.0
 
 
 def _text(values: pd.Series) -> pa.Array:
-    """A column as Arrow text, formula-like text quoted (missing values stay missing)."""
-    arr = pa.array(values.astype(object).where(values.notna(), None).map(
-        lambda v: v if v is None or isinstance(v, str) else str(v)), type=pa.string())
-    looks = pc.fill_null(pc.match_substring_regex(arr, _FORMULA_RE), False)
-    return pc.if_else(looks, pc.binary_join_element_wise("'", arr, ""), arr)
+    """A column as Arrow text, formula-like text quoted (missing values stay missing).
+
+    Result tables repeat a few names over many rows, so the work is done once per distinct
+    value (a dictionary) and the rows take theirs by index."""
+    try:
+        arr = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: each value as text
+        arr = pa.array(values.astype(object).where(values.notna(), None).map(
+            lambda v: v if v is None or isinstance(v, str) else str(v)), type=pa.string())
+    if isinstance(arr, pa.ChunkedArray):  # pandas' Arrow-backed text
+        arr = arr.combine_chunks()
+    if not pa.types.is_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    coded = pc.dictionary_encode(arr)
+    words = coded.dictionary
+    looks = pc.fill_null(pc.match_substring_regex(words, _FORMULA_RE), False)
+    words = pc.if_else(looks, pc.binary_join_element_wise("'", words, ""), words)
+    return pc.take(words, coded.indices)
 
 
 def arrow_columns(df: pd.DataFrame) -> list[pa.Array]:
@@ -87,23 +101,36 @@ def _csv_field(arr: pa.Array) -> pa.Array:
     return pc.if_else(special, quoted, arr)
 
 
+def _ahead(chunks: Iterator[memoryview]) -> Iterator[memoryview]:
+    """The chunks of `chunks`, the next one made in a thread while the caller writes (and
+    compresses) this one: Arrow's kernels and zlib both release the GIL."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(next, chunks, None)
+        while (chunk := pending.result()) is not None:
+            pending = pool.submit(next, chunks, None)
+            yield chunk
+
+
+def _csv_lines(df: pd.DataFrame, chunk_rows: int) -> Iterator[memoryview]:
+    for start in range(0, len(df), chunk_rows):
+        fields = [_csv_field(a) for a in arrow_columns(df.iloc[start:start + chunk_rows])]
+        if len(fields) == 1:
+            line = pc.fill_null(fields[0], "")
+        else:
+            line = pc.binary_join_element_wise(*fields, ",", null_handling="replace",
+                                               null_replacement="")
+        yield _bytes(pc.binary_join_element_wise(line, "\n", ""))
+
+
 def write_csv(df: pd.DataFrame, path: Path, chunk_rows: int = CHUNK_ROWS) -> None:
     """`df` as CSV, a chunk of rows at a time: a header row, missing values empty,
     date-times as YYYY-MM-DD HH:MM, numbers as the shortest text that reads back exactly."""
     header = _csv_field(pa.array([str(c) for c in df.columns], type=pa.string()))
     with open(path, "wb") as out:
         out.write(",".join(header.to_pylist()).encode() + b"\n")
-        for start in range(0, len(df), chunk_rows):
-            fields = [_csv_field(a) for a in arrow_columns(df.iloc[start:start + chunk_rows])]
-            if not fields:
-                continue
-            if len(fields) == 1:
-                line = pc.fill_null(fields[0], "")
-            else:
-                line = pc.binary_join_element_wise(*fields, ",", null_handling="replace",
-                                                   null_replacement="")
-            line = pc.binary_join_element_wise(line, "\n", "")
-            out.write(_bytes(line))
+        if len(df.columns):
+            for chunk in _ahead(_csv_lines(df, chunk_rows)):
+                out.write(chunk)
 
 
 def column_letter(j: int) -> str:
@@ -223,7 +250,7 @@ def fill_workbook(path: Path, sheets: Mapping[str, SheetData], date_style: int) 
             head = _DIMENSION.sub(f'<dimension ref="{ref}"/>'.encode(), head, count=1)
             with dst.open(item.filename, "w", force_zip64=True) as out:
                 out.write(head)
-                for chunk in sheet_rows(data.table, data.first_row, date_style):
+                for chunk in _ahead(sheet_rows(data.table, data.first_row, date_style)):
                     out.write(chunk)
                 out.write(b"</sheetData>")
                 out.write(tail)
