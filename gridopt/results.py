@@ -109,6 +109,8 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
     if sol.mip_gap is not None:
         out["mip_gap"] = sol.mip_gap
         out["best_bound_cny"] = sol.best_bound_cny
+    if sol.iterations:
+        out["solver_iterations"] = {k: v for k, v in sol.iterations.items() if v > 0}
     out["price_basis"] = sol.price_basis
     if sol.price_basis in PRICE_NOTES:
         out["price_note"] = PRICE_NOTES[sol.price_basis]

@@ -84,6 +84,8 @@ class Solution:
     n_nonzeros: int = 0
     # integrality dropped: the values are those of the LP relaxation
     relaxed: bool = False
+    # iterations of each algorithm HiGHS ran ("ipm", "crossover", "simplex", "pdlp")
+    iterations: dict[str, int] = field(default_factory=dict)
     # what the duals are: "lp" (of a linear programme), "lp_relaxation" (of a MIP's
     # relaxation), "commitment_fixed" (of a MIP's LP with its integer variables fixed at the
     # MIP solution) or "none"
@@ -280,12 +282,13 @@ _METHOD = {"choose": "choose", "simplex": "simplex", "ipm": "ipm", "hipo": "hipo
 # - from IPM_FROM_COLUMNS, HiPO with crossover: dual simplex is the slowest from a week up and
 #   stops on a numerical failure on the week; crossover to a vertex costs a tenth of the
 #   interior point's time at a month, and prices are the duals of a basis, as after simplex;
-# - from INTERIOR_FROM_COLUMNS, HiPO without crossover: on the year crossover had not built
-#   its basis 7 minutes after HiPO had converged, and doubled the memory. The solution is the
-#   interior point's, optimal within its tolerances; its prices are interior duals
-#   (`price_basis` "lp_interior", tests/test_solver_strategy.py).
+# - from INTERIOR_FROM_COLUMNS, HiPO without crossover: crossover's share of the time grows
+#   with the size (a tenth at a month, 240,000 columns), and on the year (2.9 million) it had
+#   not built its basis 7 minutes after HiPO had converged, and doubled the memory. The
+#   solution is the interior point's, optimal within its tolerances; its prices are interior
+#   duals (`price_basis` "lp_interior", tests/test_solver_strategy.py).
 IPM_FROM_COLUMNS = 20_000
-INTERIOR_FROM_COLUMNS = 1_000_000
+INTERIOR_FROM_COLUMNS = 500_000
 
 
 def chosen_options(options: SolverOptions, is_lp: bool, n_columns: int) -> dict[str, object]:
@@ -382,6 +385,10 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
         best_bound_cny=float(info.mip_dual_bound) if is_mip else None,
         n_variables=int(A.shape[1]), n_constraints=int(A.shape[0]), n_nonzeros=int(A.nnz),
         relaxed=relax and has_integers, price_basis=basis,
+        iterations={"ipm": int(info.ipm_iteration_count),
+                    "crossover": int(info.crossover_iteration_count),
+                    "simplex": int(info.simplex_iteration_count),
+                    "pdlp": int(info.pdlp_iteration_count)},
     )
 
 
