@@ -8,6 +8,7 @@ figures to results/latest.json and a markdown table to results/latest.md.
 from __future__ import annotations
 
 import json
+import os
 import platform
 from pathlib import Path
 
@@ -15,7 +16,9 @@ import pytest
 
 QUICK = {"snapshots": [24], "buses": [50]}
 FULL = {"snapshots": [24, 168, 720, 2190, 8760], "buses": [50, 100, 200]}
-RESULTS = Path(__file__).parent / "results"
+# where a full run writes its figures (GRIDOPT_BENCH_RESULTS: another folder, e.g. for two
+# runs of different sizes at once)
+RESULTS = Path(os.environ.get("GRIDOPT_BENCH_RESULTS", Path(__file__).parent / "results"))
 _records: list[dict] = []
 
 
@@ -44,7 +47,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     RESULTS.mkdir(exist_ok=True)
     machine = {"python": platform.python_version(), "machine": platform.machine(),
-               "processor": platform.processor(), "cpus": __import__("os").cpu_count()}
+               "processor": platform.processor(), "cpus": os.cpu_count()}
     (RESULTS / "latest.json").write_text(json.dumps({"machine": machine, "runs": _records},
                                                     indent=2, default=str) + "\n")
     (RESULTS / "latest.md").write_text(markdown(machine, _records), encoding="utf-8")

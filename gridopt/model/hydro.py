@@ -6,7 +6,7 @@ lasts (`model.dt`: its weight, but the resolution on typical periods):
 
     V[h,t] = V[h,t-1] + k * w[t] * (inflow[h,t] + arrivals[h,t] - q[h,t] - s[h,t] - z[h])
     V_min[h] <= V[h,t] <= V_max[h]          (V_max = 0: run-of-river, nothing stored)
-    0 <= q[h,t] <= p_max[h] / mw_per_m3s[h]
+    0 <= q[h,t] <= p_max[h] / mw_per_m3s[h],   s[h,t] >= 0
     q[h,t] + s[h,t] >= q_env_min[h]
     power[h,t] = mw_per_m3s[h] * q[h,t]      (fixed head, so the model stays linear)
 
@@ -34,7 +34,6 @@ station would make of it).
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -91,31 +90,6 @@ def routing(model: LinearModel) -> pd.DataFrame:
     }, index=reach.index)
 
 
-def spill_bound_m3s(model: LinearModel) -> np.ndarray:
-    """An upper bound on each station's spill that no feasible schedule can reach.
-
-    A station can never release more in a snapshot than its full reservoir plus its largest
-    natural inflow plus the most that its upstream stations can release: bound[h] =
-    V_max[h] / (k * w_min) + max_t inflow[h,t] + sum_{u -> h} (bound[u] + q_max[u]).
-    The bound changes no optimum; it only spares the solver columns without a finite bound
-    (HiGHS' simplex can otherwise stop on "excessive primal values").
-    """
-    hydro = model.data.tables["hydro"]
-    q_max = (hydro["p_max_mw"] / hydro["mw_per_m3s"]).to_numpy()
-    own = (hydro["storage_max_hm3"].to_numpy() / (HM3_PER_M3S_H * model.dt.min())
-           + model.data.inflow_m3s[hydro.index].to_numpy().max(axis=0, initial=0.0)
-           + _largest_release_before_m3s(model))
-    bound = pd.Series(own, index=hydro.index)
-    reach = hydro["downstream"].dropna()
-    order = nx.topological_sort(nx.DiGraph(list(reach.items())))
-    release = bound + q_max
-    for station in order:  # a few dozen stations, upstream first
-        upstream = reach.index[reach == station]
-        bound[station] += release[upstream].sum()
-        release[station] = bound[station] + q_max[hydro.index.get_loc(station)]
-    return bound.to_numpy()
-
-
 def build(model: LinearModel) -> None:
     hydro = model.data.tables["hydro"]
     if hydro.empty:
@@ -126,7 +100,10 @@ def build(model: LinearModel) -> None:
     v_max = hydro["storage_max_hm3"].to_numpy()
     v_min = np.minimum(hydro["storage_min_hm3"].to_numpy(), v_max)
     q = model.add_variables("hydro_turbine", hydro.index, 0.0, q_max[:, None])
-    s = model.add_variables("hydro_spill", hydro.index, 0.0, spill_bound_m3s(model)[:, None])
+    # spill has no upper bound: the most a station could spill in a snapshot (its whole
+    # reservoir in one hour, up to 1e7 m3/s for the largest) never binds, and such a bound
+    # only slows an interior point down (benchmarks/RESULTS.md)
+    s = model.add_variables("hydro_spill", hydro.index, 0.0)
     v = model.add_variables("hydro_storage", hydro.index, v_min[:, None], v_max[:, None])
 
     v0 = initial_storage_hm3(hydro)
@@ -195,17 +172,6 @@ def arrival_terms(model: LinearModel):
         lag = shift - np.arange(model.T)[None, :]  # snapshots before the first, where outside
         earlier = np.where(inside, 0.0, release_before_m3s(model, up, np.maximum(lag, 1)))
         yield (down, up, src, np.broadcast_to(share, src.shape), inside, earlier)
-
-
-def _largest_release_before_m3s(model: LinearModel) -> np.ndarray:
-    """Per station, the most it released in any snapshot before the horizon that matters."""
-    hydro = model.data.tables["hydro"]
-    most = initial_release_m3s(hydro)
-    frame = model.data.history.get("release_m3s")
-    if frame is not None and len(frame):
-        past = frame.reindex(columns=hydro.index).to_numpy(dtype=float)
-        most = np.fmax(most, np.nanmax(np.vstack([past, most]), axis=0))
-    return most
 
 
 def arrivals_m3s(model: LinearModel, release: np.ndarray) -> np.ndarray:
