@@ -73,6 +73,10 @@ Operating rules, on the schedule s[c,t] = f+[c,t] - f-[c,t] (net MW sent forward
 
         s[c,t] <= Q[c,d],   s[c,t] >= V[c,d]  (t in d),   Q[c,d] <= r[c] V[c,d]
 
+    The day variables M, Q and V are bounded by the schedule's range, -R[c] <= . <= P[c]
+    (implied: no optimum changes; an interior point handles bounded columns better than free
+    ones).
+
 A day is a calendar date of the snapshots (the first and last may be partial). Both day rules
 describe forward delivery: on their days a two-way corridor sends forward only, and a corridor
 de-energised for part of a day (uc) must be so for the whole day.
