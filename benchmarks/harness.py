@@ -36,7 +36,7 @@ def run_gridopt(case: Path | str, snapshots: int | None = None,
                 formats: tuple[str, ...] = ("csv",)) -> dict[str, Any]:
     """gridopt end to end (read, build, hand-off, solve, extract, write; CSV unless told):
     phases in s."""
-    from gridopt.run import solve_case
+    from gridopt.studies.run import solve_case
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,7 +62,7 @@ def prepare(case: Path | str, snapshots: int | None, work_dir: Path, scope: bool
     (`gridopt.interop.scope`) and gridopt solves the reduced network as imported back from the
     very file PyPSA reads, so both start from the same data. Not timed.
     """
-    from gridopt.case import load_case
+    from gridopt.inputs.case import load_case
     from gridopt.interop.pypsa import _quiet, export_pypsa, import_pypsa
     from gridopt.interop.scope import to_export_scope
 
@@ -82,10 +82,10 @@ def prepare(case: Path | str, snapshots: int | None, work_dir: Path, scope: bool
 
 def same_algorithm(n_columns: int) -> dict[str, Any]:
     """HiGHS options that make PyPSA use the algorithm gridopt's `method: choose` takes for an
-    LP of this size (`gridopt.solve.chosen_options`: simplex, HiPO with crossover, or HiPO
+    LP of this size (`gridopt.solver.highs.chosen_options`: simplex, HiPO with crossover, or HiPO
     without it), so the comparison is of the tools, not of algorithms."""
-    from gridopt.case import SolverOptions
-    from gridopt.solve import chosen_options
+    from gridopt.inputs.settings import SolverOptions
+    from gridopt.solver.highs import chosen_options
 
     return chosen_options(SolverOptions(), True, n_columns)
 

@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 
-from gridopt.io.bulk import SheetData, fill_workbook, write_csv
-from gridopt.io.excel_charts import add_native_charts
+from gridopt.results.bulk import SheetData, fill_workbook, write_csv
+from gridopt.results.excel_charts import add_native_charts
 
 EXCEL_MAX_ROWS = 1_048_576
 FORMATS = ("xlsx", "csv", "parquet")
@@ -39,7 +39,7 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
 
     xlsxwriter writes the workbook's frame: each sheet's header row, column widths, frozen
     header, the date format and the native charts (`add_native_charts`). The rows are then
-    streamed into the sheets in bulk (`gridopt.io.bulk.fill_workbook`), a chunk at a time.
+    streamed into the sheets in bulk (`gridopt.results.bulk.fill_workbook`), a chunk at a time.
     """
     limit = EXCEL_MAX_ROWS - 1
     rows: dict[str, SheetData] = {}

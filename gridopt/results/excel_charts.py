@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridopt.io.bulk import SheetData
-from gridopt.plot import (
+from gridopt.results.bulk import SheetData
+from gridopt.results.chart_data import (
     CARRIER_COLORS,
     MAX_LINES,
     SERIES_PALETTE,
@@ -74,7 +74,7 @@ def _num(value: Any) -> float | None:
 class _ChartData:
     """The chart_data sheet: a snapshot column and blocks of series written side by side.
 
-    With `bulk` (the rows that `gridopt.io.bulk.fill_workbook` streams in after the workbook
+    With `bulk` (the rows that `gridopt.results.bulk.fill_workbook` streams in after the workbook
     is closed) only the header row is written here and the values go to `bulk` as one table;
     without it every cell is written through xlsxwriter.
     """
@@ -193,7 +193,7 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
     `worksheets` maps sheet names to the workbook's worksheets (pandas' `ExcelWriter.sheets`),
     `tables` the tables written to them. A chart whose table is missing or empty is left out.
     `bulk`, if given, receives chart_data's values to be streamed in after the workbook is
-    closed (`gridopt.io.bulk.fill_workbook`; its snapshots in `date_format`), so only the
+    closed (`gridopt.results.bulk.fill_workbook`; its snapshots in `date_format`), so only the
     sheet's header row is written here. Returns, for each chart added, the sheets it was
     placed on.
     """
