@@ -179,6 +179,10 @@ class Case(_Strict):
     name: str
     description: str = ""
     network: str
+    # the currency of every cost and price of the case's network; the tables' `_cny` columns
+    # hold amounts in it, and results are labelled with it (gridopt.results.label_currency)
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the"
+                          " currency of the network's costs and prices (e.g. CNY, USD, EUR)")
     horizon: Horizon
     # dispatch: an LP; uc: unit commitment (a MIP) of the generators marked committable
     model: Literal["dispatch", "uc"] = "dispatch"
@@ -541,6 +545,9 @@ def _apply_scaling(case: Case, tables: dict[str, pd.DataFrame], file: str) -> li
             gens = tables["generators"]
             mask = gens["carrier"] == carrier
             gens.loc[mask, column] = gens.loc[mask, column] * factor
+            if setting == "fuel_price":
+                quadratic = "quadratic_cost_cny_per_mw2h"
+                gens.loc[mask, quadratic] = gens.loc[mask, quadratic] * factor
             if setting == "capacity":
                 gens.loc[mask, "p_min_mw"] = gens.loc[mask, "p_min_mw"] * factor
     supplies = tables["gas_supplies"]

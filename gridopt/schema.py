@@ -119,6 +119,10 @@ GENERATORS = Table(
             " generator on a gas node only its non-fuel cost (O&M), since its gas is bought in"
             " the gas balance at the node's price", default=0.0
         ),
+        Column("quadratic_cost_cny_per_mw2h", "float", "quadratic cost term q: each hour costs"
+               " marginal_cost x p + q x p^2 (MATPOWER's c2, PyPSA's marginal_cost_quadratic);"
+               " a case with such terms is a quadratic programme (dispatch and continuous"
+               " expansion only: HiGHS solves no mixed-integer QP)", default=0.0, min=0.0),
         Column("ramp_up_mw_per_h", "float", "ramp-up limit, MW/h (blank: none)", nullable=True,
                min=0.0),
         Column("ramp_down_mw_per_h", "float", "ramp-down limit, MW/h (blank: none)",
@@ -193,11 +197,19 @@ LINES = Table(
         _name("line"),
         Column("bus0", "str", "from bus", required=True, ref="buses"),
         Column("bus1", "str", "to bus", required=True, ref="buses"),
-        Column("x_ohm", "float", "series reactance, ohm", required=True, min=0.0),
+        Column("x_ohm", "float", "series reactance, ohm (negative: series compensation;"
+               " for a transformer, times its tap ratio)", required=True),
         Column("s_max_mw", "float", "thermal rating, MW (both directions)", required=True,
                min=0.0),
         Column("carrier", "str", "AC", default="AC"),
         Column("length_km", "float", "route length, km", nullable=True, min=0.0),
+        Column("phase_shift_deg", "float", "phase shift of a phase-shifting transformer,"
+               " degrees: the angle across the line is x p + shift", default=0.0, min=-360.0,
+               max=360.0),
+        Column("angle_min_deg", "float", "least voltage angle difference bus0 - bus1, degrees"
+               " (blank: none)", nullable=True, min=-360.0, max=360.0),
+        Column("angle_max_deg", "float", "most voltage angle difference bus0 - bus1, degrees"
+               " (blank: none)", nullable=True, min=-360.0, max=360.0),
     ),
 )
 

@@ -13,6 +13,10 @@ Models with integer variables (unit commitment) are MIPs. `relax` drops integral
 the LP relaxation. A MIP has no duals, so after it the integer variables are fixed at the MIP
 solution and the remaining LP is solved for its duals: the prices of a MIP are those of its
 dispatch with the commitment fixed (`Solution.price_basis` says which prices are given).
+Quadratic costs (`LinearModel.add_quadratic_cost`) make an LP a convex QP, which HiGHS solves
+directly (`_pass_quadratic`); its row duals are the prices as for an LP. HiGHS has no
+mixed-integer QP: a model with integer variables and quadratic costs is refused with the ways
+out (linearise the costs in segments, or relax the integrality).
 `gap_trace` records the MIP's incumbent, bound and gap as HiGHS reports them (`GapPoint`), so
 that the time taken to reach a gap can be read afterwards (`seconds_to_gap`); `run_highs` solves
 a HiGHS model built by another tool (PyPSA's, through linopy) with the same options and trace.
@@ -50,7 +54,7 @@ class Status(enum.StrEnum):
 
 @dataclass
 class Matrix:
-    """min c'x + c0 s.t. row_lb <= A x <= row_ub, col_lb <= x <= col_ub."""
+    """min c'x + sum q x^2 + c0 s.t. row_lb <= A x <= row_ub, col_lb <= x <= col_ub."""
 
     c: np.ndarray
     c0: float
@@ -60,6 +64,7 @@ class Matrix:
     col_lb: np.ndarray
     col_ub: np.ndarray
     integer: np.ndarray
+    q: np.ndarray | None = None  # quadratic costs per column (None: a linear objective)
 
     @property
     def n_nonzeros(self) -> int:
@@ -226,7 +231,8 @@ def matrix_from_blocks(model: LinearModel) -> Matrix:
     return Matrix(c=model.cost_vector(), c0=model.cost_constant, A=A,
                   row_lb=np.concatenate(lbs) if lbs else np.zeros(0),
                   row_ub=np.concatenate(ubs) if ubs else np.zeros(0),
-                  col_lb=col_lb, col_ub=col_ub, integer=model.integrality())
+                  col_lb=col_lb, col_ub=col_ub, integer=model.integrality(),
+                  q=model.quadratic_vector() if model.has_quadratic_costs else None)
 
 
 def matrix_from_pyomo(model: LinearModel) -> Matrix:
@@ -322,6 +328,7 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
         A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
         integrality,
     )
+    _pass_quadratic(h, matrix, integrality, model)
     timings["handoff_seconds"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     h.run()
@@ -388,6 +395,61 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
         n_variables=int(A.shape[1]), n_constraints=int(A.shape[0]), n_nonzeros=int(A.nnz),
         relaxed=relax and has_integers, price_basis=basis,
     )
+
+
+def _pass_quadratic(h: highspy.Highs, matrix: Matrix, integrality: np.ndarray,
+                    model: LinearModel) -> None:
+    """Give HiGHS the quadratic costs of `matrix` (nothing when it has none): the same LP with
+    the Hessian 2 diag(q), i.e. min c'x + 1/2 x'Hx, as one quadratic programme.
+
+    The model goes again as a whole, without an integrality vector: HiGHS' QP solver does not
+    take one (highspy 1.15.1 aborts on a QP passed with it, even all zeros). HiGHS has no
+    mixed-integer QP, so integer columns that are not relaxed are refused, naming the way out.
+    """
+    if matrix.q is None:
+        return
+    if integrality.any():
+        from gridopt.errors import InputError, Problem
+
+        kinds = sorted({b.name for b in model.variables.values()
+                        if matrix.integer[b.cols.ravel()].any()})
+        raise InputError([Problem(
+            str(model.data.path), "quadratic costs cannot be solved with integer variables"
+            f" ({', '.join(kinds)}): HiGHS has no mixed-integer quadratic programming."
+            " Linearise the quadratic costs in segments (gridopt import matpower"
+            " --quadratic-segments N), or solve the LP relaxation (--relax)",
+            column="quadratic_cost_cny_per_mw2h")])
+    A = matrix.A.tocsc()
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = int(A.shape[1]), int(A.shape[0])
+    lp.offset_ = float(matrix.c0)
+    lp.col_cost_ = matrix.c.astype(float)
+    lp.col_lower_ = np.nan_to_num(matrix.col_lb, neginf=-inf, posinf=inf)
+    lp.col_upper_ = np.nan_to_num(matrix.col_ub, neginf=-inf, posinf=inf)
+    lp.row_lower_ = np.nan_to_num(matrix.row_lb, neginf=-inf, posinf=inf)
+    lp.row_upper_ = np.nan_to_num(matrix.row_ub, neginf=-inf, posinf=inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    qp = highspy.HighsModel()
+    qp.lp_ = lp
+    cols = np.flatnonzero(matrix.q)
+    qp.hessian_.dim_ = lp.num_col_
+    qp.hessian_.format_ = highspy.HessianFormat.kTriangular
+    # column-wise lower triangle: one diagonal entry in each column with a quadratic cost
+    qp.hessian_.start_ = np.searchsorted(cols, np.arange(lp.num_col_ + 1)).astype(np.int32)
+    qp.hessian_.index_ = cols.astype(np.int32)
+    qp.hessian_.value_ = 2.0 * matrix.q[cols]
+    h.passModel(qp)
+    # HiGHS adds 1e-7 x'x to a QP's Hessian by default, which moves its duals (the prices) by
+    # 1e-7 x the output, ~1e-6 of a price; unregularised, they are exact (PYPOWER's to 1e-12)
+    if "qp_regularization_value" not in model.data.case.solver.options:
+        h.setOptionValue("qp_regularization_value", 0.0)
+    # the LP algorithms chosen for large LPs are not QP solvers
+    if h.getOptionValue("solver")[1] in ("simplex", "ipm", "pdlp"):
+        h.setOptionValue("solver", "choose")
 
 
 def _duals_with_integers_fixed(matrix: Matrix, x: np.ndarray) -> np.ndarray | None:

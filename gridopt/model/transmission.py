@@ -8,7 +8,21 @@ C with orientation o[l] = +1 if C runs bus0 -> bus1 along line l, else -1,
 
 The basis has (lines - buses + islands) cycles, fewer rows than the angle formulation's one
 variable per bus, and gives the same flows (x / v_nom^2 is the per-unit reactance up to a
-constant base, as PyPSA uses).
+constant base, as PyPSA uses). A negative reactance (series compensation) is allowed.
+
+Phase shifters and angle limits. In radians, the angle across line l is
+
+    theta[bus0] - theta[bus1] = x_eff[l] * f[l,t] + phi[l],     x_eff = x / v_nom^2 (ohm/kV^2)
+
+with phi the line's `phase_shift_deg` (MATPOWER's SHIFT, its DC model), so the cycle rows read
+sum_{l in C} o[l] x_eff[l] f[l,t] = -sum_{l in C} o[l] phi[l], and a limit on the angle
+difference, `angle_min_deg` <= theta[bus0] - theta[bus1] <= `angle_max_deg` (MATPOWER's
+ANGMIN, ANGMAX), is a limit on the line's own flow:
+
+    (angle_min - phi) / x_eff <= f[l,t] <= (angle_max - phi) / x_eff      (x_eff > 0;
+                                                                            swapped if < 0)
+
+which joins the rating as the bounds of f.
 
 Links: p[k,t] (MW sent at bus0), p_min_pu[k] * p_max[k] <= p[k,t] <= p_max[k]; bus1 receives
 efficiency[k] * p[k,t]; cost w[t] * c[k] * p[k,t].
@@ -70,13 +84,45 @@ def _tree_edges(sub: nx.MultiGraph) -> list[tuple[str, str, int]]:
     return [(u, v, d["key"]) for u, v, d in tree.edges(data=True)]
 
 
+def phase_shift_rad(lines: pd.DataFrame) -> np.ndarray:
+    """Each line's phase shift phi, radians (0 where none)."""
+    if "phase_shift_deg" not in lines:
+        return np.zeros(len(lines))
+    return np.deg2rad(lines["phase_shift_deg"].fillna(0.0).to_numpy(dtype=float))
+
+
+def angle_limits_mw(buses: pd.DataFrame, lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds on each line's flow (MW) from its angle-difference limits (module docstring):
+    (lower, upper), infinite where a line has no limit or no reactance."""
+    low = np.full(len(lines), -np.inf)
+    high = np.full(len(lines), np.inf)
+    if "angle_min_deg" not in lines or not len(lines):
+        return low, high
+    v_nom = buses["v_nom_kv"].reindex(lines["bus0"]).to_numpy(dtype=float)
+    x_eff = lines["x_ohm"].to_numpy(dtype=float) / v_nom**2
+    phi = phase_shift_rad(lines)
+    a_min = np.deg2rad(lines["angle_min_deg"].to_numpy(dtype=float))
+    a_max = np.deg2rad(lines["angle_max_deg"].to_numpy(dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at_min = (a_min - phi) / x_eff
+        at_max = (a_max - phi) / x_eff
+    pos, neg = x_eff > 0, x_eff < 0
+    low = np.where(pos & ~np.isnan(a_min), at_min, low)
+    high = np.where(pos & ~np.isnan(a_max), at_max, high)
+    low = np.where(neg & ~np.isnan(a_max), at_max, low)
+    high = np.where(neg & ~np.isnan(a_min), at_min, high)
+    return low, high
+
+
 def build(model: LinearModel) -> None:
     lines = model.data.tables["lines"]
     links = model.data.tables["links"]
     w = model.w[None, :]
     if not lines.empty:
         s_max = model.rating("lines", "s_max_mw")[:, None]
-        f = model.add_variables("line_p", lines.index, -s_max, s_max)
+        low, high = angle_limits_mw(model.data.tables["buses"], lines)
+        f = model.add_variables("line_p", lines.index, np.maximum(-s_max, low[:, None]),
+                                np.minimum(s_max, high[:, None]))
         model.limit_by_rating(f, "lines", "s_max_mw")
         model.limit_by_rating(f, "lines", "s_max_mw", -1.0, lower=True)
         model.add_injection(NAME, lines["bus0"], f.cols, -1.0)
@@ -86,9 +132,14 @@ def build(model: LinearModel) -> None:
             v_nom = model.data.tables["buses"]["v_nom_kv"].reindex(lines["bus0"]).to_numpy()
             x_eff = lines["x_ohm"].to_numpy() / v_nom**2
             K = C * x_eff[None, :]
-            # each cycle's equation is homogeneous, so scaling it to unit size is free and keeps
-            # the matrix well conditioned (reactances over kV^2 are of order 1e-4)
-            K = K / np.abs(K).max(axis=1, keepdims=True)
+            # a cycle's right side: minus its phase shifts, in radians
+            shift = -(C * phase_shift_rad(lines)[None, :]).sum(axis=1)
+            # scaling a cycle's equation to unit size keeps the matrix well conditioned
+            # (reactances over kV^2 are of order 1e-4); its right side scales with it
+            size = np.abs(K).max(axis=1, keepdims=True)
+            size[size == 0] = 1.0
+            K = K / size
+            shift = shift / size[:, 0]
             cyc, line = np.nonzero(K)
             T = model.T
             rows = model.rows("line_kvl", pd.Index([f"cycle {i}" for i in range(len(C))]),
@@ -96,7 +147,7 @@ def build(model: LinearModel) -> None:
                               unit="MW (reactance-weighted, scaled)")
             rows.scatter(cyc[:, None] * T + np.arange(T)[None, :], f.cols[line],
                          K[cyc, line][:, None])
-            rows.equal(0.0)
+            rows.equal(shift[:, None])
     if not links.empty:
         p_max = model.rating("links", "p_max_mw")[:, None]
         p_min_pu = links["p_min_pu"].to_numpy()[:, None]
