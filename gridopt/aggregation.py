@@ -68,7 +68,8 @@ from gridopt.case import Aggregation, CaseData, _with_lines
 from gridopt.errors import InputError, Problem
 
 # the series clustered jointly, as CaseData attributes
-SERIES = ("load_mw", "availability_pu", "inflow_m3s", "gas_demand_mwth", "gas_supply_pu")
+SERIES = ("load_mw", "availability_pu", "inflow_m3s", "gas_demand_mwth", "gas_supply_pu",
+          "storage_inflow_mw")
 SETTING = "horizon.aggregation"
 
 

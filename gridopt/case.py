@@ -220,6 +220,8 @@ class CaseData:
     inflow_m3s: pd.DataFrame  # snapshot x hydro station
     gas_demand_mwth: pd.DataFrame = field(default_factory=pd.DataFrame)  # snapshot x gas demand
     gas_supply_pu: pd.DataFrame = field(default_factory=pd.DataFrame)  # snapshot x gas supply
+    # snapshot x storage unit: natural inflow, MW (gridopt.model.storage)
+    storage_inflow_mw: pd.DataFrame = field(default_factory=pd.DataFrame)
     security_zones: list[SecurityZone] = field(default_factory=list)  # file's, then inline
     # the state before the horizon that one number per component cannot describe (windows
     # of a rolling run): (snapshot x component) frames over the snapshots just before the
@@ -414,9 +416,12 @@ def prepare_case(case: Case, path: Path) -> CaseData:
     gas_demand = gas_demand * tables["gas_demands"]["scale"].to_numpy() * gas_factor
     gas_supply = _layout(net, "gas_supply_pu", tables["gas_supplies"], "profile", snapshots,
                          case.horizon, fill=1.0, hours=hours)
+    storage_inflow = _layout(net, "storage_inflow_mw", tables["storage_units"],
+                             "inflow_profile", snapshots, case.horizon, fill=0.0, hours=hours)
     data = CaseData(case=case, path=path, network=net, tables=tables, snapshots=snapshots,
                     weights_h=weights, load_mw=load, availability_pu=avail, inflow_m3s=inflow,
                     gas_demand_mwth=gas_demand, gas_supply_pu=gas_supply,
+                    storage_inflow_mw=storage_inflow,
                     security_zones=zones, investment=investment)
     if case.horizon.aggregation is not None:
         from gridopt.aggregation import aggregate  # it reads CaseData: imported on use

@@ -25,7 +25,7 @@ from gridopt.cli_security import security as security_cmd
 from gridopt.cli_sweep import sweep as sweep_cmd
 from gridopt.errors import InputError
 from gridopt.io.write import FORMATS
-from gridopt.model.transmission import cycle_matrix
+from gridopt.model.transmission import cycle_basis
 from gridopt.run import solve_case, stderr_progress
 from gridopt.solve import Status
 
@@ -165,7 +165,7 @@ def info_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -> No
     lines = t["lines"]
     if len(lines):
         typer.echo(f"AC lines  {len(lines)}, total rating {lines['s_max_mw'].sum():,.0f} MW;"
-                   f" independent cycles (KVL rows per snapshot) {len(cycle_matrix(lines))}")
+                   f" independent cycles (KVL rows per snapshot) {cycle_basis(lines).shape[0]}")
 
 
 @app.command("calibrate")

@@ -87,6 +87,16 @@ class BuildRatePolicy(_Strict):
     periods: Literal["all"] | list[int] = "all"
 
 
+class TransmissionVolumePolicy(_Strict):
+    """Most transmission volume (MW x km) of the extendable lines and links of some carriers,
+    per period: sum of length_km x capacity in service (PyPSA's transmission volume limit)."""
+
+    name: str
+    carriers: Literal["all"] | list[str] = "all"
+    max_mwkm: float = Field(..., ge=0)
+    periods: Literal["all"] | list[int] = "all"
+
+
 class Policy(_Strict):
     co2_cap_t_per_yr: dict[int, float] = Field(
         default_factory=dict, description="period year -> most CO2 emitted per year, t")
@@ -94,6 +104,7 @@ class Policy(_Strict):
         default_factory=dict, description="period year -> price paid per t CO2 emitted")
     shares: list[SharePolicy] = Field(default_factory=list)
     build_rates: list[BuildRatePolicy] = Field(default_factory=list)
+    transmission_volume: list[TransmissionVolumePolicy] = Field(default_factory=list)
 
 
 class Expansion(_Strict):

@@ -69,7 +69,9 @@ BUSES = Table(
     (
         _name("bus"),
         Column("region", "str", "reporting region (province or SAR)", required=True),
-        Column("carrier", "str", "AC or DC", default="AC", choices=("AC", "DC")),
+        Column("carrier", "str", "AC or DC for electrical buses (lines join AC buses, or DC"
+               " buses by their resistance); any other carrier (H2, heat, battery, ...) makes"
+               " the bus a balance node of that carrier, joined by links", default="AC"),
         Column("v_nom_kv", "float", "nominal voltage, kV", default=500.0, min=0.0),
         Column("x_lon", "float", "longitude, degrees east", nullable=True, min=-180, max=180),
         Column("y_lat", "float", "latitude, degrees north", nullable=True, min=-90, max=90),
@@ -146,6 +148,10 @@ GENERATORS = Table(
                default=0, min=0),
         Column("start_cost_cny", "float", "cost of one start of one unit, CNY", default=0.0,
                min=0.0),
+        Column("stop_cost_cny", "float", "cost of one stop of one unit, CNY", default=0.0,
+               min=0.0),
+        Column("no_load_cost_cny_per_h", "float", "cost of each hour a unit is on, whatever"
+               " its output (stand-by cost), CNY/h", default=0.0, min=0.0),
         Column("startup_ramp_pu", "float", "most a unit produces in the hour it starts, per unit"
                " of its rating (blank: its rating; at least p_min_stable_pu)", nullable=True,
                min=0.0, max=1.0),
@@ -187,7 +193,11 @@ STORAGE_UNITS = Table(
         Column("soc_initial_mwh", "float", "energy stored before the first snapshot (blank:"
                " cyclic, the last snapshot's level)", nullable=True, min=0.0),
         Column("marginal_cost_cny_per_mwh", "float", "cost per MWh discharged", default=0.0),
+        Column("inflow_profile", "str", "column of timeseries/storage_inflow_mw.csv: natural"
+               " inflow into the store, MW (e.g. pumped hydro on a river), spilled where it"
+               " does not fit (blank: none)", nullable=True),
     ),
+    series={"inflow_profile": "storage_inflow_mw"},
 )
 
 LINES = Table(
@@ -523,6 +533,7 @@ SERIES: dict[str, str] = {
     "inflow_m3s": "hourly natural inflow to hydro stations, m3/s",
     "gas_demand_mwth": "hourly gas demand other than power generation, MWth",
     "gas_supply_pu": "hourly availability of gas supplies, per unit of p_max_mwth",
+    "storage_inflow_mw": "hourly natural inflow into storage units, MW",
     "corridor_shape_pu": "hourly delivery shape of corridor schedules (only its shape within"
                          " each day matters)",
 }

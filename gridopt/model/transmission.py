@@ -38,6 +38,8 @@ import itertools
 import networkx as nx
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from gridopt.model.core import LinearModel
 from gridopt.solve import Solution
@@ -75,6 +77,68 @@ def cycle_matrix(lines: pd.DataFrame) -> np.ndarray:
             row[j] += 1.0 if bus0[j] == a else -1.0
         cycles.append(row)
     return np.array(cycles).reshape(len(cycles), len(lines))
+
+
+def cycle_basis(lines: pd.DataFrame) -> sp.csr_matrix:
+    """The cycle basis of `cycle_matrix` as a sparse matrix, built in bulk for networks of
+    tens of thousands of buses (its rows hold a line and the tree path between its ends,
+    so a dense matrix would not fit).
+
+    A breadth-first spanning forest gives every bus its parent, the line to it and its depth;
+    each line outside the forest closes one cycle, whose path back from bus1 to bus0 climbs
+    from both ends to their common ancestor, one level per step for all cycles at once.
+    """
+    n_lines = len(lines)
+    buses = pd.Index(pd.unique(np.concatenate([lines["bus0"].to_numpy(),
+                                                lines["bus1"].to_numpy()])))
+    b0 = buses.get_indexer(lines["bus0"].to_numpy())
+    b1 = buses.get_indexer(lines["bus1"].to_numpy())
+    nb = len(buses)
+    if not n_lines:
+        return sp.csr_matrix((0, 0))
+    graph = sp.coo_matrix((np.ones(n_lines), (b0, b1)), shape=(nb, nb)).tocsr()
+    n_comp, label = connected_components(graph, directed=False)
+    parent = np.full(nb, -1)
+    depth = np.zeros(nb, dtype=np.int64)
+    for comp in range(n_comp):  # one search per island
+        root = int(np.flatnonzero(label == comp)[0])
+        order, pred = breadth_first_order(graph, root, directed=False,
+                                          return_predecessors=True)
+        parent[order[1:]] = pred[order[1:]]
+        for node in order[1:]:  # in breadth-first order: a parent's depth is known
+            depth[node] = depth[parent[node]] + 1
+    # the line joining each bus to its parent: the first line of that pair of buses
+    lo, hi = np.minimum(b0, b1), np.maximum(b0, b1)
+    pair = pd.Series(np.arange(n_lines), index=lo.astype(np.int64) * nb + hi)
+    first = pair[~pair.index.duplicated()]
+    child = np.flatnonzero(parent >= 0)
+    key = np.minimum(child, parent[child]).astype(np.int64) * nb + np.maximum(child,
+                                                                            parent[child])
+    up_line = np.full(nb, -1)
+    up_line[child] = first.reindex(key).to_numpy()
+    tree = np.zeros(n_lines, dtype=bool)
+    tree[up_line[child]] = True
+    closing = np.flatnonzero(~tree)
+    rows, cols, vals = [np.arange(len(closing))], [closing], [np.ones(len(closing))]
+    a, b = b1[closing].copy(), b0[closing].copy()  # climb from bus1 (a) and bus0 (b)
+    cyc = np.arange(len(closing))
+    while True:
+        open_ = a != b
+        if not open_.any():
+            break
+        up_a = open_ & (depth[a] >= depth[b])
+        up_b = open_ & ~up_a
+        for side, sign in ((up_a, 1.0), (up_b, -1.0)):
+            node = a[side] if sign > 0 else b[side]
+            line = up_line[node]
+            # along the path from bus1 back to bus0: +1 where it runs bus0 -> bus1 of the line
+            rows.append(cyc[side])
+            cols.append(line)
+            vals.append(np.where(b0[line] == node, sign, -sign))
+        a[up_a] = parent[a[up_a]]
+        b[up_b] = parent[b[up_b]]
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=(len(closing), n_lines))
 
 
 def _tree_edges(sub: nx.MultiGraph) -> list[tuple[str, str, int]]:
@@ -127,27 +191,27 @@ def build(model: LinearModel) -> None:
         model.limit_by_rating(f, "lines", "s_max_mw", -1.0, lower=True)
         model.add_injection(NAME, lines["bus0"], f.cols, -1.0)
         model.add_injection(NAME, lines["bus1"], f.cols, 1.0)
-        C = cycle_matrix(lines)
-        if len(C):
+        C = cycle_basis(lines)
+        if C.shape[0]:
             v_nom = model.data.tables["buses"]["v_nom_kv"].reindex(lines["bus0"]).to_numpy()
             x_eff = lines["x_ohm"].to_numpy() / v_nom**2
-            K = C * x_eff[None, :]
+            K = C @ sp.diags(x_eff)
             # a cycle's right side: minus its phase shifts, in radians
-            shift = -(C * phase_shift_rad(lines)[None, :]).sum(axis=1)
+            shift = -(C @ phase_shift_rad(lines))
             # scaling a cycle's equation to unit size keeps the matrix well conditioned
             # (reactances over kV^2 are of order 1e-4); its right side scales with it
-            size = np.abs(K).max(axis=1, keepdims=True)
+            size = np.asarray(abs(K).max(axis=1).todense()).ravel()
             size[size == 0] = 1.0
-            K = K / size
-            shift = shift / size[:, 0]
-            cyc, line = np.nonzero(K)
+            K = (sp.diags(1.0 / size) @ K).tocoo()
+            keep = K.data != 0
+            cyc, line, coef = K.row[keep], K.col[keep], K.data[keep]
             T = model.T
-            rows = model.rows("line_kvl", pd.Index([f"cycle {i}" for i in range(len(C))]),
+            rows = model.rows("line_kvl", pd.Index([f"cycle {i}" for i in range(C.shape[0])]),
                               meaning="Kirchhoff's voltage law around AC {}",
                               unit="MW (reactance-weighted, scaled)")
             rows.scatter(cyc[:, None] * T + np.arange(T)[None, :], f.cols[line],
-                         K[cyc, line][:, None])
-            rows.equal(shift[:, None])
+                         coef[:, None])
+            rows.equal((shift / size)[:, None])
     if not links.empty:
         p_max = model.rating("links", "p_max_mw")[:, None]
         p_min_pu = links["p_min_pu"].to_numpy()[:, None]

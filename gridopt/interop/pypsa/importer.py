@@ -25,6 +25,7 @@ from gridopt.errors import InputError, Problem
 from gridopt.interop import (
     DEFAULT_START,
     ImportedCase,
+    carrier_flags,
     hourly_series,
     names_preview,
     write_case,
@@ -38,86 +39,97 @@ from gridopt.schema import TABLES
 # ------------------------------------------------------------------------------------------
 
 # attributes the importer maps, per component
+_EXPANSION = {"p_nom_extendable", "p_nom_min", "p_nom_max", "capital_cost"}
+_COMMITMENT = {"committable", "min_up_time", "min_down_time", "up_time_before",
+               "down_time_before", "start_up_cost", "shut_down_cost", "stand_by_cost",
+               "ramp_limit_start_up", "ramp_limit_shut_down"}
 _MAPPED: dict[str, set[str]] = {
     "Bus": {"name", "v_nom", "x", "y", "carrier"},
     "Carrier": {"name", "co2_emissions", "color", "nice_name"},
     "Generator": {"name", "bus", "carrier", "p_nom", "p_min_pu", "p_max_pu", "marginal_cost",
-                  "ramp_limit_up", "ramp_limit_down", "efficiency", "active", "p_init"},
+                  "marginal_cost_quadratic", "ramp_limit_up", "ramp_limit_down", "efficiency",
+                  "active", "p_init"} | _EXPANSION | _COMMITMENT,
     "Load": {"name", "bus", "p_set", "active", "carrier"},
     "Line": {"name", "bus0", "bus1", "x", "r", "s_nom", "s_max_pu", "type", "num_parallel",
-             "carrier", "length", "active"},
+             "carrier", "length", "active", "s_nom_extendable", "s_nom_min", "s_nom_max",
+             "capital_cost", "v_ang_max", "v_ang_min"},
     "Transformer": {"name", "bus0", "bus1", "x", "r", "s_nom", "s_max_pu", "type",
-                    "num_parallel", "active", "tap_ratio", "phase_shift"},
+                    "num_parallel", "active", "tap_ratio", "phase_shift", "s_nom_extendable",
+                    "s_nom_min", "s_nom_max", "capital_cost", "v_ang_max", "v_ang_min",
+                    "tap_position", "tap_side"},
     "Link": {"name", "bus0", "bus1", "carrier", "efficiency", "active", "p_nom", "p_min_pu",
-             "p_max_pu", "marginal_cost", "length"},
+             "p_max_pu", "marginal_cost", "length"} | _EXPANSION,
     "StorageUnit": {"name", "bus", "carrier", "p_nom", "p_min_pu", "p_max_pu", "marginal_cost",
                     "state_of_charge_initial", "state_of_charge_set", "cyclic_state_of_charge",
                     "max_hours", "efficiency_store", "efficiency_dispatch", "standing_loss",
-                    "inflow", "active"},
+                    "inflow", "active"} | _EXPANSION,
+    "Store": {"name", "bus", "carrier", "e_nom", "e_nom_extendable", "e_nom_min", "e_nom_max",
+              "capital_cost", "e_min_pu", "e_max_pu", "e_initial", "e_cyclic", "standing_loss",
+              "active"},
+    "GlobalConstraint": {"name", "type", "carrier_attribute", "sense", "constant",
+                         "investment_period"},
 }
 _FIXED_ASSET = {"capital_cost", "overnight_cost", "discount_rate", "fom_cost", "build_year",
                 "lifetime"}
 _EXPANSION_BOUNDS = {"p_nom_min", "p_nom_max", "p_nom_set", "s_nom_min", "s_nom_max",
-                     "s_nom_set"}
-_COMMITMENT = {"min_up_time", "min_down_time", "up_time_before", "down_time_before",
-               "start_up_cost", "shut_down_cost", "ramp_limit_start_up", "ramp_limit_shut_down",
-               "maintenance_duration", "maintenance_pu", "maintenance_events"}
-# input attributes without effect on a single-period dispatch with fixed capacities
+                     "s_nom_set", "e_nom_set"}
+_UNIT_DATA = {"min_up_time", "min_down_time", "up_time_before", "down_time_before",
+              "start_up_cost", "shut_down_cost", "ramp_limit_start_up", "ramp_limit_shut_down",
+              "maintenance_duration", "maintenance_pu", "maintenance_events"}
+# input attributes without effect on what gridopt solves (with the component as imported)
 _IRRELEVANT: dict[str, set[str]] = {
     "Bus": {"type", "unit", "location", "v_mag_pu_set", "v_mag_pu_min", "v_mag_pu_max"},
     "Carrier": {"max_growth", "max_relative_growth"},
-    "Generator": {"control", "type", "q_set", "weight"} | _FIXED_ASSET | _EXPANSION_BOUNDS
-    | _COMMITMENT,
+    "Generator": {"control", "type", "q_set", "weight"} | _FIXED_ASSET | _EXPANSION_BOUNDS,
     "Load": {"type", "q_set"},
     "Line": {"g", "b", "terrain_factor", "v_nom"} | _FIXED_ASSET | _EXPANSION_BOUNDS,
-    "Transformer": {"g", "b", "tap_side", "tap_position", "model"} | _FIXED_ASSET
-    | _EXPANSION_BOUNDS,
+    "Transformer": {"g", "b", "model"} | _FIXED_ASSET | _EXPANSION_BOUNDS,
     "Link": {"type", "terrain_factor", "p_init", "cyclic_delay"} | _FIXED_ASSET
-    | _EXPANSION_BOUNDS | _COMMITMENT,
+    | _EXPANSION_BOUNDS | _UNIT_DATA,
     "StorageUnit": {"control", "type", "q_set", "state_of_charge_initial_per_period",
                     "cyclic_state_of_charge_per_period"} | _FIXED_ASSET | _EXPANSION_BOUNDS,
+    "Store": {"type", "q_set", "e_initial_per_period", "e_cyclic_per_period"} | _FIXED_ASSET
+    | _EXPANSION_BOUNDS,
+    "GlobalConstraint": {"mu"},
 }
 # attributes whose use gridopt refuses, with the feature they belong to
 _REFUSED: dict[str, dict[str, str]] = {
-    "Generator": {"p_nom_extendable": "capacity expansion", "committable": "unit commitment",
-                  "maintainable": "maintenance scheduling",
+    "Generator": {"maintainable": "maintenance scheduling",
                   "p_nom_mod": "modular (integer) capacity",
-                  "marginal_cost_quadratic": "quadratic costs",
                   "p_set": "fixed dispatch set points",
                   "e_sum_min": "energy limits over the horizon",
                   "e_sum_max": "energy limits over the horizon",
-                  "sign": "generators that consume", "stand_by_cost": "stand-by costs"},
+                  "sign": "generators that consume"},
     "Load": {"sign": "loads that produce"},
-    "Line": {"s_nom_extendable": "transmission expansion", "s_nom_mod": "modular capacity",
-             "v_ang_min": "angle-difference limits", "v_ang_max": "angle-difference limits"},
-    "Transformer": {"s_nom_extendable": "transmission expansion",
-                    "s_nom_mod": "modular capacity",
-                    "tap_ratio": "off-nominal tap ratios",
-                    "phase_shift": "phase-shifting transformers",
-                    "phase_shift_min": "phase-shifting transformers",
-                    "phase_shift_max": "phase-shifting transformers",
-                    "v_ang_min": "angle-difference limits", "v_ang_max": "angle-difference limits"},
-    "Link": {"p_nom_extendable": "capacity expansion", "committable": "unit commitment",
-             "maintainable": "maintenance scheduling", "p_nom_mod": "modular capacity",
-             "p_set": "fixed dispatch set points",
-             "marginal_cost_quadratic": "quadratic costs", "stand_by_cost": "stand-by costs",
+    "Line": {"s_nom_mod": "modular capacity"},
+    "Transformer": {"s_nom_mod": "modular capacity",
+                    "phase_shift_min": "optimised phase shifts",
+                    "phase_shift_max": "optimised phase shifts"},
+    "Link": {"committable": "unit commitment of links", "maintainable": "maintenance scheduling",
+             "p_nom_mod": "modular capacity", "p_set": "fixed dispatch set points",
+             "marginal_cost_quadratic": "quadratic costs of links",
+             "stand_by_cost": "stand-by costs of links",
              "ramp_limit_up": "ramp limits on links", "ramp_limit_down": "ramp limits on links",
              "delay": "delayed delivery"},
-    "StorageUnit": {"p_nom_extendable": "capacity expansion", "p_nom_mod": "modular capacity",
+    "StorageUnit": {"p_nom_mod": "modular capacity",
                     "p_set": "fixed dispatch set points",
                     "p_dispatch_set": "fixed dispatch set points",
                     "p_store_set": "fixed dispatch set points", "sign": "reversed sign",
-                    "spill_cost": "spill costs", "marginal_cost_quadratic": "quadratic costs",
+                    "spill_cost": "spill costs",
+                    "marginal_cost_quadratic": "quadratic costs of storage",
                     "marginal_cost_storage": "costs of holding energy"},
+    "Store": {"e_nom_mod": "modular capacity", "p_set": "fixed dispatch set points",
+              "sign": "reversed sign", "marginal_cost": "costs of a Store's flow (it earns"
+              " them when charging)", "marginal_cost_quadratic": "quadratic costs of storage",
+              "marginal_cost_storage": "costs of holding energy"},
 }
 _SUPPORTED = set(_MAPPED) | {"LineType", "TransformerType", "SubNetwork", "Shape"}
 _REFUSED_COMPONENTS = {
-    "Store": "Stores are not supported yet (gridopt's storage is a StorageUnit with power and"
-             " energy rated together; a Store with its charging links is not an exact match)",
-    "GlobalConstraint": "global constraints (emission limits, primary-energy or transmission"
-                        " caps) are not supported yet",
     "Process": "processes (multi-carrier conversion) are not supported",
 }
+# GlobalConstraint types gridopt maps (into its expansion policy)
+CO2_CAP = "primary_energy"
+VOLUME_CAP = "transmission_volume_expansion_limit"
 _MULTIPORT = re.compile(r"^(bus|efficiency|delay|cyclic_delay)([2-9]|[1-9]\d+)$")
 
 
@@ -131,6 +143,7 @@ class _Import:
     notes: list[str] = field(default_factory=list)
     active: dict[str, pd.Index] = field(default_factory=dict)
     hours: float = 1.0  # snapshot length
+    start: pd.Timestamp = DEFAULT_START  # the case's first snapshot
 
     def refuse(self, rule: str) -> None:
         self.problems.append(Problem(self.source, rule))
@@ -168,28 +181,33 @@ def read_pypsa(src: Path | str) -> pypsa.Network:
     return n
 
 
-def import_pypsa(src: Path | str, out_dir: Path | str, overwrite: bool = False) -> list[str]:
+def import_pypsa(src: Path | str, out_dir: Path | str, overwrite: bool = False,
+                 currency: str | None = None) -> list[str]:
     """Read a PyPSA network (netCDF file or CSV folder), write a gridopt case folder.
 
     Returns the warnings (each names the components concerned); raises `InputError` naming
     every component and attribute that gridopt cannot represent.
     """
     n = read_pypsa(src)
-    imported = from_pypsa(n, source=str(src), name=Path(src).stem)
+    imported = from_pypsa(n, source=str(src), name=Path(src).stem, currency=currency)
     write_case(imported, out_dir, overwrite=overwrite)
     return imported.warnings
 
 
-def from_pypsa(n: pypsa.Network, source: str = "PyPSA network", name: str = "imported"
-               ) -> ImportedCase:
-    """Map a PyPSA network to gridopt tables, series and case settings (see module docstring)."""
+def from_pypsa(n: pypsa.Network, source: str = "PyPSA network", name: str = "imported",
+               currency: str | None = None) -> ImportedCase:
+    """Map a PyPSA network to gridopt tables, series and case settings (see module docstring).
+
+    `currency` is the ISO code of the network's costs (blank: the network's `meta`
+    "currency", which gridopt's export writes, else EUR, with a warning).
+    """
     with _quiet():
         n = n.copy()
         n.calculate_dependent_values()
         ctx = _Import(n, source)
         _check_structure(ctx)
         resolution_h, start = _snapshots(ctx)
-        ctx.hours = float(resolution_h)
+        ctx.hours, ctx.start = float(resolution_h), start
         for component in _MAPPED:
             _check_attributes(ctx, component)
         tables: dict[str, pd.DataFrame] = {}
@@ -197,25 +215,40 @@ def from_pypsa(n: pypsa.Network, source: str = "PyPSA network", name: str = "imp
         tables["carriers"] = _import_carriers(ctx)
         tables["loads"], load_mw = _import_loads(ctx)
         tables["generators"], avail = _import_generators(ctx, resolution_h)
-        tables["storage_units"], tables["hydro"], inflow = _import_storage(ctx)
+        tables["storage_units"], tables["hydro"], inflow, storage_inflow = _import_storage(ctx)
+        stores = _import_stores(ctx)
+        tables["storage_units"] = pd.concat([tables["storage_units"], stores])
         tables["lines"] = _import_passive(ctx)
-        tables["links"] = _import_links(ctx)
+        tables["links"], tables["corridors"] = _import_links(ctx)
+        tables["candidates"] = _import_candidates(ctx, tables)
+        policy = _import_global_constraints(ctx, tables)
     if ctx.problems:
         raise InputError(ctx.problems)
     shedding = _detect_load_shedding(ctx, tables, avail, load_mw)
     _complete_carriers(tables)
     series = {key: hourly_series(df, start, resolution_h)
               for key, df in (("load_mw", load_mw), ("availability_pu", avail),
-                              ("inflow_m3s", inflow)) if df.shape[1]}
+                              ("inflow_m3s", inflow), ("storage_inflow_mw", storage_inflow))
+              if df.shape[1]}
+    currency = currency or (n.meta or {}).get("currency")
+    if not currency:
+        currency = "EUR"
+        ctx.notes.append("the network does not state its currency (meta 'currency'); its costs"
+                         " are taken as EUR (give the currency to import it as another)")
     case = {
         "name": n.name or name,
         "description": f"imported from the PyPSA network {Path(source).name}",
         "network": ".",
+        "currency": str(currency).upper(),
         "horizon": {"start": start.strftime("%Y-%m-%d %H:%M"), "snapshots": len(n.snapshots),
                     "resolution_h": resolution_h},
-        "model": "dispatch",
+        "model": "uc" if tables["generators"]["committable"].any() else "dispatch",
         "load_shedding": shedding,
     }
+    if len(tables["candidates"]) or policy:
+        # one investment period on the horizon: a year's annuities against its operation,
+        # as PyPSA weighs capital_cost against the snapshots' operating costs
+        case["expansion"] = {"discount_rate": 0.0, "policy": policy}
     return ImportedCase(tables=tables, series=series, case=case, warnings=ctx.notes)
 
 
@@ -231,13 +264,8 @@ def _check_structure(ctx: _Import) -> None:
         if c.static.empty:
             continue
         if c.name in _REFUSED_COMPONENTS:
-            detail = ""
-            if c.name == "GlobalConstraint":
-                detail = " (" + "; ".join(f"'{i}': {r['type']} on {r['carrier_attribute']}"
-                                          f" {r['sense']} {r['constant']:g}"
-                                          for i, r in c.static.iterrows()) + ")"
             ctx.refuse(f"{c.name} {names_preview(c.static.index)}:"
-                       f" {_REFUSED_COMPONENTS[c.name]}{detail}")
+                       f" {_REFUSED_COMPONENTS[c.name]}")
         elif c.name == "ShuntImpedance":
             ctx.notes.append(f"ShuntImpedance {names_preview(c.static.index)}: ignored (no"
                              " effect on a linear power flow dispatch)")
@@ -374,11 +402,11 @@ def _import_buses(ctx: _Import) -> pd.DataFrame:
     names = ctx.active["Bus"]
     b = ctx.n.buses.loc[names]
     carrier = b["carrier"].replace("", "AC").fillna("AC")
-    bad = ~carrier.isin(["AC", "DC"])
-    if bad.any():
-        for car, group in carrier[bad].groupby(carrier[bad]):
-            ctx.refuse(f"Bus {names_preview(group.index)}: carrier '{car}' is not supported"
-                       " (gridopt networks are electrical: AC or DC buses)")
+    other = ~carrier.isin(["AC", "DC"])
+    if other.any():
+        ctx.notes.append(f"Bus {names_preview(names[other.to_numpy()])}: carriers"
+                         f" {names_preview(sorted(set(carrier[other])))} are balance nodes of"
+                         " their carrier (energy in MW and MWh, prices per MWh of it)")
     if (b["v_nom"] <= 0).any():
         ctx.refuse(f"Bus {names_preview(names[(b['v_nom'] <= 0).to_numpy()])}: v_nom must be"
                    " positive")
@@ -410,9 +438,12 @@ def _import_carriers(ctx: _Import) -> pd.DataFrame:
     co2 = car["co2_emissions"].astype(float)
     fossil = _hint(car, "fossil")
     renewable = _hint(car, "renewable")
+    # without gridopt's own flags, carriers known by name (wind, solar, hydro, ...) are
+    # renewable and fossil ones (or any that emits) fossil
+    named = carrier_flags(car.index)
     return pd.DataFrame({
-        "renewable": renewable.where(renewable.notna(), False).astype(bool),
-        "fossil": fossil.where(fossil.notna(), co2 > 0).astype(bool),
+        "renewable": renewable.where(renewable.notna(), named["renewable"]).astype(bool),
+        "fossil": fossil.where(fossil.notna(), (co2 > 0) | named["fossil"]).astype(bool),
         "color": car["color"].replace("", np.nan).fillna("#999999"),
         "nice_name": car["nice_name"].replace("", np.nan),
     }, index=car.index)
@@ -431,12 +462,15 @@ def _import_generators(ctx: _Import, hours: int) -> tuple[pd.DataFrame, pd.DataF
     p_nom = g["p_nom"].astype(float)
     p_max_pu = ctx.dense("Generator", "p_max_pu", names)
     p_min_pu = ctx.dense("Generator", "p_min_pu", names)
+    committable = g["committable"].astype(bool) if "committable" in g else pd.Series(
+        False, index=names)
+    extendable = g["p_nom_extendable"].astype(bool)
     if (p_max_pu < 0).any().any() or (p_min_pu < 0).any().any():
         bad = names[((p_max_pu < 0).any() | (p_min_pu < 0).any()).to_numpy()]
         ctx.refuse(f"Generator {names_preview(bad)}: negative p_min_pu or p_max_pu (a generator"
                    " that consumes) is not supported")
     # gridopt's floor is min(p_min_mw, p_max_mw * availability): a constant floor, lowered
-    # where the availability is lower
+    # where the availability is lower (a committable unit's is its stable minimum when on)
     floor_pu = p_min_pu.max()
     expected = np.minimum(floor_pu.to_numpy()[None, :], p_max_pu.to_numpy())
     mismatch = ~np.isclose(p_min_pu.to_numpy(), expected, rtol=1e-9, atol=1e-12).all(axis=0)
@@ -449,12 +483,28 @@ def _import_generators(ctx: _Import, hours: int) -> tuple[pd.DataFrame, pd.DataF
                          " p_max_pu in some snapshots (PyPSA would find no solution); gridopt"
                          " lowers the floor to the availability there")
     cost = ctx.static("Generator", "marginal_cost", names)
+    quadratic = ctx.static("Generator", "marginal_cost_quadratic", names)
+    if (quadratic < 0).any():
+        ctx.refuse(f"Generator {names_preview(names[(quadratic < 0).to_numpy()])}: a negative"
+                   " marginal_cost_quadratic (a concave cost) is not supported")
     efficiency = ctx.dense("Generator", "efficiency", names).mean()
     ramps = {}
     for attr, column in (("ramp_limit_up", "ramp_up_mw_per_h"),
                          ("ramp_limit_down", "ramp_down_mw_per_h")):
         limit = ctx.static("Generator", attr, names)
         ramps[column] = limit * p_nom / hours
+    # extendable: PyPSA scales a p.u. floor and ramps with the capacity built, gridopt's are MW
+    fixed_mw = extendable & ((floor_pu > 0) | ramps["ramp_up_mw_per_h"].notna()
+                             | ramps["ramp_down_mw_per_h"].notna())
+    if fixed_mw.any():
+        ctx.refuse(f"Generator {names_preview(names[fixed_mw.to_numpy()])}: an extendable"
+                   " generator with p_min_pu or ramp limits (PyPSA scales them with the"
+                   " capacity built; gridopt's are in MW) is not supported")
+    both = extendable & committable
+    if both.any():
+        ctx.refuse(f"Generator {names_preview(names[both.to_numpy()])}: a generator both"
+                   " extendable and committable is not supported (a uc case commits fixed"
+                   " units)")
     # the ramp into the first snapshot starts from p_init (blank: not limited), as in gridopt
     p_init = (pd.to_numeric(g["p_init"], errors="coerce").astype(float) if "p_init" in g
               else pd.Series(np.nan, index=names))
@@ -466,7 +516,8 @@ def _import_generators(ctx: _Import, hours: int) -> tuple[pd.DataFrame, pd.DataF
     variable = ~np.isclose(p_max_pu.to_numpy(), 1.0, rtol=0, atol=1e-12).all(axis=0)
     table = pd.DataFrame({
         "bus": g["bus"], "carrier": carrier, "p_max_mw": p_nom,
-        "p_min_mw": floor_pu * p_nom, "marginal_cost_cny_per_mwh": cost,
+        "p_min_mw": (floor_pu * p_nom).where(~committable, 0.0),
+        "marginal_cost_cny_per_mwh": cost, "quadratic_cost_cny_per_mw2h": quadratic,
         "ramp_up_mw_per_h": ramps["ramp_up_mw_per_h"],
         "ramp_down_mw_per_h": ramps["ramp_down_mw_per_h"],
         "p_initial_mw": p_init,
@@ -475,12 +526,52 @@ def _import_generators(ctx: _Import, hours: int) -> tuple[pd.DataFrame, pd.DataF
                                           dtype=object),
         # output per fuel burnt; PyPSA's default 1 means none given
         "efficiency": efficiency.where((efficiency > 0) & (efficiency < 1)),
+        "committable": committable,
     }, index=names)
+    if committable.any():
+        _import_commitment(ctx, g[committable], floor_pu[committable], table)
     return table, p_max_pu.loc[:, variable]
 
 
-def _import_storage(ctx: _Import) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """StorageUnits that can charge -> storage_units; those that cannot -> hydro stations."""
+def _import_commitment(ctx: _Import, g: pd.DataFrame, stable_pu: pd.Series,
+                       table: pd.DataFrame) -> None:
+    """Committable generators -> single units of a uc case (`gridopt.model.commitment`).
+
+    PyPSA's status before the horizon: off for the last down_time_before snapshots (on
+    before them) when that is positive, else on for the last up_time_before snapshots (off
+    before them): units_on_initial and hours_in_state_initial say the same.
+    """
+    h = ctx.hours
+    names = g.index
+    up = g["up_time_before"].astype(float)
+    down = g["down_time_before"].astype(float)
+    on = (down <= 0) & (up > 0)
+    held = np.where(down > 0, down, np.where(up > 0, up, np.nan)) * h
+    for column, value in (
+            ("units", 1), ("p_min_stable_pu", stable_pu.clip(0.0, 1.0)),
+            ("min_up_h", g["min_up_time"].astype(float) * h),
+            ("min_down_h", g["min_down_time"].astype(float) * h),
+            ("start_cost_cny", g["start_up_cost"].astype(float)),
+            ("stop_cost_cny", g["shut_down_cost"].astype(float)),
+            ("no_load_cost_cny_per_h", ctx.static("Generator", "stand_by_cost", names)),
+            ("startup_ramp_pu", g["ramp_limit_start_up"].astype(float).clip(upper=1.0)),
+            ("shutdown_ramp_pu", g["ramp_limit_shut_down"].astype(float).clip(upper=1.0)),
+            ("units_on_initial", on.astype(int)),
+            ("hours_in_state_initial", pd.Series(held, index=names))):
+        table.loc[names, column] = value
+    below = (table.loc[names, "startup_ramp_pu"] < stable_pu) | (
+        table.loc[names, "shutdown_ramp_pu"] < stable_pu)
+    if below.any():
+        ctx.refuse(f"Generator {names_preview(names[below.to_numpy()])}: ramp_limit_start_up"
+                   " or ramp_limit_shut_down below p_min_pu (the unit could never start or"
+                   " stop)")
+
+
+def _import_storage(ctx: _Import
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """StorageUnits that can charge -> storage_units (with their natural inflow, if any:
+    pumped hydro on a river); those that cannot -> hydro stations. Returns both tables, the
+    hydro inflow (m3/s) and the storage units' inflow (MW)."""
     names = ctx.active["StorageUnit"]
     s = ctx.n.storage_units.loc[names]
     p_nom = s["p_nom"].astype(float)
@@ -503,10 +594,10 @@ def _import_storage(ctx: _Import) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
     if bad.any():
         ctx.refuse(f"StorageUnit {names_preview(sto[bad.to_numpy()])}: charging and discharging"
                    " limits must be equal (p_min_pu = -p_max_pu)")
-    if (inflow[sto].abs() > 0).any().any():
-        ctx.refuse(f"StorageUnit {names_preview(sto[(inflow[sto].abs() > 0).any().to_numpy()])}"
-                   ": natural inflow into a unit that also charges from the grid (pumped"
-                   " storage with inflow) is not supported")
+    if (inflow[sto] < 0).any().any():
+        ctx.refuse(f"StorageUnit {names_preview(sto[(inflow[sto] < 0).any().to_numpy()])}:"
+                   " a negative inflow is not supported")
+    pumped = sto[(inflow[sto] > 0).any().to_numpy()]
     if soc_set[sto].notna().any().any():
         ctx.refuse(f"StorageUnit {names_preview(sto[soc_set[sto].notna().any().to_numpy()])}:"
                    " state_of_charge_set is not supported for storage units")
@@ -521,12 +612,14 @@ def _import_storage(ctx: _Import) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFr
         "soc_initial_mwh": (charge["state_of_charge_initial"].astype(float)
                             / (1.0 - loss[sto]) ** ctx.hours).where(~cyclic),
         "marginal_cost_cny_per_mwh": cost[sto],
+        "inflow_profile": pd.Series(np.where(sto.isin(pumped), sto, None), index=sto,
+                                    dtype=object),
     }, index=sto)
 
     hydro, inflow_m3s = _import_hydro(ctx, s.loc[hy], p_nom[hy], p_min_pu[hy], p_max_pu[hy],
                                       eff_dispatch[hy], loss[hy], cost[hy], inflow[hy],
                                       soc_set[hy], carrier[hy])
-    return storage, hydro, inflow_m3s
+    return storage, hydro, inflow_m3s, inflow.loc[:, pumped]
 
 
 def _import_hydro(ctx: _Import, s: pd.DataFrame, p_nom: pd.Series, p_min_pu: pd.Series,
@@ -600,7 +693,9 @@ def _import_hydro(ctx: _Import, s: pd.DataFrame, p_nom: pd.Series, p_min_pu: pd.
 
 
 def _import_passive(ctx: _Import) -> pd.DataFrame:
-    """Lines and simple transformers -> lines with x_ohm = x_pu_eff * v_nom(bus0)^2."""
+    """Lines and transformers -> lines with x_ohm = x_pu_eff * v_nom(bus0)^2 (x_pu_eff holds a
+    transformer's tap ratio), phase_shift_deg = a transformer's phase_shift, and
+    angle_min_deg / angle_max_deg = -/+ v_ang_max (PyPSA's limit is symmetric)."""
     n = ctx.n
     v_nom = n.buses["v_nom"].astype(float)
     bus_carrier = n.buses["carrier"].replace("", "AC")
@@ -612,19 +707,25 @@ def _import_passive(ctx: _Import) -> pd.DataFrame:
         br = table.loc[names]
         dc = (bus_carrier.reindex(br["bus0"]).to_numpy() == "DC")
         x_pu = np.where(dc, br["r_pu_eff"].astype(float), br["x_pu_eff"].astype(float))
-        bad = ~(x_pu > 0)
+        bad = ~(x_pu != 0) | np.isnan(x_pu)
         if bad.any():
             ctx.refuse(f"{component} {names_preview(names[bad])}: the series reactance"
-                       " (resistance on DC buses) must be positive")
+                       " (resistance on DC buses) must not be 0")
         s_max_pu = ctx.static(component, "s_max_pu", names)
         carrier = (br["carrier"].replace("", np.nan) if "carrier" in br
                    else pd.Series(np.nan, index=names)).fillna("AC")
         length = (_length_km(br) if "length" in br else pd.Series(np.nan, index=names))
+        shift = (br["phase_shift"].astype(float).fillna(0.0) if "phase_shift" in br
+                 else pd.Series(0.0, index=names))
+        angle = (br["v_ang_max"].astype(float) if "v_ang_max" in br
+                 else pd.Series(np.nan, index=names))
+        angle = angle.where(np.isfinite(angle) & (carrier == "AC").to_numpy())
         parts.append(pd.DataFrame({
             "bus0": br["bus0"], "bus1": br["bus1"],
             "x_ohm": x_pu * v_nom.reindex(br["bus0"]).to_numpy() ** 2,
             "s_max_mw": br["s_nom"].astype(float) * s_max_pu, "carrier": carrier,
-            "length_km": length,
+            "length_km": length, "phase_shift_deg": shift, "angle_min_deg": -angle,
+            "angle_max_deg": angle,
         }, index=names))
     if not parts:
         return pd.DataFrame(columns=TABLES["lines"].column_names[1:])
@@ -647,15 +748,18 @@ def _length_km(branches: pd.DataFrame) -> pd.Series:
     return length
 
 
-def _import_links(ctx: _Import) -> pd.DataFrame:
+def _import_links(ctx: _Import) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Links -> links; a reversible lossy link -> a two-way corridor (see below)."""
     names = ctx.active["Link"]
+    corridors = pd.DataFrame(columns=TABLES["corridors"].column_names[1:])
     if names.empty:
-        return pd.DataFrame(columns=TABLES["links"].column_names[1:])
+        return pd.DataFrame(columns=TABLES["links"].column_names[1:]), corridors
     k = ctx.n.links.loc[names]
     p_max_pu = ctx.static("Link", "p_max_pu", names)
     p_min_pu = ctx.static("Link", "p_min_pu", names)
     efficiency = ctx.static("Link", "efficiency", names)
     cost = ctx.static("Link", "marginal_cost", names)
+    extendable = k["p_nom_extendable"].astype(bool)
     p_nom = k["p_nom"].astype(float)
     scaled_min = p_min_pu / p_max_pu.where(p_max_pu > 0)
     bad = (p_max_pu <= 0) & ~((p_max_pu == 0) & (p_min_pu == 0))
@@ -675,26 +779,204 @@ def _import_links(ctx: _Import) -> pd.DataFrame:
         "efficiency": efficiency, "marginal_cost_cny_per_mwh": cost,
         "length_km": length,
     }, index=names)
-    # PyPSA runs a lossy link backwards at a gain (bus1 gives efficiency * |p|, bus0 gets |p|);
-    # gridopt takes a lossy two-way transfer as two one-way links, each losing energy
+    # A reversible lossy link: PyPSA runs it backwards at a gain (bus1 gives efficiency x |p|,
+    # bus0 gets |p|), which gridopt's links refuse. It becomes one two-way corridor
+    # (gridopt.model.corridors) that loses 1 - efficiency either way, where that model fits:
+    # a fixed rating, a wheeling cost >= 0 (charged both ways) and no delay. Its directions
+    # are binary, so a dispatch with one is a MIP.
     lossy = (links["p_min_pu"] < 0) & (links["efficiency"] < 1)
     if lossy.any():
-        back = links[lossy].rename(index=lambda name: f"{name} reverse")
-        taken = back.index.intersection(links.index)
-        if len(taken):
-            ctx.refuse(f"Link {names_preview(taken)}: name needed for the reverse direction of"
-                       " a lossy reversible link")
-        back = back.assign(bus0=links.loc[lossy, "bus1"].to_numpy(),
-                           bus1=links.loc[lossy, "bus0"].to_numpy(),
-                           p_max_mw=-links.loc[lossy, "p_min_pu"].to_numpy()
-                           * links.loc[lossy, "p_max_mw"].to_numpy(), p_min_pu=0.0)
-        links.loc[lossy, "p_min_pu"] = 0.0
-        links = pd.concat([links, back])
+        misfit = lossy & (extendable | (cost < 0))
+        if misfit.any():
+            ctx.refuse(f"Link {names_preview(names[misfit.to_numpy()])}: a reversible lossy"
+                       " link is a gridopt corridor, which cannot be extendable or have a"
+                       " negative marginal cost")
+        two_way = links[lossy]
+        carrier = two_way["carrier"].where(two_way["carrier"].isin(
+            TABLES["corridors"].column("carrier").choices), "HVDC")
+        corridors = pd.DataFrame({
+            "bus0": two_way["bus0"], "bus1": two_way["bus1"], "carrier": carrier,
+            "p_max_mw": two_way["p_max_mw"],
+            "p_max_reverse_mw": -two_way["p_min_pu"] * two_way["p_max_mw"], "poles": 1,
+            "loss_pu": 1.0 - two_way["efficiency"],
+            "marginal_cost_cny_per_mwh": two_way["marginal_cost_cny_per_mwh"],
+            "length_km": two_way["length_km"]}, index=two_way.index)
+        links = links[~lossy]
         ctx.notes.append(f"Link {names_preview(names[lossy.to_numpy()])}: reversible with"
-                         " losses, which PyPSA runs backwards at a gain; imported as two one-way"
-                         " links ('<name>' and '<name> reverse') that both lose energy, so the"
-                         " optimum can differ")
-    return links
+                         " losses, which PyPSA runs backwards at a gain; imported as two-way"
+                         " corridors that lose energy both ways (their directions binary), so"
+                         " where PyPSA runs them backwards its optimum is lower")
+    return links, corridors
+
+
+def _import_stores(ctx: _Import) -> pd.DataFrame:
+    """Stores -> storage units of efficiency 1 whose power cannot bind: a Store moves energy
+    only through the components at its bus, so charge and discharge are each bounded by the
+    most its level can change in a snapshot, e_nom / snapshot hours (e_nom_max for an
+    extendable one, whose energy is a candidate)."""
+    names = ctx.active["Store"]
+    cols = TABLES["storage_units"].column_names[1:]
+    if names.empty:
+        return pd.DataFrame(columns=cols)
+    s = ctx.n.stores.loc[names]
+    e_min = ctx.static("Store", "e_min_pu", names)
+    e_max = ctx.static("Store", "e_max_pu", names)
+    loss = ctx.static("Store", "standing_loss", names)
+    extendable = s["e_nom_extendable"].astype(bool)
+    if (e_min != 0).any():
+        ctx.refuse(f"Store {names_preview(names[(e_min != 0).to_numpy()])}: e_min_pu other than"
+                   " 0 is not supported")
+    if ((e_max <= 0) | (e_max > 1)).any():
+        ctx.refuse(f"Store {names_preview(names[((e_max <= 0) | (e_max > 1)).to_numpy()])}:"
+                   " e_max_pu must lie in (0, 1]")
+    most = s["e_nom"].astype(float).where(~extendable, s["e_nom_max"].astype(float))
+    unbounded = extendable & ~np.isfinite(most)
+    if unbounded.any():
+        ctx.refuse(f"Store {names_preview(names[unbounded.to_numpy()])}: an extendable Store"
+                   " needs a finite e_nom_max (it bounds its charging power in gridopt)")
+    energy = s["e_nom"].astype(float) * e_max
+    cyclic = s["e_cyclic"].astype(bool)
+    carrier = s["carrier"].replace("", np.nan).fillna("store")
+    return pd.DataFrame({
+        "bus": s["bus"], "carrier": carrier,
+        "p_max_mw": (most * e_max / ctx.hours).where(np.isfinite(most), 0.0),
+        "energy_max_mwh": energy, "efficiency_charge": 1.0, "efficiency_discharge": 1.0,
+        "standing_loss_per_h": loss,
+        "soc_initial_mwh": (s["e_initial"].astype(float) / (1.0 - loss) ** ctx.hours
+                            ).where(~cyclic),
+        "marginal_cost_cny_per_mwh": 0.0,
+    }, index=names)
+
+
+# PyPSA component -> gridopt table, rating, and the p.u. attribute that scales the rating
+_CANDIDATE_OF = {"Generator": ("generators", "p_max_mw", "p_nom", None),
+                 "Line": ("lines", "s_max_mw", "s_nom", "s_max_pu"),
+                 "Transformer": ("lines", "s_max_mw", "s_nom", "s_max_pu"),
+                 "Link": ("links", "p_max_mw", "p_nom", "p_max_pu"),
+                 "StorageUnit": ("storage_units", "p_max_mw", "p_nom", "p_max_pu"),
+                 "Store": ("storage_units", "energy_max_mwh", "e_nom", "e_max_pu")}
+
+
+def _import_candidates(ctx: _Import, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Extendable capacities -> candidates of a single-period expansion case.
+
+    gridopt extends the usable rating K = r x nominal (r: s_max_pu, p_max_pu or e_max_pu,
+    static) of a component whose own rating is set to 0: build_min = r x p_nom_min,
+    build_max = r x p_nom_max, and an annuity of capital_cost / r per unit of K (fixed O&M
+    with no overnight cost), so that its cost is PyPSA's capital_cost x p_nom. PyPSA's
+    p_nom of an extendable component plays no part in its optimisation, nor here. A storage
+    unit's energy follows its power at max_hours / r.
+    """
+    rows = []
+    for component, (table, rating, nominal, pu_attr) in _CANDIDATE_OF.items():
+        names = ctx.active.get(component, pd.Index([]))
+        if names.empty:
+            continue
+        static = ctx.n.c[component].static.loc[names]
+        ext = names[static[f"{nominal}_extendable"].astype(bool).to_numpy()]
+        if ext.empty:
+            continue
+        target = tables[table]
+        if component == "Transformer":
+            # named "transformer <name>" where a line has the name (`_import_passive`)
+            rename = {n: f"transformer {n}" for n in ext if f"transformer {n}" in target.index}
+        else:
+            rename = {}
+        missing = [n for n in ext if rename.get(n, n) not in target.index]
+        if missing:
+            ctx.refuse(f"{component} {names_preview(missing)}: extendable, but imported as"
+                       " something gridopt cannot extend (a reservoir or a corridor)")
+            ext = ext.difference(missing)
+        r = (ctx.static(component, pu_attr, ext) if pu_attr else pd.Series(1.0, index=ext))
+        r = r.where(r > 0)
+        if r.isna().any():
+            ctx.refuse(f"{component} {names_preview(ext[r.isna().to_numpy()])}: extendable with"
+                       f" {pu_attr} <= 0")
+            r = r.fillna(1.0)
+        s = static.loc[ext]
+        comps = [rename.get(n, n) for n in ext]
+        target.loc[comps, rating] = 0.0
+        cand = pd.DataFrame({
+            "table": table, "component": comps, "rating": rating,
+            "build_min": (s[f"{nominal}_min"].astype(float) * r).to_numpy(),
+            "build_max": (s[f"{nominal}_max"].astype(float) * r).replace(np.inf, np.nan
+                                                                       ).to_numpy(),
+            "overnight_cost_cny_per_unit": 0.0, "lifetime_yr": 1.0, "discount_rate": 0.0,
+            "fixed_om_cny_per_unit_yr": (s["capital_cost"].astype(float) / r).to_numpy(),
+            "max_hours": (s["max_hours"].astype(float) / r).to_numpy()
+            if component == "StorageUnit" else np.nan,
+        }, index=pd.Index([f"{c} {rating}" for c in comps]))
+        if component == "StorageUnit":
+            target.loc[comps, "energy_max_mwh"] = 0.0
+        rows.append(cand)
+    if not rows:
+        return pd.DataFrame(columns=TABLES["candidates"].column_names[1:])
+    out = pd.concat(rows)
+    if out.index.has_duplicates:
+        out.index = pd.Index([f"{n} {k}" for k, n in enumerate(out.index)])
+    return out
+
+
+def _import_global_constraints(ctx: _Import, tables: dict[str, pd.DataFrame]
+                               ) -> dict[str, object]:
+    """GlobalConstraints -> the expansion policy of the case (one period, on the horizon).
+
+    primary_energy on co2_emissions, "<=": a CO2 cap on the horizon; its left side, PyPSA's
+    sum over generators of p / efficiency x the carrier's emissions x the snapshot weight,
+    is gridopt's co2_t_per_mwh x energy. transmission_volume_expansion_limit, "<=": the sum of
+    length x s_nom (p_nom) of the extendable lines and links of the listed carriers.
+    """
+    gc = ctx.n.global_constraints.loc[ctx.active.get("GlobalConstraint", pd.Index([]))]
+    policy: dict[str, object] = {}
+    if gc.empty:
+        return policy
+    year = int(pd.Timestamp(ctx.start).year)
+    for name, row in gc.iterrows():
+        kind, sense = str(row["type"]), str(row["sense"]).strip()
+        if sense not in ("<=", "<"):
+            ctx.refuse(f"GlobalConstraint '{name}': sense '{sense}' is not supported (gridopt's"
+                       " caps are upper limits)")
+            continue
+        if np.isfinite(float(row.get("investment_period", np.nan))):
+            ctx.refuse(f"GlobalConstraint '{name}': an investment period is not supported")
+            continue
+        if kind == CO2_CAP:
+            if row["carrier_attribute"] != "co2_emissions":
+                ctx.refuse(f"GlobalConstraint '{name}': primary_energy on"
+                           f" '{row['carrier_attribute']}' is not supported (gridopt carries"
+                           " co2_emissions)")
+                continue
+            if "co2_cap_t_per_yr" in policy:
+                ctx.refuse(f"GlobalConstraint '{name}': a second CO2 limit is not supported")
+                continue
+            emitting = ctx.n.carriers.index[ctx.n.carriers["co2_emissions"].astype(float) != 0]
+            stores = [n for c, cyc in (("StorageUnit", "cyclic_state_of_charge"),
+                                       ("Store", "e_cyclic"))
+                      for n, r in ctx.n.c[c].static.loc[ctx.active.get(c, [])].iterrows()
+                      if r["carrier"] in emitting and not r[cyc]]
+            if stores:
+                ctx.refuse(f"GlobalConstraint '{name}': stores of emitting carriers that are"
+                           f" not cyclic count in PyPSA's CO2 limit: {names_preview(stores)}")
+                continue
+            policy["co2_cap_t_per_yr"] = {year: float(row["constant"])}
+        elif kind == VOLUME_CAP:
+            carriers = [c.strip() for c in re.sub(r"[\[\]()]", "",
+                                                  str(row["carrier_attribute"])).split(",")]
+            lines = ctx.n.lines.loc[ctx.active.get("Line", [])]
+            pu = lines["s_max_pu"].astype(float)
+            off = lines.index[(lines["s_nom_extendable"].astype(bool) & (pu != 1)
+                               & lines["carrier"].isin(carriers)).to_numpy()]
+            if len(off):
+                ctx.refuse(f"GlobalConstraint '{name}': its lines {names_preview(off)} have"
+                           " s_max_pu other than 1 (gridopt's capacities are the usable"
+                           " ratings)")
+                continue
+            policy.setdefault("transmission_volume", []).append(
+                {"name": str(name), "carriers": carriers, "max_mwkm": float(row["constant"])})
+        else:
+            ctx.refuse(f"GlobalConstraint '{name}': type '{kind}' is not supported (gridopt"
+                       f" maps {CO2_CAP} CO2 limits and {VOLUME_CAP})")
+    return policy
 
 
 def _detect_load_shedding(ctx: _Import, tables: dict[str, pd.DataFrame], avail: pd.DataFrame,
@@ -742,6 +1024,5 @@ def _complete_carriers(tables: dict[str, pd.DataFrame]) -> None:
                                                                "hydro")]).dropna().unique())
     missing = used.difference(car.index)
     if len(missing):
-        extra = pd.DataFrame({"renewable": False, "fossil": False, "color": "#999999",
-                              "nice_name": np.nan}, index=missing)
+        extra = carrier_flags(missing).assign(color="#999999", nice_name=np.nan)
         tables["carriers"] = pd.concat([car, extra])
