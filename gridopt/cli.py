@@ -104,12 +104,13 @@ def solve_cmd(
     sol = result.solution
     status = sol.status
     if status is Status.OPTIMAL:
-        typer.echo(f"optimal: objective {sol.objective_cny:,.2f} CNY; results in {out_dir}")
+        typer.echo(f"optimal: objective {sol.objective_cny:,.2f}"
+                   f" {sol.model.data.case.currency}; results in {out_dir}")
         return
     if status is Status.TIME_LIMIT and result.tables:
         gap = f", gap {sol.mip_gap:.3%} to the best bound" if sol.mip_gap is not None else ""
         typer.echo(f"time limit reached: best solution found written to {out_dir}"
-                   f" (objective {sol.objective_cny:,.2f} CNY{gap})")
+                   f" (objective {sol.objective_cny:,.2f} {sol.model.data.case.currency}{gap})")
         return
     typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')} ({sol.message});"
                f" summary written to {out_dir}", err=True)

@@ -131,6 +131,8 @@ def to_pypsa(data: CaseData) -> tuple[pypsa.Network, list[str]]:
 
     with _quiet():
         n = pypsa.Network(name=data.case.name)
+        # PyPSA's costs have no unit of their own: say which currency they are in
+        n.meta = {**(n.meta or {}), "currency": data.case.currency}
         n.set_snapshots(pd.DatetimeIndex(data.snapshots, name="snapshot"))
         for col in n.snapshot_weightings.columns:
             n.snapshot_weightings[col] = w
@@ -140,9 +142,9 @@ def to_pypsa(data: CaseData) -> tuple[pypsa.Network, list[str]]:
         _export_generators(n, data, hours)
         _export_commitment(n, data, notes)
         _export_load_shedding(n, data, notes)
-        problems += _export_storage(n, t, file, hours)
+        problems += _export_storage(n, t, file, hours, _storage_inflow(data))
         problems += _export_hydro(n, data, file, notes)
-        _export_branches(n, t)
+        problems += _export_branches(n, t, notes)
         problems += _export_candidates(n, data)
     if problems:
         raise InputError(problems)
@@ -220,6 +222,7 @@ def _export_generators(n: pypsa.Network, data: CaseData, hours: float) -> None:
         ramp[attr] = np.where(has_capacity, gens[column].to_numpy() * hours
                               / np.where(has_capacity, p_nom, 1.0), np.nan)
     n.add("Generator", gens.index, bus=gens["bus"].to_numpy(), carrier=gens["carrier"].to_numpy(),
+          marginal_cost_quadratic=gens["quadratic_cost_cny_per_mw2h"].to_numpy(dtype=float),
           p_nom=p_nom, p_max_pu=avail, p_min_pu=p_min_pu,
           marginal_cost=gens["marginal_cost_cny_per_mwh"].to_numpy(), **ramp,
           # the output before the horizon, from which both tools limit the first ramp
@@ -285,6 +288,8 @@ def _export_commitment(n: pypsa.Network, data: CaseData, notes: list[str]) -> No
     static.loc[f.index, "min_up_time"] = f.up_snapshots
     static.loc[f.index, "min_down_time"] = f.down_snapshots
     static.loc[f.index, "start_up_cost"] = f.start_cost_cny
+    static.loc[f.index, "shut_down_cost"] = gens["stop_cost_cny"].to_numpy(dtype=float)
+    static.loc[f.index, "stand_by_cost"] = gens["no_load_cost_cny_per_h"].to_numpy(dtype=float)
     static.loc[f.index, "ramp_limit_start_up"] = gens["startup_ramp_pu"].to_numpy(dtype=float)
     static.loc[f.index, "ramp_limit_shut_down"] = gens["shutdown_ramp_pu"].to_numpy(dtype=float)
     static.loc[f.index, "up_time_before"] = np.where(on, up, 0)
@@ -338,8 +343,8 @@ def _bus_demand_mw(data: CaseData) -> np.ndarray:
     return by_bus.reindex(buses, fill_value=0.0).to_numpy()
 
 
-def _export_storage(n: pypsa.Network, t: dict[str, pd.DataFrame], file: str, hours: float
-                    ) -> list[Problem]:
+def _export_storage(n: pypsa.Network, t: dict[str, pd.DataFrame], file: str, hours: float,
+                    inflow: pd.DataFrame | None = None) -> list[Problem]:
     sto = t["storage_units"]
     if sto.empty:
         return []
@@ -362,7 +367,19 @@ def _export_storage(n: pypsa.Network, t: dict[str, pd.DataFrame], file: str, hou
           state_of_charge_initial=(soc0 * kept).fillna(0.0).to_numpy(),
           cyclic_state_of_charge=soc0.isna().to_numpy(),
           marginal_cost=sto["marginal_cost_cny_per_mwh"].to_numpy())
+    if inflow is not None and not inflow.empty:
+        n.storage_units_t.inflow = pd.concat(
+            [n.storage_units_t.inflow, inflow.set_axis(n.snapshots)], axis=1)
     return []
+
+
+def _storage_inflow(data: CaseData) -> pd.DataFrame | None:
+    """Natural inflow (MW) of the storage units that have one: PyPSA's StorageUnit inflow."""
+    frame = data.storage_inflow_mw
+    if frame is None or frame.empty:
+        return None
+    used = data.tables["storage_units"]["inflow_profile"].notna()
+    return frame.loc[:, frame.columns.intersection(data.tables["storage_units"].index[used])]
 
 
 def _export_hydro(n: pypsa.Network, data: CaseData, file: str, notes: list[str]
@@ -411,18 +428,47 @@ def _export_hydro(n: pypsa.Network, data: CaseData, file: str, notes: list[str]
     return []
 
 
-def _export_branches(n: pypsa.Network, t: dict[str, pd.DataFrame]) -> None:
+def _export_branches(n: pypsa.Network, t: dict[str, pd.DataFrame], notes: list[str]
+                     ) -> list[Problem]:
+    """Lines -> Lines; a line with a phase shift -> a Transformer (PyPSA's lines have none),
+    x = x_eff s_nom in p.u. of s_nom; symmetric angle-difference limits -> v_ang_max (PyPSA's
+    limit is symmetric: other limits are refused)."""
+    problems: list[Problem] = []
     lines = t["lines"]
     if not lines.empty:
         carrier = t["buses"]["carrier"]
         dc = (carrier.reindex(lines["bus0"]).to_numpy() == "DC") & (
             carrier.reindex(lines["bus1"]).to_numpy() == "DC")
         x = lines["x_ohm"].to_numpy()
-        n.add("Line", lines.index, bus0=lines["bus0"].to_numpy(), bus1=lines["bus1"].to_numpy(),
-              x=x, r=np.where(dc, x, 0.0), s_nom=lines["s_max_mw"].to_numpy(),
-              carrier=lines["carrier"].fillna("AC").to_numpy(),
-              length=lines["length_km"].fillna(0.0).to_numpy(),
-              **{f"{HINT}length_km": lines["length_km"].to_numpy()})
+        shift = lines["phase_shift_deg"].fillna(0.0).to_numpy(dtype=float)
+        lo = lines["angle_min_deg"].to_numpy(dtype=float)
+        hi = lines["angle_max_deg"].to_numpy(dtype=float)
+        symmetric = (np.isnan(lo) & np.isnan(hi)) | np.isclose(-lo, hi, rtol=1e-12, atol=0)
+        if not symmetric.all():
+            problems.append(Problem("lines", "angle-difference limits that are not symmetric"
+                                    " (angle_min_deg = -angle_max_deg) cannot be expressed in"
+                                    " PyPSA (v_ang_max): "
+                                    f"{names_preview(lines.index[~symmetric])}",
+                                    column="angle_min_deg"))
+        plain = shift == 0
+        idx = lines.index[plain]
+        n.add("Line", idx, bus0=lines["bus0"].to_numpy()[plain],
+              bus1=lines["bus1"].to_numpy()[plain], x=x[plain],
+              r=np.where(dc, x, 0.0)[plain], s_nom=lines["s_max_mw"].to_numpy()[plain],
+              carrier=lines["carrier"].fillna("AC").to_numpy()[plain],
+              length=lines["length_km"].fillna(0.0).to_numpy()[plain],
+              v_ang_max=np.where(np.isnan(hi), np.inf, hi)[plain],
+              **{f"{HINT}length_km": lines["length_km"].to_numpy()[plain]})
+        if (~plain).any():
+            v_nom = t["buses"]["v_nom_kv"].reindex(lines["bus0"]).to_numpy(dtype=float)
+            s_nom = lines["s_max_mw"].to_numpy(dtype=float)
+            n.add("Transformer", lines.index[~plain], bus0=lines["bus0"].to_numpy()[~plain],
+                  bus1=lines["bus1"].to_numpy()[~plain],
+                  x=(x / v_nom**2 * s_nom)[~plain], s_nom=s_nom[~plain],
+                  phase_shift=shift[~plain],
+                  v_ang_max=np.where(np.isnan(hi), np.inf, hi)[~plain])
+            notes.append(f"lines {names_preview(lines.index[~plain])} have a phase shift:"
+                         " exported as PyPSA Transformers (x in p.u. of s_nom)")
     links = t["links"]
     if not links.empty:
         n.add("Link", links.index, bus0=links["bus0"].to_numpy(), bus1=links["bus1"].to_numpy(),
@@ -432,6 +478,7 @@ def _export_branches(n: pypsa.Network, t: dict[str, pd.DataFrame]) -> None:
               marginal_cost=links["marginal_cost_cny_per_mwh"].to_numpy(),
               length=links["length_km"].fillna(0.0).to_numpy(),
               **{f"{HINT}length_km": links["length_km"].to_numpy()})
+    return problems
 
 
 # PyPSA component and capacity attribute of each rating a candidate may extend

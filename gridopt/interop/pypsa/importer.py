@@ -836,6 +836,10 @@ def _import_stores(ctx: _Import) -> pd.DataFrame:
                    " needs a finite e_nom_max (it bounds its charging power in gridopt)")
     energy = s["e_nom"].astype(float) * e_max
     cyclic = s["e_cyclic"].astype(bool)
+    over = ~cyclic & (s["e_initial"].astype(float) > energy + 1e-9)
+    if over.any():
+        ctx.refuse(f"Store {names_preview(names[over.to_numpy()])}: e_initial above e_nom x"
+                   " e_max_pu (of an extendable Store: above what it has before expansion)")
     carrier = s["carrier"].replace("", np.nan).fillna("store")
     return pd.DataFrame({
         "bus": s["bus"], "carrier": carrier,
@@ -861,11 +865,14 @@ def _import_candidates(ctx: _Import, tables: dict[str, pd.DataFrame]) -> pd.Data
     """Extendable capacities -> candidates of a single-period expansion case.
 
     gridopt extends the usable rating K = r x nominal (r: s_max_pu, p_max_pu or e_max_pu,
-    static) of a component whose own rating is set to 0: build_min = r x p_nom_min,
-    build_max = r x p_nom_max, and an annuity of capital_cost / r per unit of K (fixed O&M
-    with no overnight cost), so that its cost is PyPSA's capital_cost x p_nom. PyPSA's
-    p_nom of an extendable component plays no part in its optimisation, nor here. A storage
-    unit's energy follows its power at max_hours / r.
+    static). PyPSA's objective (with its default objective constant) charges capital_cost x
+    (p_nom_opt - p_nom): p_nom is there already. So the component's own rating is its existing
+    capacity r x p_nom, build_min = r x (p_nom_min - p_nom), build_max = r x (p_nom_max -
+    p_nom), at an annuity of capital_cost / r per unit of K (fixed O&M, no overnight cost).
+    Where p_nom_min < p_nom (PyPSA may then build less than p_nom, at a credit), the existing
+    rating is 0 and all of K is charged: gridopt's objective is then PyPSA's plus capital_cost
+    x p_nom, which the import reports. A storage unit's energy follows its power at
+    max_hours / r.
     """
     rows = []
     for component, (table, rating, nominal, pu_attr) in _CANDIDATE_OF.items():
@@ -895,19 +902,29 @@ def _import_candidates(ctx: _Import, tables: dict[str, pd.DataFrame]) -> pd.Data
             r = r.fillna(1.0)
         s = static.loc[ext]
         comps = [rename.get(n, n) for n in ext]
-        target.loc[comps, rating] = 0.0
+        nom = s[nominal].astype(float)
+        below = s[f"{nominal}_min"].astype(float) < nom
+        if below.any():
+            ctx.notes.append(f"{component} {names_preview(ext[below.to_numpy()])}: extendable"
+                             f" below {nominal} ({nominal}_min < {nominal}), so their whole"
+                             " capacity is charged: gridopt's objective is PyPSA's plus"
+                             f" {float((s['capital_cost'] * nom)[below].sum()):.12g}")
+        existing = nom.where(~below, 0.0)
+        target.loc[comps, rating] = (existing * r).to_numpy()
         cand = pd.DataFrame({
             "table": table, "component": comps, "rating": rating,
-            "build_min": (s[f"{nominal}_min"].astype(float) * r).to_numpy(),
-            "build_max": (s[f"{nominal}_max"].astype(float) * r).replace(np.inf, np.nan
-                                                                       ).to_numpy(),
+            "build_min": ((s[f"{nominal}_min"].astype(float) - existing) * r).clip(lower=0.0
+                                                                                   ).to_numpy(),
+            "build_max": ((s[f"{nominal}_max"].astype(float) - existing) * r).replace(
+                np.inf, np.nan).to_numpy(),
             "overnight_cost_cny_per_unit": 0.0, "lifetime_yr": 1.0, "discount_rate": 0.0,
             "fixed_om_cny_per_unit_yr": (s["capital_cost"].astype(float) / r).to_numpy(),
             "max_hours": (s["max_hours"].astype(float) / r).to_numpy()
             if component == "StorageUnit" else np.nan,
         }, index=pd.Index([f"{c} {rating}" for c in comps]))
         if component == "StorageUnit":
-            target.loc[comps, "energy_max_mwh"] = 0.0
+            target.loc[comps, "energy_max_mwh"] = (existing * s["max_hours"].astype(float)
+                                                   ).to_numpy()
         rows.append(cand)
     if not rows:
         return pd.DataFrame(columns=TABLES["candidates"].column_names[1:])
