@@ -463,9 +463,41 @@ def test_pprd_week_is_refused_whole_with_every_unexported_part_named():
     with pytest.raises(InputError) as err:
         to_pypsa(load_case(PPRD))
     text = str(err.value)
-    for part in ("table 'gas_nodes'", "table 'corridors'", "table 'contracts'",
-                 "burn gas from the gas network"):
+    for part in ("table 'contracts'", "daily delivery shapes"):
         assert part in text
+    # the gas network and its plants export now
+    assert "table 'gas_nodes' (" not in text and "burn gas" not in text
+
+
+def test_gas_networks_and_corridors_solve_to_the_same_optimum_in_pypsa():
+    """The gas network (supplies, pipelines, storage, demand, gas-fired plants as two-bus
+    links) exports exactly: the tiny gas case, and a day of the PPRD network reduced only by
+    its river routing, contracts and corridor shapes, with its whole gas network and the
+    corridors as links with their no-load losses."""
+    data = load_case(CASES / "tiny_gas.yaml")
+    n, notes = to_pypsa(data)
+    assert notes == []
+    assert n.buses.at["Coast gas", "carrier"] == "gas" and "CCGT" in n.links.index
+    assert n.links.at["CCGT", "efficiency"] == 0.5 and n.links.at["CCGT", "p_nom"] == 1000.0
+    assert_same_answer(data, n)
+    pprd = load_case(PPRD, {"horizon.snapshots": 24})
+    corridors = pprd.tables["corridors"]
+    corridors["daily_profile"] = np.nan
+    corridors["peak_valley_ratio_max"] = np.nan
+    two_way = corridors["p_max_reverse_mw"] > 0
+    corridors.loc[two_way, ["min_transfer_pu"]] = 0.0
+    corridors.loc[two_way, "ramp_mw_per_h"] = np.nan
+    data = to_export_scope(pprd, keep_gas=True)
+    data.tables["corridors"] = corridors
+    data.tables["links"] = load_case(PPRD, {"horizon.snapshots": 24}).tables["links"]
+    n, _ = to_pypsa(data)
+    assert len(n.stores) and (n.buses["carrier"] == "gas").sum() == len(pprd.tables["gas_nodes"])
+    assert {f"{k} no-load loss bus0" for k in corridors.index[corridors["loss_noload_mw"] > 0]
+            } <= set(n.loads.index)
+    sol, _ = gridopt_optimum(data)
+    condition, objective, _ = pypsa_optimum(n)
+    assert sol.status == condition == "optimal"
+    assert objective == pytest.approx(sol.objective_cny, rel=REL)
 
 
 def test_pprd_week_round_trip_keeps_tables_and_optimum(tmp_path):

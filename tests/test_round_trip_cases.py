@@ -1,8 +1,9 @@
 """Every case in cases/ whose network the PyPSA export maps round-trips: export, import, solve
 to the same objective. The others are refused by name (what PyPSA cannot express) and say so.
 
-The PPRD cases are refused for their gas network (`test_interop_pypsa` names every part
-of the PPRD week that the export does not map); loading each of them here would only repeat it.
+The PPRD cases are refused for their contracts and corridor delivery shapes
+(`test_interop_pypsa` names every part of the PPRD week that the export does not map); loading
+each of them here would only repeat it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ REFUSED = {
     "tiny_corridor": "curtailment penalty",
     "tiny_expansion": "investment periods",
     "tiny_expansion_periods": "investment periods",
-    "tiny_gas": "table 'gas_nodes'",
-    "tiny_rolling": "table 'gas_nodes'",
     "tiny_security": "supply-security zones",
 }
 

@@ -1,4 +1,4 @@
-"""PyPSA networks out: export a gridopt case as a PyPSA network.
+"""PyPSA networks out: export a gridopt case as a PyPSA network (its currency in `meta`).
 
 Export (`export_pypsa`, `to_pypsa`) writes the *prepared* case (tables after scaling and
 overrides, series on the case's snapshots) so that PyPSA's `optimize()` solves the same linear
@@ -16,6 +16,7 @@ carriers                      Carrier: color, nice_name; co2_emissions = the gen
                               as `gridopt_renewable`, `gridopt_fossil`
 loads                         Load: p_set = the load's MW on each snapshot (scale applied)
 generators                    Generator: p_nom = p_max_mw; p_max_pu = availability;
+                              marginal_cost_quadratic = quadratic_cost_cny_per_mw2h;
                               p_min_pu = min(p_min_mw, p_max_mw * availability) / p_max_mw
                               (gridopt's floor, per snapshot); marginal_cost;
                               ramp_limit_up/down = ramp_mw_per_h * snapshot hours / p_max_mw
@@ -28,6 +29,8 @@ committable generators        (uc case, one unit per row: expand clusters first 
                               min(p_min_stable_pu, availability) replaces the must-run floor;
                               min_up_time, min_down_time = the hours in snapshots (rounded
                               up, at least 1); start_up_cost = start_cost_cny;
+                              shut_down_cost = stop_cost_cny; stand_by_cost =
+                              no_load_cost_cny_per_h;
                               ramp_limit_start_up/shut_down = startup/shutdown_ramp_pu;
                               up_time_before (unit on) or down_time_before (off) = the
                               snapshots of its minimum time already served before the horizon
@@ -35,6 +38,8 @@ committable generators        (uc case, one unit per row: expand clusters first 
                               all of it)
 storage_units                 StorageUnit: p_nom = p_max_mw, max_hours = energy / power,
                               efficiency_store/dispatch, standing_loss; soc_initial_mwh
+                              inflow = storage_inflow_mw (spilled where it does not fit, in
+                              both); soc_initial_mwh
                               given -> state_of_charge_initial = soc_initial_mwh * (1 -
                               standing_loss)^hours (gridopt applies the first snapshot's
                               loss to the level before it, PyPSA does not); blank ->
@@ -48,7 +53,10 @@ hydro                         StorageUnit in MWh of electricity: 1 hm3 = mw_per_
                               cyclic_state_of_charge, free -> initial only. The station's
                               own settings are kept as `gridopt_*` columns.
 lines                         Line: x = x_ohm, r = 0 (r = x_ohm between DC buses, where PyPSA
-                              uses r), s_nom = s_max_mw, length = length_km
+                              uses r), s_nom = s_max_mw, length = length_km, v_ang_max =
+                              angle_max_deg (symmetric limits only); a line with a phase
+                              shift -> Transformer: x = x_ohm / v_nom^2 x s_nom (p.u. of
+                              s_nom), phase_shift = phase_shift_deg
 links                         Link: p_nom = p_max_mw, p_min_pu, efficiency, marginal_cost
 load shedding (enabled)       one Generator per bus with demand, carrier "load shedding",
                               marginal_cost = VOLL, p_nom = peak demand, p_max_pu = demand /
@@ -95,6 +103,7 @@ from gridopt.interop import (
     names_preview,
 )
 from gridopt.interop.pypsa.common import HINT, HYDRO_HINTS, LOAD_SHEDDING, _quiet
+from gridopt.interop.pypsa.energy import export_corridors, export_gas, gas_plants
 from gridopt.model import commitment
 from gridopt.model.core import LinearModel
 from gridopt.model.hydro import HM3_PER_M3S_H, initial_storage_hm3
@@ -145,15 +154,21 @@ def to_pypsa(data: CaseData) -> tuple[pypsa.Network, list[str]]:
         problems += _export_storage(n, t, file, hours, _storage_inflow(data))
         problems += _export_hydro(n, data, file, notes)
         problems += _export_branches(n, t, notes)
+        problems += export_gas(n, data, notes)
+        problems += export_corridors(n, data, notes)
         problems += _export_candidates(n, data)
     if problems:
         raise InputError(problems)
     return n, notes
 
 
-# the tables the export maps; any other table in use is refused by name
-EXPORTED_TABLES = ("buses", "carriers", "loads", "generators", "storage_units", "lines", "links",
+# the electric tables the export maps (`gridopt.interop.scope` keeps these)
+ELECTRIC_TABLES = ("buses", "carriers", "loads", "generators", "storage_units", "lines", "links",
                    "hydro")
+# every table the export maps (`energy`: the gas network and the corridors); any other table
+# in use is refused by name
+EXPORTED_TABLES = (*ELECTRIC_TABLES, "gas_nodes", "gas_supplies", "pipelines", "gas_storage",
+                   "gas_demands", "corridors")
 
 
 def _unexported(data: CaseData) -> list[Problem]:
@@ -164,12 +179,6 @@ def _unexported(data: CaseData) -> list[Problem]:
                 for name, df in data.tables.items()
                 # candidates matter only to an expansion case (`_export_candidates`)
                 if name not in EXPORTED_TABLES and name != "candidates" and len(df)]
-    gens = data.tables["generators"]
-    if "gas_node" in gens and gens["gas_node"].notna().any():
-        fired = gens.index[gens["gas_node"].notna().to_numpy()]
-        problems.append(Problem(file, f"generators {names_preview(fired)} burn gas from the gas"
-                                " network, which is not exported to PyPSA yet",
-                                column="gas_node"))
     case = data.case
     if getattr(case, "security_file", None) or getattr(case, "security", None):
         problems.append(Problem(file, "supply-security zones are not exported to PyPSA yet",
@@ -206,7 +215,8 @@ def _export_loads(n: pypsa.Network, data: CaseData) -> None:
 
 
 def _export_generators(n: pypsa.Network, data: CaseData, hours: float) -> None:
-    gens = data.tables["generators"]
+    # gas-fired plants are Links from their gas bus (`energy`)
+    gens = data.tables["generators"].drop(index=gas_plants(data))
     if gens.empty:
         return
     p_nom = gens["p_max_mw"].to_numpy()
@@ -239,6 +249,11 @@ def _commitment_refusals(data: CaseData) -> list[Problem]:
     file = str(data.path)
     problems = []
     f = commitment.fleet(LinearModel(data))
+    burning = f.index.intersection(gas_plants(data))
+    if len(burning):
+        problems.append(Problem(file, f"committable gas-fired generators {names_preview(burning)}"
+                                " are PyPSA Links, whose commitment the export does not map",
+                                column="committable"))
     clusters = f.index[f.units > 1]
     if len(clusters):
         problems.append(Problem(file, f"generators {names_preview(clusters)} are clusters of"
@@ -509,6 +524,11 @@ def _export_candidates(n: pypsa.Network, data: CaseData) -> list[Problem]:
         problems.append(Problem(file, "expansion policies are not exported to PyPSA yet",
                                 column="expansion.policy"))
     rating = candidate_rating(cand)
+    burning = cand.index[((cand["table"] == "generators")
+                          & cand["component"].isin(gas_plants(data))).to_numpy()]
+    if len(burning):
+        problems.append(Problem(file, "candidates for gas-fired generators (PyPSA Links) are"
+                                f" not exported: {names_preview(burning)}", column="candidates"))
     key = list(zip(cand["table"], rating, strict=True))
     unsupported = [name for name, k in zip(cand.index, key, strict=True)
                    if k not in _EXTENDABLE]

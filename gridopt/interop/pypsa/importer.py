@@ -1,14 +1,39 @@
 """PyPSA networks in: import a PyPSA network as a gridopt case folder.
 
-Import (`import_pypsa`, `from_pypsa`) maps the attributes of the export back. It does not map
-capacity expansion (gridopt's `candidates`), unit commitment, Stores, multi-port links or emission
-constraints yet, so the importer refuses (an `InputError` naming the component and attribute)
-extendable capacities, committable or maintainable units, Stores, Processes, GlobalConstraints,
-quadratic or time-varying costs, links with more than two buses or a delay, transformers with an
-off-nominal tap or a phase shift, angle-difference limits and multi-period or stochastic
-networks. Other input attributes that have no effect on a single-period dispatch (capital costs
-of fixed assets, reactive power, power-flow settings) are ignored; any other attribute set away
-from PyPSA's default, any extra column and any inactive component is named in a warning.
+`import_pypsa` / `from_pypsa` map the attributes of the export (`exporter`) back, and what PyPSA
+users write beyond it, into gridopt's families (README "PyPSA support" has the full table):
+
+- Bus: any carrier; AC and DC buses carry lines, other carriers (H2, heat, ...) are balance
+  nodes joined by links. Carrier: colours, CO2, and renewable / fossil flags (gridopt's own
+  `gridopt_*` columns, else by name: wind, solar, hydro, ... renewable; coal, gas, oil, ...
+  or any emitting carrier fossil).
+- Generator: p_nom, p_min_pu / p_max_pu (availability), marginal_cost and
+  marginal_cost_quadratic (a QP), ramps, p_init; committable units -> a `uc` case (single
+  units: stable minimum = p_min_pu, minimum up / down times, start-up, shut-down and stand-by
+  costs, the status before the horizon from up_time_before / down_time_before).
+- Line and Transformer -> lines: x_pu_eff (with a transformer's tap ratio) as ohm, negative
+  reactances kept, phase_shift, and v_ang_max as symmetric angle-difference limits.
+- Link -> links; a reversible lossy link -> a two-way corridor that loses either way (PyPSA's
+  own runs backwards at a gain, so the import says where it can differ).
+- StorageUnit -> storage units (with natural inflow and spill, e.g. pumped hydro on a river)
+  or, when it cannot charge, hydro reservoirs. Store -> a storage unit of efficiency 1 whose
+  power cannot bind.
+- p_nom_extendable / s_nom_extendable / e_nom_extendable on generators, lines, transformers,
+  links, storage units and stores -> candidates of a single-period expansion case
+  (`_import_candidates`: the annuity is capital_cost; p_nom is existing capacity, as PyPSA's
+  objective constant has it).
+- GlobalConstraint: primary_energy CO2 limits -> `expansion.policy.co2_cap_t_per_yr`;
+  transmission_volume_expansion_limit -> `expansion.policy.transmission_volume`.
+- meta "currency" -> the case's currency (else EUR, or what the caller says).
+
+Refused, each by name (an `InputError` naming the component and attribute): multi-port links,
+delays, link ramps and commitment, modular capacities, maintenance, fixed set points, energy
+sums, time-varying costs, optimised phase shifts, zero reactances, stores with flow costs or a
+floor, extendable generators with a p.u. floor or ramps, extendable and committable at once,
+other GlobalConstraint types or senses, investment periods and scenarios. Attributes without
+effect on the case as imported (reactive power, power-flow settings, capital costs of fixed
+assets) are ignored; any other attribute set away from PyPSA's default, any extra column and
+any inactive component is named in a warning.
 """
 
 from __future__ import annotations
