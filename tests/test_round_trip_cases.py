@@ -48,5 +48,11 @@ def test_cases_round_trip_through_pypsa_or_are_refused_by_name(tmp_path, name):
     original = load_case(case)
     assert back.case.model == original.case.model
     assert back.case.currency == original.case.currency == "CNY"
+    # the gas network comes back as gas tables, its plants as generators burning gas
+    for table in ("gas_nodes", "gas_supplies", "pipelines", "gas_storage", "gas_demands"):
+        assert sorted(back.tables[table].index) == sorted(original.tables[table].index), table
+    burning = original.tables["generators"]["gas_node"].notna()
+    assert back.tables["generators"].loc[original.tables["generators"].index[burning],
+                                         "gas_node"].notna().all()
     assert _objective(tmp_path / "back" / "case.yaml") == pytest.approx(_objective(case),
                                                                          rel=1e-9)

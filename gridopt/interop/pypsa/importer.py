@@ -15,6 +15,7 @@ users write beyond it, into gridopt's families (README "PyPSA support" has the f
   reactances kept, phase_shift, and v_ang_max as symmetric angle-difference limits.
 - Link -> links; a reversible lossy link -> a two-way corridor that loses either way (PyPSA's
   own runs backwards at a gain, so the import says where it can differ).
+- Buses of carrier "gas" and what sits on them -> gridopt's gas network (`gas_import`).
 - StorageUnit -> storage units (with natural inflow and spill, e.g. pumped hydro on a river)
   or, when it cannot charge, hydro reservoirs. Store -> a storage unit of efficiency 1 whose
   power cannot bind.
@@ -56,6 +57,7 @@ from gridopt.interop import (
     write_case,
 )
 from gridopt.interop.pypsa.common import _RTOL, HINT, LOAD_SHEDDING, _quiet
+from gridopt.interop.pypsa.gas_import import read_gas
 from gridopt.model.hydro import HM3_PER_M3S_H
 from gridopt.schema import TABLES
 
@@ -169,6 +171,8 @@ class _Import:
     active: dict[str, pd.Index] = field(default_factory=dict)
     hours: float = 1.0  # snapshot length
     start: pd.Timestamp = DEFAULT_START  # the case's first snapshot
+    # attributes refused on a component but allowed on some (gas-fired plants' ramps)
+    exempt: dict[str, pd.Index] = field(default_factory=dict)
 
     def refuse(self, rule: str) -> None:
         self.problems.append(Problem(self.source, rule))
@@ -233,13 +237,20 @@ def from_pypsa(n: pypsa.Network, source: str = "PyPSA network", name: str = "imp
         _check_structure(ctx)
         resolution_h, start = _snapshots(ctx)
         ctx.hours, ctx.start = float(resolution_h), start
+        ctx.exempt = _gas_plant_links(n)
         for component in _MAPPED:
             _check_attributes(ctx, component)
-        tables: dict[str, pd.DataFrame] = {}
+        gas = read_gas(ctx)
+        for component, used in gas.used.items():
+            ctx.active[component] = ctx.active[component].difference(used, sort=False)
+        tables: dict[str, pd.DataFrame] = dict(gas.tables)
         tables["buses"] = _import_buses(ctx)
         tables["carriers"] = _import_carriers(ctx)
         tables["loads"], load_mw = _import_loads(ctx)
         tables["generators"], avail = _import_generators(ctx, resolution_h)
+        if gas.plants is not None:
+            tables["generators"] = pd.concat([tables["generators"], gas.plants])
+            avail = pd.concat([avail, gas.plant_availability], axis=1)
         tables["storage_units"], tables["hydro"], inflow, storage_inflow = _import_storage(ctx)
         stores = _import_stores(ctx)
         tables["storage_units"] = pd.concat([tables["storage_units"], stores])
@@ -253,7 +264,8 @@ def from_pypsa(n: pypsa.Network, source: str = "PyPSA network", name: str = "imp
     _complete_carriers(tables)
     series = {key: hourly_series(df, start, resolution_h)
               for key, df in (("load_mw", load_mw), ("availability_pu", avail),
-                              ("inflow_m3s", inflow), ("storage_inflow_mw", storage_inflow))
+                              ("inflow_m3s", inflow), ("storage_inflow_mw", storage_inflow),
+                              *gas.series.items())
               if df.shape[1]}
     currency = currency or (n.meta or {}).get("currency")
     if not currency:
@@ -275,6 +287,15 @@ def from_pypsa(n: pypsa.Network, source: str = "PyPSA network", name: str = "imp
         # as PyPSA weighs capital_cost against the snapshots' operating costs
         case["expansion"] = {"discount_rate": 0.0, "policy": policy}
     return ImportedCase(tables=tables, series=series, case=case, warnings=ctx.notes)
+
+
+def _gas_plant_links(n: pypsa.Network) -> dict[str, pd.Index]:
+    """Links from a gas bus to an electric one are gas-fired plants (`gas_import`), whose
+    ramp limits gridopt maps: the attribute check lets them through."""
+    carrier = n.buses["carrier"].replace("", "AC").fillna("AC")
+    plants = n.links.index[(n.links["bus0"].map(carrier) == "gas").to_numpy()
+                           & n.links["bus1"].map(carrier).isin(["AC", "DC"]).to_numpy()]
+    return {"Link.ramp_limit_up": plants, "Link.ramp_limit_down": plants}
 
 
 def _check_structure(ctx: _Import) -> None:
@@ -390,6 +411,9 @@ def _check_attributes(ctx: _Import, component: str) -> None:
         if not differs.any():
             continue
         hit = names[np.asarray(differs, dtype=bool)]
+        hit = hit.difference(ctx.exempt.get(f"{component}.{attr}", pd.Index([])), sort=False)
+        if hit.empty:
+            continue
         value = static.loc[hit[0], attr]
         value = value.item() if isinstance(value, np.generic) else value
         if attr in refused:
@@ -404,7 +428,10 @@ def _check_attributes(ctx: _Import, component: str) -> None:
         cols = df.columns.intersection(names)
         if not len(cols) or df[cols].isna().all().all():
             continue
-        hit = pd.Index(cols)
+        hit = pd.Index(cols).difference(ctx.exempt.get(f"{component}.{attr}", pd.Index([])),
+                                        sort=False)
+        if hit.empty:
+            continue
         if attr in refused:
             ctx.refuse(f"{component} {names_preview(hit)}: time-varying {attr} is not supported"
                        f" yet ({refused[attr]})")
