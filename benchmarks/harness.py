@@ -35,7 +35,7 @@ def run_gridopt(case: Path | str, snapshots: int | None = None,
                 extra: dict[str, Any] | None = None, out_dir: Path | None = None
                 ) -> dict[str, Any]:
     """gridopt end to end (read, build, hand-off, solve, extract, write CSV): phases in s."""
-    from gridopt.run import solve_case
+    from gridopt.studies.run import solve_case
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,7 +59,7 @@ def prepare(case: Path | str, snapshots: int | None, work_dir: Path, scope: bool
     (`gridopt.interop.scope`) and gridopt solves the reduced network as imported back from the
     very file PyPSA reads, so both start from the same data. Not timed.
     """
-    from gridopt.case import load_case
+    from gridopt.inputs.case import load_case
     from gridopt.interop.pypsa import _quiet, export_pypsa, import_pypsa
     from gridopt.interop.scope import to_export_scope
 
@@ -79,8 +79,8 @@ def prepare(case: Path | str, snapshots: int | None, work_dir: Path, scope: bool
 
 def same_algorithm(n_columns: int) -> dict[str, Any]:
     """HiGHS options that make PyPSA use the algorithm gridopt chose for an LP of this size
-    (`gridopt.solve.IPM_FROM_COLUMNS`), so the comparison is of the tools, not of algorithms."""
-    from gridopt.solve import IPM_FROM_COLUMNS
+    (`gridopt.solver.IPM_FROM_COLUMNS`), so the comparison is of the tools, not of algorithms."""
+    from gridopt.solver.highs import IPM_FROM_COLUMNS
 
     return {"solver": "ipm"} if n_columns >= IPM_FROM_COLUMNS else {}
 

@@ -65,7 +65,7 @@ def test_pprd_dispatch(benchmark, record, request, tmp_path, snapshots):
 
 @pytest.mark.benchmark(group="synthetic dispatch")
 def test_synthetic_dispatch(benchmark, record, request, tmp_path, buses):
-    from gridopt.synthetic import write_synthetic
+    from gridopt.inputs.synthetic import write_synthetic
 
     hours = 168 if request.config.getoption("--bench-full") else 24
     case = write_synthetic(tmp_path / f"syn{buses}", n_buses=buses, hours=hours)
@@ -77,8 +77,8 @@ def test_synthetic_dispatch(benchmark, record, request, tmp_path, buses):
 def test_build_grows_linearly_with_the_horizon(record, request):
     """Build time of the whole PPRD case against snapshots: the fitted exponent b of
     t = a n^b over the sizes run (1 would be linear)."""
-    from gridopt.case import load_case
-    from gridopt.model import build_model
+    from gridopt.inputs.case import load_case
+    from gridopt.model.registry import build_model
 
     sizes = [168, 720, 2190, 8760] if request.config.getoption("--bench-full") else [24, 168]
     seconds = []

@@ -39,11 +39,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _gridopt_dcopf(name: str, tmp_path: Path, dclines: bool) -> tuple[object, float, list[str]]:
-    from gridopt.case import load_case
+    from gridopt.inputs.case import load_case
     from gridopt.interop import write_case
     from gridopt.interop.matpower import from_matpower, read_matpower
-    from gridopt.model import build_model
-    from gridopt.solve import solve
+    from gridopt.model.registry import build_model
+    from gridopt.solver.solve import solve
 
     mpc = read_matpower(LIBRARY / f"{name}.m")
     imported = from_matpower(mpc, source=name, name=name, dclines=dclines)
@@ -85,7 +85,7 @@ def test_library_case_matches_pypower(record, tmp_path, library_case):
 
 
 def test_largest_against_pypsa(benchmark, record, request, tmp_path, large_case):
-    from gridopt.case import load_case
+    from gridopt.inputs.case import load_case
     from gridopt.interop.matpower import import_matpower
     from gridopt.interop.pypsa import _quiet, export_pypsa
 

@@ -24,12 +24,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from gridopt.case import load_case
+from gridopt.inputs.case import load_case
 from gridopt.interop import write_case
 from gridopt.interop.pypsa import _quiet, from_pypsa
-from gridopt.model import build_model
 from gridopt.model.expansion import candidates as candidate_table
-from gridopt.solve import solve
+from gridopt.model.registry import build_model
+from gridopt.solver.solve import solve
 
 REL = 1e-6
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from gridopt.case import load_case
 from gridopt.errors import InputError
+from gridopt.inputs.case import load_case
 from gridopt.interop.pypsa import export_pypsa, import_pypsa
-from gridopt.model import build_model
-from gridopt.solve import solve
+from gridopt.model.registry import build_model
+from gridopt.solver.solve import solve
 from tests.conftest import CASES
 
 TINY = sorted(p.stem for p in CASES.glob("tiny_*.yaml"))

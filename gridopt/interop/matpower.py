@@ -69,6 +69,7 @@ import numpy as np
 import pandas as pd
 
 from gridopt.errors import InputError, Problem
+from gridopt.inputs.schema import TABLES
 from gridopt.interop import (
     DEFAULT_START,
     ImportedCase,
@@ -76,7 +77,6 @@ from gridopt.interop import (
     names_preview,
     write_case,
 )
-from gridopt.schema import TABLES
 
 # MATPOWER column positions (0-based), from its caseformat
 BUS_I, BUS_TYPE, PD, QD, GS, BUS_AREA, BASE_KV = 0, 1, 2, 3, 4, 6, 9

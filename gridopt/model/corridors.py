@@ -46,7 +46,7 @@ Energisation and direction, LP and MIP:
   with c = 0 and pays at negative prices (a surplus that must be curtailed at a penalty, or
   must-run), where it dumps energy into losses. A dispatch case whose network has a two-way
   corridor in service is therefore a MIP (one binary pair per two-way corridor and snapshot);
-  its prices are those of the LP with the binaries fixed at the MIP's values (gridopt.solve).
+  its prices are those of the LP with the binaries fixed at the MIP's values (gridopt.solver).
   Its LP relaxation (`solver.relax`) is the convex hull f+ / P + f- / R <= 1, which can still
   circulate; the `circulating_mw` column of the results shows it.
 - In a uc case (a MIP), a corridor marked `switchable` has a binary u+ (and u-) and may be
@@ -123,15 +123,19 @@ that no energy is counted twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from gridopt.case import CaseData, _layout
 from gridopt.errors import InputError, Problem
+from gridopt.inputs.case import _layout
+from gridopt.inputs.data import CaseData
 from gridopt.model.core import INF, LinearModel, Rows
-from gridopt.solve import Solution
-from gridopt.tables import region_of, tidy
+from gridopt.model.tables import region_of, tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "corridors"
 SHAPE_SERIES = "corridor_shape_pu"

@@ -22,7 +22,7 @@ and releases from before the horizon (t - k_u < 0) are constants: those of a rol
 history (`CaseData.history["release_m3s"]`, the releases of the snapshots before it, so water
 still travelling at a window's start arrives in it), and before that history, or without
 one, `release_initial_m3s`. On
-typical periods (`gridopt.aggregation`) t - k_u is counted round inside t's own period (the
+typical periods (`gridopt.inputs.aggregation`) t - k_u is counted round inside t's own period (the
 period repeats), so every release arrives within it and no constant enters.
 
 Storage rule: `fixed` starts at V_0 and ends at V_0; `free` starts at V_0; `cyclic` has
@@ -34,14 +34,20 @@ station would make of it).
 
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING
+
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from gridopt.model._stateful import level_rows, level_values, year_table
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution
-from gridopt.tables import region_of, tidy
+from gridopt.model.stores import Carried, Past, StoreKind, Stores, hours_to_move
+from gridopt.model.tables import region_of, tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "hydro"
 HM3_PER_M3S_H = 3600.0 / 1e6
@@ -116,10 +122,36 @@ def spill_bound_m3s(model: LinearModel) -> np.ndarray:
     return bound.to_numpy()
 
 
+def _stores(tables: dict[str, pd.DataFrame]) -> Stores:
+    """Reservoirs: storage range, end rule, start level, hours to empty at full turbine flow."""
+    hydro = tables["hydro"]
+    upper = hydro["storage_max_hm3"].to_numpy(dtype=float)
+    lower = np.minimum(hydro["storage_min_hm3"].to_numpy(dtype=float), upper)
+    flow = (hydro["p_max_mw"] / hydro["mw_per_m3s"]).to_numpy(dtype=float)
+    rule = hydro["end_rule"].to_numpy().astype(object)
+    return Stores("hydro", hydro.index, lower, upper, rule,
+                  np.where(rule == "cyclic", np.nan, initial_storage_hm3(hydro)),
+                  hours_to_move(upper - lower, HM3_PER_M3S_H * flow))
+
+
+def _start_at(hydro: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
+    """Reservoirs starting at `level`, free at the end (what they hold at the end answers to
+    `CaseData.end_state`); a reservoir without a level (NaN) is cyclic."""
+    hydro = hydro.copy()
+    hydro["storage_initial_hm3"] = level
+    hydro["end_rule"] = np.where(np.isnan(level), "cyclic", "free")
+    return hydro
+
+
+STORES = (StoreKind("hydro", "hydro_storage", "hydro_water_balance", "hm3", "hydro station",
+                    _stores, _start_at),)
+
+
 def build(model: LinearModel) -> None:
     hydro = model.data.tables["hydro"]
     if hydro.empty:
         return
+    model.store_kinds["hydro"] = STORES[0]
     T, w, dt = model.T, model.w, model.dt
     conv = hydro["mw_per_m3s"].to_numpy()
     q_max = hydro["p_max_mw"].to_numpy() / conv
@@ -254,3 +286,18 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     return {"hydro": table, "generation": gen, "costs": costs,
             **year_table(sol, "hydro_storage", "hydro_year", hydro.index, "station",
                          "storage_hm3", attrs)}
+
+
+def carry(sol: Solution, k: int, past: Past) -> Carried | None:
+    """The releases of the snapshots before snapshot k (turbined plus spilled, m3/s), as far
+    back as the longest travel time of a reach: water still on its way down the river arrives
+    in the next piece of the horizon (`CaseData.history["release_m3s"]`)."""
+    model = sol.model
+    hydro = model.data.tables["hydro"]
+    travel = hydro["travel_time_h"][hydro["downstream"].notna()]
+    if not model.has("hydro_turbine") or not len(travel):
+        return None
+    length = math.ceil(travel.max() / model.data.case.horizon.resolution_h) + 1
+    release = np.maximum(past.values("hydro_turbine") + past.values("hydro_spill"), 0.0)
+    return Carried(history={"release_m3s": past.frame(
+        release, model.variables["hydro_turbine"].components, length)})

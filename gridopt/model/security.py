@@ -1,6 +1,7 @@
 """Supply security of zones (Hong Kong, Macao, ...): N-1 infeed, shares, fuel mix, gas N-1.
 
-The zones and their targets are the case's (`gridopt.zones`). For a zone Z: B the buses, G the
+The zones and their targets are the case's (`gridopt.inputs.zones`). For a zone Z: B the buses, G
+the
 local units (generators), E the import lines and links crossing its boundary, C the contracted
 units outside it (a share s_c of their output is the zone's, e.g. Daya Bay for Hong Kong), D[t]
 the zone's demand (MW) and w[t] the snapshot length (h).
@@ -81,15 +82,19 @@ binding when its slack is within 1e-6 of its size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from gridopt.case import CaseData
+from gridopt.inputs.data import CaseData
+from gridopt.inputs.settings import SecurityZone, ShareBound
+from gridopt.inputs.zones import local_units, slug, target_label
 from gridopt.model import generation
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution
-from gridopt.zones import SecurityZone, ShareBound, local_units, slug, target_label
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "security"
 COLUMNS = ("zone", "target", "element", "snapshot", "period", "lhs", "rhs", "unit", "slack",

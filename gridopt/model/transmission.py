@@ -34,6 +34,7 @@ built in the snapshot's period (`LinearModel.rating`); a line's reactance stays 
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -42,8 +43,10 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution
-from gridopt.tables import tidy
+from gridopt.model.tables import tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "transmission"
 

@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 import pypsa
 
-from gridopt.case import CaseData
 from gridopt.errors import Problem
+from gridopt.inputs.data import CaseData
 from gridopt.interop import names_preview
 from gridopt.interop.pypsa.common import HINT
 

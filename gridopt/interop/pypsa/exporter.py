@@ -97,8 +97,9 @@ import numpy as np
 import pandas as pd
 import pypsa
 
-from gridopt.case import CaseData, load_case
 from gridopt.errors import InputError, Problem
+from gridopt.inputs.case import load_case
+from gridopt.inputs.data import CaseData
 from gridopt.interop import (
     names_preview,
 )
@@ -505,14 +506,14 @@ _EXTENDABLE = {("generators", "p_max_mw"): ("Generator", "p_nom"),
 
 def _export_candidates(n: pypsa.Network, data: CaseData) -> list[Problem]:
     """Extendable capacities of a single-period expansion case (module docstring)."""
-    from gridopt.investment import candidate_rating
+    from gridopt.inputs.investment import candidate_rating
     from gridopt.model.expansion import crf
 
     cand = data.tables["candidates"]
     if not data.expanding or cand.empty:
         return []
     file = str(data.path)
-    exp = data.case.expansion
+    exp = data.expansion
     problems = []
     if exp.periods:
         problems.append(Problem(file, "investment periods and samples are not exported to"

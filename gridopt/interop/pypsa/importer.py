@@ -48,6 +48,7 @@ import pandas as pd
 import pypsa
 
 from gridopt.errors import InputError, Problem
+from gridopt.inputs.schema import TABLES
 from gridopt.interop import (
     DEFAULT_START,
     ImportedCase,
@@ -59,7 +60,6 @@ from gridopt.interop import (
 from gridopt.interop.pypsa.common import _RTOL, HINT, LOAD_SHEDDING, _quiet
 from gridopt.interop.pypsa.gas_import import read_gas
 from gridopt.model.hydro import HM3_PER_M3S_H
-from gridopt.schema import TABLES
 
 # ------------------------------------------------------------------------------------------
 # import

@@ -14,26 +14,30 @@ from typing import Annotated, Any
 
 import typer
 
+from gridopt.cli.common import (
+    EXIT_CODES,
+    EXIT_INFEASIBLE,
+    EXIT_INPUT,
+    Formats,
+    OutDir,
+    StudyOutDir,
+    TimeLimit,
+    app,
+    fail_input,
+    parse_formats,
+    progress,
+)
 from gridopt.errors import InputError
-from gridopt.run import stderr_progress
-
-EXIT_INPUT = 2
-EXIT_INFEASIBLE = 3
-
-_OUT = typer.Option("--out", "-o", help="results folder (default: runs/<case name>_<command>)")
-_FORMAT = typer.Option("--format", "-f", help="comma list of xlsx, csv, parquet")
-_TIME = typer.Option("--time-limit", help="solver time limit per solve, s")
 
 
 def _load(case: Path, time_limit: float | None, fmt: str) -> tuple[Any, tuple[str, ...]]:
-    from gridopt.case import load_case
-    from gridopt.cli import _fail_input, _parse_formats  # the main CLI imports this module
+    from gridopt.inputs.case import load_case
 
-    formats = _parse_formats(fmt)
+    formats = parse_formats(fmt)
     try:
         data = load_case(case, {"solver.time_limit_s": time_limit} if time_limit else None)
     except InputError as err:
-        _fail_input(err)
+        fail_input(err)
         raise  # not reached: _fail_input exits
     if not data.security_zones:
         typer.echo(f"gridopt: {case} has no security zones (set security_file: or security:)",
@@ -43,25 +47,26 @@ def _load(case: Path, time_limit: float | None, fmt: str) -> tuple[Any, tuple[st
 
 
 def _write(out_dir: Path, tables: dict, info: dict, formats: tuple[str, ...]) -> None:
-    from gridopt.io.write import write_results
-    from gridopt.results import summary_table
+    from gridopt.results.tables import summary_table
+    from gridopt.results.write import write_results
 
-    stderr_progress(f"writing results to {out_dir}")
+    progress(f"writing results to {out_dir}")
     write_results(out_dir, {"summary": summary_table(info), **tables}, info, formats)
 
 
+@app.command("security")
 def security(
     case: Annotated[Path, typer.Argument(help="case YAML file with security zones")],
-    out: Annotated[Path | None, _OUT] = None,
-    format: Annotated[str, _FORMAT] = "xlsx",
-    time_limit: Annotated[float | None, _TIME] = None,
+    out: StudyOutDir = None,
+    format: Formats = "xlsx",
+    time_limit: TimeLimit = None,
 ) -> None:
     """Cost of security: solve with all targets, without each in turn and without any."""
-    from gridopt.security_study import cost_of_security
+    from gridopt.studies.security import cost_of_security
 
     data, formats = _load(case, time_limit, format)
     started = time.perf_counter()
-    study = cost_of_security(data, progress=stderr_progress)
+    study = cost_of_security(data, progress=progress)
     out_dir = out if out is not None else Path("runs") / f"{case.stem}_security"
     info = {"case": str(case), "case_name": data.case.name, "study": "cost of security",
             "status": str(study.reference.status),
@@ -88,18 +93,19 @@ def security(
                f" CNY/MWh of zone demand); comparison in {out_dir}")
 
 
+@app.command("contingency")
 def contingency(
     case: Annotated[Path, typer.Argument(help="case YAML file with security zones")],
-    out: Annotated[Path | None, _OUT] = None,
-    format: Annotated[str, _FORMAT] = "xlsx",
-    time_limit: Annotated[float | None, _TIME] = None,
+    out: StudyOutDir = None,
+    format: Formats = "xlsx",
+    time_limit: TimeLimit = None,
 ) -> None:
     """Re-solve with each import element of each zone out: unserved energy and cost."""
-    from gridopt.security_study import contingency_study
+    from gridopt.studies.security import contingency_study
 
     data, formats = _load(case, time_limit, format)
     started = time.perf_counter()
-    study = contingency_study(data, progress=stderr_progress)
+    study = contingency_study(data, progress=progress)
     out_dir = out if out is not None else Path("runs") / f"{case.stem}_contingency"
     info = {"case": str(case), "case_name": data.case.name, "study": "contingencies",
             "status": str(study.reference.status),
@@ -115,3 +121,35 @@ def contingency(
     hurt = study.table[study.table["unserved_zone_mwh"] > 1e-6]
     typer.echo(f"{len(study.table)} contingencies, {len(hurt)} with unserved energy in their"
                f" zone; results in {out_dir}")
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    case: Annotated[Path, typer.Argument(help="case YAML file (e.g. cases/pprd_calibration.yaml)")],
+    out: OutDir = None,
+    format: Formats = "xlsx",
+    time_limit: TimeLimit = None,
+) -> None:
+    """Solve a case and set it beside its network's published figures (calibration.md)."""
+    from gridopt.studies.calibrate import calibrate_case
+
+    formats = parse_formats(format)
+    out_dir = out if out is not None else Path("runs") / case.stem
+    changes = {"solver.time_limit_s": time_limit} if time_limit is not None else None
+    try:
+        result = calibrate_case(case, out_dir, formats, changes=changes,
+                                progress=progress)
+    except InputError as err:
+        fail_input(err)
+        return
+    status = result.run.solution.status
+    if not len(result.table):
+        typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')}; nothing to"
+                   f" compare; summary written to {out_dir}", err=True)
+        raise typer.Exit(EXIT_CODES[status] or 1)
+    s = result.summary
+    headline = "all" if s["calibration_headline_within_target"] else "not all"
+    typer.echo(f"{s['calibration_figures']} figures: {s['calibration_pass']} pass,"
+               f" {s['calibration_explained']} explained, {s['calibration_fail']} fail;"
+               f" headline figures {headline} within target; report in"
+               f" {out_dir / 'calibration.md'}")

@@ -1,6 +1,7 @@
 """`gridopt sweep CASE --scenarios FILE --out DIR [--workers N] [--scheduler ADDRESS]`.
 
-Solves every scenario of FILE (see `gridopt.sweep`) on a Dask cluster: a local one of N worker
+Solves every scenario of FILE (see `gridopt.studies.sweep`) on a Dask cluster: a local one of N
+worker
 processes by default, or the running cluster at ADDRESS. Exit codes: 0 every scenario solved;
 2 the case or the scenario file is bad (every problem listed); 1 some scenario failed (each
 named, the others complete); 130 interrupted (complete scenarios are kept; rerun to finish).
@@ -16,14 +17,19 @@ from typing import Annotated
 
 import typer
 
+from gridopt.cli.common import (
+    EXIT_FAILED,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    app,
+    fail_input,
+    parse_formats,
+    progress,
+)
 from gridopt.errors import InputError
-from gridopt.run import stderr_progress
-
-EXIT_INPUT = 2
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
 
 
+@app.command("sweep")
 def sweep(
     case: Annotated[Path, typer.Argument(help="case YAML file")],
     scenarios: Annotated[Path, typer.Option(
@@ -42,19 +48,18 @@ def sweep(
         " parquet (parquet is always written)")] = "parquet",
 ) -> None:
     """Solve scenarios of a case in parallel on Dask; skip those complete from a previous run."""
-    from gridopt.cli import _fail_input, _parse_formats  # the main CLI imports this module
-    from gridopt.sweep import run_sweep
+    from gridopt.studies.sweep import run_sweep
 
-    formats = _parse_formats(format)
+    formats = parse_formats(format)
     if workers is not None and scheduler is not None:
         typer.echo("gridopt: --workers sizes the local cluster; with --scheduler the running"
                    " cluster's workers are used", err=True)
         raise typer.Exit(EXIT_INPUT)
     try:
         result = run_sweep(case, scenarios, out, workers=workers, scheduler=scheduler,
-                           formats=formats, progress=stderr_progress)
+                           formats=formats, progress=progress)
     except InputError as err:
-        _fail_input(err)
+        fail_input(err)
         return
     except ConnectionError as err:
         typer.echo(f"gridopt: {err}", err=True)

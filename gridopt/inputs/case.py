@@ -14,7 +14,7 @@ scale: {demand: 1.0, inflow: 1.0, fuel_price: {gas: 1.2}, capacity: {wind: 1.5},
 overrides:
   - {table: links, name: Nuozhadu-Guangdong, column: p_max_mw, value: 0}
 solver: {time_limit_s: 600, method: choose, mip_gap: 0.0001, relax: false}
-rolling: {window_h: 168, overlap_h: 24, seasonal: targets}   # optional: gridopt.rolling
+rolling: {window_h: 168, overlap_h: 24, seasonal: targets}   # optional: gridopt.studies.rolling
 ```
 
 `prepare_case` turns it into `CaseData`: the network's tables after scaling and overrides, and the
@@ -24,319 +24,36 @@ component) matrices that the formulation reads.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from gridopt.errors import InputError, Problem
-from gridopt.investment import (
-    Expansion,
-    InvestmentPeriods,
+from gridopt.inputs.case_file import _with_lines, read_case
+from gridopt.inputs.data import CaseData, InvestmentPeriods
+from gridopt.inputs.investment import (
     check_expansion,
     discounted_years,
     period_hours,
     period_spans,
     single_period,
 )
-from gridopt.network import Network, check_islands, load_network
-from gridopt.schema import TABLES
-from gridopt.zones import SecurityZone, resolve_zones
+from gridopt.inputs.network import Network, check_islands, load_network
+from gridopt.inputs.paths import network_folder
+from gridopt.inputs.schema import TABLES
+from gridopt.inputs.settings import Case, Horizon
+from gridopt.inputs.zones import resolve_zones
 
 if TYPE_CHECKING:
-    from gridopt.aggregation import TypicalPeriods
+    pass
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Aggregation(_Strict):
-    """Typical periods (`gridopt.aggregation`): the horizon's series clustered into a few
-    representative periods, each standing for the original periods of its cluster."""
-
-    method: Literal["typical_periods"] = "typical_periods"
-    periods: int = Field(..., gt=0, description="typical periods clustered (extreme periods"
-                         " come on top)")
-    period_h: int = Field(24, gt=0, description="hours per period (a multiple of"
-                          " resolution_h that divides the horizon)")
-    extreme_periods: list[Literal["peak_load", "peak_gas_demand", "min_renewable",
-                                  "min_inflow"]] = Field(
-        default_factory=list, description="periods kept as they are, each its own typical"
-        " period: the one with the hour of highest total demand (gas: non-power demand), the"
-        " one with the least available wind and solar energy, the one with the least inflow")
-    clustering: Literal["hierarchical", "k_medoids"] = Field(
-        "hierarchical", description="hierarchical (Ward) or exact k-medoids (a MIP), both"
-        " represented by medoids: each typical period is a real period of the horizon")
-    linking: Literal["seasonal", "periodic"] = Field(
-        "seasonal", description="stores: seasonal (a level per original period chained"
-        " through the typical periods) or periodic (each typical period cyclic)")
-    preserve_means: bool = Field(True, description="rescale the typical periods so each"
-                                 " series keeps its mean over the horizon")
-
-
-class Horizon(_Strict):
-    start: datetime | None = Field(None, description="first snapshot; blank: series start")
-    snapshots: int = Field(..., gt=0, description="number of snapshots")
-    resolution_h: int = Field(1, gt=0, le=24 * 7, description="hours per snapshot")
-    aggregation: Aggregation | None = Field(None, description="solve on typical periods"
-                                            " (gridopt.aggregation) instead of every snapshot")
-
-
-class SolverOptions(_Strict):
-    time_limit_s: float | None = Field(None, gt=0)
-    mip_gap: float = Field(1e-4, ge=0)
-    method: Literal["choose", "simplex", "ipm", "hipo", "pdlp"] = "choose"
-    threads: int | None = Field(None, gt=0)
-    options: dict[str, Any] = Field(default_factory=dict, description="raw HiGHS options")
-    relax: bool = Field(False, description="solve the LP relaxation (integrality dropped)")
-
-
-class LoadShedding(_Strict):
-    enabled: bool = False
-    voll_cny_per_mwh: float = Field(50_000.0, gt=0)
-
-
-class GasShedding(_Strict):
-    """Non-power gas demand left unserved at a cost (opt-in), so that a gas supply outage shows
-    where it bites instead of making the case infeasible."""
-
-    enabled: bool = False
-    voll_cny_per_mwh_th: float = Field(3_000.0, gt=0,
-                                       description="cost of unserved non-power gas demand")
-
-
-class Scale(_Strict):
-    demand: float = Field(1.0, ge=0)
-    inflow: float = Field(1.0, ge=0)
-    fuel_price: dict[str, float] = Field(default_factory=dict,
-                                         description="carrier -> factor on marginal cost")
-    capacity: dict[str, float] = Field(default_factory=dict,
-                                       description="carrier -> factor on p_max_mw")
-    gas_price: dict[str, float] = Field(
-        default_factory=dict, description="gas supply kind (lng, pipeline_import, domestic,"
-        " coal_to_gas) or supply name -> factor on price_cny_per_mwh_th; a supply matched by"
-        " both takes both factors. fuel_price scales only the non-fuel cost of generators on a"
-        " gas node")
-
-    @field_validator("fuel_price", "capacity", "gas_price")
-    @classmethod
-    def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
-        for k, f in v.items():
-            if f < 0:
-                raise ValueError(f"factor for '{k}' must be >= 0")
-        return v
-
-
-class Override(_Strict):
-    table: str
-    name: str
-    column: str
-    value: Any
-
-
-class Reserve(_Strict):
-    """Spinning reserve held by committed units (uc cases): per region and snapshot, the
-    headroom of committable units that are on must cover a share of the region's demand."""
-
-    enabled: bool = False
-    requirement_pu_of_load: float = Field(0.05, ge=0, le=1,
-                                          description="reserve as a share of regional demand")
-    regions: list[str] | Literal["all"] = Field(
-        "all", description="regions that must hold reserve; all: every region with"
-        " committable generators")
-
-
-class Rolling(_Strict):
-    """Solve the horizon as consecutive windows, each starting from the state the one before it
-    left (gridopt.rolling): every window keeps `window_h` hours and also solves the next
-    `overlap_h` hours, whose results it discards. Stores follow a seasonal plan from a coarse
-    LP of the whole horizon: as end-of-window targets, as values of what is left in them, or
-    not at all (each window then keeps the case's own end rules)."""
-
-    window_h: int = Field(..., gt=0, description="hours each window keeps")
-    overlap_h: int = Field(0, ge=0, description="hours solved after the kept part, discarded")
-    seasonal: Literal["targets", "water_values", "none"] = Field(
-        "targets", description="how windows follow the seasonal plan of the stores")
-    seasonal_resolution_h: int = Field(24, gt=0, le=24 * 7,
-                                       description="hours per snapshot of the seasonal LP")
-    target: Literal["at_least", "equal"] = Field(
-        "at_least", description="a store ends each window at least at (or at) its seasonal"
-        " level (seasonal: targets)")
-    target_penalty_factor: float | None = Field(
-        10.0, gt=0, description="a target a window cannot reach is missed at this many times"
-        " the plan's value of the store then, per unit (null: hard targets, an unreachable"
-        " one makes the window infeasible)")
-
-
-class Case(_Strict):
-    name: str
-    description: str = ""
-    network: str
-    # the currency of every cost and price of the case's network; the tables' `_cny` columns
-    # hold amounts in it, and results are labelled with it (gridopt.results.label_currency)
-    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the"
-                          " currency of the network's costs and prices (e.g. CNY, USD, EUR)")
-    horizon: Horizon
-    # dispatch: an LP; uc: unit commitment (a MIP) of the generators marked committable
-    model: Literal["dispatch", "uc"] = "dispatch"
-    reserve: Reserve = Field(default_factory=Reserve)
-    inflow_year: Literal["normal", "dry", "wet"] = "normal"
-    load_shedding: LoadShedding = Field(default_factory=LoadShedding)
-    gas_shedding: GasShedding = Field(default_factory=GasShedding)
-    curtailment_penalty_cny_per_mwh: float = Field(0.0, ge=0)
-    scale: Scale = Field(default_factory=Scale)
-    overrides: list[Override] = Field(default_factory=list)
-    solver: SolverOptions = Field(default_factory=SolverOptions)
-    # supply-security zones and targets (gridopt.zones, gridopt.model.security): a file of
-    # zones shipped with the network (relative to the case file) and/or zones given inline
-    security_file: str | None = None
-    security: list[SecurityZone] = Field(default_factory=list)
-    # solve by rolling horizon (gridopt.rolling) instead of in one piece
-    rolling: Rolling | None = None
-    # capacity expansion (gridopt.investment, gridopt.model.expansion): the network's
-    # `candidates` may be built, over one or several investment periods, under a policy
-    expansion: Expansion | None = None
-
-
-@dataclass
-class CaseData:
-    """Everything the formulation reads: tables after overrides, and series on the snapshots."""
-
-    case: Case
-    path: Path
-    network: Network
-    tables: dict[str, pd.DataFrame]
-    snapshots: pd.DatetimeIndex
-    weights_h: np.ndarray
-    load_mw: pd.DataFrame  # snapshot x load
-    availability_pu: pd.DataFrame  # snapshot x generator
-    inflow_m3s: pd.DataFrame  # snapshot x hydro station
-    gas_demand_mwth: pd.DataFrame = field(default_factory=pd.DataFrame)  # snapshot x gas demand
-    gas_supply_pu: pd.DataFrame = field(default_factory=pd.DataFrame)  # snapshot x gas supply
-    # snapshot x storage unit: natural inflow, MW (gridopt.model.storage)
-    storage_inflow_mw: pd.DataFrame = field(default_factory=pd.DataFrame)
-    security_zones: list[SecurityZone] = field(default_factory=list)  # file's, then inline
-    # the state before the horizon that one number per component cannot describe (windows
-    # of a rolling run): (snapshot x component) frames over the snapshots just before the
-    # first, oldest first. "units_started" / "units_stopped": units of committable generators
-    # started / stopped in each (gridopt.model.commitment); "release_m3s": releases of hydro
-    # stations still travelling downstream (gridopt.model.hydro). Components or snapshots
-    # missing from a frame fall back to the table columns.
-    history: dict[str, pd.DataFrame] = field(default_factory=dict)
-    # conditions on the level of stores at the end of the horizon, by store table (hydro,
-    # storage_units, gas_storage): gridopt.model.end_state
-    end_state: dict[str, pd.DataFrame] = field(default_factory=dict)
-    # expansion cases: the investment periods, the period and the weight of each snapshot
-    investment: InvestmentPeriods | None = None
-    # cases in typical periods (horizon.aggregation): the period of each snapshot, the order
-    # of the typical periods over the horizon and their weights (gridopt.aggregation)
-    typical: TypicalPeriods | None = None
-
-    @property
-    def expanding(self) -> bool:
-        """True for a case that builds capacity (an enabled `expansion:` setting)."""
-        return self.case.expansion is not None and self.case.expansion.enabled
-
-    @property
-    def n_snapshots(self) -> int:
-        return len(self.snapshots)
-
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        tables = self.__dict__.get("tables", {})
-        if name in tables:
-            return tables[name]
-        raise AttributeError(name)
-
-
-def read_case(path: Path | str, changes: dict[str, Any] | None = None) -> Case:
-    """Parse and check a case YAML (safe loader); `changes` are dotted-key settings on top."""
-    path = Path(path)
-    file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(file, f"cannot be read ({exc})")]) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError([Problem(file, f"not valid YAML ({getattr(exc, 'problem', exc)})",
-                                  row=mark.line + 1 if mark else None)]) from None
-    if not isinstance(raw, dict):
-        raise InputError([Problem(file, "a case must be a YAML mapping of settings")])
-    for key, value in (changes or {}).items():
-        if not _set_dotted(raw, key, value):
-            raise InputError([Problem(file, "this setting cannot be changed: a part of its path"
-                                      " is not a group of settings", column=key, value=value)])
-    try:
-        return Case.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError([
-            Problem(file, err["msg"], row=_yaml_line(text, err["loc"]),
-                    column=".".join(str(p) for p in err["loc"]),
-                    value=err.get("input") if not isinstance(err.get("input"), dict) else None)
-            for err in exc.errors()
-        ]) from None
-
-
-def _with_lines(problems: list[Problem], path: Path) -> list[Problem]:
-    """Give case-file problems the line of the setting they name (e.g. `overrides[0].name`)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return problems
-    out = []
-    for p in problems:
-        if p.file == str(path) and p.row is None and p.column:
-            loc = tuple(int(part) if part.isdigit() else part
-                        for part in re.split(r"[.\[\]]+", p.column) if part)
-            p = replace(p, row=_yaml_line(text, loc))
-        out.append(p)
-    return out
-
-
-def _yaml_line(text: str, loc: tuple) -> int | None:
-    """Line number (1-based) of the setting at `loc` in the YAML text, or of its nearest parent."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = [(k, v) for k, v in node.value if k.value == str(key)]
-            if not match:
-                break
-            line = match[0][0].start_mark.line + 1
-            node = match[0][1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(
-                node.value):
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-def _set_dotted(raw: dict, key: str, value: Any) -> bool:
-    """Set `a.b.c` in nested settings; False when a part of the path is not a mapping."""
-    node = raw
-    parts = key.split(".")
-    for part in parts[:-1]:
-        if node.get(part) is None:
-            node[part] = {}
-        node = node[part]
-        if not isinstance(node, dict):
-            return False
-    node[parts[-1]] = value
-    return True
 
 
 def load_case(path: Path | str, changes: dict[str, Any] | None = None) -> CaseData:
@@ -344,31 +61,6 @@ def load_case(path: Path | str, changes: dict[str, Any] | None = None) -> CaseDa
     path = Path(path)
     case = read_case(path, changes)
     return prepare_case(case, path)
-
-
-def confined_path(case_file: Path, given: str) -> tuple[Path | None, str | None]:
-    """A path named in a case file, resolved; or the rule it breaks.
-
-    It must be relative to the case file and stay inside the project holding the case (the
-    case file's folder or the folder above it, as in `cases/x.yaml` -> `../networks/x`), so
-    a case cannot make gridopt read files elsewhere.
-    """
-    if Path(given).is_absolute():
-        return None, "must be a path relative to the case file, not an absolute path"
-    target = (case_file.parent / given).resolve()
-    project = case_file.resolve().parent.parent
-    if not target.is_relative_to(project):
-        return None, f"leaves the project folder {project}"
-    return target, None
-
-
-def network_folder(case: Case, path: Path) -> Path:
-    """The case's network folder (see `confined_path` for where it may be)."""
-    folder, rule = confined_path(path, case.network)
-    if folder is None:
-        raise InputError([Problem(str(path), f"network {rule}", column="network",
-                                  value=case.network)])
-    return folder
 
 
 def prepare_case(case: Case, path: Path) -> CaseData:
@@ -424,7 +116,7 @@ def prepare_case(case: Case, path: Path) -> CaseData:
                     storage_inflow_mw=storage_inflow,
                     security_zones=zones, investment=investment)
     if case.horizon.aggregation is not None:
-        from gridopt.aggregation import aggregate  # it reads CaseData: imported on use
+        from gridopt.inputs.aggregation import aggregate
 
         data = aggregate(data)
         if data.investment is not None:
@@ -605,7 +297,8 @@ def _period_demand(case: Case, tables: dict[str, pd.DataFrame]) -> np.ndarray:
 
 def _period_snapshots(case: Case, net: Network, file: str) -> tuple[
         pd.DatetimeIndex, np.ndarray, pd.DatetimeIndex, InvestmentPeriods, list[Problem]]:
-    """Snapshots of the investment periods (gridopt.investment): labels in each period's year,
+    """Snapshots of the investment periods (gridopt.inputs.investment): labels in each period's
+    year,
     their hours, the hours of the series they average, and the periods and weights."""
     h = case.horizon
     exp = case.expansion

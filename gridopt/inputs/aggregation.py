@@ -1,6 +1,6 @@
 """Time-series aggregation: a case's horizon solved on a few typical periods with weights.
 
-Case setting (see `gridopt.case.Aggregation`):
+Case setting (see `gridopt.inputs.settings.Aggregation`):
 
 ```yaml
 horizon:
@@ -11,7 +11,7 @@ horizon:
                 extreme_periods: [peak_load], clustering: hierarchical, linking: seasonal}
 ```
 
-`gridopt.case.prepare_case` lays out every series on the whole horizon; `aggregate` then cuts
+`gridopt.inputs.case.prepare_case` lays out every series on the whole horizon; `aggregate` then cuts
 the horizon into its O original periods of L = period_h / resolution_h snapshots and clusters
 them, all series jointly, with `tsam` (Kotzur et al. 2018): the load, availability, inflow,
 non-power gas demand and gas supply profiles, each column scaled to [0, 1] (so a 80 GW load
@@ -59,13 +59,16 @@ expansion case of one period runs on the typical snapshots, each typical period 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from gridopt.case import Aggregation, CaseData, _with_lines
 from gridopt.errors import InputError, Problem
+from gridopt.inputs.case_file import _with_lines
+from gridopt.inputs.data import CaseData, TypicalPeriods
+from gridopt.inputs.settings import Aggregation
 
 # the series clustered jointly, as CaseData attributes
 SERIES = ("load_mw", "availability_pu", "inflow_m3s", "gas_demand_mwth", "gas_supply_pu",
@@ -73,38 +76,9 @@ SERIES = ("load_mw", "availability_pu", "inflow_m3s", "gas_demand_mwth", "gas_su
 SETTING = "horizon.aggregation"
 
 
-@dataclass
-class TypicalPeriods:
-    """How the typical periods stand for the horizon (see the module doc)."""
-
-    snapshots_per_period: int  # L
-    period_of_snapshot: np.ndarray  # (T,) typical period of each snapshot
-    period_order: np.ndarray  # (O,) typical period of each original period, in time order
-    period_weight: np.ndarray  # (K,) original periods each typical period stands for
-    representative: np.ndarray  # (K,) the original period each typical period is (medoid)
-    period_start: pd.DatetimeIndex  # (O,) first snapshot of each original period
-    chronological: pd.DatetimeIndex  # (O x L,) every snapshot of the horizon
-    linking: str  # "seasonal" or "periodic"
-    error: pd.DataFrame  # reproduction error per kind of series
-
-    @property
-    def n_periods(self) -> int:
-        return len(self.period_weight)
-
-    @property
-    def n_original(self) -> int:
-        return len(self.period_order)
-
-    def expand(self, values: np.ndarray) -> np.ndarray:
-        """(... x T) values on the typical snapshots -> (... x O*L) on the whole horizon."""
-        steps = self.snapshots_per_period
-        src = (self.period_order[:, None] * steps + np.arange(steps)[None, :]).ravel()
-        return np.asarray(values)[..., src]
-
-
 def aggregate(data: CaseData) -> CaseData:
     """The case on typical periods: series clustered, snapshots and weights replaced."""
-    settings = data.case.horizon.aggregation
+    settings = data.aggregation
     res = data.case.horizon.resolution_h
     problems = _check(data, settings)
     if problems:
@@ -319,7 +293,8 @@ def _cluster(frame: pd.DataFrame, settings: Aggregation, weights: dict[str, floa
 
     floor = tsam.options.min_weight
     weights = {k: max(v, floor) for k, v in weights.items()}
-    method = "kmedoids" if settings.clustering == "k_medoids" else "hierarchical"
+    method: Literal["kmedoids", "hierarchical"] = (
+        "kmedoids" if settings.clustering == "k_medoids" else "hierarchical")
     with warnings.catch_warnings():
         # tsam warns when rescaling cannot keep a mean within its clip bounds; the remaining
         # deviation is reported by reproduction_error
@@ -342,6 +317,8 @@ def result_tables(data: CaseData, tables: dict[str, pd.DataFrame]) -> dict[str, 
     horizon), the order of the typical periods over the horizon (`typical_periods`) and the
     reproduction error of the series (`aggregation_error`)."""
     typical = data.typical
+    if typical is None:
+        return {}
     weight = pd.Series(data.weights_h, index=pd.DatetimeIndex(data.snapshots))
     out = {}
     for name, table in tables.items():

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from gridopt.solve import Solution
+from gridopt.solver.types import Solution
 
 if TYPE_CHECKING:
-    from gridopt.case import CaseData
+    from gridopt.inputs.data import CaseData
 
 # order of sheets in the workbook / files in the csv folder
 SHEET_ORDER = ("summary", "capacity", "investment", "expansion_costs", "co2", "policy",
@@ -26,7 +26,7 @@ SHEET_ORDER = ("summary", "capacity", "investment", "expansion_costs", "co2", "p
                "curtailment", "unserved", "security", "costs")
 
 
-# what the prices of a run with integer variables are (gridopt.solve sets the basis)
+# what the prices of a run with integer variables are (gridopt.solver sets the basis)
 PRICE_NOTES = {
     "commitment_fixed": "prices are the duals of the dispatch LP with the commitment (units on,"
                         " starts, stops) fixed at the MIP solution; start-up costs and the cost"
@@ -47,10 +47,10 @@ def collect(sol: Solution, families: tuple[ModuleType, ...]) -> dict[str, pd.Dat
     if "generation" in tables:
         tables["generation_by_carrier"] = generation_by_carrier(tables["generation"])
     if "prices" in tables and sol.price_basis != "lp":
-        # a MIP's prices come from an LP derived from it: say which (see gridopt.solve)
+        # a MIP's prices come from an LP derived from it: say which (see gridopt.solver)
         tables["prices"]["price_basis"] = sol.price_basis
     if sol.model.aggregated:
-        from gridopt.aggregation import result_tables  # it reads CaseData: imported on use
+        from gridopt.inputs.aggregation import result_tables
 
         # typical periods: each row's weight, and the order of the periods over the horizon
         tables.update(result_tables(sol.model.data, tables))
@@ -98,7 +98,7 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
     if data.typical is not None:
         out["typical_periods"] = int(data.typical.n_periods)
         out["original_periods"] = int(data.typical.n_original)
-        out["period_h"] = int(data.case.horizon.aggregation.period_h)
+        out["period_h"] = int(data.aggregation.period_h)
     if data.investment is not None:
         # expansion cases (gridopt.model.expansion): periods and what was invested
         out["investment_periods"] = [int(y) for y in data.investment.years]

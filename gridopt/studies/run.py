@@ -12,18 +12,15 @@ from typing import Any
 
 import pandas as pd
 
-from gridopt.case import CaseData, load_case
-from gridopt.io.write import write_results
-from gridopt.model import build_model, families
+from gridopt.inputs.case import load_case
+from gridopt.inputs.data import CaseData
 from gridopt.model.core import LinearModel
-from gridopt.results import collect, network_tables, summary, summary_table
-from gridopt.solve import (
-    Solution,
-    Status,
-    diagnose_infeasibility,
-    solve,
-    unbounded_components,
-)
+from gridopt.model.registry import build_model, families
+from gridopt.results.tables import collect, network_tables, summary, summary_table
+from gridopt.results.write import write_results
+from gridopt.solver.diagnose import diagnose_infeasibility, unbounded_components
+from gridopt.solver.solve import solve
+from gridopt.solver.types import Solution, Status
 
 
 def stderr_progress(message: str) -> None:
@@ -45,7 +42,7 @@ def solve_case(case_path: Path | str, out_dir: Path | str | None = None,
                log: bool = False, progress: Callable[[str], None] | None = None,
                diagnose: bool = True) -> RunResult:
     """Solve a case file in one piece; write results to `out_dir` when given (even when not
-    optimal). A case's `rolling` setting is read by `gridopt.rolling.solve_rolling` (the
+    optimal). A case's `rolling` setting is read by `gridopt.studies.rolling.solve_rolling` (the
     `gridopt solve` command chooses).
 
     An infeasible model is diagnosed by an elastic re-solve (which requirements conflict,

@@ -41,13 +41,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridopt.case import load_case
 from gridopt.errors import InputError, Problem
-from gridopt.io.write import write_results
-from gridopt.network import coerce_table
-from gridopt.results import summary_table
-from gridopt.run import RunResult, solve_case
-from gridopt.schema import Column, Table
+from gridopt.inputs.case import load_case
+from gridopt.inputs.network import coerce_table
+from gridopt.inputs.schema import Column, Table
+from gridopt.results.tables import summary_table
+from gridopt.results.write import write_results
+from gridopt.studies.run import RunResult, solve_case
 
 REFERENCE_FILE = "calibration_reference.csv"
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridopt.plot import (
+from gridopt.results.chart_data import (
     CARRIER_COLORS,
     MAX_LINES,
     SERIES_PALETTE,

@@ -89,14 +89,13 @@ in transit at a window's end counts for no store's end condition, so a window do
 upstream water that cannot arrive before its end: as a single solve, a window should solve at
 least the longest travel time of a cascade (PPRD: 45 h from Lianghekou down the Yalong; 24- and
 36-hour PPRD horizons shed load in a single solve too, 48 hours do not). A window
-whose model fails is reported with its dates and a diagnosis (`gridopt.solve.
+whose model fails is reported with its dates and a diagnosis (`gridopt.solver.
 diagnose_infeasibility`); the windows solved before it are written.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 import tempfile
 import time
@@ -108,23 +107,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridopt.case import CaseData, Horizon, Reserve, Rolling, load_case, prepare_case
 from gridopt.errors import InputError, Problem
-from gridopt.io.write import write_results
-from gridopt.model import build_model, families
+from gridopt.inputs.case import load_case, prepare_case
+from gridopt.inputs.data import CaseData
+from gridopt.inputs.settings import Horizon, Reserve, Rolling
+from gridopt.model.commitment import free_to_go_off
 from gridopt.model.core import LinearModel
-from gridopt.model.end_state import LEVELS
-from gridopt.model.hydro import HM3_PER_M3S_H, initial_storage_hm3
-from gridopt.results import collect, generation_by_carrier, network_tables, summary, summary_table
-from gridopt.run import RunResult, has_values, solve_data
-from gridopt.solve import Solution, Status, diagnose_infeasibility, solve
+from gridopt.model.registry import build_model, carrying, families, store_kinds
+from gridopt.model.stores import Carried, Past, StoreKind, Stores
+from gridopt.results.tables import (
+    collect,
+    generation_by_carrier,
+    network_tables,
+    summary,
+    summary_table,
+)
+from gridopt.results.write import write_results
+from gridopt.solver.diagnose import diagnose_infeasibility
+from gridopt.solver.solve import solve
+from gridopt.solver.types import Solution, Status, restrict, timed
+from gridopt.studies.run import RunResult, has_values, solve_data
 
-# the initial-level column of each store table
-INITIAL = {"hydro": "storage_initial_hm3", "storage_units": "soc_initial_mwh",
-           "gas_storage": "volume_initial_mwh_th"}
-# the level balance whose dual values a stored unit
-BALANCE = {"hydro": "hydro_water_balance", "storage_units": "sto_energy_balance",
-           "gas_storage": "gas_storage_balance"}
 # tables whose rows add up over windows (others without snapshots are listed per window)
 _SUMMED = {"costs": ["component", "name", "region", "carrier", "cost_type"],
            "start_up_costs": ["generator", "region", "carrier", "units", "cost_per_start_cny"]}
@@ -193,54 +196,14 @@ def plan_windows(n_snapshots: int, resolution_h: int, window_h: int, overlap_h: 
 
 
 # ---- stores -----------------------------------------------------------------------------------
-@dataclass
-class Stores:
-    """The stores of a case, per table: bounds, the case's rule, start level, duration."""
-
-    table: str
-    names: pd.Index
-    lower: np.ndarray
-    upper: np.ndarray
-    rule: np.ndarray  # fixed, cyclic or free (the case's)
-    initial: np.ndarray  # the case's initial level (NaN: cyclic)
-    duration_h: np.ndarray  # hours to fill or empty at full rate
-
-
 def stores(data: CaseData) -> dict[str, Stores]:
-    """Every store table of the case that has rows."""
-    t = data.tables
-    out: dict[str, Stores] = {}
-    hydro = t["hydro"]
-    if len(hydro):
-        upper = hydro["storage_max_hm3"].to_numpy(dtype=float)
-        lower = np.minimum(hydro["storage_min_hm3"].to_numpy(dtype=float), upper)
-        flow = (hydro["p_max_mw"] / hydro["mw_per_m3s"]).to_numpy(dtype=float)
-        rule = hydro["end_rule"].to_numpy().astype(object)
-        out["hydro"] = Stores("hydro", hydro.index, lower, upper, rule,
-                              np.where(rule == "cyclic", np.nan, initial_storage_hm3(hydro)),
-                              _hours(upper - lower, HM3_PER_M3S_H * flow))
-    sto = t["storage_units"]
-    if len(sto):
-        initial = sto["soc_initial_mwh"].to_numpy(dtype=float)
-        upper = sto["energy_max_mwh"].to_numpy(dtype=float)
-        out["storage_units"] = Stores(
-            "storage_units", sto.index, np.zeros(len(sto)), upper,
-            np.where(np.isnan(initial), "cyclic", "free").astype(object), initial,
-            _hours(upper, sto["p_max_mw"].to_numpy(dtype=float)))
-    gas = t["gas_storage"]
-    if len(gas):
-        initial = gas["volume_initial_mwh_th"].to_numpy(dtype=float)
-        upper = gas["volume_max_mwh_th"].to_numpy(dtype=float)
-        rate = np.maximum(gas["injection_max_mwth"], gas["withdrawal_max_mwth"]).to_numpy()
-        out["gas_storage"] = Stores(
-            "gas_storage", gas.index, np.zeros(len(gas)), upper,
-            np.where(np.isnan(initial), "cyclic", "free").astype(object), initial,
-            _hours(upper, rate.astype(float)))
-    return out
+    """Every store of the case, per table, as its family reads it (`gridopt.model.stores`)."""
+    return {kind.table: kind.read(data.tables) for kind in store_kinds(data)}
 
 
-def _hours(amount: np.ndarray, rate: np.ndarray) -> np.ndarray:
-    return np.divide(amount, rate, out=np.where(amount > 0, np.inf, 0.0), where=rate > 0)
+def kinds(data: CaseData) -> dict[str, StoreKind]:
+    """The kinds of store of the case, per table."""
+    return {kind.table: kind for kind in store_kinds(data)}
 
 
 # ---- the seasonal plan --------------------------------------------------------------------------
@@ -253,6 +216,7 @@ class SeasonalPlan:
     # end of each coarse snapshot) and (store x J) values (CNY per unit) of each snapshot
     levels: dict[str, pd.DataFrame]
     values: dict[str, pd.DataFrame]
+    units: dict[str, str]
     status: Status
     objective_cny: float
     seconds: float
@@ -283,7 +247,7 @@ class SeasonalPlan:
             parts.append(pd.DataFrame({
                 "time": np.tile(start + pd.to_timedelta(hours, unit="h"), len(frame)),
                 "table": name, "store": np.repeat(frame.index.to_numpy(), len(hours)),
-                "unit": LEVELS[name][1], "level": frame.to_numpy().ravel(),
+                "unit": self.units[name], "level": frame.to_numpy().ravel(),
                 "value_cny_per_unit": value.ravel()}))
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -303,75 +267,30 @@ def seasonal_plan(data: CaseData, settings: Rolling, followed: dict[str, np.ndar
         "solver": case.solver.model_copy(update={"relax": True})})
     coarse_data = prepare_case(coarse, data.path)
     if case.model == "uc":
-        coarse_data = _off_allowed(coarse_data)
+        coarse_data = free_to_go_off(coarse_data)
+    # of the level paths that cost the same, the one nearest the middle of each range
+    coarse_data = dataclasses.replace(coarse_data, near_middle=followed)
     model = build_model(coarse_data)
-    _near_middle(model, stores(coarse_data), followed)
     sol = solve(model, coarse.solver, log_file=log_file)
     levels: dict[str, pd.DataFrame] = {}
     values: dict[str, pd.DataFrame] = {}
+    by_table = kinds(coarse_data)
     if sol.status is Status.OPTIMAL:
         for table, store in stores(coarse_data).items():
             idx = np.flatnonzero(followed.get(table, np.zeros(0, dtype=bool)))
             if not len(idx):
                 continue
-            x = sol.value(LEVELS[table][0])[idx]
+            x = sol.value(by_table[table].level)[idx]
             start = np.where(np.isnan(store.initial[idx]), x[:, -1], store.initial[idx])
             names = store.names[idx]
             levels[table] = pd.DataFrame(np.column_stack([start, x]), index=names)
-            values[table] = pd.DataFrame(-sol.dual(BALANCE[table])[idx], index=names)
+            values[table] = pd.DataFrame(-sol.dual(by_table[table].balance)[idx], index=names)
     diagnosis = []
     if diagnose and sol.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
         diagnosis = [c.message for c in diagnose_infeasibility(model)]
-    return SeasonalPlan(r, levels, values, sol.status, sol.objective_cny,
+    return SeasonalPlan(r, levels, values, {t: k.unit for t, k in by_table.items()},
+                        sol.status, sol.objective_cny,
                         time.perf_counter() - t0, sol.n_variables, sol.message, diagnosis)
-
-
-def _off_allowed(data: CaseData) -> CaseData:
-    """The plan of a uc case lets committable units off, as the windows' commitment does.
-
-    As a dispatch LP the plan would hold every committable cluster at its must-run floor
-    `p_min_mw` (a dispatch case's rule for them), which no window of a uc run obeys: units
-    switch off there, and the plan's water values would price water against output that
-    the windows need not make.
-    """
-    gens = data.tables["generators"].copy()
-    gens.loc[gens["committable"].to_numpy(dtype=bool), "p_min_mw"] = 0.0
-    return dataclasses.replace(data, tables={**data.tables, "generators": gens})
-
-
-# what the plan pays per unit (hm3, MWh, MWh_th) and hour that a store is away from the middle
-# of its range, CNY: far below any value of stored water or energy (a reservoir's water is
-# worth 1e4-1e6 CNY per hm3, stored energy hundreds of CNY per MWh), it only breaks ties
-OFF_MIDDLE_CNY_PER_UNIT_H = 1e-4
-
-
-def _near_middle(model: LinearModel, all_stores: dict[str, Stores],
-                 followed: dict[str, np.ndarray]) -> None:
-    """Break the plan's ties toward the middle of each store's range.
-
-    Many level paths of an LP cost the same (water may be held today or tomorrow), and a
-    target taken from an arbitrary one may empty a reservoir or ask a window for water no
-    optimal plan needs. With d[i,t] >= |x[i,t] - (x_min[i] + x_max[i]) / 2| at a cost of
-    `OFF_MIDDLE_CNY_PER_UNIT_H` per unit and hour, the plan keeps each store as near the
-    middle as costs nothing else, which leaves the windows, which see the hours within each
-    day that the plan averages away, room both ways.
-    """
-    for table, store in all_stores.items():
-        idx = np.flatnonzero(followed.get(table, np.zeros(0, dtype=bool)))
-        if not len(idx) or not model.has(LEVELS[table][0]):
-            continue
-        level = model.variable(LEVELS[table][0])
-        middle = (0.5 * (store.lower + store.upper))[idx, None]
-        names = store.names[idx]
-        off = model.add_variables(f"plan_{level.name}_off_middle", names)
-        for side, sign in (("above", -1.0), ("below", 1.0)):
-            model.rows(f"plan_{level.name}_{side}_middle", names,
-                       meaning=f"distance of {{}} {side} the middle of its range",
-                       unit=LEVELS[table][1]).add(off.cols, 1.0).add(level.cols[idx], sign
-                                                                     ).greater(sign * middle)
-        model.add_cost(off.cols, OFF_MIDDLE_CNY_PER_UNIT_H * model.w[None, :])
-    model.pyomo.del_component(model.pyomo.objective)
-    model.finish()
 
 
 # ---- one window -------------------------------------------------------------------------------
@@ -380,9 +299,8 @@ class State:
     """What a window starts from: the end of the kept part of the window before it."""
 
     levels: dict[str, np.ndarray]  # per store table, NaN: cyclic in this window
-    p_initial_mw: np.ndarray  # per generator, NaN: unknown
-    units_on: np.ndarray | None = None  # per committable generator
-    history: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # what the families hand on (`gridopt.model.stores.Carried`): table columns, history
+    carried: list[Carried] = field(default_factory=list)
 
 
 def _window_data(full: CaseData, w: Window, state: State, end_state: dict[str, pd.DataFrame]
@@ -399,21 +317,21 @@ def _window_data(full: CaseData, w: Window, state: State, end_state: dict[str, p
         if isinstance(value, pd.DataFrame) and value.index.equals(full.snapshots):
             sliced[f.name] = value.iloc[a:c]
     tables = dict(full.tables)
-    gens = tables["generators"] = full.tables["generators"].copy()
-    gens["p_initial_mw"] = state.p_initial_mw
-    if state.units_on is not None:
-        com = gens["committable"].to_numpy(dtype=bool)
-        gens.loc[com, "units_on_initial"] = state.units_on
+    history: dict[str, pd.DataFrame] = {}
+    for carried in state.carried:
+        for (table, column), values in carried.columns.items():
+            if tables[table] is full.tables[table]:
+                tables[table] = full.tables[table].copy()
+            tables[table].loc[values.index, column] = values.to_numpy()
+        history.update(carried.history)
+    by_table = kinds(full)
     for table, level in state.levels.items():
-        df = tables[table] = full.tables[table].copy()
-        df[INITIAL[table]] = level
-        if table == "hydro":
-            # end conditions come from end_state; a level not carried (NaN) stays cyclic
-            df["end_rule"] = np.where(np.isnan(level), "cyclic", "free")
+        # end conditions come from end_state; a level not carried (NaN) stays cyclic
+        tables[table] = by_table[table].start_at(full.tables[table], level)
     for df in tables.values():
         df.attrs = dict(df.attrs)
     return dataclasses.replace(full, case=case, tables=tables, snapshots=snaps,
-                               weights_h=full.weights_h[a:c], history=state.history,
+                               weights_h=full.weights_h[a:c], history=history,
                                end_state=end_state, **sliced)
 
 
@@ -472,50 +390,6 @@ def _end_conditions(w: Window, last: bool, all_stores: dict[str, Stores], state:
                                    "shortfall_penalty_cny_per_unit": penalty},
                                   index=store.names)
     return out
-
-
-def _kept_solution(sol: Solution, kept: CaseData) -> Solution:
-    """The window's solution on its kept snapshots only, as a solution of a model over them.
-
-    Variable families over the window's snapshots keep their first K columns, row families
-    over (a subset of) its snapshots their rows on the kept ones; families over other labels
-    (days, periods, per-component values) are kept whole. The families' `results` read it as
-    any solution.
-    """
-    model = sol.model
-    K = kept.n_snapshots
-    view = LinearModel(kept)
-    x_parts, col = [], 0
-    for name, block in model.variables.items():
-        cols = block.cols[:, :K] if _timed(block, model) else block.cols
-        x_parts.append(sol.x[cols].ravel())
-        new = np.arange(col, col + cols.size, dtype=np.int64).reshape(cols.shape)
-        col += cols.size
-        view.variables[name] = dataclasses.replace(block, cols=new)
-    dual_parts, row = [], 0
-    window_snaps = pd.Index(model.snapshots)
-    for name, block in model.row_blocks.items():
-        n, s = block.shape
-        duals = sol.row_dual[block.first_row:block.first_row + n * s].reshape(n, s)
-        labels = pd.Index(block.snapshots)
-        if isinstance(labels, pd.DatetimeIndex) and labels.isin(window_snaps).all():
-            keep = labels.isin(kept.snapshots)
-        else:
-            keep = np.ones(s, dtype=bool)
-        part = duals[:, keep]
-        dual_parts.append(part.ravel())
-        view.row_blocks[name] = dataclasses.replace(
-            block, snapshots=labels[keep], first_row=row, shape=part.shape)
-        row += part.size
-    view.n_cols, view.n_rows = col, row
-    return dataclasses.replace(
-        sol, model=view, x=np.concatenate(x_parts) if x_parts else np.zeros(0),
-        row_dual=np.concatenate(dual_parts) if dual_parts else np.zeros(0))
-
-
-def _timed(block: Any, model: LinearModel) -> bool:
-    """Whether a variable family has one column per snapshot of the model."""
-    return bool(getattr(block, "timed", True)) and block.shape[1] == model.T
 
 
 # ---- the run ----------------------------------------------------------------------------------
@@ -651,9 +525,6 @@ class _Run:
         self.full, self.settings, self.stores = full, settings, all_stores
         self.followed, self.plan, self.case_path = followed, plan, case_path
         self.diagnose, self.say = diagnose, say
-        gens = full.tables["generators"]
-        self.committable = (gens["committable"].to_numpy(dtype=bool) if full.case.model == "uc"
-                            else np.zeros(len(gens), dtype=bool))
         levels = {}
         for table, store in all_stores.items():
             level = store.initial.copy()
@@ -664,24 +535,14 @@ class _Run:
             levels[table] = level
         # the level the stitched run starts from (cyclic stores: known after window 1)
         self.run_start = {t: v.copy() for t, v in levels.items()}
-        self.state = State(levels, gens["p_initial_mw"].to_numpy(dtype=float))
-        self.history_length = self._history_length()
+        self.state = State(levels)
+        self.kinds = kinds(full)
         self.reports: list[WindowReport] = []
         self.parts: dict[str, list[pd.DataFrame]] = {}
         self.values: dict[str, list[np.ndarray]] = {}
         self.ends: list[pd.DataFrame] = []
         self.first_tables: dict[str, pd.DataFrame] = {}
         self.kept_snapshots = 0
-
-    def _history_length(self) -> dict[str, int]:
-        """Snapshots of the past each history frame must reach back."""
-        res = self.full.case.horizon.resolution_h
-        gens = self.full.tables["generators"][self.committable]
-        hours = pd.concat([pd.to_numeric(gens["min_up_h"]), pd.to_numeric(gens["min_down_h"])])
-        hydro = self.full.tables["hydro"]
-        travel = hydro["travel_time_h"][hydro["downstream"].notna()]
-        return {"units": math.ceil(hours.max() / res) if len(hours) else 0,
-                "release_m3s": math.ceil(travel.max() / res) + 1 if len(travel) else 0}
 
     def step(self, w: Window, n_windows: int, log_file: Path, log: bool) -> bool:
         """Solve window `w`; False when it has no solution (the run stops)."""
@@ -739,7 +600,7 @@ class _Run:
         kept = _window_data(self.full, Window(w.number, w.start, w.keep_end, w.keep_end),
                             self.state, {})
         kept = dataclasses.replace(kept, tables=data.tables)
-        view = _kept_solution(sol, kept)
+        view = restrict(sol, kept)
         tables = collect(view, families(kept))
         if not self.first_tables:
             self.first_tables = network_tables(self.full)
@@ -750,44 +611,23 @@ class _Run:
         if "end_state" in run.tables:
             self.ends.append(run.tables["end_state"].assign(window=w.number))
         for name, block in sol.model.variables.items():
-            if _timed(block, sol.model):
+            if timed(block, sol.model):
                 self.values.setdefault(name, []).append(sol.x[block.cols[:, :K]])
         self._carry(sol, K, w)
 
     def _carry(self, sol: Solution, K: int, w: Window) -> None:
         """The state at the end of the kept part becomes the next window's start."""
-        model = sol.model
         levels = {}
         for table, store in self.stores.items():
-            x = sol.value(LEVELS[table][0])
+            x = sol.value(self.kinds[table].level)
             if w.number == 1:
                 # a store solved cyclic in the first window started where that window ended
                 cyclic = np.isnan(self.run_start[table])
                 self.run_start[table][cyclic] = x[cyclic, -1]
             levels[table] = np.clip(x[:, K - 1], store.lower, store.upper)
-        p = np.maximum(sol.value("gen_p")[:, K - 1], 0.0)
-        history: dict[str, pd.DataFrame] = {}
-        units_on = None
-        if model.has("uc_on"):
-            units_on = np.round(sol.value("uc_on")[:, K - 1])
-            for key, family in (("units_started", "uc_start"), ("units_stopped", "uc_stop")):
-                past = np.round(np.concatenate(self.values[family], axis=1))
-                history[key] = self._frame(past, model.variables[family].components,
-                                           self.history_length["units"])
-        if model.has("hydro_turbine") and self.history_length["release_m3s"]:
-            release = (np.concatenate(self.values["hydro_turbine"], axis=1)
-                       + np.concatenate(self.values["hydro_spill"], axis=1))
-            history["release_m3s"] = self._frame(np.maximum(release, 0.0),
-                                                 model.variables["hydro_turbine"].components,
-                                                 self.history_length["release_m3s"])
-        self.state = State(levels, p, units_on, history)
-
-    def _frame(self, past: np.ndarray, names: pd.Index, length: int) -> pd.DataFrame:
-        """The last `length` snapshots of a stitched (component x snapshot) array, as a
-        history frame (snapshot x component)."""
-        n = past.shape[1]
-        snaps = self.full.snapshots[max(0, n - length):n]
-        return pd.DataFrame(past[:, n - len(snaps):].T, index=snaps, columns=names)
+        past = Past(self.full.snapshots,
+                    lambda name: np.concatenate(self.values[name], axis=1))
+        self.state = State(levels, carrying(sol, K, past))
 
     def finish(self, read_seconds: float, seconds: float) -> RollingResult:
         """The stitched tables and the summary of the run."""

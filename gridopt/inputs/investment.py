@@ -27,123 +27,23 @@ from one week or period to another that it does not represent.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from gridopt.errors import Problem
+from gridopt.inputs.data import InvestmentPeriods
+from gridopt.inputs.settings import BuildRatePolicy, Expansion, Period, Sample, SharePolicy
 
 if TYPE_CHECKING:
-    from gridopt.case import Case
+    from gridopt.inputs.settings import Case
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Sample(_Strict):
-    """A block of consecutive hours of the network's series standing for part of a year."""
-
-    start: datetime = Field(..., description="first hour, a date-time of the network's series")
-    hours: int = Field(..., gt=0, description="length in hours (a multiple of resolution_h)")
-    weight: float = Field(1.0, gt=0, description="times the block recurs in the period's year")
-
-
-class Period(_Strict):
-    year: int = Field(..., ge=1900, description="first year of the period (its build year)")
-    years: float | None = Field(None, gt=0, description="years the period stands for (blank:"
-                                " to the next period; the last as many as the one before)")
-    samples: list[Sample] = Field(default_factory=list,
-                                  description="operating blocks (blank: the case's horizon)")
-    demand: float | dict[str, float] = Field(
-        1.0, description="factor on electric demand in the period: one for every load, or"
-        " region -> factor (loads of other regions keep theirs)")
-    gas_demand: float = Field(1.0, ge=0, description="factor on non-power gas demand")
-
-
-class SharePolicy(_Strict):
-    """Least share of the demand of some regions met by some carriers' generation, per period."""
-
-    name: str
-    carriers: Literal["renewable", "non_fossil"] | list[str] = Field(
-        "renewable", description="carriers that count: flagged renewable, not flagged fossil,"
-        " or a list")
-    regions: Literal["all"] | list[str] = "all"
-    share_min: float = Field(..., ge=0, le=1, description="least share of the regions' demand")
-    periods: Literal["all"] | list[int] = "all"
-
-
-class BuildRatePolicy(_Strict):
-    """Most new generator and storage power built per year in some regions, per period."""
-
-    name: str
-    regions: Literal["all"] | list[str] = "all"
-    carriers: Literal["all"] | list[str] = "all"
-    max_mw_per_yr: float = Field(..., ge=0)
-    periods: Literal["all"] | list[int] = "all"
-
-
-class TransmissionVolumePolicy(_Strict):
-    """Most transmission volume (MW x km) of the extendable lines and links of some carriers,
-    per period: sum of length_km x capacity in service (PyPSA's transmission volume limit)."""
-
-    name: str
-    carriers: Literal["all"] | list[str] = "all"
-    max_mwkm: float = Field(..., ge=0)
-    periods: Literal["all"] | list[int] = "all"
-
-
-class Policy(_Strict):
-    co2_cap_t_per_yr: dict[int, float] = Field(
-        default_factory=dict, description="period year -> most CO2 emitted per year, t")
-    co2_price_cny_per_t: dict[int, float] = Field(
-        default_factory=dict, description="period year -> price paid per t CO2 emitted")
-    shares: list[SharePolicy] = Field(default_factory=list)
-    build_rates: list[BuildRatePolicy] = Field(default_factory=list)
-    transmission_volume: list[TransmissionVolumePolicy] = Field(default_factory=list)
-
-
-class Expansion(_Strict):
-    """Capacity expansion: the `candidates` table may be built, over one or more periods."""
-
-    enabled: bool = True
-    discount_rate: float = Field(0.05, ge=0, le=1, description="rate that discounts later"
-                                 " periods, and the default rate of the candidates' capital"
-                                 " recovery factor")
-    periods: list[Period] = Field(default_factory=list,
-                                  description="investment periods (blank: one, the horizon)")
-    policy: Policy = Field(default_factory=Policy)
-
-
-@dataclass(frozen=True)
-class InvestmentPeriods:
-    """The periods of a prepared expansion case and the period and weight of each snapshot."""
-
-    years: np.ndarray  # int, first year of each period
-    span_yr: np.ndarray  # years each period stands for
-    factor: np.ndarray  # discounted years F[p]
-    of_snapshot: np.ndarray  # int, period of each snapshot
-    sample_weight: np.ndarray  # k[t]: times the snapshot's block recurs in its period's year
-    cycle_start: np.ndarray  # bool: first snapshot of its sample (of a cycle)
-    # the hours of the network's series the snapshots average (None: the snapshots' own)
-    series_hours: pd.DatetimeIndex | None = None
-
-    @property
-    def n(self) -> int:
-        return len(self.years)
-
-    @property
-    def objective_weight(self) -> np.ndarray:
-        """k[t] F[p(t)]: the factor on the cost of snapshot t."""
-        return self.sample_weight * self.factor[self.of_snapshot]
-
-    @property
-    def labels(self) -> pd.Index:
-        return pd.Index(self.years.astype(int), name="period")
 
 
 def discounted_years(years: np.ndarray, span: np.ndarray, rate: float) -> np.ndarray:
@@ -202,7 +102,8 @@ def check_periods(exp: Expansion, resolution_h: int, file: str) -> list[Problem]
 
 
 def period_hours(exp: Expansion, start: pd.Timestamp, horizon_hours: int
-                 ) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, np.ndarray, np.ndarray]:
+                 ) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, np.ndarray, np.ndarray,
+                            np.ndarray]:
     """Source hours (of the series), their labels (in the period's year), the period and the
     sample weight of each hour, and the sample each hour belongs to, for every period in turn."""
     src, lab, per, wgt, smp = [], [], [], [], []
@@ -236,7 +137,7 @@ def single_period(snapshots: pd.DatetimeIndex) -> InvestmentPeriods:
 
 def candidate_rating(candidates: pd.DataFrame) -> pd.Series:
     """The rating column each candidate extends (its table's main rating when blank)."""
-    from gridopt.schema import EXTENDABLE
+    from gridopt.inputs.schema import EXTENDABLE
 
     main = candidates["table"].map(lambda t: EXTENDABLE.get(t, ("",))[0])
     return candidates["rating"].fillna(main)
@@ -244,9 +145,11 @@ def candidate_rating(candidates: pd.DataFrame) -> pd.Series:
 
 def check_expansion(case: Case, tables: dict[str, pd.DataFrame], file: str) -> list[Problem]:
     """Candidates and policies that cannot work, each named with its file, row and column."""
-    from gridopt.schema import EXTENDABLE
+    from gridopt.inputs.schema import EXTENDABLE
 
     exp = case.expansion
+    if exp is None:
+        return []
     problems = check_periods(exp, case.horizon.resolution_h, file)
     if exp.periods and getattr(case.horizon, "aggregation", None) is not None:
         problems.append(Problem(file, "investment periods bring their own samples: typical"
@@ -271,7 +174,7 @@ def check_expansion(case: Case, tables: dict[str, pd.DataFrame], file: str) -> l
     allowed = pd.Series(pd.MultiIndex.from_arrays([cand["table"], rating]).isin(pairs),
                         index=cand.index)
     bad(~allowed, "rating", "this rating cannot be extended in the candidate's table (see"
-        " gridopt.schema.EXTENDABLE)")
+        " gridopt.inputs.schema.EXTENDABLE)")
     key = cand["table"] + "/" + cand["component"] + "/" + rating
     bad(key.duplicated(), "component", "a second candidate for the same rating of the same"
         " component")
@@ -321,7 +224,9 @@ def check_expansion(case: Case, tables: dict[str, pd.DataFrame], file: str) -> l
                                         column=f"expansion.periods[{i}].demand", value=r))
     policy = exp.policy
     years = {p.year for p in exp.periods}
-    for kind, entries in (("shares", policy.shares), ("build_rates", policy.build_rates)):
+    groups: tuple[tuple[str, Sequence[SharePolicy | BuildRatePolicy]], ...] = (
+        ("shares", policy.shares), ("build_rates", policy.build_rates))
+    for kind, entries in groups:
         names = [e.name for e in entries]
         for i, e in enumerate(entries):
             at = f"expansion.policy.{kind}[{i}]"

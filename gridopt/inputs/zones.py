@@ -33,179 +33,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gridopt.errors import Problem
+from gridopt.inputs.settings import SecurityFile, SecurityZone, ShareBound
 
 if TYPE_CHECKING:
-    from gridopt.case import Case
-
-IMPORT_KINDS = ("line", "link", "pipeline", "generator")
+    from gridopt.inputs.settings import Case
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class ImportElement(_Strict):
-    """An element that feeds the zone: a line, link or gas pipeline crossing its boundary, or a
-    generator outside it whose output is (in part) contracted to it."""
-
-    line: str | None = None
-    link: str | None = None
-    pipeline: str | None = None
-    generator: str | None = None
-    circuits: int = Field(1, ge=1, description="identical parallel circuits of a line or link;"
-                          " an N-1 contingency loses one of them")
-    share_pu: float = Field(1.0, gt=0, le=1, description="generator: share of its output"
-                            " contracted to the zone")
-    firm_pu: float = Field(1.0, ge=0, le=1, description="share of the rating counted as firm"
-                           " import capacity by the reserve margin")
-    source: str = Field("", description="where the figures come from")
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> ImportElement:
-        given = [k for k in IMPORT_KINDS if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("name exactly one of line, link, pipeline, generator")
-        if self.circuits > 1 and given[0] not in ("line", "link"):
-            raise ValueError("circuits applies to lines and links only")
-        if self.share_pu != 1.0 and given[0] != "generator":
-            raise ValueError("share_pu applies to contracted generators only")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(k for k in IMPORT_KINDS if getattr(self, k) is not None)
-
-    @property
-    def name(self) -> str:
-        return str(getattr(self, self.kind))
-
-
-class NMinusOne(_Strict):
-    """N-1 infeed security in every snapshot (operations)."""
-
-    unit_threshold_mw: float = Field(0.0, ge=0, description="units (local or contracted) whose"
-                                     " single unit is at least this large are contingencies")
-    headroom: Literal["available", "spinning"] = Field(
-        "available", description="available: p_max x availability - output; spinning: only"
-        " capacity online counts (output / stable minimum), fast-start units excepted. In a uc"
-        " case committable units count their committed headroom either way")
-    min_stable_pu: dict[str, float] = Field(
-        default_factory=dict, description="carrier -> stable minimum per unit of rating, for"
-        " spinning headroom of units whose p_min_stable_pu is not given (0)")
-    fast_start: list[str] = Field(default_factory=list, description="local units that count"
-                                  " their available headroom in spinning mode (they start"
-                                  " within the response time)")
-    margin_mw: float = Field(0.0, ge=0, description="cover required beyond the lost infeed")
-    source: str = ""
-
-    @model_validator(mode="after")
-    def _stable(self) -> NMinusOne:
-        for carrier, pu in self.min_stable_pu.items():
-            if not 0.0 <= pu <= 1.0:
-                raise ValueError(f"min_stable_pu of '{carrier}' must lie in [0, 1]")
-        return self
-
-
-class ReserveMargin(_Strict):
-    """Capacity reserve margin (planning): a check while capacities are data."""
-
-    margin_pu: float = Field(..., ge=0, description="required margin over peak demand")
-    derating_pu: dict[str, float] = Field(default_factory=dict, description="carrier -> firm"
-                                          " share of local capacity (blank carrier: 1)")
-    peak_demand_mw: float | None = Field(None, gt=0, description="blank: the peak of the"
-                                         " zone's demand over the horizon")
-    source: str = ""
-
-    @model_validator(mode="after")
-    def _derating(self) -> ReserveMargin:
-        for carrier, pu in self.derating_pu.items():
-            if not 0.0 <= pu <= 1.0:
-                raise ValueError(f"derating_pu of '{carrier}' must lie in [0, 1]")
-        return self
-
-
-class ShareBound(_Strict):
-    """Bounds on a share of the zone's demand energy, over the horizon or per calendar month."""
-
-    min_pu: float | None = Field(None, ge=0, le=1)
-    max_pu: float | None = Field(None, ge=0, le=1)
-    period: Literal["horizon", "month"] = "horizon"
-    source: str = ""
-
-    @model_validator(mode="after")
-    def _bounds(self) -> ShareBound:
-        if self.min_pu is None and self.max_pu is None:
-            raise ValueError("give min_pu, max_pu or both")
-        if self.min_pu is not None and self.max_pu is not None and self.min_pu > self.max_pu:
-            raise ValueError("min_pu exceeds max_pu")
-        return self
-
-
-class FuelMix(ShareBound):
-    """Share bounds on the energy of some carriers serving the zone (local units, and the
-    contracted share of contracted generators)."""
-
-    carriers: list[str] = Field(..., min_length=1)
-
-
-class GasNMinusOne(_Strict):
-    """The zone's gas-fired generation stays fuelable after the loss of any one gas source."""
-
-    include_non_power_demand: bool = Field(True, description="the zone's non-power gas demand"
-                                           " must be served too")
-    source: str = ""
-
-
-class SecurityZone(_Strict):
-    name: str = Field(..., min_length=1)
-    description: str = ""
-    buses: list[str] = Field(..., min_length=1)
-    imports: list[ImportElement] = Field(default_factory=list)
-    units: list[str] | None = Field(None, description="local units (blank: every generator on"
-                                    " the zone's buses)")
-    unit_mw: dict[str, float] = Field(default_factory=dict, description="generator -> size of"
-                                      " its largest unit, MW (blank: p_max_mw / units)")
-    gas_nodes: list[str] = Field(default_factory=list)
-    n_1: NMinusOne | None = None
-    reserve_margin: ReserveMargin | None = None
-    local_share: ShareBound | None = None
-    import_share: ShareBound | None = None
-    fuel_mix: list[FuelMix] = Field(default_factory=list)
-    gas_n_1: GasNMinusOne | None = None
-
-    def targets(self) -> list[str]:
-        """Keys of the targets set: n_1, reserve_margin, local_share, import_share,
-        fuel_mix[i], gas_n_1."""
-        keys = [k for k in ("n_1", "reserve_margin", "local_share", "import_share")
-                if getattr(self, k) is not None]
-        keys += [f"fuel_mix[{i}]" for i in range(len(self.fuel_mix))]
-        return keys + (["gas_n_1"] if self.gas_n_1 is not None else [])
-
-    def without(self, target: str) -> SecurityZone:
-        """A copy of the zone without one target (a key of `targets()`), or `all` of them."""
-        if target == "all":
-            return self.model_copy(update={"n_1": None, "reserve_margin": None,
-                                           "local_share": None, "import_share": None,
-                                           "fuel_mix": [], "gas_n_1": None})
-        m = re.fullmatch(r"fuel_mix\[(\d+)\]", target)
-        if m:
-            i = int(m.group(1))
-            return self.model_copy(update={"fuel_mix": self.fuel_mix[:i] + self.fuel_mix[i + 1:]})
-        return self.model_copy(update={target: None})
-
-
-class SecurityFile(_Strict):
-    """A YAML file of zones shipped with a network (`security_file:` of a case)."""
-
-    description: str = ""
-    zones: list[SecurityZone] = Field(default_factory=list)
 
 
 def slug(name: str) -> str:
@@ -237,8 +79,8 @@ def _bounds_words(share: ShareBound) -> str:
 
 def security_path(case: Case, path: Path) -> tuple[Path | None, list[Problem]]:
     """The case's security file: relative to the case file and inside its project (as the
-    network folder, see `gridopt.case.confined_path`)."""
-    from gridopt.case import confined_path  # case.py imports this module
+    network folder, see `gridopt.inputs.paths.confined_path`)."""
+    from gridopt.inputs.paths import confined_path
 
     if case.security_file is None:
         return None, []
@@ -253,7 +95,7 @@ def security_path(case: Case, path: Path) -> tuple[Path | None, list[Problem]]:
 
 def read_security_file(file: Path) -> tuple[list[SecurityZone], list[Problem]]:
     """Zones of a security file, or the problems that stop it being read."""
-    from gridopt.case import _yaml_line
+    from gridopt.inputs.case_file import _yaml_line
 
     where = str(file)
     try:
@@ -273,7 +115,7 @@ def read_security_file(file: Path) -> tuple[list[SecurityZone], list[Problem]]:
 def resolve_zones(case: Case, path: Path, tables: dict[str, pd.DataFrame]
                   ) -> tuple[list[SecurityZone], list[Problem]]:
     """The case's zones (its security file's, then its inline ones), checked against the tables."""
-    from gridopt.case import _yaml_line
+    from gridopt.inputs.case_file import _yaml_line
 
     problems: list[Problem] = []
     zones: list[tuple[SecurityZone, str, str, str | None]] = []  # zone, file, setting, text
@@ -292,7 +134,8 @@ def resolve_zones(case: Case, path: Path, tables: dict[str, pd.DataFrame]
             found.append(Problem(where, "a zone of that name (ignoring case and punctuation) is"
                                  " already defined", column=f"{setting}.name", value=zone.name))
         seen.add(slug(zone.name))
-        if text is not None:  # the case file's lines are found by gridopt.case._with_lines
+        # the case file's lines are found by gridopt.inputs.case_file._with_lines
+        if text is not None:
             found = [Problem(p.file, p.rule, row=_yaml_line(text, _loc(p.column)),
                              column=p.column, value=p.value) for p in found]
         problems += found

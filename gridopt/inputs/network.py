@@ -18,7 +18,7 @@ import pandera.pandas as pa
 import yaml
 
 from gridopt.errors import InputError, Problem
-from gridopt.schema import SERIES, TABLES, Column, Table
+from gridopt.inputs.schema import SERIES, TABLES, Column, Table
 
 # documentation columns an analyst may keep beside the data; they are read and ignored
 FREE_TEXT_COLUMNS = frozenset({"source", "note", "notes", "status", "comment"})
@@ -363,7 +363,7 @@ def check_references(net: Network, files: dict[str, str]) -> list[Problem]:
 def check_islands(net: Network) -> list[Problem]:
     """A load on an island (buses joined by lines, links, corridors) with nothing that can
     supply it: no generator, hydro station or storage unit on any of its buses. (A case that
-    allows load shedding may leave such load unserved; see gridopt.case.)"""
+    allows load shedding may leave such load unserved; see gridopt.inputs.case.)"""
     files = {"loads": net.tables["loads"].attrs.get("file", str(net.folder / "loads.csv"))}
     loads = net.tables["loads"]
     if loads.empty or loads["bus"].isna().any():

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from gridopt.io.excel_charts import add_native_charts
+from gridopt.results.excel_charts import add_native_charts
 
 EXCEL_MAX_ROWS = 1_048_576
 FORMATS = ("xlsx", "csv", "parquet")
@@ -77,7 +77,7 @@ def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[
     labelled in the summary's currency (`gridopt.results.label_currency`); the summary
     returned keeps the code's own names.
     """
-    from gridopt.results import label_currency
+    from gridopt.results.tables import label_currency
 
     started = time.perf_counter()
     returned = summary

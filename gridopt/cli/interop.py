@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from gridopt.cli.common import app, fail_input
 from gridopt.errors import InputError
 
 export_app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -21,16 +22,8 @@ import_app = typer.Typer(no_args_is_help=True, add_completion=False,
 _FORCE = typer.Option("--force", help="replace the case files in a non-empty OUT_DIR")
 
 
-def register(app: typer.Typer) -> None:
-    """Add the `export` and `import` command groups to the main command line."""
-    app.add_typer(export_app, name="export")
-    app.add_typer(import_app, name="import")
-
-
-def _fail(err: InputError) -> None:
-    from gridopt.cli import _fail_input  # the main CLI imports this module
-
-    _fail_input(err)
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
 
 
 def _warn(notes: list[str]) -> None:
@@ -49,7 +42,7 @@ def export_pypsa_cmd(
     try:
         notes = export_pypsa(case, out)
     except InputError as err:
-        _fail(err)
+        fail_input(err)
         return
     _warn(notes)
     typer.echo(f"wrote the PyPSA network {out}")
@@ -70,7 +63,7 @@ def import_pypsa_cmd(
     try:
         notes = import_pypsa(src, out_dir, overwrite=force, currency=currency)
     except InputError as err:
-        _fail(err)
+        fail_input(err)
         return
     _warn(notes)
     typer.echo(f"wrote the case {out_dir / 'case.yaml'}")
@@ -98,7 +91,7 @@ def import_matpower_cmd(
         notes = import_matpower(file, out_dir, overwrite=force,
                                 quadratic_segments=quadratic_segments, dclines=dclines)
     except InputError as err:
-        _fail(err)
+        fail_input(err)
         return
     _warn(notes)
     typer.echo(f"wrote the case {out_dir / 'case.yaml'}")

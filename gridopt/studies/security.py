@@ -23,12 +23,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from gridopt.case import CaseData
-from gridopt.model import build_model, families
+from gridopt.inputs.data import CaseData
+from gridopt.inputs.settings import SecurityZone
+from gridopt.inputs.zones import target_label
+from gridopt.model import balance
+from gridopt.model import gas as gas_family
+from gridopt.model.registry import build_model, families
 from gridopt.model.security import zone_demand_mw
-from gridopt.results import collect
-from gridopt.solve import Solution, Status, diagnose_infeasibility, solve
-from gridopt.zones import SecurityZone, target_label
+from gridopt.results.tables import collect
+from gridopt.solver.diagnose import diagnose_infeasibility
+from gridopt.solver.solve import solve
+from gridopt.solver.types import Solution, Status
 
 Progress = Callable[[str], None]
 
@@ -156,9 +161,9 @@ def _unserved(data: CaseData, sol: Solution, zone: SecurityZone | None
     gas (MWh_th)."""
     model = sol.model
     w = data.weights_h
-    shed = sol.value("load_shed") if model.has("load_shed") else np.zeros((len(model.buses), 1))
+    shed = balance.unserved_mw(sol)
     inside = model.buses.isin(zone.buses if zone else [])
-    gas = sol.value("gas_shed") if model.has("gas_shed") else np.zeros((1, len(w)))
+    gas = gas_family.unserved_mwth(sol)
     return (float((shed[inside] * w).sum()), float((shed[~inside] * w).sum()),
             float(shed[inside].sum(axis=0).max()) if inside.any() else 0.0,
             float((gas * w).sum()))

@@ -1,7 +1,5 @@
 """`gridopt plot RUN_DIR [--out DIR]`: PNG charts of a results folder.
 
-The command function is registered on the main app in `gridopt.cli`; this module does not
-import it, so the registration cannot form an import cycle.
 """
 
 from __future__ import annotations
@@ -11,11 +9,11 @@ from typing import Annotated
 
 import typer
 
+from gridopt.cli.common import EXIT_INPUT, app
 from gridopt.plot import CHARTS, plot_run
 
-EXIT_INPUT = 2
 
-
+@app.command("plot")
 def plot(
     run_dir: Annotated[Path, typer.Argument(help="results folder written by `gridopt solve`")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="folder for the PNG files"

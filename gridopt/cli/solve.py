@@ -1,65 +1,37 @@
-"""The `gridopt` command line.
+"""`gridopt solve`, `gridopt validate` and `gridopt info`: one case, solved or checked.
 
-Exit codes: 0 solved (optimal, or stopped by the time limit with a solution written);
-2 bad input (every problem listed); 3 infeasible; 4 unbounded; 5 stopped without a solution;
-1 anything else; 130 interrupted.
+`gridopt solve CASE --rolling WINDOW[:OVERLAP]` (or a case with a `rolling:` setting) solves a
+long horizon window by window (`gridopt.studies.rolling`). Exit codes as for a single solve: 0
+every window solved (or stopped by the time limit with a solution), 2 bad input, 3 a window
+(or the seasonal plan) infeasible, 4 unbounded, 5 a window stopped without a solution; the
+windows solved before a failing one are written.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import networkx as nx
 import pandas as pd
 import typer
 
-from gridopt.case import load_case
-from gridopt.cli_interop import register as register_interop
-from gridopt.cli_plot import plot as plot_cmd
-from gridopt.cli_rolling import solve_rolling_cmd, wants_rolling
-from gridopt.cli_security import contingency as contingency_cmd
-from gridopt.cli_security import security as security_cmd
-from gridopt.cli_sweep import sweep as sweep_cmd
-from gridopt.errors import InputError
-from gridopt.io.write import FORMATS
+from gridopt.cli.common import (
+    EXIT_CODES,
+    Formats,
+    OutDir,
+    TimeLimit,
+    app,
+    fail_input,
+    parse_formats,
+    progress,
+)
+from gridopt.errors import InputError, Problem
+from gridopt.inputs.case import load_case
+from gridopt.inputs.case_file import read_case
 from gridopt.model.transmission import cycle_basis
-from gridopt.run import solve_case, stderr_progress
-from gridopt.solve import Status
-
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Power and gas dispatch for the Pan-Pearl-River-Delta region.",
-                  pretty_exceptions_enable=False)
-
-EXIT_INPUT = 2
-# options shared by the commands that solve a case and write its results
-OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="results folder"
-                                             " (default: runs/<case name>)")]
-Formats = Annotated[str, typer.Option("--format", "-f", help="comma list of xlsx, csv, parquet")]
-TimeLimit = Annotated[float | None, typer.Option("--time-limit", help="solver time limit, s")]
-EXIT_CODES = {Status.OPTIMAL: 0, Status.INFEASIBLE: 3, Status.INFEASIBLE_OR_UNBOUNDED: 3,
-              Status.UNBOUNDED: 4, Status.TIME_LIMIT: 5, Status.INTERRUPTED: 130,
-              Status.ERROR: 1}
-
-
-def _fail_input(err: InputError) -> None:
-    n = len(err.problems)
-    typer.echo(f"gridopt: {n} problem{'s' if n != 1 else ''} in the input:", err=True)
-    for p in err.problems:
-        typer.echo(f"  - {p}", err=True)
-    raise typer.Exit(EXIT_INPUT)
-
-
-def _parse_formats(text: str) -> tuple[str, ...]:
-    formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
-        typer.echo(f"gridopt: --format takes a comma list of {', '.join(FORMATS)};"
-                   f" got {text!r}", err=True)
-        raise typer.Exit(EXIT_INPUT)
-    return formats
+from gridopt.solver.types import Status
+from gridopt.studies.run import solve_case
 
 
 @app.command("solve")
@@ -87,7 +59,7 @@ def solve_cmd(
         " or none")] = None,
 ) -> None:
     """Solve a case and write summary.json and the results workbook."""
-    formats = _parse_formats(format)
+    formats = parse_formats(format)
     given = {"solver.time_limit_s": time_limit, "model": model, "solver.mip_gap": mip_gap,
              "solver.relax": True if relax else None}
     changes = {k: v for k, v in given.items() if v is not None} or None
@@ -97,9 +69,9 @@ def solve_cmd(
             solve_rolling_cmd(case, out_dir, formats, changes, log, diagnose, rolling, seasonal)
             return
         result = solve_case(case, out_dir, formats, changes=changes, log=log,
-                            progress=stderr_progress, diagnose=diagnose)
+                            progress=progress, diagnose=diagnose)
     except InputError as err:
-        _fail_input(err)
+        fail_input(err)
         return
     sol = result.solution
     status = sol.status
@@ -125,7 +97,7 @@ def validate_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -
     try:
         data = load_case(case)
     except InputError as err:
-        _fail_input(err)
+        fail_input(err)
         return
     typer.echo(f"{case}: valid ({data.n_snapshots} snapshots, "
                f"{sum(len(t) for t in data.tables.values())} components)")
@@ -137,7 +109,7 @@ def info_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -> No
     try:
         data = load_case(case)
     except InputError as err:
-        _fail_input(err)
+        fail_input(err)
         return
     t = data.tables
     typer.echo(f"case      {data.case.name}  ({case})")
@@ -169,61 +141,54 @@ def info_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -> No
                    f" independent cycles (KVL rows per snapshot) {cycle_basis(lines).shape[0]}")
 
 
-@app.command("calibrate")
-def calibrate_cmd(
-    case: Annotated[Path, typer.Argument(help="case YAML file (e.g. cases/pprd_calibration.yaml)")],
-    out: OutDir = None,
-    format: Formats = "xlsx",
-    time_limit: TimeLimit = None,
-) -> None:
-    """Solve a case and set it beside its network's published figures (calibration.md)."""
-    from gridopt.calibrate import calibrate_case
+def wants_rolling(case: Path, changes: dict[str, Any] | None, rolling: str | None,
+                  seasonal: str | None) -> bool:
+    """Whether `gridopt solve` should roll: asked on the command line or set in the case."""
+    if rolling is not None or seasonal is not None:
+        return True
+    return read_case(case, changes).rolling is not None
 
-    formats = _parse_formats(format)
-    out_dir = out if out is not None else Path("runs") / case.stem
-    changes = {"solver.time_limit_s": time_limit} if time_limit is not None else None
+
+def solve_rolling_cmd(case: Path, out_dir: Path, formats: tuple[str, ...],
+                      changes: dict[str, Any] | None, log: bool, diagnose: bool,
+                      rolling: str | None, seasonal: str | None) -> None:
+    """Run `gridopt.studies.rolling.solve_rolling` and report its outcome (raises typer.Exit)."""
+    from gridopt.studies.rolling import parse_rolling, solve_rolling
+
+    window_h = overlap_h = None
     try:
-        result = calibrate_case(case, out_dir, formats, changes=changes,
-                                progress=stderr_progress)
+        if rolling is not None:
+            try:
+                window_h, overlap_h = parse_rolling(rolling)
+            except ValueError as exc:
+                raise InputError([Problem("--rolling", str(exc), value=rolling)]) from None
+        if seasonal is not None and seasonal not in ("targets", "water_values", "none"):
+            raise InputError([Problem("--seasonal", "one of targets, water_values, none",
+                                      value=seasonal)])
+        result = solve_rolling(case, out_dir, formats, changes=changes, log=log,
+                               progress=progress, diagnose=diagnose, window_h=window_h,
+                               overlap_h=overlap_h, seasonal=seasonal)
     except InputError as err:
-        _fail_input(err)
+        fail_input(err)
         return
-    status = result.run.solution.status
-    if not len(result.table):
-        typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')}; nothing to"
-                   f" compare; summary written to {out_dir}", err=True)
-        raise typer.Exit(EXIT_CODES[status] or 1)
-    s = result.summary
-    headline = "all" if s["calibration_headline_within_target"] else "not all"
-    typer.echo(f"{s['calibration_figures']} figures: {s['calibration_pass']} pass,"
-               f" {s['calibration_explained']} explained, {s['calibration_fail']} fail;"
-               f" headline figures {headline} within target; report in"
-               f" {out_dir / 'calibration.md'}")
-
-
-app.command("plot")(plot_cmd)
-app.command("sweep")(sweep_cmd)
-app.command("security")(security_cmd)
-app.command("contingency")(contingency_cmd)
-register_interop(app)
-
-
-def main() -> None:
-    """Console entry point: no tracebacks for the analyst unless GRIDOPT_DEBUG is set."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        print("gridopt: interrupted; no results were written or replaced", file=sys.stderr)
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # the last line of defence: a message, not a traceback
-        if os.environ.get("GRIDOPT_DEBUG"):
-            raise
-        print(f"gridopt: internal error: {type(exc).__name__}: {exc}"
-              " (set GRIDOPT_DEBUG=1 for details)", file=sys.stderr)
-        sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()
+    info = result.summary
+    done, total = info.get("windows_solved", 0), info.get("n_windows", 0)
+    if result.status is Status.OPTIMAL:
+        typer.echo(f"optimal: {total} windows, stitched objective"
+                   f" {result.objective_cny:,.2f} CNY; results in {out_dir}")
+        return
+    if result.status is Status.TIME_LIMIT and "failed_window" not in info:
+        typer.echo(f"time limit reached in some windows (their best solutions are kept):"
+                   f" stitched objective {result.objective_cny:,.2f} CNY; results in {out_dir}")
+        return
+    failed = info.get("failed_window", {})
+    what = ("the seasonal plan" if failed.get("window") == 0 else
+            f"window {failed.get('window')} ({failed.get('first_snapshot')} .."
+            f" {failed.get('last_solved_snapshot')})")
+    kept = (f"the {done} windows before it are written to {out_dir}" if done else
+            f"no window was solved; summary written to {out_dir}")
+    typer.echo(f"gridopt: {what} is {result.status.value.replace('_', ' ')}"
+               f" ({failed.get('solver_message', '')}); {kept}", err=True)
+    for line in info.get("diagnosis", [])[:20]:
+        typer.echo(f"  - {line}", err=True)
+    raise typer.Exit(EXIT_CODES[result.status])

@@ -1,0 +1,297 @@
+"""The HiGHS backend (highspy): the only module that knows the solver.
+
+The matrix goes to HiGHS in one `passModel` call (`solve_matrix`); HiGHS' statuses map to
+gridopt's `Status`. `trace_gap` records a MIP's incumbent, bound and gap from HiGHS' callbacks;
+`run_highs` solves a HiGHS model built by another tool (PyPSA's, through linopy) with the same
+options and trace, for benchmarks in the same process.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import highspy
+import numpy as np
+
+from gridopt.inputs.settings import SolverOptions
+from gridopt.solver.types import GapPoint, Matrix, Outcome, Status
+
+
+def trace_gap(h: highspy.Highs, trace: list[GapPoint]) -> None:
+    """Append a `GapPoint` to `trace` whenever the incumbent or the bound has changed, as seen
+    by HiGHS' MIP callbacks (a new incumbent, its interrupt checks and its log lines)."""
+
+    def seen(event: highspy.HighsCallbackEvent) -> None:
+        out = event.data_out
+        point = GapPoint(float(out.running_time), float(out.mip_primal_bound),
+                         float(out.mip_dual_bound), float(out.mip_gap))
+        last = trace[-1] if trace else None
+        if last is None or (last.objective_cny, last.bound_cny) != (point.objective_cny,
+                                                                    point.bound_cny):
+            trace.append(point)
+
+    for callback in (h.cbMipImprovingSolution, h.cbMipInterrupt, h.cbMipLogging):
+        callback.subscribe(seen)
+
+
+def _close_trace(h: highspy.Highs, trace: list[GapPoint]) -> None:
+    """The MIP's final state, which HiGHS reports to no callback (e.g. the bound that closes
+    the gap at the end of the search)."""
+    info = h.getInfo()
+    if info.mip_node_count < 0:  # not solved as a MIP
+        return
+    feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    point = GapPoint(float(h.getRunTime()), float(info.objective_function_value) if feasible
+                     else float("inf"), float(info.mip_dual_bound), float(info.mip_gap))
+    if not trace or (trace[-1].objective_cny, trace[-1].bound_cny) != (point.objective_cny,
+                                                                      point.bound_cny):
+        trace.append(point)
+
+
+def _apply_options(h: highspy.Highs, options: SolverOptions, log: bool = False,
+                   log_file: Path | None = None) -> None:
+    h.setOptionValue("output_flag", bool(log or log_file))
+    h.setOptionValue("log_to_console", bool(log))
+    if log_file is not None:
+        h.setOptionValue("log_file", str(log_file))
+    h.setOptionValue("solver", _METHOD[options.method])
+    if options.time_limit_s is not None:
+        h.setOptionValue("time_limit", float(options.time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    if options.threads is not None:
+        h.setOptionValue("threads", int(options.threads))
+    for key, value in options.options.items():
+        h.setOptionValue(str(key), value)
+
+
+@dataclass
+class HighsRun:
+    """The outcome of `run_highs`: status, objective, best bound, gap, solve time and the size
+    of the model HiGHS was given."""
+
+    status: Status
+    message: str
+    objective_cny: float
+    best_bound_cny: float
+    mip_gap: float
+    solve_seconds: float
+    n_variables: int
+    n_constraints: int
+    n_nonzeros: int
+    n_integer: int
+
+
+def run_highs(h: highspy.Highs, options: SolverOptions | None = None,
+              gap_trace: list[GapPoint] | None = None) -> HighsRun:
+    """Solve a HiGHS model built elsewhere (e.g. `linopy.Model.to_highspy()`) with gridopt's
+    solver options, optionally tracing the MIP's gap."""
+    _apply_options(h, options or SolverOptions())
+    if gap_trace is not None:
+        trace_gap(h, gap_trace)
+    t0 = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t0
+    if gap_trace is not None:
+        _close_trace(h, gap_trace)
+    status, message = _status(h)
+    info = h.getInfo()
+    feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    integer = sum(kind != highspy.HighsVarType.kContinuous for kind in h.getLp().integrality_)
+    return HighsRun(status=status, message=message,
+                    objective_cny=float(info.objective_function_value) if feasible
+                    else float("nan"), best_bound_cny=float(info.mip_dual_bound),
+                    mip_gap=float(info.mip_gap), solve_seconds=seconds,
+                    n_variables=int(h.getNumCol()), n_constraints=int(h.getNumRow()),
+                    n_nonzeros=int(h.getNumNz()), n_integer=int(integer))
+
+
+# hipo: HiGHS' interior point with a direct (Cholesky-type) factorisation, from the
+# highspy-extras package; ipm is IPX, whose conjugate gradients stall on LPs of millions of
+# columns (a year of PPRD unit commitment relaxed: benchmarks/RESULTS.md)
+_METHOD = {"choose": "choose", "simplex": "simplex", "ipm": "ipm", "hipo": "hipo",
+           "pdlp": "pdlp"}
+# `method: choose` on an LP of this many columns or more: interior point with crossover, not
+# HiGHS' own choice (dual simplex). On the PPRD network dual simplex took 78 s for a week
+# (48k columns) where interior point took 26 s, and did not finish a month in 10 minutes where
+# interior point took 70 s; below this size both take about a second. Crossover ends at a
+# vertex, so prices are the duals of a basis, as after simplex.
+IPM_FROM_COLUMNS = 20_000
+
+
+def _choose_algorithm(h: highspy.Highs, options: SolverOptions, is_lp: bool,
+                      n_columns: int) -> None:
+    if options.method == "choose" and is_lp and n_columns >= IPM_FROM_COLUMNS \
+            and "solver" not in options.options:
+        h.setOptionValue("solver", "ipm")
+
+
+def _status(h: highspy.Highs) -> tuple[Status, str]:
+    ms = h.getModelStatus()
+    text = h.modelStatusToString(ms)
+    S = highspy.HighsModelStatus
+    mapping = {
+        S.kOptimal: Status.OPTIMAL,
+        S.kInfeasible: Status.INFEASIBLE,
+        S.kUnbounded: Status.UNBOUNDED,
+        S.kUnboundedOrInfeasible: Status.INFEASIBLE_OR_UNBOUNDED,
+        S.kTimeLimit: Status.TIME_LIMIT,
+        S.kIterationLimit: Status.TIME_LIMIT,
+        S.kInterrupt: Status.INTERRUPTED,
+        S.kHighsInterrupt: Status.INTERRUPTED,  # type: ignore[attr-defined]
+    }
+    return mapping.get(ms, Status.ERROR), text
+
+
+def solve_matrix(matrix: Matrix, options: SolverOptions, *, relax: bool = False,
+                 log: bool = False, log_file: Path | None = None,
+                 gap_trace: list[GapPoint] | None = None) -> Outcome:
+    """Solve the matrix with HiGHS (the backend interface, `gridopt.solver.types.Backend`).
+
+    Numerical failures of an LP ("Not Set") are retried with the algorithms that have solved
+    such LPs before (interior point; without presolve; without crossover), and the message
+    says which one answered.
+    """
+    t0 = time.perf_counter()
+    A = matrix.A
+    h = highspy.Highs()
+    _apply_options(h, options, log, log_file)
+    if gap_trace is not None:
+        trace_gap(h, gap_trace)
+    has_integers = bool(matrix.integer.any())
+    integrality = matrix.integer.astype(np.int32)
+    if relax:
+        integrality[:] = 0
+    _choose_algorithm(h, options, not integrality.any(), int(A.shape[1]))
+    _pass(h, matrix, integrality)
+    _pass_quadratic(h, matrix, options)
+    handoff = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    h.run()
+    if gap_trace is not None:
+        _close_trace(h, gap_trace)
+    status, message = _status(h)
+    is_lp = not (has_integers and not relax)
+    if status is Status.ERROR and is_lp and h.getOptionValue("solver")[1] != "ipm":
+        # HiGHS' dual simplex occasionally stops on a numerical failure (model status "Not
+        # Set", e.g. "excessive primal values") on an LP that interior point solves; its
+        # crossover still gives a basic solution and duals
+        h.clearSolver()
+        h.setOptionValue("solver", "ipm")
+        h.run()
+        status, message = _status(h)
+        message += " (interior point, after a simplex failure)"
+    if status is Status.ERROR and is_lp and options.options.get("presolve") != "off":
+        # seen on PPRD horizons of a month: interior point and crossover solve the presolved
+        # LP to optimality, then the simplex clean-up after postsolve stops ("Not Set");
+        # without presolve there is no postsolve to clean up after
+        h.clearSolver()
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("solver", "ipm")
+        h.run()
+        status, message = _status(h)
+        message += " (interior point without presolve, after a solver failure)"
+    if status is Status.ERROR and is_lp and options.options.get("run_crossover") != "off":
+        # seen on week windows of the rolling PPRD year: interior point reaches the optimum,
+        # then crossover to a vertex fails ("Not Set") with and without presolve; the
+        # interior point's own solution and duals are optimal within its tolerances
+        h.clearSolver()
+        h.setOptionValue("presolve", str(options.options.get("presolve", "choose")))
+        h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "off")
+        h.run()
+        status, message = _status(h)
+        message += " (interior point without crossover, after a solver failure)"
+    seconds = time.perf_counter() - t1
+    info = h.getInfo()
+    sol = h.getSolution()
+    # a time-limited run keeps its point only if HiGHS says it is feasible
+    has_x = status is Status.OPTIMAL or (
+        status is Status.TIME_LIMIT
+        and info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible)
+    is_mip = bool(integrality.any())
+    return Outcome(
+        status=status, message=message,
+        objective_cny=float(info.objective_function_value) if has_x else float("nan"),
+        x=np.asarray(sol.col_value, dtype=float) if has_x else None,
+        row_dual=np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None,
+        mip_gap=float(info.mip_gap) if is_mip else None,
+        best_bound_cny=float(info.mip_dual_bound) if is_mip else None,
+        handoff_seconds=handoff, solve_seconds=seconds)
+
+
+def primal_ray(matrix: Matrix) -> np.ndarray | None:
+    """HiGHS' primal ray of an unbounded LP (presolve off: a presolved model has none)."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    _pass(h, matrix, np.zeros(matrix.A.shape[1], dtype=np.int32), with_constant=False)
+    h.setOptionValue("presolve", "off")
+    h.run()
+    result = h.getPrimalRay()  # type: ignore[attr-defined]
+    if len(result) == 3:
+        _status, has_ray, ray = result
+    else:
+        _status, ray = result
+        has_ray = ray is not None
+    return np.asarray(ray, dtype=float) if has_ray and ray is not None else None
+
+
+def _pass(h: highspy.Highs, matrix: Matrix, integrality: np.ndarray,
+          with_constant: bool = True) -> None:
+    """The whole matrix to HiGHS in one call (infinite bounds as HiGHS' own infinity)."""
+    A = matrix.A
+    inf = highspy.kHighsInf
+    h.passModel(
+        int(A.shape[1]), int(A.shape[0]), int(A.nnz), 2, 1,
+        float(matrix.c0) if with_constant else 0.0,
+        matrix.c.astype(float), np.nan_to_num(matrix.col_lb, neginf=-inf, posinf=inf),
+        np.nan_to_num(matrix.col_ub, neginf=-inf, posinf=inf),
+        np.nan_to_num(matrix.row_lb, neginf=-inf, posinf=inf),
+        np.nan_to_num(matrix.row_ub, neginf=-inf, posinf=inf),
+        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
+        integrality.astype(np.int32),
+    )
+
+
+def _pass_quadratic(h: highspy.Highs, matrix: Matrix, options: SolverOptions) -> None:
+    """Give HiGHS the quadratic costs of `matrix` (nothing when it has none): the same LP with
+    the Hessian 2 diag(q), i.e. min c'x + 1/2 x'Hx, as one quadratic programme (a continuous
+    one: `gridopt.solver.solve` refuses integer columns with quadratic costs).
+
+    The model goes again as a whole, without an integrality vector: HiGHS' QP solver does not
+    take one (highspy 1.15.1 aborts on a QP passed with it, even all zeros).
+    """
+    if matrix.q is None:
+        return
+    A = matrix.A.tocsc()
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = int(A.shape[1]), int(A.shape[0])
+    lp.offset_ = float(matrix.c0)
+    lp.col_cost_ = matrix.c.astype(float)
+    lp.col_lower_ = np.nan_to_num(matrix.col_lb, neginf=-inf, posinf=inf)
+    lp.col_upper_ = np.nan_to_num(matrix.col_ub, neginf=-inf, posinf=inf)
+    lp.row_lower_ = np.nan_to_num(matrix.row_lb, neginf=-inf, posinf=inf)
+    lp.row_upper_ = np.nan_to_num(matrix.row_ub, neginf=-inf, posinf=inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    qp = highspy.HighsModel()
+    qp.lp_ = lp
+    cols = np.flatnonzero(matrix.q)
+    qp.hessian_.dim_ = lp.num_col_
+    qp.hessian_.format_ = highspy.HessianFormat.kTriangular
+    # column-wise lower triangle: one diagonal entry in each column with a quadratic cost
+    qp.hessian_.start_ = np.searchsorted(cols, np.arange(lp.num_col_ + 1)).astype(np.int32)
+    qp.hessian_.index_ = cols.astype(np.int32)
+    qp.hessian_.value_ = 2.0 * matrix.q[cols]
+    h.passModel(qp)
+    # HiGHS adds 1e-7 x'x to a QP's Hessian by default, which moves its duals (the prices) by
+    # 1e-7 x the output, ~1e-6 of a price; unregularised, they are exact (PYPOWER's to 1e-12)
+    if "qp_regularization_value" not in options.options:
+        h.setOptionValue("qp_regularization_value", 0.0)
+    # the LP algorithms chosen for large LPs are not QP solvers
+    if h.getOptionValue("solver")[1] in ("simplex", "ipm", "pdlp"):
+        h.setOptionValue("solver", "choose")

@@ -1,0 +1,112 @@
+"""Solve a model: its matrix goes to a solver backend, the answer comes back as a `Solution`.
+
+This is the solver-neutral part of solving. The model's matrix (`gridopt.solver.matrix`) goes to
+the backend the case names (`solver.backend`, `gridopt.solver.backends`), which returns an
+`Outcome`; a solve always returns a `Solution` with a `Status`, and only the CLI turns statuses
+into exit codes.
+
+Models with integer variables (unit commitment, blocks of expansion) are MIPs. `relax` drops
+integrality and solves the LP relaxation. A MIP has no duals, so after it the integer variables
+are fixed at the MIP solution and the remaining LP is solved for its duals: the prices of a MIP
+are those of its dispatch with the commitment fixed (`Solution.price_basis` says which prices
+are given). `gap_trace` records the MIP's incumbent, bound and gap as the backend reports them
+(`GapPoint`), so that the time taken to reach a gap can be read afterwards (`seconds_to_gap`).
+
+Quadratic costs (`LinearModel.add_quadratic_cost`) make an LP a convex QP, which the backend
+solves directly (HiGHS: `gridopt.solver.highs._pass_quadratic`); its row duals are the prices
+as for an LP. HiGHS has no mixed-integer QP: a model with integer variables (not relaxed) and
+quadratic costs is refused with the ways out (`refuse_quadratic_mip`).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gridopt.inputs.settings import SolverOptions
+from gridopt.model.core import LinearModel
+from gridopt.solver.backends import backend_for
+from gridopt.solver.matrix import model_matrix
+from gridopt.solver.types import Backend, GapPoint, Matrix, Solution
+
+
+def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = False,
+          log_file: Path | None = None, matrix: Matrix | None = None,
+          relax: bool | None = None, gap_trace: list[GapPoint] | None = None) -> Solution:
+    """Solve the model; never raises for solver outcomes, returns a Status.
+
+    `relax` (default: the options' `relax`) drops integrality. A MIP stopped by the time limit
+    with a feasible solution returns it with status time_limit, its gap and best bound.
+    `gap_trace`, a list, receives the MIP's progress.
+    """
+    options = options or SolverOptions()
+    relax = options.relax if relax is None else relax
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if matrix is None:
+        matrix = model_matrix(model)
+    refuse_quadratic_mip(model, matrix, relax)
+    prepared = time.perf_counter() - t0
+    backend = backend_for(options.backend)
+    out = backend.solve_matrix(matrix, options, relax=relax, log=log, log_file=log_file,
+                               gap_trace=gap_trace)
+    timings["handoff_seconds"] = prepared + out.handoff_seconds
+    timings["solve_seconds"] = out.solve_seconds
+    n_rows, n_cols = matrix.A.shape
+    has_x = out.x is not None
+    x = out.x if out.x is not None else np.full(n_cols, np.nan)
+    duals = out.row_dual if out.row_dual is not None else np.full(n_rows, np.nan)
+    has_integers = bool(matrix.integer.any())
+    is_mip = has_integers and not relax
+    basis = "lp_relaxation" if relax and has_integers else "lp"
+    if is_mip:
+        basis = "none"
+        if has_x:
+            t2 = time.perf_counter()
+            fixed = _duals_with_integers_fixed(backend, matrix, x)
+            timings["price_lp_seconds"] = time.perf_counter() - t2
+            if fixed is not None:
+                duals, basis = fixed, "commitment_fixed"
+    return Solution(
+        model=model, status=out.status,
+        objective_cny=out.objective_cny if has_x else float("nan"),
+        x=x, row_dual=duals, message=out.message, timings=timings,
+        mip_gap=out.mip_gap if is_mip and has_x else None,
+        best_bound_cny=out.best_bound_cny if is_mip else None,
+        n_variables=int(n_cols), n_constraints=int(n_rows), n_nonzeros=int(matrix.A.nnz),
+        relaxed=relax and has_integers, price_basis=basis,
+    )
+
+
+def refuse_quadratic_mip(model: LinearModel, matrix: Matrix, relax: bool) -> None:
+    """Raise `InputError` for quadratic costs on a model with integer columns (not relaxed),
+    naming the integer variable families and the ways out."""
+    if matrix.q is None or relax or not matrix.integer.any():
+        return
+    from gridopt.errors import InputError, Problem
+
+    kinds = sorted({b.name for b in model.variables.values()
+                    if matrix.integer[b.cols.ravel()].any()})
+    raise InputError([Problem(
+        str(model.data.path), "quadratic costs cannot be solved with integer variables"
+        f" ({', '.join(kinds)}): HiGHS has no mixed-integer quadratic programming. Linearise"
+        " the quadratic costs in segments (gridopt import matpower --quadratic-segments N), or"
+        " solve the LP relaxation (--relax)", column="quadratic_cost_cny_per_mw2h")])
+
+
+def _duals_with_integers_fixed(backend: Backend, matrix: Matrix, x: np.ndarray
+                               ) -> np.ndarray | None:
+    """Row duals of the LP left when the integer columns are fixed at their values in `x`."""
+    col_lb, col_ub = matrix.col_lb.copy(), matrix.col_ub.copy()
+    fixed = np.round(x[matrix.integer])
+    col_lb[matrix.integer] = fixed
+    col_ub[matrix.integer] = fixed
+    lp = Matrix(c=matrix.c, c0=matrix.c0, A=matrix.A, row_lb=matrix.row_lb,
+                row_ub=matrix.row_ub, col_lb=col_lb, col_ub=col_ub,
+                integer=np.zeros_like(matrix.integer))
+    out = backend.solve_matrix(lp, SolverOptions(), relax=False)
+    if not out.status.has_solution or out.row_dual is None:
+        return None
+    return out.row_dual
