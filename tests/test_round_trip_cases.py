@@ -20,7 +20,7 @@ from tests.conftest import CASES
 TINY = sorted(p.stem for p in CASES.glob("tiny_*.yaml"))
 # the cases the export refuses, each with a part of the refusal message
 REFUSED = {
-    "tiny_contract": "table 'corridors'",
+    "tiny_contract": "table 'contracts'",
     "tiny_corridor": "curtailment penalty",
     "tiny_expansion": "investment periods",
     "tiny_expansion_periods": "investment periods",
