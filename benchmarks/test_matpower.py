@@ -11,6 +11,7 @@ from the case folder its import wrote, PyPSA from the netCDF network gridopt exp
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -54,6 +55,12 @@ def _gridopt_dcopf(name: str, tmp_path: Path, dclines: bool) -> tuple[object, fl
     return mpc, sol, constant
 
 
+def _keep(record, figures: dict) -> None:
+    """Record the figures for the session report, and print them (a long run shows progress)."""
+    record(figures)
+    print(json.dumps(figures, default=str), flush=True)
+
+
 def test_library_case_matches_pypower(record, tmp_path, library_case):
     t0 = time.perf_counter()
     try:
@@ -61,7 +68,8 @@ def test_library_case_matches_pypower(record, tmp_path, library_case):
     except InputError as err:
         # power flow cases without generator costs: named, nothing else is refused
         assert "no mpc.gencost" in str(err), str(err)
-        record({"case": f"matpower {library_case}", "status": "refused: no generator costs"})
+        _keep(record, {"case": f"matpower {library_case}",
+                       "status": "refused: no generator costs"})
         return
     ours_s = time.perf_counter() - t0
     ppc = {"version": "2", "baseMVA": mpc.base_mva, "bus": mpc.bus, "gen": mpc.gen,
@@ -72,15 +80,15 @@ def test_library_case_matches_pypower(record, tmp_path, library_case):
     if sol.status != "optimal":
         assert sol.status == "infeasible" and not result["success"], (sol.status,
                                                                       result["success"])
-        record({"case": f"matpower {library_case}", "status": "infeasible in both"})
+        _keep(record, {"case": f"matpower {library_case}", "status": "infeasible in both"})
         return
     assert result["success"], "PYPOWER did not converge"
     ours = sol.objective_cny + constant
     rel = abs(ours - result["f"]) / max(abs(result["f"]), 1e-9)
-    record({"case": f"matpower {library_case}", "objective_usd": ours,
+    _keep(record, {"case": f"matpower {library_case}", "objective_usd": ours,
             "pypower_objective": float(result["f"]), "objective_rel_diff": rel,
             "gridopt_seconds": ours_s, "pypower_seconds": theirs_s,
-            "columns": sol.n_variables})
+                   "columns": sol.n_variables})
     assert rel <= 1e-6
 
 
@@ -113,6 +121,6 @@ def test_largest_against_pypsa(benchmark, record, request, tmp_path, large_case)
                                                   options)
         figures["ratio_peak_memory"] = figures["gridopt_peak_mb"] / figures["pypsa_peak_mb"]
     benchmark.extra_info.update({k: v for k, v in figures.items() if not isinstance(v, dict)})
-    record(figures)
+    _keep(record, figures)
     assert rel <= 1e-6, f"objectives differ: {ours['objective_cny']} vs {theirs['objective_cny']}"
     assert np.isfinite(ours["total_seconds"])
