@@ -6,6 +6,7 @@ datetimes. `summary` is a dict that becomes summary.json and the first sheet of 
 
 from __future__ import annotations
 
+import re
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,8 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
         "case": case_path,
         "case_name": data.case.name,
         "model": model_kind,
+        # the currency of every amount (gridopt.case.Case.currency; `label_currency`)
+        "currency": data.case.currency,
         "status": str(sol.status),
         "solver_message": sol.message,
         "objective_cny": sol.objective_cny if np.isfinite(sol.objective_cny) else None,
@@ -128,6 +131,41 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
     if "prices" in tables and len(tables["prices"]):
         out["mean_price_cny_per_mwh"] = float(tables["prices"]["price_cny_per_mwh"].mean())
     return out
+
+
+# the money token of column names and summary keys ("cost_cny", "price_cny_per_mwh")
+_CNY = re.compile(r"(?<![a-z])cny(?![a-z])")
+_CNY_TEXT = re.compile(r"\bCNY\b")
+
+
+def currency_name(name: str, currency: str) -> str:
+    """A column name or summary key with its money in `currency` ("cost_cny" -> "cost_usd")."""
+    return _CNY.sub(currency.lower(), name) if currency != "CNY" else name
+
+
+def label_currency(tables: dict[str, pd.DataFrame], summary: dict[str, Any]
+                   ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Tables and summary with money labelled in the case's currency (`summary["currency"]`).
+
+    Amounts are computed in the currency of the network's costs; the code names them `_cny`,
+    the project's own currency. A case in another currency (a MATPOWER case in USD, a PyPSA
+    network in EUR) gets its headers, summary keys and unit texts ("CNY/MWh") relabelled
+    here, when results are written. Nothing changes for a case in CNY.
+    """
+    currency = str(summary.get("currency") or "CNY")
+    if currency == "CNY":
+        return tables, summary
+    out = {}
+    for name, df in tables.items():
+        df = df.rename(columns=lambda c: currency_name(str(c), currency))
+        for col in df.columns:
+            if str(col).endswith("unit") or name == "summary":
+                df[col] = df[col].map(lambda v: _CNY_TEXT.sub(currency, v) if isinstance(v, str)
+                                      else v)
+        if name == "summary" and "item" in df:
+            df["item"] = df["item"].map(lambda v: currency_name(str(v), currency))
+        out[name] = df
+    return out, {currency_name(k, currency): v for k, v in summary.items()}
 
 
 def summary_table(summary: dict[str, Any]) -> pd.DataFrame:

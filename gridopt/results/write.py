@@ -73,9 +73,15 @@ def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[
     """Write everything to a temporary folder, then move it into place as `out_dir`.
 
     summary.json is written last and records `write_seconds` (the time to write the tables),
-    which the workbook's summary sheet, written before it is known, does not show.
+    which the workbook's summary sheet, written before it is known, does not show. Money is
+    labelled in the summary's currency (`gridopt.results.label_currency`); the summary
+    returned keeps the code's own names.
     """
+    from gridopt.results.tables import label_currency
+
     started = time.perf_counter()
+    returned = summary
+    tables, summary = label_currency(tables, summary)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
@@ -96,14 +102,15 @@ def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[
         for name, src in (extra_files or {}).items():
             if Path(src).exists():
                 shutil.copyfile(src, tmp / name)
-        summary = {**summary, "write_seconds": round(time.perf_counter() - started, 4)}
+        seconds = round(time.perf_counter() - started, 4)
+        summary = {**summary, "write_seconds": seconds}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default)
                                           + "\n")
         _replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return summary
+    return {**returned, "write_seconds": seconds}
 
 
 def _replace_dir(new: Path, target: Path) -> None:

@@ -11,6 +11,11 @@ are fixed at the MIP solution and the remaining LP is solved for its duals: the 
 are those of its dispatch with the commitment fixed (`Solution.price_basis` says which prices
 are given). `gap_trace` records the MIP's incumbent, bound and gap as the backend reports them
 (`GapPoint`), so that the time taken to reach a gap can be read afterwards (`seconds_to_gap`).
+
+Quadratic costs (`LinearModel.add_quadratic_cost`) make an LP a convex QP, which the backend
+solves directly (HiGHS: `gridopt.solver.highs._pass_quadratic`); its row duals are the prices
+as for an LP. HiGHS has no mixed-integer QP: a model with integer variables (not relaxed) and
+quadratic costs is refused with the ways out (`refuse_quadratic_mip`).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
     t0 = time.perf_counter()
     if matrix is None:
         matrix = model_matrix(model)
+    refuse_quadratic_mip(model, matrix, relax)
     prepared = time.perf_counter() - t0
     backend = backend_for(options.backend)
     out = backend.solve_matrix(matrix, options, relax=relax, log=log, log_file=log_file,
@@ -74,6 +80,22 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
         n_variables=int(n_cols), n_constraints=int(n_rows), n_nonzeros=int(matrix.A.nnz),
         relaxed=relax and has_integers, price_basis=basis, iterations=out.iterations,
     )
+
+
+def refuse_quadratic_mip(model: LinearModel, matrix: Matrix, relax: bool) -> None:
+    """Raise `InputError` for quadratic costs on a model with integer columns (not relaxed),
+    naming the integer variable families and the ways out."""
+    if matrix.q is None or relax or not matrix.integer.any():
+        return
+    from gridopt.errors import InputError, Problem
+
+    kinds = sorted({b.name for b in model.variables.values()
+                    if matrix.integer[b.cols.ravel()].any()})
+    raise InputError([Problem(
+        str(model.data.path), "quadratic costs cannot be solved with integer variables"
+        f" ({', '.join(kinds)}): HiGHS has no mixed-integer quadratic programming. Linearise"
+        " the quadratic costs in segments (gridopt import matpower --quadratic-segments N), or"
+        " solve the LP relaxation (--relax)", column="quadratic_cost_cny_per_mw2h")])
 
 
 def _duals_with_integers_fixed(backend: Backend, matrix: Matrix, x: np.ndarray

@@ -39,7 +39,7 @@ class Status(enum.StrEnum):
 
 @dataclass
 class Matrix:
-    """min c'x + c0 s.t. row_lb <= A x <= row_ub, col_lb <= x <= col_ub."""
+    """min c'x + sum q x^2 + c0 s.t. row_lb <= A x <= row_ub, col_lb <= x <= col_ub."""
 
     c: np.ndarray
     c0: float
@@ -49,6 +49,7 @@ class Matrix:
     col_lb: np.ndarray
     col_ub: np.ndarray
     integer: np.ndarray
+    q: np.ndarray | None = None  # quadratic costs per column (None: a linear objective)
 
     @property
     def n_nonzeros(self) -> int:
