@@ -71,7 +71,7 @@ class Horizon(_Strict):
 class SolverOptions(_Strict):
     time_limit_s: float | None = Field(None, gt=0)
     mip_gap: float = Field(1e-4, ge=0)
-    method: Literal["choose", "simplex", "ipm", "hipo", "pdlp"] = "choose"
+    method: Literal["choose", "simplex", "ipm", "hipo", "ipx", "pdlp"] = "choose"
     threads: int | None = Field(None, gt=0)
     backend: Literal["highs"] = Field("highs", description="the solver backend"
                                       " (gridopt.solver.backends)")
@@ -199,6 +199,16 @@ class BuildRatePolicy(_Strict):
     periods: Literal["all"] | list[int] = "all"
 
 
+class TransmissionVolumePolicy(_Strict):
+    """Most transmission volume (MW x km) of the extendable lines and links of some carriers,
+    per period: sum of length_km x capacity in service (PyPSA's transmission volume limit)."""
+
+    name: str
+    carriers: Literal["all"] | list[str] = "all"
+    max_mwkm: float = Field(..., ge=0)
+    periods: Literal["all"] | list[int] = "all"
+
+
 class Policy(_Strict):
     co2_cap_t_per_yr: dict[int, float] = Field(
         default_factory=dict, description="period year -> most CO2 emitted per year, t")
@@ -206,6 +216,7 @@ class Policy(_Strict):
         default_factory=dict, description="period year -> price paid per t CO2 emitted")
     shares: list[SharePolicy] = Field(default_factory=list)
     build_rates: list[BuildRatePolicy] = Field(default_factory=list)
+    transmission_volume: list[TransmissionVolumePolicy] = Field(default_factory=list)
 
 
 class Expansion(_Strict):
@@ -382,6 +393,10 @@ class Case(_Strict):
     name: str
     description: str = ""
     network: str
+    # the currency of every cost and price of the case's network; the tables' `_cny` columns
+    # hold amounts in it, and results are labelled with it (gridopt.results.tables)
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the"
+                          " currency of the network's costs and prices (e.g. CNY, USD, EUR)")
     horizon: Horizon
     # dispatch: an LP; uc: unit commitment (a MIP) of the generators marked committable
     model: Literal["dispatch", "uc"] = "dispatch"
