@@ -13,14 +13,15 @@ from gridopt.inputs.schema import SERIES, TABLES, Column, Table
 
 # name suffix -> unit, longest first
 _UNITS = (
-    ("_cny_per_mwh_th", "CNY/MWh_th"), ("_cny_per_mwh", "CNY/MWh"),
+    ("_cny_per_mwh_th", "CNY/MWh_th"), ("_cny_per_mw2h", "CNY/(MW^2 h)"),
+    ("_cny_per_mwh", "CNY/MWh"),
     ("_cny_per_unit_yr", "CNY per unit of the rating and year"),
     ("_cny_per_unit", "CNY per unit of the rating"), ("_cny", "CNY"),
     ("_t_per_mwh", "t CO2/MWh"), ("_mw_per_m3s", "MW per m3/s"), ("_mw_per_h", "MW/h"),
     ("_mwh_th", "MWh_th"), ("_mwth", "MWth"), ("_mwh", "MWh"), ("_mw", "MW"),
     ("_per_h", "per hour"), ("_pu", "per unit"), ("_kv", "kV"), ("_m3s", "m3/s"),
     ("_hm3", "hm3 (10^6 m3)"), ("_km", "km"), ("_ohm", "ohm"), ("_yr", "years"),
-    ("_h", "h"), ("x_lon", "degrees east"), ("y_lat", "degrees north"),
+    ("_deg", "degrees"), ("_h", "h"), ("x_lon", "degrees east"), ("y_lat", "degrees north"),
 )
 
 # rules that span columns or tables (checked in gridopt.inputs.network and .case)
