@@ -24,6 +24,7 @@ component) matrices that the formulation reads.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,9 +43,9 @@ from gridopt.inputs.investment import (
     period_spans,
     single_period,
 )
-from gridopt.inputs.network import Network, check_islands, load_network
-from gridopt.inputs.paths import network_folder
-from gridopt.inputs.schema import TABLES
+from gridopt.inputs.network import BOOL_FALSE, BOOL_TRUE, Network, check_islands, load_network
+from gridopt.inputs.paths import case_project, network_folder
+from gridopt.inputs.schema import TABLES, Column
 from gridopt.inputs.settings import Case, Horizon
 from gridopt.inputs.zones import resolve_zones
 
@@ -64,7 +65,8 @@ def load_case(path: Path | str, changes: dict[str, Any] | None = None) -> CaseDa
 
 
 def prepare_case(case: Case, path: Path) -> CaseData:
-    net = load_network(network_folder(case, path), inflow_year=case.inflow_year)
+    net = load_network(network_folder(case, path), inflow_year=case.inflow_year,
+                       project=case_project(case, path))
     file = str(path)
     tables = {name: df.copy() for name, df in net.tables.items()}
     for name, df in net.tables.items():
@@ -209,21 +211,53 @@ def _apply_overrides(case: Case, tables: dict[str, pd.DataFrame], file: str) -> 
                                     column=f"{where}.column", value=ov.column))
             continue
         col = TABLES[ov.table].column(ov.column)
-        value = ov.value
-        if col.kind in ("float", "int"):
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                problems.append(Problem(file, "expected a number", column=f"{where}.value",
-                                        value=ov.value))
-                continue
-            if (col.min is not None and value < col.min) or (
-                    col.max is not None and value > col.max):
-                problems.append(Problem(file, f"{ov.column} must lie in [{col.min}, {col.max}]",
-                                        column=f"{where}.value", value=ov.value))
-                continue
+        value, rule = override_value(col, ov.value, tables)
+        if rule is not None:
+            problems.append(Problem(file, rule, column=f"{where}.value", value=ov.value))
+            continue
         df.loc[ov.name, ov.column] = value
     return problems
+
+
+def override_value(col: Column, given: Any, tables: dict[str, pd.DataFrame]
+                   ) -> tuple[Any, str | None]:
+    """An override's value as its column holds it, or the rule it breaks: the column's type,
+    finite numbers within its range, its choices, and a reference to a component that
+    exists (as the table itself is checked, `gridopt.inputs.network`)."""
+    if col.kind in ("float", "int"):
+        if isinstance(given, bool):
+            return None, f"expected {'a whole number' if col.kind == 'int' else 'a number'}"
+        try:
+            value = float(given)
+        except (TypeError, ValueError, OverflowError):
+            return None, "expected a number"
+        if not math.isfinite(value):
+            return None, "must be a finite number"
+        if col.kind == "int" and value != round(value):
+            return None, "expected a whole number"
+        if (col.min is not None and value < col.min) or (col.max is not None
+                                                          and value > col.max):
+            low = "" if col.min is None else f"{col.min:g}"
+            high = "" if col.max is None else f"{col.max:g}"
+            return None, f"{col.name} must lie in [{low or '-inf'}, {high or 'inf'}]"
+        return value, None
+    if col.kind == "bool":
+        text = str(given).strip().lower()
+        if isinstance(given, bool) or text in BOOL_TRUE | BOOL_FALSE:
+            return (given if isinstance(given, bool) else text in BOOL_TRUE), None
+        return None, "expected true or false"
+    if given is None or (isinstance(given, str) and not given.strip()):
+        return (None, None) if not col.required else (None, "a value is required")
+    if isinstance(given, dict | list):
+        return None, "expected text"
+    value = str(given).strip()
+    if col.choices is not None and value not in col.choices:
+        return None, f"must be one of {', '.join(col.choices)}"
+    if col.ref is not None and col.ref in tables and (
+            col.ref != "carriers" or len(tables["carriers"])) \
+            and value not in tables[col.ref].index:
+        return None, f"refers to a component that does not exist in {col.ref}"
+    return value, None
 
 
 def _apply_scaling(case: Case, tables: dict[str, pd.DataFrame], file: str) -> list[Problem]:

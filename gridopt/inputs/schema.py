@@ -514,3 +514,13 @@ SERIES: dict[str, str] = {
     "corridor_shape_pu": "hourly delivery shape of corridor schedules (only its shape within"
                          " each day matters)",
 }
+
+# the range of the values of each series (low, high; None: unbounded)
+SERIES_RANGE: dict[str, tuple[float | None, float | None]] = {
+    "load_mw": (0.0, None),
+    "availability_pu": (0.0, 1.0),
+    "inflow_m3s": (0.0, None),
+    "gas_demand_mwth": (0.0, None),
+    "gas_supply_pu": (0.0, 1.0),
+    "corridor_shape_pu": (0.0, None),
+}
