@@ -43,7 +43,14 @@ from gridopt.inputs.investment import (
     period_spans,
     single_period,
 )
-from gridopt.inputs.network import BOOL_FALSE, BOOL_TRUE, Network, check_islands, load_network
+from gridopt.inputs.network import (
+    _PROFILE_DEFAULTS_TO_NAME,
+    BOOL_FALSE,
+    BOOL_TRUE,
+    Network,
+    check_islands,
+    load_network,
+)
 from gridopt.inputs.paths import case_project, network_folder
 from gridopt.inputs.schema import TABLES, Column
 from gridopt.inputs.settings import Case, Horizon
@@ -71,7 +78,7 @@ def prepare_case(case: Case, path: Path) -> CaseData:
     tables = {name: df.copy() for name, df in net.tables.items()}
     for name, df in net.tables.items():
         tables[name].attrs = dict(df.attrs)
-    problems = _apply_overrides(case, tables, file)
+    problems = _apply_overrides(case, tables, file, net.series)
     problems += _apply_scaling(case, tables, file)
     problems += _check_commitment(case, tables, net, file)
     problems += _check_gas_plants(tables, file)
@@ -193,7 +200,8 @@ def _check_commitment(case: Case, tables: dict[str, pd.DataFrame], net: Network,
     return problems
 
 
-def _apply_overrides(case: Case, tables: dict[str, pd.DataFrame], file: str) -> list[Problem]:
+def _apply_overrides(case: Case, tables: dict[str, pd.DataFrame], file: str,
+                     series: dict[str, pd.DataFrame] | None = None) -> list[Problem]:
     problems = []
     for i, ov in enumerate(case.overrides):
         where = f"overrides[{i}]"
@@ -212,6 +220,15 @@ def _apply_overrides(case: Case, tables: dict[str, pd.DataFrame], file: str) -> 
             continue
         col = TABLES[ov.table].column(ov.column)
         value, rule = override_value(col, ov.value, tables)
+        profiles = TABLES[ov.table].series.get(ov.column)
+        if rule is None and profiles is not None and value is not None \
+                and value not in (series or {}).get(profiles, pd.DataFrame()).columns:
+            rule = f"profile not found in timeseries/{profiles}.csv"
+        if rule is None and ov.column == "profile" and value is None \
+                and profiles in _PROFILE_DEFAULTS_TO_NAME \
+                and ov.name not in (series or {}).get(profiles, pd.DataFrame()).columns:
+            rule = f"profile not found in timeseries/{profiles}.csv (a blank profile is the" \
+                " component's name)"
         if rule is not None:
             problems.append(Problem(file, rule, column=f"{where}.value", value=ov.value))
             continue

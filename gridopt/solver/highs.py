@@ -272,6 +272,10 @@ _FILE_WORDS = ("file", "write_", "read_", "mip_improving_solution")
 # call an answer optimal that breaks the model's rows (e.g. demand left unserved and
 # unaccounted for); HiGHS itself accepts any positive value
 MAX_TOLERANCE = 1e-3
+# options whose range in HiGHS lets them change the model or the machine's load
+_MOST = {"small_matrix_value": (1e-6, "HiGHS drops every matrix coefficient below it, which"
+                                " changes the model"),
+         "threads": (4096, "the most threads gridopt starts")}
 
 
 @dataclass(frozen=True)
@@ -376,6 +380,8 @@ def _option_rule(spec: _OptionSpec, value: Any) -> str | None:
     if (spec.low is not None and value < spec.low) or (spec.high is not None
                                                        and value > spec.high):
         return f"must lie in [{spec.low:g}, {spec.high:g}] (HiGHS' range)"
+    if name in _MOST and value > _MOST[name][0]:
+        return f"must be at most {_MOST[name][0]:g}: {_MOST[name][1]}"
     if name.endswith("_tolerance") and value > MAX_TOLERANCE:
         return (f"a tolerance above {MAX_TOLERANCE:g} lets the solver call an answer optimal"
                 " that breaks the model's balances (HiGHS' default is"
