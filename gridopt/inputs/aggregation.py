@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -76,7 +77,7 @@ SETTING = "horizon.aggregation"
 
 def aggregate(data: CaseData) -> CaseData:
     """The case on typical periods: series clustered, snapshots and weights replaced."""
-    settings = data.case.horizon.aggregation
+    settings = data.aggregation
     res = data.case.horizon.resolution_h
     problems = _check(data, settings)
     if problems:
@@ -291,7 +292,8 @@ def _cluster(frame: pd.DataFrame, settings: Aggregation, weights: dict[str, floa
 
     floor = tsam.options.min_weight
     weights = {k: max(v, floor) for k, v in weights.items()}
-    method = "kmedoids" if settings.clustering == "k_medoids" else "hierarchical"
+    method: Literal["kmedoids", "hierarchical"] = (
+        "kmedoids" if settings.clustering == "k_medoids" else "hierarchical")
     with warnings.catch_warnings():
         # tsam warns when rescaling cannot keep a mean within its clip bounds; the remaining
         # deviation is reported by reproduction_error
@@ -314,6 +316,8 @@ def result_tables(data: CaseData, tables: dict[str, pd.DataFrame]) -> dict[str, 
     horizon), the order of the typical periods over the horizon (`typical_periods`) and the
     reproduction error of the series (`aggregation_error`)."""
     typical = data.typical
+    if typical is None:
+        return {}
     weight = pd.Series(data.weights_h, index=pd.DatetimeIndex(data.snapshots))
     out = {}
     for name, table in tables.items():

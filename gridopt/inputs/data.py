@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gridopt.inputs.network import Network
-from gridopt.inputs.settings import Case, SecurityZone
+from gridopt.inputs.settings import Aggregation, Case, Expansion, SecurityZone
 
 
 @dataclass
@@ -59,6 +59,20 @@ class CaseData:
     def expanding(self) -> bool:
         """True for a case that builds capacity (an enabled `expansion:` setting)."""
         return self.case.expansion is not None and self.case.expansion.enabled
+
+    @property
+    def expansion(self) -> Expansion:
+        """The case's expansion settings (an error in a case without them)."""
+        if self.case.expansion is None:
+            raise ValueError("the case has no expansion settings")
+        return self.case.expansion
+
+    @property
+    def aggregation(self) -> Aggregation:
+        """The case's typical-period settings (an error in a case without them)."""
+        if self.case.horizon.aggregation is None:
+            raise ValueError("the case's horizon is not aggregated")
+        return self.case.horizon.aggregation
 
     @property
     def n_snapshots(self) -> int:

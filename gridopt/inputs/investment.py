@@ -27,6 +27,7 @@ from one week or period to another that it does not represent.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,7 +36,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gridopt.errors import Problem
 from gridopt.inputs.data import InvestmentPeriods
-from gridopt.inputs.settings import Expansion, Period, Sample
+from gridopt.inputs.settings import BuildRatePolicy, Expansion, Period, Sample, SharePolicy
 
 if TYPE_CHECKING:
     from gridopt.inputs.settings import Case
@@ -101,7 +102,8 @@ def check_periods(exp: Expansion, resolution_h: int, file: str) -> list[Problem]
 
 
 def period_hours(exp: Expansion, start: pd.Timestamp, horizon_hours: int
-                 ) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, np.ndarray, np.ndarray]:
+                 ) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, np.ndarray, np.ndarray,
+                            np.ndarray]:
     """Source hours (of the series), their labels (in the period's year), the period and the
     sample weight of each hour, and the sample each hour belongs to, for every period in turn."""
     src, lab, per, wgt, smp = [], [], [], [], []
@@ -146,6 +148,8 @@ def check_expansion(case: Case, tables: dict[str, pd.DataFrame], file: str) -> l
     from gridopt.inputs.schema import EXTENDABLE
 
     exp = case.expansion
+    if exp is None:
+        return []
     problems = check_periods(exp, case.horizon.resolution_h, file)
     if exp.periods and getattr(case.horizon, "aggregation", None) is not None:
         problems.append(Problem(file, "investment periods bring their own samples: typical"
@@ -220,7 +224,9 @@ def check_expansion(case: Case, tables: dict[str, pd.DataFrame], file: str) -> l
                                         column=f"expansion.periods[{i}].demand", value=r))
     policy = exp.policy
     years = {p.year for p in exp.periods}
-    for kind, entries in (("shares", policy.shares), ("build_rates", policy.build_rates)):
+    groups: tuple[tuple[str, Sequence[SharePolicy | BuildRatePolicy]], ...] = (
+        ("shares", policy.shares), ("build_rates", policy.build_rates))
+    for kind, entries in groups:
         names = [e.name for e in entries]
         for i, e in enumerate(entries):
             at = f"expansion.policy.{kind}[{i}]"

@@ -496,7 +496,7 @@ def _export_candidates(n: pypsa.Network, data: CaseData) -> list[Problem]:
     if not data.expanding or cand.empty:
         return []
     file = str(data.path)
-    exp = data.case.expansion
+    exp = data.expansion
     problems = []
     if exp.periods:
         problems.append(Problem(file, "investment periods and samples are not exported to"

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,10 +39,10 @@ import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.core.base.constraint import IndexedConstraint
 from pyomo.core.base.matrix_constraint import MatrixConstraint, _MatrixConstraintData
-from pyomo.core.base.set import Any
+from pyomo.core.base.set import Any as AnyIndex
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from gridopt.inputs.data import CaseData
+from gridopt.inputs.data import CaseData, InvestmentPeriods, TypicalPeriods
 from gridopt.model.stores import StoreKind
 
 INF = float("inf")
@@ -84,7 +85,7 @@ class BulkConstraint(MatrixConstraint):
     def __init__(self, A_data, A_indices, A_indptr, lb, ub, x) -> None:
         # as MatrixConstraint, but `x` is the model's shared column list, not a copy of it:
         # a copy per family would cost one reference per column per family
-        IndexedConstraint.__init__(self, Any)
+        IndexedConstraint.__init__(self, AnyIndex)
         self._A_data = A_data
         self._A_indices = A_indices
         self._A_indptr = A_indptr
@@ -93,7 +94,7 @@ class BulkConstraint(MatrixConstraint):
         self._x = x
 
     def construct(self, data: object = None) -> None:
-        if self._constructed:
+        if self._constructed:  # type: ignore[has-type]
             return
         self._constructed = True
         self._ref = weakref.ref(self)
@@ -238,6 +239,7 @@ class LinearModel:
         self.pyomo = pyo.ConcreteModel(name=data.case.name)
         self.snapshots = pd.Index(data.snapshots)
         self.T = len(data.snapshots)
+        self.build_seconds = 0.0
         self.w = data.weights_h
         # hours each snapshot lasts, for what happens within it (stored levels, ramps); the
         # same as its weight except on typical periods, whose weight counts every hour each
@@ -267,7 +269,7 @@ class LinearModel:
         self.price_weight = self.w * self.objective_weight
         self.capacities: dict[tuple[str, str], Capacity] = {}
         # stored levels linked across typical periods (`_stateful`), by level variable name
-        self.levels: dict[str, object] = {}
+        self.levels: dict[str, Any] = {}
         # the kinds of store the families built, by table (`gridopt.model.stores`)
         self.store_kinds: dict[str, StoreKind] = {}
         self._time_structure()
@@ -299,6 +301,20 @@ class LinearModel:
         self.following = start + (t - start + 1) % length
         self.first = t == start
         self.last = t == start + length - 1
+
+    @property
+    def periods(self) -> InvestmentPeriods:
+        """The investment periods of an expansion case (an error in any other case)."""
+        if self.investment is None:
+            raise ValueError("an expansion case has investment periods; this case has none")
+        return self.investment
+
+    @property
+    def typical(self) -> TypicalPeriods:
+        """The typical periods of an aggregated case (an error in any other case)."""
+        if self.data.typical is None:
+            raise ValueError("the horizon is not aggregated into typical periods")
+        return self.data.typical
 
     @property
     def aggregated(self) -> bool:
@@ -377,9 +393,10 @@ class LinearModel:
         cap = self.capacities.get((table, column))
         if cap is None:
             return None
-        pu = np.broadcast_to(np.asarray(pu, dtype=float), var.shape)[cap.positions]
+        per_unit = np.broadcast_to(np.asarray(pu, dtype=float), var.shape)[cap.positions]
         # a zero lower bound is the variable's own bound already
-        keep = np.flatnonzero((pu != 0).any(axis=1)) if lower else np.arange(len(pu))
+        keep = (np.flatnonzero((per_unit != 0).any(axis=1)) if lower
+                else np.arange(len(per_unit)))
         if not len(keep):
             return None
         names = var.components[cap.positions[keep]]
@@ -388,7 +405,7 @@ class LinearModel:
                          meaning=f"{column} of {{}} (capacity built, {side} limit)",
                          below="short of its minimum by", above="over the capacity built by")
         rows.add(var.cols[cap.positions[keep]], 1.0)
-        rows.add(cap.cols[keep][:, self.investment_period], -pu[keep])
+        rows.add(cap.cols[keep][:, self.investment_period], -per_unit[keep])
         return rows.greater(0.0) if lower else rows.less(0.0)
 
     @property

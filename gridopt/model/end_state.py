@@ -123,8 +123,8 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                 dual[frame.index.get_indexer(block.components)] = sol.dual(name)[:, 0]
         value = frame["value_cny_per_unit"].to_numpy(dtype=float)
         penalty = _penalty(frame)
-        missed = sum(_slack(sol, frame, f"end_{what}_{table}{suffix}")
-                     for what in ("short", "over") for suffix in ("", "_equal"))
+        missed = np.sum([_slack(sol, frame, f"end_{what}_{table}{suffix}")
+                         for what in ("short", "over") for suffix in ("", "_equal")], axis=0)
         tables.append(pd.DataFrame({
             "table": table, "store": frame.index, "unit": unit,
             "snapshot": model.snapshots[-1], "level": end + 0.0, "target": target,

@@ -95,7 +95,7 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
     if data.typical is not None:
         out["typical_periods"] = int(data.typical.n_periods)
         out["original_periods"] = int(data.typical.n_original)
-        out["period_h"] = int(data.case.horizon.aggregation.period_h)
+        out["period_h"] = int(data.aggregation.period_h)
     if data.investment is not None:
         # expansion cases (gridopt.model.expansion): periods and what was invested
         out["investment_periods"] = [int(y) for y in data.investment.years]

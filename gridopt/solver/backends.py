@@ -22,5 +22,5 @@ def backend_for(name: str) -> Backend:
     """The backend module registered under `name`."""
     if name not in _MODULES:
         raise ValueError(f"unknown solver backend {name!r}; known: {', '.join(_MODULES)}")
-    module: Backend = importlib.import_module(_MODULES[name])  # type: ignore[assignment]
+    module: Backend = importlib.import_module(_MODULES[name])
     return module

@@ -148,7 +148,7 @@ def _status(h: highspy.Highs) -> tuple[Status, str]:
         S.kTimeLimit: Status.TIME_LIMIT,
         S.kIterationLimit: Status.TIME_LIMIT,
         S.kInterrupt: Status.INTERRUPTED,
-        S.kHighsInterrupt: Status.INTERRUPTED,
+        S.kHighsInterrupt: Status.INTERRUPTED,  # type: ignore[attr-defined]
     }
     return mapping.get(ms, Status.ERROR), text
 
@@ -236,7 +236,7 @@ def primal_ray(matrix: Matrix) -> np.ndarray | None:
     _pass(h, matrix, np.zeros(matrix.A.shape[1], dtype=np.int32), with_constant=False)
     h.setOptionValue("presolve", "off")
     h.run()
-    result = h.getPrimalRay()
+    result = h.getPrimalRay()  # type: ignore[attr-defined]
     if len(result) == 3:
         _status, has_ray, ray = result
     else:

@@ -175,12 +175,12 @@ def restrict(sol: Solution, kept: CaseData) -> Solution:
     K = kept.n_snapshots
     view = LinearModel(kept)
     x_parts, col = [], 0
-    for name, block in model.variables.items():
-        cols = block.cols[:, :K] if timed(block, model) else block.cols
+    for name, var in model.variables.items():
+        cols = var.cols[:, :K] if timed(var, model) else var.cols
         x_parts.append(sol.x[cols].ravel())
         new = np.arange(col, col + cols.size, dtype=np.int64).reshape(cols.shape)
         col += cols.size
-        view.variables[name] = dataclasses.replace(block, cols=new)
+        view.variables[name] = dataclasses.replace(var, cols=new)
     dual_parts, row = [], 0
     window_snaps = pd.Index(model.snapshots)
     for name, block in model.row_blocks.items():
