@@ -267,14 +267,14 @@ def override_value(col: Column, given: Any, tables: dict[str, pd.DataFrame]
         return (None, None) if not col.required else (None, "a value is required")
     if isinstance(given, dict | list):
         return None, "expected text"
-    value = str(given).strip()
-    if col.choices is not None and value not in col.choices:
+    text = str(given).strip()
+    if col.choices is not None and text not in col.choices:
         return None, f"must be one of {', '.join(col.choices)}"
     if col.ref is not None and col.ref in tables and (
             col.ref != "carriers" or len(tables["carriers"])) \
-            and value not in tables[col.ref].index:
+            and text not in tables[col.ref].index:
         return None, f"refers to a component that does not exist in {col.ref}"
-    return value, None
+    return text, None
 
 
 def _apply_scaling(case: Case, tables: dict[str, pd.DataFrame], file: str) -> list[Problem]:

@@ -204,7 +204,9 @@ def _with_header(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Probl
         return pd.DataFrame(), []
     names = [str(v).strip() for v in raw.iloc[0]]
     names = [n if n else f"Unnamed: {j}" for j, n in enumerate(names)]
-    problems, keep, seen = [], [], {}
+    problems: list[Problem] = []
+    keep: list[int] = []
+    seen: dict[str, int] = {}
     for j, n in enumerate(names):
         if n in seen:
             problems.append(Problem(file, f"column name given twice (columns {seen[n] + 1}"
