@@ -456,3 +456,14 @@ def test_a_second_writer_is_refused_while_the_first_writes(project: Path):
     assert sorted(p.name for p in project.iterdir()) == ["cases", "networks"]
     result = invoke(project, ["solve", CASE, "--out", "runs/x", "--format", "csv"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_swap_stopped_half_way_is_put_back(project: Path):
+    """A writer killed between moving the earlier folder aside and moving the new one in."""
+    solved()(project)
+    runs = project / "runs"
+    good = tree(runs / "x")
+    (runs / "x").rename(runs / ".x.gridopt-old-k1ll3d")
+    with folders.claim_output(runs / "x"):
+        assert tree(runs / "x") == good
+    assert sorted(p.name for p in runs.iterdir()) == ["x"]

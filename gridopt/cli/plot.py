@@ -32,7 +32,9 @@ def plot(
     except InputError as err:
         fail_input(err)
     with writing(out_dir, "plots") as claimed:
-        claimed.open_in_place()
+        folder = claimed.open_in_place()
+        for left in folder.glob(".*.png.tmp"):  # charts a killed run began (gridopt.plot._save)
+            left.unlink(missing_ok=True)
         paths = plot_run(run_dir, out_dir,
                          note=lambda message: typer.echo(f"gridopt: {message}", err=True))
     if not paths:
