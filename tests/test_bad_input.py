@@ -77,8 +77,11 @@ BAD = [
      "ramp_up_mw_per_h", "must be at least 0"),
     ("bus without region", edit(NET + "buses.csv", "H,Valley", "H,"),
      "buses.csv", 2, "region", "a value is required"),
-    ("bus carrier", write(NET + "buses.csv", "name,region,carrier\nH,Valley,XY\n"),
-     "buses.csv", 2, "carrier", "must be one of AC, DC"),
+    ("line on a bus of another carrier",
+     lambda root: (
+         write(NET + "buses.csv", "name,region,carrier\nH,Valley,AC\nG,Valley,H2\n")(root),
+         write(NET + "lines.csv", "name,bus0,bus1,x_ohm,s_max_mw\nL,G,H,10,100\n")(root)),
+     "lines.csv", 2, "bus0", "a line joins AC or DC buses"),
     ("longitude out of range", write(NET + "buses.csv", "name,region,x_lon\nH,Valley,500\n"),
      "buses.csv", 2, "x_lon", "must be at most 180"),
     ("load on missing bus", edit(NET + "loads.csv", "load H,H", "load H,Z"),

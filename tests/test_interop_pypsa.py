@@ -340,31 +340,29 @@ def _refused(edit) -> str:
 
 @pytest.mark.parametrize(("edit", "expected"), [
     (lambda n: n.generators.__setitem__("p_nom_extendable", [True, False, False]),
-     "Generator 'gas a': p_nom_extendable=True is not supported yet (capacity expansion)"),
-    (lambda n: n.generators.__setitem__("committable", [False, True, False]),
-     "Generator 'gas c': committable=True is not supported yet (unit commitment)"),
-    (lambda n: n.add("Store", "h2 tank", bus="c", e_nom=100.0, e_cyclic=True),
-     "Store 'h2 tank': Stores are not supported yet"),
-    (lambda n: n.add("GlobalConstraint", "co2 cap", carrier_attribute="co2_emissions",
-                     sense="<=", constant=1000.0),
-     "GlobalConstraint 'co2 cap': global constraints"),
-    (lambda n: n.transformers.__setitem__("tap_ratio", 1.05),
-     "Transformer 'a-lv': tap_ratio=1.05 is not supported yet (off-nominal tap ratios)"),
-    (lambda n: n.transformers.__setitem__("phase_shift", 10.0),
-     "Transformer 'a-lv': phase_shift=10.0 is not supported yet (phase-shifting"),
+     "Generator 'gas a': an extendable generator with p_min_pu or ramp limits"),
+    (lambda n: (n.generators.__setitem__("committable", [False, True, False]),
+                n.generators.__setitem__("p_nom_extendable", [False, True, False])),
+     "Generator 'gas c': a generator both extendable and committable is not supported"),
+    (lambda n: n.add("Store", "h2 tank", bus="c", e_nom=100.0, marginal_cost=2.0),
+     "Store 'h2 tank': marginal_cost=2.0 is not supported yet (costs of a Store's flow"),
+    (lambda n: n.add("GlobalConstraint", "co2 floor", carrier_attribute="co2_emissions",
+                     type="primary_energy", sense=">=", constant=1000.0),
+     "GlobalConstraint 'co2 floor': sense '>=' is not supported"),
+    (lambda n: n.add("GlobalConstraint", "wind cap", type="tech_capacity_expansion_limit",
+                     carrier_attribute="wind", sense="<=", constant=10.0),
+     "GlobalConstraint 'wind cap': type 'tech_capacity_expansion_limit' is not supported"),
     (lambda n: n.add("Link", "chp", bus0="c", bus1="b", bus2="a", p_nom=10.0),
      "Link 'chp': bus2 is set, but links with more than two buses are not supported"),
-    (lambda n: n.generators.__setitem__("marginal_cost_quadratic", [0.0, 0.1, 0.0]),
-     "Generator 'gas c': marginal_cost_quadratic=0.1 is not supported yet (quadratic costs)"),
+    (lambda n: n.links.__setitem__("committable", [True, False]),
+     "Link 'ac dc': committable=True is not supported yet (unit commitment of links)"),
     (lambda n: n.generators_t.marginal_cost.__setitem__(
         "gas c", pd.Series([1.0, 2.0, 3.0, 4.0], index=n.snapshots)),
      "Generator 'gas c': time-varying marginal_cost is not supported"),
-    (lambda n: n.lines.__setitem__("s_nom_extendable", True),
-     "Line 'ab', 'bc', 'ca': s_nom_extendable=True is not supported yet"),
-    (lambda n: n.storage_units.__setitem__("inflow", [0.0, 5.0]),
-     "StorageUnit 'battery': natural inflow into a unit that also charges"),
-    (lambda n: n.add("Bus", "h2", carrier="H2"),
-     "Bus 'h2': carrier 'H2' is not supported"),
+    (lambda n: n.transformers.__setitem__("phase_shift_max", 10.0),
+     "Transformer 'a-lv': phase_shift_max=10.0 is not supported yet (optimised phase shifts)"),
+    (lambda n: n.c["Line"].static.loc.__setitem__(("bc", "x"), 0.0),
+     "Line 'bc': the series reactance (resistance on DC buses) must not be 0"),
 ])
 def test_what_gridopt_cannot_represent_is_refused_by_name(edit, expected):
     assert expected in _refused(edit)
@@ -372,10 +370,10 @@ def test_what_gridopt_cannot_represent_is_refused_by_name(edit, expected):
 
 def test_all_refusals_are_reported_together():
     def edit(n):
-        n.generators["p_nom_extendable"] = [True, False, False]
-        n.add("Store", "tank", bus="c", e_nom=10.0)
+        n.add("Link", "chp", bus0="c", bus1="b", bus2="a", p_nom=10.0)
+        n.add("Store", "tank", bus="c", e_nom=10.0, marginal_cost=1.0)
     text = _refused(edit)
-    assert "p_nom_extendable" in text and "Store 'tank'" in text
+    assert "bus2 is set" in text and "Store 'tank'" in text
 
 
 def test_unused_attributes_inactive_components_and_extra_columns_are_named():
@@ -422,7 +420,7 @@ def test_cli_export_import_and_refusal(tmp_path):
     assert (tmp_path / "c" / "case.yaml").is_file()
     n = _native_network()
     with _quiet():
-        n.add("Store", "tank", bus="c", e_nom=10.0)
+        n.add("Store", "tank", bus="c", e_nom=10.0, marginal_cost=1.0)
         n.export_to_netcdf(tmp_path / "store.nc")
     res = runner.invoke(app, ["import", "pypsa", str(tmp_path / "store.nc"),
                               str(tmp_path / "d")])
@@ -454,9 +452,41 @@ def test_pprd_week_is_refused_whole_with_every_unexported_part_named():
     with pytest.raises(InputError) as err:
         to_pypsa(load_case(PPRD))
     text = str(err.value)
-    for part in ("table 'gas_nodes'", "table 'corridors'", "table 'contracts'",
-                 "burn gas from the gas network"):
+    for part in ("table 'contracts'", "daily delivery shapes"):
         assert part in text
+    # the gas network and its plants export now
+    assert "table 'gas_nodes' (" not in text and "burn gas" not in text
+
+
+def test_gas_networks_and_corridors_solve_to_the_same_optimum_in_pypsa():
+    """The gas network (supplies, pipelines, storage, demand, gas-fired plants as two-bus
+    links) exports exactly: the tiny gas case, and a day of the PPRD network reduced only by
+    its river routing, contracts and corridor shapes, with its whole gas network and the
+    corridors as links with their no-load losses."""
+    data = load_case(CASES / "tiny_gas.yaml")
+    n, notes = to_pypsa(data)
+    assert notes == []
+    assert n.buses.at["Coast gas", "carrier"] == "gas" and "CCGT" in n.links.index
+    assert n.links.at["CCGT", "efficiency"] == 0.5 and n.links.at["CCGT", "p_nom"] == 1000.0
+    assert_same_answer(data, n)
+    pprd = load_case(PPRD, {"horizon.snapshots": 24})
+    corridors = pprd.tables["corridors"]
+    corridors["daily_profile"] = np.nan
+    corridors["peak_valley_ratio_max"] = np.nan
+    two_way = corridors["p_max_reverse_mw"] > 0
+    corridors.loc[two_way, ["min_transfer_pu"]] = 0.0
+    corridors.loc[two_way, "ramp_mw_per_h"] = np.nan
+    data = to_export_scope(pprd, keep_gas=True)
+    data.tables["corridors"] = corridors
+    data.tables["links"] = load_case(PPRD, {"horizon.snapshots": 24}).tables["links"]
+    n, _ = to_pypsa(data)
+    assert len(n.stores) and (n.buses["carrier"] == "gas").sum() == len(pprd.tables["gas_nodes"])
+    assert {f"{k} no-load loss bus0" for k in corridors.index[corridors["loss_noload_mw"] > 0]
+            } <= set(n.loads.index)
+    sol, _ = gridopt_optimum(data)
+    condition, objective, _ = pypsa_optimum(n)
+    assert sol.status == condition == "optimal"
+    assert objective == pytest.approx(sol.objective_cny, rel=REL)
 
 
 def test_pprd_week_round_trip_keeps_tables_and_optimum(tmp_path):

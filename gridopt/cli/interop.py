@@ -55,13 +55,16 @@ def export_pypsa_cmd(
 def import_pypsa_cmd(
     src: Annotated[Path, typer.Argument(help="PyPSA netCDF file or CSV folder")],
     out_dir: Annotated[Path, typer.Argument(help="case folder to write")],
+    currency: Annotated[str | None, typer.Option(
+        "--currency", help="ISO code of the network's costs (default: the network's meta"
+        " 'currency', else EUR)")] = None,
     force: Annotated[bool, _FORCE] = False,
 ) -> None:
     """Write a gridopt case folder (tables, series, case.yaml) from a PyPSA network."""
     from gridopt.interop.pypsa import import_pypsa
 
     try:
-        notes = import_pypsa(src, out_dir, overwrite=force)
+        notes = import_pypsa(src, out_dir, overwrite=force, currency=currency)
     except InputError as err:
         fail_input(err)
         return
@@ -76,7 +79,12 @@ def import_matpower_cmd(
     quadratic_segments: Annotated[int | None, typer.Option(
         "--quadratic-segments", min=1,
         help="linearise quadratic costs with this many equal segments from Pmin to Pmax"
-             " (default: refuse quadratic costs)")] = None,
+             " (default: solve them as they are, a QP; segments keep an LP, e.g. for unit"
+             " commitment, since HiGHS solves no mixed-integer QP)")] = None,
+    dclines: Annotated[bool, typer.Option(
+        "--dclines/--no-dclines", help="import mpc.dcline as links with their losses"
+        " (--no-dclines: leave them out, as MATPOWER's rundcopf does without"
+        " toggle_dcline)")] = True,
     force: Annotated[bool, _FORCE] = False,
 ) -> None:
     """Write a single-snapshot DC dispatch case folder from a MATPOWER case."""
@@ -84,7 +92,7 @@ def import_matpower_cmd(
 
     try:
         notes = import_matpower(file, out_dir, overwrite=force,
-                                quadratic_segments=quadratic_segments)
+                                quadratic_segments=quadratic_segments, dclines=dclines)
     except InputError as err:
         fail_input(err)
         return

@@ -31,7 +31,7 @@ from gridopt.cli.common import (
 from gridopt.errors import InputError, Problem
 from gridopt.inputs.case import load_case
 from gridopt.inputs.case_file import read_case
-from gridopt.model.transmission import cycle_matrix
+from gridopt.model.transmission import cycle_basis
 from gridopt.results.folders import KeptEarlierResults, claim_output
 from gridopt.solver.solve import solver_option_problems
 from gridopt.solver.types import Status
@@ -87,12 +87,13 @@ def solve_cmd(
     sol = result.solution
     status = sol.status
     if status is Status.OPTIMAL:
-        typer.echo(f"optimal: objective {sol.objective_cny:,.2f} CNY; results in {out_dir}")
+        typer.echo(f"optimal: objective {sol.objective_cny:,.2f}"
+                   f" {sol.model.data.case.currency}; results in {out_dir}")
         return
     if status is Status.TIME_LIMIT and result.tables:
         gap = f", gap {sol.mip_gap:.3%} to the best bound" if sol.mip_gap is not None else ""
         typer.echo(f"time limit reached: best solution found written to {out_dir}"
-                   f" (objective {sol.objective_cny:,.2f} CNY{gap})")
+                   f" (objective {sol.objective_cny:,.2f} {sol.model.data.case.currency}{gap})")
         return
     what = ("the solver failed" if status is Status.ERROR
             else f"the model is {status.value.replace('_', ' ')}")
@@ -152,7 +153,7 @@ def info_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -> No
     lines = t["lines"]
     if len(lines):
         typer.echo(f"AC lines  {len(lines)}, total rating {lines['s_max_mw'].sum():,.0f} MW;"
-                   f" independent cycles (KVL rows per snapshot) {len(cycle_matrix(lines))}")
+                   f" independent cycles (KVL rows per snapshot) {cycle_basis(lines).shape[0]}")
 
 
 def wants_rolling(case: Path, changes: dict[str, Any] | None, rolling: str | None,

@@ -71,7 +71,8 @@ from gridopt.inputs.data import CaseData, TypicalPeriods
 from gridopt.inputs.settings import Aggregation
 
 # the series clustered jointly, as CaseData attributes
-SERIES = ("load_mw", "availability_pu", "inflow_m3s", "gas_demand_mwth", "gas_supply_pu")
+SERIES = ("load_mw", "availability_pu", "inflow_m3s", "gas_demand_mwth", "gas_supply_pu",
+          "storage_inflow_mw")
 SETTING = "horizon.aggregation"
 
 

@@ -117,9 +117,12 @@ def prepare_case(case: Case, path: Path) -> CaseData:
     gas_demand = gas_demand * tables["gas_demands"]["scale"].to_numpy() * gas_factor
     gas_supply = _layout(net, "gas_supply_pu", tables["gas_supplies"], "profile", snapshots,
                          case.horizon, fill=1.0, hours=hours)
+    storage_inflow = _layout(net, "storage_inflow_mw", tables["storage_units"],
+                             "inflow_profile", snapshots, case.horizon, fill=0.0, hours=hours)
     data = CaseData(case=case, path=path, network=net, tables=tables, snapshots=snapshots,
                     weights_h=weights, load_mw=load, availability_pu=avail, inflow_m3s=inflow,
                     gas_demand_mwth=gas_demand, gas_supply_pu=gas_supply,
+                    storage_inflow_mw=storage_inflow,
                     security_zones=zones, investment=investment)
     if case.horizon.aggregation is not None:
         from gridopt.inputs.aggregation import aggregate
@@ -290,6 +293,9 @@ def _apply_scaling(case: Case, tables: dict[str, pd.DataFrame], file: str) -> li
             gens = tables["generators"]
             mask = gens["carrier"] == carrier
             gens.loc[mask, column] = gens.loc[mask, column] * factor
+            if setting == "fuel_price":
+                quadratic = "quadratic_cost_cny_per_mw2h"
+                gens.loc[mask, quadratic] = gens.loc[mask, quadratic] * factor
             if setting == "capacity":
                 gens.loc[mask, "p_min_mw"] = gens.loc[mask, "p_min_mw"] * factor
     supplies = tables["gas_supplies"]

@@ -34,6 +34,8 @@ class CaseData:
     inflow_m3s: pd.DataFrame  # snapshot x hydro station
     gas_demand_mwth: pd.DataFrame = field(default_factory=pd.DataFrame)  # snapshot x gas demand
     gas_supply_pu: pd.DataFrame = field(default_factory=pd.DataFrame)  # snapshot x gas supply
+    # snapshot x storage unit: natural inflow, MW (gridopt.model.storage)
+    storage_inflow_mw: pd.DataFrame = field(default_factory=pd.DataFrame)
     security_zones: list[SecurityZone] = field(default_factory=list)  # file's, then inline
     # the state before the horizon that one number per component cannot describe (windows
     # of a rolling run): (snapshot x component) frames over the snapshots just before the

@@ -453,6 +453,17 @@ def check_references(net: Network, files: dict[str, str],
         same = df["bus0"] == df["bus1"]
         problems += [Problem(files[tname], "bus0 and bus1 must differ", row=int(rows.get(n, 0)),
                              column="bus1", value=v) for n, v in df.loc[same, "bus1"].items()]
+    # a line is part of the electrical power flow: it joins AC (or DC) buses; buses of other
+    # carriers (H2, heat, ...) are balance nodes joined by links
+    carrier = net.tables["buses"]["carrier"].fillna("AC")
+    lines = net.tables["lines"]
+    rows = lines.attrs.get("rownum", {})
+    for end in ("bus0", "bus1"):
+        other = ~lines[end].map(carrier).fillna("AC").isin(["AC", "DC"])
+        problems += [Problem(files["lines"], f"a line joins AC or DC buses, and bus '{v}' is of"
+                             f" carrier '{carrier[v]}' (join it by a link)",
+                             row=int(rows.get(n, 0)), column=end, value=v)
+                     for n, v in lines.loc[other, end].items()]
     problems += _check_cascade(net, files["hydro"])
     problems += _check_limits(net, files)
     problems += _check_gas(net, files)

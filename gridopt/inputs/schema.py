@@ -69,7 +69,9 @@ BUSES = Table(
     (
         _name("bus"),
         Column("region", "str", "reporting region (province or SAR)", required=True),
-        Column("carrier", "str", "AC or DC", default="AC", choices=("AC", "DC")),
+        Column("carrier", "str", "AC or DC for electrical buses (lines join AC buses, or DC"
+               " buses by their resistance); any other carrier (H2, heat, battery, ...) makes"
+               " the bus a balance node of that carrier, joined by links", default="AC"),
         Column("v_nom_kv", "float", "nominal voltage, kV", default=500.0, min=0.0),
         Column("x_lon", "float", "longitude, degrees east", nullable=True, min=-180, max=180),
         Column("y_lat", "float", "latitude, degrees north", nullable=True, min=-90, max=90),
@@ -119,6 +121,10 @@ GENERATORS = Table(
             " generator on a gas node only its non-fuel cost (O&M), since its gas is bought in"
             " the gas balance at the node's price", default=0.0
         ),
+        Column("quadratic_cost_cny_per_mw2h", "float", "quadratic cost term q: each hour costs"
+               " marginal_cost x p + q x p^2 (MATPOWER's c2, PyPSA's marginal_cost_quadratic);"
+               " a case with such terms is a quadratic programme (dispatch and continuous"
+               " expansion only: HiGHS solves no mixed-integer QP)", default=0.0, min=0.0),
         Column("ramp_up_mw_per_h", "float", "ramp-up limit, MW/h (blank: none)", nullable=True,
                min=0.0),
         Column("ramp_down_mw_per_h", "float", "ramp-down limit, MW/h (blank: none)",
@@ -142,6 +148,10 @@ GENERATORS = Table(
                default=0, min=0),
         Column("start_cost_cny", "float", "cost of one start of one unit, CNY", default=0.0,
                min=0.0),
+        Column("stop_cost_cny", "float", "cost of one stop of one unit, CNY", default=0.0,
+               min=0.0),
+        Column("no_load_cost_cny_per_h", "float", "cost of each hour a unit is on, whatever"
+               " its output (stand-by cost), CNY/h", default=0.0, min=0.0),
         Column("startup_ramp_pu", "float", "most a unit produces in the hour it starts, per unit"
                " of its rating (blank: its rating; at least p_min_stable_pu)", nullable=True,
                min=0.0, max=1.0),
@@ -183,7 +193,11 @@ STORAGE_UNITS = Table(
         Column("soc_initial_mwh", "float", "energy stored before the first snapshot (blank:"
                " cyclic, the last snapshot's level)", nullable=True, min=0.0),
         Column("marginal_cost_cny_per_mwh", "float", "cost per MWh discharged", default=0.0),
+        Column("inflow_profile", "str", "column of timeseries/storage_inflow_mw.csv: natural"
+               " inflow into the store, MW (e.g. pumped hydro on a river), spilled where it"
+               " does not fit (blank: none)", nullable=True),
     ),
+    series={"inflow_profile": "storage_inflow_mw"},
 )
 
 LINES = Table(
@@ -193,11 +207,19 @@ LINES = Table(
         _name("line"),
         Column("bus0", "str", "from bus", required=True, ref="buses"),
         Column("bus1", "str", "to bus", required=True, ref="buses"),
-        Column("x_ohm", "float", "series reactance, ohm", required=True, min=0.0),
+        Column("x_ohm", "float", "series reactance, ohm (negative: series compensation;"
+               " for a transformer, times its tap ratio)", required=True),
         Column("s_max_mw", "float", "thermal rating, MW (both directions)", required=True,
                min=0.0),
         Column("carrier", "str", "AC", default="AC"),
         Column("length_km", "float", "route length, km", nullable=True, min=0.0),
+        Column("phase_shift_deg", "float", "phase shift of a phase-shifting transformer,"
+               " degrees: the angle across the line is x p + shift", default=0.0, min=-360.0,
+               max=360.0),
+        Column("angle_min_deg", "float", "least voltage angle difference bus0 - bus1, degrees"
+               " (blank: none)", nullable=True, min=-360.0, max=360.0),
+        Column("angle_max_deg", "float", "most voltage angle difference bus0 - bus1, degrees"
+               " (blank: none)", nullable=True, min=-360.0, max=360.0),
     ),
 )
 
@@ -511,6 +533,7 @@ SERIES: dict[str, str] = {
     "inflow_m3s": "hourly natural inflow to hydro stations, m3/s",
     "gas_demand_mwth": "hourly gas demand other than power generation, MWth",
     "gas_supply_pu": "hourly availability of gas supplies, per unit of p_max_mwth",
+    "storage_inflow_mw": "hourly natural inflow into storage units, MW",
     "corridor_shape_pu": "hourly delivery shape of corridor schedules (only its shape within"
                          " each day matters)",
 }

@@ -85,7 +85,7 @@ class Horizon(_Strict):
 class SolverOptions(_Strict):
     time_limit_s: float | None = Field(None, gt=0)
     mip_gap: float = Field(1e-4, ge=0, le=1)
-    method: Literal["choose", "simplex", "ipm", "hipo", "pdlp"] = "choose"
+    method: Literal["choose", "simplex", "ipm", "hipo", "ipx", "pdlp"] = "choose"
     threads: int | None = Field(None, gt=0, le=4096)
     backend: Literal["highs"] = Field("highs", description="the solver backend"
                                       " (gridopt.solver.backends)")
@@ -238,6 +238,16 @@ class BuildRatePolicy(_Strict):
     periods: Literal["all"] | list[int] = "all"
 
 
+class TransmissionVolumePolicy(_Strict):
+    """Most transmission volume (MW x km) of the extendable lines and links of some carriers,
+    per period: sum of length_km x capacity in service (PyPSA's transmission volume limit)."""
+
+    name: str
+    carriers: Literal["all"] | list[str] = "all"
+    max_mwkm: float = Field(..., ge=0)
+    periods: Literal["all"] | list[int] = "all"
+
+
 class Policy(_Strict):
     co2_cap_t_per_yr: dict[int, float] = Field(
         default_factory=dict, description="period year -> most CO2 emitted per year, t")
@@ -245,6 +255,7 @@ class Policy(_Strict):
         default_factory=dict, description="period year -> price paid per t CO2 emitted")
     shares: list[SharePolicy] = Field(default_factory=list)
     build_rates: list[BuildRatePolicy] = Field(default_factory=list)
+    transmission_volume: list[TransmissionVolumePolicy] = Field(default_factory=list)
 
 
 class Expansion(_Strict):
@@ -424,6 +435,10 @@ class Case(_Strict):
     # the project folder, relative to the case file and one of its ancestors (blank: the
     # nearest folder above holding cases/ and networks/): nothing outside it is read
     project: str | None = None
+    # the currency of every cost and price of the case's network; the tables' `_cny` columns
+    # hold amounts in it, and results are labelled with it (gridopt.results.tables)
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the"
+                          " currency of the network's costs and prices (e.g. CNY, USD, EUR)")
     horizon: Horizon
     # dispatch: an LP; uc: unit commitment (a MIP) of the generators marked committable
     model: Literal["dispatch", "uc"] = "dispatch"

@@ -37,6 +37,30 @@ class ImportedCase:
     warnings: list[str] = field(default_factory=list)
 
 
+# carrier names (lower case) of each kind, as PyPSA-Eur, MATPOWER's `genfuel` and common usage
+# spell them; a carrier counts as renewable (or fossil) when its name is one of these or starts
+# with one of them followed by a separator ("offwind-ac", "solar rooftop", "coal CHP")
+RENEWABLE_NAMES = ("wind", "onwind", "offwind", "solar", "pv", "solar-hsat", "ror",
+                   "run-of-river", "hydro", "geothermal", "biomass", "solid biomass", "biogas",
+                   "wave", "tidal", "marine", "wood")
+FOSSIL_NAMES = ("coal", "hard coal", "lignite", "gas", "ng", "natural gas", "ocgt", "ccgt",
+                "oil", "dfo", "rfo", "diesel", "peat", "lng")
+
+
+def _named(name: str, kinds: tuple[str, ...]) -> bool:
+    text = str(name).strip().lower()
+    return any(text == k or (text.startswith(k) and text[len(k)] in " -_")
+               for k in kinds if len(text) >= len(k))
+
+
+def carrier_flags(names: pd.Index | list[str]) -> pd.DataFrame:
+    """`renewable` and `fossil` flags of carriers known by name (module constants); unknown
+    names get neither."""
+    index = pd.Index(names)
+    return pd.DataFrame({"renewable": [_named(n, RENEWABLE_NAMES) for n in index],
+                         "fossil": [_named(n, FOSSIL_NAMES) for n in index]}, index=index)
+
+
 def names_preview(names: Any, limit: int = 5) -> str:
     """'a', 'b', 'c' and 7 more: a short quoted list of component names for messages."""
     names = [str(n) for n in names]

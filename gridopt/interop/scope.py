@@ -10,7 +10,8 @@ compare the two tools on the PPRD network (tests, benchmark suite) both solve th
   stations upstream routed down the river with their travel delays, as if every upstream
   station passed its inflow through;
 - gas-fired generators: their fuel, drawn from the gas network, becomes part of their marginal
-  cost at the mean price of the gas supplies, mc += price_gas / efficiency; the gas network goes;
+  cost at the mean price of the gas supplies, mc += price_gas / efficiency; the gas network goes
+  (unless `keep_gas`: the export maps the gas network exactly, `gridopt.interop.pypsa.energy`);
 - corridors: each becomes a link with its rating and proportional loss (and a second link for
   a reverse rating); the contracts on them go;
 - generators lose their commitment columns (a dispatch export maps no commitment), unless
@@ -26,7 +27,7 @@ import pandas as pd
 
 from gridopt.inputs.data import CaseData
 from gridopt.inputs.schema import TABLES
-from gridopt.interop.pypsa import EXPORTED_TABLES
+from gridopt.interop.pypsa.exporter import ELECTRIC_TABLES
 from gridopt.model.core import LinearModel
 from gridopt.model.hydro import arrivals_m3s
 
@@ -52,13 +53,15 @@ def natural_arrivals_m3s(data: CaseData) -> np.ndarray:
 
 
 def to_export_scope(data: CaseData, arrivals: np.ndarray | None = None,
-                    keep_routing: bool = False, keep_commitment: bool = False) -> CaseData:
+                    keep_routing: bool = False, keep_commitment: bool = False,
+                    keep_gas: bool = False) -> CaseData:
     """A copy of `data` that `to_pypsa` exports (see the module docstring).
 
     `arrivals` (stations x snapshots, m3/s) replace the routing; None: `natural_arrivals_m3s`.
     `keep_routing` keeps the cascade instead (the export then warns that PyPSA drops it and
     writes it down for the import to restore). `keep_commitment` keeps the generators'
-    commitment columns (for a uc case).
+    commitment columns (for a uc case). `keep_gas` keeps the gas network and the gas-fired
+    plants on it.
     """
     data = copy.copy(data)
     t = data.tables = {name: df.copy() for name, df in data.tables.items()}
@@ -74,7 +77,7 @@ def to_export_scope(data: CaseData, arrivals: np.ndarray | None = None,
         if column in gens:
             spec = TABLES["generators"].column(column)
             gens[column] = np.nan if spec.default is None and spec.kind != "str" else spec.default
-    if "gas_node" in gens:
+    if "gas_node" in gens and not keep_gas:
         fired = gens["gas_node"].notna()
         if fired.any():
             gas_price = t["gas_supplies"]["price_cny_per_mwh_th"].mean()
@@ -94,7 +97,8 @@ def to_export_scope(data: CaseData, arrivals: np.ndarray | None = None,
                                           p_max_mw=c.loc[two_way, "p_max_reverse_mw"])
         t["links"] = pd.concat([t["links"], forward,
                                 reverse.rename(index=lambda n: f"{n} reverse")])
-    for name in set(t) - set(EXPORTED_TABLES):
+    gas = ("gas_nodes", "gas_supplies", "pipelines", "gas_storage", "gas_demands")
+    for name in set(t) - set(ELECTRIC_TABLES) - set(gas if keep_gas else ()):
         t[name] = t[name].iloc[0:0]
     data.security_zones = []
     return data

@@ -36,7 +36,8 @@ Rows, for every committable g and snapshot t:
     (6) ramp up         p[t] - p[t-1] <= RU w[t] (u[t] - v[t]) + su[t] v[t] - lo[t-1] z[t]
     (7) ramp down       p[t-1] - p[t] <= RD w[t] (u[t] - v[t]) + sd[t-1] z[t] - lo[t] v[t]
                         ((6), (7) for t >= 1 and where the ramp limit is given)
-    (8) cost            start_cost_cny * v[t]  (each unit start)
+    (8) cost            start_cost_cny * v[t] + stop_cost_cny * z[t] + no_load_cost_cny_per_h
+                        * w[t] * u[t]  (each unit start and stop, each hour a unit is on)
     (9) reserve         sum_{g in region r} (cap[g,t] u[g,t] - p[g,t]) >= k * demand[r,t]
 
 Initial conditions (exact): U0 = `units_on_initial` units are on before the horizon (blank:
@@ -351,8 +352,15 @@ def build(model: LinearModel) -> None:
             # leave a right-hand side a hair below zero
             np.maximum(cap * f.units_on_initial[g] - started - f.p_initial_mw[g], 0.0)[:, None])
 
-    # (8) start-up costs
+    # (8) start-up, shut-down and no-load costs
     model.add_cost(v.cols, f.start_cost_cny[:, None])
+    gens = model.data.tables["generators"].iloc[f.rows]
+    stop = gens["stop_cost_cny"].to_numpy(dtype=float)
+    if (stop > 0).any():
+        model.add_cost(z.cols, stop[:, None])
+    no_load = gens["no_load_cost_cny_per_h"].to_numpy(dtype=float)
+    if (no_load > 0).any():
+        model.add_cost(u.cols, no_load[:, None] * model.w[None, :])
 
     # (9) spinning reserve per region
     reserve = model.data.case.reserve
@@ -414,6 +422,13 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         "component": "generator", "name": f.index, "region": region,
         "carrier": gens["carrier"].to_numpy(), "cost_type": "start-up",
         "cost_cny": start_cost.sum(axis=1)})
+    other = {"shut-down": gens["stop_cost_cny"].to_numpy(dtype=float)[:, None] * z,
+             "no-load": gens["no_load_cost_cny_per_h"].to_numpy(dtype=float)[:, None] * u
+             * model.w[None, :]}
+    for kind, cost in other.items():
+        if cost.any():
+            costs = pd.concat([costs, costs.assign(cost_type=kind, cost_cny=cost.sum(axis=1))],
+                              ignore_index=True)
     out = {"commitment": commitment, "start_ups": events.reset_index(drop=True),
            "start_up_costs": totals, "costs": costs}
     if model.data.case.reserve.enabled:

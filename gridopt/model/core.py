@@ -21,6 +21,11 @@ reach, and one row per snapshot
 
 does the bounding. In a case without candidates these rows are never made.
 
+Quadratic costs. `add_quadratic_cost` adds sum q * x^2 (a convex, separable term, e.g. a
+generator's c2 p^2 per hour) to the objective; `quadratic_vector` gives the diagonal q per
+column, weighted like the linear costs, and `gridopt.solve` passes it to HiGHS as the Hessian
+of a quadratic programme (an LP with such terms becomes a QP; a MIP cannot carry them).
+
 Objective weights. In an expansion case each snapshot's costs count k[t] F[p(t)] times
 (`gridopt.inputs.investment`): `cost_vector` multiplies the cost of every per-snapshot column by
 it, so the
@@ -255,6 +260,7 @@ class LinearModel:
         self._ub: list[np.ndarray] = []
         self._integer: list[np.ndarray] = []
         self._cost: list[tuple[np.ndarray, np.ndarray]] = []
+        self._quadratic: list[tuple[np.ndarray, np.ndarray]] = []
         self.cost_constant = 0.0
         self.n_cols = 0
         self.n_rows = 0
@@ -471,6 +477,25 @@ class LinearModel:
         cols, cost = np.broadcast_arrays(cols, np.asarray(cost_cny, dtype=float))
         self._cost.append((cols.ravel(), cost.ravel().astype(float)))
 
+    def add_quadratic_cost(self, cols: np.ndarray, cost: float | np.ndarray) -> None:
+        """Add sum cost * x[cols]^2 to the objective (currency of the case; include snapshot
+        weights). `cost` must be >= 0, so that the objective stays convex."""
+        cols, q = np.broadcast_arrays(cols, np.asarray(cost, dtype=float))
+        if (q < 0).any():
+            raise ValueError("quadratic costs must be >= 0 (a convex objective)")
+        self._quadratic.append((cols.ravel(), q.ravel().astype(float)))
+
+    @property
+    def has_quadratic_costs(self) -> bool:
+        return any((q != 0).any() for _, q in self._quadratic)
+
+    def quadratic_vector(self) -> np.ndarray:
+        """q per column: the objective holds sum q[j] x[j]^2, weighted like `cost_vector`."""
+        q = np.zeros(self.n_cols)
+        for cols, cost in self._quadratic:
+            np.add.at(q, cols, cost)
+        return self._weighted(q)
+
     def add_injection(self, family: str, bus: pd.Series | np.ndarray, cols: np.ndarray,
                       coef: float | np.ndarray = 1.0) -> None:
         """Register coef * x[cols] (MW, shape n x T) as power into `bus` (one per component)."""
@@ -482,6 +507,10 @@ class LinearModel:
         c = np.zeros(self.n_cols)
         for cols, cost in self._cost:
             np.add.at(c, cols, cost)
+        return self._weighted(c)
+
+    def _weighted(self, c: np.ndarray) -> np.ndarray:
+        """Per-column costs with each snapshot's objective weight applied (expansion cases)."""
         if not np.all(self.objective_weight == 1.0):
             # each snapshot's costs count k[t] F[p(t)] times (gridopt.inputs.investment)
             for block in self.variables.values():
@@ -493,12 +522,13 @@ class LinearModel:
         """Attach the objective: minimise total cost in CNY."""
         c = self.cost_vector()
         nz = np.flatnonzero(c)
-        self.pyomo.objective = pyo.Objective(
-            expr=LinearExpression(constant=self.cost_constant,
-                                  linear_coefs=c[nz].tolist(),
-                                  linear_vars=[self._col_data[i] for i in nz]),
-            sense=pyo.minimize,
-        )
+        expr = LinearExpression(constant=self.cost_constant, linear_coefs=c[nz].tolist(),
+                                linear_vars=[self._col_data[i] for i in nz])
+        if self.has_quadratic_costs:
+            q = self.quadratic_vector()
+            expr = expr + pyo.quicksum(float(q[i]) * self._col_data[i] ** 2
+                                       for i in np.flatnonzero(q))
+        self.pyomo.objective = pyo.Objective(expr=expr, sense=pyo.minimize)
 
     # ---- matrix view (used by gridopt.solver) -------------------------------------------------
     def column_bounds(self) -> tuple[np.ndarray, np.ndarray]:

@@ -5,9 +5,10 @@ Variables: p[g,t] (MW).
     p_min[g] <= p[g,t] <= p_max[g] * a[g,t]            (a: availability profile, 1 if none)
     p[g,t] - p[g,t-1] <= ramp_up[g] * w[t]             (where a ramp limit is given)
     p[g,t-1] - p[g,t] <= ramp_down[g] * w[t]
-    cost = sum_t w[t] * (c[g] * p[g,t] + k * (p_max[g] * a[g,t] - p[g,t]))
+    cost = sum_t w[t] * (c[g] * p[g,t] + q[g] * p[g,t]^2 + k * (p_max[g] * a[g,t] - p[g,t]))
 
-with w[t] the snapshot length in hours and k the case's curtailment penalty (applied to
+with w[t] the snapshot length in hours, q[g] >= 0 the quadratic cost term (a QP where any is
+set; `LinearModel.add_quadratic_cost`) and k the case's curtailment penalty (applied to
 generators with an availability profile only). In an expansion case p_max[g] of a generator
 with a candidate is its capacity built in the snapshot's period (`LinearModel.rating`).
 
@@ -86,6 +87,9 @@ def build(model: LinearModel) -> None:
         cost = cost - penalty * w[None, :] * variable[:, None]
         model.cost_constant += float(penalty * (w[None, :] * upper)[variable].sum())
     model.add_cost(p.cols, cost)
+    quadratic = gens["quadratic_cost_cny_per_mw2h"].to_numpy(dtype=float)
+    if (quadratic > 0).any():
+        model.add_quadratic_cost(p.cols, quadratic[:, None] * w[None, :])
     model.add_injection(NAME, gens["bus"], p.cols, 1.0)
 
     for column, sign in (("ramp_up_mw_per_h", 1.0), ("ramp_down_mw_per_h", -1.0)):
@@ -148,7 +152,8 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                    {"available_mw": avail[variable], "p_mw": p[variable],
                     "curtailed_mw": np.maximum(avail[variable] - p[variable], 0.0)},
                    attrs[variable])
-    fuel = gens["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * p * w
+    fuel = (gens["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * p
+            + gens["quadratic_cost_cny_per_mw2h"].to_numpy(dtype=float)[:, None] * p**2) * w
     costs = pd.DataFrame({
         "component": "generator", "name": gens.index, "region": attrs["region"].to_numpy(),
         "carrier": gens["carrier"].to_numpy(),

@@ -6,8 +6,8 @@ lasts (`model.dt`: its weight, but the resolution on typical periods):
 
     V[h,t] = V[h,t-1] + k * w[t] * (inflow[h,t] + arrivals[h,t] - q[h,t] - s[h,t] - z[h])
     V_min[h] <= V[h,t] <= V_max[h]          (V_max = 0: run-of-river, nothing stored)
-    0 <= q[h,t] <= p_max[h] / mw_per_m3s[h]
-    q[h,t] + s[h,t] >= q_env_min[h]
+    0 <= q[h,t] <= p_max[h] / mw_per_m3s[h],   s[h,t] >= 0
+    q[h,t] + s[h,t] >= q_env_min[h]          (not built where implied: `implied_minimum`)
     power[h,t] = mw_per_m3s[h] * q[h,t]      (fixed head, so the model stays linear)
 
 z[h] is a water-supply withdrawal (m3/s) the reservoir must deliver every hour; it leaves the
@@ -37,7 +37,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -97,31 +96,6 @@ def routing(model: LinearModel) -> pd.DataFrame:
     }, index=reach.index)
 
 
-def spill_bound_m3s(model: LinearModel) -> np.ndarray:
-    """An upper bound on each station's spill that no feasible schedule can reach.
-
-    A station can never release more in a snapshot than its full reservoir plus its largest
-    natural inflow plus the most that its upstream stations can release: bound[h] =
-    V_max[h] / (k * w_min) + max_t inflow[h,t] + sum_{u -> h} (bound[u] + q_max[u]).
-    The bound changes no optimum; it only spares the solver columns without a finite bound
-    (HiGHS' simplex can otherwise stop on "excessive primal values").
-    """
-    hydro = model.data.tables["hydro"]
-    q_max = (hydro["p_max_mw"] / hydro["mw_per_m3s"]).to_numpy()
-    own = (hydro["storage_max_hm3"].to_numpy() / (HM3_PER_M3S_H * model.dt.min())
-           + model.data.inflow_m3s[hydro.index].to_numpy().max(axis=0, initial=0.0)
-           + _largest_release_before_m3s(model))
-    bound = pd.Series(own, index=hydro.index)
-    reach = hydro["downstream"].dropna()
-    order = nx.topological_sort(nx.DiGraph(list(reach.items())))
-    release = bound + q_max
-    for station in order:  # a few dozen stations, upstream first
-        upstream = reach.index[reach == station]
-        bound[station] += release[upstream].sum()
-        release[station] = bound[station] + q_max[hydro.index.get_loc(station)]
-    return bound.to_numpy()
-
-
 def _stores(tables: dict[str, pd.DataFrame]) -> Stores:
     """Reservoirs: storage range, end rule, start level, hours to empty at full turbine flow."""
     hydro = tables["hydro"]
@@ -158,7 +132,10 @@ def build(model: LinearModel) -> None:
     v_max = hydro["storage_max_hm3"].to_numpy()
     v_min = np.minimum(hydro["storage_min_hm3"].to_numpy(), v_max)
     q = model.add_variables("hydro_turbine", hydro.index, 0.0, q_max[:, None])
-    s = model.add_variables("hydro_spill", hydro.index, 0.0, spill_bound_m3s(model)[:, None])
+    # spill has no upper bound: the most a station could spill in a snapshot (its whole
+    # reservoir in one hour, up to 1e7 m3/s for the largest) never binds, and such a bound
+    # only slows an interior point down (benchmarks/RESULTS.md)
+    s = model.add_variables("hydro_spill", hydro.index, 0.0)
     v = model.add_variables("hydro_storage", hydro.index, v_min[:, None], v_max[:, None])
 
     v0 = initial_storage_hm3(hydro)
@@ -195,7 +172,7 @@ def build(model: LinearModel) -> None:
                          below="end level short by", above="end level over by")
         end.add(v.cols[fixed, -1:], 1.0).equal(v0[fixed, None])
 
-    env = np.flatnonzero(hydro["q_env_min_m3s"].to_numpy() > 0)
+    env = np.flatnonzero((hydro["q_env_min_m3s"].to_numpy() > 0) & ~implied_minimum(model))
     if len(env):
         rel = model.rows("hydro_min_release", hydro.index[env],
                          meaning="environmental minimum release of hydro station {}",
@@ -206,6 +183,39 @@ def build(model: LinearModel) -> None:
     model.add_injection(NAME, hydro["bus"], q.cols, conv[:, None])
     model.add_cost(q.cols, (hydro["marginal_cost_cny_per_mwh"].to_numpy() * conv)[:, None]
                    * w[None, :])
+
+
+def implied_minimum(model: LinearModel) -> np.ndarray:
+    """Stations whose minimum release holds in every snapshot without its row (bool, n).
+
+    A station whose level cannot move (run-of-river: storage_min = storage_max = its initial
+    level) releases exactly what reaches it, q + s = inflow + arrivals - z. Every station
+    releases at least its minimum q_env (by its row, or because it is implied), so the
+    arrivals of a run-of-river station are at least those of its upstream stations'
+    minimums (or of their own floors, if higher), and its release at least
+
+        floor[h,t] = inflow[h,t] - z[h] + sum_{u -> h} (1 - f) floor[u, t-k] + f floor[u, t-k-1]
+
+    (releases before the horizon as given). Where floor[h,t] >= q_env[h] in every snapshot
+    the row q + s >= q_env adds nothing and is not built: in PPRD the 11 run-of-river
+    stations of the Yalong and Dadu, 96,360 rows of the year.
+    """
+    hydro = model.data.tables["hydro"]
+    q_env = hydro["q_env_min_m3s"].to_numpy(dtype=float)
+    v_min, v_max = hydro["storage_min_hm3"].to_numpy(), hydro["storage_max_hm3"].to_numpy()
+    fixed = (np.minimum(v_min, v_max) == v_max) & (initial_storage_hm3(hydro) == v_max)
+    if not fixed.any() or hydro["downstream"].isna().all():
+        return np.zeros(len(hydro), dtype=bool)
+    own = (model.data.inflow_m3s[hydro.index].to_numpy().T
+           - hydro["withdrawal_m3s"].to_numpy()[:, None])
+    floor = np.repeat(q_env[:, None], model.T, axis=1)
+    for _ in range(len(hydro)):  # one pass per level of the deepest cascade settles it
+        arrivals = arrivals_m3s(model, floor)
+        new = np.where(fixed[:, None], np.maximum(floor, own + arrivals), floor)
+        if np.array_equal(new, floor):
+            break
+        floor = new
+    return fixed & ((own + arrivals_m3s(model, floor)) >= q_env[:, None]).all(axis=1)
 
 
 def arrival_terms(model: LinearModel):
@@ -227,17 +237,6 @@ def arrival_terms(model: LinearModel):
         lag = shift - np.arange(model.T)[None, :]  # snapshots before the first, where outside
         earlier = np.where(inside, 0.0, release_before_m3s(model, up, np.maximum(lag, 1)))
         yield (down, up, src, np.broadcast_to(share, src.shape), inside, earlier)
-
-
-def _largest_release_before_m3s(model: LinearModel) -> np.ndarray:
-    """Per station, the most it released in any snapshot before the horizon that matters."""
-    hydro = model.data.tables["hydro"]
-    most = initial_release_m3s(hydro)
-    frame = model.data.history.get("release_m3s")
-    if frame is not None and len(frame):
-        past = frame.reindex(columns=hydro.index).to_numpy(dtype=float)
-        most = np.fmax(most, np.nanmax(np.vstack([past, most]), axis=0))
-    return most
 
 
 def arrivals_m3s(model: LinearModel, release: np.ndarray) -> np.ndarray:

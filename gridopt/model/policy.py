@@ -13,10 +13,14 @@ period p:
 
     sum_{i in C} b[i,p] <= rate n[p]                                            (policy_build_rate)
 
+    sum_{l in L} length_km[l] K[l,p] <= max_mwkm                    (policy_transmission_volume)
+
 G and H are the generators and hydro stations of the share's carriers (flagged renewable, not
 flagged fossil, or listed) in its regions, D_R the demand of those regions, C the candidates
 for the power (p_max_mw) of generators and storage units of the rate's regions and carriers,
-b the capacity they build for period p (`expansion`), n[p] the years of the period. A CO2
+b the capacity they build for period p (`expansion`), n[p] the years of the period, L the
+lines and links of the volume limit's carriers whose rating (s_max_mw, p_max_mw) is extendable
+and K[l,p] that rating in service in period p. A CO2
 price P[p] adds P[p] e[g] w[t] p[g,t] to the cost of every snapshot of period p (weighted like
 all operating costs by k[t] F[p]).
 
@@ -179,6 +183,34 @@ def build(model: LinearModel) -> None:
                 rows.scatter(np.full(len(idx), row), bcols[idx, j], 1.0)
         rows.less(np.array(rhs)[:, None])
 
+    if policy.transmission_volume:
+        _transmission_volume(model, policy.transmission_volume)
+
+
+def _transmission_volume(model: LinearModel, entries: list) -> None:
+    """Rows policy_transmission_volume (module docstring), one per entry and period."""
+    years = model.investment.years
+    labels, rhs, terms = [], [], []
+    for e in entries:
+        for j in _periods_of(e.periods, years):
+            labels.append(f"{e.name} {years[j]}")
+            rhs.append(e.max_mwkm)
+            for table, column in (("lines", "s_max_mw"), ("links", "p_max_mw")):
+                cap = model.capacities.get((table, column))
+                if cap is None:
+                    continue
+                df = model.data.tables[table].iloc[cap.positions]
+                mine = np.ones(len(df), dtype=bool) if e.carriers == "all" else \
+                    df["carrier"].isin(list(e.carriers)).to_numpy()
+                length = df["length_km"].fillna(0.0).to_numpy(dtype=float)
+                terms.append((len(labels) - 1, cap.cols[mine, j], length[mine]))
+    rows = model.rows("policy_transmission_volume", pd.Index(labels), model.snapshots[:1],
+                      meaning="{}", unit="MW km", above="transmission volume over the limit by")
+    for row, cols, coef in terms:
+        if len(cols):
+            rows.scatter(np.full(len(cols), row), cols, coef)
+    rows.less(np.array(rhs)[:, None])
+
 
 def results(sol: Solution) -> dict[str, pd.DataFrame]:
     model = sol.model
@@ -210,13 +242,16 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     for name, kind, unit, sign in (
             ("policy_co2_cap", "co2 cap", "CNY/t CO2", -1.0),
             ("policy_share", "share", "CNY/MWh", 1.0),
-            ("policy_build_rate", "build rate", "CNY/MW (discounted)", -1.0)):
+            ("policy_build_rate", "build rate", "CNY/MW (discounted)", -1.0),
+            ("policy_transmission_volume", "transmission volume", "CNY/MWkm (discounted)",
+             -1.0)):
         block = model.row_blocks.get(name)
         if block is None:
             continue
         rows = slice(block.first_row, block.first_row + block.shape[0])
         A = block.constraint.csr  # over the columns that existed when it was built
-        back = 1.0 if kind == "build rate" else PER_YEAR  # back to t or MWh per year
+        # back to t or MWh per year (build rates and volumes are not scaled)
+        back = 1.0 if kind in ("build rate", "transmission volume") else PER_YEAR
         lhs = np.asarray(A @ sol.x[:A.shape[1]], dtype=float) * back
         lb, ub = block.constraint.bounds
         rhs = np.where(np.isfinite(ub), ub, lb) * back
@@ -224,7 +259,8 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         j = np.searchsorted(years, year)
         # caps and shares hold in every year of the period: their duals, in the objective's
         # discounted CNY, are per unit and year once divided by F[p]; a build rate's is per MW
-        scale = np.ones(len(j)) if kind == "build rate" else inv.factor[j]
+        scale = (np.ones(len(j)) if kind in ("build rate", "transmission volume")
+                 else inv.factor[j])
         dual = sol.row_dual[rows] / back
         parts.append(pd.DataFrame({
             "constraint": np.asarray(block.components, dtype=object), "kind": kind,

@@ -8,7 +8,10 @@ snapshot's period (`LinearModel.rating`).
 
 with h[t] the hours snapshot t lasts (its weight w[t], but on typical periods, whose weight
 counts every hour a snapshot stands for, the resolution), and
-where e[s,-1] is `soc_initial_mwh` when given, else e[s,T-1] (cyclic). The dual of this
+where e[s,-1] is `soc_initial_mwh` when given, else e[s,T-1] (cyclic). A unit with an
+`inflow_profile` (pumped hydro on a river) also gains h[t] (r[s,t] - spill[s,t]), its natural
+inflow r (MW, `storage_inflow_mw`) less what it spills, 0 <= spill[s,t] <= r[s,t] (as PyPSA's
+StorageUnit inflow and spill). The dual of this
 equation is the value of stored energy (CNY/MWh). The recursion is `_stateful.level_balance`,
 shared with gas storage and hydro reservoirs, and so is its linking across typical periods
 (table `storage_year`: the level in every hour of the horizon, for a case in typical periods).
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from gridopt.model._stateful import level_balance, level_values, year_table
+from gridopt.model._stateful import level_rows, level_values, year_table
 from gridopt.model.core import LinearModel
 from gridopt.model.stores import StoreKind, Stores, hours_to_move
 from gridopt.model.tables import region_of, tidy
@@ -70,16 +73,32 @@ def build(model: LinearModel) -> None:
 
     dt = model.dt[None, :]  # the hours a snapshot lasts (its weight but on typical periods)
     keep = (1.0 - sto["standing_loss_per_h"].to_numpy()[:, None]) ** dt
-    level_balance(model, "sto_energy_balance", sto.index, energy, [
-        (charge.cols, dt * sto["efficiency_charge"].to_numpy()[:, None]),
-        (discharge.cols, -dt / sto["efficiency_discharge"].to_numpy()[:, None]),
-    ], sto["soc_initial_mwh"].to_numpy(), keep,
-        meaning="energy balance of storage unit {}", unit="MWh",
-        below="more energy than it can store or deliver, by", above="short of energy by")
+    rows, rhs = level_rows(model, "sto_energy_balance", sto.index, energy,
+                           sto["soc_initial_mwh"].to_numpy(), keep,
+                           meaning="energy balance of storage unit {}", unit="MWh",
+                           below="more energy than it can store or deliver, by",
+                           above="short of energy by")
+    rows.add(charge.cols, -dt * sto["efficiency_charge"].to_numpy()[:, None])
+    rows.add(discharge.cols, dt / sto["efficiency_discharge"].to_numpy()[:, None])
+    inflow = inflow_mw(model)
+    if (inflow != 0).any():
+        spill = model.add_variables("sto_spill", sto.index, 0.0, np.maximum(inflow, 0.0))
+        rows.add(spill.cols, dt)
+        rhs = rhs + dt * inflow
+    rows.equal(rhs)
 
     model.add_cost(discharge.cols, sto["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * w)
     model.add_injection(NAME, sto["bus"], discharge.cols, 1.0)
     model.add_injection(NAME, sto["bus"], charge.cols, -1.0)
+
+
+def inflow_mw(model: LinearModel) -> np.ndarray:
+    """Natural inflow of each storage unit per snapshot (unit x snapshot), MW."""
+    sto = model.data.tables["storage_units"]
+    frame = model.data.storage_inflow_mw
+    if frame is None or frame.empty:
+        return np.zeros((len(sto), model.T))
+    return frame.reindex(columns=sto.index, fill_value=0.0).to_numpy().T
 
 
 def results(sol: Solution) -> dict[str, pd.DataFrame]:
@@ -91,10 +110,11 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                           "carrier": sto["carrier"]}, index=sto.index)
     ch, dis = sol.value("sto_charge"), sol.value("sto_discharge")
     e = level_values(sol, "sto_energy")
-    table = tidy(model.snapshots, sto.index, "storage_unit", {
-        "charge_mw": ch, "discharge_mw": dis, "net_output_mw": dis - ch, "energy_mwh": e,
-        "energy_value_cny_per_mwh": -sol.dual("sto_energy_balance"),
-    }, attrs)
+    columns = {"charge_mw": ch, "discharge_mw": dis, "net_output_mw": dis - ch,
+               "energy_mwh": e, "energy_value_cny_per_mwh": -sol.dual("sto_energy_balance")}
+    if model.has("sto_spill"):
+        columns.update(inflow_mw=inflow_mw(model), spill_mw=sol.value("sto_spill"))
+    table = tidy(model.snapshots, sto.index, "storage_unit", columns, attrs)
     w = model.w[None, :]
     costs = pd.DataFrame({
         "component": "storage_unit", "name": sto.index, "region": attrs["region"].to_numpy(),

@@ -156,8 +156,10 @@ def dispatch(generation: pd.DataFrame, storage: pd.DataFrame | None = None,
         return df if region is None else df[df["region"] == region]
 
     gen, sto, uns = pick(generation), pick(storage), pick(unserved)
-    stamps = sorted(set().union(*(set(d["snapshot"]) for d in (gen, sto, uns) if d is not None)))
-    index = pd.DatetimeIndex(stamps, name="snapshot")
+    # unique over arrays, not Python sets of timestamps: a year has a million rows
+    found = [d["snapshot"] for d in (gen, sto, uns) if d is not None]
+    stamps = pd.unique(pd.concat(found, ignore_index=True)) if found else []
+    index = pd.DatetimeIndex(stamps, name="snapshot").sort_values()
 
     def by(df: pd.DataFrame | None, col: str, key: str | None) -> pd.DataFrame:
         if df is None or not len(df):

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridopt.results.bulk import SheetData
 from gridopt.results.chart_data import (
     CARRIER_COLORS,
     MAX_LINES,
@@ -71,19 +72,30 @@ def _num(value: Any) -> float | None:
 
 
 class _ChartData:
-    """The chart_data sheet: a snapshot column and blocks of series written side by side."""
+    """The chart_data sheet: a snapshot column and blocks of series written side by side.
 
-    def __init__(self, workbook: Any, snapshots: pd.DatetimeIndex):
+    With `bulk` (the rows that `gridopt.results.bulk.fill_workbook` streams in after the workbook
+    is closed) only the header row is written here and the values go to `bulk` as one table;
+    without it every cell is written through xlsxwriter.
+    """
+
+    def __init__(self, workbook: Any, snapshots: pd.DatetimeIndex,
+                 bulk: dict[str, SheetData] | None = None, date_format: Any = None):
         self.workbook = workbook
         self.sheet = workbook.add_worksheet(CHART_DATA_SHEET)
         self.n = len(snapshots)
         self.next_col = 1
         head = workbook.add_format({"bold": True})
         self.sheet.write_string(_NAME_ROW, 0, "snapshot", head)
-        stamp = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        for i, t in enumerate(snapshots):
-            self.sheet.write_datetime(_FIRST_ROW + i, 0, t.to_pydatetime(), stamp)
-        self.sheet.set_column(0, 0, 18)
+        stamp = date_format or workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.bulk = bulk
+        self.columns: dict[str, Any] = {"snapshot": snapshots}
+        if bulk is None:
+            for i, t in enumerate(snapshots):
+                self.sheet.write_datetime(_FIRST_ROW + i, 0, t.to_pydatetime(), stamp)
+            self.sheet.set_column(0, 0, 18)
+        else:
+            self.sheet.set_column(0, 0, 18, stamp)
         self.sheet.freeze_panes(_FIRST_ROW, 1)
         self.head = head
         self.index = snapshots
@@ -98,12 +110,25 @@ class _ChartData:
         block = _Block(title, [str(c) for c in table.columns], self.next_col, colors)
         for k, name in enumerate(block.names):
             col = block.col(k)
-            self.sheet.write_string(_NAME_ROW, col, f"{name} | {title}", self.head)
-            # write() turns None into an empty cell: a gap in the line, not a false zero
-            self.sheet.write_column(_FIRST_ROW, col, [_num(v) for v in table.iloc[:, k]])
+            header = f"{name} | {title}"
+            self.sheet.write_string(_NAME_ROW, col, header, self.head)
+            if self.bulk is None:
+                # write() turns None into an empty cell: a gap in the line, not a false zero
+                self.sheet.write_column(_FIRST_ROW, col,
+                                        [_num(v) for v in table.iloc[:, k]])
+            else:
+                # a missing value is an absent cell, as above
+                self.columns[f"{col}"] = pd.to_numeric(table.iloc[:, k], errors="coerce"
+                                                       ).to_numpy(dtype=float)
             self.sheet.set_column(col, col, max(10, min(30, len(name) + 2)))
         self.next_col += len(block.names)
         return block
+
+    def finish(self) -> None:
+        """Hand the values to the bulk writer (nothing to do when written cell by cell)."""
+        if self.bulk is not None:
+            self.bulk[CHART_DATA_SHEET] = SheetData(pd.DataFrame(self.columns),
+                                                    first_row=_FIRST_ROW + 1)
 
     def series(self, block: _Block, k: int) -> dict[str, Any]:
         col = block.col(k)
@@ -160,12 +185,17 @@ def _placement(tables: Mapping[str, pd.DataFrame], sheet: str) -> tuple[int, int
 
 
 def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
-                      tables: Mapping[str, pd.DataFrame]) -> dict[str, list[str]]:
+                      tables: Mapping[str, pd.DataFrame],
+                      bulk: dict[str, SheetData] | None = None,
+                      date_format: Any = None) -> dict[str, list[str]]:
     """Add the chart_data sheet and native charts to an open xlsxwriter workbook.
 
     `worksheets` maps sheet names to the workbook's worksheets (pandas' `ExcelWriter.sheets`),
     `tables` the tables written to them. A chart whose table is missing or empty is left out.
-    Returns, for each chart added, the sheets it was placed on.
+    `bulk`, if given, receives chart_data's values to be streamed in after the workbook is
+    closed (`gridopt.results.bulk.fill_workbook`; its snapshots in `date_format`), so only the
+    sheet's header row is written here. Returns, for each chart added, the sheets it was
+    placed on.
     """
     def table(name: str) -> pd.DataFrame | None:
         df = tables.get(name)
@@ -180,13 +210,14 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
             lambda s: s.notna().all())
         security = security[hourly.astype(bool)]
         security = security if len(security) else None
-    stamps: set[Any] = set()
-    for df in (gen, prices, flows, hydro, gas_prices, security):
-        if df is not None:
-            stamps |= set(df["snapshot"])
-    if not stamps or len(stamps) > _EXCEL_MAX_ROWS - _FIRST_ROW:
+    # the snapshots of every charted table, in order (in bulk: a year has millions of rows)
+    stamps = pd.DatetimeIndex(pd.unique(pd.concat(
+        [df["snapshot"] for df in (gen, prices, flows, hydro, gas_prices, security)
+         if df is not None] or [pd.Series([], dtype="datetime64[ns]")],
+        ignore_index=True).dropna())).sort_values()
+    if not len(stamps) or len(stamps) > _EXCEL_MAX_ROWS - _FIRST_ROW:
         return {}
-    data = _ChartData(workbook, pd.DatetimeIndex(sorted(stamps)))
+    data = _ChartData(workbook, stamps, bulk, date_format)
     case = _case_name(tables)
     placed: dict[str, list[str]] = {}
 
@@ -277,4 +308,5 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
         place("security_binding_hours", lambda: _line_chart(
             workbook, data, block, f"{case}binding hours of the hourly security targets",
             "binding hours so far (h)", "#,##0"), ("security",))
+    data.finish()
     return placed

@@ -87,6 +87,10 @@ class RunTables:
                                    if (s := f"{name[:27]}_{k}") in sheets]
             df = pd.concat([pd.read_excel(self._workbook(), sheet_name=s) for s in parts],
                            ignore_index=True)
+        currency = str(self.summary.get("currency") or "CNY")
+        if currency != "CNY":  # written in the case's currency: back to the code's names
+            token = re.compile(rf"(?<![a-z]){currency.lower()}(?![a-z])")
+            df = df.rename(columns=lambda c: token.sub("cny", str(c)))
         for col in df.columns:
             if col == "snapshot":
                 df[col] = pd.to_datetime(df[col])

@@ -6,6 +6,7 @@ datetimes. `summary` is a dict that becomes summary.json and the first sheet of 
 
 from __future__ import annotations
 
+import re
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ SHEET_ORDER = ("summary", "capacity", "investment", "expansion_costs", "co2", "p
                "curtailment", "unserved", "security", "costs")
 
 
-# what the prices of a run with integer variables are (gridopt.solver sets the basis)
+# what the prices are when they are not the basis duals of an LP (gridopt.solver sets the basis)
 PRICE_NOTES = {
     "commitment_fixed": "prices are the duals of the dispatch LP with the commitment (units on,"
                         " starts, stops) fixed at the MIP solution; start-up costs and the cost"
@@ -33,6 +34,10 @@ PRICE_NOTES = {
     "lp_relaxation": "prices are the duals of the LP relaxation (integrality dropped; units on"
                      " may be fractional)",
     "none": "no prices: the LP with the commitment fixed could not be solved",
+    "lp_interior": "prices are the duals of the interior point's solution, without crossover"
+                   " to a vertex: where a price is unique they are the simplex prices within"
+                   " the solver's tolerance; where a range of prices is optimal (a degenerate"
+                   " hour) they lie inside that range, not at one end of it",
 }
 
 
@@ -46,7 +51,8 @@ def collect(sol: Solution, families: tuple[ModuleType, ...]) -> dict[str, pd.Dat
     if "generation" in tables:
         tables["generation_by_carrier"] = generation_by_carrier(tables["generation"])
     if "prices" in tables and sol.price_basis != "lp":
-        # a MIP's prices come from an LP derived from it: say which (see gridopt.solver)
+        # a MIP's prices come from an LP derived from it, an LP's without crossover from the
+        # interior point: say which (see gridopt.solver)
         tables["prices"]["price_basis"] = sol.price_basis
     if sol.model.aggregated:
         from gridopt.inputs.aggregation import result_tables
@@ -80,6 +86,8 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
         "case": case_path,
         "case_name": data.case.name,
         "model": model_kind,
+        # the currency of every amount (gridopt.case.Case.currency; `label_currency`)
+        "currency": data.case.currency,
         "status": str(sol.status),
         "solver_message": sol.message,
         "objective_cny": sol.objective_cny if np.isfinite(sol.objective_cny) else None,
@@ -104,6 +112,8 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
     if sol.mip_gap is not None:
         out["mip_gap"] = sol.mip_gap
         out["best_bound_cny"] = sol.best_bound_cny
+    if sol.iterations:
+        out["solver_iterations"] = {k: v for k, v in sol.iterations.items() if v > 0}
     out["price_basis"] = sol.price_basis
     if sol.price_basis in PRICE_NOTES:
         out["price_note"] = PRICE_NOTES[sol.price_basis]
@@ -121,6 +131,41 @@ def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, f
     if "prices" in tables and len(tables["prices"]):
         out["mean_price_cny_per_mwh"] = float(tables["prices"]["price_cny_per_mwh"].mean())
     return out
+
+
+# the money token of column names and summary keys ("cost_cny", "price_cny_per_mwh")
+_CNY = re.compile(r"(?<![a-z])cny(?![a-z])")
+_CNY_TEXT = re.compile(r"\bCNY\b")
+
+
+def currency_name(name: str, currency: str) -> str:
+    """A column name or summary key with its money in `currency` ("cost_cny" -> "cost_usd")."""
+    return _CNY.sub(currency.lower(), name) if currency != "CNY" else name
+
+
+def label_currency(tables: dict[str, pd.DataFrame], summary: dict[str, Any]
+                   ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Tables and summary with money labelled in the case's currency (`summary["currency"]`).
+
+    Amounts are computed in the currency of the network's costs; the code names them `_cny`,
+    the project's own currency. A case in another currency (a MATPOWER case in USD, a PyPSA
+    network in EUR) gets its headers, summary keys and unit texts ("CNY/MWh") relabelled
+    here, when results are written. Nothing changes for a case in CNY.
+    """
+    currency = str(summary.get("currency") or "CNY")
+    if currency == "CNY":
+        return tables, summary
+    out = {}
+    for name, df in tables.items():
+        df = df.rename(columns=lambda c: currency_name(str(c), currency))
+        for col in df.columns:
+            if str(col).endswith("unit") or name == "summary":
+                df[col] = df[col].map(lambda v: _CNY_TEXT.sub(currency, v) if isinstance(v, str)
+                                      else v)
+        if name == "summary" and "item" in df:
+            df["item"] = df["item"].map(lambda v: currency_name(str(v), currency))
+        out[name] = df
+    return out, {currency_name(k, currency): v for k, v in summary.items()}
 
 
 def summary_table(summary: dict[str, Any]) -> pd.DataFrame:

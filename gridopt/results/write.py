@@ -17,26 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import xlsxwriter
 
 from gridopt.results import folders
+from gridopt.results.bulk import SheetData, fill_workbook, write_csv
 from gridopt.results.excel_charts import add_native_charts
 
 EXCEL_MAX_ROWS = 1_048_576
 FORMATS = ("xlsx", "csv", "parquet")
-# text that a spreadsheet would run as a formula if it started a cell
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_text(df: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that look like formulas with a quote so they stay text."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            s = out[col]
-            mask = s.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
-            if mask.any():
-                out.loc[mask, col] = "'" + s[mask]
-    return out
 
 
 def _json_default(value: Any) -> Any:
@@ -48,24 +36,36 @@ def _json_default(value: Any) -> Any:
 
 
 def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table; a table longer than Excel allows continues on sheets `name_2`..."""
+    """One sheet per table; a table longer than Excel allows continues on sheets `name_2`...
+
+    xlsxwriter writes the workbook's frame: each sheet's header row, column widths, frozen
+    header, the date format and the native charts (`add_native_charts`). The rows are then
+    streamed into the sheets in bulk (`gridopt.results.bulk.fill_workbook`), a chunk at a time.
+    """
     limit = EXCEL_MAX_ROWS - 1
-    with pd.ExcelWriter(path, engine="xlsxwriter",
-                        engine_kwargs={"options": {"strings_to_formulas": False,
-                                                   "strings_to_urls": False}}) as xw:
+    rows: dict[str, SheetData] = {}
+    with xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                         "strings_to_urls": False}) as book:
+        head = book.add_format({"bold": True, "border": 1, "align": "center",
+                                "valign": "top"})
+        date = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        sheets = {}
         for name, df in tables.items():
-            df = _safe_text(df)
             parts = max(1, math.ceil(len(df) / limit))
             for k in range(parts):
                 sheet = name[:31] if k == 0 else f"{name[:27]}_{k + 1}"
                 chunk = df.iloc[k * limit:(k + 1) * limit]
-                chunk.to_excel(xw, sheet_name=sheet, index=False)
-                ws = xw.sheets[sheet]
+                ws = sheets[sheet] = book.add_worksheet(sheet)
                 ws.freeze_panes(1, 0)
                 for j, col in enumerate(chunk.columns):
+                    ws.write_string(0, j, str(col), head)
                     width = 20 if col == "snapshot" else max(10, min(40, len(str(col)) + 2))
-                    ws.set_column(j, j, width)
-        add_native_charts(xw.book, xw.sheets, tables)
+                    is_date = pd.api.types.is_datetime64_any_dtype(chunk[col].dtype)
+                    ws.set_column(j, j, width, date if is_date else None)
+                rows[sheet] = SheetData(chunk)
+        add_native_charts(book, sheets, tables, bulk=rows, date_format=date)
+    # the date format's index exists once a column has used it (xlsxwriter sets it on close)
+    fill_workbook(path, rows, date.xf_index or 0)
 
 
 def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any],
@@ -74,9 +74,15 @@ def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[
     """Write everything to a temporary folder, then move it into place as `out_dir`.
 
     summary.json is written last and records `write_seconds` (the time to write the tables),
-    which the workbook's summary sheet, written before it is known, does not show.
+    which the workbook's summary sheet, written before it is known, does not show. Money is
+    labelled in the summary's currency (`gridopt.results.label_currency`); the summary
+    returned keeps the code's own names.
     """
+    from gridopt.results.tables import label_currency
+
     started = time.perf_counter()
+    returned = summary
+    tables, summary = label_currency(tables, summary)
     out_dir = Path(out_dir)
     tmp = folders.staging(out_dir)  # refuses a folder gridopt may not replace
     try:
@@ -87,8 +93,7 @@ def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[
             folder = tmp / "csv"
             folder.mkdir()
             for name, df in tables.items():
-                _safe_text(df).to_csv(folder / f"{name}.csv", index=False,
-                                      date_format="%Y-%m-%d %H:%M")
+                write_csv(df, folder / f"{name}.csv")
         if "parquet" in formats:
             folder = tmp / "parquet"
             folder.mkdir()
@@ -97,14 +102,15 @@ def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[
         for name, src in (extra_files or {}).items():
             if Path(src).exists():
                 shutil.copyfile(src, tmp / name)
-        summary = {**summary, "write_seconds": round(time.perf_counter() - started, 4)}
+        seconds = round(time.perf_counter() - started, 4)
+        summary = {**summary, "write_seconds": seconds}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default)
                                           + "\n")
         folders.publish(tmp, out_dir, summary, folders.run_complete(summary, tables))
     except BaseException as exc:
         folders.discard(tmp, out_dir)
         raise folders.write_error(exc, out_dir) from None
-    return summary
+    return {**returned, "write_seconds": seconds}
 
 
 def _replace_dir(new: Path, target: Path) -> None:

@@ -117,23 +117,99 @@ def run_highs(h: highspy.Highs, options: SolverOptions | None = None,
 
 
 # hipo: HiGHS' interior point with a direct (Cholesky-type) factorisation, from the
-# highspy-extras package; ipm is IPX, whose conjugate gradients stall on LPs of millions of
-# columns (a year of PPRD unit commitment relaxed: benchmarks/RESULTS.md)
+# highspy-extras package (with it installed, HiGHS' "ipm" is HiPO too); ipx: the interior point
+# of the highspy wheel, whose conjugate gradients stall on LPs of millions of columns (a year of
+# PPRD unit commitment relaxed: benchmarks/RESULTS.md)
 _METHOD = {"choose": "choose", "simplex": "simplex", "ipm": "ipm", "hipo": "hipo",
-           "pdlp": "pdlp"}
-# `method: choose` on an LP of this many columns or more: interior point with crossover, not
-# HiGHS' own choice (dual simplex). On the PPRD network dual simplex took 78 s for a week
-# (48k columns) where interior point took 26 s, and did not finish a month in 10 minutes where
-# interior point took 70 s; below this size both take about a second. Crossover ends at a
-# vertex, so prices are the duals of a basis, as after simplex.
+           "ipx": "ipx", "pdlp": "pdlp"}
+# `method: choose` by the size of an LP (columns), measured on the PPRD network
+# (benchmarks/RESULTS.md, "Solver strategy"):
+# - below IPM_FROM_COLUMNS, HiGHS' own choice (dual simplex): every method takes about a
+#   second and simplex ends at a vertex;
+# - from IPM_FROM_COLUMNS, HiPO with crossover: dual simplex is the slowest from a week up and
+#   stops on a numerical failure on the week; crossover to a vertex costs a tenth of the
+#   interior point's time at a month, and prices are the duals of a basis, as after simplex;
+# - from INTERIOR_FROM_COLUMNS, HiPO without crossover: crossover's share of the time grows
+#   with the size (a tenth at a month, 240,000 columns), and on the year (2.9 million) it had
+#   not built its basis 7 minutes after HiPO had converged, and doubled the memory. The
+#   solution is the interior point's, optimal within its tolerances; its prices are interior
+#   duals (`price_basis` "lp_interior", tests/test_solver_strategy.py).
 IPM_FROM_COLUMNS = 20_000
+INTERIOR_FROM_COLUMNS = 500_000
+
+
+def chosen_options(options: SolverOptions, is_lp: bool, n_columns: int) -> dict[str, object]:
+    """HiGHS options that `method: choose` adds for a model of this kind and size (none for a
+    MIP, a small LP, another method, or options that set the solver themselves); options the
+    case sets itself win."""
+    if options.method != "choose" or not is_lp or n_columns < IPM_FROM_COLUMNS \
+            or "solver" in options.options:
+        return {}
+    chosen = {"solver": "hipo", "run_crossover": "on" if n_columns < INTERIOR_FROM_COLUMNS
+              else "off"}
+    return {k: v for k, v in chosen.items() if k not in options.options}
 
 
 def _choose_algorithm(h: highspy.Highs, options: SolverOptions, is_lp: bool,
                       n_columns: int) -> None:
-    if options.method == "choose" and is_lp and n_columns >= IPM_FROM_COLUMNS \
-            and "solver" not in options.options:
-        h.setOptionValue("solver", "ipm")
+    for key, value in chosen_options(options, is_lp, n_columns).items():
+        h.setOptionValue(key, value)
+
+
+# What to try when an LP solve stops on a solver failure (model status "Not Set" or
+# "Unknown"), in order; a configuration already tried is skipped. Seen on PPRD cases:
+# - dual simplex stops on "excessive primal values" on the week, which interior point solves;
+# - HiPO stops with "no progress" on some variants of a month, which IPX may still solve;
+# - on a month, interior point and crossover solve the presolved LP, then the simplex clean-up
+#   after postsolve stops; without presolve there is no postsolve to clean up after;
+# - on week windows of the rolling year, crossover to a vertex fails with and without
+#   presolve; the interior point's own solution and duals are optimal within its tolerances.
+_FALLBACKS: tuple[tuple[dict[str, str], str], ...] = (
+    ({"solver": "ipm"}, "interior point, after a simplex failure"),
+    ({"solver": "ipx"}, "IPX interior point, after a HiPO failure"),
+    ({"presolve": "off", "solver": "ipm"}, "interior point without presolve, after a solver"
+                                           " failure"),
+    ({"presolve": "", "solver": "ipm", "run_crossover": "off"},
+     "interior point without crossover, after a solver failure"),
+    ({"presolve": "", "solver": "ipx", "run_crossover": "off"},
+     "IPX interior point without crossover, after a solver failure"),
+)
+
+
+def _config(h: highspy.Highs) -> tuple[str, ...]:
+    return tuple(str(h.getOptionValue(k)[1]) for k in ("solver", "presolve", "run_crossover"))
+
+
+def _retry(h: highspy.Highs, options: SolverOptions) -> tuple[Status, str]:
+    """Re-solve an LP after a solver failure with the next configuration of `_FALLBACKS`
+    that differs from those tried, until one ends in another status. A presolve of "" is the
+    case's own; options the case sets itself (presolve off, crossover off) are kept."""
+    tried = {_config(h)}
+    failed = str(h.getOptionValue("solver")[1])
+    status, message = Status.ERROR, h.modelStatusToString(h.getModelStatus())
+    for changes, words in _FALLBACKS:
+        if changes.get("solver") == "ipm" and len(changes) == 1 and failed not in (
+                "choose", "simplex", "pdlp"):
+            continue  # the failure was an interior point's already
+        if changes.get("solver") == "ipx" and len(changes) == 1 and failed not in (
+                "hipo", "ipm"):
+            continue
+        if options.options.get("presolve") == "off" and changes.get("presolve") == "off":
+            continue
+        if options.options.get("run_crossover") == "off" and "run_crossover" in changes:
+            continue
+        for key, value in changes.items():
+            h.setOptionValue(key, value or str(options.options.get(key, "choose")))
+        if _config(h) in tried:
+            continue
+        tried.add(_config(h))
+        h.clearSolver()
+        h.run()
+        status, message = _status(h)
+        message += f" ({words})"
+        if status is not Status.ERROR:
+            break
+    return status, message
 
 
 def _status(h: highspy.Highs) -> tuple[Status, str]:
@@ -158,9 +234,9 @@ def solve_matrix(matrix: Matrix, options: SolverOptions, *, relax: bool = False,
                  gap_trace: list[GapPoint] | None = None) -> Outcome:
     """Solve the matrix with HiGHS (the backend interface, `gridopt.solver.types.Backend`).
 
-    Numerical failures of an LP ("Not Set") are retried with the algorithms that have solved
-    such LPs before (interior point; without presolve; without crossover), and the message
-    says which one answered.
+    `method: choose` picks the algorithm by the LP's size (`chosen_options`). Numerical
+    failures of an LP ("Not Set", "Unknown") are retried with the algorithms that have solved
+    such LPs before (`_retry`), and the message says which one answered.
     """
     t0 = time.perf_counter()
     A = matrix.A
@@ -174,6 +250,7 @@ def solve_matrix(matrix: Matrix, options: SolverOptions, *, relax: bool = False,
         integrality[:] = 0
     _choose_algorithm(h, options, not integrality.any(), int(A.shape[1]))
     _pass(h, matrix, integrality)
+    _pass_quadratic(h, matrix, options)
     handoff = time.perf_counter() - t0
     t1 = time.perf_counter()
     h.run()
@@ -181,36 +258,8 @@ def solve_matrix(matrix: Matrix, options: SolverOptions, *, relax: bool = False,
         _close_trace(h, gap_trace)
     status, message = _status(h)
     is_lp = not (has_integers and not relax)
-    if status is Status.ERROR and is_lp and h.getOptionValue("solver")[1] != "ipm":
-        # HiGHS' dual simplex occasionally stops on a numerical failure (model status "Not
-        # Set", e.g. "excessive primal values") on an LP that interior point solves; its
-        # crossover still gives a basic solution and duals
-        h.clearSolver()
-        h.setOptionValue("solver", "ipm")
-        h.run()
-        status, message = _status(h)
-        message += " (interior point, after a simplex failure)"
-    if status is Status.ERROR and is_lp and options.options.get("presolve") != "off":
-        # seen on PPRD horizons of a month: interior point and crossover solve the presolved
-        # LP to optimality, then the simplex clean-up after postsolve stops ("Not Set");
-        # without presolve there is no postsolve to clean up after
-        h.clearSolver()
-        h.setOptionValue("presolve", "off")
-        h.setOptionValue("solver", "ipm")
-        h.run()
-        status, message = _status(h)
-        message += " (interior point without presolve, after a solver failure)"
-    if status is Status.ERROR and is_lp and options.options.get("run_crossover") != "off":
-        # seen on week windows of the rolling PPRD year: interior point reaches the optimum,
-        # then crossover to a vertex fails ("Not Set") with and without presolve; the
-        # interior point's own solution and duals are optimal within its tolerances
-        h.clearSolver()
-        h.setOptionValue("presolve", str(options.options.get("presolve", "choose")))
-        h.setOptionValue("solver", "ipm")
-        h.setOptionValue("run_crossover", "off")
-        h.run()
-        status, message = _status(h)
-        message += " (interior point without crossover, after a solver failure)"
+    if status is Status.ERROR and is_lp:
+        status, message = _retry(h, options)
     seconds = time.perf_counter() - t1
     info = h.getInfo()
     sol = h.getSolution()
@@ -226,7 +275,13 @@ def solve_matrix(matrix: Matrix, options: SolverOptions, *, relax: bool = False,
         row_dual=np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None,
         mip_gap=float(info.mip_gap) if is_mip else None,
         best_bound_cny=float(info.mip_dual_bound) if is_mip else None,
-        handoff_seconds=handoff, solve_seconds=seconds)
+        handoff_seconds=handoff, solve_seconds=seconds,
+        # an interior point's solution without crossover to a vertex: no valid basis
+        interior=has_x and not is_mip and info.basis_validity != 1,
+        iterations={"ipm": int(info.ipm_iteration_count),
+                    "crossover": int(info.crossover_iteration_count),
+                    "simplex": int(info.simplex_iteration_count),
+                    "pdlp": int(info.pdlp_iteration_count)})
 
 
 def primal_ray(matrix: Matrix) -> np.ndarray | None:
@@ -260,6 +315,55 @@ def _pass(h: highspy.Highs, matrix: Matrix, integrality: np.ndarray,
         A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
         integrality.astype(np.int32),
     )
+
+
+def _pass_quadratic(h: highspy.Highs, matrix: Matrix, options: SolverOptions) -> None:
+    """Give HiGHS the quadratic costs of `matrix` (nothing when it has none): the same LP with
+    the Hessian 2 diag(q), i.e. min c'x + 1/2 x'Hx, as one quadratic programme (a continuous
+    one: `gridopt.solver.solve` refuses integer columns with quadratic costs).
+
+    The model goes again as a whole, without an integrality vector: HiGHS' QP solver does not
+    take one (highspy 1.15.1 aborts on a QP passed with it, even all zeros).
+    """
+    if matrix.q is None:
+        return
+    A = matrix.A.tocsc()
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = int(A.shape[1]), int(A.shape[0])
+    lp.offset_ = float(matrix.c0)
+    lp.col_cost_ = matrix.c.astype(float)
+    lp.col_lower_ = np.nan_to_num(matrix.col_lb, neginf=-inf, posinf=inf)
+    lp.col_upper_ = np.nan_to_num(matrix.col_ub, neginf=-inf, posinf=inf)
+    lp.row_lower_ = np.nan_to_num(matrix.row_lb, neginf=-inf, posinf=inf)
+    lp.row_upper_ = np.nan_to_num(matrix.row_ub, neginf=-inf, posinf=inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    qp = highspy.HighsModel()
+    qp.lp_ = lp
+    cols = np.flatnonzero(matrix.q)
+    qp.hessian_.dim_ = lp.num_col_
+    qp.hessian_.format_ = highspy.HessianFormat.kTriangular
+    # column-wise lower triangle: one diagonal entry in each column with a quadratic cost
+    qp.hessian_.start_ = np.searchsorted(cols, np.arange(lp.num_col_ + 1)).astype(np.int32)
+    qp.hessian_.index_ = cols.astype(np.int32)
+    qp.hessian_.value_ = 2.0 * matrix.q[cols]
+    h.passModel(qp)
+    # HiGHS adds 1e-7 x'x to a QP's Hessian by default, which moves its duals (the prices) by
+    # 1e-7 x the output, ~1e-6 of a price; unregularised, they are exact (PYPOWER's to 1e-12)
+    if "qp_regularization_value" not in options.options:
+        h.setOptionValue("qp_regularization_value", 0.0)
+    # simplex and PDLP are not QP solvers; where interior point was chosen (an LP of
+    # IPM_FROM_COLUMNS columns or more), HiPO is the interior point that takes a QP: HiGHS'
+    # active-set QP solver took 15 s on MATPOWER's 10,000-bus case where HiPO took 6 s, and
+    # did not finish the 70,000-bus one in 30 minutes
+    chosen = h.getOptionValue("solver")[1]
+    if chosen in ("simplex", "pdlp"):
+        h.setOptionValue("solver", "choose")
+    elif chosen == "ipm":
+        h.setOptionValue("solver", "hipo")
 
 
 # ---- checking raw options before a solve ----------------------------------------------------

@@ -39,7 +39,8 @@ def matrix_from_blocks(model: LinearModel) -> Matrix:
     return Matrix(c=model.cost_vector(), c0=model.cost_constant, A=A,
                   row_lb=np.concatenate(lbs) if lbs else np.zeros(0),
                   row_ub=np.concatenate(ubs) if ubs else np.zeros(0),
-                  col_lb=col_lb, col_ub=col_ub, integer=model.integrality())
+                  col_lb=col_lb, col_ub=col_ub, integer=model.integrality(),
+                  q=model.quadratic_vector() if model.has_quadratic_costs else None)
 
 
 def matrix_from_pyomo(model: LinearModel) -> Matrix:

@@ -15,6 +15,11 @@ the backend returns is checked against the model's own rows (`gridopt.solver.che
 breaks them is an error in words, never a solution. `gap_trace` records the MIP's incumbent,
 bound and gap as the backend reports them (`GapPoint`), so that the time taken to reach a gap
 can be read afterwards (`seconds_to_gap`).
+
+Quadratic costs (`LinearModel.add_quadratic_cost`) make an LP a convex QP, which the backend
+solves directly (HiGHS: `gridopt.solver.highs._pass_quadratic`); its row duals are the prices
+as for an LP. HiGHS has no mixed-integer QP: a model with integer variables (not relaxed) and
+quadratic costs is refused with the ways out (`refuse_quadratic_mip`).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
     t0 = time.perf_counter()
     if matrix is None:
         matrix = model_matrix(model)
+    refuse_quadratic_mip(model, matrix, relax)
     prepared = time.perf_counter() - t0
     out = backend.solve_matrix(matrix, options, relax=relax, log=log, log_file=log_file,
                                gap_trace=gap_trace)
@@ -67,6 +73,8 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
     has_integers = bool(matrix.integer.any())
     is_mip = has_integers and not relax
     basis = "lp_relaxation" if relax and has_integers else "lp"
+    if basis == "lp" and out.interior:
+        basis = "lp_interior"  # no crossover: interior duals (gridopt.solver.highs)
     if is_mip:
         basis = "none"
         if has_x:
@@ -82,7 +90,7 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
         mip_gap=out.mip_gap if is_mip and has_x else None,
         best_bound_cny=out.best_bound_cny if is_mip else None,
         n_variables=int(n_cols), n_constraints=int(n_rows), n_nonzeros=int(matrix.A.nnz),
-        relaxed=relax and has_integers, price_basis=basis,
+        relaxed=relax and has_integers, price_basis=basis, iterations=out.iterations,
     )
 
 
@@ -116,6 +124,22 @@ def _checked(model: LinearModel, matrix: Matrix, out: Outcome, relax: bool) -> O
         " own rows: " + "; ".join(found))
 
 
+def refuse_quadratic_mip(model: LinearModel, matrix: Matrix, relax: bool) -> None:
+    """Raise `InputError` for quadratic costs on a model with integer columns (not relaxed),
+    naming the integer variable families and the ways out."""
+    if matrix.q is None or relax or not matrix.integer.any():
+        return
+    from gridopt.errors import InputError, Problem
+
+    kinds = sorted({b.name for b in model.variables.values()
+                    if matrix.integer[b.cols.ravel()].any()})
+    raise InputError([Problem(
+        str(model.data.path), "quadratic costs cannot be solved with integer variables"
+        f" ({', '.join(kinds)}): HiGHS has no mixed-integer quadratic programming. Linearise"
+        " the quadratic costs in segments (gridopt import matpower --quadratic-segments N), or"
+        " solve the LP relaxation (--relax)", column="quadratic_cost_cny_per_mw2h")])
+
+
 def _duals_with_integers_fixed(backend: Backend, matrix: Matrix, x: np.ndarray
                                ) -> np.ndarray | None:
     """Row duals of the LP left when the integer columns are fixed at their values in `x`."""
@@ -126,7 +150,8 @@ def _duals_with_integers_fixed(backend: Backend, matrix: Matrix, x: np.ndarray
     lp = Matrix(c=matrix.c, c0=matrix.c0, A=matrix.A, row_lb=matrix.row_lb,
                 row_ub=matrix.row_ub, col_lb=col_lb, col_ub=col_ub,
                 integer=np.zeros_like(matrix.integer))
-    out = backend.solve_matrix(lp, SolverOptions(), relax=False)
+    # with crossover: the prices of a MIP stay the duals of a vertex
+    out = backend.solve_matrix(lp, SolverOptions(options={"run_crossover": "on"}), relax=False)
     if not out.status.has_solution or out.row_dual is None:
         return None
     return out.row_dual

@@ -40,7 +40,7 @@ class Status(enum.StrEnum):
 
 @dataclass
 class Matrix:
-    """min c'x + c0 s.t. row_lb <= A x <= row_ub, col_lb <= x <= col_ub."""
+    """min c'x + sum q x^2 + c0 s.t. row_lb <= A x <= row_ub, col_lb <= x <= col_ub."""
 
     c: np.ndarray
     c0: float
@@ -50,6 +50,7 @@ class Matrix:
     col_lb: np.ndarray
     col_ub: np.ndarray
     integer: np.ndarray
+    q: np.ndarray | None = None  # quadratic costs per column (None: a linear objective)
 
     @property
     def n_nonzeros(self) -> int:
@@ -78,6 +79,8 @@ class Solution:
     # relaxation), "commitment_fixed" (of a MIP's LP with its integer variables fixed at the
     # MIP solution) or "none"
     price_basis: str = "lp"
+    # iterations of each algorithm the solver ran ("ipm", "crossover", "simplex", "pdlp")
+    iterations: dict[str, int] = field(default_factory=dict)
 
     def value(self, block: VarBlock | str) -> np.ndarray:
         """Values of a variable family as a (component x snapshot) array."""
@@ -139,6 +142,10 @@ class Outcome:
     best_bound_cny: float | None = None
     handoff_seconds: float = 0.0
     solve_seconds: float = 0.0
+    # the point is an interior point's, not a vertex (no crossover): its duals are interior
+    interior: bool = False
+    # iterations of each algorithm the backend ran ("ipm", "crossover", "simplex", "pdlp")
+    iterations: dict[str, int] = field(default_factory=dict)
 
 
 class Backend(Protocol):
