@@ -466,6 +466,7 @@ def check_references(net: Network, files: dict[str, str],
                      for n, v in lines.loc[other, end].items()]
     problems += _check_cascade(net, files["hydro"])
     problems += _check_limits(net, files)
+    problems += _check_load_signs(net)
     problems += _check_gas(net, files)
     problems += _check_corridors(net, files)
     return problems
@@ -493,6 +494,26 @@ def check_islands(net: Network) -> list[Problem]:
                              row=int(rows.get(n, 0)), column="bus", value=b)
                      for n, b in stranded["bus"].items()]
     return problems
+
+
+def _check_load_signs(net: Network) -> list[Problem]:
+    """Demand is at least 0 in every column of `load_mw` that a load uses, unless every load
+    using it allows a negative demand (`negative_allowed`)."""
+    series = net.series.get("load_mw")
+    loads = net.tables["loads"]
+    if series is None or loads.empty:
+        return []
+    profiles = loads["profile"].fillna(pd.Series(loads.index, index=loads.index))
+    strict = [c for c in dict.fromkeys(profiles[~loads["negative_allowed"].astype(bool)])
+              if c in series.columns]
+    if not strict:
+        return []
+    values = series[strict].to_numpy(dtype=float)
+    file = str(series.attrs.get("file", "timeseries/load_mw.csv"))
+    return [Problem(file, "must be at least 0 (a load's demand; a load that injects power says"
+                    " so with negative_allowed in loads)", row=int(r) + 2, column=strict[c],
+                    value=float(values[r, c]))
+            for r, c in zip(*np.nonzero(values < 0), strict=True)]
 
 
 def _check_cascade(net: Network, file: str) -> list[Problem]:

@@ -100,6 +100,9 @@ LOADS = Table(
         Column("bus", "str", "bus the load sits on", required=True, ref="buses"),
         Column("profile", "str", "column of timeseries/load_mw.csv", nullable=True),
         Column("scale", "float", "multiplier on the profile", default=1.0, min=0.0),
+        Column("negative_allowed", "bool", "its demand may be negative: a net injection at its"
+               " bus (a MATPOWER bus with a negative Pd, embedded generation); the demand of"
+               " every other load is at least 0", default=False),
     ),
     series={"profile": "load_mw"},
 )
@@ -538,9 +541,10 @@ SERIES: dict[str, str] = {
                          " each day matters)",
 }
 
-# the range of the values of each series (low, high; None: unbounded)
+# the range of the values of each series (low, high; None: unbounded); demand is at least 0
+# unless its load allows a negative one (loads.negative_allowed, checked with the tables)
 SERIES_RANGE: dict[str, tuple[float | None, float | None]] = {
-    "load_mw": (0.0, None),
+    "load_mw": (None, None),
     "availability_pu": (0.0, 1.0),
     "inflow_m3s": (0.0, None),
     "gas_demand_mwth": (0.0, None),
