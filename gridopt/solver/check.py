@@ -8,13 +8,16 @@ is checked against the matrix gridopt built, with tolerances relative to the dat
     row_lb_i - tol_i <= (A x)_i <= row_ub_i + tol_i,
         tol_i = max(ROW_TOL s_i, FAMILY_TOL max_{k in family of i} s_k),
         s_i = max(1, |row_lb_i|, |row_ub_i|, sum_j |A_ij x_j|)
-    col_lb_j - tol_j <= x_j <= col_ub_j + tol_j,  tol_j = ROW_TOL max(1, |bound_j|)
+    col_lb_j - tol_j <= x_j <= col_ub_j + tol_j,
+        tol_j = max(ROW_TOL c_j, FAMILY_TOL max_{k in family of j} c_k),
+        c_j = max(1, |col_lb_j|, |col_ub_j|, |x_j|)
     |x_j - round(x_j)| <= INTEGER_TOL             for integer columns of a MIP
 
 (infinite bounds bound nothing), and every x_j must be finite. The family term leaves room for
 first-order methods (PDLP), whose answers meet each row only to a share of the family's
-largest term (1e-5 on the test cases); simplex and interior point leave below 1e-11 of a
-row's own terms on them. Breaches are reported in words per row family (its meaning and
+largest term (1e-5 on the test cases), and for interior points without crossover, which
+leave bounds of 0 broken by up to 2e-5 (spill of a PPRD station); simplex leaves below
+1e-11 of a row's own terms. Breaches are reported in words per row family (its meaning and
 unit, as infeasibility diagnoses are), worst first.
 """
 
@@ -58,10 +61,15 @@ def breaches(model: LinearModel, matrix: Matrix, x: np.ndarray, relax: bool = Fa
     if bad.any():
         out += _row_words(model, short, over, bad)
     scale = np.maximum.reduce([np.ones_like(x), _finite_abs(matrix.col_lb),
-                               _finite_abs(matrix.col_ub)])
+                               _finite_abs(matrix.col_ub), np.abs(x)])
+    tol = ROW_TOL * scale
+    for var in model.variables.values():
+        cols = var.cols.ravel()
+        if cols.size:
+            tol[cols] = np.maximum(tol[cols], FAMILY_TOL * scale[cols].max())
     low = np.where(np.isfinite(matrix.col_lb), matrix.col_lb - x, 0.0)
     high = np.where(np.isfinite(matrix.col_ub), x - matrix.col_ub, 0.0)
-    col_bad = np.maximum(low, high) > ROW_TOL * scale
+    col_bad = np.maximum(low, high) > tol
     if not relax and matrix.integer.any():
         frac = np.abs(x - np.round(x))
         col_bad |= matrix.integer & (frac > INTEGER_TOL)
