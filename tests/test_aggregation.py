@@ -82,8 +82,9 @@ def _case(tmp_path: Path, days: int, aggregation: dict | None = None, name: str 
         horizon["aggregation"] = aggregation
     (tmp_path / "cases").mkdir(exist_ok=True)
     case = tmp_path / "cases" / f"{name}.yaml"
-    case.write_text(yaml.safe_dump({"name": name, "network": "../net", "horizon": horizon,
-                                    "model": "dispatch"}, sort_keys=False))
+    # the project is stated: tmp_path holds cases/ and net/, not networks/
+    case.write_text(yaml.safe_dump({"name": name, "network": "../net", "project": "..",
+                                    "horizon": horizon, "model": "dispatch"}, sort_keys=False))
     return case
 
 

@@ -10,13 +10,16 @@ Exit codes: 0 solved (optimal, or stopped by the time limit with a solution writ
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from gridopt.errors import InputError
 from gridopt.progress import Reporter
+from gridopt.results.folders import KeptEarlierResults, Output, claim_output
 from gridopt.results.write import FORMATS
 from gridopt.solver.types import Status
 
@@ -68,6 +71,23 @@ TimeLimit = Annotated[float | None, typer.Option("--time-limit", help="solver ti
 StudyOutDir = Annotated[Path | None, typer.Option(
     "--out", "-o", help="results folder (default: runs/<case name>_<command>)")]
 CaseFile = Annotated[Path, typer.Argument(help="case YAML file")]
+Overwrite = Annotated[bool, typer.Option(
+    "--overwrite", help="let a run without a solution replace earlier results that have one"
+    " (a results folder is otherwise replaced only by a solved run)")]
+
+
+_interrupt_said: list[bool] = []
+
+
+def say_interrupted(message: str) -> None:
+    """A command's own words on an interruption (the entry point then adds none)."""
+    typer.echo(message, err=True)
+    _interrupt_said.append(True)
+
+
+def interrupt_reported() -> bool:
+    """Whether a command has already said that it was interrupted."""
+    return bool(_interrupt_said)
 
 
 # progress of long steps, on stderr (results and the final line go to stdout): messages,
@@ -93,3 +113,30 @@ def parse_formats(text: str) -> tuple[str, ...]:
                    f" got {text!r}", err=True)
         raise typer.Exit(EXIT_INPUT)
     return formats
+
+
+def kept_earlier(kept: KeptEarlierResults) -> None:
+    """A run without a solution left the earlier results in place: say so and exit with the
+    run's own exit code."""
+    info = kept.summary
+    status = Status(str(info.get("status", "error")))
+    typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')}"
+               f" ({info.get('solver_message', '')}); nothing was written", err=True)
+    for line in info.get("diagnosis", [])[:20]:
+        typer.echo(f"  - {line}", err=True)
+    typer.echo(f"gridopt: {kept}", err=True)
+    raise typer.Exit(EXIT_CODES[status])
+
+
+@contextmanager
+def writing(out: Path, kind: str = "results", **rules: Any) -> Iterator[Output]:
+    """A command's output, claimed for the whole command (`gridopt.results.folders`): checked
+    and locked before the work starts. Bad input (the output refused included) and a run
+    that did not replace earlier results end the command with their messages and codes."""
+    try:
+        with claim_output(out, kind, **rules) as claimed:
+            yield claimed
+    except InputError as err:
+        fail_input(err)
+    except KeptEarlierResults as kept:
+        kept_earlier(kept)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gridopt.cli.common import app, fail_input
+from gridopt.cli.common import app, fail_input, writing
 from gridopt.errors import InputError
 
 export_app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -35,15 +35,18 @@ def _warn(notes: list[str]) -> None:
 def export_pypsa_cmd(
     case: Annotated[Path, typer.Argument(help="case YAML file")],
     out: Annotated[Path, typer.Argument(help="netCDF file (.nc) or CSV folder to write")],
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="replace an existing .nc file")] = False,
 ) -> None:
     """Write CASE as a PyPSA network that PyPSA's optimize() solves to the same optimum."""
     from gridopt.interop.pypsa import export_pypsa
 
-    try:
-        notes = export_pypsa(case, out)
-    except InputError as err:
-        fail_input(err)
-        return
+    is_file = out.suffix.lower() == ".nc"
+    # written beside its place and moved there when complete (gridopt.results.folders)
+    with writing(out, "pypsa", overwrite=overwrite, inputs=[case], is_file=is_file) as claimed:
+        staged = claimed.staging()
+        notes = export_pypsa(case, staged / out.name if is_file else staged)
+        claimed.publish(staged)
     _warn(notes)
     typer.echo(f"wrote the PyPSA network {out}")
 

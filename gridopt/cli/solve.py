@@ -20,9 +20,11 @@ from gridopt.cli.common import (
     EXIT_CODES,
     Formats,
     OutDir,
+    Overwrite,
     TimeLimit,
     app,
     fail_input,
+    kept_earlier,
     parse_formats,
     progress,
 )
@@ -30,6 +32,8 @@ from gridopt.errors import InputError, Problem
 from gridopt.inputs.case import load_case
 from gridopt.inputs.case_file import read_case
 from gridopt.model.transmission import cycle_basis
+from gridopt.results.folders import KeptEarlierResults, claim_output
+from gridopt.solver.solve import solver_option_problems
 from gridopt.solver.types import Status
 from gridopt.studies.run import solve_case
 
@@ -57,6 +61,7 @@ def solve_cmd(
     seasonal: Annotated[str | None, typer.Option(
         "--seasonal", help="rolling: stores follow a seasonal plan as targets, water_values,"
         " or none")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Solve a case and write summary.json and the results workbook."""
     formats = parse_formats(format)
@@ -65,13 +70,19 @@ def solve_cmd(
     changes = {k: v for k, v in given.items() if v is not None} or None
     out_dir = out if out is not None else Path("runs") / case.stem
     try:
-        if wants_rolling(case, changes, rolling, seasonal):
-            solve_rolling_cmd(case, out_dir, formats, changes, log, diagnose, rolling, seasonal)
-            return
-        result = solve_case(case, out_dir, formats, changes=changes, log=log,
-                            progress=progress, diagnose=diagnose)
+        # the output is checked and locked before the work starts, and held to the end
+        with claim_output(out_dir, overwrite=overwrite, inputs=[case]):
+            if wants_rolling(case, changes, rolling, seasonal):
+                solve_rolling_cmd(case, out_dir, formats, changes, log, diagnose, rolling,
+                                  seasonal)
+                return
+            result = solve_case(case, out_dir, formats, changes=changes, log=log,
+                                progress=progress, diagnose=diagnose)
     except InputError as err:
         fail_input(err)
+        return
+    except KeptEarlierResults as kept:
+        kept_earlier(kept)
         return
     sol = result.solution
     status = sol.status
@@ -84,8 +95,9 @@ def solve_cmd(
         typer.echo(f"time limit reached: best solution found written to {out_dir}"
                    f" (objective {sol.objective_cny:,.2f} {sol.model.data.case.currency}{gap})")
         return
-    typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')} ({sol.message});"
-               f" summary written to {out_dir}", err=True)
+    what = ("the solver failed" if status is Status.ERROR
+            else f"the model is {status.value.replace('_', ' ')}")
+    typer.echo(f"gridopt: {what} ({sol.message}); summary written to {out_dir}", err=True)
     for line in result.summary.get("diagnosis", [])[:20]:
         typer.echo(f"  - {line}", err=True)
     raise typer.Exit(EXIT_CODES[status])
@@ -96,6 +108,9 @@ def validate_cmd(case: Annotated[Path, typer.Argument(help="case YAML file")]) -
     """Check a case and its network without solving (exit 0 if fine, 2 if not)."""
     try:
         data = load_case(case)
+        problems = solver_option_problems(data.case, data.path)
+        if problems:
+            raise InputError(problems)
     except InputError as err:
         fail_input(err)
         return

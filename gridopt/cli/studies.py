@@ -20,12 +20,14 @@ from gridopt.cli.common import (
     EXIT_INPUT,
     Formats,
     OutDir,
+    Overwrite,
     StudyOutDir,
     TimeLimit,
     app,
     fail_input,
     parse_formats,
     progress,
+    writing,
 )
 from gridopt.errors import InputError
 
@@ -77,14 +79,21 @@ def security(
     format: Formats = "xlsx",
     time_limit: TimeLimit = None,
     workers: Workers = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Cost of security: solve with all targets, without each in turn and without any."""
+    out_dir = out if out is not None else Path("runs") / f"{case.stem}_security"
+    with writing(out_dir, overwrite=overwrite, inputs=[case]):
+        _security(case, out_dir, format, time_limit, workers)
+
+
+def _security(case: Path, out_dir: Path, format: str, time_limit: float | None,
+              workers: int | None) -> None:
     from gridopt.studies.security import cost_of_security
 
     data, formats = _load(case, time_limit, format)
     started = time.perf_counter()
     study = cost_of_security(data, progress=progress, workers=workers)
-    out_dir = out if out is not None else Path("runs") / f"{case.stem}_security"
     info = {"case": str(case), "case_name": data.case.name, "study": "cost of security",
             "status": str(study.reference.status),
             "objective_cny": study.reference.objective_cny,
@@ -118,14 +127,21 @@ def contingency(
     format: Formats = "xlsx",
     time_limit: TimeLimit = None,
     workers: Workers = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Re-solve with each import element of each zone out: unserved energy and cost."""
+    out_dir = out if out is not None else Path("runs") / f"{case.stem}_contingency"
+    with writing(out_dir, overwrite=overwrite, inputs=[case]):
+        _contingency(case, out_dir, format, time_limit, workers)
+
+
+def _contingency(case: Path, out_dir: Path, format: str, time_limit: float | None,
+                 workers: int | None) -> None:
     from gridopt.studies.security import contingency_study
 
     data, formats = _load(case, time_limit, format)
     started = time.perf_counter()
     study = contingency_study(data, progress=progress, workers=workers)
-    out_dir = out if out is not None else Path("runs") / f"{case.stem}_contingency"
     info = {"case": str(case), "case_name": data.case.name, "study": "contingencies",
             "status": str(study.reference.status),
             "objective_cny": study.reference.objective_cny,
@@ -149,6 +165,7 @@ def calibrate_cmd(
     out: OutDir = None,
     format: Formats = "xlsx",
     time_limit: TimeLimit = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Solve a case and set it beside its network's published figures (calibration.md)."""
     from gridopt.studies.calibrate import calibrate_case
@@ -156,12 +173,9 @@ def calibrate_cmd(
     formats = parse_formats(format)
     out_dir = out if out is not None else Path("runs") / case.stem
     changes = {"solver.time_limit_s": time_limit} if time_limit is not None else None
-    try:
+    with writing(out_dir, overwrite=overwrite, inputs=[case]):
         result = calibrate_case(case, out_dir, formats, changes=changes,
                                 progress=progress)
-    except InputError as err:
-        fail_input(err)
-        return
     status = result.run.solution.status
     if not len(result.table):
         typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')}; nothing to"

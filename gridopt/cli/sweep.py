@@ -25,6 +25,7 @@ from gridopt.cli.common import (
     fail_input,
     parse_formats,
     progress,
+    say_interrupted,
 )
 from gridopt.errors import InputError
 
@@ -75,8 +76,8 @@ def sweep(
         typer.echo(f"gridopt: {err}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
     except KeyboardInterrupt:
-        typer.echo(f"gridopt: sweep interrupted; complete scenarios are kept in {out} (see"
-                   " sweep_status.csv): run the same command again to solve the rest", err=True)
+        say_interrupted(f"gridopt: sweep interrupted; complete scenarios are kept in {out} (see"
+                        " sweep_status.csv): run the same command again to solve the rest")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     failed = [o for o in result.outcomes if not o.ok]
     if failed:

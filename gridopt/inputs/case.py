@@ -24,6 +24,7 @@ component) matrices that the formulation reads.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,9 +43,16 @@ from gridopt.inputs.investment import (
     period_spans,
     single_period,
 )
-from gridopt.inputs.network import Network, check_islands, load_network
-from gridopt.inputs.paths import network_folder
-from gridopt.inputs.schema import TABLES
+from gridopt.inputs.network import (
+    _PROFILE_DEFAULTS_TO_NAME,
+    BOOL_FALSE,
+    BOOL_TRUE,
+    Network,
+    check_islands,
+    load_network,
+)
+from gridopt.inputs.paths import case_project, network_folder
+from gridopt.inputs.schema import TABLES, Column
 from gridopt.inputs.settings import Case, Horizon
 from gridopt.inputs.zones import resolve_zones
 
@@ -64,12 +72,13 @@ def load_case(path: Path | str, changes: dict[str, Any] | None = None) -> CaseDa
 
 
 def prepare_case(case: Case, path: Path) -> CaseData:
-    net = load_network(network_folder(case, path), inflow_year=case.inflow_year)
+    net = load_network(network_folder(case, path), inflow_year=case.inflow_year,
+                       project=case_project(case, path))
     file = str(path)
     tables = {name: df.copy() for name, df in net.tables.items()}
     for name, df in net.tables.items():
         tables[name].attrs = dict(df.attrs)
-    problems = _apply_overrides(case, tables, file)
+    problems = _apply_overrides(case, tables, file, net.series)
     problems += _apply_scaling(case, tables, file)
     problems += _check_commitment(case, tables, net, file)
     problems += _check_gas_plants(tables, file)
@@ -194,7 +203,8 @@ def _check_commitment(case: Case, tables: dict[str, pd.DataFrame], net: Network,
     return problems
 
 
-def _apply_overrides(case: Case, tables: dict[str, pd.DataFrame], file: str) -> list[Problem]:
+def _apply_overrides(case: Case, tables: dict[str, pd.DataFrame], file: str,
+                     series: dict[str, pd.DataFrame] | None = None) -> list[Problem]:
     problems = []
     for i, ov in enumerate(case.overrides):
         where = f"overrides[{i}]"
@@ -212,21 +222,62 @@ def _apply_overrides(case: Case, tables: dict[str, pd.DataFrame], file: str) -> 
                                     column=f"{where}.column", value=ov.column))
             continue
         col = TABLES[ov.table].column(ov.column)
-        value = ov.value
-        if col.kind in ("float", "int"):
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                problems.append(Problem(file, "expected a number", column=f"{where}.value",
-                                        value=ov.value))
-                continue
-            if (col.min is not None and value < col.min) or (
-                    col.max is not None and value > col.max):
-                problems.append(Problem(file, f"{ov.column} must lie in [{col.min}, {col.max}]",
-                                        column=f"{where}.value", value=ov.value))
-                continue
+        value, rule = override_value(col, ov.value, tables)
+        profiles = TABLES[ov.table].series.get(ov.column)
+        if rule is None and profiles is not None and value is not None \
+                and value not in (series or {}).get(profiles, pd.DataFrame()).columns:
+            rule = f"profile not found in timeseries/{profiles}.csv"
+        if rule is None and ov.column == "profile" and value is None \
+                and profiles in _PROFILE_DEFAULTS_TO_NAME \
+                and ov.name not in (series or {}).get(profiles, pd.DataFrame()).columns:
+            rule = f"profile not found in timeseries/{profiles}.csv (a blank profile is the" \
+                " component's name)"
+        if rule is not None:
+            problems.append(Problem(file, rule, column=f"{where}.value", value=ov.value))
+            continue
         df.loc[ov.name, ov.column] = value
     return problems
+
+
+def override_value(col: Column, given: Any, tables: dict[str, pd.DataFrame]
+                   ) -> tuple[Any, str | None]:
+    """An override's value as its column holds it, or the rule it breaks: the column's type,
+    finite numbers within its range, its choices, and a reference to a component that
+    exists (as the table itself is checked, `gridopt.inputs.network`)."""
+    if col.kind in ("float", "int"):
+        if isinstance(given, bool):
+            return None, f"expected {'a whole number' if col.kind == 'int' else 'a number'}"
+        try:
+            value = float(given)
+        except (TypeError, ValueError, OverflowError):
+            return None, "expected a number"
+        if not math.isfinite(value):
+            return None, "must be a finite number"
+        if col.kind == "int" and value != round(value):
+            return None, "expected a whole number"
+        if (col.min is not None and value < col.min) or (col.max is not None
+                                                          and value > col.max):
+            low = "" if col.min is None else f"{col.min:g}"
+            high = "" if col.max is None else f"{col.max:g}"
+            return None, f"{col.name} must lie in [{low or '-inf'}, {high or 'inf'}]"
+        return value, None
+    if col.kind == "bool":
+        text = str(given).strip().lower()
+        if isinstance(given, bool) or text in BOOL_TRUE | BOOL_FALSE:
+            return (given if isinstance(given, bool) else text in BOOL_TRUE), None
+        return None, "expected true or false"
+    if given is None or (isinstance(given, str) and not given.strip()):
+        return (None, None) if not col.required else (None, "a value is required")
+    if isinstance(given, dict | list):
+        return None, "expected text"
+    text = str(given).strip()
+    if col.choices is not None and text not in col.choices:
+        return None, f"must be one of {', '.join(col.choices)}"
+    if col.ref is not None and col.ref in tables and (
+            col.ref != "carriers" or len(tables["carriers"])) \
+            and text not in tables[col.ref].index:
+        return None, f"refers to a component that does not exist in {col.ref}"
+    return text, None
 
 
 def _apply_scaling(case: Case, tables: dict[str, pd.DataFrame], file: str) -> list[Problem]:

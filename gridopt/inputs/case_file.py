@@ -7,6 +7,7 @@ import yaml
 from pydantic import ValidationError
 
 from gridopt.errors import InputError, Problem
+from gridopt.inputs.limits import load_yaml, read_yaml_text
 from gridopt.inputs.settings import Case
 
 
@@ -14,16 +15,12 @@ def read_case(path: Path | str, changes: dict[str, Any] | None = None) -> Case:
     """Parse and check a case YAML (safe loader); `changes` are dotted-key settings on top."""
     path = Path(path)
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(file, f"cannot be read ({exc})")]) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError([Problem(file, f"not valid YAML ({getattr(exc, 'problem', exc)})",
-                                  row=mark.line + 1 if mark else None)]) from None
+    text, problems = read_yaml_text(path)
+    if text is None:
+        raise InputError(problems)
+    raw, problems = load_yaml(text, file)
+    if problems:
+        raise InputError(problems)
     if not isinstance(raw, dict):
         raise InputError([Problem(file, "a case must be a YAML mapping of settings")])
     for key, value in (changes or {}).items():

@@ -15,20 +15,24 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import yaml
 
 from gridopt.errors import InputError, Problem
-from gridopt.inputs.schema import SERIES, TABLES, Column, Table
+from gridopt.inputs.limits import MAX_TABLE_BYTES, load_yaml, read_yaml_text
+from gridopt.inputs.paths import outside
+from gridopt.inputs.schema import SERIES, SERIES_RANGE, TABLES, Column, Table
 
 # documentation columns an analyst may keep beside the data; they are read and ignored
 FREE_TEXT_COLUMNS = frozenset({"source", "note", "notes", "status", "comment"})
-MAX_FILE_BYTES = 2**30  # 1 GiB: larger tables are refused before pandas tries to read them
+MAX_FILE_BYTES = MAX_TABLE_BYTES  # larger tables are refused before pandas tries to read them
 _SINGULAR = {"buses": "bus", "carriers": "carrier", "hydro": "hydro station",
              "gas_nodes": "gas node"}
 # series whose profile column defaults to the component's name
 _PROFILE_DEFAULTS_TO_NAME = frozenset({"load_mw", "gas_demand_mwth"})
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
+BOOL_TRUE, BOOL_FALSE = frozenset(_TRUE), frozenset(_FALSE)
+# a time stamp that names its time zone or UTC offset (Z, +08:00, -0500) at its end
+_ZONED = r"\d(?:\s*Z|\s*[+-]\d{2}:?\d{2})$"
 
 
 @dataclass
@@ -192,56 +196,113 @@ def _convert(values: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     return text, bad
 
 
-def _read_raw_tables(folder: Path) -> tuple[dict[str, tuple[pd.DataFrame, str]], list[Problem]]:
-    """Raw text tables by name, with the file (or workbook sheet) each came from."""
+def _with_header(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """A table read without a header: its first row becomes the header. A column name given
+    twice is a problem (pandas would rename the second `x.1` and read it as another column);
+    only its first column is kept."""
+    if raw.empty:
+        return pd.DataFrame(), []
+    names = [str(v).strip() for v in raw.iloc[0]]
+    names = [n if n else f"Unnamed: {j}" for j, n in enumerate(names)]
+    problems: list[Problem] = []
+    keep: list[int] = []
+    seen: dict[str, int] = {}
+    for j, n in enumerate(names):
+        if n in seen:
+            problems.append(Problem(file, f"column name given twice (columns {seen[n] + 1}"
+                                    f" and {j + 1}); the second is not read", row=1, column=n))
+        else:
+            seen[n] = j
+            keep.append(j)
+    body = raw.iloc[1:, keep].reset_index(drop=True)
+    body.columns = [names[j] for j in keep]
+    return body, problems
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                       header=None)
+
+
+def _too_large(path: Path) -> Problem | None:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return Problem(str(path), f"file is larger than {MAX_FILE_BYTES // 2**30} GiB (the"
+                       " limit for a table); refusing to read it")
+    return None
+
+
+def _read_raw_tables(folder: Path, project: Path | None = None
+                     ) -> tuple[dict[str, tuple[pd.DataFrame, str]], list[Problem], bool]:
+    """Raw text tables by name, with the file (or workbook sheet) each came from; the last
+    item says whether a workbook was there but could not be read (its tables are then
+    unknown, not missing)."""
     found: dict[str, tuple[pd.DataFrame, str]] = {}
     problems: list[Problem] = []
     workbook = folder / "network.xlsx"
-    if workbook.exists() and workbook.stat().st_size > MAX_FILE_BYTES:
-        return {}, [Problem(str(workbook), "file is larger than 1 GiB; refusing to read it")]
     if workbook.exists():
+        refused = outside(workbook, project) or _too_large(workbook)
+        if refused is not None:
+            return {}, [refused], True
         try:
-            sheets = pd.read_excel(workbook, sheet_name=None, dtype=str, keep_default_na=False)
+            sheets = pd.read_excel(workbook, sheet_name=None, dtype=str, keep_default_na=False,
+                                   header=None)
         except Exception as exc:  # a corrupt workbook is the analyst's problem to fix, not ours
-            return {}, [Problem(str(workbook), f"cannot be read as an XLSX workbook ({exc})")]
+            return {}, [Problem(str(workbook), f"cannot be read as an XLSX workbook ({exc})")], True
         for sheet, df in sheets.items():
+            where = f"{workbook} [sheet {sheet}]"
             if sheet in TABLES:
-                found[sheet] = (df, f"{workbook} [sheet {sheet}]")
+                df, dup = _with_header(df, where)
+                problems += dup
+                found[sheet] = (df, where)
             elif not sheet.startswith("_"):
-                problems.append(Problem(f"{workbook} [sheet {sheet}]",
+                problems.append(Problem(where,
                                         f"unknown sheet (expected one of {', '.join(TABLES)})"))
     for name in TABLES:
         path = folder / f"{name}.csv"
         if not path.exists():
             continue
-        if path.stat().st_size > MAX_FILE_BYTES:
-            problems.append(Problem(str(path), "file is larger than 1 GiB; refusing to read it"))
+        refused = outside(path, project) or _too_large(path)
+        if refused is not None:
+            problems.append(refused)
             continue
         if name in found:
             problems.append(Problem(str(path), f"table '{name}' is given twice (CSV and sheet)"))
             continue
         try:
-            found[name] = (pd.read_csv(path, dtype=str, keep_default_na=False,
-                                       skipinitialspace=True), str(path))
+            df, dup = _with_header(_read_csv(path), str(path))
         except Exception as exc:
             problems.append(Problem(str(path), f"cannot be read as CSV ({exc})"))
-    return found, problems
+            continue
+        problems += dup
+        found[name] = (df, str(path))
+    return found, problems, False
 
 
-def read_series(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """An hourly series CSV indexed by its `timestamp` column, checked for gaps and NaN."""
+def read_series(path: Path, limits: tuple[float | None, float | None] = (None, None)
+                ) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """An hourly series CSV indexed by its `timestamp` column, checked for gaps and NaN, and
+    every value within `limits` (low, high; None: unbounded)."""
     file = str(path)
-    if path.stat().st_size > MAX_FILE_BYTES:
-        return None, [Problem(file, "file is larger than 1 GiB; refusing to read it")]
+    refused = _too_large(path)
+    if refused is not None:
+        return None, [refused]
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        raw, problems = _with_header(_read_csv(path), file)
     except Exception as exc:
         return None, [Problem(file, f"cannot be read as CSV ({exc})")]
     if "timestamp" not in raw.columns:
-        return None, [Problem(file, "first column must be 'timestamp'", row=1)]
-    problems: list[Problem] = []
-    stamps = pd.to_datetime(raw["timestamp"], errors="coerce", format="mixed")
-    for i in np.flatnonzero(stamps.isna().to_numpy()):
+        return None, [*problems, Problem(file, "first column must be 'timestamp'", row=1)]
+    text = raw["timestamp"].astype(str).str.strip()
+    zoned = text.str.contains(_ZONED, regex=True).to_numpy()
+    for i in np.flatnonzero(zoned):
+        problems.append(Problem(file, "a time stamp is a local date and time without a time"
+                                " zone or UTC offset (as the case's horizon)", row=int(i) + 2,
+                                column="timestamp", value=text.iloc[i]))
+    try:
+        stamps = pd.to_datetime(text.where(~zoned), errors="coerce", format="mixed")
+    except (ValueError, TypeError, OverflowError):  # mixed forms pandas will not line up
+        stamps = pd.Series([_one_stamp(t) for t in text.where(~zoned)], index=text.index)
+    for i in np.flatnonzero(stamps.isna().to_numpy() & ~zoned):
         problems.append(Problem(file, "not a date and time", row=int(i) + 2, column="timestamp",
                                 value=raw["timestamp"].iloc[i]))
     data = raw.drop(columns="timestamp")
@@ -251,9 +312,19 @@ def read_series(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     for r, c in zip(*np.nonzero(bad), strict=True):
         problems.append(Problem(file, "expected a number", row=int(r) + 2,
                                 column=str(data.columns[c]), value=raw.iat[r, c + 1]))
+    low, high = limits
+    values = data.to_numpy(dtype=float)
+    for bound, out_of_range, word in ((low, lambda v, b: v < b, "at least"),
+                                      (high, lambda v, b: v > b, "at most")):
+        if bound is None:
+            continue
+        hit = ~bad & out_of_range(np.nan_to_num(values, nan=bound), bound)
+        for r, c in zip(*np.nonzero(hit), strict=True):
+            problems.append(Problem(file, f"must be {word} {bound:g}", row=int(r) + 2,
+                                    column=str(data.columns[c]), value=raw.iat[r, c + 1]))
     if problems:
         return None, problems
-    data.index = pd.DatetimeIndex(stamps, name="timestamp")
+    data.index = pd.DatetimeIndex(pd.to_datetime(stamps), name="timestamp")
     dup = data.index.duplicated()
     for i in np.flatnonzero(dup):
         problems.append(Problem(file, "duplicate timestamp", row=int(i) + 2, column="timestamp",
@@ -266,12 +337,25 @@ def read_series(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     return (None, problems) if problems else (data, [])
 
 
-def load_network(folder: Path | str, inflow_year: str = "normal") -> Network:
-    """Read and check a network folder. Raises `InputError` listing every problem found."""
+def _one_stamp(text: object) -> pd.Timestamp | None:
+    """One time stamp parsed on its own (None when it is not one)."""
+    try:
+        stamp = pd.Timestamp(str(text)) if isinstance(text, str) and text else None
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return None if stamp is None or pd.isna(stamp) or stamp.tzinfo is not None else stamp
+
+
+def load_network(folder: Path | str, inflow_year: str = "normal",
+                 project: Path | None = None) -> Network:
+    """Read and check a network folder. Raises `InputError` listing every problem found.
+
+    With `project`, a file of the folder that is a link to a file outside it is refused
+    unread (`gridopt.inputs.paths`)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError([Problem(str(folder), "network folder does not exist")])
-    raw, problems = _read_raw_tables(folder)
+    raw, problems, unreadable_book = _read_raw_tables(folder, project)
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
     for name, table in TABLES.items():
@@ -282,40 +366,56 @@ def load_network(folder: Path | str, inflow_year: str = "normal") -> Network:
             problems += found
             files[name] = file
         else:
-            if table.required:
+            # a workbook that cannot be read may well hold the table: not reported missing
+            if table.required and not unreadable_book:
                 problems.append(Problem(str(folder / f"{name}.csv"), "required table is missing"))
             tables[name] = empty_table(table)
             files[name] = str(folder / f"{name}.csv")
     series: dict[str, pd.DataFrame] = {}
+    unreadable: set[str] = set()
     for name in SERIES:
         stem = name if (name != "inflow_m3s" or inflow_year == "normal") else (
             f"inflow_m3s_{inflow_year}")
         path = folder / "timeseries" / f"{stem}.csv"
         if path.exists():
-            df, found = read_series(path)
+            refused = outside(path, project)
+            df, found = (None, [refused]) if refused is not None else read_series(
+                path, SERIES_RANGE.get(name, (None, None)))
             problems += found
             if df is not None:
                 df.attrs["file"] = str(path)
                 series[name] = df
+            else:
+                unreadable.add(name)
         elif stem != name:
             problems.append(Problem(str(path), f"inflow year '{inflow_year}' has no series file"))
     meta: dict = {}
     meta_path = folder / "network.yaml"
     if meta_path.exists():
-        try:
-            meta = yaml.safe_load(meta_path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            problems.append(Problem(str(meta_path), f"not valid YAML ({exc})"))
+        refused = outside(meta_path, project)
+        if refused is not None:
+            problems.append(refused)
+        else:
+            text, found = read_yaml_text(meta_path)
+            loaded, more = load_yaml(text, str(meta_path)) if text is not None else (None, [])
+            problems += found + more
+            if isinstance(loaded, dict):
+                meta = loaded
+            elif loaded is not None:
+                problems.append(Problem(str(meta_path), "must be a mapping of notes"))
     net = Network(folder=folder, tables=tables, series=series, meta=meta)
     # references are checked even when some cells are bad, so one pass reports everything
-    problems += check_references(net, files)
+    problems += check_references(net, files, unreadable)
     if problems:
         raise InputError(problems)
     return net
 
 
-def check_references(net: Network, files: dict[str, str]) -> list[Problem]:
-    """Every reference (bus, carrier, downstream station, profile column) must exist."""
+def check_references(net: Network, files: dict[str, str],
+                     unreadable: set[str] | frozenset[str] = frozenset()) -> list[Problem]:
+    """Every reference (bus, carrier, downstream station, profile column) must exist.
+    Profiles in a series file that could not be read (`unreadable`) are not checked: its
+    own problems say why."""
     problems: list[Problem] = []
     known = {name: set(df.index) for name, df in net.tables.items()}
     carriers_declared = len(net.tables["carriers"]) > 0
@@ -333,7 +433,7 @@ def check_references(net: Network, files: dict[str, str]) -> list[Problem]:
                                      f" {col.ref}", row=int(rows.get(n, 0)),
                                      column=col.name, value=v)
                              for n, v in values[bad].items()]
-            if col.name in table.series:
+            if col.name in table.series and table.series[col.name] not in unreadable:
                 sname = table.series[col.name]
                 series = net.series.get(sname)
                 values = df[col.name]
@@ -366,6 +466,7 @@ def check_references(net: Network, files: dict[str, str]) -> list[Problem]:
                      for n, v in lines.loc[other, end].items()]
     problems += _check_cascade(net, files["hydro"])
     problems += _check_limits(net, files)
+    problems += _check_load_signs(net)
     problems += _check_gas(net, files)
     problems += _check_corridors(net, files)
     return problems
@@ -393,6 +494,26 @@ def check_islands(net: Network) -> list[Problem]:
                              row=int(rows.get(n, 0)), column="bus", value=b)
                      for n, b in stranded["bus"].items()]
     return problems
+
+
+def _check_load_signs(net: Network) -> list[Problem]:
+    """Demand is at least 0 in every column of `load_mw` that a load uses, unless every load
+    using it allows a negative demand (`negative_allowed`)."""
+    series = net.series.get("load_mw")
+    loads = net.tables["loads"]
+    if series is None or loads.empty:
+        return []
+    profiles = loads["profile"].fillna(pd.Series(loads.index, index=loads.index))
+    strict = [c for c in dict.fromkeys(profiles[~loads["negative_allowed"].astype(bool)])
+              if c in series.columns]
+    if not strict:
+        return []
+    values = series[strict].to_numpy(dtype=float)
+    file = str(series.attrs.get("file", "timeseries/load_mw.csv"))
+    return [Problem(file, "must be at least 0 (a load's demand; a load that injects power says"
+                    " so with negative_allowed in loads)", row=int(r) + 2, column=strict[c],
+                    value=float(values[r, c]))
+            for r, c in zip(*np.nonzero(values < 0), strict=True)]
 
 
 def _check_cascade(net: Network, file: str) -> list[Problem]:

@@ -100,6 +100,9 @@ LOADS = Table(
         Column("bus", "str", "bus the load sits on", required=True, ref="buses"),
         Column("profile", "str", "column of timeseries/load_mw.csv", nullable=True),
         Column("scale", "float", "multiplier on the profile", default=1.0, min=0.0),
+        Column("negative_allowed", "bool", "its demand may be negative: a net injection at its"
+               " bus (a MATPOWER bus with a negative Pd, embedded generation); the demand of"
+               " every other load is at least 0", default=False),
     ),
     series={"profile": "load_mw"},
 )
@@ -536,4 +539,15 @@ SERIES: dict[str, str] = {
     "storage_inflow_mw": "hourly natural inflow into storage units, MW",
     "corridor_shape_pu": "hourly delivery shape of corridor schedules (only its shape within"
                          " each day matters)",
+}
+
+# the range of the values of each series (low, high; None: unbounded); demand is at least 0
+# unless its load allows a negative one (loads.negative_allowed, checked with the tables)
+SERIES_RANGE: dict[str, tuple[float | None, float | None]] = {
+    "load_mw": (None, None),
+    "availability_pu": (0.0, 1.0),
+    "inflow_m3s": (0.0, None),
+    "gas_demand_mwth": (0.0, None),
+    "gas_supply_pu": (0.0, 1.0),
+    "corridor_shape_pu": (0.0, None),
 }

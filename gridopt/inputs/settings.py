@@ -17,22 +17,29 @@ solver: {time_limit_s: 600, method: choose, mip_gap: 0.0001, relax: false}
 rolling: {window_h: 168, overlap_h: 24, seasonal: targets}   # optional: gridopt.studies.rolling
 ```
 
-Every model forbids unknown keys, so a misspelt setting is an error, not a silent default.
+Every model forbids unknown keys, so a misspelt setting is an error, not a silent default,
+and every number must be finite (`.nan` and `.inf` are refused) and within its range; the limits
+on horizons, factors and prices are in `gridopt.inputs.limits`.
 Capacity expansion (`expansion:`) and supply-security zones (`security:`) have their own
 models below.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from gridopt.inputs.limits import MAX_FACTOR, MAX_HORIZON_HOURS, MAX_PRICE_CNY
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # unknown keys are errors; NaN and infinity are refused wherever a number is read
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Aggregation(_Strict):
@@ -40,10 +47,10 @@ class Aggregation(_Strict):
     representative periods, each standing for the original periods of its cluster."""
 
     method: Literal["typical_periods"] = "typical_periods"
-    periods: int = Field(..., gt=0, description="typical periods clustered (extreme periods"
-                         " come on top)")
-    period_h: int = Field(24, gt=0, description="hours per period (a multiple of"
-                          " resolution_h that divides the horizon)")
+    periods: int = Field(..., gt=0, le=MAX_HORIZON_HOURS, description="typical periods"
+                         " clustered (extreme periods come on top)")
+    period_h: int = Field(24, gt=0, le=MAX_HORIZON_HOURS, description="hours per period (a"
+                          " multiple of resolution_h that divides the horizon)")
     extreme_periods: list[Literal["peak_load", "peak_gas_demand", "min_renewable",
                                   "min_inflow"]] = Field(
         default_factory=list, description="periods kept as they are, each its own typical"
@@ -61,28 +68,36 @@ class Aggregation(_Strict):
 
 class Horizon(_Strict):
     start: datetime | None = Field(None, description="first snapshot; blank: series start")
-    snapshots: int = Field(..., gt=0, description="number of snapshots")
+    snapshots: int = Field(..., gt=0, le=MAX_HORIZON_HOURS, description="number of snapshots")
     resolution_h: int = Field(1, gt=0, le=24 * 7, description="hours per snapshot")
     aggregation: Aggregation | None = Field(None, description="solve on typical periods"
                                             " (gridopt.inputs.aggregation) instead of every"
                                             " snapshot")
 
+    @model_validator(mode="after")
+    def _hours(self) -> Horizon:
+        if self.snapshots * self.resolution_h > MAX_HORIZON_HOURS:
+            raise ValueError(f"a horizon is at most {MAX_HORIZON_HOURS:,} hours (snapshots x"
+                             " resolution_h)")
+        return self
+
 
 class SolverOptions(_Strict):
     time_limit_s: float | None = Field(None, gt=0)
-    mip_gap: float = Field(1e-4, ge=0)
+    mip_gap: float = Field(1e-4, ge=0, le=1)
     method: Literal["choose", "simplex", "ipm", "hipo", "ipx", "pdlp"] = "choose"
-    threads: int | None = Field(None, gt=0)
+    threads: int | None = Field(None, gt=0, le=4096)
     backend: Literal["highs"] = Field("highs", description="the solver backend"
                                       " (gridopt.solver.backends)")
     options: dict[str, Any] = Field(default_factory=dict, description="raw options of the"
-                                    " backend's solver (HiGHS option names)")
+                                    " backend's solver (HiGHS option names), checked against"
+                                    " the backend's own list before solving")
     relax: bool = Field(False, description="solve the LP relaxation (integrality dropped)")
 
 
 class LoadShedding(_Strict):
     enabled: bool = False
-    voll_cny_per_mwh: float = Field(50_000.0, gt=0)
+    voll_cny_per_mwh: float = Field(50_000.0, gt=0, le=MAX_PRICE_CNY)
 
 
 class GasShedding(_Strict):
@@ -90,13 +105,13 @@ class GasShedding(_Strict):
     where it bites instead of making the case infeasible."""
 
     enabled: bool = False
-    voll_cny_per_mwh_th: float = Field(3_000.0, gt=0,
+    voll_cny_per_mwh_th: float = Field(3_000.0, gt=0, le=MAX_PRICE_CNY,
                                        description="cost of unserved non-power gas demand")
 
 
 class Scale(_Strict):
-    demand: float = Field(1.0, ge=0)
-    inflow: float = Field(1.0, ge=0)
+    demand: float = Field(1.0, ge=0, le=MAX_FACTOR)
+    inflow: float = Field(1.0, ge=0, le=MAX_FACTOR)
     fuel_price: dict[str, float] = Field(default_factory=dict,
                                          description="carrier -> factor on marginal cost")
     capacity: dict[str, float] = Field(default_factory=dict,
@@ -111,8 +126,8 @@ class Scale(_Strict):
     @classmethod
     def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
         for k, f in v.items():
-            if f < 0:
-                raise ValueError(f"factor for '{k}' must be >= 0")
+            if not 0 <= f <= MAX_FACTOR:
+                raise ValueError(f"factor for '{k}' must lie in [0, {MAX_FACTOR:g}]")
         return v
 
 
@@ -121,6 +136,15 @@ class Override(_Strict):
     name: str
     column: str
     value: Any
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, v: Any) -> Any:
+        # the column's own type and range are checked against the table's schema when the
+        # override is applied (gridopt.inputs.case)
+        if isinstance(v, float) and not math.isfinite(v):
+            raise PydanticCustomError("finite_number", "Input should be a finite number")
+        return v
 
 
 class Reserve(_Strict):
@@ -142,8 +166,10 @@ class Rolling(_Strict):
     LP of the whole horizon: as end-of-window targets, as values of what is left in them, or
     not at all (each window then keeps the case's own end rules)."""
 
-    window_h: int = Field(..., gt=0, description="hours each window keeps")
-    overlap_h: int = Field(0, ge=0, description="hours solved after the kept part, discarded")
+    window_h: int = Field(..., gt=0, le=MAX_HORIZON_HOURS, description="hours each window"
+                          " keeps")
+    overlap_h: int = Field(0, ge=0, le=MAX_HORIZON_HOURS, description="hours solved after the"
+                           " kept part, discarded")
     seasonal: Literal["targets", "water_values", "none"] = Field(
         "targets", description="how windows follow the seasonal plan of the stores")
     seasonal_resolution_h: int = Field(24, gt=0, le=24 * 7,
@@ -152,29 +178,42 @@ class Rolling(_Strict):
         "at_least", description="a store ends each window at least at (or at) its seasonal"
         " level (seasonal: targets)")
     target_penalty_factor: float | None = Field(
-        10.0, gt=0, description="a target a window cannot reach is missed at this many times"
-        " the plan's value of the store then, per unit (null: hard targets, an unreachable"
-        " one makes the window infeasible)")
+        10.0, gt=0, le=MAX_FACTOR, description="a target a window cannot reach is missed at"
+        " this many times the plan's value of the store then, per unit (null: hard targets,"
+        " an unreachable one makes the window infeasible)")
 
 
 class Sample(_Strict):
     """A block of consecutive hours of the network's series standing for part of a year."""
 
     start: datetime = Field(..., description="first hour, a date-time of the network's series")
-    hours: int = Field(..., gt=0, description="length in hours (a multiple of resolution_h)")
-    weight: float = Field(1.0, gt=0, description="times the block recurs in the period's year")
+    hours: int = Field(..., gt=0, le=MAX_HORIZON_HOURS, description="length in hours (a"
+                       " multiple of resolution_h)")
+    weight: float = Field(1.0, gt=0, le=MAX_HORIZON_HOURS, description="times the block"
+                          " recurs in the period's year")
 
 
 class Period(_Strict):
-    year: int = Field(..., ge=1900, description="first year of the period (its build year)")
-    years: float | None = Field(None, gt=0, description="years the period stands for (blank:"
-                                " to the next period; the last as many as the one before)")
+    year: int = Field(..., ge=1900, le=3000, description="first year of the period (its build"
+                      " year)")
+    years: float | None = Field(None, gt=0, le=1000, description="years the period stands for"
+                                " (blank: to the next period; the last as many as the one"
+                                " before)")
     samples: list[Sample] = Field(default_factory=list,
                                   description="operating blocks (blank: the case's horizon)")
     demand: float | dict[str, float] = Field(
         1.0, description="factor on electric demand in the period: one for every load, or"
         " region -> factor (loads of other regions keep theirs)")
-    gas_demand: float = Field(1.0, ge=0, description="factor on non-power gas demand")
+    gas_demand: float = Field(1.0, ge=0, le=MAX_FACTOR, description="factor on non-power gas"
+                              " demand")
+
+    @field_validator("demand")
+    @classmethod
+    def _demand_factor(cls, v: float | dict[str, float]) -> float | dict[str, float]:
+        for k, f in (v.items() if isinstance(v, dict) else [("demand", v)]):
+            if not 0 <= f <= MAX_FACTOR:
+                raise ValueError(f"factor for '{k}' must lie in [0, {MAX_FACTOR:g}]")
+        return v
 
 
 class SharePolicy(_Strict):
@@ -393,6 +432,9 @@ class Case(_Strict):
     name: str
     description: str = ""
     network: str
+    # the project folder, relative to the case file and one of its ancestors (blank: the
+    # nearest folder above holding cases/ and networks/): nothing outside it is read
+    project: str | None = None
     # the currency of every cost and price of the case's network; the tables' `_cny` columns
     # hold amounts in it, and results are labelled with it (gridopt.results.tables)
     currency: str = Field("CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the"
@@ -404,7 +446,7 @@ class Case(_Strict):
     inflow_year: Literal["normal", "dry", "wet"] = "normal"
     load_shedding: LoadShedding = Field(default_factory=LoadShedding)
     gas_shedding: GasShedding = Field(default_factory=GasShedding)
-    curtailment_penalty_cny_per_mwh: float = Field(0.0, ge=0)
+    curtailment_penalty_cny_per_mwh: float = Field(0.0, ge=0, le=MAX_PRICE_CNY)
     scale: Scale = Field(default_factory=Scale)
     overrides: list[Override] = Field(default_factory=list)
     solver: SolverOptions = Field(default_factory=SolverOptions)

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gridopt.errors import Problem
@@ -80,11 +79,12 @@ def _bounds_words(share: ShareBound) -> str:
 def security_path(case: Case, path: Path) -> tuple[Path | None, list[Problem]]:
     """The case's security file: relative to the case file and inside its project (as the
     network folder, see `gridopt.inputs.paths.confined_path`)."""
-    from gridopt.inputs.paths import confined_path
+    from gridopt.inputs.paths import confined_path, project_root
 
     if case.security_file is None:
         return None, []
-    target, rule = confined_path(path, case.security_file)
+    target, rule = confined_path(path, case.security_file,
+                                 project_root(path, case.project)[0])
     if target is not None:
         if target.is_file():
             return target, []
@@ -96,13 +96,15 @@ def security_path(case: Case, path: Path) -> tuple[Path | None, list[Problem]]:
 def read_security_file(file: Path) -> tuple[list[SecurityZone], list[Problem]]:
     """Zones of a security file, or the problems that stop it being read."""
     from gridopt.inputs.case_file import _yaml_line
+    from gridopt.inputs.limits import load_yaml, read_yaml_text
 
     where = str(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        return [], [Problem(where, f"cannot be read ({exc})")]
+    text, problems = read_yaml_text(file)
+    if text is None:
+        return [], problems
+    raw, problems = load_yaml(text, where)
+    if problems:
+        return [], problems
     try:
         return SecurityFile.model_validate(raw or {}).zones, []
     except ValidationError as exc:

@@ -312,7 +312,9 @@ def from_matpower(mpc: MatpowerCase, source: str = "MATPOWER case", name: str = 
     lines = _branches(mpc, numbers, kv_of, total_mw, refuse, notes)
     if problems:
         raise InputError(problems)
-    loads = pd.DataFrame({"bus": load_bus, "scale": 1.0}, index=pd.Index(load_names))
+    loads = pd.DataFrame({"bus": load_bus, "scale": 1.0,
+                          "negative_allowed": np.asarray(load_values, dtype=float) < 0},
+                         index=pd.Index(load_names))
     load_mw = pd.DataFrame([load_values], columns=loads.index,
                            index=pd.DatetimeIndex([DEFAULT_START], name="timestamp"))
     carriers = carrier_flags(pd.Index(generators["carrier"].unique()))

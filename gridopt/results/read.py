@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from gridopt.errors import InputError, Problem
+
 # text cells that the writers prefixed with a quote so a spreadsheet keeps them as text
 _QUOTED = re.compile(r"^'(?=[=+\-@\t\r])")
 
@@ -28,8 +30,7 @@ class RunTables:
         self._cache: dict[str, pd.DataFrame | None] = {}
         # the workbook is opened once and read sheet by sheet as tables are asked for
         self._book: pd.ExcelFile | None = None
-        path = self.run_dir / "summary.json"
-        self.summary: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        self.summary: dict[str, Any] = read_summary(self.run_dir / "summary.json")
 
     def close(self) -> None:
         """Close the workbook, if one was opened."""
@@ -100,3 +101,20 @@ class RunTables:
     @property
     def case_name(self) -> str:
         return str(self.summary.get("case_name") or self.run_dir.name)
+
+
+def read_summary(path: Path) -> dict[str, Any]:
+    """A results folder's summary.json ({} when there is none); one that is not a JSON
+    mapping is bad input, located by line and column."""
+    if not path.exists():
+        return {}
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(str(path), f"not valid JSON ({exc.msg}, column {exc.colno})",
+                                  row=exc.lineno)]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(str(path), f"cannot be read ({exc})")]) from None
+    if not isinstance(summary, dict):
+        raise InputError([Problem(str(path), "must be a JSON mapping of the run's figures")])
+    return summary

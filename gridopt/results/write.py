@@ -1,7 +1,8 @@
 """Write a run's results folder: summary.json, results.xlsx and/or CSV / Parquet tables.
 
 Writing is atomic: everything goes to a temporary folder beside the target, which replaces the
-target only when complete. An interrupted write leaves any earlier results untouched.
+target only when complete. An interrupted write leaves any earlier results untouched. Which
+folders may be written or replaced, and by what, is `gridopt.results.folders`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -20,6 +20,7 @@ import pandas as pd
 import xlsxwriter
 
 from gridopt.progress import steps
+from gridopt.results import folders
 from gridopt.results.bulk import SheetData, fill_workbook, write_csv
 from gridopt.results.excel_charts import add_native_charts
 
@@ -94,8 +95,7 @@ def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[
     returned = summary
     tables, summary = label_currency(tables, summary)
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp = folders.staging(out_dir)  # refuses a folder gridopt may not replace
     try:
         formats = list(formats)
         with steps(progress, "writing tables", len(tables) * len(formats)) as counted:
@@ -121,10 +121,10 @@ def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[
         summary = {**summary, "write_seconds": seconds}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default)
                                           + "\n")
-        _replace_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        folders.publish(tmp, out_dir, summary, folders.run_complete(summary, tables))
+    except BaseException as exc:
+        folders.discard(tmp, out_dir)
+        raise folders.write_error(exc, out_dir) from None
     return {**returned, "write_seconds": seconds}
 
 

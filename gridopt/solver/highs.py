@@ -1,16 +1,25 @@
 """The HiGHS backend (highspy): the only module that knows the solver.
 
 The matrix goes to HiGHS in one `passModel` call (`solve_matrix`); HiGHS' statuses map to
-gridopt's `Status`. `trace_gap` records a MIP's incumbent, bound and gap from HiGHS' callbacks;
+gridopt's `Status`; `check_options` checks a case's raw options against HiGHS' own option list
+before a solve. `trace_gap` records a MIP's incumbent, bound and gap from HiGHS' callbacks;
 `run_highs` solves a HiGHS model built by another tool (PyPSA's, through linopy) with the same
 options and trace, for benchmarks in the same process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import functools
+import math
+import re
+import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import highspy
 import numpy as np
@@ -386,3 +395,137 @@ def _pass_quadratic(h: highspy.Highs, matrix: Matrix, options: SolverOptions) ->
         h.setOptionValue("solver", "choose")
     elif chosen == "ipm":
         h.setOptionValue("solver", "hipo")
+
+
+# ---- checking raw options before a solve ----------------------------------------------------
+
+# a case never makes the solver read or write files, nor take over gridopt's own log
+# (shown with --log and always saved as solver.log)
+_OWN_LOG = ("output_flag", "log_to_console")
+_FILE_WORDS = ("file", "write_", "read_", "mip_improving_solution")
+# the loosest feasibility or optimality tolerance gridopt passes on: looser ones let HiGHS
+# call an answer optimal that breaks the model's rows (e.g. demand left unserved and
+# unaccounted for); HiGHS itself accepts any positive value
+MAX_TOLERANCE = 1e-3
+# options whose range in HiGHS lets them change the model or the machine's load
+_MOST = {"small_matrix_value": (1e-6, "HiGHS drops every matrix coefficient below it, which"
+                                " changes the model"),
+         "threads": (4096, "the most threads gridopt starts")}
+
+
+@dataclass(frozen=True)
+class _OptionSpec:
+    name: str
+    kind: str  # bool, integer, double, string
+    low: float | None
+    high: float | None
+    description: str
+
+
+@functools.cache
+def _option_specs() -> dict[str, _OptionSpec]:
+    """HiGHS' own list of options, with types and ranges, from its options file."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "options.txt"
+        h.writeOptions(str(path))
+        text = path.read_text(encoding="utf-8", errors="replace")
+    specs: dict[str, _OptionSpec] = {}
+    notes: list[str] = []
+    kind, low, high = "", None, None
+    for line in text.splitlines():
+        line = line.strip()
+        head = re.match(r"#\s*\[type:\s*(\w+)(?:.*?range:\s*[\[{]\s*([^,\]}]+)\s*,\s*"
+                        r"([^\]}]+)[\]}])?", line)
+        if head:
+            kind = head.group(1)
+            low, high = (_number(head.group(2)), _number(head.group(3))) if head.group(2) \
+                else (None, None)
+        elif line.startswith("#"):
+            notes.append(line.lstrip("# ").strip())
+        elif "=" in line and kind:
+            name = line.split("=", 1)[0].strip()
+            specs[name] = _OptionSpec(name, kind, low, high, " ".join(notes).rstrip(", "))
+            notes, kind, low, high = [], "", None, None
+        elif not line:
+            notes = []
+    return specs
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def check_options(options: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(option, rule broken) for each raw option HiGHS would not take as given, checked
+    against HiGHS' own option list: the name, the type (true/false, whole number, number,
+    text), the range, and HiGHS' own acceptance of the value; numbers must be finite,
+    tolerances at most `MAX_TOLERANCE`, and options that read or write files or take over
+    the log are refused (the backend interface, `gridopt.solver.types.Backend`)."""
+    specs = _option_specs()
+    found: list[tuple[str, str]] = []
+    scratch: highspy.Highs | None = None
+    for key, value in options.items():
+        name = str(key)
+        spec = specs.get(name)
+        if spec is None:
+            near = difflib.get_close_matches(name, list(specs), n=1)
+            found.append((name, "is not a HiGHS option" + (f" (did you mean {near[0]}?)"
+                                                           if near else "")))
+            continue
+        rule = _option_rule(spec, value)
+        if rule is None:
+            if scratch is None:
+                scratch = highspy.Highs()
+                scratch.setOptionValue("output_flag", False)
+            if scratch.setOptionValue(name, value) != highspy.HighsStatus.kOk:
+                rule = f"HiGHS does not take this value ({spec.description})"
+        if rule is not None:
+            found.append((name, rule))
+    return found
+
+
+def _option_rule(spec: _OptionSpec, value: Any) -> str | None:
+    name = spec.name
+    if name in _OWN_LOG:
+        return "is set by gridopt: the log is shown with --log and always saved as solver.log"
+    if any(word in name for word in _FILE_WORDS):
+        return "reads or writes files; a case does not make the solver touch files"
+    if spec.kind == "bool":
+        return None if isinstance(value, bool) else "HiGHS takes true or false"
+    if spec.kind == "string":
+        if isinstance(value, str):
+            return None
+        hint = (" (YAML reads off, on, yes and no as true or false: write \"off\" in quotes)"
+                if isinstance(value, bool) else "")
+        return f"HiGHS takes text here ({spec.description}){hint}"
+    if isinstance(value, str):  # HiGHS reads numbers from text too (YAML reads 1e9 as text)
+        with contextlib.suppress(ValueError):
+            value = int(value) if spec.kind == "integer" else float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"HiGHS takes {'a whole number' if spec.kind == 'integer' else 'a number'}"
+    if spec.kind == "integer" and not isinstance(value, int):
+        return "HiGHS takes a whole number (no decimal point)"
+    if not math.isfinite(value):
+        return "must be a finite number (leave the option out for HiGHS' default)"
+    if (spec.low is not None and value < spec.low) or (spec.high is not None
+                                                       and value > spec.high):
+        return f"must lie in [{spec.low:g}, {spec.high:g}] (HiGHS' range)"
+    if name in _MOST and value > _MOST[name][0]:
+        return f"must be at most {_MOST[name][0]:g}: {_MOST[name][1]}"
+    if name.endswith("_tolerance") and value > MAX_TOLERANCE:
+        return (f"a tolerance above {MAX_TOLERANCE:g} lets the solver call an answer optimal"
+                " that breaks the model's balances (HiGHS' default is"
+                f" {_default_of(name)})")
+    return None
+
+
+def _default_of(name: str) -> str:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    status, value = h.getOptionValue(name)
+    return f"{value:g}" if status == highspy.HighsStatus.kOk else "much smaller"

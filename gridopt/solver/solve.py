@@ -9,8 +9,12 @@ Models with integer variables (unit commitment, blocks of expansion) are MIPs. `
 integrality and solves the LP relaxation. A MIP has no duals, so after it the integer variables
 are fixed at the MIP solution and the remaining LP is solved for its duals: the prices of a MIP
 are those of its dispatch with the commitment fixed (`Solution.price_basis` says which prices
-are given). `gap_trace` records the MIP's incumbent, bound and gap as the backend reports them
-(`GapPoint`), so that the time taken to reach a gap can be read afterwards (`seconds_to_gap`).
+are given). Before solving, the case's raw solver options are checked by the backend
+(`solver_option_problems`: an input error, not a note in the solver's log); after, the point
+the backend returns is checked against the model's own rows (`gridopt.solver.check`): one that
+breaks them is an error in words, never a solution. `gap_trace` records the MIP's incumbent,
+bound and gap as the backend reports them (`GapPoint`), so that the time taken to reach a gap
+can be read afterwards (`seconds_to_gap`).
 
 Quadratic costs (`LinearModel.add_quadratic_cost`) make an LP a convex QP, which the backend
 solves directly (HiGHS: `gridopt.solver.highs._pass_quadratic`); its row duals are the prices
@@ -20,16 +24,28 @@ quadratic costs is refused with the ways out (`refuse_quadratic_mip`).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
 
-from gridopt.inputs.settings import SolverOptions
+from gridopt.errors import InputError, Problem
+from gridopt.inputs.case_file import _with_lines
+from gridopt.inputs.settings import Case, SolverOptions
 from gridopt.model.core import LinearModel
 from gridopt.solver.backends import backend_for
+from gridopt.solver.check import breaches
 from gridopt.solver.matrix import model_matrix
-from gridopt.solver.types import Backend, GapPoint, Matrix, MipProgress, Outcome, Solution
+from gridopt.solver.types import (
+    Backend,
+    GapPoint,
+    Matrix,
+    MipProgress,
+    Outcome,
+    Solution,
+    Status,
+)
 
 
 def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = False,
@@ -46,12 +62,15 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
     """
     options = options or SolverOptions()
     relax = options.relax if relax is None else relax
+    backend = backend_for(options.backend)
+    problems = _option_problems(backend, options, model.data.path)
+    if problems:
+        raise InputError(problems)
     t0 = time.perf_counter()
     if matrix is None:
         matrix = model_matrix(model)
     refuse_quadratic_mip(model, matrix, relax)
     prepared = time.perf_counter() - t0
-    backend = backend_for(options.backend)
     out = backend.solve_matrix(matrix, options, relax=relax, log=log, log_file=log_file,
                                gap_trace=gap_trace, progress=progress, need_duals=need_duals)
     return solution_of(model, matrix, out, options, relax, prepared)
@@ -62,10 +81,12 @@ def solution_of(model: LinearModel, matrix: Matrix, out: Outcome,
                 prepared_seconds: float = 0.0) -> Solution:
     """The `Solution` of a backend's `Outcome` for the model's matrix (solved here, or
     elsewhere, e.g. in a worker of a study): a MIP's prices come from the LP with its integers
-    fixed, solved here."""
+    fixed, solved here. A point that breaks the model's own rows is not a solution
+    (`_checked`)."""
     options = options or SolverOptions()
     relax = options.relax if relax is None else relax
     backend = backend_for(options.backend)
+    out = _checked(model, matrix, out, relax)
     timings: dict[str, float] = {}
     timings["handoff_seconds"] = prepared_seconds + out.handoff_seconds
     timings["solve_seconds"] = out.solve_seconds
@@ -97,13 +118,41 @@ def solution_of(model: LinearModel, matrix: Matrix, out: Outcome,
     )
 
 
+def solver_option_problems(case: Case, path: Path | str) -> list[Problem]:
+    """The case's raw solver options (`solver.options`) that its backend would not take,
+    each located in the case file."""
+    return _option_problems(backend_for(case.solver.backend), case.solver, path)
+
+
+def _option_problems(backend: Backend, options: SolverOptions, path: Path | str | None
+                     ) -> list[Problem]:
+    if not options.options:
+        return []
+    file = str(path) if path is not None else "solver options"
+    found = [Problem(file, rule, column=f"solver.options.{name}",
+                     value=options.options.get(name)) for name, rule in
+             backend.check_options(options.options)]
+    return _with_lines(found, Path(path)) if found and path is not None else found
+
+
+def _checked(model: LinearModel, matrix: Matrix, out: Outcome, relax: bool) -> Outcome:
+    """The backend's outcome, unless its point breaks the model: then an error in words."""
+    if out.x is None:
+        return out
+    found = breaches(model, matrix, out.x, relax=relax or not matrix.integer.any())
+    if not found:
+        return out
+    return dataclasses.replace(
+        out, status=Status.ERROR, x=None, row_dual=None, objective_cny=float("nan"),
+        message=f"the solver reported '{out.message}' for a point that breaks the model's"
+        " own rows: " + "; ".join(found))
+
+
 def refuse_quadratic_mip(model: LinearModel, matrix: Matrix, relax: bool) -> None:
     """Raise `InputError` for quadratic costs on a model with integer columns (not relaxed),
     naming the integer variable families and the ways out."""
     if matrix.q is None or relax or not matrix.integer.any():
         return
-    from gridopt.errors import InputError, Problem
-
     kinds = sorted({b.name for b in model.variables.values()
                     if matrix.integer[b.cols.ravel()].any()})
     raise InputError([Problem(

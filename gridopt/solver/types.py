@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -153,7 +153,7 @@ class Outcome:
 
 
 class Backend(Protocol):
-    """A solver backend: a module with these two functions (see `gridopt.solver.backends`)."""
+    """A solver backend: a module with these functions (see `gridopt.solver.backends`)."""
 
     def solve_matrix(self, matrix: Matrix, options: SolverOptions, *, relax: bool = False,
                      log: bool = False, log_file: Path | None = None,
@@ -172,6 +172,12 @@ class Backend(Protocol):
 
     def primal_ray(self, matrix: Matrix) -> np.ndarray | None:
         """A direction along which the objective falls without end, if the LP is unbounded."""
+        ...
+
+    def check_options(self, options: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(option, rule broken) for each raw solver option (`solver.options` of a case) the
+        backend would not take as given: checked before any solve, so a misspelt or invalid
+        option is an input error rather than a note in the solver's log."""
         ...
 
 

@@ -44,6 +44,7 @@ import pandas as pd
 from gridopt.errors import InputError, Problem
 from gridopt.inputs.case import load_case
 from gridopt.inputs.network import coerce_table
+from gridopt.inputs.paths import outside, project_root
 from gridopt.inputs.schema import Column, Table
 from gridopt.results.tables import summary_table
 from gridopt.results.write import write_results
@@ -99,13 +100,20 @@ REFERENCE = Table(
 )
 
 
-def read_reference(folder: Path) -> pd.DataFrame:
-    """The network's reference figures, typed and checked (InputError listing every problem)."""
+def read_reference(folder: Path, project: Path | None = None) -> pd.DataFrame:
+    """The network's reference figures, typed and checked (InputError listing every problem);
+    with `project`, a reference file linked from outside it is refused unread."""
     path = Path(folder) / REFERENCE_FILE
     if not path.exists():
         raise InputError([Problem(str(path), "the network has no calibration reference (its"
                                   " builder writes one beside the component tables)")])
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    refused = outside(path, project)
+    if refused is not None:
+        raise InputError([refused])
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception as exc:  # an unreadable file is a problem with the input
+        raise InputError([Problem(str(path), f"cannot be read as CSV ({exc})")]) from None
     table, problems = coerce_table(raw, REFERENCE, str(path))
     if problems:
         raise InputError(problems)
@@ -396,7 +404,7 @@ def calibrate_case(case_path: Path | str, out_dir: Path | str | None = None,
     case_path = Path(case_path)
     # the reference is checked against the case's network before the solve, not after it
     data = load_case(case_path, changes)
-    ref = read_reference(data.network.folder)
+    ref = read_reference(data.network.folder, project_root(data.path, data.case.project)[0])
     problems = check_reference(ref, data.tables)
     if problems:
         raise InputError(problems)

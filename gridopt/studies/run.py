@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from gridopt.errors import InputError
 from gridopt.inputs.case import load_case
 from gridopt.inputs.data import CaseData
 from gridopt.model.core import LinearModel
@@ -22,7 +23,7 @@ from gridopt.progress import duration, end_status, status
 from gridopt.results.tables import collect, network_tables, summary, summary_table
 from gridopt.results.write import write_results
 from gridopt.solver.diagnose import diagnose_infeasibility, unbounded_components
-from gridopt.solver.solve import solve
+from gridopt.solver.solve import solve, solver_option_problems
 from gridopt.solver.types import GapPoint, Solution, Status
 
 
@@ -80,6 +81,9 @@ def solve_data(data: CaseData, case_path: str, timings: dict[str, float],
     """Build, solve and collect a prepared case, without writing: the part of a run that each
     window of a rolling run repeats. `timings` (phases so far) gains the phases of this one."""
     say = progress or (lambda _m: None)
+    problems = solver_option_problems(data.case, data.path)  # before the build, not after
+    if problems:
+        raise InputError(problems)
     t = time.perf_counter()
     say(f"building the {data.case.model} model: {data.n_snapshots} snapshots,"
         f" {len(data.tables['buses'])} buses")

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from gridopt.errors import InputError, Problem
+from gridopt.inputs.case_file import _yaml_line
+from gridopt.inputs.limits import MAX_TABLE_BYTES, load_yaml, read_yaml_text
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -29,6 +30,8 @@ class Scenario:
     name: str
     changes: dict[str, Any] = field(default_factory=dict)
     source: str = ""  # where it was defined, for messages
+    file: str = ""  # the scenario file, and the row (table) or line (YAML) that defines it
+    row: int | None = None
     # the scenario the others are compared with (sheet `differences` of sweep.xlsx)
     base: bool = False
 
@@ -46,6 +49,7 @@ def read_scenarios(path: Path | str) -> list[Scenario]:
         scenarios, problems = _from_table(path)
     else:
         raise InputError([Problem(file, "a scenario file is .yaml, .yml, .csv or .xlsx")])
+    scenarios = [replace(s, file=s.file or file) for s in scenarios]
     if not problems and not scenarios:
         problems.append(Problem(file, "lists no scenarios"))
     problems += check_names(scenarios, file)
@@ -77,14 +81,12 @@ def check_names(scenarios: list[Scenario], file: str = "scenarios") -> list[Prob
 
 def _from_yaml(path: Path) -> tuple[list[Scenario], list[Problem]]:
     file = str(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(file, f"cannot be read ({exc})")]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return [], [Problem(file, f"not valid YAML ({getattr(exc, 'problem', exc)})",
-                            row=mark.line + 1 if mark else None)]
+    text, problems = read_yaml_text(path)
+    if text is None:
+        return [], problems
+    raw, problems = load_yaml(text, file)
+    if problems:
+        return [], problems
     if not isinstance(raw, dict):
         return [], [Problem(file, "a scenario file is a mapping with 'scenarios' and/or"
                             " 'product' (and optionally 'changes' for all of them)")]
@@ -113,7 +115,8 @@ def _from_yaml(path: Path) -> tuple[list[Scenario], list[Problem]]:
                                                                                "changes")]
         changes, found = _flat_changes(entry.get("changes") or {}, file, f"{where}.changes")
         problems += found
-        scenarios.append(Scenario(_name_text(entry["name"]), {**common, **changes}, where))
+        scenarios.append(Scenario(_name_text(entry["name"]), {**common, **changes}, where,
+                                  file, _yaml_line(text, ("scenarios", i))))
     product = raw.get("product") or {}
     if not isinstance(product, dict):
         problems.append(Problem(file, "must map settings to lists of values", column="product"))
@@ -125,7 +128,8 @@ def _from_yaml(path: Path) -> tuple[list[Scenario], list[Problem]]:
             problems.append(Problem(file, "give a non-empty list of values",
                                     column=f"product.{key}", value=values))
     if not problems and axes:
-        scenarios += _product(axes, common)
+        line = _yaml_line(text, ("product",))
+        scenarios += [replace(s, file=file, row=line) for s in _product(axes, common)]
     base = raw.get("base")
     if isinstance(base, dict):
         # the base defined here: the first scenario
@@ -136,7 +140,8 @@ def _from_yaml(path: Path) -> tuple[list[Scenario], list[Problem]]:
             changes, found = _flat_changes(base.get("changes") or {}, file, "base.changes")
             problems += found
             scenarios.insert(0, Scenario(_name_text(base["name"]), {**common, **changes},
-                                         "base", base=True))
+                                         "base", file, _yaml_line(text, ("base",)),
+                                         base=True))
     elif base is not None:
         scenarios, found = with_base(scenarios, _name_text(base), file)
         problems += found
@@ -207,6 +212,9 @@ def _name_text(value: Any) -> str:
 
 def _from_table(path: Path) -> tuple[list[Scenario], list[Problem]]:
     file = str(path)
+    if path.stat().st_size > MAX_TABLE_BYTES:
+        return [], [Problem(file, "file is larger than 1 GiB (the limit for a table); refusing"
+                            " to read it")]
     try:
         if path.suffix.lower() == ".csv":
             df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -235,12 +243,13 @@ def _from_table(path: Path) -> tuple[list[Scenario], list[Problem]]:
             text = str(cell).strip() if cell is not None else ""
             if not text or text.lower() == "nan":
                 continue
-            try:
-                changes[col] = yaml.safe_load(text)
-            except yaml.YAMLError:
-                problems.append(Problem(file, "not a valid value", row=i, column=col,
-                                        value=text))
-        scenarios.append(Scenario(name, changes, f"row {i}"))
+            value, found = load_yaml(text, file)
+            if found:
+                problems.append(Problem(file, f"not a valid value ({found[0].rule})", row=i,
+                                        column=col, value=text))
+            else:
+                changes[col] = value
+        scenarios.append(Scenario(name, changes, f"row {i}", file, i))
     return scenarios, problems
 
 
@@ -251,9 +260,28 @@ def scenario_changes(scenario: Scenario) -> dict[str, Any]:
                                                         **scenario.changes}
 
 
-def _change_problems(raw: dict, changes: Mapping[str, Any]) -> list[str]:
-    """Changes that cannot be applied to the case YAML: a dotted key whose leading part is a
-    value (or a list), not a group of settings. Applied in order, as `read_case` does."""
+def in_scenario_file(problems: list[Problem], changes: Mapping[str, Any], case_file: str,
+                     scenario_file: str, row: int | None) -> list[Problem]:
+    """Problems of the case file that a scenario's changes cause, located where the scenario
+    is defined (its file and row or line), with the setting as the column: a misspelt or
+    out-of-range change is the scenario file's error, not the case's."""
+    if not scenario_file:
+        return problems
+    out = []
+    for p in problems:
+        column = p.column or ""
+        changed = any(column == key or column.startswith((f"{key}.", f"{key}["))
+                      for key in changes)
+        if p.file == case_file and changed:
+            p = replace(p, file=scenario_file, row=row)
+        out.append(p)
+    return out
+
+
+def _change_problems(raw: dict, changes: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Changes that cannot be applied to the case YAML, as (key, rule): a dotted key whose
+    leading part is a value (or a list), not a group of settings. Applied in order, as
+    `read_case` does."""
     doc = copy.deepcopy(raw)
     problems = []
     for key, value in changes.items():
@@ -263,8 +291,8 @@ def _change_problems(raw: dict, changes: Mapping[str, Any]) -> list[str]:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
                 kind = "a list" if isinstance(child, list) else f"the value {child!r}"
-                problems.append(f"cannot set '{key}': '{'.'.join(parts[:i + 1])}' is {kind}"
-                                " in the case, not a group of settings")
+                problems.append((key, f"cannot be set: '{'.'.join(parts[:i + 1])}' is {kind}"
+                                 " in the case, not a group of settings"))
                 break
             node = child
         else:

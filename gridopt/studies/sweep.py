@@ -74,6 +74,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -87,10 +88,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from gridopt.errors import InputError
+from gridopt.errors import InputError, Problem
 from gridopt.inputs.case_file import read_case
 from gridopt.inputs.paths import network_folder
 from gridopt.progress import steps
+from gridopt.results.folders import claim_output
 from gridopt.results.write import FORMATS
 from gridopt.studies.run import solve_case
 from gridopt.studies.scenarios import (
@@ -98,6 +100,7 @@ from gridopt.studies.scenarios import (
     Scenario,
     _change_problems,
     check_names,
+    in_scenario_file,
     read_scenarios,
     scenario_changes,
 )
@@ -156,6 +159,9 @@ class ScenarioTask:
     changes: dict[str, Any]
     formats: tuple[str, ...]
     fingerprint: str
+    # where the scenario is defined, so that problems its changes cause are located there
+    scenario_file: str = ""
+    scenario_row: int | None = None
 
 
 # ------------------------------------------------------------------------ scenario files
@@ -175,9 +181,14 @@ def run_scenario(task: ScenarioTask) -> ScenarioOutcome:
     state = _state_file(task.sweep_dir, task.scenario)
     state.unlink(missing_ok=True)  # until this run completes, the folder is not complete
     try:
-        result = solve_case(task.case_path, folder, task.formats, changes=task.changes)
+        # the sweep's own folder: a scenario solved again replaces what it had, whatever
+        # the new status (its inputs have changed)
+        with claim_output(folder, overwrite=True):
+            result = solve_case(task.case_path, folder, task.formats, changes=task.changes)
     except InputError as err:
-        return ScenarioOutcome(task.scenario, INVALID, message=str(err),
+        problems = in_scenario_file(err.problems, task.changes, task.case_path,
+                                    task.scenario_file, task.scenario_row)
+        return ScenarioOutcome(task.scenario, INVALID, message=str(InputError(problems)),
                                seconds=time.perf_counter() - t0, ran=True)
     except Exception as exc:  # reported as this scenario's error; the sweep goes on
         return ScenarioOutcome(task.scenario, ERROR, message=f"{type(exc).__name__}: {exc}",
@@ -269,19 +280,22 @@ def plan(case_path: Path | str, scenarios: list[Scenario], out_dir: Path | str,
         changes = scenario_changes(s)
         bad = _change_problems(raw, changes)
         if bad:
-            known[s.name] = ScenarioOutcome(s.name, INVALID, message="\n".join(
-                f"{case_path}: {m}" for m in bad))
+            known[s.name] = ScenarioOutcome(s.name, INVALID, message=str(InputError([
+                Problem(s.file or str(case_path), rule, row=s.row, column=key)
+                for key, rule in bad])))
             continue
         try:
             case = read_case(case_path, changes)
             net = network_folder(case, case_path)
         except InputError as err:
-            known[s.name] = ScenarioOutcome(s.name, INVALID, message=str(err))
+            problems = in_scenario_file(err.problems, changes, str(case_path), s.file, s.row)
+            known[s.name] = ScenarioOutcome(s.name, INVALID, message=str(InputError(problems)))
             continue
         if net not in digests:
             digests[net] = folder_digest(net) if net.is_dir() else ""
         task = ScenarioTask(s.name, str(case_path), str(out_dir), changes, formats,
-                            fingerprint(case_text, changes, formats, digests[net]))
+                            fingerprint(case_text, changes, formats, digests[net]),
+                            s.file, s.row)
         done = _complete(task)
         if done is not None:
             known[s.name] = done
@@ -378,7 +392,37 @@ def run_sweep(case_path: Path | str, scenarios: list[Scenario] | Path | str,
     problems = check_names(scenarios)
     if problems:
         raise InputError(problems)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # a sweep folder (gridopt.results.folders), one sweep at a time, kept for the whole sweep
+    with claim_output(out_dir, "sweep", inputs=[case_path]) as claimed:
+        claimed.open_in_place()
+        _clean_leftovers(out_dir)
+        return _sweep(case_path, scenarios, out_dir, workers, scheduler, client, formats, say,
+                      started)
+
+
+# what an interrupted sweep may leave in its own folder: the temporary files and folders of
+# its atomic writes (sweep_tables.write_combined, _write_status, _write_json)
+_LEFTOVERS = (".sweep.", ".sweep_parquet.old-", ".sweep_status.csv.")
+
+
+def _clean_leftovers(out_dir: Path) -> None:
+    """Remove the temporary files of an interrupted sweep (the sweep's lock is held)."""
+    places = [(out_dir, _LEFTOVERS), (out_dir / STATE_DIR, (".",))]
+    for folder, prefixes in places:
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            if not entry.name.startswith(prefixes) or entry.is_symlink():
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def _sweep(case_path: Path, scenarios: list[Scenario], out_dir: Path, workers: int | None,
+           scheduler: str | None, client: Client | None, formats: tuple[str, ...],
+           say: Callable[[str], None], started: float) -> SweepResult:
     tasks, outcomes = plan(case_path, scenarios, out_dir, formats)
     n = len(scenarios)
     failed = sum(not o.ok for o in outcomes.values())

@@ -504,8 +504,13 @@ def _import_carriers(ctx: _Import) -> pd.DataFrame:
 def _import_loads(ctx: _Import) -> tuple[pd.DataFrame, pd.DataFrame]:
     names = ctx.active["Load"]
     loads = ctx.n.loads.loc[names]
-    table = pd.DataFrame({"bus": loads["bus"], "scale": 1.0}, index=names)
-    return table, ctx.dense("Load", "p_set", names)
+    p_set = ctx.dense("Load", "p_set", names)
+    # a load with a negative p_set injects power: gridopt asks for that to be said
+    table = pd.DataFrame({"bus": loads["bus"], "scale": 1.0,
+                          "negative_allowed": (p_set < 0).any(axis=0).reindex(names,
+                                                                            fill_value=False)},
+                         index=names)
+    return table, p_set
 
 
 def _import_generators(ctx: _Import, hours: int) -> tuple[pd.DataFrame, pd.DataFrame]:
