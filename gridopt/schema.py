@@ -444,6 +444,75 @@ MUST_TAKE = Table(
     ),
 )
 
+ENERGY_OBLIGATIONS = Table(
+    "energy_obligations",
+    "Least and most energy a set of plants (a fleet, a region's plants of some carriers) makes"
+    " per calendar month or year: priority generation plans, annual contract volumes, hour"
+    " caps (see gridopt.model.obligations). Bounds are in MWh, or in full-load hours of the"
+    " set's installed capacity; prorated like contracts when the horizon covers part of a"
+    " period.",
+    (
+        _name("obligation"),
+        Column("plants", "str", "generators and hydro stations of the set, separated by ';'"
+               " (blank: every plant of region and carrier)", nullable=True),
+        Column("region", "str", "reporting region of the plants' buses (blank: any)",
+               nullable=True),
+        Column("carrier", "str", "carrier(s) of the plants, separated by ';' (blank: any)",
+               nullable=True),
+        Column("period", "str", "month or year", default="year", choices=("month", "year")),
+        Column("month", "int", "month of a monthly obligation, 1-12", nullable=True, min=1,
+               max=12),
+        Column("min_mwh", "float", "least energy per period, MWh", nullable=True, min=0.0),
+        Column("max_mwh", "float", "most energy per period, MWh", nullable=True, min=0.0),
+        Column("min_hours", "float", "least energy per period in full-load hours of the set's"
+               " p_max_mw (instead of min_mwh)", nullable=True, min=0.0),
+        Column("max_hours", "float", "most energy per period in full-load hours of the set's"
+               " p_max_mw (instead of max_mwh): an hour cap", nullable=True, min=0.0),
+        Column("shortfall_penalty_cny_per_mwh", "float", "price of each MWh short of the minimum"
+               " (blank: the minimum is a hard limit)", nullable=True, min=0.0),
+    ),
+)
+
+GAS_CONTRACTS = Table(
+    "gas_contracts",
+    "Gas purchase contracts on supplies (LNG terminals, pipeline imports): the gas taken per"
+    " calendar month or year between min_mwh_th (take-or-pay) and max_mwh_th; gas not taken"
+    " below the minimum is paid at the stated penalty, or, without one, must be taken."
+    " Prorated like contracts when the horizon covers part of a period.",
+    (
+        _name("gas contract"),
+        Column("supplies", "str", "gas supplies delivering under the contract, separated by"
+               " ';'", required=True),
+        Column("period", "str", "month or year", default="year", choices=("month", "year")),
+        Column("month", "int", "month of a monthly contract, 1-12", nullable=True, min=1,
+               max=12),
+        Column("min_mwh_th", "float", "take-or-pay quantity per period, MWh_th", nullable=True,
+               min=0.0),
+        Column("max_mwh_th", "float", "most gas per period, MWh_th", nullable=True, min=0.0),
+        Column("shortfall_penalty_cny_per_mwh_th", "float", "paid for each MWh_th of the"
+               " take-or-pay quantity not taken (blank: the gas must be taken)", nullable=True,
+               min=0.0),
+    ),
+)
+
+CAPACITY_PAYMENTS = Table(
+    "capacity_payments",
+    "Payments for installed capacity (a capacity tariff): a fixed cost per MW of the plants'"
+    " p_max_mw and year, prorated to the horizon's hours; reported in `costs`, it does not move"
+    " dispatch.",
+    (
+        _name("capacity payment"),
+        Column("plants", "str", "generators and hydro stations paid, separated by ';' (blank:"
+               " every plant of region and carrier)", nullable=True),
+        Column("region", "str", "reporting region of the plants' buses (blank: any)",
+               nullable=True),
+        Column("carrier", "str", "carrier(s) of the plants, separated by ';' (blank: any)",
+               nullable=True),
+        Column("payment_cny_per_mw_yr", "float", "payment per MW of installed capacity and year"
+               " (8,760 h)", required=True, min=0.0),
+    ),
+)
+
 # the rating columns a candidate may extend, per table (the first is the default); each is
 # the bound that gridopt.model.core.LinearModel.rating makes variable in an expansion case
 EXTENDABLE: dict[str, tuple[str, ...]] = {
@@ -501,7 +570,8 @@ CANDIDATES = Table(
 TABLES: dict[str, Table] = {
     t.name: t for t in (BUSES, CARRIERS, LOADS, GENERATORS, STORAGE_UNITS, LINES, LINKS, HYDRO,
                         GAS_NODES, GAS_SUPPLIES, PIPELINES, GAS_STORAGE, GAS_DEMANDS,
-                        CORRIDORS, CONTRACTS, MUST_TAKE, CANDIDATES)
+                        CORRIDORS, CONTRACTS, MUST_TAKE, ENERGY_OBLIGATIONS, GAS_CONTRACTS,
+                        CAPACITY_PAYMENTS, CANDIDATES)
 }
 
 # hourly time series files under `timeseries/`, each with a `timestamp` column
