@@ -52,8 +52,9 @@ through the year; the others repeat their typical period) are added.
 
 Not supported with aggregation (each an InputError naming the setting): obligations per
 calendar month (contracts, must-take, energy obligations, gas contracts, security shares),
-annual ones on a horizon that spans more than a calendar year, and expansion cases with samples (`expansion.periods`). An
-expansion case of one period runs on the typical snapshots, each typical period a cycle.
+annual ones on a horizon that spans more than a calendar year, and expansion cases with
+samples (`expansion.periods`). An expansion case of one period runs on the typical snapshots,
+each typical period a cycle.
 """
 
 from __future__ import annotations

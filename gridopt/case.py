@@ -194,6 +194,8 @@ class Case(_Strict):
     # zones shipped with the network (relative to the case file) and/or zones given inline
     security_file: str | None = None
     security: list[SecurityZone] = Field(default_factory=list)
+    # zones or targets in force switched off by name: "Macao", "Hong Kong: n_1" (gridopt.zones)
+    security_off: list[str] = Field(default_factory=list)
     # solve by rolling horizon (gridopt.rolling) instead of in one piece
     rolling: Rolling | None = None
     # capacity expansion (gridopt.investment, gridopt.model.expansion): the network's
@@ -375,7 +377,7 @@ def prepare_case(case: Case, path: Path) -> CaseData:
     problems += _apply_scaling(case, tables, file)
     problems += _check_commitment(case, tables, net, file)
     problems += _check_gas_plants(tables, file)
-    zones, zone_problems = resolve_zones(case, path, tables)
+    zones, zone_problems = resolve_zones(case, path, tables, net)
     problems += zone_problems
     expanding = case.expansion is not None and case.expansion.enabled
     if expanding and case.expansion.periods:

@@ -323,12 +323,20 @@ def test_pprd_security_sheet_prices_and_cost(pprd):
     assert cost >= 0
     macao = table[(table["zone"] == "Macao") & (table["target"] == "N-1 infeed")]
     circuit = macao[macao["element"] == "GD-MO (one of 8 circuits)"]
+    assert len(circuit) == HOURS
+    hk = table[(table["zone"] == "Hong Kong") & (table["target"] == "N-1 infeed")]
+    circuit = hk[hk["element"] == "GD-HK (one of 4 circuits)"]
     assert len(circuit) == HOURS and circuit["binding"].any()
     assert (circuit.loc[circuit["binding"], "shadow_price"] >= 0).all()
     rows_ = table[~table["target"].str.startswith("reserve margin")]  # a check, may fail
     assert (rows_["slack"] > -1e-3).all() and rows_["met"].all()
     margin = table[table["target"].str.startswith("reserve margin")].set_index("zone")
-    assert margin.loc["Hong Kong", "met"] and not margin.loc["Macao", "met"]
+    # Macao: 0.9 x (271.4 MW of Coloane A + 136.4 of Coloane B) + the 1,700 MW CSG transfer
+    # capability since 2022 less one of its 8 circuits (212.5) = 1,854.52 MW against
+    # 1.2 x 1,067.7 = 1,281.24 MW: met (with the 700 MVA of 2008 it failed by 302 MW)
+    assert margin.loc["Macao", "lhs"] == pytest.approx(1854.52, abs=1e-6)
+    assert margin.loc["Macao", "rhs"] == pytest.approx(1281.24, abs=1e-6)
+    assert margin.loc["Hong Kong", "met"] and margin.loc["Macao", "met"]
     gas = table[(table["zone"] == "Hong Kong") & (table["target"] == "gas N-1")]
     worst = gas.groupby("element")["rhs"].min()
     assert worst.idxmin() == "HK LNG send-out"  # the largest gas source

@@ -214,7 +214,9 @@ def _unexported(data: CaseData) -> list[Problem]:
                                 " network, which is not exported to PyPSA yet",
                                 column="gas_node"))
     case = data.case
-    if getattr(case, "security_file", None) or getattr(case, "security", None):
+    # the case's own zones, or its network's zones in force (gridopt.zones)
+    if (getattr(case, "security_file", None) or getattr(case, "security", None)
+            or getattr(data, "security_zones", None)):
         problems.append(Problem(file, "supply-security zones are not exported to PyPSA yet",
                                 column="security"))
     return problems

@@ -168,6 +168,9 @@ class RowBlock:
     # words for a left side that falls short of / exceeds what the row requires
     below: str = "short by"
     above: str = "over by"
+    # rows that only define an auxiliary variable (a total): never a requirement in themselves,
+    # so an infeasibility diagnosis keeps them hard
+    definition: bool = False
 
 
 @dataclass
@@ -210,9 +213,12 @@ class Rows:
         self._coefs.append(coef)
         return self
 
-    def equal(self, rhs: float | np.ndarray, per_weight: bool = False) -> RowBlock:
+    def equal(self, rhs: float | np.ndarray, per_weight: bool = False,
+              definition: bool = False) -> RowBlock:
         rhs = np.broadcast_to(np.asarray(rhs, dtype=float), self.shape)
-        return self.model._add_rows(self, rhs, rhs, per_weight)
+        block = self.model._add_rows(self, rhs, rhs, per_weight)
+        block.definition = definition
+        return block
 
     def less(self, rhs: float | np.ndarray, per_weight: bool = False) -> RowBlock:
         ub = np.broadcast_to(np.asarray(rhs, dtype=float), self.shape)

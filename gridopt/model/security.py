@@ -87,7 +87,7 @@ import pandas as pd
 
 from gridopt.case import CaseData
 from gridopt.model import generation
-from gridopt.model.core import LinearModel
+from gridopt.model.core import INF, LinearModel
 from gridopt.solve import Solution
 from gridopt.zones import SecurityZone, ShareBound, local_units, slug, target_label
 
@@ -308,24 +308,45 @@ def _n1_system(model: LinearModel, pl: Plan, build: bool
 
 
 def _build_n1(model: LinearModel, pl: Plan) -> None:
+    """The rows (1), written sparsely: every contingency's cover is the zone's whole cover
+    less a part of its own element, so the whole cover is one variable per snapshot,
+
+        W[t] = sum_e (Cap_e - I_e[t]) + sum_g h_g[t]         (row security_n1_cover_<zone>)
+
+    and a contingency's row is lost_k - (W - own_k) <= -margin with own_k = lambda_e (Cap_e -
+    I_e) for an import element, lambda_g h_g for a unit, 0 for a contracted unit: a few terms
+    each instead of every import and unit of the zone. Same rows, same duals."""
     labels, terms, L, C = _n1_system(model, pl, build=True)
     if not labels:
         return
     T = model.T
-    M = L - C
+    base = C.max(axis=0)  # the whole cover: every spare and headroom term, weight 1
+    own = L - (C - base)  # lost_k + own_k, over the terms
     margin = pl.zone.n_1.margin_mw
     const = np.array([t.const for t in terms])  # (J, T)
     part_term = np.array([j for j, t in enumerate(terms) for _ in t.parts])
     part_cols = np.array([c for t in terms for c, _ in t.parts])
     part_coef = np.array([k for t in terms for _, k in t.parts])
-    k_idx, p_idx = np.nonzero(M[:, part_term])
+    zone = _escape(pl.zone.name)
+    cover = model.add_variables(f"security_n1_total_cover_{pl.slug}", pd.Index([pl.zone.name]),
+                                -INF, INF)
+    on = np.flatnonzero(base[part_term] != 0)
+    rows = model.rows(f"security_n1_cover_{pl.slug}", pd.Index([pl.zone.name]),
+                      meaning=f"{zone} N-1 cover (headroom and spare import capacity) of {{}}",
+                      unit="MW")
+    rows.add(cover.cols, 1.0)
+    rows.scatter(np.broadcast_to(np.arange(T)[None, :], (len(on), T)), part_cols[on],
+                 -base[part_term[on]][:, None] * part_coef[on])
+    rows.equal((base @ const)[None, :], definition=True)
+    k_idx, p_idx = np.nonzero(own[:, part_term])
     rows = model.rows(f"security_n1_{pl.slug}", pd.Index(labels),
-                      meaning=f"{_escape(pl.zone.name)} N-1 security against the loss of {{}}",
+                      meaning=f"{zone} N-1 security against the loss of {{}}",
                       unit="MW", above="lost infeed exceeds the cover (headroom and spare"
                       " import capacity) by")
     rows.scatter(k_idx[:, None] * T + np.arange(T)[None, :], part_cols[p_idx],
-                 M[k_idx, part_term[p_idx]][:, None] * part_coef[p_idx])
-    rows.less(-margin - M @ const, per_weight=True)
+                 own[k_idx, part_term[p_idx]][:, None] * part_coef[p_idx])
+    rows.add(np.broadcast_to(cover.cols, (len(labels), T)), -1.0)
+    rows.less(-margin - own @ const, per_weight=True)
 
 
 # ---- (3), (4) energy shares ----------------------------------------------------------------

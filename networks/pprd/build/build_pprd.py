@@ -45,7 +45,10 @@ from expansion import COLUMNS as EXPANSION_COLUMNS
 from expansion import build_candidates
 from gas import ASSUMPTIONS as GAS_ASSUMPTIONS
 from gas import COLUMNS as GAS_COLUMNS
-from gas import TWH_TH_PER_BCM, build_gas
+from gas import LNG_MWH_TH_PER_T, TWH_TH_PER_BCM, build_gas
+from operations import ASSUMPTIONS as OPERATIONS_ASSUMPTIONS
+from operations import COLUMNS as OPERATIONS_COLUMNS
+from operations import build_operations
 from scipy.interpolate import CubicSpline
 from scipy.signal import lfilter
 
@@ -87,6 +90,7 @@ COLUMNS = {
     **CORRIDOR_COLUMNS,
     **CALIBRATION_COLUMNS,
     **EXPANSION_COLUMNS,
+    **OPERATIONS_COLUMNS,
 }
 
 # The nine provinces by the two-letter code of the hourly load profile (also the bus name).
@@ -246,7 +250,8 @@ ASSUMPTIONS: dict[str, Assumption] = {
         "35 % x HK published peak", "MW",
         "CLP-Guangdong MW rating is not in the data: sized so that the 2025 target import share"
         " (35 %) of the published HK peak can be imported at peak"),
-    "power_factor": Assumption(1.0, "-", "MVA ratings (GD-Macao 700 MVA) used as MW"),
+    "power_factor": Assumption(1.0, "-", "MVA ratings used as MW (the Guangdong-Macao 700 MVA of"
+                               " 2008, the rating before the third channel of 2022)"),
     "pik_edge_ratings": Assumption(
         "PyPSA-China-PIK edges_current.csv", "MW",
         "East-China outlets that are not rows of corridors.csv: Xiangjiaba-Shanghai = the"
@@ -404,6 +409,7 @@ ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in CORRIDOR_ASSUMPTIONS
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in CALIBRATION_ASSUMPTIONS.items()})
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in COMMITMENT_ASSUMPTIONS.items()})
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in EXPANSION_ASSUMPTIONS.items()})
+ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in OPERATIONS_ASSUMPTIONS.items()})
 
 
 def a(key: str) -> Any:
@@ -422,6 +428,7 @@ ENTITY_COLUMNS = {
     "costs": ["category", "item", "region"],
     "hydro_stations": ["station"],
     "gas": ["asset"],
+    "operations": ["region", "entity"],
 }
 
 
@@ -485,6 +492,15 @@ class Shared:
             "value": value, "unit": unit, "year": year,
             "status": "model input (no status column; README: modelled / model input)",
             "source": source, "used_for": used_for})
+
+    def record_direct(self, entity: str, parameter: str, value: str, unit: str, year: str,
+                      source: str, status: str, used_for: str) -> None:
+        """Ledger entry for a figure read directly from a public page (not in the shared
+        data), with the status the page itself earns."""
+        self.profile_rows.append({
+            "file": "(read directly)", "entity": entity, "parameter": parameter,
+            "value": value, "unit": unit, "year": year, "status": status, "source": source,
+            "used_for": used_for})
 
     def ledger(self) -> pd.DataFrame:
         """Every row used, in file then row order, with its source and status verbatim."""
@@ -1446,6 +1462,15 @@ PIK_EDGES_SOURCE = ("github:pik-piam/PyPSA-China-PIK resources/data/grids/edges_
                     " (23db46de)")
 
 
+# read directly, not in the shared data: Xinhua, 25 Nov 2022, 保障澳門用電 粵澳輸電聯網第三通道投產
+# (MACAO_TRANSFER_SOURCE): after the third 220 kV channel CSG's transfer capability to Macao
+# rose 30 % to 1.7 GW (南方電網對澳門輸電能力將提升三成，達到170萬千瓦); 8 main 220 kV circuits in
+# three channels plus 4 x 110 kV standby circuits
+MACAO_TRANSFER_MW = 1700.0
+MACAO_TRANSFER_SOURCE = ("http://snel.com.cn/gangao/2022-11/25/c_1129160795.htm (Xinhua, 25 Nov"
+                         " 2022, mirror)")
+
+
 def build_lines(shared: Shared, buses: pd.DataFrame, links: pd.DataFrame,
                 hk_peak: float) -> pd.DataFrame:
     """AC lines; ratings from model aggregates net of the DC links modelled on the same pair."""
@@ -1473,10 +1498,15 @@ def build_lines(shared: Shared, buses: pd.DataFrame, links: pd.DataFrame,
                        "model aggregate - Jinzhong - Kunliulong Liubei leg"),
         ("SC", "HN"): (agg("Chongqing-Sichuan"), "model aggregate Chongqing-Sichuan (proxy)"),
         ("GD", "HK"): (round(0.35 * hk_peak), "35 % x published HK peak (assumption)"),
-        ("GD", "MO"): (shared.value("corridors", "line GD-MO rating",
-                                    corridor="Guangdong-Macao interconnection",
-                                    parameter="import_capacity"), "700 MVA at pf 1"),
+        ("GD", "MO"): (MACAO_TRANSFER_MW, "CSG transfer capability to Macao since the third"
+                                          " 220 kV channel (Xinhua, 25 Nov 2022)"),
     }
+    shared.record_direct("Guangdong-Macao interconnection (CSG)", "transfer_capability",
+                         f"{MACAO_TRANSFER_MW:.0f}", "MW", "2022", MACAO_TRANSFER_SOURCE,
+                         "secondary (Xinhua text on a mirror)", "line GD-MO rating")
+    # the 700 MVA of 2008 (confirmed) is what the third channel raised by 30 % to 1,700 MW
+    shared.value("corridors", "line GD-MO: rating before the third channel (2008-2022)",
+                 corridor="Guangdong-Macao interconnection", parameter="import_capacity")
     shared.value("hk_macao", "line GD-HK rating (35 % target)", region="Hong Kong",
                  entity="Imports from Mainland (nuclear + CSG)",
                  parameter="share_of_HK_fuel_mix_target", year=2025)
@@ -1833,6 +1863,8 @@ def build(shared_dir: Path, out: Path) -> str:
     generators = add_commitment(generators, a)
     gas = build_gas(shared, buses, generators, SNAPSHOTS, a, md_table)
     generators = gas.generators
+    ops = build_operations(shared, generators, gas.tables["gas_supplies"], LNG_MWH_TH_PER_T, a,
+                           md_table)
     storage = build_storage(shared)
     stations = build_station_table(shared, dams)
     other = build_other_hydro(shared, stations)
@@ -1845,7 +1877,7 @@ def build(shared_dir: Path, out: Path) -> str:
 
     tables = {"buses": buses, "carriers": carriers, "loads": loads, "generators": generators,
               "storage_units": storage, "lines": lines, "links": links, "hydro": hydro,
-              **gas.tables}
+              **gas.tables, **ops.tables}
     series = {"load_mw": load_ts, "availability_pu": avail, **inflows, **gas.series}
     yibin = shared.value("hydro_stations", "Yibin flow cross-check",
                          station="Jinsha at Yibin (basin)", parameter="mean_annual_runoff")
@@ -1884,6 +1916,7 @@ def build(shared_dir: Path, out: Path) -> str:
     write_table(reference, "calibration_reference", out)
     write_sources(out, shared, stations, other, corr.links, lines, summary, exports,
                   {"@@GAS_TABLES@@": gas.markdown, "@@CORRIDOR_TABLES@@": corr.markdown,
+                   "@@OPERATIONS_TABLES@@": ops.markdown,
                    "@@CALIBRATION_TABLE@@": reference_md})
     return summary
 
@@ -1899,6 +1932,9 @@ description: >-
 year: 2025
 timezone: Asia/Shanghai (naive local time)
 demand_basis: 2024 consumption (NBS)
+# policies in force: Hong Kong's and Macao's supply-security zones and Hong Kong's fuel mix
+# apply to every case on this network (a case switches them off by name: security_off)
+security_file: security.yaml
 """
 
 
