@@ -26,6 +26,7 @@ from gridopt.cli_sweep import sweep as sweep_cmd
 from gridopt.errors import InputError
 from gridopt.io.write import FORMATS
 from gridopt.model.transmission import cycle_matrix
+from gridopt.results import unserved_words
 from gridopt.run import solve_case, stderr_progress
 from gridopt.solve import Status
 
@@ -103,13 +104,16 @@ def solve_cmd(
         return
     sol = result.solution
     status = sol.status
+    unserved = unserved_words(result.summary)
     if status is Status.OPTIMAL:
-        typer.echo(f"optimal: objective {sol.objective_cny:,.2f} CNY; results in {out_dir}")
+        gap = f", gap {sol.mip_gap:.3%}" if sol.mip_gap is not None else ""
+        typer.echo(f"optimal: objective {sol.objective_cny:,.2f} CNY{gap}; {unserved};"
+                   f" results in {out_dir}")
         return
     if status is Status.TIME_LIMIT and result.tables:
         gap = f", gap {sol.mip_gap:.3%} to the best bound" if sol.mip_gap is not None else ""
         typer.echo(f"time limit reached: best solution found written to {out_dir}"
-                   f" (objective {sol.objective_cny:,.2f} CNY{gap})")
+                   f" (objective {sol.objective_cny:,.2f} CNY{gap}); {unserved}")
         return
     typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')} ({sol.message});"
                f" summary written to {out_dir}", err=True)
@@ -196,7 +200,7 @@ def calibrate_cmd(
     headline = "all" if s["calibration_headline_within_target"] else "not all"
     typer.echo(f"{s['calibration_figures']} figures: {s['calibration_pass']} pass,"
                f" {s['calibration_explained']} explained, {s['calibration_fail']} fail;"
-               f" headline figures {headline} within target; report in"
+               f" headline figures {headline} within target; {unserved_words(s)}; report in"
                f" {out_dir / 'calibration.md'}")
 
 

@@ -53,21 +53,26 @@ def solve_rolling_cmd(case: Path, out_dir: Path, formats: tuple[str, ...],
     except InputError as err:
         _fail_input(err)
         return
+    from gridopt.results import unserved_words
+
     info = result.summary
     done, total = info.get("windows_solved", 0), info.get("n_windows", 0)
     if result.status is Status.OPTIMAL:
         typer.echo(f"optimal: {total} windows, stitched objective"
-                   f" {result.objective_cny:,.2f} CNY; results in {out_dir}")
+                   f" {result.objective_cny:,.2f} CNY; {unserved_words(info)}; results in"
+                   f" {out_dir}")
         return
     if result.status is Status.TIME_LIMIT and "failed_window" not in info:
         typer.echo(f"time limit reached in some windows (their best solutions are kept):"
-                   f" stitched objective {result.objective_cny:,.2f} CNY; results in {out_dir}")
+                   f" stitched objective {result.objective_cny:,.2f} CNY;"
+                   f" {unserved_words(info)}; results in {out_dir}")
         return
     failed = info.get("failed_window", {})
     what = ("the seasonal plan" if failed.get("window") == 0 else
             f"window {failed.get('window')} ({failed.get('first_snapshot')} .."
             f" {failed.get('last_solved_snapshot')})")
-    kept = (f"the {done} windows before it are written to {out_dir}" if done else
+    kept = (f"the {done} windows before it are written to {out_dir}"
+            f" ({unserved_words(info)} in them)" if done else
             f"no window was solved; summary written to {out_dir}")
     typer.echo(f"gridopt: {what} is {result.status.value.replace('_', ' ')}"
                f" ({failed.get('solver_message', '')}); {kept}", err=True)

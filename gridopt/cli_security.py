@@ -82,10 +82,13 @@ def security(
         for line in study.diagnosis[:20]:
             typer.echo(f"  - {line}", err=True)
         raise typer.Exit(EXIT_INFEASIBLE)
+    from gridopt.results import unserved_summary, unserved_words
+
     every = study.table[study.table["target"] == "all targets"].iloc[0]
+    unserved = unserved_words(unserved_summary(data, study.reference_tables))
     typer.echo(f"cost of security {every['cost_cny']:,.0f} CNY"
                f" ({every['cost_cny_per_mwh']:,.2f}"
-               f" CNY/MWh of zone demand); comparison in {out_dir}")
+               f" CNY/MWh of zone demand); with all targets {unserved}; comparison in {out_dir}")
 
 
 def contingency(
@@ -112,6 +115,11 @@ def contingency(
         typer.echo(f"gridopt: the intact system is"
                    f" {study.reference.status.value.replace('_', ' ')}; see {out_dir}", err=True)
         raise typer.Exit(EXIT_INFEASIBLE)
+    from gridopt.results import unserved_summary, unserved_words
+
     hurt = study.table[study.table["unserved_zone_mwh"] > 1e-6]
+    worst = study.table["unserved_zone_mwh"].max() if len(study.table) else 0.0
     typer.echo(f"{len(study.table)} contingencies, {len(hurt)} with unserved energy in their"
-               f" zone; results in {out_dir}")
+               f" zone (the worst {worst:,.1f} MWh); intact system:"
+               f" {unserved_words(unserved_summary(data, study.reference_tables))}; results in"
+               f" {out_dir}")

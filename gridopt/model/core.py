@@ -29,6 +29,7 @@ families keep writing their costs per snapshot as in a dispatch case.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -267,6 +268,9 @@ class LinearModel:
         self.capacities: dict[tuple[str, str], Capacity] = {}
         # stored levels linked across typical periods (`_stateful`), by level variable name
         self.levels: dict[str, object] = {}
+        # neighbourhoods a MIP solution that leaves demand unserved is re-optimised over: each
+        # maps a solution to the columns to free (gridopt.solve, gridopt.model.commitment)
+        self.repairs: list[Callable[[np.ndarray], np.ndarray]] = []
         self._time_structure()
 
     # ---- time structure --------------------------------------------------------------------
