@@ -183,7 +183,8 @@ class Case(_Strict):
     # dispatch: an LP; uc: unit commitment (a MIP) of the generators marked committable
     model: Literal["dispatch", "uc"] = "dispatch"
     reserve: Reserve = Field(default_factory=Reserve)
-    inflow_year: Literal["normal", "dry", "wet"] = "normal"
+    # drought: a network's design drought year (e.g. 1-in-100), where it ships one
+    inflow_year: Literal["normal", "dry", "wet", "drought"] = "normal"
     load_shedding: LoadShedding = Field(default_factory=LoadShedding)
     gas_shedding: GasShedding = Field(default_factory=GasShedding)
     curtailment_penalty_cny_per_mwh: float = Field(0.0, ge=0)

@@ -243,7 +243,11 @@ HYDRO = Table(
         Column("q_env_min_m3s", "float", "environmental minimum release, m3/s", default=0.0,
                min=0.0),
         Column("withdrawal_m3s", "float", "water taken from the reservoir for supply (e.g. a"
-               " city's drinking water), not turbined, every hour, m3/s", default=0.0, min=0.0),
+               " city's drinking water), not turbined, every hour, m3/s (times"
+               " withdrawal_profile where given)", default=0.0, min=0.0),
+        Column("withdrawal_profile", "str", "column of timeseries/withdrawal_pu.csv: the"
+               " withdrawal of each hour per unit of withdrawal_m3s, e.g. a monthly supply"
+               " schedule (blank: constant)", nullable=True),
         Column("inflow_profile", "str", "column of timeseries/inflow_m3s.csv (blank: none)",
                nullable=True),
         Column("downstream", "str", "next station downstream on the same river (blank: none"
@@ -255,7 +259,7 @@ HYDRO = Table(
                " environmental minimum)", nullable=True, min=0.0),
         Column("marginal_cost_cny_per_mwh", "float", "variable cost, CNY/MWh", default=0.0),
     ),
-    series={"inflow_profile": "inflow_m3s"},
+    series={"inflow_profile": "inflow_m3s", "withdrawal_profile": "withdrawal_pu"},
 )
 
 GAS_NODES = Table(
@@ -579,6 +583,8 @@ SERIES: dict[str, str] = {
     "load_mw": "hourly demand, MW",
     "availability_pu": "hourly availability of variable generators, per unit of p_max_mw",
     "inflow_m3s": "hourly natural inflow to hydro stations, m3/s",
+    "withdrawal_pu": "hourly withdrawal of water from hydro stations, per unit of their"
+                     " withdrawal_m3s",
     "gas_demand_mwth": "hourly gas demand other than power generation, MWth",
     "gas_supply_pu": "hourly availability of gas supplies, per unit of p_max_mwth",
     "corridor_shape_pu": "hourly delivery shape of corridor schedules (only its shape within"

@@ -6,6 +6,10 @@
   objective(none)), in CNY and per MWh of the zone's demand over the horizon. Targets interact:
   one that the others already enforce costs nothing given them, however much it costs alone, so
   single costs need not add up. The reserve margin is a check (no row), so it has no cost.
+  A zone's water supply (`water_supply`: withdrawals of river nodes, data of the hydro table)
+  is left out by setting those withdrawals to 0: its cost is the power system's, the
+  hydropower and storage the reservoirs give up for the water, reported also per m3 withdrawn
+  beside the water value at the intake (the withdrawal-weighted mean over the horizon).
 - `contingency_study` re-solves the dispatch with each import element of each zone out for the
   whole horizon (a line removed, a link's, pipeline's or contracted generator's capacity set to
   0) and, for an element of several circuits, with one circuit out (rating x (n-1)/n, reactance
@@ -47,6 +51,39 @@ def _solve(data: CaseData) -> Solution:
     return solve(build_model(data), data.case.solver)
 
 
+def with_zones(data: CaseData, zones: list[SecurityZone]) -> CaseData:
+    """The case with these zones instead of its own: the withdrawals that its zones name as a
+    water supply and `zones` no longer do are set to 0 (they are the target left out)."""
+    def named(zs: list[SecurityZone]) -> set[str]:
+        return {h for z in zs if z.water_supply is not None for h in z.water_supply.hydro}
+
+    dropped = sorted(named(data.security_zones) - named(zones))
+    if not dropped:
+        return replace(data, security_zones=zones)
+    tables = dict(data.tables)
+    hydro = tables["hydro"].copy()
+    hydro.attrs = dict(data.tables["hydro"].attrs)
+    hydro.loc[dropped, "withdrawal_m3s"] = 0.0
+    tables["hydro"] = hydro
+    return replace(data, tables=tables, security_zones=zones)
+
+
+def water_supplied(data: CaseData, zone: SecurityZone, sol: Solution
+                   ) -> tuple[float, float]:
+    """The zone's water withdrawn over the horizon (m3) and its withdrawal-weighted water value
+    at the intakes (CNY/m3) in a solution."""
+    from gridopt.model.hydro import withdrawal_m3s
+
+    hydro = data.tables["hydro"]
+    pos = hydro.index.get_indexer(zone.water_supply.hydro)
+    volume = withdrawal_m3s(data)[pos] * data.weights_h[None, :] * 3600.0
+    total = float(volume.sum())
+    if sol.status is not Status.OPTIMAL or total <= 0:
+        return total, float("nan")
+    value = -sol.dual("hydro_water_balance")[pos] / 1e6
+    return total, float((value * volume).sum() / total)
+
+
 def _energy_mwh(data: CaseData, zones: list[SecurityZone]) -> float:
     return float(sum((zone_demand_mw(data, z) * data.weights_h).sum() for z in zones))
 
@@ -65,13 +102,13 @@ def cost_of_security(data: CaseData, progress: Progress | None = None) -> Study:
     say = progress or (lambda _m: None)
     zones = list(data.security_zones)
     say(f"solving with all targets of {len(zones)} zone(s)")
-    ref = _solve(data)
+    ref = _solve(with_zones(data, zones))
     tables = collect(ref, families(data)) if ref.status is Status.OPTIMAL else {}
     diagnosis = ([c.message for c in diagnose_infeasibility(ref.model)]
                  if ref.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED) else [])
     say("solving without any target")
     none = [z.without("all") for z in zones]
-    bare = _solve(replace(data, security_zones=none))
+    bare = _solve(with_zones(data, none))
     full, empty = _objective(ref), _objective(bare)
     total = _energy_mwh(data, zones)
     rows = [{"zone": "all zones", "target": "all targets", "status": str(ref.status),
@@ -96,15 +133,20 @@ def cost_of_security(data: CaseData, progress: Progress | None = None) -> Study:
             without[i] = zone.without(target)
             alone[i] = zone.without("all").model_copy(update=_only(zone, target))
             say(f"solving {zone.name} without, then with only: {label}")
-            sol_without = _solve(replace(data, security_zones=without))
-            sol_alone = _solve(replace(data, security_zones=alone))
-            rows.append({
+            sol_without = _solve(with_zones(data, without))
+            sol_alone = _solve(with_zones(data, alone))
+            row = {
                 "zone": zone.name, "target": label, "status": str(sol_without.status),
                 "objective_cny": _objective(sol_without),
                 "cost_cny": full - _objective(sol_without), "zone_demand_mwh": demand,
                 "objective_alone_cny": _objective(sol_alone),
                 "cost_alone_cny": _objective(sol_alone) - empty,
-                "note": "; ".join(n for n in (_note(sol_without), _note(sol_alone)) if n)})
+                "note": "; ".join(n for n in (_note(sol_without), _note(sol_alone)) if n)}
+            if target == "water_supply":
+                volume, value = water_supplied(data, zone, ref)
+                row.update(water_mm3=volume / 1e6, water_value_cny_per_m3=value,
+                           cost_cny_per_m3=row["cost_cny"] / volume if volume > 0 else np.nan)
+            rows.append(row)
     table = pd.DataFrame(rows)
     energy = table["zone_demand_mwh"].to_numpy(dtype=float)
     for cost in ("cost_cny", "cost_alone_cny"):
@@ -113,7 +155,10 @@ def cost_of_security(data: CaseData, progress: Progress | None = None) -> Study:
             where=energy > 0)
     cols = ["zone", "target", "status", "objective_cny", "cost_cny", "cost_cny_per_mwh",
             "objective_alone_cny", "cost_alone_cny", "cost_alone_cny_per_mwh",
-            "zone_demand_mwh", "note"]
+            "zone_demand_mwh"]
+    if "water_mm3" in table:  # a water supply: its volume, cost per m3 and water value
+        cols += ["water_mm3", "cost_cny_per_m3", "water_value_cny_per_m3"]
+    cols.append("note")
     return Study(table[cols], ref, tables, diagnosis)
 
 

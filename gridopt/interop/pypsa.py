@@ -116,7 +116,7 @@ from gridopt.interop import (
 )
 from gridopt.model import commitment
 from gridopt.model.core import LinearModel
-from gridopt.model.hydro import HM3_PER_M3S_H, initial_storage_hm3
+from gridopt.model.hydro import HM3_PER_M3S_H, initial_storage_hm3, withdrawal_m3s
 from gridopt.schema import TABLES
 
 HINT = "gridopt_"  # prefix of the extra columns that carry gridopt settings PyPSA does not have
@@ -430,8 +430,8 @@ def _export_hydro(n: pypsa.Network, data: CaseData, file: str, notes: list[str]
                         f" expressed in PyPSA's max_hours: {names_preview(hy.index[bad])}")]
     rule = hy["end_rule"].to_numpy()
     soc0 = np.where(rule == "cyclic", 0.0, (v0 - v_min) * mwh_per_hm3)
-    inflow = ((data.inflow_m3s[hy.index] - hy["withdrawal_m3s"].to_numpy()[None, :]) * conv
-              ).set_axis(n.snapshots)
+    # withdrawals with their profiles (gridopt.model.hydro.withdrawal_m3s)
+    inflow = ((data.inflow_m3s[hy.index] - withdrawal_m3s(data).T) * conv).set_axis(n.snapshots)
     soc_set = pd.DataFrame(np.nan, index=n.snapshots, columns=hy.index)
     fixed = rule == "fixed"
     soc_set.iloc[-1, np.flatnonzero(fixed)] = soc0[fixed]

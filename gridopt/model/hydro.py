@@ -4,14 +4,18 @@ Variables per station h and snapshot t: turbined flow q[h,t] and spill s[h,t] (m
 V[h,t] (hm3, end of snapshot). With k = 0.0036 hm3 per (m3/s x h) and w[t] the hours snapshot t
 lasts (`model.dt`: its weight, but the resolution on typical periods):
 
-    V[h,t] = V[h,t-1] + k * w[t] * (inflow[h,t] + arrivals[h,t] - q[h,t] - s[h,t] - z[h])
+    V[h,t] = V[h,t-1] + k * w[t] * (inflow[h,t] + arrivals[h,t] - q[h,t] - s[h,t] - z[h,t])
     V_min[h] <= V[h,t] <= V_max[h]          (V_max = 0: run-of-river, nothing stored)
     0 <= q[h,t] <= p_max[h] / mw_per_m3s[h]
     q[h,t] + s[h,t] >= q_env_min[h]
     power[h,t] = mw_per_m3s[h] * q[h,t]      (fixed head, so the model stays linear)
 
-z[h] is a water-supply withdrawal (m3/s) the reservoir must deliver every hour; it leaves the
-river (it is not routed downstream).
+z[h,t] is a water-supply withdrawal (m3/s) the reservoir must deliver every hour:
+`withdrawal_m3s` times its `withdrawal_profile` (e.g. a city's monthly supply schedule; 1 if
+none). It leaves the river (it is not routed downstream). A river node without a reservoir
+(storage_max_hm3 0, p_max_mw 0: an intake on the river) must pass on everything that reaches it
+but what is withdrawn there, so its withdrawal is met only when the water arriving covers it
+and the environmental minimum below: upstream reservoirs release for it.
 
 Routing: station u releases r[u,t] = q[u,t] + s[u,t]; with a travel time of d snapshots
 (d = tau / resolution, k_u = floor(d), f = d - k_u) the station below receives
@@ -38,6 +42,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from gridopt.case import CaseData, _layout
 from gridopt.model._stateful import level_rows, level_values, year_table
 from gridopt.model.core import LinearModel
 from gridopt.solve import Solution
@@ -45,6 +50,28 @@ from gridopt.tables import region_of, tidy
 
 NAME = "hydro"
 HM3_PER_M3S_H = 3600.0 / 1e6
+
+
+WITHDRAWAL_SERIES = "withdrawal_pu"
+
+
+def withdrawal_m3s(data: CaseData) -> np.ndarray:
+    """z[h,t]: each station's withdrawal in each snapshot (station x snapshot), m3/s."""
+    hydro = data.tables["hydro"]
+    base = hydro["withdrawal_m3s"].to_numpy(dtype=float)[:, None]
+    T = data.n_snapshots
+    if hydro.empty or hydro["withdrawal_profile"].isna().all():
+        return np.repeat(base, T, axis=1)
+    typical = data.typical
+    snaps = data.snapshots if typical is None else typical.chronological
+    hours = None if data.investment is None else data.investment.series_hours
+    shape = _layout(data.network, WITHDRAWAL_SERIES, hydro, "withdrawal_profile", snaps,
+                    data.case.horizon, fill=1.0, hours=hours).to_numpy().T
+    if typical is not None:  # the typical periods' own snapshots
+        steps = typical.snapshots_per_period
+        shape = shape[:, (typical.representative[:, None] * steps
+                          + np.arange(steps)[None, :]).ravel()]
+    return base * shape
 
 
 def initial_storage_hm3(hydro: pd.DataFrame) -> np.ndarray:
@@ -134,7 +161,7 @@ def build(model: LinearModel) -> None:
     cyclic = rule == "cyclic"
     kw = HM3_PER_M3S_H * dt[None, :]
     inflow = model.data.inflow_m3s[hydro.index].to_numpy().T
-    withdrawal = hydro["withdrawal_m3s"].to_numpy()[:, None]
+    withdrawal = withdrawal_m3s(model.data)
     rows, rhs = level_rows(model, "hydro_water_balance", hydro.index, v,
                            np.where(cyclic, np.nan, v0), final=np.where(
                                rule == "fixed", v0, np.nan),
@@ -237,7 +264,7 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     table = tidy(model.snapshots, hydro.index, "station", {
         "storage_hm3": v,
         "inflow_m3s": model.data.inflow_m3s[hydro.index].to_numpy().T,
-        "withdrawal_m3s": np.broadcast_to(hydro["withdrawal_m3s"].to_numpy()[:, None], q.shape),
+        "withdrawal_m3s": withdrawal_m3s(model.data),
         "arrivals_m3s": arrivals_m3s(model, q + s),
         "turbined_m3s": q, "spilled_m3s": s, "p_mw": p,
         "water_value_cny_per_m3": value_hm3 / 1e6,

@@ -74,6 +74,11 @@ contingency; units are when U_g >= the zone's unit threshold.
 
     with D_gas the non-power gas demand at N (if included). Dual: CNY per MWth, per hour.
 
+(6) Water supply (`water_supply`): the withdrawals of the named river nodes (data of the hydro
+    table, rows of the hydro family) are reported per snapshot with the water reaching the node
+    and its water value (CNY/m3, from the hydro water balance); `gridopt security` prices them
+    by solving without them.
+
 Shadow prices are reported as the cost of tightening a target (positive when it binds); a row is
 binding when its slack is within 1e-6 of its size.
 """
@@ -503,6 +508,27 @@ def _frame(zone: str, target: str, elements: list[str], snapshots: pd.Index | No
         "shadow_price_unit": price_unit, "note": note})
 
 
+def _water_frame(sol: Solution, zone: SecurityZone) -> pd.DataFrame:
+    """(6) Water supply: per river node of the zone and snapshot, the water reaching it (own
+    inflow and arrivals from upstream, m3/s) against the zone's withdrawal there; the shadow
+    price is the water value at the node, CNY/m3 (minus the dual of its water balance): what
+    one more m3 withdrawn costs the power system."""
+    from gridopt.model import hydro as hydro_family  # hydro's helpers, not a family dependency
+
+    model = sol.model
+    table = model.data.tables["hydro"]
+    pos = table.index.get_indexer(zone.water_supply.hydro)
+    release = sol.value("hydro_turbine") + sol.value("hydro_spill")
+    reach = (model.data.inflow_m3s[table.index].to_numpy().T
+             + hydro_family.arrivals_m3s(model, release))[pos]
+    need = hydro_family.withdrawal_m3s(model.data)[pos]
+    value = -sol.dual("hydro_water_balance")[pos] / 1e6
+    return _frame(zone.name, target_label(zone, "water_supply"), list(table.index[pos]),
+                  model.snapshots, None, reach, need, "m3/s", reach - need, value, "CNY/m3",
+                  "water reaching the intake against the zone's withdrawal; shadow price: the"
+                  " water value at the intake")
+
+
 def reserve_margin_check(data: CaseData, zone: SecurityZone) -> dict[str, float | str]:
     """(2): firm capacity minus the largest element against peak demand x (1 + margin)."""
     rm = zone.reserve_margin
@@ -583,6 +609,8 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                     slack[None, :], (per_mwh * energy / 100.0)[None, :], "CNY/pp",
                     "shadow price per percentage point of share; per MWh: "
                     + ", ".join(f"{v:,.4g}" for v in per_mwh) + " CNY/MWh"))
+        if zone.water_supply is not None and "hydro_water_balance" in model.row_blocks:
+            frames.append(_water_frame(sol, zone))
         if zone.gas_n_1 is not None:
             labels, caps, parts, demand, note = _gas_system(model, pl)
             if note or not labels:

@@ -40,6 +40,8 @@ from commitment import add_commitment
 from corridors import ASSUMPTIONS as CORRIDOR_ASSUMPTIONS
 from corridors import COLUMNS as CORRIDOR_COLUMNS
 from corridors import build_corridors
+from dongjiang import ASSUMPTIONS as DONGJIANG_ASSUMPTIONS
+from dongjiang import build_dongjiang
 from expansion import ASSUMPTIONS as EXPANSION_ASSUMPTIONS
 from expansion import COLUMNS as EXPANSION_COLUMNS
 from expansion import build_candidates
@@ -84,8 +86,8 @@ COLUMNS = {
               "marginal_cost_cny_per_mwh", "length_km"],
     "hydro": ["name", "bus", "carrier", "river", "p_max_mw", "mw_per_m3s", "storage_max_hm3",
               "storage_min_hm3", "storage_initial_hm3", "end_rule", "q_env_min_m3s",
-              "inflow_profile", "downstream", "travel_time_h", "release_initial_m3s",
-              "marginal_cost_cny_per_mwh"],
+              "withdrawal_m3s", "withdrawal_profile", "inflow_profile", "downstream",
+              "travel_time_h", "release_initial_m3s", "marginal_cost_cny_per_mwh"],
     **GAS_COLUMNS,
     **CORRIDOR_COLUMNS,
     **CALIBRATION_COLUMNS,
@@ -137,6 +139,13 @@ ASSUMPTIONS: dict[str, Assumption] = {
         " Low end of the range because the whole fleet is treated as always committed: together"
         " with nuclear it then exceeds Guangdong's and Fujian's Spring-Festival load valley for"
         " a few hours, more at a higher value"),
+    "hk_macao_unit_p_min": Assumption(
+        0.0, "MW",
+        "Hong Kong's and Macao's units are rows of their own, each of which may be off: no"
+        " must-run floor in a dispatch case (the 30 % of `coal_p_min_pu` is for provincial"
+        " fleets treated as always committed). With it, Hong Kong's coal units alone made"
+        " more than 25 % of its winter supply, against its fuel-mix policy; in a uc case a unit"
+        " that is on keeps its stable minimum"),
     "coal_ramp_pu_per_h": Assumption(
         0.25, "p.u. of p_max per hour",
         "aggregated committed fleet; single units ramp ~1-2 %/min but only part of the fleet"
@@ -410,6 +419,7 @@ ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in CALIBRATION_ASSUMPTI
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in COMMITMENT_ASSUMPTIONS.items()})
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in EXPANSION_ASSUMPTIONS.items()})
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in OPERATIONS_ASSUMPTIONS.items()})
+ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in DONGJIANG_ASSUMPTIONS.items()})
 
 
 def a(key: str) -> Any:
@@ -429,6 +439,7 @@ ENTITY_COLUMNS = {
     "hydro_stations": ["station"],
     "gas": ["asset"],
     "operations": ["region", "entity"],
+    "dongjiang": ["entity"],
 }
 
 
@@ -924,8 +935,10 @@ def hk_macao_units(shared: Shared, costs: Costs) -> list[dict]:
                                      parameter="installed_capacity")
             if abs(total - published) > 0.05:
                 raise ValueError(f"{station}: units add up to {total} MW, not {published}")
+        # a unit of its own may be off: no must-run floor (its stable minimum applies once it
+        # is committed, in a uc case); assumption `hk_macao_unit_p_min`
         rows += [{**_gen(name, bus, carrier, mw, costs), "technology": tech,
-                  "station": station} for name, carrier, tech, mw in units]
+                  "station": station, "p_min_mw": 0.0} for name, carrier, tech, mw in units]
     # Lamma: the pre-L10 composition, L10-L12 and the reported 2023 total
     shared.value("hk_macao", "Lamma units (pre-L10 composition in note)", region="Hong Kong",
                  entity="Lamma PS (HK Electric)", parameter="installed_capacity")
@@ -1236,11 +1249,13 @@ def build_station_table(shared: Shared, dams: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def build_other_hydro(shared: Shared, stations: pd.DataFrame) -> pd.DataFrame:
+def build_other_hydro(shared: Shared, stations: pd.DataFrame,
+                      elsewhere_mw: dict[str, float] | None = None) -> pd.DataFrame:
     """Provincial hydro outside the modelled cascades, one aggregate reservoir per province.
 
     Capacity: 2020 provincial hydro (estimate) - pumped storage - modelled stations in service
-    by 2020 (border stations half per province). Energy: for Sichuan and Yunnan the 2023 NBS
+    by 2020 (border stations half per province) - stations modelled elsewhere (`elsewhere_mw`
+    by bus: the Dongjiang reservoirs in Guangdong). Energy: for Sichuan and Yunnan the 2023 NBS
     hydro generation minus the modelled stations' mean-inflow energy; for Guizhou the 2023
     figure restored to a normal year with its -36.7 % drought change; elsewhere 3,300 h.
     """
@@ -1256,6 +1271,7 @@ def build_other_hydro(shared: Shared, stations: pd.DataFrame) -> pd.DataFrame:
         mod = 0.0
         if prov in shares:
             mod = float((stations["p_max_mw"] * shares[prov])[in_2020].sum())
+        mod += (elsewhere_mw or {}).get(code, 0.0)
         p = cap - ps - mod
         if code in ("SC", "YN"):
             gen = shared.value("provinces", f"{code} other hydro (energy)", province=prov,
@@ -1867,8 +1883,18 @@ def build(shared_dir: Path, out: Path) -> str:
                            md_table)
     storage = build_storage(shared)
     stations = build_station_table(shared, dams)
-    other = build_other_hydro(shared, stations)
+    dongjiang = build_dongjiang(shared, SNAPSHOTS, monthly_to_hourly, a, md_table)
+    other = build_other_hydro(shared, stations, {"GD": dongjiang.capacity_mw})
     hydro, inflows = build_hydro(stations, other)
+    # the Dongjiang's reservoirs and intakes; the drought year is its design drought (1-in-100),
+    # a regional one: the other rivers keep their normal year
+    hydro = pd.concat([hydro, dongjiang.hydro], ignore_index=True)
+    normal_elsewhere = inflows["inflow_m3s"]
+    for key, factor in (("inflow_m3s", 1.0), ("inflow_m3s_dry", a("dry_year_factor")),
+                        ("inflow_m3s_wet", a("wet_year_factor"))):
+        inflows[key] = pd.concat([inflows[key], dongjiang.inflow * factor], axis=1)
+    inflows["inflow_m3s_drought"] = pd.concat(
+        [normal_elsewhere, dongjiang.inflow * dongjiang.drought_factor], axis=1)
     links = build_links(shared, buses)
     lines = build_lines(shared, buses, links, peaks["HK"][0])
     exp_loads, exp_ts, exports = build_exports(shared, stations, links)
@@ -1878,7 +1904,8 @@ def build(shared_dir: Path, out: Path) -> str:
     tables = {"buses": buses, "carriers": carriers, "loads": loads, "generators": generators,
               "storage_units": storage, "lines": lines, "links": links, "hydro": hydro,
               **gas.tables, **ops.tables}
-    series = {"load_mw": load_ts, "availability_pu": avail, **inflows, **gas.series}
+    series = {"load_mw": load_ts, "availability_pu": avail, **inflows, **gas.series,
+              "withdrawal_pu": dongjiang.withdrawal_pu}
     yibin = shared.value("hydro_stations", "Yibin flow cross-check",
                          station="Jinsha at Yibin (basin)", parameter="mean_annual_runoff")
     summary = sanity(tables, series, stations, other, peaks, exports,
@@ -1917,6 +1944,7 @@ def build(shared_dir: Path, out: Path) -> str:
     write_sources(out, shared, stations, other, corr.links, lines, summary, exports,
                   {"@@GAS_TABLES@@": gas.markdown, "@@CORRIDOR_TABLES@@": corr.markdown,
                    "@@OPERATIONS_TABLES@@": ops.markdown,
+                   "@@DONGJIANG_TABLES@@": dongjiang.markdown,
                    "@@CALIBRATION_TABLE@@": reference_md})
     return summary
 
