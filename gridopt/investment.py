@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gridopt.errors import Problem
 
@@ -73,8 +73,17 @@ class SharePolicy(_Strict):
         "renewable", description="carriers that count: flagged renewable, not flagged fossil,"
         " or a list")
     regions: Literal["all"] | list[str] = "all"
-    share_min: float = Field(..., ge=0, le=1, description="least share of the regions' demand")
+    share_min: float | None = Field(None, ge=0, le=1,
+                                    description="least share of the regions' demand")
+    share_max: float | None = Field(None, ge=0, le=1, description="most share of the regions'"
+                                    " demand (e.g. a coal ceiling)")
     periods: Literal["all"] | list[int] = "all"
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> SharePolicy:
+        if self.share_min is None and self.share_max is None:
+            raise ValueError("give share_min, share_max or both")
+        return self
 
 
 class BuildRatePolicy(_Strict):
