@@ -101,7 +101,10 @@ Must-take (table `must_take`), per obligation j on a plant g and period W:
                                                  min_share[j] sum_{t in W} w[t] avail[g,t])
 
 with p the generator's output (the hydro station's mw_per_m3s x turbined flow) and avail its
-p_max x availability (a hydro station's p_max).
+p_max x availability (a hydro station's p_max). The rows of contracts and must-take (windows,
+proration, shortfalls, duals) are written by `gridopt.model.periods`, as those of the energy
+obligations and gas contracts of `gridopt.model.obligations`: this module only says which
+variables make up each obligation's energy.
 
 Reported per corridor and snapshot: schedule, sent and delivered power, losses (with the
 no-load part), direction, utilisation, energised status, circulating flow (zero unless

@@ -513,7 +513,7 @@ def _water_frame(sol: Solution, zone: SecurityZone) -> pd.DataFrame:
     inflow and arrivals from upstream, m3/s) against the zone's withdrawal there; the shadow
     price is the water value at the node, CNY/m3 (minus the dual of its water balance): what
     one more m3 withdrawn costs the power system."""
-    from gridopt.model import hydro as hydro_family  # hydro's helpers, not a family dependency
+    from gridopt.model import hydro as hydro_family  # its functions; imported on use
 
     model = sol.model
     table = model.data.tables["hydro"]
