@@ -13,6 +13,10 @@ Models with integer variables (unit commitment) are MIPs. `relax` drops integral
 the LP relaxation. A MIP has no duals, so after it the integer variables are fixed at the MIP
 solution and the remaining LP is solved for its duals: the prices of a MIP are those of its
 dispatch with the commitment fixed (`Solution.price_basis` says which prices are given).
+A MIP solution that leaves demand unserved is first re-optimised over the integer columns that
+the model's families name for it (`LinearModel.repairs`; unit commitment frees the commitment of
+the regions that shed), every other integer fixed, to an absolute gap of a hundredth of a MWh
+of lost load (`_repair`): a relative gap on the whole system's cost would accept the shedding.
 `gap_trace` records the MIP's incumbent, bound and gap as HiGHS reports them (`GapPoint`), so
 that the time taken to reach a gap can be read afterwards (`seconds_to_gap`); `run_highs` solves
 a HiGHS model built by another tool (PyPSA's, through linopy) with the same options and trace.
