@@ -1,10 +1,11 @@
 """Aggregation error: a case solved on typical periods against the same case solved on every
 snapshot of its horizon.
 
-`compare` solves both and returns the series reproduction error (`gridopt.aggregation`), the
+`compare` solves both and returns the series reproduction error (`gridopt.inputs.aggregation`), the
 objectives, energy by carrier and the solve times. Run as a module it compares two cases:
 
-- a synthetic 12-bus network (`gridopt.synthetic`, coal scaled to 60% of its rating so that gas
+- a synthetic 12-bus network (`gridopt.inputs.synthetic`, coal scaled to 60% of its rating so that
+gas
   and batteries serve the peaks), hourly over 2025 (8760 snapshots), against 12 typical days
   plus the day of the peak hour;
 - the PPRD network over 2025 at daily resolution (365 snapshots, resolution_h 24), against 12
@@ -25,8 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from gridopt.run import solve_case
-from gridopt.synthetic import write_synthetic
+from gridopt.inputs.synthetic import write_synthetic
+from gridopt.studies.run import solve_case
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,14 +8,18 @@ figures to results/latest.json and a markdown table to results/latest.md.
 from __future__ import annotations
 
 import json
+import os
 import platform
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 QUICK = {"snapshots": [24], "buses": [50]}
 FULL = {"snapshots": [24, 168, 720, 2190, 8760], "buses": [50, 100, 200]}
-RESULTS = Path(__file__).parent / "results"
+# where a full run writes its figures (GRIDOPT_BENCH_RESULTS: another folder, e.g. for two
+# runs of different sizes at once)
+RESULTS = Path(os.environ.get("GRIDOPT_BENCH_RESULTS", Path(__file__).parent / "results"))
 _records: list[dict] = []
 
 
@@ -44,7 +48,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     RESULTS.mkdir(exist_ok=True)
     machine = {"python": platform.python_version(), "machine": platform.machine(),
-               "processor": platform.processor(), "cpus": __import__("os").cpu_count()}
+               "processor": platform.processor(), "cpus": os.cpu_count()}
     (RESULTS / "latest.json").write_text(json.dumps({"machine": machine, "runs": _records},
                                                     indent=2, default=str) + "\n")
     (RESULTS / "latest.md").write_text(markdown(machine, _records), encoding="utf-8")
@@ -78,6 +82,17 @@ def markdown(machine: dict, records: list[dict]) -> str:
             f"{_fmt(p['read_seconds'])}, {_fmt(p['optimize_seconds'])}, "
             f"{_fmt(p['write_seconds'])} | {_fmt(p['total_seconds'])} | "
             f"{_fmt(r['ratio_end_to_end'])} | {_fmt(r['non_solver_share_of_solve'])} | {mem} |")
+    whole = sorted((r["snapshots"], r["gridopt_full"]["solve_seconds"],
+                    r.get("ratio_whole_to_twin_solve")) for r in records
+                   if isinstance(r.get("gridopt_full"), dict) and r["snapshots"] >= 720)
+    if whole:
+        lines += ["", "Whole PPRD case (gas, corridors, routing): solve (s) and solve / "
+                  "export-scope twin's: " + ", ".join(f"{n} h: {_fmt(t)} s ({_fmt(q)}x)"
+                                                      for n, t, q in whole)]
+    if len(whole) > 1:
+        n, t = np.log([w[0] for w in whole]), np.log([w[1] for w in whole])
+        lines.append(f"Fitted exponent of the whole case's solve time, t = a n^b from "
+                     f"{whole[0][0]} h: b = {float(np.polyfit(n, t, 1)[0]):.2f}")
     for r in other:
         lines += ["", f"- {r.get('case')}: " + ", ".join(
             f"{k} = {_fmt(v)}" for k, v in r.items() if k != "case")]

@@ -32,14 +32,15 @@ def changes_for(snapshots: int | None, extra: dict[str, Any] | None = None) -> d
 
 
 def run_gridopt(case: Path | str, snapshots: int | None = None,
-                extra: dict[str, Any] | None = None, out_dir: Path | None = None
-                ) -> dict[str, Any]:
-    """gridopt end to end (read, build, hand-off, solve, extract, write CSV): phases in s."""
-    from gridopt.run import solve_case
+                extra: dict[str, Any] | None = None, out_dir: Path | None = None,
+                formats: tuple[str, ...] = ("csv",)) -> dict[str, Any]:
+    """gridopt end to end (read, build, hand-off, solve, extract, write; CSV unless told):
+    phases in s."""
+    from gridopt.studies.run import solve_case
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        result = solve_case(case, out_dir or Path(tmp) / "run", ("csv",),
+        result = solve_case(case, out_dir or Path(tmp) / "run", formats,
                             changes=changes_for(snapshots, extra), diagnose=False)
     total = time.perf_counter() - t0
     s = result.summary
@@ -48,7 +49,9 @@ def run_gridopt(case: Path | str, snapshots: int | None = None,
     return {"tool": "gridopt", "status": s["status"], "objective_cny": s["objective_cny"],
             "total_seconds": total, "non_solver_seconds": non_solver, **phases,
             "n_variables": s["n_variables"], "n_constraints": s["n_constraints"],
-            "n_nonzeros": s["n_nonzeros"], "n_snapshots": s["n_snapshots"]}
+            "n_nonzeros": s["n_nonzeros"], "n_snapshots": s["n_snapshots"],
+            "solver_iterations": s.get("solver_iterations", {}),
+            "solver_message": s.get("solver_message", ""), "price_basis": s.get("price_basis")}
 
 
 def prepare(case: Path | str, snapshots: int | None, work_dir: Path, scope: bool = False,
@@ -59,7 +62,7 @@ def prepare(case: Path | str, snapshots: int | None, work_dir: Path, scope: bool
     (`gridopt.interop.scope`) and gridopt solves the reduced network as imported back from the
     very file PyPSA reads, so both start from the same data. Not timed.
     """
-    from gridopt.case import load_case
+    from gridopt.inputs.case import load_case
     from gridopt.interop.pypsa import _quiet, export_pypsa, import_pypsa
     from gridopt.interop.scope import to_export_scope
 
@@ -78,11 +81,13 @@ def prepare(case: Path | str, snapshots: int | None, work_dir: Path, scope: bool
 
 
 def same_algorithm(n_columns: int) -> dict[str, Any]:
-    """HiGHS options that make PyPSA use the algorithm gridopt chose for an LP of this size
-    (`gridopt.solve.IPM_FROM_COLUMNS`), so the comparison is of the tools, not of algorithms."""
-    from gridopt.solve import IPM_FROM_COLUMNS
+    """HiGHS options that make PyPSA use the algorithm gridopt's `method: choose` takes for an
+    LP of this size (`gridopt.solver.highs.chosen_options`: simplex, HiPO with crossover, or HiPO
+    without it), so the comparison is of the tools, not of algorithms."""
+    from gridopt.inputs.settings import SolverOptions
+    from gridopt.solver.highs import chosen_options
 
-    return {"solver": "ipm"} if n_columns >= IPM_FROM_COLUMNS else {}
+    return chosen_options(SolverOptions(), True, n_columns)
 
 
 def run_pypsa(network: Path | str, solver_options: dict[str, Any] | None = None
@@ -107,17 +112,27 @@ def run_pypsa(network: Path | str, solver_options: dict[str, Any] | None = None
             "total_seconds": t3 - t0}
 
 
-def peak_memory_mb(tool: str, source: Path | str, snapshots: int | None = None,
-                   solver_options: dict[str, Any] | None = None) -> float:
-    """Peak resident memory (MB) of one end-to-end run of `tool` in a fresh interpreter;
-    `source` is gridopt's case YAML or PyPSA's network file."""
+def fresh_run(tool: str, source: Path | str, snapshots: int | None = None,
+              solver_options: dict[str, Any] | None = None,
+              formats: tuple[str, ...] = ("csv",)) -> dict[str, Any]:
+    """One end-to-end run of `tool` in a fresh interpreter: its figures (as `run_gridopt` or
+    `run_pypsa`) with its peak resident memory, `peak_rss_mb`. `source` is gridopt's case
+    YAML or PyPSA's network file."""
     cmd = [sys.executable, "-m", "benchmarks.harness", tool, str(source)]
     if snapshots is not None and tool == "gridopt":
         cmd += ["--snapshots", str(snapshots)]
+    if tool == "gridopt":
+        cmd += ["--formats", ",".join(formats)]
     if solver_options and tool == "pypsa":
         cmd += ["--solver-options", json.dumps(solver_options)]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
-    return float(json.loads(res.stdout.strip().splitlines()[-1])["peak_rss_mb"])
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def peak_memory_mb(tool: str, source: Path | str, snapshots: int | None = None,
+                   solver_options: dict[str, Any] | None = None) -> float:
+    """Peak resident memory (MB) of one end-to-end run of `tool` in a fresh interpreter."""
+    return float(fresh_run(tool, source, snapshots, solver_options)["peak_rss_mb"])
 
 
 def peak_rss_mb() -> float:
@@ -135,9 +150,11 @@ def main() -> None:
     parser.add_argument("source", help="gridopt: a case YAML; pypsa: a network file")
     parser.add_argument("--snapshots", type=int, default=None)
     parser.add_argument("--solver-options", default="{}", help="PyPSA: HiGHS options (JSON)")
+    parser.add_argument("--formats", default="csv", help="gridopt: results formats")
     args = parser.parse_args()
     if args.tool == "gridopt":
-        out = run_gridopt(args.source, args.snapshots)
+        out = run_gridopt(args.source, args.snapshots,
+                          formats=tuple(args.formats.split(",")))
     else:
         out = run_pypsa(args.source, json.loads(args.solver_options))
     out["peak_rss_mb"] = peak_rss_mb()

@@ -29,8 +29,8 @@ import numpy as np
 import pytest
 
 from benchmarks.harness import ROOT
-from gridopt.rolling import RollingResult, solve_rolling
-from gridopt.run import solve_case
+from gridopt.studies.rolling import RollingResult, solve_rolling
+from gridopt.studies.run import solve_case
 
 YEAR = ROOT / "cases" / "pprd_year.yaml"
 WEEK = ROOT / "cases" / "pprd_week.yaml"
@@ -59,7 +59,7 @@ def _figures(run: RollingResult, seconds: float) -> dict:
 def _roll(case, changes: dict, rolling: str | None, seasonal: str | None = "targets"
           ) -> tuple[dict, object]:
     """Roll the case (`rolling` None: by the case's own settings)."""
-    from gridopt.rolling import parse_rolling
+    from gridopt.studies.rolling import parse_rolling
 
     window_h, overlap_h = parse_rolling(rolling) if rolling else (None, None)
     t0 = time.perf_counter()

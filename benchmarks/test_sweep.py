@@ -14,7 +14,8 @@ import time
 import pytest
 
 from benchmarks.harness import ROOT
-from gridopt.sweep import Scenario, SweepResult, run_sweep
+from gridopt.studies.scenarios import Scenario
+from gridopt.studies.sweep import SweepResult, run_sweep
 
 pytest.importorskip("distributed")
 

@@ -18,7 +18,7 @@ with --benchmark-disable, the whole week with --bench-full):
 Reported per run: model size (rows, columns, non-zeros, integer columns), setup time (gridopt:
 read, build, hand-off; PyPSA: export, create_model, to_highspy), the solver's time to a 1 % and
 to a 0.1 % gap, and the status, objective, best bound and gap at the end. Time to a gap: HiGHS'
-MIP callbacks trace the incumbent and bound (`gridopt.solve.trace_gap`: at every new
+MIP callbacks trace the incumbent and bound (`gridopt.solver.highs.trace_gap`: at every new
 incumbent, interrupt check and log line), and the time is that of the first report at or
 below the gap, in the same run (so the 1 % time is not that of a run stopped at 1 %, which
 may differ by the solver's search path). The two tools' results on the same network must be
@@ -34,12 +34,15 @@ import numpy as np
 import pytest
 
 from benchmarks.harness import ROOT
-from gridopt.case import CaseData, load_case
+from gridopt.inputs.case import load_case
+from gridopt.inputs.data import CaseData
 from gridopt.interop.pypsa import _quiet, to_pypsa
 from gridopt.interop.scope import to_export_scope
 from gridopt.interop.units import expand_units
-from gridopt.model import build_model
-from gridopt.solve import GapPoint, run_highs, seconds_to_gap, solve
+from gridopt.model.registry import build_model
+from gridopt.solver.highs import run_highs
+from gridopt.solver.solve import solve
+from gridopt.solver.types import GapPoint, seconds_to_gap
 
 PPRD_UC = ROOT / "cases" / "pprd_uc_week.yaml"
 GAPS = {"1pct": 0.01, "0.1pct": 0.001}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gridopt.run import RunResult, solve_case
+from gridopt.studies.run import RunResult, solve_case
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "cases"
@@ -15,6 +15,14 @@ CASES = ROOT / "cases"
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def pprd_week() -> RunResult:
+    """The default PPRD week (cases/pprd_week.yaml), solved once for every test that reads it."""
+    run = solve("pprd_week")
+    assert run.solution.status == "optimal", run.solution.message
+    return run
 
 
 def solve(case: str | Path, **changes: object) -> RunResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gridopt.run import RunResult
+from gridopt.studies.run import RunResult
 
 
 def by_snapshot(df: pd.DataFrame, column: str) -> pd.Series:

@@ -1,4 +1,5 @@
-"""Typical periods (gridopt.aggregation): weights, exactness on periodic series, stores cyclic
+"""Typical periods (gridopt.inputs.aggregation): weights, exactness on periodic series, stores
+cyclic
 per period or chained through the year, commitment cyclic per period, and bad settings."""
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from gridopt.case import load_case
 from gridopt.errors import InputError
-from gridopt.model import build_model
+from gridopt.inputs.case import load_case
+from gridopt.inputs.synthetic import write_synthetic
 from gridopt.model.hydro import HM3_PER_M3S_H
-from gridopt.run import solve_case
-from gridopt.synthetic import write_synthetic
+from gridopt.model.registry import build_model
+from gridopt.studies.run import solve_case
 from tests.conftest import CASES
 
 

@@ -187,8 +187,8 @@ def test_at_least_thirty_distinct_bad_inputs():
 
 
 def test_a_change_into_a_plain_setting_is_an_input_error():
-    from gridopt.case import read_case
     from gridopt.errors import InputError
+    from gridopt.inputs.case_file import read_case
     from tests.conftest import CASES
 
     with pytest.raises(InputError, match=r"column 'name\.x'"):

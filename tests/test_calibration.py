@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from gridopt.calibrate import REFERENCE_FILE, TARGETS_PU, calibrate_case
 from gridopt.cli import app
 from gridopt.errors import InputError
+from gridopt.studies.calibrate import REFERENCE_FILE, TARGETS_PU, calibrate_case
 from tests.conftest import CASES, copy_case
 
 COLUMNS = "name,group,quantity,region,carrier,components,value,caveat,headline"
@@ -142,7 +142,8 @@ def test_pprd_report_and_sheet_are_written(pprd):
 def test_pprd_headline_aggregates_stay_within_their_targets(pprd):
     """The figures a later change must not push out of bounds: corridor energies, provincial
     consumption and hydro generation, Hong Kong's and Macao's import shares, the design energy
-    of the stations. Deviation recomputed from the sheet against gridopt.calibrate's targets."""
+    of the stations. Deviation recomputed from the sheet against gridopt.studies.calibrate's
+    targets."""
     result, _ = pprd
     t = result.table[result.table["headline"]]
     assert {"station", "river", "corridor", "province", "hk_macao"} <= set(t["group"])

@@ -25,11 +25,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gridopt.case import CaseData, load_case
 from gridopt.errors import InputError
-from gridopt.model import build_model
-from gridopt.run import RunResult
-from gridopt.solve import solve
+from gridopt.inputs.case import load_case
+from gridopt.inputs.data import CaseData
+from gridopt.model.registry import build_model
+from gridopt.solver.solve import solve
+from gridopt.studies.run import RunResult
 from tests.conftest import CASES, ROOT
 from tests.conftest import solve as solve_case
 
@@ -279,7 +280,7 @@ def test_all_units_forced_on_equals_dispatch_lp():
 
 def test_bulk_rows_equal_pyomo_standard_form():
     """The commitment rows and integer columns reach HiGHS as Pyomo itself compiles them."""
-    from gridopt.solve import matrix_from_blocks, matrix_from_pyomo
+    from gridopt.solver.matrix import matrix_from_blocks, matrix_from_pyomo
 
     model = build_model(load_case(CASES / "tiny_uc.yaml", {"reserve.enabled": True}))
     fast, generic = matrix_from_blocks(model), matrix_from_pyomo(model)
@@ -453,7 +454,7 @@ def test_reserve_is_held_from_committed_headroom():
 
 def synthetic_uc(folder: Path, n_buses: int = 8, hours: int = 72) -> Path:
     """A synthetic network whose coal (4 units a bus) and gas (3 units) fleets are committable."""
-    from gridopt.synthetic import write_synthetic
+    from gridopt.inputs.synthetic import write_synthetic
 
     case = write_synthetic(folder, n_buses=n_buses, hours=hours, seed=0, case_snapshots=hours)
     g = pd.read_csv(folder / "generators.csv")
@@ -475,7 +476,7 @@ def test_time_limit_keeps_the_best_schedule_found(tmp_path):
     """A MIP stopped by its time limit (here after 4 s; proving optimality takes about ten times
     as long on a 2-core machine) writes its best schedule, with status time_limit, its gap and
     best bound, and prices of the dispatch with that schedule fixed."""
-    from gridopt.run import solve_case as run_case
+    from gridopt.studies.run import solve_case as run_case
 
     case = synthetic_uc(tmp_path / "net")
     out = tmp_path / "run"
@@ -520,6 +521,7 @@ def test_cli_options_become_case_changes(monkeypatch):
     from typer.testing import CliRunner
 
     import gridopt.cli
+    import gridopt.cli.solve
 
     seen = {}
 
@@ -530,7 +532,7 @@ def test_cli_options_become_case_changes(monkeypatch):
         seen.update(changes or {})
         raise Stop
 
-    monkeypatch.setattr(gridopt.cli, "solve_case", fake_solve_case)
+    monkeypatch.setattr(gridopt.cli.solve, "solve_case", fake_solve_case)
     result = CliRunner().invoke(gridopt.cli.app, [
         "solve", str(CASES / "tiny_uc.yaml"), "--model", "uc", "--mip-gap", "0.01", "--relax",
         "--time-limit", "30"])

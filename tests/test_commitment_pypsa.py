@@ -14,12 +14,15 @@ import pandas as pd
 import pypsa
 import pytest
 
-from gridopt.case import CaseData, load_case
 from gridopt.errors import InputError
+from gridopt.inputs.case import load_case
+from gridopt.inputs.data import CaseData
 from gridopt.interop.pypsa import _quiet, to_pypsa
 from gridopt.interop.units import expand_units, unit_names
-from gridopt.model import build_model
-from gridopt.solve import GapPoint, run_highs, seconds_to_gap, solve
+from gridopt.model.registry import build_model
+from gridopt.solver.highs import run_highs
+from gridopt.solver.solve import solve
+from gridopt.solver.types import GapPoint, seconds_to_gap
 from tests.conftest import CASES
 
 TINY = CASES / "tiny_uc.yaml"

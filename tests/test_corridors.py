@@ -269,36 +269,29 @@ def test_bad_obligations_are_reported(tmp_path, table, text, rule):
 
 
 # ---- the PPRD week ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def week():
-    run = solve("pprd_week")
-    assert run.solution.status == "optimal", run.solution.message
-    return run
-
-
-def test_pprd_corridor_schedules_respect_their_rules(week):
+def test_pprd_corridor_schedules_respect_their_rules(pprd_week):
     """Ramp, minimum transfer, daily shape band, ratings and losses, recomputed from the
     results and the input tables; no circulation, no energy created, none unserved."""
-    worst = corridor_rule_violations(week)
+    worst = corridor_rule_violations(pprd_week)
     assert max(worst.values()) <= 1e-5, worst
-    corr = week.data.tables["corridors"]
-    assert len(corr) == 11 and not corr.index.isin(week.data.tables["links"].index).any()
-    c = week.tables["corridors"]
+    corr = pprd_week.data.tables["corridors"]
+    assert len(corr) == 11 and not corr.index.isin(pprd_week.data.tables["links"].index).any()
+    c = pprd_week.tables["corridors"]
     assert (c["energised"] == 1).all() and (c["direction"] == "forward").all()
-    assert week.tables["unserved"]["unserved_mw"].sum() == pytest.approx(0.0, abs=1e-6)
-    assert np.abs(nodal_balance_residual(week)).max() < 1e-4
+    assert pprd_week.tables["unserved"]["unserved_mw"].sum() == pytest.approx(0.0, abs=1e-6)
+    assert np.abs(nodal_balance_residual(pprd_week)).max() < 1e-4
 
 
-def test_pprd_contracts_carry_the_weeks_share_of_the_annual_energy(week):
-    contracts = week.tables["contracts"]
+def test_pprd_contracts_carry_the_weeks_share_of_the_annual_energy(pprd_week):
+    contracts = pprd_week.tables["contracts"]
     # the table also holds the network's energy obligations (gridopt.model.obligations)
     contracts = contracts[contracts["kind"] == "contract"].set_index("contract")
-    annual = week.data.tables["contracts"]["min_mwh"]
+    annual = pprd_week.data.tables["contracts"]["min_mwh"]
     np.testing.assert_allclose(contracts["min_mwh"], annual[contracts.index] * 168 / 8760)
     met = contracts["energy_mwh"] + contracts["shortfall_mwh"]
     assert (met >= contracts["min_mwh"] * (1 - 1e-9)).all()
     # the Kunliulong contract counts both legs, at the receiving ends
-    c = week.tables["corridors"]
+    c = pprd_week.tables["corridors"]
     legs = c[c["corridor"].str.startswith("Kunliulong")]
     assert contracts.at["Kunliulong annual", "energy_mwh"] == pytest.approx(
         legs["delivered_mw"].sum(), rel=1e-9)

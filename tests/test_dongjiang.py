@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridopt.case import load_case
+from gridopt.inputs.case import load_case
 from gridopt.model.hydro import HM3_PER_M3S_H
-from gridopt.security_study import cost_of_security
+from gridopt.studies.security import cost_of_security
 from tests.conftest import CASES, ROOT, solve
 
 HK_INTAKE = "Dongjiang at Taiyuan (Hong Kong intake)"

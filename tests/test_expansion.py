@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gridopt.case import load_case
 from gridopt.errors import InputError
-from gridopt.investment import discounted_years
+from gridopt.inputs.case import load_case
+from gridopt.inputs.investment import discounted_years
 from gridopt.model.expansion import crf
 from tests.conftest import CASES, copy_case, solve
 
@@ -318,7 +318,7 @@ def test_pipeline_loop_on_the_gas_network(tmp_path):
 def test_pprd_expansion_cases_build():
     """The PPRD expansion cases read and build: the continuous one is an LP, the discrete one
     has whole blocks for the UHVDC corridor and the pipeline loop only."""
-    from gridopt.model import build_model
+    from gridopt.model.registry import build_model
 
     lp = build_model(load_case(CASES / "pprd_expansion_2030.yaml"))
     assert not lp.integrality().any()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gridopt.case import load_case
-from gridopt.model import build_model
-from gridopt.solve import matrix_from_blocks, matrix_from_pyomo, solve
+from gridopt.inputs.case import load_case
+from gridopt.model.registry import build_model
+from gridopt.solver.matrix import matrix_from_blocks, matrix_from_pyomo
+from gridopt.solver.solve import solve
 from tests.conftest import CASES
 
 TINY = ["tiny_two_bus", "tiny_kvl_loop", "tiny_storage", "tiny_hydro_cascade"]
@@ -41,7 +42,7 @@ def test_both_handoffs_reach_the_same_optimum(case):
 def test_every_lp_method_reaches_the_same_optimum(method):
     """Each method gridopt offers is a HiGHS solver that runs here (hipo comes from
     highspy-extras) and finds the hand-checked cascade's optimum, prices included."""
-    from gridopt.case import SolverOptions
+    from gridopt.inputs.settings import SolverOptions
 
     model = build_model(load_case(CASES / "tiny_hydro_cascade.yaml"))
     reference = solve(model, SolverOptions(method="simplex"))
@@ -65,7 +66,7 @@ def test_an_unbounded_model_names_the_variables_of_its_ray():
     """gridopt's own families bound every priced variable; a user-added one may not be."""
     import pandas as pd
 
-    from gridopt.solve import unbounded_components
+    from gridopt.solver.diagnose import unbounded_components
 
     model = build_model(load_case(CASES / "tiny_two_bus.yaml"))
     free = model.add_variables("bonus", pd.Index(["giveaway"]), 0.0, time=False)

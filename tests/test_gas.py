@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gridopt.case import load_case
 from gridopt.errors import InputError
-from gridopt.model import build_model
+from gridopt.inputs.case import load_case
+from gridopt.model.registry import build_model
 from tests.conftest import CASES, copy_case, solve
 from tests.invariants import gas_balance_residual
 
@@ -124,7 +124,7 @@ def test_gas_storage_carries_lng_into_an_hour_without_it(tmp_path):
 
 def test_gas_rows_equal_pyomo_standard_form():
     """The gas family's bulk rows are what Pyomo compiles from the same model."""
-    from gridopt.solve import matrix_from_blocks, matrix_from_pyomo
+    from gridopt.solver.matrix import matrix_from_blocks, matrix_from_pyomo
     from tests.test_formulation import _same_matrix
 
     model = build_model(load_case(CASES / "tiny_gas.yaml", {"gas_shedding.enabled": True}))
@@ -165,38 +165,31 @@ def test_unknown_gas_price_key_is_named():
 
 
 # ---- PPRD ------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def week():
-    run = solve("pprd_week")
-    assert run.solution.status == "optimal", run.solution.message
-    return run
-
-
-def test_gas_balance_closes_every_node_and_hour_of_the_pprd_week(week):
+def test_gas_balance_closes_every_node_and_hour_of_the_pprd_week(pprd_week):
     """supply + pipeline inflow - outflow + withdrawal - injection = demand + burn, 1e-6 MWth."""
-    residual = gas_balance_residual(week)
-    assert residual.shape == (len(week.data.tables["gas_nodes"]), 168)
+    residual = gas_balance_residual(pprd_week)
+    assert residual.shape == (len(pprd_week.data.tables["gas_nodes"]), 168)
     assert np.abs(residual.to_numpy()).max() < 1e-6
-    burn = week.tables["gas_burn"]
+    burn = pprd_week.tables["gas_burn"]
     np.testing.assert_allclose(burn["burn_mwth"], burn["p_mw"] / burn["efficiency"], rtol=1e-12)
-    gen = week.tables["generation"].set_index(["generator", "snapshot"])["p_mw"]
+    gen = pprd_week.tables["generation"].set_index(["generator", "snapshot"])["p_mw"]
     np.testing.assert_allclose(burn.set_index(["generator", "snapshot"])["p_mw"],
                                gen.reindex(burn.set_index(["generator", "snapshot"]).index))
 
 
-def test_pprd_week_gas_prices_and_costs_are_plausible(week):
+def test_pprd_week_gas_prices_and_costs_are_plausible(pprd_week):
     """Nodal gas prices lie between the pipeline and the LNG price; Guangdong's is LNG's."""
-    sup = week.data.tables["gas_supplies"]
+    sup = pprd_week.data.tables["gas_supplies"]
     lng = sup.loc[sup["kind"] == "lng", "price_cny_per_mwh_th"].max()
     cheap = sup.loc[sup["kind"] != "lng", "price_cny_per_mwh_th"].min()
-    prices = week.tables["gas_prices"]
+    prices = pprd_week.tables["gas_prices"]
     assert prices["price_cny_per_mwh_th"].between(cheap - TOL, lng + TOL).all()
     gd = prices.loc[prices["gas_node"] == "GD", "price_cny_per_mwh_th"]
     np.testing.assert_allclose(gd, lng, atol=1e-6)
-    assert week.tables["unserved"]["unserved_mw"].sum() == pytest.approx(0.0, abs=1e-6)
-    assert (week.tables["gas_flows"]["utilisation_pu"] <= 1 + 1e-9).all()
-    costs = week.tables["costs"]
-    assert costs["cost_cny"].sum() == pytest.approx(week.solution.objective_cny, rel=1e-9)
+    assert pprd_week.tables["unserved"]["unserved_mw"].sum() == pytest.approx(0.0, abs=1e-6)
+    assert (pprd_week.tables["gas_flows"]["utilisation_pu"] <= 1 + 1e-9).all()
+    costs = pprd_week.tables["costs"]
+    assert costs["cost_cny"].sum() == pytest.approx(pprd_week.solution.objective_cny, rel=1e-9)
     assert costs.loc[costs["component"] == "gas_supply", "cost_cny"].sum() > 0
 
 

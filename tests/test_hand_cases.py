@@ -90,9 +90,9 @@ def test_ramp_limit_binds():
     Load 150, 250, 300, 200: cheap gives 150, 210, 270, 200 (its ramp-down is free), dear
     gives 0, 40, 30, 0. cost = 830 x 200 + 70 x 600 = 208 000 CNY.
     """
-    from gridopt.case import load_case
-    from gridopt.model import build_model
-    from gridopt.solve import solve as highs_solve
+    from gridopt.inputs.case import load_case
+    from gridopt.model.registry import build_model
+    from gridopt.solver.solve import solve as highs_solve
     from tests.conftest import CASES
 
     data = load_case(CASES / "tiny_two_bus.yaml")

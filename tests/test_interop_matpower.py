@@ -14,21 +14,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
 from pypower import api as pp
 from typer.testing import CliRunner
 
-from gridopt.case import load_case
-from gridopt.cli_interop import register
+from gridopt.cli import app
 from gridopt.errors import InputError
+from gridopt.inputs.case import load_case
 from gridopt.interop.matpower import (
     MatpowerCase,
     from_matpower,
     import_matpower,
     read_matpower,
 )
-from gridopt.model import build_model
-from gridopt.solve import solve
+from gridopt.model.registry import build_model
+from gridopt.solver.solve import solve
 
 REL = 1e-6
 DATA = Path(__file__).parent / "data" / "matpower"
@@ -181,13 +180,6 @@ def test_not_a_matpower_file(tmp_path):
 
 
 def test_cli_import_matpower(tmp_path):
-    app = typer.Typer()
-
-    @app.command()
-    def solve_cmd() -> None:
-        """Placeholder, so that the groups stay groups."""
-
-    register(app)
     runner = CliRunner()
     res = runner.invoke(app, ["import", "matpower", str(FEATURES), str(tmp_path / "a")])
     assert res.exit_code == 0, res.output

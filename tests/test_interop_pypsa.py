@@ -10,12 +10,13 @@ import numpy as np
 import pandas as pd
 import pypsa
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from gridopt.case import CaseData, load_case
-from gridopt.cli_interop import register
+from gridopt.cli import app
 from gridopt.errors import InputError
+from gridopt.inputs.case import load_case
+from gridopt.inputs.data import CaseData
+from gridopt.inputs.synthetic import write_synthetic
 from gridopt.interop.pypsa import (
     _quiet,
     export_pypsa,
@@ -24,10 +25,10 @@ from gridopt.interop.pypsa import (
     to_pypsa,
 )
 from gridopt.interop.scope import to_export_scope
-from gridopt.model import build_model
 from gridopt.model.hydro import arrivals_m3s
-from gridopt.solve import Solution, solve
-from gridopt.synthetic import write_synthetic
+from gridopt.model.registry import build_model
+from gridopt.solver.solve import solve
+from gridopt.solver.types import Solution
 from tests.conftest import CASES
 
 REL = 1e-6
@@ -410,20 +411,8 @@ def test_load_shedding_generators_that_do_not_match_demand_stay_generators():
 # ---- command line -------------------------------------------------------------------------
 
 
-def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.command()
-    def solve_cmd() -> None:  # a second command so that the groups stay groups
-        """Placeholder."""
-
-    register(app)
-    return app
-
-
 def test_cli_export_import_and_refusal(tmp_path):
     runner = CliRunner()
-    app = _app()
     res = runner.invoke(app, ["export", "pypsa", str(CASES / "tiny_hydro_cascade.yaml"),
                               str(tmp_path / "toy.nc")])
     assert res.exit_code == 0, res.output

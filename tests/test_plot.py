@@ -16,24 +16,22 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from gridopt.cli_plot import plot
-from gridopt.io.excel_charts import CHART_DATA_SHEET, add_native_charts
-from gridopt.plot import (
+from gridopt.cli.plot import plot
+from gridopt.inputs.synthetic import write_synthetic
+from gridopt.plot import CHARTS, PNG_SIZE_PX, plot_run
+from gridopt.results.chart_data import (
     CARRIER_COLORS,
-    CHARTS,
     FALLBACK_PALETTE,
-    PNG_SIZE_PX,
-    RunTables,
     carrier_color,
     dispatch,
     gas_balance,
     pipelines,
-    plot_run,
     security_targets,
 )
-from gridopt.results import network_tables
-from gridopt.run import RunResult, solve_case
-from gridopt.synthetic import write_synthetic
+from gridopt.results.excel_charts import CHART_DATA_SHEET, add_native_charts
+from gridopt.results.read import RunTables
+from gridopt.results.tables import network_tables
+from gridopt.studies.run import RunResult, solve_case
 from tests.conftest import CASES
 
 

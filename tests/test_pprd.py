@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import CASES, ROOT, solve
+from tests.conftest import CASES, ROOT
 from tests.invariants import (
     energy_balance_residual,
     nodal_balance_residual,
@@ -19,34 +19,27 @@ from tests.invariants import (
 )
 
 
-@pytest.fixture(scope="module")
-def week():
-    run = solve("pprd_week")
-    assert run.solution.status == "optimal", run.solution.message
-    return run
-
-
-def test_energy_is_conserved_every_snapshot(week):
+def test_energy_is_conserved_every_snapshot(pprd_week):
     """generation + storage discharge - charge - losses = load - shed, per snapshot (MW)."""
-    residual = energy_balance_residual(week)
+    residual = energy_balance_residual(pprd_week)
     assert len(residual) == 168
-    assert np.abs(residual).max() < 1e-6 * week.tables["unserved"]["demand_mw"].max()
+    assert np.abs(residual).max() < 1e-6 * pprd_week.tables["unserved"]["demand_mw"].max()
 
 
-def test_every_bus_balances(week):
-    assert np.abs(nodal_balance_residual(week)).max() < 1e-4
+def test_every_bus_balances(pprd_week):
+    assert np.abs(nodal_balance_residual(pprd_week)).max() < 1e-4
 
 
-def test_water_is_conserved_per_river(week):
-    residual = water_balance_residual_hm3(week)
+def test_water_is_conserved_per_river(pprd_week):
+    residual = water_balance_residual_hm3(pprd_week)
     assert {"Jinsha", "Dadu"} <= set(residual.index)  # the Yalong joins the Jinsha
     assert np.abs(residual).max() < 1e-6
-    assert station_storage_residual_hm3(week) < 1e-6
+    assert station_storage_residual_hm3(pprd_week) < 1e-6
 
 
-def test_limits_hold_in_the_results(week):
-    t = week.tables
-    gens = week.data.tables["generators"]
+def test_limits_hold_in_the_results(pprd_week):
+    t = pprd_week.tables
+    gens = pprd_week.data.tables["generators"]
     g = t["generation"].merge(gens[["p_max_mw"]], left_on="generator", right_index=True)
     assert (g["p_mw"] <= g["p_max_mw"] + 1e-6).all()
     flows = t["flows"]
@@ -56,7 +49,7 @@ def test_limits_hold_in_the_results(week):
     # no utilisation
     assert (flows.loc[~rated, ["p0_mw", "p1_mw"]].abs() <= 1e-6).all().all()
     assert flows.loc[~rated, "utilisation_pu"].isna().all()
-    hydro = week.data.tables["hydro"]
+    hydro = pprd_week.data.tables["hydro"]
     h = t["hydro"].merge(hydro[["storage_max_hm3", "storage_min_hm3"]], left_on="station",
                          right_index=True)
     assert (h["storage_hm3"] <= h["storage_max_hm3"] + 1e-6).all()
@@ -65,17 +58,17 @@ def test_limits_hold_in_the_results(week):
     assert (c["p_mw"] <= c["available_mw"] + 1e-6).all()
 
 
-def test_week_serves_all_demand_and_prices_are_plausible(week):
-    assert week.tables["unserved"]["unserved_mw"].sum() == pytest.approx(0.0, abs=1e-6)
-    prices = week.tables["prices"]
+def test_week_serves_all_demand_and_prices_are_plausible(pprd_week):
+    assert pprd_week.tables["unserved"]["unserved_mw"].sum() == pytest.approx(0.0, abs=1e-6)
+    prices = pprd_week.tables["prices"]
     gd = prices.loc[prices["bus"] == "GD", "price_cny_per_mwh"]
     # Guangdong is priced by its thermal fleet: between hydro's zero and the value of lost load
     assert 0 < gd.mean() < 1000
 
 
-def test_costs_add_up_to_the_objective(week):
-    assert week.tables["costs"]["cost_cny"].sum() == pytest.approx(
-        week.solution.objective_cny, rel=1e-9)
+def test_costs_add_up_to_the_objective(pprd_week):
+    assert pprd_week.tables["costs"]["cost_cny"].sum() == pytest.approx(
+        pprd_week.solution.objective_cny, rel=1e-9)
 
 
 def test_default_case_from_the_command_line(tmp_path):

@@ -20,7 +20,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from gridopt.case import load_case
+from gridopt.inputs.case import load_case
 from gridopt.interop.pypsa import to_pypsa
 from tests.test_interop_pypsa import assert_same_answer
 

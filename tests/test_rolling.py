@@ -19,13 +19,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from gridopt.case import load_case
 from gridopt.cli import app
 from gridopt.errors import InputError
-from gridopt.model import build_model
-from gridopt.rolling import parse_rolling, plan_windows, solve_rolling
-from gridopt.run import solve_case
-from gridopt.solve import matrix_from_blocks
+from gridopt.inputs.case import load_case
+from gridopt.model.registry import build_model
+from gridopt.solver.matrix import matrix_from_blocks
+from gridopt.studies.rolling import parse_rolling, plan_windows, solve_rolling
+from gridopt.studies.run import solve_case
 from tests.conftest import CASES
 from tests.invariants import station_storage_residual_hm3, water_balance_residual_hm3
 
@@ -288,7 +288,7 @@ def test_the_plan_of_a_commitment_case_lets_units_off():
     """The peaker with a must-run floor at its rating: a dispatch case's plan runs it all
     week; a uc case's plan lets it off, as commitment lets the windows switch units off, and
     costs what the case without the floor costs."""
-    from gridopt.rolling import seasonal_plan, settings_of, stores
+    from gridopt.studies.rolling import seasonal_plan, settings_of, stores
 
     floor = {"overrides": [{"table": "generators", "name": "ocgt", "column": "p_min_mw",
                             "value": 150.0}], "rolling.window_h": 24}

@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import gridopt.io.write as write
+import gridopt.results.write as write
 from tests.conftest import copy_case, solve
 
 

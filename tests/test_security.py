@@ -28,15 +28,18 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from gridopt.case import load_case
-from gridopt.cli_security import contingency, security
+from gridopt.cli.studies import contingency, security
 from gridopt.errors import InputError
-from gridopt.model import build_model, generation
+from gridopt.inputs.case import load_case
+from gridopt.inputs.zones import local_units
+from gridopt.model import generation
 from gridopt.model import security as security_family
-from gridopt.run import solve_case
-from gridopt.security_study import contingency_study, cost_of_security
-from gridopt.solve import Status, matrix_from_blocks, solve
-from gridopt.zones import local_units
+from gridopt.model.registry import build_model
+from gridopt.solver.matrix import matrix_from_blocks
+from gridopt.solver.solve import solve
+from gridopt.solver.types import Status
+from gridopt.studies.run import solve_case
+from gridopt.studies.security import contingency_study, cost_of_security
 from tests.conftest import CASES, copy_case
 
 TOY = CASES / "tiny_security.yaml"

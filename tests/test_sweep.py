@@ -17,8 +17,10 @@ import yaml
 from typer.testing import CliRunner
 
 from gridopt.errors import InputError
-from gridopt.run import solve_case
-from gridopt.sweep import NOT_RUN, Scenario, plan, read_scenarios, run_sweep
+from gridopt.studies.run import solve_case
+from gridopt.studies.scenarios import Scenario, read_scenarios
+from gridopt.studies.sweep import plan, run_sweep
+from gridopt.studies.sweep_tables import NOT_RUN
 from tests.conftest import CASES
 
 distributed = pytest.importorskip("distributed")
@@ -183,7 +185,7 @@ def test_product_names_and_common_changes(tmp_path):
 
 
 def test_cli_exit_codes(tmp_path, client):
-    from gridopt.cli_sweep import sweep
+    from gridopt.cli.sweep import sweep
 
     app = typer.Typer()
     app.command()(sweep)

@@ -15,10 +15,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from gridopt.case import load_case
-from gridopt.model import build_model
+from gridopt.inputs.case import load_case
 from gridopt.model.commitment import fleet, unserved_neighbourhood
-from gridopt.solve import REPAIR_GAP_MWH, Status, _repair, matrix_from_blocks, solve
+from gridopt.model.registry import build_model
+from gridopt.solver.backends import backend_for
+from gridopt.solver.matrix import model_matrix
+from gridopt.solver.solve import REPAIR_GAP_MWH, _repair, solve
+from gridopt.solver.types import Status
 from tests.conftest import CASES
 from tests.conftest import solve as solve_case
 
@@ -34,7 +37,7 @@ def test_repair_turns_a_shedding_schedule_into_the_optimum():
     best = solve(build_model(data), data.case.solver)
     assert best.status is Status.OPTIMAL and _shed_mwh(best.model, best.x) == 0.0
     model = build_model(data)
-    matrix = matrix_from_blocks(model)
+    matrix = model_matrix(model)
     # a worse MIP solution: C kept off all day (a restriction, so feasible for the MIP)
     c = model.variables["uc_on"].components.get_loc("ocgt C")
     off = np.concatenate([model.variables[name].cols[c] for name in ("uc_on", "uc_start",
@@ -49,7 +52,8 @@ def test_repair_turns_a_shedding_schedule_into_the_optimum():
     blocks = tuple(model.variables[n] for n in ("uc_on", "uc_start", "uc_stop"))
     free = unserved_neighbourhood(model, fleet(model), blocks, bad.x)
     assert free.sum() == 3 * 3 * model.T
-    repaired = _repair(model, matrix, bad.x, bad.objective_cny, data.case.solver)
+    repaired = _repair(model, backend_for("highs"), matrix, bad.x, bad.objective_cny,
+                       data.case.solver)
     assert repaired is not None
     x, objective, note = repaired
     assert "repaired" in note
@@ -62,8 +66,8 @@ def test_repair_turns_a_shedding_schedule_into_the_optimum():
 def test_repair_leaves_a_schedule_that_sheds_nothing_alone():
     data = load_case(CASES / "tiny_uc.yaml", SHEDDING)
     best = solve(build_model(data), data.case.solver)
-    assert _repair(best.model, matrix_from_blocks(best.model), best.x, best.objective_cny,
-                   data.case.solver) is None
+    assert _repair(best.model, backend_for("highs"), model_matrix(best.model), best.x,
+                   best.objective_cny, data.case.solver) is None
 
 
 def test_a_loose_gap_still_ends_without_shedding_and_says_how_much_was_unserved():

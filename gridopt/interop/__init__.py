@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from gridopt.case import load_case
 from gridopt.errors import InputError, Problem
-from gridopt.schema import SERIES, TABLES
+from gridopt.inputs.case import load_case
+from gridopt.inputs.schema import SERIES, TABLES
 
 CASE_FILE = "case.yaml"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M"

@@ -44,8 +44,8 @@ import numpy as np
 import pandas as pd
 
 from gridopt.errors import InputError, Problem
+from gridopt.inputs.schema import TABLES
 from gridopt.interop import DEFAULT_START, ImportedCase, names_preview, write_case
-from gridopt.schema import TABLES
 
 # MATPOWER column positions (0-based), from its caseformat
 BUS_I, BUS_TYPE, PD, GS, BUS_AREA, BASE_KV = 0, 1, 2, 4, 6, 9

@@ -105,8 +105,10 @@ import numpy as np
 import pandas as pd
 import pypsa
 
-from gridopt.case import CaseData, load_case
 from gridopt.errors import InputError, Problem
+from gridopt.inputs.case import load_case
+from gridopt.inputs.data import CaseData
+from gridopt.inputs.schema import TABLES
 from gridopt.interop import (
     DEFAULT_START,
     ImportedCase,
@@ -117,7 +119,6 @@ from gridopt.interop import (
 from gridopt.model import commitment
 from gridopt.model.core import LinearModel
 from gridopt.model.hydro import HM3_PER_M3S_H, initial_storage_hm3, withdrawal_m3s
-from gridopt.schema import TABLES
 
 HINT = "gridopt_"  # prefix of the extra columns that carry gridopt settings PyPSA does not have
 LOAD_SHEDDING = "load shedding"
@@ -214,7 +215,7 @@ def _unexported(data: CaseData) -> list[Problem]:
                                 " network, which is not exported to PyPSA yet",
                                 column="gas_node"))
     case = data.case
-    # the case's own zones, or its network's zones in force (gridopt.zones)
+    # the case's own zones, or its network's zones in force (gridopt.inputs.zones)
     if (getattr(case, "security_file", None) or getattr(case, "security", None)
             or getattr(data, "security_zones", None)):
         problems.append(Problem(file, "supply-security zones are not exported to PyPSA yet",
@@ -490,14 +491,14 @@ _EXTENDABLE = {("generators", "p_max_mw"): ("Generator", "p_nom"),
 
 def _export_candidates(n: pypsa.Network, data: CaseData) -> list[Problem]:
     """Extendable capacities of a single-period expansion case (module docstring)."""
-    from gridopt.investment import candidate_rating
+    from gridopt.inputs.investment import candidate_rating
     from gridopt.model.expansion import crf
 
     cand = data.tables["candidates"]
     if not data.expanding or cand.empty:
         return []
     file = str(data.path)
-    exp = data.case.expansion
+    exp = data.expansion
     problems = []
     if exp.periods:
         problems.append(Problem(file, "investment periods and samples are not exported to"

@@ -26,11 +26,11 @@ import copy
 import numpy as np
 import pandas as pd
 
-from gridopt.case import CaseData
+from gridopt.inputs.data import CaseData
+from gridopt.inputs.schema import TABLES
 from gridopt.interop.pypsa import EXPORTED_TABLES
 from gridopt.model.core import LinearModel
 from gridopt.model.hydro import arrivals_m3s, withdrawal_m3s
-from gridopt.schema import TABLES
 
 COMMITMENT_COLUMNS = ("committable", "units", "p_min_stable_pu", "min_up_h", "min_down_h",
                       "start_cost_cny", "startup_ramp_pu", "shutdown_ramp_pu",

@@ -23,8 +23,8 @@ import copy
 import numpy as np
 import pandas as pd
 
-from gridopt.case import CaseData
 from gridopt.errors import InputError, Problem
+from gridopt.inputs.data import CaseData
 
 PER_ROW = ("p_max_mw", "p_min_mw", "ramp_up_mw_per_h", "ramp_down_mw_per_h")
 

@@ -13,7 +13,7 @@ x - r * x_prev - sum_k coef_k * y_k = rhs, with r[i,0] * x0[i] on the right-hand
 first snapshot of non-cyclic components, so the dual of a row is the value of one more unit of
 level at that time (sign turned).
 
-Typical periods (`gridopt.aggregation`): t-1 is taken inside t's own period, never across a
+Typical periods (`gridopt.inputs.aggregation`): t-1 is taken inside t's own period, never across a
 period boundary, and each component is linked in one of two ways (case setting
 `horizon.aggregation.linking`):
 
@@ -45,13 +45,16 @@ period boundary, and each component is linked in one of two ways (case setting
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from gridopt.model.core import INF, LinearModel, RowBlock, Rows, VarBlock
-from gridopt.solve import Solution
-from gridopt.tables import tidy
+from gridopt.model.tables import tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 
 @dataclass
@@ -99,7 +102,8 @@ def level_balance(model: LinearModel, name: str, components: pd.Index, level: Va
     """Add the rows of x[t] = r[t] x[t-1] + sum_k coef_k y_k[t]; `terms` are (cols, coef) pairs
     of the level's shape, `initial` is x0 (NaN: cyclic), `words` go to `model.rows`
     (meaning, unit, below, above)."""
-    rows, rhs = level_rows(model, name, components, level, initial, retention, **words)
+    rows, rhs = level_rows(model, name, components, level, initial, retention,
+                           **words)  # type: ignore[arg-type]
     for cols, coef in terms:
         rows.add(cols, -np.asarray(coef, dtype=float))
     return rows.equal(rhs)
@@ -107,7 +111,7 @@ def level_balance(model: LinearModel, name: str, components: pd.Index, level: Va
 
 def _chained(model: LinearModel, level: VarBlock) -> np.ndarray:
     """Which components of a level family are chained across typical periods."""
-    if not model.aggregated or model.data.typical.linking != "seasonal":
+    if not model.aggregated or model.typical.linking != "seasonal":
         return np.zeros(level.shape[0], dtype=bool)
     lb, ub = model.bounds(level)
     return ub.min(axis=1) > lb.max(axis=1)
@@ -117,7 +121,7 @@ def _chain(model: LinearModel, name: str, components: pd.Index, level: VarBlock,
            idx: np.ndarray, keep: np.ndarray, initial: np.ndarray,
            final: np.ndarray | None, unit: str) -> None:
     """Seasonal linking of components `idx` of a level family (module doc)."""
-    periods = model.data.typical
+    periods = model.typical
     order = periods.period_order  # typical period of each original period
     n_orig, n_typ = len(order), len(periods.period_weight)
     steps = periods.snapshots_per_period
@@ -184,7 +188,7 @@ def level_values(sol: Solution, name: str) -> np.ndarray:
     x = np.array(sol.value(name), dtype=float)
     linked = sol.model.levels.get(name)
     if linked is not None:
-        own = sol.model.data.typical.representative[sol.model.data.typical.period_of_snapshot]
+        own = sol.model.typical.representative[sol.model.typical.period_of_snapshot]
         s = sol.value(linked.start)
         x[linked.idx] += s[:, own] * linked.rho
     return x
@@ -196,7 +200,7 @@ def chronological_levels(sol: Solution, name: str) -> np.ndarray:
     Chained components: S[i,o] rho[i,t] + d[i,t] for hour t of typical period k(o); the others
     repeat their typical period's level in every original period it stands for.
     """
-    periods = sol.model.data.typical
+    periods = sol.model.typical
     steps = periods.snapshots_per_period
     src = (periods.period_order[:, None] * steps + np.arange(steps)[None, :]).ravel()
     x = np.array(sol.value(name), dtype=float)[:, src]
@@ -214,5 +218,5 @@ def year_table(sol: Solution, name: str, table: str, components: pd.Index, label
     table already runs through the horizon."""
     if not sol.model.aggregated:
         return {}
-    return {table: tidy(sol.model.data.typical.chronological, components, label,
+    return {table: tidy(sol.model.typical.chronological, components, label,
                         {column: chronological_levels(sol, name)}, attributes)}

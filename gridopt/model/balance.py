@@ -14,12 +14,16 @@ the value of lost load; otherwise a shortfall makes the model infeasible, as it 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution
-from gridopt.tables import region_of, tidy
+from gridopt.model.tables import region_of, tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "balance"
 
@@ -50,11 +54,19 @@ def build(model: LinearModel) -> None:
     rows.equal(demand, per_weight=True)
 
 
+def unserved_mw(sol: Solution) -> np.ndarray:
+    """Demand left unserved, (bus x snapshot) MW (zeros where load shedding is off)."""
+    model = sol.model
+    if model.has("load_shed"):
+        return sol.value("load_shed")
+    return np.zeros((len(model.buses), model.T))
+
+
 def results(sol: Solution) -> dict[str, pd.DataFrame]:
     model = sol.model
     buses = model.data.tables["buses"]
     demand = demand_mw(model)
-    shed = sol.value("load_shed") if model.has("load_shed") else np.zeros_like(demand)
+    shed = unserved_mw(sol)
     attrs = pd.DataFrame({"region": buses["region"]}, index=buses.index)
     prices = tidy(model.snapshots, model.buses, "bus",
                   {"price_cny_per_mwh": sol.dual("bus_balance")}, attrs)

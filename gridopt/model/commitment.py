@@ -50,7 +50,8 @@ the N - U0 stops lie in the window of (3) for the first K_down = ceil(max(0, min
 resolution_h) snapshots. With UT = 1, (2) and (3) read v[t] <= u[t], z[t] <= N - u[t]: no more
 starts than units off and no more stops than units on.
 
-A window of a rolling run (`gridopt.rolling`) knows more: the units started and stopped in each
+A window of a rolling run (`gridopt.studies.rolling`) knows more: the units started and stopped in
+each
 of the snapshots before it (`CaseData.history`, frames "units_started" and "units_stopped"),
 v[tau] and z[tau] for tau < 0. Where given, these replace the block of U0 units above: the
 constants of (2) and (3) are then the sums of v[tau] (resp. z[tau]) over their windows' parts
@@ -102,7 +103,8 @@ Clusters: the output limits (4)-(5) and (1)-(3) are exact for identical units; t
 as if they could share it, so they are a relaxation of unit-by-unit ramp limits when some units
 of a cluster run at their rating (as in GenX). A cluster of one unit is exact.
 
-Typical periods (`gridopt.aggregation`): each typical period is cyclic in its commitment, as it
+Typical periods (`gridopt.inputs.aggregation`): each typical period is cyclic in its commitment, as
+it
 repeats: t-1 of its first snapshot is its last one in (1), (6), (7), the windows of (2), (3)
 count round inside the period (at most its length) and (5) looks at the period's first
 snapshot after its last; U0 and the initial windows do not apply; w[t] in (6), (7) is the hours
@@ -115,27 +117,34 @@ or plain generators); ramp rates do not limit it. Its dual is the reserve price 
 hour).
 
 Unserved energy: a solution that sheds load is re-optimised over the commitment of the regions
-it sheds in, with every other integer fixed (`unserved_neighbourhood`, `gridopt.solve`): at a
+it sheds in, with every other integer fixed (`unserved_neighbourhood`, `gridopt.solver`): at a
 relative MIP gap of 1 %, a week of the PPRD system (9 bn CNY) may otherwise keep up to 1,800
 MWh shed at 50,000 CNY/MWh where a few more local units would serve it.
 
-Prices: a MIP has no duals; `gridopt.solve` fixes the integer variables at the MIP solution and
+Prices: a MIP has no duals; `gridopt.solver` fixes the integer variables at the MIP solution and
 solves the remaining LP, whose duals are the reported prices (`price_basis` in the summary and
 the prices sheet says which prices are given).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from gridopt.inputs.data import CaseData
 from gridopt.model import balance
 from gridopt.model.core import LinearModel
 from gridopt.model.generation import committed, output_change, ramp_steps
-from gridopt.solve import Solution
-from gridopt.tables import region_of, tidy
+from gridopt.model.stores import Carried, Past
+from gridopt.model.tables import region_of, tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "commitment"
 
@@ -350,7 +359,7 @@ def build(model: LinearModel) -> None:
     # (8) start-up costs
     model.add_cost(v.cols, f.start_cost_cny[:, None])
     # a solution that sheds load is re-optimised over the commitment of the regions it sheds
-    # in (gridopt.solve): see `unserved_neighbourhood`
+    # in (gridopt.solver): see `unserved_neighbourhood`
     model.repairs.append(lambda x: unserved_neighbourhood(model, f, (u, v, z), x))
 
     # (9) spinning reserve per region
@@ -379,7 +388,7 @@ def unserved_neighbourhood(model: LinearModel, f: Fleet, blocks: tuple, x: np.nd
     which on a system of 9 bn CNY a week is hundreds of MWh at a value of lost load of 50,000
     CNY/MWh, although committing a few more local units would serve it for a fraction of that
     (the LP relaxation sheds nothing). Re-optimising these units' commitment with every other
-    integer fixed (gridopt.solve) removes such shedding wherever the rest of the schedule
+    integer fixed (gridopt.solver) removes such shedding wherever the rest of the schedule
     allows, and never makes the solution worse.
     """
     mask = np.zeros(len(x), dtype=bool)
@@ -456,3 +465,36 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
             "requirement_mw": requirement, "headroom_mw": headroom,
             "price_cny_per_mw_h": sol.dual("uc_reserve")})
     return out
+
+
+def carry(sol: Solution, k: int, past: Past) -> Carried | None:
+    """Units on in snapshot k-1 (`units_on_initial`) and the units started and stopped in the
+    snapshots before it, as far back as the longest minimum up or down time
+    (`CaseData.history` "units_started" / "units_stopped"): minimum up and down times then
+    hold across the boundary exactly, also for clusters."""
+    model = sol.model
+    if not model.has("uc_on"):
+        return None
+    names = model.variables["uc_on"].components
+    gens = model.data.tables["generators"].loc[names]
+    hours = pd.concat([pd.to_numeric(gens["min_up_h"]), pd.to_numeric(gens["min_down_h"])])
+    length = math.ceil(hours.max() / model.data.case.horizon.resolution_h) if len(hours) else 0
+    history = {key: past.frame(np.round(past.values(family)),
+                               model.variables[family].components, length)
+               for key, family in (("units_started", "uc_start"), ("units_stopped", "uc_stop"))}
+    on = np.round(sol.value("uc_on")[:, k - 1])
+    return Carried(columns={("generators", "units_on_initial"): pd.Series(on, index=names)},
+                   history=history)
+
+
+def free_to_go_off(data: CaseData) -> CaseData:
+    """The case with its committable units free to switch off when solved as a dispatch LP.
+
+    A dispatch case holds every committable cluster at its must-run floor `p_min_mw` (its
+    rule for them), which no unit commitment obeys: units switch off there. A dispatch LP that
+    stands for a uc case (the seasonal plan of a rolling run) would then price water against
+    output that the commitment need not make; with the floor at 0 it does not.
+    """
+    gens = data.tables["generators"].copy()
+    gens.loc[gens["committable"].to_numpy(dtype=bool), "p_min_mw"] = 0.0
+    return dataclasses.replace(data, tables={**data.tables, "generators": gens})

@@ -5,7 +5,7 @@ variable family is one Pyomo `Var` over a flat index, laid out as a (component x
 of column numbers; a row family is one Pyomo `BulkConstraint` (a sparse-matrix constraint), so
 building a year-long model costs numpy time, not a Python call per row. The model remains a
 normal Pyomo model: it can be written as an LP file or handed to any Pyomo solver, and
-`gridopt.solve` hands its matrix to HiGHS in one call.
+`gridopt.solver` hands its matrix to HiGHS in one call.
 
 Injections into the nodal power balance are registered by each family (`add_injection`) and
 the balance family turns them into one equation per bus and snapshot; costs likewise
@@ -22,7 +22,8 @@ reach, and one row per snapshot
 does the bounding. In a case without candidates these rows are never made.
 
 Objective weights. In an expansion case each snapshot's costs count k[t] F[p(t)] times
-(`gridopt.investment`): `cost_vector` multiplies the cost of every per-snapshot column by it, so the
+(`gridopt.inputs.investment`): `cost_vector` multiplies the cost of every per-snapshot column by
+it, so the
 families keep writing their costs per snapshot as in a dispatch case.
 """
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,10 +40,11 @@ import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.core.base.constraint import IndexedConstraint
 from pyomo.core.base.matrix_constraint import MatrixConstraint, _MatrixConstraintData
-from pyomo.core.base.set import Any
+from pyomo.core.base.set import Any as AnyIndex
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from gridopt.case import CaseData
+from gridopt.inputs.data import CaseData, InvestmentPeriods, TypicalPeriods
+from gridopt.model.stores import StoreKind
 
 INF = float("inf")
 
@@ -83,7 +86,7 @@ class BulkConstraint(MatrixConstraint):
     def __init__(self, A_data, A_indices, A_indptr, lb, ub, x) -> None:
         # as MatrixConstraint, but `x` is the model's shared column list, not a copy of it:
         # a copy per family would cost one reference per column per family
-        IndexedConstraint.__init__(self, Any)
+        IndexedConstraint.__init__(self, AnyIndex)
         self._A_data = A_data
         self._A_indices = A_indices
         self._A_indptr = A_indptr
@@ -92,7 +95,7 @@ class BulkConstraint(MatrixConstraint):
         self._x = x
 
     def construct(self, data: object = None) -> None:
-        if self._constructed:
+        if self._constructed:  # type: ignore[has-type]
             return
         self._constructed = True
         self._ref = weakref.ref(self)
@@ -125,6 +128,11 @@ class BulkConstraint(MatrixConstraint):
     @property
     def csr(self) -> sp.csr_matrix:
         return self._gridopt_csr
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) bounds of the rows, float arrays with infinities."""
+        return self._gridopt_bounds
 
 
 @dataclass
@@ -238,10 +246,11 @@ class LinearModel:
         self.pyomo = pyo.ConcreteModel(name=data.case.name)
         self.snapshots = pd.Index(data.snapshots)
         self.T = len(data.snapshots)
+        self.build_seconds = 0.0
         self.w = data.weights_h
         # hours each snapshot lasts, for what happens within it (stored levels, ramps); the
         # same as its weight except on typical periods, whose weight counts every hour each
-        # stands for (gridopt.aggregation)
+        # stands for (gridopt.inputs.aggregation)
         self.dt = (self.w if data.typical is None
                    else np.full(self.T, float(data.case.horizon.resolution_h)))
         self.buses = pd.Index(data.tables["buses"].index)
@@ -259,7 +268,7 @@ class LinearModel:
         # (bus row index (n,), cols (n, T), coef) for the nodal balance
         self.injections: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
         # expansion cases: investment periods, the cost factor of each snapshot and the
-        # variable ratings (gridopt.investment, gridopt.model.expansion)
+        # variable ratings (gridopt.inputs.investment, gridopt.model.expansion)
         self.investment = data.investment
         self.objective_weight = (data.investment.objective_weight
                                  if data.investment is not None else np.ones(self.T))
@@ -267,9 +276,11 @@ class LinearModel:
         self.price_weight = self.w * self.objective_weight
         self.capacities: dict[tuple[str, str], Capacity] = {}
         # stored levels linked across typical periods (`_stateful`), by level variable name
-        self.levels: dict[str, object] = {}
+        self.levels: dict[str, Any] = {}
+        # the kinds of store the families built, by table (`gridopt.model.stores`)
+        self.store_kinds: dict[str, StoreKind] = {}
         # neighbourhoods a MIP solution that leaves demand unserved is re-optimised over: each
-        # maps a solution to the columns to free (gridopt.solve, gridopt.model.commitment)
+        # maps a solution to the columns to free (gridopt.solver, gridopt.model.commitment)
         self.repairs: list[Callable[[np.ndarray], np.ndarray]] = []
         self._time_structure()
 
@@ -278,8 +289,9 @@ class LinearModel:
         """Which snapshot comes before which: rows that link t-1 and t stay inside a cycle.
 
         A chronological case is one cycle, the whole horizon; a case aggregated into typical
-        periods (`gridopt.aggregation`) has one cycle per typical period and an expansion case
-        one per sample (`gridopt.investment`), their snapshots contiguous. Per snapshot t:
+        periods (`gridopt.inputs.aggregation`) has one cycle per typical period and an expansion
+        case
+        one per sample (`gridopt.inputs.investment`), their snapshots contiguous. Per snapshot t:
         `period_start[t]` and `period_length[t]` (positions), `previous[t]` and `following[t]`
         (the neighbours inside the cycle, wrapping round at its ends), `first[t]` and
         `last[t]`.
@@ -299,6 +311,20 @@ class LinearModel:
         self.following = start + (t - start + 1) % length
         self.first = t == start
         self.last = t == start + length - 1
+
+    @property
+    def periods(self) -> InvestmentPeriods:
+        """The investment periods of an expansion case (an error in any other case)."""
+        if self.investment is None:
+            raise ValueError("an expansion case has investment periods; this case has none")
+        return self.investment
+
+    @property
+    def typical(self) -> TypicalPeriods:
+        """The typical periods of an aggregated case (an error in any other case)."""
+        if self.data.typical is None:
+            raise ValueError("the horizon is not aggregated into typical periods")
+        return self.data.typical
 
     @property
     def aggregated(self) -> bool:
@@ -377,9 +403,10 @@ class LinearModel:
         cap = self.capacities.get((table, column))
         if cap is None:
             return None
-        pu = np.broadcast_to(np.asarray(pu, dtype=float), var.shape)[cap.positions]
+        per_unit = np.broadcast_to(np.asarray(pu, dtype=float), var.shape)[cap.positions]
         # a zero lower bound is the variable's own bound already
-        keep = np.flatnonzero((pu != 0).any(axis=1)) if lower else np.arange(len(pu))
+        keep = (np.flatnonzero((per_unit != 0).any(axis=1)) if lower
+                else np.arange(len(per_unit)))
         if not len(keep):
             return None
         names = var.components[cap.positions[keep]]
@@ -388,7 +415,7 @@ class LinearModel:
                          meaning=f"{column} of {{}} (capacity built, {side} limit)",
                          below="short of its minimum by", above="over the capacity built by")
         rows.add(var.cols[cap.positions[keep]], 1.0)
-        rows.add(cap.cols[keep][:, self.investment_period], -pu[keep])
+        rows.add(cap.cols[keep][:, self.investment_period], -per_unit[keep])
         return rows.greater(0.0) if lower else rows.less(0.0)
 
     @property
@@ -466,7 +493,7 @@ class LinearModel:
         for cols, cost in self._cost:
             np.add.at(c, cols, cost)
         if not np.all(self.objective_weight == 1.0):
-            # each snapshot's costs count k[t] F[p(t)] times (gridopt.investment)
+            # each snapshot's costs count k[t] F[p(t)] times (gridopt.inputs.investment)
             for block in self.variables.values():
                 if block.timed:
                     c[block.cols] *= self.objective_weight[None, :]
@@ -483,7 +510,7 @@ class LinearModel:
             sense=pyo.minimize,
         )
 
-    # ---- matrix view (used by gridopt.solve) -------------------------------------------------
+    # ---- matrix view (used by gridopt.solver) -------------------------------------------------
     def column_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(self._lb), np.concatenate(self._ub)
 

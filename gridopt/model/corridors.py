@@ -46,7 +46,7 @@ Energisation and direction, LP and MIP:
   with c = 0 and pays at negative prices (a surplus that must be curtailed at a penalty, or
   must-run), where it dumps energy into losses. A dispatch case whose network has a two-way
   corridor in service is therefore a MIP (one binary pair per two-way corridor and snapshot);
-  its prices are those of the LP with the binaries fixed at the MIP's values (gridopt.solve).
+  its prices are those of the LP with the binaries fixed at the MIP's values (gridopt.solver).
   Its LP relaxation (`solver.relax`) is the convex hull f+ / P + f- / R <= 1, which can still
   circulate; the `circulating_mw` column of the results shows it.
 - In a uc case (a MIP), a corridor marked `switchable` has a binary u+ (and u-) and may be
@@ -72,6 +72,10 @@ Operating rules, on the schedule s[c,t] = f+[c,t] - f-[c,t] (net MW sent forward
     peak/valley ratio r[c] (`peak_valley_ratio_max`), with day variables Q (peak), V (valley):
 
         s[c,t] <= Q[c,d],   s[c,t] >= V[c,d]  (t in d),   Q[c,d] <= r[c] V[c,d]
+
+    The day variables M, Q and V are bounded by the schedule's range, -R[c] <= . <= P[c]
+    (implied: no optimum changes; an interior point handles bounded columns better than free
+    ones).
 
 A day is a calendar date of the snapshots (the first and last may be partial). Both day rules
 describe forward delivery: on their days a two-way corridor sends forward only, and a corridor
@@ -126,13 +130,15 @@ that no energy is counted twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from gridopt.case import CaseData, _layout
 from gridopt.errors import InputError, Problem
-from gridopt.model.core import INF, LinearModel, Rows
+from gridopt.inputs.case import _layout
+from gridopt.inputs.data import CaseData
+from gridopt.model.core import LinearModel, Rows
 from gridopt.model.periods import (
     Terms,
     Windows,
@@ -144,8 +150,10 @@ from gridopt.model.periods import (
     window_terms,
     windows,
 )
-from gridopt.solve import Solution
-from gridopt.tables import region_of, tidy
+from gridopt.model.tables import region_of, tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "corridors"
 SHAPE_SERIES = "corridor_shape_pu"
@@ -338,8 +346,9 @@ def _build_rules(model: LinearModel, lay: Layout) -> None:
     if len(idx):
         shape = daily_shape(model, lay, idx)
         tol = corr["shape_tolerance_pu"].to_numpy(dtype=float)[idx, None]
+        low, high = _schedule_range(lay, idx, D)
         mean = model.add_variables("corridor_mean_mw", _day_labels(corr.index[idx], days),
-                                   -INF, INF, time=False).cols.reshape(len(idx), D)
+                                   low, high, time=False).cols.reshape(len(idx), D)
         rows = model.rows("corridor_day_mean", corr.index[idx], days,
                           meaning="mean daily schedule of corridor {}", unit="MWh")
         day_rows = np.arange(len(idx))[:, None] * D + codes[None, :]
@@ -357,8 +366,9 @@ def _build_rules(model: LinearModel, lay: Layout) -> None:
     idx = np.flatnonzero(lay.in_service & ~np.isnan(ratio))
     if len(idx):
         labels = _day_labels(corr.index[idx], days)
-        peak = model.add_variables("corridor_peak_mw", labels, -INF, INF, time=False)
-        valley = model.add_variables("corridor_valley_mw", labels, -INF, INF, time=False)
+        low, high = _schedule_range(lay, idx, D)
+        peak = model.add_variables("corridor_peak_mw", labels, low, high, time=False)
+        valley = model.add_variables("corridor_valley_mw", labels, low, high, time=False)
         peak_cols = peak.cols.reshape(len(idx), D)
         valley_cols = valley.cols.reshape(len(idx), D)
         for name, cols, bound in (("corridor_day_peak", peak_cols, "less"),
@@ -371,6 +381,22 @@ def _build_rules(model: LinearModel, lay: Layout) -> None:
         rows = model.rows("corridor_peak_valley", corr.index[idx], days,
                           meaning="peak/valley ratio of corridor {}", unit="MW")
         rows.add(peak_cols).add(valley_cols, -ratio[idx, None]).less(0.0)
+
+
+def _schedule_range(lay: Layout, idx: np.ndarray, days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of a day variable of corridors `idx` (one column per corridor and day): the
+    range of the schedule, -R <= s[c,t] <= P.
+
+    They are implied, so they change no optimum: the day mean is a weighted mean of s; a peak
+    above P or a valley below -R can be moved to max_t s or min_t s without breaking
+    Q <= r V. Without them the day variables were free, which interior point methods treat
+    worse than bounded ones (the dual of a free column is an equation, not an inequality).
+    """
+    forward = lay.fwd_mw[idx]
+    back = np.where(lay.two_way[idx], lay.rev_mw[idx], 0.0)
+    shape = (len(idx) * days, 1)
+    return (np.broadcast_to(np.repeat(-back, days)[:, None], shape),
+            np.broadcast_to(np.repeat(forward, days)[:, None], shape))
 
 
 def _day_labels(names: pd.Index, days: pd.DatetimeIndex) -> pd.Index:

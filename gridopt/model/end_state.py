@@ -1,6 +1,7 @@
 """Conditions on what stores hold at the end of the horizon: level targets and values.
 
-A window of a rolling run (`gridopt.rolling`) is a short horizon cut out of a long one: what its
+A window of a rolling run (`gridopt.studies.rolling`) is a short horizon cut out of a long one:
+what its
 stores hold at its end must answer to a plan of the whole horizon. `CaseData.end_state` gives,
 per store table (`hydro`: reservoirs in hm3; `storage_units`: MWh; `gas_storage`: MWh_th), a
 frame indexed by store name with columns `level` (NaN: none), `rule` (`at_least` or `equal`),
@@ -22,24 +23,22 @@ required (CNY per unit, at most k where penalised). The penalty and value terms 
 costs table summing to the objective ("end-of-horizon target missed", and a negative cost,
 "value of the level left at the end"). Nothing is built when `end_state` is empty, as in any
 case that is not a window of a rolling run. A chronological horizon only: typical periods
-(`gridopt.aggregation`) have no last snapshot in time.
+(`gridopt.inputs.aggregation`) have no last snapshot in time.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "end_state"
-
-# store table -> (its level variable family, the unit of its level, its component label)
-LEVELS = {"hydro": ("hydro_storage", "hm3", "hydro station"),
-          "storage_units": ("sto_energy", "MWh", "storage unit"),
-          "gas_storage": ("gas_volume", "MWh_th", "gas storage")}
-
 
 def _conditions(model: LinearModel):
     """Per store table with end conditions: (table, frame aligned to the level family's
@@ -47,10 +46,11 @@ def _conditions(model: LinearModel):
     for table, frame in model.data.end_state.items():
         if frame is None or frame.empty:
             continue
-        family, unit, label = LEVELS[table]
-        if not model.has(family):
+        kind = model.store_kinds.get(table)
+        if kind is None or not model.has(kind.level):
             continue
-        level = model.variable(family)
+        level = model.variable(kind.level)
+        unit, label = kind.unit, kind.label
         pos = level.components.get_indexer(frame.index)
         if (pos < 0).any():
             raise KeyError(f"end_state[{table!r}] names stores that are not in the model:"
@@ -123,8 +123,8 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                 dual[frame.index.get_indexer(block.components)] = sol.dual(name)[:, 0]
         value = frame["value_cny_per_unit"].to_numpy(dtype=float)
         penalty = _penalty(frame)
-        missed = sum(_slack(sol, frame, f"end_{what}_{table}{suffix}")
-                     for what in ("short", "over") for suffix in ("", "_equal"))
+        missed = np.sum([_slack(sol, frame, f"end_{what}_{table}{suffix}")
+                         for what in ("short", "over") for suffix in ("", "_equal")], axis=0)
         tables.append(pd.DataFrame({
             "table": table, "store": frame.index, "unit": unit,
             "snapshot": model.snapshots[-1], "level": end + 0.0, "target": target,

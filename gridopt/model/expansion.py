@@ -2,7 +2,7 @@
 
 Sets: candidates i (table `candidates`), each extending one rating (p_max_mw, s_max_mw,
 p_max_mwth, ...) of one component; investment periods p with first years Y[p], each standing
-for n[p] years, discounted years F[p] (`gridopt.investment`).
+for n[p] years, discounted years F[p] (`gridopt.inputs.investment`).
 
 Variables: new capacity b[i,q] >= 0 built for period q (unit of the rating), and, for a
 candidate built in blocks of size B[i], the whole number of blocks m[i,q] >= 0 with
@@ -39,13 +39,17 @@ The existing capacity's own costs are sunk and left out.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from gridopt.investment import candidate_rating
+from gridopt.inputs.investment import candidate_rating
 from gridopt.model.core import INF, Capacity, LinearModel
-from gridopt.solve import Solution
-from gridopt.tables import region_of
+from gridopt.model.tables import region_of
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "expansion"
 
@@ -78,7 +82,7 @@ def candidates(model: LinearModel) -> pd.DataFrame:
         df = data.tables[table]
         cand.loc[group.index, "existing"] = df[column].reindex(group["component"]).to_numpy()
         cand.loc[group.index, "position"] = df.index.get_indexer(group["component"])
-    rate = cand["discount_rate"].fillna(data.case.expansion.discount_rate).to_numpy()
+    rate = cand["discount_rate"].fillna(data.expansion.discount_rate).to_numpy()
     cand["crf"] = crf(rate, cand["lifetime_yr"].to_numpy())
     cand["annuity_cny_per_unit_yr"] = (cand["crf"] * cand["overnight_cost_cny_per_unit"]
                                        + cand["fixed_om_cny_per_unit_yr"])
@@ -87,7 +91,7 @@ def candidates(model: LinearModel) -> pd.DataFrame:
 
 def in_service(model: LinearModel, cand: pd.DataFrame) -> np.ndarray:
     """alive[i,q,p]: capacity of candidate i built for period q is in service in period p."""
-    years = model.investment.years.astype(float)
+    years = model.periods.years.astype(float)
     q, p = years[:, None], years[None, :]
     life = cand["lifetime_yr"].to_numpy()[:, None, None]
     return (q <= p)[None, :, :] & (p[None, :, :] < q[None, :, :] + life)
@@ -95,7 +99,7 @@ def in_service(model: LinearModel, cand: pd.DataFrame) -> np.ndarray:
 
 def existing_stays(model: LinearModel, cand: pd.DataFrame) -> np.ndarray:
     """[Y[p] < R[i]] (n x P): the existing capacity is in service (R blank: always)."""
-    years = model.investment.years.astype(float)[None, :]
+    years = model.periods.years.astype(float)[None, :]
     retire = cand["existing_retire_year"].to_numpy(dtype=float)[:, None]
     return np.isnan(retire) | (years < retire)
 
@@ -118,7 +122,7 @@ def build(model: LinearModel) -> None:
     if cand.empty:
         return
     tables = model.data.tables
-    inv = model.investment
+    inv = model.periods
     n, P = len(cand), inv.n
     years = inv.years
     labels = pd.Index([f"{c} {y}" for c in cand.index for y in years])
@@ -203,7 +207,7 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     if cand.empty:
         return {}
     tables = model.data.tables
-    inv = model.investment
+    inv = model.periods
     years = inv.years
     P = inv.n
     b = sol.x[model.variables["exp_build"].cols.reshape(len(cand), P)]
@@ -273,7 +277,7 @@ def costs_by_period(sol: Solution, investment_cny: np.ndarray) -> pd.DataFrame:
     period's snapshots, weighted and discounted as in the objective, and per year of the
     period: divided by F[p]) and any other cost (not tied to a snapshot) in the first row."""
     model = sol.model
-    inv = model.investment
+    inv = model.periods
     c = model.cost_vector()
     operating = np.zeros(inv.n)
     timed = np.zeros(model.n_cols, dtype=bool)

@@ -1,7 +1,8 @@
 """Gas network: supplies, pipelines, storage, non-power demand and the fuel of gas-fired plants.
 
 Gas is counted by its energy (lower heating value): flows in MWth, volumes in MWh_th, prices in
-CNY/MWh_th (1 bcm ~ 10.22 TWh_th, see `gridopt.schema`). Sets: gas nodes n; supplies s at node
+CNY/MWh_th (1 bcm ~ 10.22 TWh_th, see `gridopt.inputs.schema`). Sets: gas nodes n; supplies s at
+node
 n(s); pipelines p from node0(p) to node1(p); storages k at n(k); non-power demands d at n(d);
 gas-fired generators g (the generators with a `gas_node`), of efficiency eta_g (MWh_e/MWh_th).
 
@@ -45,13 +46,18 @@ the power price is its gas price / eta_g + its non-fuel cost.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from gridopt.model._stateful import level_balance, level_values, year_table
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution
-from gridopt.tables import region_of, tidy
+from gridopt.model.stores import StoreKind, Stores, hours_to_move
+from gridopt.model.tables import region_of, tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "gas"
 
@@ -95,6 +101,28 @@ def _rows_at(model: LinearModel, nodes: pd.Series) -> np.ndarray:
     return index[:, None] * model.T + np.arange(model.T)[None, :]
 
 
+def _stores(tables: dict[str, pd.DataFrame]) -> Stores:
+    """Gas storage: volume range, rule (no initial volume: cyclic), hours to fill or empty at
+    the larger of its injection and withdrawal rates."""
+    gas = tables["gas_storage"]
+    initial = gas["volume_initial_mwh_th"].to_numpy(dtype=float)
+    upper = gas["volume_max_mwh_th"].to_numpy(dtype=float)
+    rate = np.maximum(gas["injection_max_mwth"], gas["withdrawal_max_mwth"]).to_numpy()
+    return Stores("gas_storage", gas.index, np.zeros(len(gas)), upper,
+                  np.where(np.isnan(initial), "cyclic", "free").astype(object), initial,
+                  hours_to_move(upper, rate.astype(float)))
+
+
+def _start_at(gas: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
+    gas = gas.copy()
+    gas["volume_initial_mwh_th"] = level
+    return gas
+
+
+STORES = (StoreKind("gas_storage", "gas_volume", "gas_storage_balance", "MWh_th", "gas storage",
+                    _stores, _start_at),)
+
+
 def build(model: LinearModel) -> None:
     tables = model.data.tables
     nodes = tables["gas_nodes"]
@@ -131,6 +159,7 @@ def build(model: LinearModel) -> None:
 
     sto = tables["gas_storage"]
     if len(sto):
+        model.store_kinds["gas_storage"] = STORES[0]
         inj = model.add_variables("gas_injection", sto.index, 0.0,
                                   model.rating("gas_storage", "injection_max_mwth")[:, None])
         out = model.add_variables("gas_withdrawal", sto.index, 0.0,
@@ -165,6 +194,15 @@ def build(model: LinearModel) -> None:
     rows.equal(demand, per_weight=True)
 
 
+def unserved_mwth(sol: Solution) -> np.ndarray:
+    """Non-power gas demand left unserved, (gas node x snapshot) MWth (an empty array where gas
+    shedding is off)."""
+    model = sol.model
+    if model.has("gas_shed"):
+        return sol.value("gas_shed")
+    return np.zeros((0, model.T))
+
+
 def results(sol: Solution) -> dict[str, pd.DataFrame]:
     model = sol.model
     tables = model.data.tables
@@ -176,7 +214,7 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     price = sol.dual("gas_balance")  # node x snapshot, CNY/MWh_th
     node_region = nodes["region"]
     demand = demand_mwth(model)
-    shed = sol.value("gas_shed") if model.has("gas_shed") else np.zeros_like(demand)
+    shed = unserved_mwth(sol) if model.has("gas_shed") else np.zeros_like(demand)
     out = {"gas_prices": tidy(snaps, nodes.index, "gas_node", {
         "price_cny_per_mwh_th": price, "non_power_demand_mwth": demand, "unserved_mwth": shed,
     }, pd.DataFrame({"region": node_region}))}

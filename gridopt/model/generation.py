@@ -24,13 +24,18 @@ In a uc case, committable rows have 0 <= p[g,t] <= p_max[g] * a[g,t] here: their
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from gridopt.case import CaseData
+from gridopt.inputs.data import CaseData
 from gridopt.model.core import INF, LinearModel, Rows
-from gridopt.solve import Solution
-from gridopt.tables import region_of, tidy
+from gridopt.model.stores import Carried, Past
+from gridopt.model.tables import region_of, tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "generation"
 
@@ -161,3 +166,11 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
             "carrier": gens["carrier"].to_numpy()[variable],
             "cost_type": "curtailment penalty", "cost_cny": pen})], ignore_index=True)
     return {"generation": generation, "curtailment": curtail, "costs": costs}
+
+
+def carry(sol: Solution, k: int, past: Past) -> Carried:
+    """Each generator's output in snapshot k-1 (`p_initial_mw`), so that ramp limits hold into
+    the next piece's first hour."""
+    p = np.maximum(sol.value("gen_p")[:, k - 1], 0.0)
+    return Carried(columns={("generators", "p_initial_mw"): pd.Series(
+        p, index=sol.model.variables["gen_p"].components)})

@@ -6,8 +6,8 @@ lasts (`model.dt`: its weight, but the resolution on typical periods):
 
     V[h,t] = V[h,t-1] + k * w[t] * (inflow[h,t] + arrivals[h,t] - q[h,t] - s[h,t] - z[h,t])
     V_min[h] <= V[h,t] <= V_max[h]          (V_max = 0: run-of-river, nothing stored)
-    0 <= q[h,t] <= p_max[h] / mw_per_m3s[h]
-    q[h,t] + s[h,t] >= q_env_min[h]
+    0 <= q[h,t] <= p_max[h] / mw_per_m3s[h],   s[h,t] >= 0
+    q[h,t] + s[h,t] >= q_env_min[h]          (not built where implied: `implied_minimum`)
     power[h,t] = mw_per_m3s[h] * q[h,t]      (fixed head, so the model stays linear)
 
 z[h,t] is a water-supply withdrawal (m3/s) the reservoir must deliver every hour:
@@ -26,7 +26,7 @@ and releases from before the horizon (t - k_u < 0) are constants: those of a rol
 history (`CaseData.history["release_m3s"]`, the releases of the snapshots before it, so water
 still travelling at a window's start arrives in it), and before that history, or without
 one, `release_initial_m3s`. On
-typical periods (`gridopt.aggregation`) t - k_u is counted round inside t's own period (the
+typical periods (`gridopt.inputs.aggregation`) t - k_u is counted round inside t's own period (the
 period repeats), so every release arrives within it and no constant enters.
 
 Storage rule: `fixed` starts at V_0 and ends at V_0; `free` starts at V_0; `cyclic` has
@@ -38,15 +38,21 @@ station would make of it).
 
 from __future__ import annotations
 
-import networkx as nx
+import math
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from gridopt.case import CaseData, _layout
+from gridopt.inputs.case import _layout
+from gridopt.inputs.data import CaseData
 from gridopt.model._stateful import level_rows, level_values, year_table
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution
-from gridopt.tables import region_of, tidy
+from gridopt.model.stores import Carried, Past, StoreKind, Stores, hours_to_move
+from gridopt.model.tables import region_of, tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "hydro"
 HM3_PER_M3S_H = 3600.0 / 1e6
@@ -118,42 +124,46 @@ def routing(model: LinearModel) -> pd.DataFrame:
     }, index=reach.index)
 
 
-def spill_bound_m3s(model: LinearModel) -> np.ndarray:
-    """An upper bound on each station's spill that no feasible schedule can reach.
+def _stores(tables: dict[str, pd.DataFrame]) -> Stores:
+    """Reservoirs: storage range, end rule, start level, hours to empty at full turbine flow."""
+    hydro = tables["hydro"]
+    upper = hydro["storage_max_hm3"].to_numpy(dtype=float)
+    lower = np.minimum(hydro["storage_min_hm3"].to_numpy(dtype=float), upper)
+    flow = (hydro["p_max_mw"] / hydro["mw_per_m3s"]).to_numpy(dtype=float)
+    rule = hydro["end_rule"].to_numpy().astype(object)
+    return Stores("hydro", hydro.index, lower, upper, rule,
+                  np.where(rule == "cyclic", np.nan, initial_storage_hm3(hydro)),
+                  hours_to_move(upper - lower, HM3_PER_M3S_H * flow))
 
-    A station can never release more in a snapshot than its full reservoir plus its largest
-    natural inflow plus the most that its upstream stations can release: bound[h] =
-    V_max[h] / (k * w_min) + max_t inflow[h,t] + sum_{u -> h} (bound[u] + q_max[u]).
-    The bound changes no optimum; it only spares the solver columns without a finite bound
-    (HiGHS' simplex can otherwise stop on "excessive primal values").
-    """
-    hydro = model.data.tables["hydro"]
-    q_max = (hydro["p_max_mw"] / hydro["mw_per_m3s"]).to_numpy()
-    own = (hydro["storage_max_hm3"].to_numpy() / (HM3_PER_M3S_H * model.dt.min())
-           + model.data.inflow_m3s[hydro.index].to_numpy().max(axis=0, initial=0.0)
-           + _largest_release_before_m3s(model))
-    bound = pd.Series(own, index=hydro.index)
-    reach = hydro["downstream"].dropna()
-    order = nx.topological_sort(nx.DiGraph(list(reach.items())))
-    release = bound + q_max
-    for station in order:  # a few dozen stations, upstream first
-        upstream = reach.index[reach == station]
-        bound[station] += release[upstream].sum()
-        release[station] = bound[station] + q_max[hydro.index.get_loc(station)]
-    return bound.to_numpy()
+
+def _start_at(hydro: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
+    """Reservoirs starting at `level`, free at the end (what they hold at the end answers to
+    `CaseData.end_state`); a reservoir without a level (NaN) is cyclic."""
+    hydro = hydro.copy()
+    hydro["storage_initial_hm3"] = level
+    hydro["end_rule"] = np.where(np.isnan(level), "cyclic", "free")
+    return hydro
+
+
+STORES = (StoreKind("hydro", "hydro_storage", "hydro_water_balance", "hm3", "hydro station",
+                    _stores, _start_at),)
 
 
 def build(model: LinearModel) -> None:
     hydro = model.data.tables["hydro"]
     if hydro.empty:
         return
+    model.store_kinds["hydro"] = STORES[0]
     T, w, dt = model.T, model.w, model.dt
     conv = hydro["mw_per_m3s"].to_numpy()
     q_max = hydro["p_max_mw"].to_numpy() / conv
     v_max = hydro["storage_max_hm3"].to_numpy()
     v_min = np.minimum(hydro["storage_min_hm3"].to_numpy(), v_max)
     q = model.add_variables("hydro_turbine", hydro.index, 0.0, q_max[:, None])
-    s = model.add_variables("hydro_spill", hydro.index, 0.0, spill_bound_m3s(model)[:, None])
+    # spill has no upper bound: the most a station could spill in a snapshot (its whole
+    # reservoir in one hour, up to 1e7 m3/s for the largest) never binds, and such a bound
+    # only slows an interior point down (benchmarks/RESULTS.md)
+    s = model.add_variables("hydro_spill", hydro.index, 0.0)
     v = model.add_variables("hydro_storage", hydro.index, v_min[:, None], v_max[:, None])
 
     v0 = initial_storage_hm3(hydro)
@@ -190,7 +200,7 @@ def build(model: LinearModel) -> None:
                          below="end level short by", above="end level over by")
         end.add(v.cols[fixed, -1:], 1.0).equal(v0[fixed, None])
 
-    env = np.flatnonzero(hydro["q_env_min_m3s"].to_numpy() > 0)
+    env = np.flatnonzero((hydro["q_env_min_m3s"].to_numpy() > 0) & ~implied_minimum(model))
     if len(env):
         rel = model.rows("hydro_min_release", hydro.index[env],
                          meaning="environmental minimum release of hydro station {}",
@@ -201,6 +211,39 @@ def build(model: LinearModel) -> None:
     model.add_injection(NAME, hydro["bus"], q.cols, conv[:, None])
     model.add_cost(q.cols, (hydro["marginal_cost_cny_per_mwh"].to_numpy() * conv)[:, None]
                    * w[None, :])
+
+
+def implied_minimum(model: LinearModel) -> np.ndarray:
+    """Stations whose minimum release holds in every snapshot without its row (bool, n).
+
+    A station whose level cannot move (run-of-river: storage_min = storage_max = its initial
+    level) releases exactly what reaches it, q + s = inflow + arrivals - z. Every station
+    releases at least its minimum q_env (by its row, or because it is implied), so the
+    arrivals of a run-of-river station are at least those of its upstream stations'
+    minimums (or of their own floors, if higher), and its release at least
+
+        floor[h,t] = inflow[h,t] - z[h] + sum_{u -> h} (1 - f) floor[u, t-k] + f floor[u, t-k-1]
+
+    (releases before the horizon as given). Where floor[h,t] >= q_env[h] in every snapshot
+    the row q + s >= q_env adds nothing and is not built: in PPRD the 11 run-of-river
+    stations of the Yalong and Dadu, 96,360 rows of the year.
+    """
+    hydro = model.data.tables["hydro"]
+    q_env = hydro["q_env_min_m3s"].to_numpy(dtype=float)
+    v_min, v_max = hydro["storage_min_hm3"].to_numpy(), hydro["storage_max_hm3"].to_numpy()
+    fixed = (np.minimum(v_min, v_max) == v_max) & (initial_storage_hm3(hydro) == v_max)
+    if not fixed.any() or hydro["downstream"].isna().all():
+        return np.zeros(len(hydro), dtype=bool)
+    own = (model.data.inflow_m3s[hydro.index].to_numpy().T
+           - hydro["withdrawal_m3s"].to_numpy()[:, None])
+    floor = np.repeat(q_env[:, None], model.T, axis=1)
+    for _ in range(len(hydro)):  # one pass per level of the deepest cascade settles it
+        arrivals = arrivals_m3s(model, floor)
+        new = np.where(fixed[:, None], np.maximum(floor, own + arrivals), floor)
+        if np.array_equal(new, floor):
+            break
+        floor = new
+    return fixed & ((own + arrivals_m3s(model, floor)) >= q_env[:, None]).all(axis=1)
 
 
 def arrival_terms(model: LinearModel):
@@ -224,15 +267,19 @@ def arrival_terms(model: LinearModel):
         yield (down, up, src, np.broadcast_to(share, src.shape), inside, earlier)
 
 
-def _largest_release_before_m3s(model: LinearModel) -> np.ndarray:
-    """Per station, the most it released in any snapshot before the horizon that matters."""
+def water_value_cny_per_m3(sol: Solution) -> np.ndarray:
+    """The water value of every station in every snapshot (station x snapshot), CNY/m3: minus
+    the dual of its water balance, so that more water is worth more."""
+    return -sol.dual("hydro_water_balance") / 1e6
+
+
+def reaching_m3s(sol: Solution) -> np.ndarray:
+    """The water reaching every station (station x snapshot), m3/s: its own inflow and the
+    releases arriving from upstream."""
+    model = sol.model
     hydro = model.data.tables["hydro"]
-    most = initial_release_m3s(hydro)
-    frame = model.data.history.get("release_m3s")
-    if frame is not None and len(frame):
-        past = frame.reindex(columns=hydro.index).to_numpy(dtype=float)
-        most = np.fmax(most, np.nanmax(np.vstack([past, most]), axis=0))
-    return most
+    release = sol.value("hydro_turbine") + sol.value("hydro_spill")
+    return model.data.inflow_m3s[hydro.index].to_numpy().T + arrivals_m3s(model, release)
 
 
 def arrivals_m3s(model: LinearModel, release: np.ndarray) -> np.ndarray:
@@ -281,3 +328,18 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     return {"hydro": table, "generation": gen, "costs": costs,
             **year_table(sol, "hydro_storage", "hydro_year", hydro.index, "station",
                          "storage_hm3", attrs)}
+
+
+def carry(sol: Solution, k: int, past: Past) -> Carried | None:
+    """The releases of the snapshots before snapshot k (turbined plus spilled, m3/s), as far
+    back as the longest travel time of a reach: water still on its way down the river arrives
+    in the next piece of the horizon (`CaseData.history["release_m3s"]`)."""
+    model = sol.model
+    hydro = model.data.tables["hydro"]
+    travel = hydro["travel_time_h"][hydro["downstream"].notna()]
+    if not model.has("hydro_turbine") or not len(travel):
+        return None
+    length = math.ceil(travel.max() / model.data.case.horizon.resolution_h) + 1
+    release = np.maximum(past.values("hydro_turbine") + past.values("hydro_spill"), 0.0)
+    return Carried(history={"release_m3s": past.frame(
+        release, model.variables["hydro_turbine"].components, length)})

@@ -40,9 +40,12 @@ a payment between parties for existing capacity is left out there.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
+from gridopt.inputs.network import plant_sets
 from gridopt.model.core import LinearModel
 from gridopt.model.periods import (
     CapacityTerms,
@@ -56,8 +59,9 @@ from gridopt.model.periods import (
     window_terms,
     windows,
 )
-from gridopt.network import plant_sets
-from gridopt.solve import Solution
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "obligations"
 HOURS_PER_YEAR = 8760.0

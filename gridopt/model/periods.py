@@ -25,12 +25,15 @@ dual of the max row is what one more unit allowed would save.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 PERIOD_LABEL = pd.Index(["the period"])
 

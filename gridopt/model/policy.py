@@ -31,11 +31,15 @@ build rate's price is its dual as it is, CNY (discounted, as the objective) per 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "policy"
 # caps and shares are written per hour of the year (t/h, MW on average) rather than per year:
@@ -44,7 +48,7 @@ PER_YEAR = 8760.0
 
 
 def _policy(model: LinearModel):
-    return model.data.case.expansion.policy if model.data.expanding else None
+    return model.data.expansion.policy if model.data.expanding else None
 
 
 def _periods_of(entry_periods: object, years: np.ndarray) -> np.ndarray:
@@ -56,10 +60,10 @@ def _periods_of(entry_periods: object, years: np.ndarray) -> np.ndarray:
 
 def _energy_weight(model: LinearModel) -> np.ndarray:
     """k[t] w[t]: hours of the year that each snapshot stands for in its period."""
-    return model.investment.sample_weight * model.w
+    return model.periods.sample_weight * model.w
 
 
-def _qualifying(model: LinearModel, table: str, carriers: object) -> np.ndarray:
+def _qualifying(model: LinearModel, table: str, carriers: str | list[str]) -> np.ndarray:
     """Which rows of `generators` or `hydro` count for a share of these carriers."""
     tables = model.data.tables
     carrier = tables[table]["carrier"]
@@ -71,20 +75,21 @@ def _qualifying(model: LinearModel, table: str, carriers: object) -> np.ndarray:
     return carrier.isin(list(carriers)).to_numpy()
 
 
-def _in_regions(model: LinearModel, buses: pd.Series, regions: object) -> np.ndarray:
+def _in_regions(model: LinearModel, buses: pd.Series, regions: str | list[str]
+                ) -> np.ndarray:
     if regions == "all":
         return np.ones(len(buses), dtype=bool)
     region = model.data.tables["buses"]["region"].reindex(buses).to_numpy()
     return np.isin(region, list(regions))
 
 
-def share_demand_mwh(model: LinearModel, regions: object) -> np.ndarray:
+def share_demand_mwh(model: LinearModel, regions: str | list[str]) -> np.ndarray:
     """Demand of the regions per period, MWh per year of the period."""
     loads = model.data.tables["loads"]
     mask = _in_regions(model, loads["bus"], regions)
     demand = model.data.load_mw[loads.index[mask]].to_numpy().sum(axis=1)
     return np.bincount(model.investment_period, demand * _energy_weight(model),
-                       minlength=model.investment.n)
+                       minlength=model.periods.n)
 
 
 def _share_rows(model: LinearModel, shares: list, side: str, name: str) -> None:
@@ -133,7 +138,7 @@ def build(model: LinearModel) -> None:
     policy = _policy(model)
     if policy is None:
         return
-    inv = model.investment
+    inv = model.periods
     years = inv.years
     per = model.investment_period
     kw = _energy_weight(model)
@@ -198,7 +203,7 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     policy = _policy(model)
     if policy is None:
         return {}
-    inv = model.investment
+    inv = model.periods
     years = inv.years
     per = model.investment_period
     kw = _energy_weight(model)
@@ -230,16 +235,16 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
             continue
         rows = slice(block.first_row, block.first_row + block.shape[0])
         A = block.constraint.csr  # over the columns that existed when it was built
-        per = 1.0 if kind == "build rate" else PER_YEAR  # back to t or MWh per year
-        lhs = A @ sol.x[:A.shape[1]] * per
-        lb, ub = block.constraint._gridopt_bounds
-        rhs = np.where(np.isfinite(ub), ub, lb) * per
+        back = 1.0 if kind == "build rate" else PER_YEAR  # back to t or MWh per year
+        lhs = np.asarray(A @ sol.x[:A.shape[1]], dtype=float) * back
+        lb, ub = block.constraint.bounds
+        rhs = np.where(np.isfinite(ub), ub, lb) * back
         year = np.array([int(str(c).rsplit(" ", 1)[-1]) for c in block.components])
         j = np.searchsorted(years, year)
         # caps and shares hold in every year of the period: their duals, in the objective's
         # discounted CNY, are per unit and year once divided by F[p]; a build rate's is per MW
         scale = np.ones(len(j)) if kind == "build rate" else inv.factor[j]
-        dual = sol.row_dual[rows] / per
+        dual = sol.row_dual[rows] / back
         parts.append(pd.DataFrame({
             "constraint": np.asarray(block.components, dtype=object), "kind": kind,
             "period": year, "lhs": lhs + 0.0, "rhs": rhs, "slack": np.abs(rhs - lhs) + 0.0,

@@ -1,6 +1,7 @@
 """Supply security of zones (Hong Kong, Macao, ...): N-1 infeed, shares, fuel mix, gas N-1.
 
-The zones and their targets are the case's (`gridopt.zones`). For a zone Z: B the buses, G the
+The zones and their targets are the case's (`gridopt.inputs.zones`). For a zone Z: B the buses, G
+the
 local units (generators), E the import lines and links crossing its boundary, C the contracted
 units outside it (a share s_c of their output is the zone's, e.g. Daya Bay for Hong Kong), D[t]
 the zone's demand (MW) and w[t] the snapshot length (h).
@@ -86,15 +87,19 @@ binding when its slack is within 1e-6 of its size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from gridopt.case import CaseData
+from gridopt.inputs.data import CaseData
+from gridopt.inputs.settings import SecurityZone, ShareBound
+from gridopt.inputs.zones import local_units, slug, target_label
 from gridopt.model import generation
 from gridopt.model.core import INF, LinearModel
-from gridopt.solve import Solution
-from gridopt.zones import SecurityZone, ShareBound, local_units, slug, target_label
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "security"
 COLUMNS = ("zone", "target", "element", "snapshot", "period", "lhs", "rhs", "unit", "slack",
@@ -518,11 +523,9 @@ def _water_frame(sol: Solution, zone: SecurityZone) -> pd.DataFrame:
     model = sol.model
     table = model.data.tables["hydro"]
     pos = table.index.get_indexer(zone.water_supply.hydro)
-    release = sol.value("hydro_turbine") + sol.value("hydro_spill")
-    reach = (model.data.inflow_m3s[table.index].to_numpy().T
-             + hydro_family.arrivals_m3s(model, release))[pos]
+    reach = hydro_family.reaching_m3s(sol)[pos]
     need = hydro_family.withdrawal_m3s(model.data)[pos]
-    value = -sol.dual("hydro_water_balance")[pos] / 1e6
+    value = hydro_family.water_value_cny_per_m3(sol)[pos]
     return _frame(zone.name, target_label(zone, "water_supply"), list(table.index[pos]),
                   model.snapshots, None, reach, need, "m3/s", reach - need, value, "CNY/m3",
                   "water reaching the intake against the zone's withdrawal; shadow price: the"

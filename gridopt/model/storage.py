@@ -16,20 +16,48 @@ shared with gas storage and hydro reservoirs, and so is its linking across typic
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
 import pandas as pd
 
 from gridopt.model._stateful import level_balance, level_values, year_table
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution
-from gridopt.tables import region_of, tidy
+from gridopt.model.stores import StoreKind, Stores, hours_to_move
+from gridopt.model.tables import region_of, tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "storage"
+
+
+def _stores(tables: dict[str, pd.DataFrame]) -> Stores:
+    """Storage units: energy range, rule (no initial level: cyclic), hours to fill at full
+    power."""
+    sto = tables["storage_units"]
+    initial = sto["soc_initial_mwh"].to_numpy(dtype=float)
+    upper = sto["energy_max_mwh"].to_numpy(dtype=float)
+    return Stores("storage_units", sto.index, np.zeros(len(sto)), upper,
+                  np.where(np.isnan(initial), "cyclic", "free").astype(object), initial,
+                  hours_to_move(upper, sto["p_max_mw"].to_numpy(dtype=float)))
+
+
+def _start_at(sto: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
+    sto = sto.copy()
+    sto["soc_initial_mwh"] = level
+    return sto
+
+
+STORES = (StoreKind("storage_units", "sto_energy", "sto_energy_balance", "MWh", "storage unit",
+                    _stores, _start_at),)
 
 
 def build(model: LinearModel) -> None:
     sto = model.data.tables["storage_units"]
     if sto.empty:
         return
+    model.store_kinds["storage_units"] = STORES[0]
     w = model.w[None, :]
     p_max = model.rating("storage_units", "p_max_mw")[:, None]
     charge = model.add_variables("sto_charge", sto.index, 0.0, p_max)

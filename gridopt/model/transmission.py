@@ -20,14 +20,17 @@ built in the snapshot's period (`LinearModel.rating`); a line's reactance stays 
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from gridopt.model.core import LinearModel
-from gridopt.solve import Solution
-from gridopt.tables import tidy
+from gridopt.model.tables import tidy
+
+if TYPE_CHECKING:
+    from gridopt.solver.types import Solution
 
 NAME = "transmission"
 

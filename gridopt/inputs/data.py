@@ -1,0 +1,141 @@
+"""The prepared inputs of a case: what the formulation reads.
+
+`gridopt.inputs.case.prepare_case` fills a `CaseData` from a case file and its network: the
+tables after scaling and overrides, and every series cut to the horizon, averaged to its
+resolution and laid out as a (snapshot x component) matrix. Typical periods
+(`gridopt.inputs.aggregation`) and investment periods (`gridopt.inputs.investment`) describe
+how the snapshots stand for the year; their prepared forms are the dataclasses below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gridopt.inputs.network import Network
+from gridopt.inputs.settings import Aggregation, Case, Expansion, SecurityZone
+
+
+@dataclass
+class CaseData:
+    """Everything the formulation reads: tables after overrides, and series on the snapshots."""
+
+    case: Case
+    path: Path
+    network: Network
+    tables: dict[str, pd.DataFrame]
+    snapshots: pd.DatetimeIndex
+    weights_h: np.ndarray
+    load_mw: pd.DataFrame  # snapshot x load
+    availability_pu: pd.DataFrame  # snapshot x generator
+    inflow_m3s: pd.DataFrame  # snapshot x hydro station
+    gas_demand_mwth: pd.DataFrame = field(default_factory=pd.DataFrame)  # snapshot x gas demand
+    gas_supply_pu: pd.DataFrame = field(default_factory=pd.DataFrame)  # snapshot x gas supply
+    security_zones: list[SecurityZone] = field(default_factory=list)  # file's, then inline
+    # the state before the horizon that one number per component cannot describe (windows
+    # of a rolling run): (snapshot x component) frames over the snapshots just before the
+    # first, oldest first. "units_started" / "units_stopped": units of committable generators
+    # started / stopped in each (gridopt.model.commitment); "release_m3s": releases of hydro
+    # stations still travelling downstream (gridopt.model.hydro). Components or snapshots
+    # missing from a frame fall back to the table columns.
+    history: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # conditions on the level of stores at the end of the horizon, by store table (hydro,
+    # storage_units, gas_storage): gridopt.model.end_state
+    end_state: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # stores whose levels are kept near the middle of their range where that costs nothing
+    # else (seasonal plans of a rolling run), per store table a mask over its rows:
+    # gridopt.model.middle_levels
+    near_middle: dict[str, np.ndarray] = field(default_factory=dict)
+    # expansion cases: the investment periods, the period and the weight of each snapshot
+    investment: InvestmentPeriods | None = None
+    # cases in typical periods (horizon.aggregation): the period of each snapshot, the order
+    # of the typical periods over the horizon and their weights (gridopt.inputs.aggregation)
+    typical: TypicalPeriods | None = None
+
+    @property
+    def expanding(self) -> bool:
+        """True for a case that builds capacity (an enabled `expansion:` setting)."""
+        return self.case.expansion is not None and self.case.expansion.enabled
+
+    @property
+    def expansion(self) -> Expansion:
+        """The case's expansion settings (an error in a case without them)."""
+        if self.case.expansion is None:
+            raise ValueError("the case has no expansion settings")
+        return self.case.expansion
+
+    @property
+    def aggregation(self) -> Aggregation:
+        """The case's typical-period settings (an error in a case without them)."""
+        if self.case.horizon.aggregation is None:
+            raise ValueError("the case's horizon is not aggregated")
+        return self.case.horizon.aggregation
+
+    @property
+    def n_snapshots(self) -> int:
+        return len(self.snapshots)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+
+@dataclass
+class TypicalPeriods:
+    """How the typical periods stand for the horizon (see the module doc)."""
+
+    snapshots_per_period: int  # L
+    period_of_snapshot: np.ndarray  # (T,) typical period of each snapshot
+    period_order: np.ndarray  # (O,) typical period of each original period, in time order
+    period_weight: np.ndarray  # (K,) original periods each typical period stands for
+    representative: np.ndarray  # (K,) the original period each typical period is (medoid)
+    period_start: pd.DatetimeIndex  # (O,) first snapshot of each original period
+    chronological: pd.DatetimeIndex  # (O x L,) every snapshot of the horizon
+    linking: str  # "seasonal" or "periodic"
+    error: pd.DataFrame  # reproduction error per kind of series
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.period_weight)
+
+    @property
+    def n_original(self) -> int:
+        return len(self.period_order)
+
+    def expand(self, values: np.ndarray) -> np.ndarray:
+        """(... x T) values on the typical snapshots -> (... x O*L) on the whole horizon."""
+        steps = self.snapshots_per_period
+        src = (self.period_order[:, None] * steps + np.arange(steps)[None, :]).ravel()
+        return np.asarray(values)[..., src]
+
+
+@dataclass(frozen=True)
+class InvestmentPeriods:
+    """The periods of a prepared expansion case and the period and weight of each snapshot."""
+
+    years: np.ndarray  # int, first year of each period
+    span_yr: np.ndarray  # years each period stands for
+    factor: np.ndarray  # discounted years F[p]
+    of_snapshot: np.ndarray  # int, period of each snapshot
+    sample_weight: np.ndarray  # k[t]: times the snapshot's block recurs in its period's year
+    cycle_start: np.ndarray  # bool: first snapshot of its sample (of a cycle)
+    # the hours of the network's series the snapshots average (None: the snapshots' own)
+    series_hours: pd.DatetimeIndex | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.years)
+
+    @property
+    def objective_weight(self) -> np.ndarray:
+        """k[t] F[p(t)]: the factor on the cost of snapshot t."""
+        return self.sample_weight * self.factor[self.of_snapshot]
+
+    @property
+    def labels(self) -> pd.Index:
+        return pd.Index(self.years.astype(int), name="period")

@@ -1,1 +1,0 @@
-"""Writing results: atomically, as XLSX, CSV and Parquet."""

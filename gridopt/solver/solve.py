@@ -1,0 +1,149 @@
+"""Solve a model: its matrix goes to a solver backend, the answer comes back as a `Solution`.
+
+This is the solver-neutral part of solving. The model's matrix (`gridopt.solver.matrix`) goes to
+the backend the case names (`solver.backend`, `gridopt.solver.backends`), which returns an
+`Outcome`; a solve always returns a `Solution` with a `Status`, and only the CLI turns statuses
+into exit codes.
+
+Models with integer variables (unit commitment, blocks of expansion) are MIPs. `relax` drops
+integrality and solves the LP relaxation. A MIP has no duals, so after it the integer variables
+are fixed at the MIP solution and the remaining LP is solved for its duals: the prices of a MIP
+are those of its dispatch with the commitment fixed (`Solution.price_basis` says which prices
+are given). `gap_trace` records the MIP's incumbent, bound and gap as the backend reports them
+(`GapPoint`), so that the time taken to reach a gap can be read afterwards (`seconds_to_gap`).
+
+A MIP solution that leaves demand unserved is first re-optimised over the integer columns that
+the model's families name for it (`LinearModel.repairs`; unit commitment frees the commitment of
+the regions that shed), every other integer fixed, to an absolute gap of a hundredth of a MWh
+of lost load (`_repair`): a relative gap on the whole system's cost would accept the shedding.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gridopt.inputs.settings import SolverOptions
+from gridopt.model.core import LinearModel
+from gridopt.solver.backends import backend_for
+from gridopt.solver.matrix import model_matrix
+from gridopt.solver.types import Backend, GapPoint, Matrix, Solution
+
+
+def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = False,
+          log_file: Path | None = None, matrix: Matrix | None = None,
+          relax: bool | None = None, gap_trace: list[GapPoint] | None = None) -> Solution:
+    """Solve the model; never raises for solver outcomes, returns a Status.
+
+    `relax` (default: the options' `relax`) drops integrality. A MIP stopped by the time limit
+    with a feasible solution returns it with status time_limit, its gap and best bound.
+    `gap_trace`, a list, receives the MIP's progress.
+    """
+    options = options or SolverOptions()
+    relax = options.relax if relax is None else relax
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if matrix is None:
+        matrix = model_matrix(model)
+    prepared = time.perf_counter() - t0
+    backend = backend_for(options.backend)
+    out = backend.solve_matrix(matrix, options, relax=relax, log=log, log_file=log_file,
+                               gap_trace=gap_trace)
+    timings["handoff_seconds"] = prepared + out.handoff_seconds
+    timings["solve_seconds"] = out.solve_seconds
+    n_rows, n_cols = matrix.A.shape
+    has_x = out.x is not None
+    x = out.x if out.x is not None else np.full(n_cols, np.nan)
+    duals = out.row_dual if out.row_dual is not None else np.full(n_rows, np.nan)
+    has_integers = bool(matrix.integer.any())
+    is_mip = has_integers and not relax
+    objective, gap, message = out.objective_cny, out.mip_gap, out.message
+    if is_mip and has_x and model.repairs:
+        t2 = time.perf_counter()
+        repaired = _repair(model, backend, matrix, x, objective, options)
+        timings["repair_seconds"] = time.perf_counter() - t2
+        if repaired is not None:
+            x, objective, note = repaired
+            message += f" ({note})"
+            if out.best_bound_cny is not None:
+                gap = abs(objective - out.best_bound_cny) / max(abs(objective), 1e-9)
+    basis = "lp_relaxation" if relax and has_integers else "lp"
+    if basis == "lp" and out.interior:
+        basis = "lp_interior"  # no crossover: interior duals (gridopt.solver.highs)
+    if is_mip:
+        basis = "none"
+        if has_x:
+            t2 = time.perf_counter()
+            fixed = _duals_with_integers_fixed(backend, matrix, x)
+            timings["price_lp_seconds"] = time.perf_counter() - t2
+            if fixed is not None:
+                duals, basis = fixed, "commitment_fixed"
+    return Solution(
+        model=model, status=out.status,
+        objective_cny=objective if has_x else float("nan"),
+        x=x, row_dual=duals, message=message, timings=timings,
+        mip_gap=gap if is_mip and has_x else None,
+        best_bound_cny=out.best_bound_cny if is_mip else None,
+        n_variables=int(n_cols), n_constraints=int(n_rows), n_nonzeros=int(matrix.A.nnz),
+        relaxed=relax and has_integers, price_basis=basis, iterations=out.iterations,
+    )
+
+
+# the repair of unserved energy (`_repair`): its sub-MIP's time limit (or the case's, if less),
+# and its absolute gap in MWh of lost load (at the case's value of lost load)
+REPAIR_TIME_S = 300.0
+REPAIR_GAP_MWH = 0.01
+
+
+def _repair(model: LinearModel, backend: Backend, matrix: Matrix, x: np.ndarray,
+            objective: float, options: SolverOptions) -> tuple[np.ndarray, float, str] | None:
+    """Re-optimise a MIP solution over the neighbourhoods its families give (`model.repairs`),
+    every other integer column fixed at its value, starting from the solution itself.
+
+    The families free the integer columns that could serve demand the solution leaves
+    unserved (gridopt.model.commitment.unserved_neighbourhood). The sub-MIP is solved to an
+    absolute gap of REPAIR_GAP_MWH of lost load, not the case's relative gap: relative to the
+    whole system's cost, that gap would accept the shedding as it is. Its solution is feasible
+    for the whole MIP and no worse than `x`; its cost is compared with the whole MIP's bound,
+    which stays valid. Returns the new solution, its objective and a note, or None.
+    """
+    free = np.zeros(len(x), dtype=bool)
+    for neighbourhood in model.repairs:
+        free |= neighbourhood(x)
+    free &= matrix.integer
+    if not free.any():
+        return None
+    col_lb, col_ub = matrix.col_lb.copy(), matrix.col_ub.copy()
+    fixed = matrix.integer & ~free
+    col_lb[fixed] = col_ub[fixed] = np.round(x[fixed])
+    sub = Matrix(c=matrix.c, c0=matrix.c0, A=matrix.A, row_lb=matrix.row_lb,
+                 row_ub=matrix.row_ub, col_lb=col_lb, col_ub=col_ub, integer=matrix.integer)
+    voll = model.data.case.load_shedding.voll_cny_per_mwh
+    limit = min(REPAIR_TIME_S, options.time_limit_s or REPAIR_TIME_S)
+    settings = options.model_copy(update={"mip_gap": 0.0, "time_limit_s": limit,
+                                          "mip_abs_gap": REPAIR_GAP_MWH * voll})
+    out = backend.solve_matrix(sub, settings, start=np.where(fixed, np.round(x), x))
+    if out.x is None or not out.objective_cny < objective - 1e-9 * max(abs(objective), 1.0):
+        return None
+    return (out.x, out.objective_cny,
+            f"repaired: {int(free.sum()):,} integer columns of the regions with unserved energy"
+            f" re-optimised, objective {objective:,.0f} -> {out.objective_cny:,.0f} CNY")
+
+
+def _duals_with_integers_fixed(backend: Backend, matrix: Matrix, x: np.ndarray
+                               ) -> np.ndarray | None:
+    """Row duals of the LP left when the integer columns are fixed at their values in `x`."""
+    col_lb, col_ub = matrix.col_lb.copy(), matrix.col_ub.copy()
+    fixed = np.round(x[matrix.integer])
+    col_lb[matrix.integer] = fixed
+    col_ub[matrix.integer] = fixed
+    lp = Matrix(c=matrix.c, c0=matrix.c0, A=matrix.A, row_lb=matrix.row_lb,
+                row_ub=matrix.row_ub, col_lb=col_lb, col_ub=col_ub,
+                integer=np.zeros_like(matrix.integer))
+    # with crossover: the prices of a MIP stay the duals of a vertex
+    out = backend.solve_matrix(lp, SolverOptions(options={"run_crossover": "on"}), relax=False)
+    if not out.status.has_solution or out.row_dual is None:
+        return None
+    return out.row_dual

@@ -1,0 +1,123 @@
+"""The solver strategy of `method: choose`, and what the prices of an interior point mean.
+
+Large LPs (a year) are solved by HiPO without crossover (gridopt.solver.highs.INTERIOR_FROM_COLUMNS;
+the measurements behind the rule are in benchmarks/RESULTS.md). Without crossover the prices are
+the interior point's duals, not those of a vertex. Where an hour's price is unique both are
+the same number up to the solver's tolerances; these tests hold gridopt to that on two days
+of the PPRD summer week, whose prices simplex finds at a vertex.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gridopt.inputs.case import load_case
+from gridopt.inputs.settings import SolverOptions
+from gridopt.model.registry import build_model
+from gridopt.solver.highs import INTERIOR_FROM_COLUMNS, IPM_FROM_COLUMNS, chosen_options
+from gridopt.solver.solve import solve
+from tests.conftest import CASES
+
+# interior prices within this many CNY/MWh of the vertex prices (plus 1e-4 of the price):
+# the interior point stops at a relative primal-dual gap of 1e-8, which leaves prices a few
+# hundredths of a CNY/MWh from the optimum's (0.012 at most on these two days, 7e-4 on the
+# whole week)
+PRICE_TOLERANCE_CNY_PER_MWH = 0.05
+
+
+@pytest.fixture(scope="module")
+def two_days():
+    data = load_case(CASES / "pprd_week.yaml", {"horizon.snapshots": 48})
+    model = build_model(data)
+    vertex = solve(model, SolverOptions(method="simplex"))
+    interior = solve(model, SolverOptions(method="hipo", options={"run_crossover": "off"}))
+    return model, vertex, interior
+
+
+def test_interior_point_duals_are_usable_nodal_prices(two_days):
+    model, vertex, interior = two_days
+    assert vertex.status == interior.status == "optimal"
+    assert vertex.price_basis == "lp"
+    assert interior.price_basis == "lp_interior"
+    assert interior.objective_cny == pytest.approx(vertex.objective_cny, rel=1e-8)
+    a, b = vertex.dual("bus_balance"), interior.dual("bus_balance")
+    assert a.shape == (len(model.buses), 48)
+    np.testing.assert_allclose(b, a, rtol=1e-4, atol=PRICE_TOLERANCE_CNY_PER_MWH)
+
+
+def test_interior_point_duals_are_optimal_where_prices_are_not_unique(two_days):
+    """Every dual of the interior point (gas prices, water values, ...) is an optimal price:
+    with the vertex's primal solution it meets the optimality conditions (reduced costs of
+    the right sign at bounds, zero in between; row duals of the right sign where rows bind,
+    zero where they do not) within the tolerance.
+
+    Where a range of prices is optimal the two solvers differ and both are right: the LNG
+    terminal node of Hong Kong neither buys LNG (299.78 CNY/MWh_th) nor sends gas to Hong Kong
+    (156.78), so any price between the two is optimal; simplex gives an end of the range,
+    the interior point a price inside it."""
+    from gridopt.solver.matrix import matrix_from_blocks
+
+    model, vertex, interior = two_days
+    m = matrix_from_blocks(model)
+    x, y = vertex.x, interior.row_dual
+    reduced = m.c - m.A.T @ y
+    near = 1e-7
+    with np.errstate(invalid="ignore"):  # infinite bounds
+        at_lower = x <= m.col_lb + near * (1 + np.abs(m.col_lb))
+        at_upper = x >= m.col_ub - near * (1 + np.abs(m.col_ub))
+    tol = PRICE_TOLERANCE_CNY_PER_MWH
+    assert np.all(np.abs(reduced[~at_lower & ~at_upper]) <= tol)
+    assert np.all(reduced[at_lower & ~at_upper] >= -tol)
+    assert np.all(reduced[at_upper & ~at_lower] <= tol)
+    ax = m.A @ x
+    row_lower = np.abs(ax - m.row_lb) <= near * (1 + np.abs(m.row_lb))
+    row_upper = np.abs(ax - m.row_ub) <= near * (1 + np.abs(m.row_ub))
+    assert np.all(np.abs(y[~row_lower & ~row_upper]) <= tol)
+    assert np.all(y[row_lower & ~row_upper] >= -tol)
+    assert np.all(y[row_upper & ~row_lower] <= tol)
+    # the degenerate gas node of the docstring: the two solvers' prices differ, each inside
+    # the range of optimal prices
+    gas = list(model.data.tables["gas_nodes"].index)
+    lng, hk = gas.index("HK LNG"), gas.index("HK")
+    supplies = model.data.tables["gas_supplies"]
+    lng_price = supplies.loc[supplies["gas_node"] == "HK LNG", "price_cny_per_mwh_th"].min()
+    pv, pi = vertex.dual("gas_balance"), interior.dual("gas_balance")
+    assert np.abs(pv[lng] - pi[lng]).max() > 1.0
+    for p in (pv, pi):
+        assert np.all(p[lng] >= p[hk] - tol) and np.all(p[lng] <= lng_price + tol)
+
+
+def test_interior_point_primal_is_feasible_within_tolerance(two_days):
+    """Without crossover the point is inside the optimal face, not at a vertex: it still
+    meets every row and bound to the solver's feasibility tolerance: 1e-6 of the size of the
+    row's terms (or of the bound), and at most 1e-4 of its unit (MW, MWh, m3/s) on rows whose
+    terms are all near zero (an idle gas store's balance is met to 2e-5 MWh_th)."""
+    from gridopt.solver.matrix import matrix_from_blocks
+
+    model, _vertex, interior = two_days
+    m = matrix_from_blocks(model)
+    ax = m.A @ interior.x
+    bound = np.where(np.isfinite(m.row_ub), m.row_ub, np.where(np.isfinite(m.row_lb),
+                                                                m.row_lb, 0.0))
+    allowed = 1e-6 * (np.abs(bound) + abs(m.A) @ np.abs(interior.x)) + 1e-4
+    assert np.all(m.row_lb - ax <= allowed)
+    assert np.all(ax - m.row_ub <= allowed)
+    with np.errstate(invalid="ignore"):  # infinite bounds
+        assert np.all(interior.x >= m.col_lb - 1e-6 * np.abs(m.col_lb) - 1e-4)
+        assert np.all(interior.x <= m.col_ub + 1e-6 * np.abs(m.col_ub) + 1e-4)
+
+
+def test_choose_by_the_size_of_the_lp():
+    mid, big = IPM_FROM_COLUMNS, INTERIOR_FROM_COLUMNS
+    assert chosen_options(SolverOptions(), True, mid - 1) == {}  # HiGHS' own: dual simplex
+    assert chosen_options(SolverOptions(), True, mid) == {"solver": "hipo",
+                                                          "run_crossover": "on"}
+    assert chosen_options(SolverOptions(), True, big) == {"solver": "hipo",
+                                                          "run_crossover": "off"}
+    assert chosen_options(SolverOptions(), False, big) == {}  # a MIP: branch and bound
+    assert chosen_options(SolverOptions(method="simplex"), True, big) == {}
+    # the case's own HiGHS options win
+    assert chosen_options(SolverOptions(options={"run_crossover": "on"}), True, big) == {
+        "solver": "hipo"}
+    assert chosen_options(SolverOptions(options={"solver": "ipx"}), True, big) == {}
