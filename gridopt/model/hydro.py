@@ -222,7 +222,7 @@ def implied_minimum(model: LinearModel) -> np.ndarray:
     arrivals of a run-of-river station are at least those of its upstream stations'
     minimums (or of their own floors, if higher), and its release at least
 
-        floor[h,t] = inflow[h,t] - z[h] + sum_{u -> h} (1 - f) floor[u, t-k] + f floor[u, t-k-1]
+        floor[h,t] = inflow[h,t] - z[h,t] + sum_{u -> h} (1 - f) floor[u, t-k] + f floor[u, t-k-1]
 
     (releases before the horizon as given). Where floor[h,t] >= q_env[h] in every snapshot
     the row q + s >= q_env adds nothing and is not built: in PPRD the 11 run-of-river
@@ -234,8 +234,7 @@ def implied_minimum(model: LinearModel) -> np.ndarray:
     fixed = (np.minimum(v_min, v_max) == v_max) & (initial_storage_hm3(hydro) == v_max)
     if not fixed.any() or hydro["downstream"].isna().all():
         return np.zeros(len(hydro), dtype=bool)
-    own = (model.data.inflow_m3s[hydro.index].to_numpy().T
-           - hydro["withdrawal_m3s"].to_numpy()[:, None])
+    own = model.data.inflow_m3s[hydro.index].to_numpy().T - withdrawal_m3s(model.data)
     floor = np.repeat(q_env[:, None], model.T, axis=1)
     for _ in range(len(hydro)):  # one pass per level of the deepest cascade settles it
         arrivals = arrivals_m3s(model, floor)

@@ -53,6 +53,15 @@ ASSUMPTIONS: dict[str, tuple[Any, str, str]] = {
         "the Dapeng SPA is take-or-pay (confirmed) but its clause is not published: gas not"
         " taken is paid in full at the price of the gas (ASSUMPTION), so gas up to the contract"
         " quantity costs nothing at the margin"),
+    "hk_coal_plan": (
+        "2023 coal share x Hong Kong's consumption", "MWh/yr",
+        "Hong Kong's utilities plan their coal burn under the Scheme of Control: in 2023 coal"
+        " made about a quarter of Hong Kong's supply (confirmed, China Daily HK), the most the"
+        " fuel-mix policy allows. Its coal units get an annual minimum of that share of the"
+        " network's Hong Kong consumption (derived); the policy's 25 % ceiling"
+        " (security.yaml) then holds coal at a quarter. Without it, Hong Kong's coal and"
+        " imports from Guangdong's coal-fired margin cost the same, and any split of the last"
+        " tenth of its supply between them (coal 15-25 %, imports 25-35 %) is optimal"),
     "capacity_payment_scope": (
         "Guangdong gas fleet", "-",
         "the 100 CNY/kW/yr capacity tariff (secondary) is paid on the Guangdong gas fleet's"
@@ -89,11 +98,20 @@ def build_operations(shared: Any, generators: pd.DataFrame, supplies: pd.DataFra
     shared.row("operations", "GD gas hour cap: energy beyond the quota paid 0.463 CNY/kWh",
                region="Guangdong", entity="gas-fired units (9F+/9E/6F- classes)",
                parameter="tariff_above_hour_cap")
+    coal_share = shared.value("operations", "Hong Kong coal plan (2023 coal share)",
+                              region="Hong Kong", entity="HK total", parameter="coal_share",
+                              year=2023)
+    hk_use = shared.value("hk_macao", "Hong Kong coal plan (consumption)", region="Hong Kong",
+                          entity="HK total", parameter="electricity_consumption", year=2021)
     obligations = pd.DataFrame([{
         "name": "Guangdong gas annual contracts", "plants": fleet, "region": None,
         "carrier": None, "period": "year", "month": None, "min_mwh": None, "max_mwh": None,
         "min_hours": hours_min, "max_hours": hours_max,
-        "shortfall_penalty_cny_per_mwh": None}])
+        "shortfall_penalty_cny_per_mwh": None}, {
+        "name": "Hong Kong coal plan", "plants": None, "region": "Hong Kong",
+        "carrier": "coal", "period": "year", "month": None,
+        "min_mwh": round(coal_share / 100.0 * hk_use * 1000.0, 1), "max_mwh": None,
+        "min_hours": None, "max_hours": None, "shortfall_penalty_cny_per_mwh": None}])
 
     mtpa = shared.value("operations", "Dapeng take-or-pay quantity", region="Guangdong",
                         entity="Dapeng LNG (phase I)", parameter="long_term_LNG_contract")
@@ -115,6 +133,10 @@ def build_operations(shared: Any, generators: pd.DataFrame, supplies: pd.DataFra
 
     p_max = float(generators.set_index("name").at[fleet, "p_max_mw"])
     summary = pd.DataFrame([
+        {"table": "energy_obligations", "row": obligations.at[1, "name"],
+         "figure": f"{coal_share:g} % (2023) x {hk_use:,.0f} GWh ="
+                   f" {obligations.at[1, 'min_mwh'] / 1e6:,.2f} TWh/yr of Hong Kong's coal"
+                   " units, at least"},
         {"table": "energy_obligations", "row": obligations.at[0, "name"],
          "figure": f"{hours_min:,.0f} to {hours_max:,.0f} full-load hours a year of {p_max:,.0f}"
                    f" MW: {hours_min * p_max / 1e6:,.1f} to {hours_max * p_max / 1e6:,.1f}"
