@@ -107,3 +107,26 @@ def test_info_describes_case():
     assert res.returncode == 0, res.stderr
     assert "islands   1" in res.stdout
     assert "coal 1,000 MW" in res.stdout
+
+
+def test_last_line_says_how_much_energy_went_unserved_and_where(tmp_path):
+    """tiny_two_bus with the cheap plant's line cut and the dear plant derated to 200 MW: bus B
+    (region East) needs 150, 250, 300 and 200 MW, so 50 + 100 MWh go unserved there, at 10,000
+    CNY/MWh beside 750 MWh of the dear plant at 600; served in full, the line says so."""
+    res = gridopt("solve", str(CASES / "tiny_two_bus.yaml"), "--out", str(tmp_path / "a"),
+                  "--format", "csv")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1].startswith("optimal: objective 380,000.00 CNY;"
+                                                          " no energy unserved;")
+    case = copy_case(tmp_path, "tiny_two_bus", append=(
+        "load_shedding: {enabled: true, voll_cny_per_mwh: 10000}\n"
+        "overrides:\n"
+        "  - {table: lines, name: A-B, column: s_max_mw, value: 0}\n"
+        "  - {table: generators, name: dear, column: p_max_mw, value: 200}\n"))
+    res = gridopt("solve", str(case), "--out", str(tmp_path / "b"), "--format", "csv")
+    assert res.returncode == 0, res.stderr
+    last = res.stdout.strip().splitlines()[-1]
+    assert last.startswith("optimal: objective 1,950,000.00 CNY; 150.0 MWh unserved (East 150.0"
+                           " MWh);"), last
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["unserved_by_region_mwh"] == pytest.approx({"East": 150.0})

@@ -196,6 +196,21 @@ def test_share_and_build_rate_shadow_prices():
     assert rate.solution.objective_cny == pytest.approx(443e6 + 50 * 50_000, rel=REL)
 
 
+def test_share_ceiling_and_its_shadow_price():
+    """Coal at most half of 2030's demand is the CO2 cap above in other words (the old plant
+    emits 1 t/MWh): 50 MW of new capacity for 2030, cost 443 M + 50 x 10,000 x 5, and one more
+    MWh a year of coal allowed saves 10,000 / 8760 CNY."""
+    run = solve("tiny_expansion_periods", **{"expansion.policy": {"shares": [
+        {"name": "coal ceiling", "carriers": ["coal"], "share_max": 0.5,
+         "periods": [2030]}]}})
+    assert run.solution.objective_cny == pytest.approx(445.5e6, rel=REL)
+    assert _built(run, "new") == pytest.approx([50.0, 50.0], abs=1e-6)
+    row = run.tables["policy"].set_index("constraint").loc["coal ceiling 2030"]
+    assert row["kind"] == "share max" and bool(row["binding"])
+    assert row["lhs"] == pytest.approx(0.5 * 100 * 8760, rel=1e-9)
+    assert row["shadow_price"] == pytest.approx(10_000 / 8760, rel=1e-9)
+
+
 def test_same_optimum_as_pypsa():
     """Three buses on an AC loop (Kirchhoff), an HVDC link, extendable coal, solar, a battery
     (energy at 4 h of its power), a line and the link: PyPSA's optimize() with

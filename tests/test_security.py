@@ -326,12 +326,20 @@ def test_pprd_security_sheet_prices_and_cost(pprd):
     assert cost >= 0
     macao = table[(table["zone"] == "Macao") & (table["target"] == "N-1 infeed")]
     circuit = macao[macao["element"] == "GD-MO (one of 8 circuits)"]
+    assert len(circuit) == HOURS
+    hk = table[(table["zone"] == "Hong Kong") & (table["target"] == "N-1 infeed")]
+    circuit = hk[hk["element"] == "GD-HK (one of 4 circuits)"]
     assert len(circuit) == HOURS and circuit["binding"].any()
     assert (circuit.loc[circuit["binding"], "shadow_price"] >= 0).all()
     rows_ = table[~table["target"].str.startswith("reserve margin")]  # a check, may fail
     assert (rows_["slack"] > -1e-3).all() and rows_["met"].all()
     margin = table[table["target"].str.startswith("reserve margin")].set_index("zone")
-    assert margin.loc["Hong Kong", "met"] and not margin.loc["Macao", "met"]
+    # Macao: 0.9 x (271.4 MW of Coloane A + 136.4 of Coloane B) + the 1,700 MW CSG transfer
+    # capability since 2022 less one of its 8 circuits (212.5) = 1,854.52 MW against
+    # 1.2 x 1,067.7 = 1,281.24 MW: met (with the 700 MVA of 2008 it failed by 302 MW)
+    assert margin.loc["Macao", "lhs"] == pytest.approx(1854.52, abs=1e-6)
+    assert margin.loc["Macao", "rhs"] == pytest.approx(1281.24, abs=1e-6)
+    assert margin.loc["Hong Kong", "met"] and margin.loc["Macao", "met"]
     gas = table[(table["zone"] == "Hong Kong") & (table["target"] == "gas N-1")]
     worst = gas.groupby("element")["rhs"].min()
     assert worst.idxmin() == "HK LNG send-out"  # the largest gas source
@@ -343,3 +351,31 @@ def test_contingency_study_finds_the_outage_that_hurts(tmp_path):
     study = contingency_study(load_case(path))
     assert list(study.table["element"]) == ["L1", "L2"]  # sorted by harm
     assert study.table["cost_increase_cny"].tolist() == pytest.approx([4400.0, 2800.0])
+
+
+# ---- policies in force: the network's zones in every case, switched off by name ---------------
+def test_the_networks_zones_are_in_force_in_every_case_unless_switched_off():
+    week = load_case(CASES / "pprd_week.yaml")
+    assert [z.name for z in week.security_zones] == ["Hong Kong", "Macao"]
+    hk = week.security_zones[0]
+    assert [m.carriers for m in hk.fuel_mix] == [["gas"], ["coal"]]
+    assert hk.fuel_mix[0].min_pu == 0.5 and hk.fuel_mix[1].max_pu == 0.25
+    assert hk.water_supply is not None
+    off = load_case(CASES / "pprd_week.yaml", {"security_off": [
+        "Macao", "Hong Kong: n_1", "hong kong: fuel_mix"]})
+    assert [z.name for z in off.security_zones] == ["Hong Kong"]
+    assert off.security_zones[0].n_1 is None and off.security_zones[0].fuel_mix == []
+    assert off.security_zones[0].gas_n_1 is not None
+    # an expansion case builds capacity: the zones' fixed-rating rows do not apply there
+    assert load_case(CASES / "pprd_expansion_2030.yaml").security_zones == []
+
+
+@pytest.mark.parametrize(("name", "rule"), [
+    ("Tibet", "no security zone of that name"),
+    ("Macao: fuel_mix", "zone 'Macao' has no such target"),
+])
+def test_switching_off_an_unknown_zone_or_target_is_reported(name, rule):
+    with pytest.raises(InputError) as err:
+        load_case(CASES / "pprd_week.yaml", {"security_off": [name]})
+    text = str(err.value)
+    assert rule in text and "security_off[0]" in text

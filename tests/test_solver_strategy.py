@@ -28,7 +28,10 @@ PRICE_TOLERANCE_CNY_PER_MWH = 0.05
 
 @pytest.fixture(scope="module")
 def two_days():
-    data = load_case(CASES / "pprd_week.yaml", {"horizon.snapshots": 48})
+    # without Hong Kong's zone: its fuel mix (gas at least half) makes the LNG terminal's node
+    # buy LNG, which takes away the degenerate gas price the tests below look at
+    data = load_case(CASES / "pprd_week.yaml", {"horizon.snapshots": 48,
+                                                "security_off": ["Hong Kong"]})
     model = build_model(data)
     vertex = solve(model, SolverOptions(method="simplex"))
     interior = solve(model, SolverOptions(method="hipo", options={"run_crossover": "off"}))

@@ -33,6 +33,7 @@ from gridopt.inputs.case import load_case
 from gridopt.inputs.case_file import read_case
 from gridopt.model.transmission import cycle_basis
 from gridopt.results.folders import KeptEarlierResults, claim_output
+from gridopt.results.tables import unserved_words
 from gridopt.solver.solve import solver_option_problems
 from gridopt.solver.types import Status
 from gridopt.studies.run import solve_case
@@ -86,14 +87,17 @@ def solve_cmd(
         return
     sol = result.solution
     status = sol.status
+    unserved = unserved_words(result.summary)
     if status is Status.OPTIMAL:
+        gap = f", gap {sol.mip_gap:.3%}" if sol.mip_gap is not None else ""
         typer.echo(f"optimal: objective {sol.objective_cny:,.2f}"
-                   f" {sol.model.data.case.currency}; results in {out_dir}")
+                   f" {sol.model.data.case.currency}{gap}; {unserved}; results in {out_dir}")
         return
     if status is Status.TIME_LIMIT and result.tables:
         gap = f", gap {sol.mip_gap:.3%} to the best bound" if sol.mip_gap is not None else ""
         typer.echo(f"time limit reached: best solution found written to {out_dir}"
-                   f" (objective {sol.objective_cny:,.2f} {sol.model.data.case.currency}{gap})")
+                   f" (objective {sol.objective_cny:,.2f} {sol.model.data.case.currency}{gap});"
+                   f" {unserved}")
         return
     what = ("the solver failed" if status is Status.ERROR
             else f"the model is {status.value.replace('_', ' ')}")
@@ -204,17 +208,20 @@ def solve_rolling_cmd(case: Path, out_dir: Path, formats: tuple[str, ...],
     done, total = info.get("windows_solved", 0), info.get("n_windows", 0)
     if result.status is Status.OPTIMAL:
         typer.echo(f"optimal: {total} windows, stitched objective"
-                   f" {result.objective_cny:,.2f} CNY; results in {out_dir}")
+                   f" {result.objective_cny:,.2f} CNY; {unserved_words(info)}; results in"
+                   f" {out_dir}")
         return
     if result.status is Status.TIME_LIMIT and "failed_window" not in info:
         typer.echo(f"time limit reached in some windows (their best solutions are kept):"
-                   f" stitched objective {result.objective_cny:,.2f} CNY; results in {out_dir}")
+                   f" stitched objective {result.objective_cny:,.2f} CNY;"
+                   f" {unserved_words(info)}; results in {out_dir}")
         return
     failed = info.get("failed_window", {})
     what = ("the seasonal plan" if failed.get("window") == 0 else
             f"window {failed.get('window')} ({failed.get('first_snapshot')} .."
             f" {failed.get('last_solved_snapshot')})")
-    kept = (f"the {done} windows before it are written to {out_dir}" if done else
+    kept = (f"the {done} windows before it are written to {out_dir}"
+            f" ({unserved_words(info)} in them)" if done else
             f"no window was solved; summary written to {out_dir}")
     typer.echo(f"gridopt: {what} is {result.status.value.replace('_', ' ')}"
                f" ({failed.get('solver_message', '')}); {kept}", err=True)

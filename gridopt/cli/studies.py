@@ -30,6 +30,7 @@ from gridopt.cli.common import (
     writing,
 )
 from gridopt.errors import InputError
+from gridopt.results.tables import unserved_summary, unserved_words
 
 
 def _load(case: Path, time_limit: float | None, fmt: str) -> tuple[Any, tuple[str, ...]]:
@@ -115,9 +116,10 @@ def _security(case: Path, out_dir: Path, format: str, time_limit: float | None,
             typer.echo(f"  - {line}", err=True)
         raise typer.Exit(EXIT_INFEASIBLE)
     every = study.table[study.table["target"] == "all targets"].iloc[0]
+    unserved = unserved_words(unserved_summary(data, study.reference_tables))
     typer.echo(f"cost of security {every['cost_cny']:,.0f} CNY"
                f" ({every['cost_cny_per_mwh']:,.2f}"
-               f" CNY/MWh of zone demand); comparison in {out_dir}")
+               f" CNY/MWh of zone demand); with all targets {unserved}; comparison in {out_dir}")
 
 
 @app.command("contingency")
@@ -155,8 +157,11 @@ def _contingency(case: Path, out_dir: Path, format: str, time_limit: float | Non
                    f" {study.reference.status.value.replace('_', ' ')}; see {out_dir}", err=True)
         raise typer.Exit(EXIT_INFEASIBLE)
     hurt = study.table[study.table["unserved_zone_mwh"] > 1e-6]
+    worst = study.table["unserved_zone_mwh"].max() if len(study.table) else 0.0
     typer.echo(f"{len(study.table)} contingencies, {len(hurt)} with unserved energy in their"
-               f" zone; results in {out_dir}")
+               f" zone (the worst {worst:,.1f} MWh); intact system:"
+               f" {unserved_words(unserved_summary(data, study.reference_tables))}; results in"
+               f" {out_dir}")
 
 
 @app.command("calibrate")
@@ -185,5 +190,5 @@ def calibrate_cmd(
     headline = "all" if s["calibration_headline_within_target"] else "not all"
     typer.echo(f"{s['calibration_figures']} figures: {s['calibration_pass']} pass,"
                f" {s['calibration_explained']} explained, {s['calibration_fail']} fail;"
-               f" headline figures {headline} within target; report in"
+               f" headline figures {headline} within target; {unserved_words(s)}; report in"
                f" {out_dir / 'calibration.md'}")

@@ -51,9 +51,10 @@ snapshot (sum x weight_h over a table is a sum over the horizon); tables `typica
 through the year; the others repeat their typical period) are added.
 
 Not supported with aggregation (each an InputError naming the setting): obligations per
-calendar month (contracts, must-take, security shares), annual ones on a horizon that spans
-more than a calendar year, and expansion cases with samples (`expansion.periods`). An
-expansion case of one period runs on the typical snapshots, each typical period a cycle.
+calendar month (contracts, must-take, energy obligations, gas contracts, security shares),
+annual ones on a horizon that spans more than a calendar year, and expansion cases with
+samples (`expansion.periods`). An expansion case of one period runs on the typical snapshots,
+each typical period a cycle.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def _check(data: CaseData, settings: Aggregation) -> list[Problem]:
                                 column=SETTING))
     tables = data.tables
     span_years = data.snapshots.year.nunique()
-    for table in ("contracts", "must_take"):
+    for table in ("contracts", "must_take", "energy_obligations", "gas_contracts"):
         obligations = tables.get(table, pd.DataFrame())
         if obligations.empty:
             continue

@@ -82,7 +82,7 @@ def prepare_case(case: Case, path: Path) -> CaseData:
     problems += _apply_scaling(case, tables, file)
     problems += _check_commitment(case, tables, net, file)
     problems += _check_gas_plants(tables, file)
-    zones, zone_problems = resolve_zones(case, path, tables)
+    zones, zone_problems = resolve_zones(case, path, tables, net)
     problems += zone_problems
     expanding = case.expansion is not None and case.expansion.enabled
     if expanding and case.expansion.periods:

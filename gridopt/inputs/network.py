@@ -469,6 +469,7 @@ def check_references(net: Network, files: dict[str, str],
     problems += _check_load_signs(net)
     problems += _check_gas(net, files)
     problems += _check_corridors(net, files)
+    problems += _check_obligations(net, files)
     return problems
 
 
@@ -664,4 +665,97 @@ def _check_corridors(net: Network, files: dict[str, str]) -> list[Problem]:
                     "give either generator or hydro", "generator")
     problems += say("must_take", take["min_mwh"].isna() & take["min_share_pu"].isna(),
                     "give min_mwh, min_share_pu or both", "min_mwh")
+    return problems
+
+
+def plant_sets(net_tables: dict[str, pd.DataFrame], table: pd.DataFrame) -> pd.DataFrame:
+    """The plants each row of an obligation table names (`plants`, or `region` and `carrier`):
+    one row per (row name, plant), with the plant's table (`generators` or `hydro`)."""
+    buses = net_tables["buses"]["region"]
+    parts = []
+    for tname in ("generators", "hydro"):
+        plants = net_tables[tname]
+        frame = pd.DataFrame({"plant": plants.index, "table": tname,
+                              "region": buses.reindex(plants["bus"]).to_numpy(),
+                              "carrier": plants["carrier"].to_numpy()})
+        parts.append(frame)
+    every = pd.concat(parts, ignore_index=True)
+    out = []
+    listed = table["plants"].dropna().astype(str).str.split(";").explode().str.strip()
+    named = every.drop_duplicates("plant").set_index("plant")
+    for owner, plant in listed.items():
+        if plant in named.index:
+            out.append((owner, plant, named.at[plant, "table"]))
+    for owner, row in table[table["plants"].isna()].iterrows():
+        mask = np.ones(len(every), dtype=bool)
+        if pd.notna(row["region"]):
+            mask &= (every["region"] == row["region"]).to_numpy()
+        if pd.notna(row["carrier"]):
+            wanted = {c.strip() for c in str(row["carrier"]).split(";")}
+            mask &= every["carrier"].isin(wanted).to_numpy()
+        out += [(owner, p, t) for p, t in zip(every.loc[mask, "plant"],
+                                              every.loc[mask, "table"], strict=True)]
+    return pd.DataFrame(out, columns=["owner", "plant", "table"])
+
+
+def _check_obligations(net: Network, files: dict[str, str]) -> list[Problem]:
+    """Rules of the energy-obligation, gas-contract and capacity-payment tables."""
+    problems: list[Problem] = []
+
+    def say(table: str, mask: pd.Series | np.ndarray, rule: str, column: str) -> None:
+        df = net.tables[table]
+        where = df.attrs.get("rownum", {})
+        problems.extend(Problem(files[table], rule, row=int(where.get(n, 0)), column=column,
+                                value=None if pd.isna(v) else v)
+                        for n, v in df.loc[np.asarray(mask, dtype=bool), column].items())
+
+    known_plants = set(net.tables["generators"].index) | set(net.tables["hydro"].index)
+    regions = set(net.tables["buses"]["region"])
+    carriers = (set(net.tables["carriers"].index) | set(net.tables["generators"]["carrier"])
+                | set(net.tables["hydro"]["carrier"]))
+    for tname in ("energy_obligations", "capacity_payments"):
+        df = net.tables[tname]
+        if df.empty:
+            continue
+        listed = df["plants"].notna()
+        say(tname, listed & (df["region"].notna() | df["carrier"].notna()),
+            "give either plants or region and/or carrier", "plants")
+        names = df.loc[listed, "plants"].astype(str).str.split(";").explode().str.strip()
+        rows = df.attrs.get("rownum", {})
+        problems += [Problem(files[tname], "refers to a plant that is neither a generator nor"
+                             " a hydro station", row=int(rows.get(n, 0)), column="plants",
+                             value=v) for n, v in names[~names.isin(known_plants)].items()]
+        say(tname, df["region"].notna() & ~df["region"].isin(regions), "no bus has this region",
+            "region")
+        wanted = df["carrier"].dropna().astype(str).str.split(";").explode().str.strip()
+        problems += [Problem(files[tname], "no generator or hydro station has this carrier",
+                             row=int(rows.get(n, 0)), column="carrier", value=v)
+                     for n, v in wanted[~wanted.isin(carriers)].items()]
+        found = plant_sets(net.tables, df)["owner"]
+        say(tname, ~df.index.isin(found) & ~listed, "selects no plant (no generator or hydro"
+            " station of that region and carrier)", "region")
+    obl = net.tables["energy_obligations"]
+    for side in ("min", "max"):
+        say("energy_obligations", obl[f"{side}_mwh"].notna() & obl[f"{side}_hours"].notna(),
+            f"give {side}_mwh or {side}_hours, not both", f"{side}_hours")
+    say("energy_obligations", obl[["min_mwh", "max_mwh", "min_hours", "max_hours"]].isna()
+        .all(axis=1), "give min_mwh, max_mwh, min_hours or max_hours", "min_mwh")
+    say("energy_obligations", obl["min_mwh"] > obl["max_mwh"], "min_mwh exceeds max_mwh",
+        "min_mwh")
+    say("energy_obligations", obl["min_hours"] > obl["max_hours"], "min_hours exceeds"
+        " max_hours", "min_hours")
+    gas = net.tables["gas_contracts"]
+    names = gas["supplies"].dropna().astype(str).str.split(";").explode().str.strip()
+    rows = gas.attrs.get("rownum", {})
+    problems += [Problem(files["gas_contracts"], "refers to a gas supply that does not exist in"
+                         " gas_supplies", row=int(rows.get(n, 0)), column="supplies", value=v)
+                 for n, v in names[~names.isin(set(net.tables["gas_supplies"].index))].items()]
+    say("gas_contracts", gas["min_mwh_th"].isna() & gas["max_mwh_th"].isna(),
+        "give min_mwh_th, max_mwh_th or both", "min_mwh_th")
+    say("gas_contracts", gas["min_mwh_th"] > gas["max_mwh_th"], "min_mwh_th exceeds"
+        " max_mwh_th", "min_mwh_th")
+    for tname in ("energy_obligations", "gas_contracts"):
+        df = net.tables[tname]
+        say(tname, (df["period"] == "month") & df["month"].isna(),
+            "a monthly obligation needs its month (1-12)", "month")
     return problems

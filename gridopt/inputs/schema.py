@@ -268,7 +268,11 @@ HYDRO = Table(
         Column("q_env_min_m3s", "float", "environmental minimum release, m3/s", default=0.0,
                min=0.0),
         Column("withdrawal_m3s", "float", "water taken from the reservoir for supply (e.g. a"
-               " city's drinking water), not turbined, every hour, m3/s", default=0.0, min=0.0),
+               " city's drinking water), not turbined, every hour, m3/s (times"
+               " withdrawal_profile where given)", default=0.0, min=0.0),
+        Column("withdrawal_profile", "str", "column of timeseries/withdrawal_pu.csv: the"
+               " withdrawal of each hour per unit of withdrawal_m3s, e.g. a monthly supply"
+               " schedule (blank: constant)", nullable=True),
         Column("inflow_profile", "str", "column of timeseries/inflow_m3s.csv (blank: none)",
                nullable=True),
         Column("downstream", "str", "next station downstream on the same river (blank: none"
@@ -280,7 +284,7 @@ HYDRO = Table(
                " environmental minimum)", nullable=True, min=0.0),
         Column("marginal_cost_cny_per_mwh", "float", "variable cost, CNY/MWh", default=0.0),
     ),
-    series={"inflow_profile": "inflow_m3s"},
+    series={"inflow_profile": "inflow_m3s", "withdrawal_profile": "withdrawal_pu"},
 )
 
 GAS_NODES = Table(
@@ -469,6 +473,75 @@ MUST_TAKE = Table(
     ),
 )
 
+ENERGY_OBLIGATIONS = Table(
+    "energy_obligations",
+    "Least and most energy a set of plants (a fleet, a region's plants of some carriers) makes"
+    " per calendar month or year: priority generation plans, annual contract volumes, hour"
+    " caps (see gridopt.model.obligations). Bounds are in MWh, or in full-load hours of the"
+    " set's installed capacity; prorated like contracts when the horizon covers part of a"
+    " period.",
+    (
+        _name("obligation"),
+        Column("plants", "str", "generators and hydro stations of the set, separated by ';'"
+               " (blank: every plant of region and carrier)", nullable=True),
+        Column("region", "str", "reporting region of the plants' buses (blank: any)",
+               nullable=True),
+        Column("carrier", "str", "carrier(s) of the plants, separated by ';' (blank: any)",
+               nullable=True),
+        Column("period", "str", "month or year", default="year", choices=("month", "year")),
+        Column("month", "int", "month of a monthly obligation, 1-12", nullable=True, min=1,
+               max=12),
+        Column("min_mwh", "float", "least energy per period, MWh", nullable=True, min=0.0),
+        Column("max_mwh", "float", "most energy per period, MWh", nullable=True, min=0.0),
+        Column("min_hours", "float", "least energy per period in full-load hours of the set's"
+               " p_max_mw (instead of min_mwh)", nullable=True, min=0.0),
+        Column("max_hours", "float", "most energy per period in full-load hours of the set's"
+               " p_max_mw (instead of max_mwh): an hour cap", nullable=True, min=0.0),
+        Column("shortfall_penalty_cny_per_mwh", "float", "price of each MWh short of the minimum"
+               " (blank: the minimum is a hard limit)", nullable=True, min=0.0),
+    ),
+)
+
+GAS_CONTRACTS = Table(
+    "gas_contracts",
+    "Gas purchase contracts on supplies (LNG terminals, pipeline imports): the gas taken per"
+    " calendar month or year between min_mwh_th (take-or-pay) and max_mwh_th; gas not taken"
+    " below the minimum is paid at the stated penalty, or, without one, must be taken."
+    " Prorated like contracts when the horizon covers part of a period.",
+    (
+        _name("gas contract"),
+        Column("supplies", "str", "gas supplies delivering under the contract, separated by"
+               " ';'", required=True),
+        Column("period", "str", "month or year", default="year", choices=("month", "year")),
+        Column("month", "int", "month of a monthly contract, 1-12", nullable=True, min=1,
+               max=12),
+        Column("min_mwh_th", "float", "take-or-pay quantity per period, MWh_th", nullable=True,
+               min=0.0),
+        Column("max_mwh_th", "float", "most gas per period, MWh_th", nullable=True, min=0.0),
+        Column("shortfall_penalty_cny_per_mwh_th", "float", "paid for each MWh_th of the"
+               " take-or-pay quantity not taken (blank: the gas must be taken)", nullable=True,
+               min=0.0),
+    ),
+)
+
+CAPACITY_PAYMENTS = Table(
+    "capacity_payments",
+    "Payments for installed capacity (a capacity tariff): a fixed cost per MW of the plants'"
+    " p_max_mw and year, prorated to the horizon's hours; reported in `costs`, it does not move"
+    " dispatch.",
+    (
+        _name("capacity payment"),
+        Column("plants", "str", "generators and hydro stations paid, separated by ';' (blank:"
+               " every plant of region and carrier)", nullable=True),
+        Column("region", "str", "reporting region of the plants' buses (blank: any)",
+               nullable=True),
+        Column("carrier", "str", "carrier(s) of the plants, separated by ';' (blank: any)",
+               nullable=True),
+        Column("payment_cny_per_mw_yr", "float", "payment per MW of installed capacity and year"
+               " (8,760 h)", required=True, min=0.0),
+    ),
+)
+
 # the rating columns a candidate may extend, per table (the first is the default); each is
 # the bound that gridopt.model.core.LinearModel.rating makes variable in an expansion case
 EXTENDABLE: dict[str, tuple[str, ...]] = {
@@ -526,7 +599,8 @@ CANDIDATES = Table(
 TABLES: dict[str, Table] = {
     t.name: t for t in (BUSES, CARRIERS, LOADS, GENERATORS, STORAGE_UNITS, LINES, LINKS, HYDRO,
                         GAS_NODES, GAS_SUPPLIES, PIPELINES, GAS_STORAGE, GAS_DEMANDS,
-                        CORRIDORS, CONTRACTS, MUST_TAKE, CANDIDATES)
+                        CORRIDORS, CONTRACTS, MUST_TAKE, ENERGY_OBLIGATIONS, GAS_CONTRACTS,
+                        CAPACITY_PAYMENTS, CANDIDATES)
 }
 
 # hourly time series files under `timeseries/`, each with a `timestamp` column
@@ -534,6 +608,8 @@ SERIES: dict[str, str] = {
     "load_mw": "hourly demand, MW",
     "availability_pu": "hourly availability of variable generators, per unit of p_max_mw",
     "inflow_m3s": "hourly natural inflow to hydro stations, m3/s",
+    "withdrawal_pu": "hourly withdrawal of water from hydro stations, per unit of their"
+                     " withdrawal_m3s",
     "gas_demand_mwth": "hourly gas demand other than power generation, MWth",
     "gas_supply_pu": "hourly availability of gas supplies, per unit of p_max_mwth",
     "storage_inflow_mw": "hourly natural inflow into storage units, MW",

@@ -85,6 +85,9 @@ class Horizon(_Strict):
 class SolverOptions(_Strict):
     time_limit_s: float | None = Field(None, gt=0)
     mip_gap: float = Field(1e-4, ge=0, le=1)
+    mip_abs_gap: float | None = Field(None, ge=0, description="absolute MIP gap, CNY: a MIP"
+                                      " also stops once its incumbent is this close to its"
+                                      " bound (blank: the solver's default)")
     method: Literal["choose", "simplex", "ipm", "hipo", "ipx", "pdlp"] = "choose"
     threads: int | None = Field(None, gt=0, le=4096)
     backend: Literal["highs"] = Field("highs", description="the solver backend"
@@ -224,8 +227,17 @@ class SharePolicy(_Strict):
         "renewable", description="carriers that count: flagged renewable, not flagged fossil,"
         " or a list")
     regions: Literal["all"] | list[str] = "all"
-    share_min: float = Field(..., ge=0, le=1, description="least share of the regions' demand")
+    share_min: float | None = Field(None, ge=0, le=1,
+                                    description="least share of the regions' demand")
+    share_max: float | None = Field(None, ge=0, le=1, description="most share of the regions'"
+                                    " demand (e.g. a coal ceiling)")
     periods: Literal["all"] | list[int] = "all"
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> SharePolicy:
+        if self.share_min is None and self.share_max is None:
+            raise ValueError("give share_min, share_max or both")
+        return self
 
 
 class BuildRatePolicy(_Strict):
@@ -385,6 +397,17 @@ class GasNMinusOne(_Strict):
     source: str = ""
 
 
+class WaterSupply(_Strict):
+    """Water the zone draws from a river: the withdrawals of hydro stations (`withdrawal_m3s`
+    of the hydro table) that serve the zone. They are physical data of the river; the target
+    names them, so that `gridopt security` can price them in power terms (the case without
+    them) and the results can report their water value."""
+
+    hydro: list[str] = Field(..., min_length=1, description="hydro stations (river nodes)"
+                             " whose withdrawals are the zone's water supply")
+    source: str = ""
+
+
 class SecurityZone(_Strict):
     name: str = Field(..., min_length=1)
     description: str = ""
@@ -401,21 +424,26 @@ class SecurityZone(_Strict):
     import_share: ShareBound | None = None
     fuel_mix: list[FuelMix] = Field(default_factory=list)
     gas_n_1: GasNMinusOne | None = None
+    water_supply: WaterSupply | None = None
 
     def targets(self) -> list[str]:
         """Keys of the targets set: n_1, reserve_margin, local_share, import_share,
-        fuel_mix[i], gas_n_1."""
+        fuel_mix[i], gas_n_1, water_supply."""
         keys = [k for k in ("n_1", "reserve_margin", "local_share", "import_share")
                 if getattr(self, k) is not None]
         keys += [f"fuel_mix[{i}]" for i in range(len(self.fuel_mix))]
-        return keys + (["gas_n_1"] if self.gas_n_1 is not None else [])
+        return keys + [k for k in ("gas_n_1", "water_supply") if getattr(self, k) is not None]
 
     def without(self, target: str) -> SecurityZone:
-        """A copy of the zone without one target (a key of `targets()`), or `all` of them."""
+        """A copy of the zone without one target (a key of `targets()`, or `fuel_mix` for all
+        of its fuel mix), or `all` of them."""
         if target == "all":
             return self.model_copy(update={"n_1": None, "reserve_margin": None,
                                            "local_share": None, "import_share": None,
-                                           "fuel_mix": [], "gas_n_1": None})
+                                           "fuel_mix": [], "gas_n_1": None,
+                                           "water_supply": None})
+        if target == "fuel_mix":
+            return self.model_copy(update={"fuel_mix": []})
         m = re.fullmatch(r"fuel_mix\[(\d+)\]", target)
         if m:
             i = int(m.group(1))
@@ -428,6 +456,8 @@ class SecurityFile(_Strict):
 
     description: str = ""
     zones: list[SecurityZone] = Field(default_factory=list)
+
+
 class Case(_Strict):
     name: str
     description: str = ""
@@ -443,7 +473,8 @@ class Case(_Strict):
     # dispatch: an LP; uc: unit commitment (a MIP) of the generators marked committable
     model: Literal["dispatch", "uc"] = "dispatch"
     reserve: Reserve = Field(default_factory=Reserve)
-    inflow_year: Literal["normal", "dry", "wet"] = "normal"
+    # drought: a network's design drought year (e.g. 1-in-100), where it ships one
+    inflow_year: Literal["normal", "dry", "wet", "drought"] = "normal"
     load_shedding: LoadShedding = Field(default_factory=LoadShedding)
     gas_shedding: GasShedding = Field(default_factory=GasShedding)
     curtailment_penalty_cny_per_mwh: float = Field(0.0, ge=0, le=MAX_PRICE_CNY)
@@ -454,6 +485,9 @@ class Case(_Strict):
     # zones shipped with the network (relative to the case file) and/or zones given inline
     security_file: str | None = None
     security: list[SecurityZone] = Field(default_factory=list)
+    # zones or targets in force switched off by name: "Macao", "Hong Kong: n_1"
+    # (gridopt.inputs.zones)
+    security_off: list[str] = Field(default_factory=list)
     # solve by rolling horizon (gridopt.studies.rolling) instead of in one piece
     rolling: Rolling | None = None
     # capacity expansion (gridopt.inputs.investment, gridopt.model.expansion): the network's

@@ -23,10 +23,22 @@ security:
     gas_n_1: {include_non_power_demand: true}
 ```
 
-Every target is optional. `gridopt.model.security` states the equations. Zones are checked
-against the network after the case's overrides: every named bus, line, link, pipeline, generator,
-carrier and gas node must exist, an import element must cross the zone's boundary, and every line
-or link that crosses it must be listed (so that imports are counted in full).
+Every target is optional. `gridopt.model.security` states the equations.
+
+Policies in force: a network may ship its zones (`security_file:` in its `network.yaml`,
+relative to the network folder); every case on that network then has them, unless it names
+its own `security_file` (which replaces them) or is an expansion case (whose capacities are
+variables). A case switches zones or single targets off by name:
+
+```yaml
+security_off: [Macao, "Hong Kong: n_1", "Hong Kong: gas_n_1"]   # a zone, or "zone: target"
+```
+
+(targets: n_1, reserve_margin, local_share, import_share, fuel_mix (all of them) or
+fuel_mix[i], gas_n_1, water_supply). Zones are checked against the network after the case's
+overrides: every named bus, line, link, pipeline, generator, carrier, gas node and hydro station
+must exist, an import element must cross the zone's boundary, and every line or link that
+crosses it must be listed (so that imports are counted in full).
 """
 
 from __future__ import annotations
@@ -42,6 +54,7 @@ from gridopt.errors import Problem
 from gridopt.inputs.settings import SecurityFile, SecurityZone, ShareBound
 
 if TYPE_CHECKING:
+    from gridopt.inputs.network import Network
     from gridopt.inputs.settings import Case
 
 
@@ -63,7 +76,7 @@ def target_label(zone: SecurityZone, target: str) -> str:
     share = getattr(zone, target, None)
     words = {"n_1": "N-1 infeed", "reserve_margin": "reserve margin",
              "local_share": "local-supply share", "import_share": "import share",
-             "gas_n_1": "gas N-1"}[target]
+             "gas_n_1": "gas N-1", "water_supply": "water supply"}[target]
     return words + (_bounds_words(share) if isinstance(share, ShareBound) else "")
 
 
@@ -114,15 +127,39 @@ def read_security_file(file: Path) -> tuple[list[SecurityZone], list[Problem]]:
                     for err in exc.errors()]
 
 
-def resolve_zones(case: Case, path: Path, tables: dict[str, pd.DataFrame]
-                  ) -> tuple[list[SecurityZone], list[Problem]]:
-    """The case's zones (its security file's, then its inline ones), checked against the tables."""
+def network_security_path(case: Case, path: Path, network: Network | None
+                          ) -> tuple[Path | None, list[Problem]]:
+    """The network's zones in force (`security_file:` of its network.yaml, relative to the
+    network folder and inside it), unless the case names its own or builds capacity."""
+    if (network is None or case.security_file is not None
+            or not network.meta.get("security_file")
+            or (case.expansion is not None and case.expansion.enabled)):
+        return None, []
+    given = str(network.meta["security_file"])
+    where = str(network.folder / "network.yaml")
+    target = (network.folder / given).resolve()
+    if Path(given).is_absolute() or not target.is_relative_to(network.folder.resolve()):
+        return None, [Problem(where, "security_file must be a path inside the network folder",
+                              column="security_file", value=given)]
+    if not target.is_file():
+        return None, [Problem(where, "security_file: no such file", column="security_file",
+                              value=given)]
+    return target, []
+
+
+def resolve_zones(case: Case, path: Path, tables: dict[str, pd.DataFrame],
+                  network: Network | None = None) -> tuple[list[SecurityZone], list[Problem]]:
+    """The case's zones (its security file's, or else its network's in force, then its inline
+    ones), checked against the tables, with the zones and targets of `security_off` removed."""
     from gridopt.inputs.case_file import _yaml_line
 
     problems: list[Problem] = []
     zones: list[tuple[SecurityZone, str, str, str | None]] = []  # zone, file, setting, text
     file, found = security_path(case, path)
     problems += found
+    if file is None and not found:
+        file, found = network_security_path(case, path, network)
+        problems += found
     if file is not None:
         from_file, found = read_security_file(file)
         problems += found
@@ -141,7 +178,37 @@ def resolve_zones(case: Case, path: Path, tables: dict[str, pd.DataFrame]
             found = [Problem(p.file, p.rule, row=_yaml_line(text, _loc(p.column)),
                              column=p.column, value=p.value) for p in found]
         problems += found
-    return [z for z, *_ in zones], problems
+    kept, off_problems = switch_off([z for z, *_ in zones], case.security_off, str(path))
+    return kept, problems + off_problems
+
+
+def switch_off(zones: list[SecurityZone], names: list[str], file: str
+               ) -> tuple[list[SecurityZone], list[Problem]]:
+    """The zones without those named in `security_off` (a zone, or "zone: target")."""
+    problems: list[Problem] = []
+    by_slug = {slug(z.name): i for i, z in enumerate(zones)}
+    out: list[SecurityZone | None] = list(zones)
+    for k, name in enumerate(names):
+        zone_name, _, target = (part.strip() for part in name.partition(":"))
+        i = by_slug.get(slug(zone_name))
+        if i is None:
+            problems.append(Problem(file, "no security zone of that name (zones: " + ", ".join(
+                z.name for z in zones) + ")", column=f"security_off[{k}]", value=name))
+            continue
+        if not target:
+            out[i] = None
+            continue
+        zone = out[i]
+        if zone is None:
+            continue
+        keys = zone.targets() + (["fuel_mix"] if zone.fuel_mix else [])
+        if target not in keys:
+            problems.append(Problem(file, f"zone '{zone.name}' has no such target (its targets:"
+                                    f" {', '.join(keys)})", column=f"security_off[{k}]",
+                                    value=name))
+            continue
+        out[i] = zone.without(target)
+    return [z for z in out if z is not None], problems
 
 
 def _loc(column: str | None) -> tuple:
@@ -240,6 +307,11 @@ def check_zone(zone: SecurityZone, tables: dict[str, pd.DataFrame], file: str, s
         for j, carrier in enumerate(mix.carriers):
             if carrier not in carriers:
                 bad(f"fuel_mix[{i}].carriers[{j}]", "unknown carrier", carrier)
+    if zone.water_supply is not None:
+        hydro = tables["hydro"]
+        for i, station in enumerate(zone.water_supply.hydro):
+            if station not in hydro.index:
+                bad(f"water_supply.hydro[{i}]", "no such hydro station in hydro", station)
     if zone.gas_n_1 is not None and not tables["gas_nodes"].empty and not zone.gas_nodes:
         bad("gas_n_1", "gas N-1 needs the zone's gas_nodes", None)
     if not local and not zone.imports:

@@ -15,7 +15,9 @@ compare the two tools on the PPRD network (tests, benchmark suite) both solve th
 - corridors: each becomes a link with its rating and proportional loss (and a second link for
   a reverse rating); the contracts on them go;
 - generators lose their commitment columns (a dispatch export maps no commitment), unless
-  they are kept for a uc case, whose export commits them.
+  they are kept for a uc case, whose export commits them;
+- a withdrawal that follows a profile becomes its base rate (`withdrawal_m3s`) and the rest is
+  taken off the station's inflow: the same water, in the columns PyPSA's inflow maps.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from gridopt.inputs.data import CaseData
 from gridopt.inputs.schema import TABLES
 from gridopt.interop.pypsa.exporter import ELECTRIC_TABLES
 from gridopt.model.core import LinearModel
-from gridopt.model.hydro import arrivals_m3s
+from gridopt.model.hydro import arrivals_m3s, withdrawal_m3s
 
 COMMITMENT_COLUMNS = ("committable", "units", "p_min_stable_pu", "min_up_h", "min_down_h",
                       "start_cost_cny", "startup_ramp_pu", "shutdown_ramp_pu",
@@ -72,6 +74,11 @@ def to_export_scope(data: CaseData, arrivals: np.ndarray | None = None,
                                                          columns=hydro.index)
         hydro["downstream"] = np.nan
         hydro["q_env_min_m3s"] = 0.0
+    if not hydro.empty and hydro["withdrawal_profile"].notna().any():
+        varying = withdrawal_m3s(data) - hydro["withdrawal_m3s"].to_numpy()[:, None]
+        data.inflow_m3s = data.inflow_m3s - pd.DataFrame(varying.T, index=data.snapshots,
+                                                         columns=hydro.index)
+        hydro["withdrawal_profile"] = np.nan
     gens = t["generators"]
     for column in () if keep_commitment else COMMITMENT_COLUMNS:
         if column in gens:

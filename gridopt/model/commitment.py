@@ -117,6 +117,11 @@ covers a share of the region's demand. Only committable units hold reserve (not 
 or plain generators); ramp rates do not limit it. Its dual is the reserve price (CNY per MW and
 hour).
 
+Unserved energy: a solution that sheds load is re-optimised over the commitment of the regions
+it sheds in, with every other integer fixed (`unserved_neighbourhood`, `gridopt.solver`): at a
+relative MIP gap of 1 %, a week of the PPRD system (9 bn CNY) may otherwise keep up to 1,800
+MWh shed at 50,000 CNY/MWh where a few more local units would serve it.
+
 Prices: a MIP has no duals; `gridopt.solver` fixes the integer variables at the MIP solution and
 solves the remaining LP, whose duals are the reported prices (`price_basis` in the summary and
 the prices sheet says which prices are given).
@@ -361,6 +366,9 @@ def build(model: LinearModel) -> None:
     no_load = gens["no_load_cost_cny_per_h"].to_numpy(dtype=float)
     if (no_load > 0).any():
         model.add_cost(u.cols, no_load[:, None] * model.w[None, :])
+    # a solution that sheds load is re-optimised over the commitment of the regions it sheds
+    # in (gridopt.solver): see `unserved_neighbourhood`
+    model.repairs.append(lambda x: unserved_neighbourhood(model, f, (u, v, z), x))
 
     # (9) spinning reserve per region
     reserve = model.data.case.reserve
@@ -373,6 +381,37 @@ def build(model: LinearModel) -> None:
                    ).scatter(r, u.cols[held], f.cap_mw[held]).scatter(r, p[held], -1.0
                                                                       ).greater(demand,
                                                                                 per_weight=True)
+
+
+# load shed below this (MWh over the horizon) is solver noise, not a shortfall to repair
+REPAIR_TOL_MWH = 1e-3
+
+
+def unserved_neighbourhood(model: LinearModel, f: Fleet, blocks: tuple, x: np.ndarray
+                           ) -> np.ndarray:
+    """The commitment columns (units on, started, stopped) of the committable units in every
+    region where solution `x` leaves demand unserved, as a mask over the model's columns.
+
+    Why: a MIP stopped at a relative gap g may keep load shed worth up to g x its objective,
+    which on a system of 9 bn CNY a week is hundreds of MWh at a value of lost load of 50,000
+    CNY/MWh, although committing a few more local units would serve it for a fraction of that
+    (the LP relaxation sheds nothing). Re-optimising these units' commitment with every other
+    integer fixed (gridopt.solver) removes such shedding wherever the rest of the schedule
+    allows, and never makes the solution worse.
+    """
+    mask = np.zeros(len(x), dtype=bool)
+    if not model.has("load_shed"):
+        return mask
+    shed = x[model.variables["load_shed"].cols] * model.w[None, :]
+    regions = model.data.tables["buses"]["region"]
+    short = regions.reindex(model.buses).to_numpy()[shed.sum(axis=1) > REPAIR_TOL_MWH]
+    if not len(short):
+        return mask
+    bus = model.data.tables["generators"]["bus"].iloc[f.rows]
+    mine = np.isin(regions.reindex(bus).to_numpy(), short)
+    for block in blocks:
+        mask[block.cols[mine].ravel()] = True
+    return mask
 
 
 def reserve_requirement_mw(model: LinearModel, f: Fleet) -> tuple[pd.Index, np.ndarray]:

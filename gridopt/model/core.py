@@ -35,6 +35,7 @@ families keep writing their costs per snapshot as in a dispatch case.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,6 +182,9 @@ class RowBlock:
     # words for a left side that falls short of / exceeds what the row requires
     below: str = "short by"
     above: str = "over by"
+    # rows that only define an auxiliary variable (a total): never a requirement in themselves,
+    # so an infeasibility diagnosis keeps them hard
+    definition: bool = False
 
 
 @dataclass
@@ -223,9 +227,12 @@ class Rows:
         self._coefs.append(coef)
         return self
 
-    def equal(self, rhs: float | np.ndarray, per_weight: bool = False) -> RowBlock:
+    def equal(self, rhs: float | np.ndarray, per_weight: bool = False,
+              definition: bool = False) -> RowBlock:
         rhs = np.broadcast_to(np.asarray(rhs, dtype=float), self.shape)
-        return self.model._add_rows(self, rhs, rhs, per_weight)
+        block = self.model._add_rows(self, rhs, rhs, per_weight)
+        block.definition = definition
+        return block
 
     def less(self, rhs: float | np.ndarray, per_weight: bool = False) -> RowBlock:
         ub = np.broadcast_to(np.asarray(rhs, dtype=float), self.shape)
@@ -278,6 +285,9 @@ class LinearModel:
         self.levels: dict[str, Any] = {}
         # the kinds of store the families built, by table (`gridopt.model.stores`)
         self.store_kinds: dict[str, StoreKind] = {}
+        # neighbourhoods a MIP solution that leaves demand unserved is re-optimised over: each
+        # maps a solution to the columns to free (gridopt.solver, gridopt.model.commitment)
+        self.repairs: list[Callable[[np.ndarray], np.ndarray]] = []
         self._time_structure()
 
     # ---- time structure --------------------------------------------------------------------

@@ -105,7 +105,10 @@ Must-take (table `must_take`), per obligation j on a plant g and period W:
                                                  min_share[j] sum_{t in W} w[t] avail[g,t])
 
 with p the generator's output (the hydro station's mw_per_m3s x turbined flow) and avail its
-p_max x availability (a hydro station's p_max).
+p_max x availability (a hydro station's p_max). The rows of contracts and must-take (windows,
+proration, shortfalls, duals) are written by `gridopt.model.periods`, as those of the energy
+obligations and gas contracts of `gridopt.model.obligations`: this module only says which
+variables make up each obligation's energy.
 
 Reported per corridor and snapshot: schedule, sent and delivered power, losses (with the
 no-load part), direction, utilisation, energised status, circulating flow (zero unless
@@ -136,6 +139,17 @@ from gridopt.errors import InputError, Problem
 from gridopt.inputs.case import _layout
 from gridopt.inputs.data import CaseData
 from gridopt.model.core import LinearModel, Rows
+from gridopt.model.periods import (
+    Terms,
+    Windows,
+    bound_rows,
+    join_terms,
+    outcome,
+    penalty_costs,
+    prorated_bounds,
+    window_terms,
+    windows,
+)
 from gridopt.model.tables import region_of, tidy
 
 if TYPE_CHECKING:
@@ -143,7 +157,6 @@ if TYPE_CHECKING:
 
 NAME = "corridors"
 SHAPE_SERIES = "corridor_shape_pu"
-PERIOD_LABEL = pd.Index(["the period"])
 _FLOW_TOL_MW = 1e-6
 
 
@@ -191,10 +204,11 @@ def build(model: LinearModel) -> None:
         contracts = data.tables["contracts"]
         if not contracts.empty:
             win, terms = contract_terms(model, lay)
-            _bound_rows(model, "contract", win, terms, "energy delivered under contract {}")
+            bound_rows(model, "contract", win, terms, "energy delivered under contract {}")
     if not data.tables["must_take"].empty:
         win, terms = must_take_terms(model)
-        _bound_rows(model, "must_take", win, terms, "energy taken under must-take obligation {}")
+        bound_rows(model, "must_take", win, terms,
+                   "energy taken under must-take obligation {}")
 
 
 def _build_corridors(model: LinearModel, lay: Layout) -> None:
@@ -389,72 +403,7 @@ def _day_labels(names: pd.Index, days: pd.DatetimeIndex) -> pd.Index:
     return pd.Index([f"{n} {d:%Y-%m-%d}" for n in names for d in days])
 
 
-# ---- obligations over calendar periods ------------------------------------------------------
-@dataclass
-class Windows:
-    """The calendar periods obligations apply to: one row per (obligation, period)."""
-
-    table: pd.DataFrame  # owner (position), label, share_pu, min_mwh, max_mwh, penalty
-    mask: np.ndarray  # bool (windows x snapshots): snapshots in the period
-
-
-def windows(model: LinearModel, table: pd.DataFrame) -> Windows:
-    """Each obligation's calendar periods that the snapshots reach, and the share of each
-    period's hours that lies in the horizon."""
-    snaps = pd.DatetimeIndex(model.snapshots)
-    years, months = snaps.year.to_numpy(), snaps.month.to_numpy()
-    monthly = (table["period"] == "month").to_numpy()
-    month = table["month"].fillna(0).to_numpy(dtype=int)
-    key = np.where(monthly[:, None],
-                   np.where(months[None, :] == month[:, None], years * 100 + months, -1),
-                   years[None, :])
-    owner, t = np.nonzero(key >= 0)
-    win = pd.DataFrame({"owner": owner, "key": key[owner, t]}).drop_duplicates(
-        ignore_index=True)
-    mask = key[win["owner"].to_numpy()] == win["key"].to_numpy()[:, None]
-    is_month = monthly[win["owner"].to_numpy()]
-    year = np.where(is_month, win["key"] // 100, win["key"]).astype(int)
-    first = pd.to_datetime(pd.DataFrame({"year": year, "month": np.where(
-        is_month, win["key"] % 100, 1), "day": 1}))
-    full_h = np.where(is_month, first.dt.days_in_month * 24,
-                      np.where(first.dt.is_leap_year, 8784, 8760)).astype(float)
-    covered = mask.astype(float) @ model.w
-    names = table.index.to_numpy()[win["owner"].to_numpy()]
-    win["label"] = [f"{n} {p}" for n, p in zip(names, np.where(
-        is_month, first.dt.strftime("%Y-%m"), first.dt.strftime("%Y")), strict=True)]
-    win["period"] = np.where(is_month, first.dt.strftime("%Y-%m"), first.dt.strftime("%Y"))
-    win["share_pu"] = np.minimum(covered / full_h, 1.0)
-    win["first"] = [snaps[np.argmax(m)] for m in mask] if len(win) else []
-    return Windows(win, mask)
-
-
-@dataclass
-class Terms:
-    """Energy of each window as sum of coef * x[col] (coef includes the snapshot weight)."""
-
-    row: np.ndarray
-    col: np.ndarray
-    coef: np.ndarray
-
-
-def _window_terms(win: Windows, w: np.ndarray, owner_rows: np.ndarray, cols: np.ndarray,
-                  coef: np.ndarray) -> Terms:
-    """Terms of the windows for variables `cols` (k x T) of owner `owner_rows` (k,), with a
-    coefficient per owner row: every window of that owner takes every snapshot in it."""
-    owner = win.table["owner"].to_numpy()
-    # pair every window with the variable rows of its owner
-    pair_w, pair_k = np.nonzero(owner[:, None] == owner_rows[None, :])
-    q, t = np.nonzero(win.mask[pair_w])
-    return Terms(pair_w[q], cols[pair_k[q], t], coef[pair_k[q]] * w[t])
-
-
-def _join(parts: list[Terms]) -> Terms:
-    if not parts:
-        return Terms(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-    return Terms(*(np.concatenate([getattr(p, f) for p in parts])
-                   for f in ("row", "col", "coef")))
-
-
+# ---- obligations over calendar periods (gridopt.model.periods writes their rows) -------------
 def contract_pairs(data: CaseData, lay: Layout) -> pd.DataFrame:
     """One row per (contract, corridor): orientation +1 (from -> to) or -1."""
     con = data.tables["contracts"]
@@ -481,7 +430,7 @@ def contract_terms(model: LinearModel, lay: Layout) -> tuple[Windows, Terms]:
     data = model.data
     con = data.tables["contracts"]
     win = windows(model, con)
-    _bounds(win, con)
+    prorated_bounds(win, con)
     pairs = contract_pairs(data, lay)
     c = pairs["corridor"].to_numpy()
     keep = (1.0 - lay.loss_pu[c])
@@ -491,19 +440,19 @@ def contract_terms(model: LinearModel, lay: Layout) -> tuple[Windows, Terms]:
     a_fwd = np.where(forward, np.where(sending, 1.0, keep), np.where(sending, -keep, -1.0))
     a_rev = np.where(forward, np.where(sending, -keep, -1.0), np.where(sending, 1.0, keep))
     owner = pairs["owner"].to_numpy()
-    parts = [_window_terms(win, model.w, owner, model.variables["corridor_fwd"].cols[c], a_fwd)]
+    parts = [window_terms(win, model.w, owner, model.variables["corridor_fwd"].cols[c], a_fwd)]
     has = lay.rev_pos[c] >= 0
     if has.any():
         rev = model.variables["corridor_rev"].cols[lay.rev_pos[c[has]]]
-        parts.append(_window_terms(win, model.w, owner[has], rev, a_rev[has]))
-    return win, _join(parts)
+        parts.append(window_terms(win, model.w, owner[has], rev, a_rev[has]))
+    return win, join_terms(parts)
 
 
 def must_take_terms(model: LinearModel) -> tuple[Windows, Terms]:
     data = model.data
     take = data.tables["must_take"]
     win = windows(model, take)
-    _bounds(win, take)
+    prorated_bounds(win, take)
     parts, avail = [], np.zeros(len(win.table))
     owner = win.table["owner"].to_numpy()
     for column, table, var in (("generator", "generators", "gen_p"),
@@ -520,54 +469,15 @@ def must_take_terms(model: LinearModel) -> tuple[Windows, Terms]:
         else:
             coef = plants["mw_per_m3s"].to_numpy()[k]
             cap = np.repeat(plants["p_max_mw"].to_numpy()[k, None], model.T, axis=1)
-        parts.append(_window_terms(win, model.w, sel, model.variables[var].cols[k], coef))
+        parts.append(window_terms(win, model.w, sel, model.variables[var].cols[k], coef))
         # available energy of each window of these obligations
         pos = np.full(len(take), -1)
         pos[sel] = np.arange(len(sel))
         mine = pos[owner] >= 0
         avail[mine] = (win.mask[mine] * cap[pos[owner[mine]]] * model.w[None, :]).sum(axis=1)
     share = take["min_share_pu"].to_numpy(dtype=float)[owner]
-    win.table["min_mwh"] = np.fmax(win.table["min_mwh"].to_numpy(), share * avail)
-    return win, _join(parts)
-
-
-def _bounds(win: Windows, table: pd.DataFrame) -> None:
-    """Prorated bounds and the penalty of each window (NaN: none)."""
-    owner = win.table["owner"].to_numpy()
-    share = win.table["share_pu"].to_numpy()
-    for column in ("min_mwh", "max_mwh"):
-        if column in table:
-            win.table[column] = table[column].to_numpy(dtype=float)[owner] * share
-        else:
-            win.table[column] = np.nan
-    win.table["penalty"] = table["shortfall_penalty_cny_per_mwh"].to_numpy(dtype=float)[owner]
-
-
-def _bound_rows(model: LinearModel, prefix: str, win: Windows, terms: Terms,
-                meaning: str) -> None:
-    tab = win.table
-    labels = pd.Index(tab["label"])
-    for side in ("min", "max"):
-        bound = tab[f"{side}_mwh"].to_numpy(dtype=float)
-        sel = np.flatnonzero(~np.isnan(bound))
-        if not len(sel):
-            continue
-        pos = np.full(len(tab), -1)
-        pos[sel] = np.arange(len(sel))
-        rows = model.rows(f"{prefix}_{side}", labels[sel], PERIOD_LABEL,
-                          meaning=f"{meaning} (its {side}imum)", unit="MWh",
-                          below="falls short by", above="exceeds it by")
-        keep = pos[terms.row] >= 0
-        rows.scatter(pos[terms.row[keep]], terms.col[keep], terms.coef[keep])
-        if side == "min":
-            soft = sel[~np.isnan(tab["penalty"].to_numpy()[sel])]
-            if len(soft):
-                short = model.add_variables(f"{prefix}_shortfall", labels[soft], time=False)
-                rows.scatter(pos[soft], short.cols[:, 0], 1.0)
-                model.add_cost(short.cols[:, 0], tab["penalty"].to_numpy()[soft])
-            rows.greater(bound[sel][:, None])
-        else:
-            rows.less(bound[sel][:, None])
+    win.table["min"] = np.fmax(win.table["min"].to_numpy(), share * avail)
+    return win, join_terms(parts)
 
 
 # ---- results --------------------------------------------------------------------------------
@@ -654,21 +564,8 @@ def _corridor_results(sol: Solution, lay: Layout) -> dict[str, pd.DataFrame]:
 
 def _obligation_results(sol: Solution, prefix: str, win: Windows, terms: Terms,
                         table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    model = sol.model
     tab = win.table
-    n = len(tab)
-    energy = np.bincount(terms.row, weights=terms.coef * sol.x[terms.col], minlength=n)
-    short = np.zeros(n)
-    duals = {"min": np.full(n, np.nan), "max": np.full(n, np.nan)}
-    labels = pd.Index(tab["label"])
-    if model.has(f"{prefix}_shortfall"):
-        block = model.variables[f"{prefix}_shortfall"]
-        short[labels.get_indexer(block.components)] = sol.value(block)[:, 0]
-    for side, sign in (("min", 1.0), ("max", -1.0)):
-        name = f"{prefix}_{side}"
-        if name in model.row_blocks:
-            block = model.row_blocks[name]
-            duals[side][labels.get_indexer(block.components)] = sign * sol.dual(name)[:, 0]
+    got = outcome(sol, prefix, win, terms)
     owner = tab["owner"].to_numpy()
     penalty = tab["penalty"].to_numpy()
     if prefix == "contract":
@@ -680,15 +577,12 @@ def _obligation_results(sol: Solution, prefix: str, win: Windows, terms: Terms,
     out = pd.DataFrame({
         "kind": kind, "contract": table.index.to_numpy()[owner],
         "on": what.to_numpy()[owner], "period": tab["period"], "first_snapshot": tab["first"],
-        "period_share_pu": tab["share_pu"], "energy_mwh": energy + 0.0,
-        "min_mwh": tab["min_mwh"], "max_mwh": tab["max_mwh"], "shortfall_mwh": short + 0.0,
-        "shortfall_penalty_cny": np.where(np.isnan(penalty), 0.0, penalty) * short + 0.0,
-        "min_dual_cny_per_mwh": duals["min"] + 0.0, "max_dual_cny_per_mwh": duals["max"] + 0.0,
+        "period_share_pu": tab["share_pu"], "energy_mwh": got.quantity,
+        "min_mwh": got.min_bound, "max_mwh": got.max_bound, "shortfall_mwh": got.shortfall,
+        "shortfall_penalty_cny": np.where(np.isnan(penalty), 0.0, penalty) * got.shortfall + 0.0,
+        "min_dual_cny_per_mwh": got.min_dual, "max_dual_cny_per_mwh": got.max_dual,
     })
     result = {"contracts": out}
-    if short.any() or model.has(f"{prefix}_shortfall"):
-        owners = pd.Series(out["shortfall_penalty_cny"].to_numpy()).groupby(owner).sum()
-        result["costs"] = pd.DataFrame({
-            "component": kind, "name": table.index.to_numpy()[owners.index], "region": "",
-            "carrier": "", "cost_type": "shortfall penalty", "cost_cny": owners.to_numpy()})
+    if got.shortfall.any() or sol.model.has(f"{prefix}_shortfall"):
+        result["costs"] = penalty_costs(win, got, table, kind, "shortfall penalty")
     return result

@@ -4,14 +4,18 @@ Variables per station h and snapshot t: turbined flow q[h,t] and spill s[h,t] (m
 V[h,t] (hm3, end of snapshot). With k = 0.0036 hm3 per (m3/s x h) and w[t] the hours snapshot t
 lasts (`model.dt`: its weight, but the resolution on typical periods):
 
-    V[h,t] = V[h,t-1] + k * w[t] * (inflow[h,t] + arrivals[h,t] - q[h,t] - s[h,t] - z[h])
+    V[h,t] = V[h,t-1] + k * w[t] * (inflow[h,t] + arrivals[h,t] - q[h,t] - s[h,t] - z[h,t])
     V_min[h] <= V[h,t] <= V_max[h]          (V_max = 0: run-of-river, nothing stored)
     0 <= q[h,t] <= p_max[h] / mw_per_m3s[h],   s[h,t] >= 0
     q[h,t] + s[h,t] >= q_env_min[h]          (not built where implied: `implied_minimum`)
     power[h,t] = mw_per_m3s[h] * q[h,t]      (fixed head, so the model stays linear)
 
-z[h] is a water-supply withdrawal (m3/s) the reservoir must deliver every hour; it leaves the
-river (it is not routed downstream).
+z[h,t] is a water-supply withdrawal (m3/s) the reservoir must deliver every hour:
+`withdrawal_m3s` times its `withdrawal_profile` (e.g. a city's monthly supply schedule; 1 if
+none). It leaves the river (it is not routed downstream). A river node without a reservoir
+(storage_max_hm3 0, p_max_mw 0: an intake on the river) must pass on everything that reaches it
+but what is withdrawn there, so its withdrawal is met only when the water arriving covers it
+and the environmental minimum below: upstream reservoirs release for it.
 
 Routing: station u releases r[u,t] = q[u,t] + s[u,t]; with a travel time of d snapshots
 (d = tau / resolution, k_u = floor(d), f = d - k_u) the station below receives
@@ -40,6 +44,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from gridopt.inputs.case import _layout
+from gridopt.inputs.data import CaseData
 from gridopt.model._stateful import level_rows, level_values, year_table
 from gridopt.model.core import LinearModel
 from gridopt.model.stores import Carried, Past, StoreKind, Stores, hours_to_move
@@ -50,6 +56,28 @@ if TYPE_CHECKING:
 
 NAME = "hydro"
 HM3_PER_M3S_H = 3600.0 / 1e6
+
+
+WITHDRAWAL_SERIES = "withdrawal_pu"
+
+
+def withdrawal_m3s(data: CaseData) -> np.ndarray:
+    """z[h,t]: each station's withdrawal in each snapshot (station x snapshot), m3/s."""
+    hydro = data.tables["hydro"]
+    base = hydro["withdrawal_m3s"].to_numpy(dtype=float)[:, None]
+    T = data.n_snapshots
+    if hydro.empty or hydro["withdrawal_profile"].isna().all():
+        return np.repeat(base, T, axis=1)
+    typical = data.typical
+    snaps = data.snapshots if typical is None else typical.chronological
+    hours = None if data.investment is None else data.investment.series_hours
+    shape = _layout(data.network, WITHDRAWAL_SERIES, hydro, "withdrawal_profile", snaps,
+                    data.case.horizon, fill=1.0, hours=hours).to_numpy().T
+    if typical is not None:  # the typical periods' own snapshots
+        steps = typical.snapshots_per_period
+        shape = shape[:, (typical.representative[:, None] * steps
+                          + np.arange(steps)[None, :]).ravel()]
+    return base * shape
 
 
 def initial_storage_hm3(hydro: pd.DataFrame) -> np.ndarray:
@@ -143,7 +171,7 @@ def build(model: LinearModel) -> None:
     cyclic = rule == "cyclic"
     kw = HM3_PER_M3S_H * dt[None, :]
     inflow = model.data.inflow_m3s[hydro.index].to_numpy().T
-    withdrawal = hydro["withdrawal_m3s"].to_numpy()[:, None]
+    withdrawal = withdrawal_m3s(model.data)
     rows, rhs = level_rows(model, "hydro_water_balance", hydro.index, v,
                            np.where(cyclic, np.nan, v0), final=np.where(
                                rule == "fixed", v0, np.nan),
@@ -194,7 +222,7 @@ def implied_minimum(model: LinearModel) -> np.ndarray:
     arrivals of a run-of-river station are at least those of its upstream stations'
     minimums (or of their own floors, if higher), and its release at least
 
-        floor[h,t] = inflow[h,t] - z[h] + sum_{u -> h} (1 - f) floor[u, t-k] + f floor[u, t-k-1]
+        floor[h,t] = inflow[h,t] - z[h,t] + sum_{u -> h} (1 - f) floor[u, t-k] + f floor[u, t-k-1]
 
     (releases before the horizon as given). Where floor[h,t] >= q_env[h] in every snapshot
     the row q + s >= q_env adds nothing and is not built: in PPRD the 11 run-of-river
@@ -206,8 +234,7 @@ def implied_minimum(model: LinearModel) -> np.ndarray:
     fixed = (np.minimum(v_min, v_max) == v_max) & (initial_storage_hm3(hydro) == v_max)
     if not fixed.any() or hydro["downstream"].isna().all():
         return np.zeros(len(hydro), dtype=bool)
-    own = (model.data.inflow_m3s[hydro.index].to_numpy().T
-           - hydro["withdrawal_m3s"].to_numpy()[:, None])
+    own = model.data.inflow_m3s[hydro.index].to_numpy().T - withdrawal_m3s(model.data)
     floor = np.repeat(q_env[:, None], model.T, axis=1)
     for _ in range(len(hydro)):  # one pass per level of the deepest cascade settles it
         arrivals = arrivals_m3s(model, floor)
@@ -239,6 +266,35 @@ def arrival_terms(model: LinearModel):
         yield (down, up, src, np.broadcast_to(share, src.shape), inside, earlier)
 
 
+def withdrawal_rows(model: LinearModel, stations: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The water-balance rows of `stations` and what their right-hand side gains when the
+    stations' withdrawals z[h,t] are left out: + k w[t] z[h,t] (hm3), one value per row. The
+    model with these rows so shifted is the model with those withdrawals at 0."""
+    block = model.row_blocks.get("hydro_water_balance")
+    hydro = model.data.tables["hydro"]
+    if block is None or not stations:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    pos = hydro.index.get_indexer(stations)
+    rows = block.first_row + pos[:, None] * model.T + np.arange(model.T)[None, :]
+    shift = HM3_PER_M3S_H * model.dt[None, :] * withdrawal_m3s(model.data)[pos]
+    return rows.ravel(), shift.ravel()
+
+
+def water_value_cny_per_m3(sol: Solution) -> np.ndarray:
+    """The water value of every station in every snapshot (station x snapshot), CNY/m3: minus
+    the dual of its water balance, so that more water is worth more."""
+    return -sol.dual("hydro_water_balance") / 1e6
+
+
+def reaching_m3s(sol: Solution) -> np.ndarray:
+    """The water reaching every station (station x snapshot), m3/s: its own inflow and the
+    releases arriving from upstream."""
+    model = sol.model
+    hydro = model.data.tables["hydro"]
+    release = sol.value("hydro_turbine") + sol.value("hydro_spill")
+    return model.data.inflow_m3s[hydro.index].to_numpy().T + arrivals_m3s(model, release)
+
+
 def arrivals_m3s(model: LinearModel, release: np.ndarray) -> np.ndarray:
     """Arrivals from upstream (m3/s) from releases, by the same terms as the water balance."""
     hydro = model.data.tables["hydro"]
@@ -268,7 +324,7 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     table = tidy(model.snapshots, hydro.index, "station", {
         "storage_hm3": v,
         "inflow_m3s": model.data.inflow_m3s[hydro.index].to_numpy().T,
-        "withdrawal_m3s": np.broadcast_to(hydro["withdrawal_m3s"].to_numpy()[:, None], q.shape),
+        "withdrawal_m3s": withdrawal_m3s(model.data),
         "arrivals_m3s": arrivals_m3s(model, q + s),
         "turbined_m3s": q, "spilled_m3s": s, "p_mw": p,
         "water_value_cny_per_m3": value_hm3 / 1e6,

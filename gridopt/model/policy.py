@@ -10,6 +10,7 @@ period p:
 
     sum_{t in T(p)} k[t] w[t] (sum_{g in G} p[g,t] + sum_{h in H} c[h] q[h,t])
         >= s sum_{t in T(p)} k[t] w[t] D_R[t]                                    (policy_share)
+        <= S sum_{t in T(p)} k[t] w[t] D_R[t]                                (policy_share_max)
 
     sum_{i in C} b[i,p] <= rate n[p]                                            (policy_build_rate)
 
@@ -95,6 +96,48 @@ def share_demand_mwh(model: LinearModel, regions: str | list[str]) -> np.ndarray
                        minlength=model.periods.n)
 
 
+def _share_rows(model: LinearModel, shares: list, side: str, name: str) -> None:
+    """The share rows of one side (least shares: `policy_share`; most: `policy_share_max`)."""
+    years = model.investment.years
+    per = model.investment_period
+    kw = _energy_weight(model)
+    gens = model.data.tables["generators"]
+    p = model.variables.get("gen_p")
+    labels, rhs, terms = [], [], []
+    hydro = model.data.tables["hydro"]
+    q = model.variables.get("hydro_turbine")
+    for e in shares:
+        ps = _periods_of(e.periods, years)
+        demand = share_demand_mwh(model, e.regions)
+        g = np.flatnonzero(_qualifying(model, "generators", e.carriers)
+                           & _in_regions(model, gens["bus"], e.regions))
+        h = np.flatnonzero(_qualifying(model, "hydro", e.carriers)
+                           & _in_regions(model, hydro["bus"], e.regions)) if len(hydro) \
+            else np.zeros(0, dtype=int)
+        for j in ps:
+            labels.append(f"{e.name} {years[j]}")
+            rhs.append(getattr(e, f"share_{side}") * demand[j])
+            terms.append((len(labels) - 1, j, g, h))
+    rows = model.rows(name, pd.Index(labels), model.snapshots[:1], meaning="{}",
+                      unit="MW on average over the year",
+                      below="energy of the carriers short by",
+                      above="energy of the carriers over the share by")
+    conv = hydro["mw_per_m3s"].to_numpy(dtype=float) if len(hydro) else np.zeros(0)
+    for row, j, g, h in terms:  # one per share and period
+        t = np.flatnonzero(per == j)
+        if len(g) and p is not None:
+            rows.scatter(np.full((len(g), len(t)), row), p.cols[np.ix_(g, t)],
+                         np.broadcast_to(kw[t][None, :] / PER_YEAR, (len(g), len(t))))
+        if len(h) and q is not None:
+            rows.scatter(np.full((len(h), len(t)), row), q.cols[np.ix_(h, t)],
+                         conv[h][:, None] * kw[t][None, :] / PER_YEAR)
+    bound = np.array(rhs)[:, None] / PER_YEAR
+    if side == "min":
+        rows.greater(bound)
+    else:
+        rows.less(bound)
+
+
 def build(model: LinearModel) -> None:
     policy = _policy(model)
     if policy is None:
@@ -124,35 +167,10 @@ def build(model: LinearModel) -> None:
         rows.less(np.array([policy.co2_cap_t_per_yr[int(years[i])] for i in capped])[:, None]
                   / PER_YEAR)
 
-    if policy.shares:
-        labels, rhs, terms = [], [], []
-        hydro = model.data.tables["hydro"]
-        q = model.variables.get("hydro_turbine")
-        for e in policy.shares:
-            ps = _periods_of(e.periods, years)
-            demand = share_demand_mwh(model, e.regions)
-            g = np.flatnonzero(_qualifying(model, "generators", e.carriers)
-                               & _in_regions(model, gens["bus"], e.regions))
-            h = np.flatnonzero(_qualifying(model, "hydro", e.carriers)
-                               & _in_regions(model, hydro["bus"], e.regions)) if len(hydro) \
-                else np.zeros(0, dtype=int)
-            for j in ps:
-                labels.append(f"{e.name} {years[j]}")
-                rhs.append(e.share_min * demand[j])
-                terms.append((len(labels) - 1, j, g, h))
-        rows = model.rows("policy_share", pd.Index(labels), model.snapshots[:1],
-                          meaning="{}", unit="MW on average over the year",
-                          below="clean energy short by")
-        conv = hydro["mw_per_m3s"].to_numpy(dtype=float) if len(hydro) else np.zeros(0)
-        for row, j, g, h in terms:  # one per share and period
-            t = np.flatnonzero(per == j)
-            if len(g) and p is not None:
-                rows.scatter(np.full((len(g), len(t)), row), p.cols[np.ix_(g, t)],
-                             np.broadcast_to(kw[t][None, :] / PER_YEAR, (len(g), len(t))))
-            if len(h) and q is not None:
-                rows.scatter(np.full((len(h), len(t)), row), q.cols[np.ix_(h, t)],
-                             conv[h][:, None] * kw[t][None, :] / PER_YEAR)
-        rows.greater(np.array(rhs)[:, None] / PER_YEAR)
+    for side, name in (("min", "policy_share"), ("max", "policy_share_max")):
+        shares = [e for e in policy.shares if getattr(e, f"share_{side}") is not None]
+        if shares:
+            _share_rows(model, shares, side, name)
 
     b = model.variables.get("exp_build")
     if policy.build_rates and b is not None:
@@ -242,6 +260,7 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     for name, kind, unit, sign in (
             ("policy_co2_cap", "co2 cap", "CNY/t CO2", -1.0),
             ("policy_share", "share", "CNY/MWh", 1.0),
+            ("policy_share_max", "share max", "CNY/MWh", -1.0),
             ("policy_build_rate", "build rate", "CNY/MW (discounted)", -1.0),
             ("policy_transmission_volume", "transmission volume", "CNY/MWkm (discounted)",
              -1.0)):

@@ -26,6 +26,7 @@ from gridopt.model import (
     generation,
     hydro,
     middle_levels,
+    obligations,
     policy,
     security,
     storage,
@@ -38,15 +39,17 @@ if TYPE_CHECKING:
     from gridopt.solver.types import Solution
 
 # end_state: targets and values of what stores hold at the end (windows of a rolling run only)
+# obligations: energy plans and gas contracts over calendar periods, once plants and supplies
+# exist
 DISPATCH: tuple[ModuleType, ...] = (generation, storage, hydro, transmission, corridors, gas,
-                                    security, end_state, balance)
+                                    obligations, security, end_state, balance)
 # unit commitment: the dispatch families plus commitment of the committable generators
 UC: tuple[ModuleType, ...] = (generation, commitment, storage, hydro, transmission, corridors,
-                              gas, security, end_state, balance)
+                              gas, obligations, security, end_state, balance)
 # capacity expansion (case setting `expansion:`): the capacities first, since every family
 # bounds its variables by them, and the policy rows once generation and hydro exist
 EXPANSION: tuple[ModuleType, ...] = (expansion, generation, storage, hydro, transmission,
-                                     corridors, gas, policy, balance)
+                                     corridors, gas, obligations, policy, balance)
 
 
 def families(data: CaseData) -> tuple[ModuleType, ...]:

@@ -75,6 +75,11 @@ contingency; units are when U_g >= the zone's unit threshold.
 
     with D_gas the non-power gas demand at N (if included). Dual: CNY per MWth, per hour.
 
+(6) Water supply (`water_supply`): the withdrawals of the named river nodes (data of the hydro
+    table, rows of the hydro family) are reported per snapshot with the water reaching the node
+    and its water value (CNY/m3, from the hydro water balance); `gridopt security` prices them
+    by solving without them.
+
 Shadow prices are reported as the cost of tightening a target (positive when it binds); a row is
 binding when its slack is within 1e-6 of its size.
 """
@@ -91,7 +96,7 @@ from gridopt.inputs.data import CaseData
 from gridopt.inputs.settings import SecurityZone, ShareBound
 from gridopt.inputs.zones import local_units, slug, target_label
 from gridopt.model import generation
-from gridopt.model.core import LinearModel
+from gridopt.model.core import INF, LinearModel
 
 if TYPE_CHECKING:
     from gridopt.solver.types import Solution
@@ -313,24 +318,45 @@ def _n1_system(model: LinearModel, pl: Plan, build: bool
 
 
 def _build_n1(model: LinearModel, pl: Plan) -> None:
+    """The rows (1), written sparsely: every contingency's cover is the zone's whole cover
+    less a part of its own element, so the whole cover is one variable per snapshot,
+
+        W[t] = sum_e (Cap_e - I_e[t]) + sum_g h_g[t]         (row security_n1_cover_<zone>)
+
+    and a contingency's row is lost_k - (W - own_k) <= -margin with own_k = lambda_e (Cap_e -
+    I_e) for an import element, lambda_g h_g for a unit, 0 for a contracted unit: a few terms
+    each instead of every import and unit of the zone. Same rows, same duals."""
     labels, terms, L, C = _n1_system(model, pl, build=True)
     if not labels:
         return
     T = model.T
-    M = L - C
+    base = C.max(axis=0)  # the whole cover: every spare and headroom term, weight 1
+    own = L - (C - base)  # lost_k + own_k, over the terms
     margin = pl.zone.n_1.margin_mw
     const = np.array([t.const for t in terms])  # (J, T)
     part_term = np.array([j for j, t in enumerate(terms) for _ in t.parts])
     part_cols = np.array([c for t in terms for c, _ in t.parts])
     part_coef = np.array([k for t in terms for _, k in t.parts])
-    k_idx, p_idx = np.nonzero(M[:, part_term])
+    zone = _escape(pl.zone.name)
+    cover = model.add_variables(f"security_n1_total_cover_{pl.slug}", pd.Index([pl.zone.name]),
+                                -INF, INF)
+    on = np.flatnonzero(base[part_term] != 0)
+    rows = model.rows(f"security_n1_cover_{pl.slug}", pd.Index([pl.zone.name]),
+                      meaning=f"{zone} N-1 cover (headroom and spare import capacity) of {{}}",
+                      unit="MW")
+    rows.add(cover.cols, 1.0)
+    rows.scatter(np.broadcast_to(np.arange(T)[None, :], (len(on), T)), part_cols[on],
+                 -base[part_term[on]][:, None] * part_coef[on])
+    rows.equal((base @ const)[None, :], definition=True)
+    k_idx, p_idx = np.nonzero(own[:, part_term])
     rows = model.rows(f"security_n1_{pl.slug}", pd.Index(labels),
-                      meaning=f"{_escape(pl.zone.name)} N-1 security against the loss of {{}}",
+                      meaning=f"{zone} N-1 security against the loss of {{}}",
                       unit="MW", above="lost infeed exceeds the cover (headroom and spare"
                       " import capacity) by")
     rows.scatter(k_idx[:, None] * T + np.arange(T)[None, :], part_cols[p_idx],
-                 M[k_idx, part_term[p_idx]][:, None] * part_coef[p_idx])
-    rows.less(-margin - M @ const, per_weight=True)
+                 own[k_idx, part_term[p_idx]][:, None] * part_coef[p_idx])
+    rows.add(np.broadcast_to(cover.cols, (len(labels), T)), -1.0)
+    rows.less(-margin - own @ const, per_weight=True)
 
 
 # ---- (3), (4) energy shares ----------------------------------------------------------------
@@ -487,6 +513,25 @@ def _frame(zone: str, target: str, elements: list[str], snapshots: pd.Index | No
         "shadow_price_unit": price_unit, "note": note})
 
 
+def _water_frame(sol: Solution, zone: SecurityZone) -> pd.DataFrame:
+    """(6) Water supply: per river node of the zone and snapshot, the water reaching it (own
+    inflow and arrivals from upstream, m3/s) against the zone's withdrawal there; the shadow
+    price is the water value at the node, CNY/m3 (minus the dual of its water balance): what
+    one more m3 withdrawn costs the power system."""
+    from gridopt.model import hydro as hydro_family  # its functions; imported on use
+
+    model = sol.model
+    table = model.data.tables["hydro"]
+    pos = table.index.get_indexer(zone.water_supply.hydro)
+    reach = hydro_family.reaching_m3s(sol)[pos]
+    need = hydro_family.withdrawal_m3s(model.data)[pos]
+    value = hydro_family.water_value_cny_per_m3(sol)[pos]
+    return _frame(zone.name, target_label(zone, "water_supply"), list(table.index[pos]),
+                  model.snapshots, None, reach, need, "m3/s", reach - need, value, "CNY/m3",
+                  "water reaching the intake against the zone's withdrawal; shadow price: the"
+                  " water value at the intake")
+
+
 def reserve_margin_check(data: CaseData, zone: SecurityZone) -> dict[str, float | str]:
     """(2): firm capacity minus the largest element against peak demand x (1 + margin)."""
     rm = zone.reserve_margin
@@ -567,6 +612,8 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                     slack[None, :], (per_mwh * energy / 100.0)[None, :], "CNY/pp",
                     "shadow price per percentage point of share; per MWh: "
                     + ", ".join(f"{v:,.4g}" for v in per_mwh) + " CNY/MWh"))
+        if zone.water_supply is not None and "hydro_water_balance" in model.row_blocks:
+            frames.append(_water_frame(sol, zone))
         if zone.gas_n_1 is not None:
             labels, caps, parts, demand, note = _gas_system(model, pl)
             if note or not labels:
@@ -589,13 +636,47 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     return {"security": table[list(COLUMNS)]}
 
 
-def target_rows(model: LinearModel, zone: SecurityZone, target: str) -> np.ndarray:
-    """The rows of a built model that state one target of a zone (a key of
-    `SecurityZone.targets()`; none for the reserve margin, a check). Relaxing them (bounds
-    -inf, +inf) gives the model without the target: the headroom rows left behind bound only
-    the headroom variables, never the dispatch. Studies of the cost of security solve every
-    variant of the targets on one matrix this way."""
+@dataclass
+class Removal:
+    """How a built model becomes the model without some targets: rows `free` left without
+    bounds, and the bounds of rows `shifted` moved by `shift` (both sides, one value each)."""
+
+    free: np.ndarray
+    shifted: np.ndarray
+    shift: np.ndarray
+
+    @staticmethod
+    def combine(parts: list[Removal]) -> Removal:
+        """The removal of all these targets together."""
+        if not parts:
+            return Removal(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                           np.zeros(0))
+        return Removal(np.unique(np.concatenate([r.free for r in parts])),
+                       np.concatenate([r.shifted for r in parts]),
+                       np.concatenate([r.shift for r in parts]))
+
+    def bounds(self, row_lb: np.ndarray, row_ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row bounds of the model without the targets."""
+        lb, ub = row_lb.copy(), row_ub.copy()
+        np.add.at(lb, self.shifted, self.shift)
+        np.add.at(ub, self.shifted, self.shift)
+        lb[self.free], ub[self.free] = -np.inf, np.inf
+        return lb, ub
+
+
+def target_removal(model: LinearModel, zone: SecurityZone, target: str) -> Removal:
+    """How the built model drops one target of a zone (a key of `SecurityZone.targets()`;
+    nothing for the reserve margin, a check). Its rows are left free (bounds -inf, +inf): the
+    headroom rows left behind bound only the headroom variables, never the dispatch. A water
+    supply is not a row but a withdrawal in the water balance: its rows' right-hand sides
+    gain the water back (`gridopt.model.hydro.withdrawal_rows`). Studies of the cost of
+    security solve every variant of the targets on one matrix this way."""
     s = slug(zone.name)
+    if target == "water_supply" and zone.water_supply is not None:
+        from gridopt.model import hydro as hydro_family  # its functions; imported on use
+
+        rows, shift = hydro_family.withdrawal_rows(model, list(zone.water_supply.hydro))
+        return Removal(np.zeros(0, dtype=np.int64), rows, shift)
     if target == "n_1":
         names = [f"security_n1_{s}"]
     elif target == "gas_n_1":
@@ -605,7 +686,7 @@ def target_rows(model: LinearModel, zone: SecurityZone, target: str) -> np.ndarr
     else:
         names = []
     blocks = [model.row_blocks[n] for n in names if n in model.row_blocks]
-    if not blocks:
-        return np.zeros(0, dtype=np.int64)
-    return np.concatenate([np.arange(b.first_row, b.first_row + int(np.prod(b.shape)),
-                                     dtype=np.int64) for b in blocks])
+    free = (np.concatenate([np.arange(b.first_row, b.first_row + int(np.prod(b.shape)),
+                                      dtype=np.int64) for b in blocks])
+            if blocks else np.zeros(0, dtype=np.int64))
+    return Removal(free, np.zeros(0, dtype=np.int64), np.zeros(0))

@@ -18,19 +18,24 @@ def diagnose_infeasibility(model: LinearModel, tolerance: float = 1e-6, backend:
     """Explain an infeasible model in its own words, by an elastic re-solve.
 
     Every row gets two penalised slacks, lb <= A x + s_up - s_down <= ub, and the total slack
-    is minimised (integrality dropped). Rows left with slack are the requirements that cannot
+    is minimised (integrality dropped); rows that only define an auxiliary variable
+    (`RowBlock.definition`) keep no slack. Rows left with slack are the requirements that cannot
     be met together; they are grouped by row family and component, with the snapshots
     affected and the largest shortfall (s_up: the row's left side falls short) or excess.
     """
     base = model_matrix(model)
     n_rows, n_cols = base.A.shape
     eye = sp.identity(n_rows, format="csr")
+    slack_ub = np.full(n_rows, INF)
+    for block in model.row_blocks.values():
+        if block.definition:
+            slack_ub[block.first_row:block.first_row + int(np.prod(block.shape))] = 0.0
     elastic = Matrix(
         c=np.concatenate([np.zeros(n_cols), np.ones(2 * n_rows)]), c0=0.0,
         A=sp.hstack([base.A, eye, -eye], format="csr"),
         row_lb=base.row_lb, row_ub=base.row_ub,
         col_lb=np.concatenate([base.col_lb, np.zeros(2 * n_rows)]),
-        col_ub=np.concatenate([base.col_ub, np.full(2 * n_rows, INF)]),
+        col_ub=np.concatenate([base.col_ub, slack_ub, slack_ub]),
         integer=np.zeros(n_cols + 2 * n_rows, dtype=bool),
     )
     out = backend_for(backend).solve_matrix(elastic, SolverOptions())

@@ -88,6 +88,8 @@ def _apply_options(h: highspy.Highs, options: SolverOptions, log: bool = False,
     if options.time_limit_s is not None:
         h.setOptionValue("time_limit", float(options.time_limit_s))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    if options.mip_abs_gap is not None:
+        h.setOptionValue("mip_abs_gap", float(options.mip_abs_gap))
     if options.threads is not None:
         h.setOptionValue("threads", int(options.threads))
     for key, value in options.options.items():

@@ -6,6 +6,10 @@
   objective(none)), in CNY and per MWh of the zone's demand over the horizon. Targets interact:
   one that the others already enforce costs nothing given them, however much it costs alone, so
   single costs need not add up. The reserve margin is a check (no row), so it has no cost.
+  A zone's water supply (`water_supply`: withdrawals of river nodes, data of the hydro table)
+  is left out by setting those withdrawals to 0: its cost is the power system's, the
+  hydropower and storage the reservoirs give up for the water, reported also per m3 withdrawn
+  beside the water value at the intake (the withdrawal-weighted mean over the horizon).
 - `contingency_study` re-solves the dispatch with each import element of each zone out for the
   whole horizon (a line removed, a link's, pipeline's or contracted generator's capacity set to
   0) and, for an element of several circuits, with one circuit out (rating x (n-1)/n, reactance
@@ -18,11 +22,12 @@ Both studies solve their variants in parallel on a local Dask cluster (`workers`
 as `gridopt sweep` does; or the `client` given) when the model is large enough for that to
 pay (`PARALLEL_FROM_COLUMNS`), each solve on one solver thread. The cost of security builds
 the model once: every variant is that matrix with the rows of the targets it leaves out
-relaxed (`gridopt.model.security.target_rows`), which is the model without them, so the
-case with all targets is a feasible point of every variant; for a MIP it is the warm start
-of each. Only the objective of a variant is read, so its solver may skip what gives duals
-(crossover). The case with all targets (and the intact system of the contingencies) is
-solved whole: its tables are the study's full results.
+relaxed, or for a water supply its water given back to the balance
+(`gridopt.model.security.target_removal`), which is the model without them; for a MIP the
+case with all targets is the warm start of each variant. Only the objective of a variant is
+read, so its solver may skip what gives duals (crossover). The case with all targets (and
+the intact system of the contingencies) is solved whole: its tables are the study's full
+results.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from gridopt.inputs.zones import target_label
 from gridopt.model import balance
 from gridopt.model import gas as gas_family
 from gridopt.model.registry import build_model, families
-from gridopt.model.security import target_rows, zone_demand_mw
+from gridopt.model.security import Removal, target_removal, zone_demand_mw
 from gridopt.progress import steps
 from gridopt.results.tables import collect
 from gridopt.solver.backends import backend_for
@@ -72,6 +77,39 @@ class Study:
     solves: int = 0
 
 
+def with_zones(data: CaseData, zones: list[SecurityZone]) -> CaseData:
+    """The case with these zones instead of its own: the withdrawals that its zones name as a
+    water supply and `zones` no longer do are set to 0 (they are the target left out)."""
+    def named(zs: list[SecurityZone]) -> set[str]:
+        return {h for z in zs if z.water_supply is not None for h in z.water_supply.hydro}
+
+    dropped = sorted(named(data.security_zones) - named(zones))
+    if not dropped:
+        return replace(data, security_zones=zones)
+    tables = dict(data.tables)
+    hydro = tables["hydro"].copy()
+    hydro.attrs = dict(data.tables["hydro"].attrs)
+    hydro.loc[dropped, "withdrawal_m3s"] = 0.0
+    tables["hydro"] = hydro
+    return replace(data, tables=tables, security_zones=zones)
+
+
+def water_supplied(data: CaseData, zone: SecurityZone, sol: Solution
+                   ) -> tuple[float, float]:
+    """The zone's water withdrawn over the horizon (m3) and its withdrawal-weighted water value
+    at the intakes (CNY/m3) in a solution."""
+    from gridopt.model.hydro import water_value_cny_per_m3, withdrawal_m3s
+
+    hydro = data.tables["hydro"]
+    pos = hydro.index.get_indexer(zone.water_supply.hydro)
+    volume = withdrawal_m3s(data)[pos] * data.weights_h[None, :] * 3600.0
+    total = float(volume.sum())
+    if sol.status is not Status.OPTIMAL or total <= 0:
+        return total, float("nan")
+    value = water_value_cny_per_m3(sol)[pos]
+    return total, float((value * volume).sum() / total)
+
+
 def _energy_mwh(data: CaseData, zones: list[SecurityZone]) -> float:
     return float(sum((zone_demand_mw(data, z) * data.weights_h).sum() for z in zones))
 
@@ -93,14 +131,13 @@ def _one_thread(data: CaseData) -> CaseData:
     return replace(data, case=data.case.model_copy(update={"solver": solver}))
 
 
-def solve_variant(matrix: Matrix, relaxed: np.ndarray, options: Any,
+def solve_variant(matrix: Matrix, removal: Removal | None, options: Any,
                   warm_start: np.ndarray | None = None, need_duals: bool = False) -> Outcome:
-    """Solve the matrix with the rows `relaxed` left free (a Dask task of the cost of
-    security; a worker imports only this module)."""
+    """Solve the matrix without the targets of `removal` (None: as it is), a Dask task of the
+    cost of security (a worker imports only this module)."""
     row_lb, row_ub = matrix.row_lb, matrix.row_ub
-    if len(relaxed):
-        row_lb, row_ub = row_lb.copy(), row_ub.copy()
-        row_lb[relaxed], row_ub[relaxed] = -np.inf, np.inf
+    if removal is not None:
+        row_lb, row_ub = removal.bounds(row_lb, row_ub)
     return backend_for(options.backend).solve_matrix(
         replace(matrix, row_lb=row_lb, row_ub=row_ub), options, relax=options.relax,
         warm_start=warm_start, need_duals=need_duals)
@@ -131,15 +168,15 @@ def cost_of_security(data: CaseData, progress: Progress | None = None,
     options = data.case.solver
     model = build_model(data)
     matrix = model_matrix(model)
-    # the rows of each target, and of all of them
-    rows = {(i, t): target_rows(model, z, t) for i, z in enumerate(zones) for t in z.targets()}
-    every = (np.unique(np.concatenate(list(rows.values()))) if rows
-             else np.zeros(0, dtype=np.int64))
-    variants: dict[tuple, np.ndarray] = {("none",): every}
-    for (i, t), r in rows.items():
-        if t != "reserve_margin":
-            variants[("without", i, t)] = r
-            variants[("alone", i, t)] = np.setdiff1d(every, r)
+    # how the model drops each target, and all of them
+    removals = {(i, t): target_removal(model, z, t) for i, z in enumerate(zones)
+                for t in z.targets()}
+    variants: dict[tuple, Removal] = {("none",): Removal.combine(list(removals.values()))}
+    for key, removal in removals.items():
+        if key[1] != "reserve_margin":
+            variants[("without", *key)] = removal
+            variants[("alone", *key)] = Removal.combine(
+                [r for other, r in removals.items() if other != key])
     is_mip = bool(matrix.integer.any()) and not options.relax
     outcomes: dict[tuple, Outcome] = {}
     say(f"cost of security: {len(variants) + 1} solves (all targets of {len(zones)} zone(s),"
@@ -147,7 +184,7 @@ def cost_of_security(data: CaseData, progress: Progress | None = None,
     with _runner(matrix.A.shape[1], workers, client) as c, \
             steps(progress, "security solves", len(variants) + 1) as counted:
         if c is None:
-            ref_out = solve_variant(matrix, np.zeros(0, dtype=np.int64), options,
+            ref_out = solve_variant(matrix, None, options,
                                     need_duals=True)
             counted.advance("all targets")
             warm = ref_out.x if is_mip else None
@@ -158,7 +195,7 @@ def cost_of_security(data: CaseData, progress: Progress | None = None,
             from distributed import as_completed
 
             shared = c.scatter(matrix, broadcast=True)
-            ref = c.submit(solve_variant, shared, np.zeros(0, dtype=np.int64), options,
+            ref = c.submit(solve_variant, shared, None, options,
                            None, True, pure=False, priority=1)
             warm = None
             if is_mip:
@@ -207,13 +244,18 @@ def cost_of_security(data: CaseData, progress: Progress | None = None,
                 continue
             sol_without = outcomes[("without", i, target)]
             sol_alone = outcomes[("alone", i, target)]
-            rows_out.append({
+            row = {
                 "zone": zone.name, "target": label, "status": str(sol_without.status),
                 "objective_cny": _objective(sol_without),
                 "cost_cny": full - _objective(sol_without), "zone_demand_mwh": demand,
                 "objective_alone_cny": _objective(sol_alone),
                 "cost_alone_cny": _objective(sol_alone) - empty,
-                "note": "; ".join(n for n in (_note(sol_without), _note(sol_alone)) if n)})
+                "note": "; ".join(n for n in (_note(sol_without), _note(sol_alone)) if n)}
+            if target == "water_supply":
+                volume, value = water_supplied(data, zone, ref_sol)
+                row.update(water_mm3=volume / 1e6, water_value_cny_per_m3=value,
+                           cost_cny_per_m3=row["cost_cny"] / volume if volume > 0 else np.nan)
+            rows_out.append(row)
     table = pd.DataFrame(rows_out)
     energy = table["zone_demand_mwh"].to_numpy(dtype=float)
     for cost in ("cost_cny", "cost_alone_cny"):
@@ -222,7 +264,10 @@ def cost_of_security(data: CaseData, progress: Progress | None = None,
             where=energy > 0)
     cols = ["zone", "target", "status", "objective_cny", "cost_cny", "cost_cny_per_mwh",
             "objective_alone_cny", "cost_alone_cny", "cost_alone_cny_per_mwh",
-            "zone_demand_mwh", "note"]
+            "zone_demand_mwh"]
+    if "water_mm3" in table:  # a water supply: its volume, cost per m3 and water value
+        cols += ["water_mm3", "cost_cny_per_m3", "water_value_cny_per_m3"]
+    cols.append("note")
     return Study(table[cols], ref_sol, tables, diagnosis, solves=len(variants) + 1)
 
 
@@ -312,7 +357,7 @@ def contingency_study(data: CaseData, progress: Progress | None = None,
     with _runner(matrix.A.shape[1], workers, client) as c, \
             steps(progress, "contingency solves", len(outages) + 1) as counted:
         if c is None:
-            ref_out = solve_variant(matrix, np.zeros(0, dtype=np.int64), base_data.case.solver,
+            ref_out = solve_variant(matrix, None, base_data.case.solver,
                                     need_duals=True)
             counted.advance("intact system")
             for k, (zone, el, circuits, words) in enumerate(outages):
@@ -323,7 +368,7 @@ def contingency_study(data: CaseData, progress: Progress | None = None,
             from distributed import as_completed
 
             shared = c.scatter(base_data, broadcast=True)
-            futures = {c.submit(solve_variant, c.scatter(matrix), np.zeros(0, dtype=np.int64),
+            futures = {c.submit(solve_variant, c.scatter(matrix), None,
                                 base_data.case.solver, None, True, pure=False, priority=1): -1}
             futures.update({c.submit(solve_outage, shared, _outage(data, el.kind, el.name,
                                                                    circuits), zone,

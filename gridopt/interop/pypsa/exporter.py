@@ -107,7 +107,7 @@ from gridopt.interop.pypsa.common import HINT, HYDRO_HINTS, LOAD_SHEDDING, _quie
 from gridopt.interop.pypsa.energy import export_corridors, export_gas, gas_plants
 from gridopt.model import commitment
 from gridopt.model.core import LinearModel
-from gridopt.model.hydro import HM3_PER_M3S_H, initial_storage_hm3
+from gridopt.model.hydro import HM3_PER_M3S_H, initial_storage_hm3, withdrawal_m3s
 
 # ------------------------------------------------------------------------------------------
 # export
@@ -181,7 +181,9 @@ def _unexported(data: CaseData) -> list[Problem]:
                 # candidates matter only to an expansion case (`_export_candidates`)
                 if name not in EXPORTED_TABLES and name != "candidates" and len(df)]
     case = data.case
-    if getattr(case, "security_file", None) or getattr(case, "security", None):
+    # the case's own zones, or its network's zones in force (gridopt.inputs.zones)
+    if (getattr(case, "security_file", None) or getattr(case, "security", None)
+            or getattr(data, "security_zones", None)):
         problems.append(Problem(file, "supply-security zones are not exported to PyPSA yet",
                                 column="security"))
     return problems
@@ -416,8 +418,8 @@ def _export_hydro(n: pypsa.Network, data: CaseData, file: str, notes: list[str]
                         f" expressed in PyPSA's max_hours: {names_preview(hy.index[bad])}")]
     rule = hy["end_rule"].to_numpy()
     soc0 = np.where(rule == "cyclic", 0.0, (v0 - v_min) * mwh_per_hm3)
-    inflow = ((data.inflow_m3s[hy.index] - hy["withdrawal_m3s"].to_numpy()[None, :]) * conv
-              ).set_axis(n.snapshots)
+    # withdrawals with their profiles (gridopt.model.hydro.withdrawal_m3s)
+    inflow = ((data.inflow_m3s[hy.index] - withdrawal_m3s(data).T) * conv).set_axis(n.snapshots)
     soc_set = pd.DataFrame(np.nan, index=n.snapshots, columns=hy.index)
     fixed = rule == "fixed"
     soc_set.iloc[-1, np.flatnonzero(fixed)] = soc0[fixed]

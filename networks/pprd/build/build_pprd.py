@@ -40,12 +40,17 @@ from commitment import add_commitment
 from corridors import ASSUMPTIONS as CORRIDOR_ASSUMPTIONS
 from corridors import COLUMNS as CORRIDOR_COLUMNS
 from corridors import build_corridors
+from dongjiang import ASSUMPTIONS as DONGJIANG_ASSUMPTIONS
+from dongjiang import build_dongjiang
 from expansion import ASSUMPTIONS as EXPANSION_ASSUMPTIONS
 from expansion import COLUMNS as EXPANSION_COLUMNS
 from expansion import build_candidates
 from gas import ASSUMPTIONS as GAS_ASSUMPTIONS
 from gas import COLUMNS as GAS_COLUMNS
-from gas import TWH_TH_PER_BCM, build_gas
+from gas import LNG_MWH_TH_PER_T, TWH_TH_PER_BCM, build_gas
+from operations import ASSUMPTIONS as OPERATIONS_ASSUMPTIONS
+from operations import COLUMNS as OPERATIONS_COLUMNS
+from operations import build_operations
 from scipy.interpolate import CubicSpline
 from scipy.signal import lfilter
 
@@ -81,12 +86,13 @@ COLUMNS = {
               "marginal_cost_cny_per_mwh", "length_km"],
     "hydro": ["name", "bus", "carrier", "river", "p_max_mw", "mw_per_m3s", "storage_max_hm3",
               "storage_min_hm3", "storage_initial_hm3", "end_rule", "q_env_min_m3s",
-              "inflow_profile", "downstream", "travel_time_h", "release_initial_m3s",
-              "marginal_cost_cny_per_mwh"],
+              "withdrawal_m3s", "withdrawal_profile", "inflow_profile", "downstream",
+              "travel_time_h", "release_initial_m3s", "marginal_cost_cny_per_mwh"],
     **GAS_COLUMNS,
     **CORRIDOR_COLUMNS,
     **CALIBRATION_COLUMNS,
     **EXPANSION_COLUMNS,
+    **OPERATIONS_COLUMNS,
 }
 
 # The nine provinces by the two-letter code of the hourly load profile (also the bus name).
@@ -133,6 +139,13 @@ ASSUMPTIONS: dict[str, Assumption] = {
         " Low end of the range because the whole fleet is treated as always committed: together"
         " with nuclear it then exceeds Guangdong's and Fujian's Spring-Festival load valley for"
         " a few hours, more at a higher value"),
+    "hk_macao_unit_p_min": Assumption(
+        0.0, "MW",
+        "Hong Kong's and Macao's units are rows of their own, each of which may be off: no"
+        " must-run floor in a dispatch case (the 30 % of `coal_p_min_pu` is for provincial"
+        " fleets treated as always committed). With it, Hong Kong's coal units alone made"
+        " more than 25 % of its winter supply, against its fuel-mix policy; in a uc case a unit"
+        " that is on keeps its stable minimum"),
     "coal_ramp_pu_per_h": Assumption(
         0.25, "p.u. of p_max per hour",
         "aggregated committed fleet; single units ramp ~1-2 %/min but only part of the fleet"
@@ -246,7 +259,8 @@ ASSUMPTIONS: dict[str, Assumption] = {
         "35 % x HK published peak", "MW",
         "CLP-Guangdong MW rating is not in the data: sized so that the 2025 target import share"
         " (35 %) of the published HK peak can be imported at peak"),
-    "power_factor": Assumption(1.0, "-", "MVA ratings (GD-Macao 700 MVA) used as MW"),
+    "power_factor": Assumption(1.0, "-", "MVA ratings used as MW (the Guangdong-Macao 700 MVA of"
+                               " 2008, the rating before the third channel of 2022)"),
     "pik_edge_ratings": Assumption(
         "PyPSA-China-PIK edges_current.csv", "MW",
         "East-China outlets that are not rows of corridors.csv: Xiangjiaba-Shanghai = the"
@@ -404,6 +418,8 @@ ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in CORRIDOR_ASSUMPTIONS
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in CALIBRATION_ASSUMPTIONS.items()})
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in COMMITMENT_ASSUMPTIONS.items()})
 ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in EXPANSION_ASSUMPTIONS.items()})
+ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in OPERATIONS_ASSUMPTIONS.items()})
+ASSUMPTIONS.update({key: Assumption(*spec) for key, spec in DONGJIANG_ASSUMPTIONS.items()})
 
 
 def a(key: str) -> Any:
@@ -422,6 +438,8 @@ ENTITY_COLUMNS = {
     "costs": ["category", "item", "region"],
     "hydro_stations": ["station"],
     "gas": ["asset"],
+    "operations": ["region", "entity"],
+    "dongjiang": ["entity"],
 }
 
 
@@ -485,6 +503,15 @@ class Shared:
             "value": value, "unit": unit, "year": year,
             "status": "model input (no status column; README: modelled / model input)",
             "source": source, "used_for": used_for})
+
+    def record_direct(self, entity: str, parameter: str, value: str, unit: str, year: str,
+                      source: str, status: str, used_for: str) -> None:
+        """Ledger entry for a figure read directly from a public page (not in the shared
+        data), with the status the page itself earns."""
+        self.profile_rows.append({
+            "file": "(read directly)", "entity": entity, "parameter": parameter,
+            "value": value, "unit": unit, "year": year, "status": status, "source": source,
+            "used_for": used_for})
 
     def ledger(self) -> pd.DataFrame:
         """Every row used, in file then row order, with its source and status verbatim."""
@@ -908,8 +935,10 @@ def hk_macao_units(shared: Shared, costs: Costs) -> list[dict]:
                                      parameter="installed_capacity")
             if abs(total - published) > 0.05:
                 raise ValueError(f"{station}: units add up to {total} MW, not {published}")
+        # a unit of its own may be off: no must-run floor (its stable minimum applies once it
+        # is committed, in a uc case); assumption `hk_macao_unit_p_min`
         rows += [{**_gen(name, bus, carrier, mw, costs), "technology": tech,
-                  "station": station} for name, carrier, tech, mw in units]
+                  "station": station, "p_min_mw": 0.0} for name, carrier, tech, mw in units]
     # Lamma: the pre-L10 composition, L10-L12 and the reported 2023 total
     shared.value("hk_macao", "Lamma units (pre-L10 composition in note)", region="Hong Kong",
                  entity="Lamma PS (HK Electric)", parameter="installed_capacity")
@@ -1220,11 +1249,13 @@ def build_station_table(shared: Shared, dams: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def build_other_hydro(shared: Shared, stations: pd.DataFrame) -> pd.DataFrame:
+def build_other_hydro(shared: Shared, stations: pd.DataFrame,
+                      elsewhere_mw: dict[str, float] | None = None) -> pd.DataFrame:
     """Provincial hydro outside the modelled cascades, one aggregate reservoir per province.
 
     Capacity: 2020 provincial hydro (estimate) - pumped storage - modelled stations in service
-    by 2020 (border stations half per province). Energy: for Sichuan and Yunnan the 2023 NBS
+    by 2020 (border stations half per province) - stations modelled elsewhere (`elsewhere_mw`
+    by bus: the Dongjiang reservoirs in Guangdong). Energy: for Sichuan and Yunnan the 2023 NBS
     hydro generation minus the modelled stations' mean-inflow energy; for Guizhou the 2023
     figure restored to a normal year with its -36.7 % drought change; elsewhere 3,300 h.
     """
@@ -1240,6 +1271,7 @@ def build_other_hydro(shared: Shared, stations: pd.DataFrame) -> pd.DataFrame:
         mod = 0.0
         if prov in shares:
             mod = float((stations["p_max_mw"] * shares[prov])[in_2020].sum())
+        mod += (elsewhere_mw or {}).get(code, 0.0)
         p = cap - ps - mod
         if code in ("SC", "YN"):
             gen = shared.value("provinces", f"{code} other hydro (energy)", province=prov,
@@ -1446,6 +1478,15 @@ PIK_EDGES_SOURCE = ("github:pik-piam/PyPSA-China-PIK resources/data/grids/edges_
                     " (23db46de)")
 
 
+# read directly, not in the shared data: Xinhua, 25 Nov 2022, 保障澳門用電 粵澳輸電聯網第三通道投產
+# (MACAO_TRANSFER_SOURCE): after the third 220 kV channel CSG's transfer capability to Macao
+# rose 30 % to 1.7 GW (南方電網對澳門輸電能力將提升三成，達到170萬千瓦); 8 main 220 kV circuits in
+# three channels plus 4 x 110 kV standby circuits
+MACAO_TRANSFER_MW = 1700.0
+MACAO_TRANSFER_SOURCE = ("http://snel.com.cn/gangao/2022-11/25/c_1129160795.htm (Xinhua, 25 Nov"
+                         " 2022, mirror)")
+
+
 def build_lines(shared: Shared, buses: pd.DataFrame, links: pd.DataFrame,
                 hk_peak: float) -> pd.DataFrame:
     """AC lines; ratings from model aggregates net of the DC links modelled on the same pair."""
@@ -1473,10 +1514,15 @@ def build_lines(shared: Shared, buses: pd.DataFrame, links: pd.DataFrame,
                        "model aggregate - Jinzhong - Kunliulong Liubei leg"),
         ("SC", "HN"): (agg("Chongqing-Sichuan"), "model aggregate Chongqing-Sichuan (proxy)"),
         ("GD", "HK"): (round(0.35 * hk_peak), "35 % x published HK peak (assumption)"),
-        ("GD", "MO"): (shared.value("corridors", "line GD-MO rating",
-                                    corridor="Guangdong-Macao interconnection",
-                                    parameter="import_capacity"), "700 MVA at pf 1"),
+        ("GD", "MO"): (MACAO_TRANSFER_MW, "CSG transfer capability to Macao since the third"
+                                          " 220 kV channel (Xinhua, 25 Nov 2022)"),
     }
+    shared.record_direct("Guangdong-Macao interconnection (CSG)", "transfer_capability",
+                         f"{MACAO_TRANSFER_MW:.0f}", "MW", "2022", MACAO_TRANSFER_SOURCE,
+                         "secondary (Xinhua text on a mirror)", "line GD-MO rating")
+    # the 700 MVA of 2008 (confirmed) is what the third channel raised by 30 % to 1,700 MW
+    shared.value("corridors", "line GD-MO: rating before the third channel (2008-2022)",
+                 corridor="Guangdong-Macao interconnection", parameter="import_capacity")
     shared.value("hk_macao", "line GD-HK rating (35 % target)", region="Hong Kong",
                  entity="Imports from Mainland (nuclear + CSG)",
                  parameter="share_of_HK_fuel_mix_target", year=2025)
@@ -1833,10 +1879,22 @@ def build(shared_dir: Path, out: Path) -> str:
     generators = add_commitment(generators, a)
     gas = build_gas(shared, buses, generators, SNAPSHOTS, a, md_table)
     generators = gas.generators
+    ops = build_operations(shared, generators, gas.tables["gas_supplies"], LNG_MWH_TH_PER_T, a,
+                           md_table)
     storage = build_storage(shared)
     stations = build_station_table(shared, dams)
-    other = build_other_hydro(shared, stations)
+    dongjiang = build_dongjiang(shared, SNAPSHOTS, monthly_to_hourly, a, md_table)
+    other = build_other_hydro(shared, stations, {"GD": dongjiang.capacity_mw})
     hydro, inflows = build_hydro(stations, other)
+    # the Dongjiang's reservoirs and intakes; the drought year is its design drought (1-in-100),
+    # a regional one: the other rivers keep their normal year
+    hydro = pd.concat([hydro, dongjiang.hydro], ignore_index=True)
+    normal_elsewhere = inflows["inflow_m3s"]
+    for key, factor in (("inflow_m3s", 1.0), ("inflow_m3s_dry", a("dry_year_factor")),
+                        ("inflow_m3s_wet", a("wet_year_factor"))):
+        inflows[key] = pd.concat([inflows[key], dongjiang.inflow * factor], axis=1)
+    inflows["inflow_m3s_drought"] = pd.concat(
+        [normal_elsewhere, dongjiang.inflow * dongjiang.drought_factor], axis=1)
     links = build_links(shared, buses)
     lines = build_lines(shared, buses, links, peaks["HK"][0])
     exp_loads, exp_ts, exports = build_exports(shared, stations, links)
@@ -1845,8 +1903,9 @@ def build(shared_dir: Path, out: Path) -> str:
 
     tables = {"buses": buses, "carriers": carriers, "loads": loads, "generators": generators,
               "storage_units": storage, "lines": lines, "links": links, "hydro": hydro,
-              **gas.tables}
-    series = {"load_mw": load_ts, "availability_pu": avail, **inflows, **gas.series}
+              **gas.tables, **ops.tables}
+    series = {"load_mw": load_ts, "availability_pu": avail, **inflows, **gas.series,
+              "withdrawal_pu": dongjiang.withdrawal_pu}
     yibin = shared.value("hydro_stations", "Yibin flow cross-check",
                          station="Jinsha at Yibin (basin)", parameter="mean_annual_runoff")
     summary = sanity(tables, series, stations, other, peaks, exports,
@@ -1884,6 +1943,8 @@ def build(shared_dir: Path, out: Path) -> str:
     write_table(reference, "calibration_reference", out)
     write_sources(out, shared, stations, other, corr.links, lines, summary, exports,
                   {"@@GAS_TABLES@@": gas.markdown, "@@CORRIDOR_TABLES@@": corr.markdown,
+                   "@@OPERATIONS_TABLES@@": ops.markdown,
+                   "@@DONGJIANG_TABLES@@": dongjiang.markdown,
                    "@@CALIBRATION_TABLE@@": reference_md})
     return summary
 
@@ -1899,6 +1960,9 @@ description: >-
 year: 2025
 timezone: Asia/Shanghai (naive local time)
 demand_basis: 2024 consumption (NBS)
+# policies in force: Hong Kong's and Macao's supply-security zones and Hong Kong's fuel mix
+# apply to every case on this network (a case switches them off by name: security_off)
+security_file: security.yaml
 """
 
 

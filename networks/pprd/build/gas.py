@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-TWH_TH_PER_BCM = 13.9 / 1.36
+LNG_MWH_TH_PER_T = 13.9
+TWH_TH_PER_BCM = LNG_MWH_TH_PER_T / 1.36
 MWTH_PER_BCM_YR = TWH_TH_PER_BCM * 1e6 / 8760.0
 MWTH_PER_MM3_DAY = TWH_TH_PER_BCM * 1e3 / 24.0
 

@@ -1,0 +1,207 @@
+"""Energy obligations, gas take-or-pay and capacity payments: hand-checked on tiny_obligation.
+
+tiny_obligation: one bus with 100 MW of load for the 96 hours from 30 January 2025 (48 in
+January, 48 in February); a coal plant (100 MW, 200 CNY/MWh) and a gas plant (100 MW,
+efficiency 0.5, 10 CNY/MWh O&M) that burns pipeline gas (100 CNY/MWh_th) or LNG (150). A gas
+MWh costs 2 x 100 + 10 = 210 on pipeline gas: without obligations coal serves everything.
+
+- January plan of the gas plant: 651 full-load hours in January, 100 x 651 x 48 / 744 = 4,200
+  MWh in the horizon's January hours;
+- LNG take-or-pay: 547,500 MWh_th a year, 547,500 x 96 / 8,760 = 6,000 MWh_th in the horizon,
+  gas not taken paid at the LNG price (150 CNY/MWh_th);
+- capacity tariff of Guangdong's gas plants: 100,000 CNY/MW/yr, 100 x 100,000 x 96 / 8,760 =
+  109,589.04 CNY over the horizon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gridopt.errors import InputError
+from tests.conftest import copy_case, solve
+
+PAYMENT = 100 * 100_000 * 96 / 8760
+
+
+def _row(run, table: str, name: str):
+    t = run.tables[table]
+    return t[t["contract"] == name].iloc[0]
+
+
+def _override(table: str, name: str, column: str, value: object) -> dict:
+    return {"table": table, "name": name, "column": column, "value": value}
+
+
+def _costs(run, cost_type: str) -> float:
+    c = run.tables["costs"]
+    return float(c.loc[c["cost_type"] == cost_type, "cost_cny"].sum())
+
+
+def test_plan_and_take_or_pay_bind_with_hand_derived_duals():
+    """The plan makes the gas plant run 4,200 MWh (8,400 MWh_th): 6,000 MWh_th of LNG (paid for
+    either way, so free at the margin) and 2,400 of pipeline gas. One more MWh of plan costs
+    210 - 200 = 10; one more MWh_th of take-or-pay replaces pipeline gas by LNG: 150 - 100 = 50.
+    cost = 5,400 x 200 + 4,200 x 10 + 6,000 x 150 + 2,400 x 100 + the capacity payment."""
+    run = solve("tiny_obligation")
+    assert run.solution.status == "optimal"
+    expected = 5400 * 200 + 4200 * 10 + 6000 * 150 + 2400 * 100 + PAYMENT
+    assert run.solution.objective_cny == pytest.approx(expected, rel=1e-12)
+    plan = _row(run, "contracts", "gas plan January")
+    assert plan["kind"] == "energy obligation"
+    assert plan["period_share_pu"] == pytest.approx(48 / 744)
+    assert plan["min_mwh"] == pytest.approx(4200, rel=1e-12)
+    assert plan["energy_mwh"] == pytest.approx(4200, abs=1e-6)
+    assert plan["min_dual_cny_per_mwh"] == pytest.approx(10, abs=1e-9)
+    top = _row(run, "gas_contracts", "LNG take-or-pay")
+    assert top["min_mwh_th"] == pytest.approx(6000, rel=1e-12)
+    assert top["gas_mwh_th"] == pytest.approx(6000, abs=1e-6)
+    assert top["not_taken_mwh_th"] == pytest.approx(0, abs=1e-6)
+    assert top["min_dual_cny_per_mwh_th"] == pytest.approx(50, abs=1e-9)
+    # the plant's own output says the same, in January only
+    g = run.tables["generation"]
+    gas = g[g["generator"] == "gas plant"]
+    assert gas.loc[gas["snapshot"].dt.month == 1, "energy_mwh"].sum() == pytest.approx(4200,
+                                                                                       abs=1e-6)
+    assert gas.loc[gas["snapshot"].dt.month == 2, "energy_mwh"].sum() == pytest.approx(0,
+                                                                                       abs=1e-6)
+    # the capacity payment is a reported fixed cost, and the costs add up to the objective
+    assert _costs(run, "capacity payment") == pytest.approx(PAYMENT, rel=1e-12)
+    assert run.tables["costs"]["cost_cny"].sum() == pytest.approx(run.solution.objective_cny,
+                                                                  rel=1e-12)
+
+
+def test_capacity_payment_does_not_move_dispatch():
+    free = solve("tiny_obligation", overrides=[_override(
+        "capacity_payments", "gas capacity tariff", "payment_cny_per_mw_yr", 0)])
+    paid = solve("tiny_obligation")
+    assert paid.solution.objective_cny - free.solution.objective_cny == pytest.approx(
+        PAYMENT, rel=1e-9)
+    np.testing.assert_allclose(paid.tables["generation"]["p_mw"],
+                               free.tables["generation"]["p_mw"], atol=1e-6)
+
+
+def test_hour_cap_on_a_region_and_carrier_binds(tmp_path):
+    """Guangdong's coal capped at 4,380 full-load hours a year: 100 x 4,380 x 96 / 8,760 =
+    4,800 MWh. Gas makes the other 4,800 MWh (9,600 MWh_th: 6,000 LNG, 3,600 pipeline); one
+    more MWh of coal allowed saves 210 - 200 = 10, and the January plan, met in passing, is
+    worth nothing."""
+    case = copy_case(tmp_path, "tiny_obligation")
+    path = tmp_path / "networks" / "tiny_obligation" / "energy_obligations.csv"
+    path.write_text(path.read_text() + "coal cap,,Guangdong,coal,year,,,4380,,\n")
+    run = solve(case)
+    cap = _row(run, "contracts", "coal cap")
+    assert cap["on"] == "Guangdong, coal"
+    assert cap["max_mwh"] == pytest.approx(4800, rel=1e-12)
+    assert cap["energy_mwh"] == pytest.approx(4800, abs=1e-6)
+    assert cap["max_dual_cny_per_mwh"] == pytest.approx(10, abs=1e-9)
+    assert _row(run, "contracts", "gas plan January")["min_dual_cny_per_mwh"] == pytest.approx(
+        0, abs=1e-9)
+    assert run.solution.objective_cny == pytest.approx(
+        4800 * 200 + 4800 * 10 + 6000 * 150 + 3600 * 100 + PAYMENT, rel=1e-12)
+
+
+def test_take_or_pay_gas_runs_the_plant_before_coal():
+    """Take-or-pay raised to 10,000 MWh_th in the horizon: gas paid for anyway costs the plant
+    only its O&M, 10 < 200, so it burns all of it (5,000 MWh). One more MWh_th of contract costs
+    150 and saves half a MWh of coal net of O&M: 150 - 0.5 x (200 - 10) = 55."""
+    run = solve("tiny_obligation", overrides=[_override(
+        "gas_contracts", "LNG take-or-pay", "min_mwh_th", 10_000 * 8760 / 96)])
+    top = _row(run, "gas_contracts", "LNG take-or-pay")
+    assert top["gas_mwh_th"] == pytest.approx(10_000, abs=1e-6)
+    assert top["min_dual_cny_per_mwh_th"] == pytest.approx(55, abs=1e-9)
+    g = run.tables["generation"]
+    assert g.loc[g["generator"] == "gas plant", "energy_mwh"].sum() == pytest.approx(5000,
+                                                                                     abs=1e-6)
+    assert run.solution.objective_cny == pytest.approx(
+        4600 * 200 + 5000 * 10 + 10_000 * 150 + PAYMENT, rel=1e-12)
+
+
+def test_take_or_pay_below_its_worth_is_paid_and_not_taken():
+    """With 40 CNY/MWh_th paid for gas not taken, LNG costs 150 - 40 = 110 net against pipeline
+    gas at 100: none is taken, all 10,000 MWh_th are paid for (400,000 CNY), and one more
+    MWh_th of contract costs the 40."""
+    run = solve("tiny_obligation", overrides=[
+        _override("gas_contracts", "LNG take-or-pay", "min_mwh_th", 10_000 * 8760 / 96),
+        _override("gas_contracts", "LNG take-or-pay", "shortfall_penalty_cny_per_mwh_th", 40)])
+    top = _row(run, "gas_contracts", "LNG take-or-pay")
+    assert top["gas_mwh_th"] == pytest.approx(0, abs=1e-6)
+    assert top["not_taken_mwh_th"] == pytest.approx(10_000, abs=1e-6)
+    assert top["take_or_pay_cny"] == pytest.approx(400_000, rel=1e-12)
+    assert top["min_dual_cny_per_mwh_th"] == pytest.approx(40, abs=1e-9)
+    assert _costs(run, "take-or-pay (gas paid, not taken)") == pytest.approx(400_000, rel=1e-12)
+    assert run.solution.objective_cny == pytest.approx(
+        5400 * 200 + 4200 * 10 + 8400 * 100 + 400_000 + PAYMENT, rel=1e-12)
+    assert run.tables["costs"]["cost_cny"].sum() == pytest.approx(run.solution.objective_cny,
+                                                                  rel=1e-12)
+
+
+def test_monthly_must_take_gas_contract(tmp_path):
+    """A hard February contract of 28,000 MWh_th of LNG a month: 28,000 x 48 / 672 = 2,000
+    MWh_th in the horizon, burnt by the gas plant in February (1,000 MWh). One more MWh_th
+    forced costs 150 - 0.5 x (200 - 10) = 55."""
+    case = copy_case(tmp_path, "tiny_obligation")
+    path = tmp_path / "networks" / "tiny_obligation" / "gas_contracts.csv"
+    path.write_text("name,supplies,period,month,min_mwh_th\n"
+                    "LNG February,LNG,month,2,28000\n")
+    run = solve(case)
+    feb = _row(run, "gas_contracts", "LNG February")
+    assert feb["period"] == "2025-02" and feb["period_share_pu"] == pytest.approx(48 / 672)
+    assert feb["gas_mwh_th"] == pytest.approx(2000, abs=1e-6)
+    assert feb["min_dual_cny_per_mwh_th"] == pytest.approx(55, abs=1e-9)
+    g = run.tables["generation"]
+    gas = g[(g["generator"] == "gas plant") & (g["snapshot"].dt.month == 2)]
+    assert gas["energy_mwh"].sum() == pytest.approx(1000, abs=1e-6)
+
+
+def test_energy_obligation_on_a_hydro_station_counts_its_power(tmp_path):
+    """As the must-take test of tests/test_corridors.py, now an energy obligation: Lower (0.5
+    MW per m3/s) must give 5,580 MWh in January, prorated to 4 of 744 hours: 30 MWh, and one
+    more MWh there costs 500 CNY (2 MWh of Upper's water that would have saved thermal)."""
+    case = copy_case(tmp_path, "tiny_hydro_cascade")
+    (tmp_path / "networks" / "tiny_hydro_cascade" / "energy_obligations.csv").write_text(
+        "name,plants,period,month,min_mwh\nLower January,Lower,month,1,5580\n")
+    run = solve(case)
+    assert run.solution.objective_cny == pytest.approx(50 * 500, rel=1e-9)
+    row = _row(run, "contracts", "Lower January")
+    assert row["energy_mwh"] == pytest.approx(30, abs=1e-6)
+    assert row["min_dual_cny_per_mwh"] == pytest.approx(500, abs=1e-6)
+
+
+def test_hour_cap_of_a_plant_being_built_follows_its_capacity(tmp_path):
+    """tiny_expansion: the base plant (built, not given) capped at 4,380 full-load hours a
+    year. Its cap is 4,380 x (3 / 8,760) x the capacity built: the row holds on the capacity
+    the optimum builds."""
+    case = copy_case(tmp_path, "tiny_expansion")
+    (tmp_path / "networks" / "tiny_expansion" / "energy_obligations.csv").write_text(
+        "name,plants,max_hours\nbase cap,base,4380\n")
+    run = solve(case)
+    assert run.solution.status == "optimal"
+    cap = _row(run, "contracts", "base cap")
+    built = run.tables["capacity"]
+    k = built.loc[built["component"] == "base", "total"].iloc[0]
+    assert k > 0
+    assert cap["max_mwh"] == pytest.approx(4380 * 3 / 8760 * k, rel=1e-9)
+    assert cap["energy_mwh"] <= cap["max_mwh"] * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(("table", "text", "rule"), [
+    ("energy_obligations.csv", "bad,nowhere,,,year,,10,,,", "neither a generator nor a hydro"),
+    ("energy_obligations.csv", "bad,gas plant,Guangdong,,year,,10,,,", "give either plants"),
+    ("energy_obligations.csv", "bad,,Tibet,,year,,10,,,", "no bus has this region"),
+    ("energy_obligations.csv", "bad,,,wind,year,,10,,,", "no generator or hydro station has"),
+    ("energy_obligations.csv", "bad,gas plant,,,month,,10,,,", "needs its month"),
+    ("energy_obligations.csv", "bad,gas plant,,,year,,,,,", "give min_mwh, max_mwh"),
+    ("energy_obligations.csv", "bad,gas plant,,,year,,20,10,,", "min_hours exceeds max_hours"),
+    ("gas_contracts.csv", "bad,Qatar,year,10,,", "gas supply that does not exist"),
+    ("gas_contracts.csv", "bad,LNG,year,,,", "give min_mwh_th, max_mwh_th"),
+    ("capacity_payments.csv", "bad,,Guangdong,nuclear,1", "no generator or hydro station has"),
+])
+def test_bad_obligations_are_reported(tmp_path, table, text, rule):
+    case = copy_case(tmp_path, "tiny_obligation")
+    path = tmp_path / "networks" / "tiny_obligation" / table
+    path.write_text(path.read_text() + text + "\n")
+    with pytest.raises(InputError) as err:
+        solve(case)
+    assert rule in str(err.value)
+    assert table in str(err.value)
