@@ -24,7 +24,9 @@ REFUSED = {
     "tiny_corridor": "curtailment penalty",
     "tiny_expansion": "investment periods",
     "tiny_expansion_periods": "investment periods",
+    "tiny_obligation": "table 'energy_obligations'",
     "tiny_security": "supply-security zones",
+    "tiny_water": "supply-security zones",
 }
 
 
