@@ -40,25 +40,30 @@ def _solve(case: Path, changes: dict[str, Any]) -> tuple[Any, float]:
     return run, time.perf_counter() - t
 
 
-def compare(case: Path, aggregation: dict[str, Any], changes: dict[str, Any] | None = None
-            ) -> dict[str, Any]:
+def compare(
+    case: Path, aggregation: dict[str, Any], changes: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Solve `case` (with `changes`) on every snapshot and on typical periods; the figures."""
     changes = dict(changes or {})
     full, full_s = _solve(case, changes)
     agg, agg_s = _solve(case, {**changes, "horizon.aggregation": aggregation})
-    energy = pd.DataFrame({
-        "full_mwh": full.tables["generation"].groupby("carrier")["energy_mwh"].sum(),
-        "typical_mwh": agg.tables["generation"].groupby("carrier")["energy_mwh"].sum(),
-    }).fillna(0.0)
+    energy = pd.DataFrame(
+        {
+            "full_mwh": full.tables["generation"].groupby("carrier")["energy_mwh"].sum(),
+            "typical_mwh": agg.tables["generation"].groupby("carrier")["energy_mwh"].sum(),
+        }
+    ).fillna(0.0)
     energy["error_pu"] = (energy["typical_mwh"] - energy["full_mwh"]) / energy["full_mwh"]
     return {
-        "case": str(case), "aggregation": aggregation,
-        "snapshots_full": int(full.data.n_snapshots), "snapshots_typical":
-            int(agg.data.n_snapshots),
+        "case": str(case),
+        "aggregation": aggregation,
+        "snapshots_full": int(full.data.n_snapshots),
+        "snapshots_typical": int(agg.data.n_snapshots),
         "objective_full_cny": full.solution.objective_cny,
         "objective_typical_cny": agg.solution.objective_cny,
         "objective_error_pu": agg.solution.objective_cny / full.solution.objective_cny - 1,
-        "solve_full_s": round(full_s, 1), "solve_typical_s": round(agg_s, 1),
+        "solve_full_s": round(full_s, 1),
+        "solve_typical_s": round(agg_s, 1),
         "series_error": agg.data.typical.error.to_dict(orient="records"),
         "energy_by_carrier": energy.reset_index(names="carrier").to_dict(orient="records"),
     }

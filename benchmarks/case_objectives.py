@@ -52,12 +52,18 @@ def solve_all(names: list[str] | None = None) -> dict[str, dict[str, Any]]:
             info = run.summary
         else:
             info = solve_case(path, changes=changes or None).summary
-        out[path.stem] = {"status": info.get("status"), "objective_cny": info.get("objective_cny"),
-                          **{k: info.get(k) for k in ("n_variables", "n_constraints",
-                                                      "n_nonzeros")},
-                          "changes": changes, "seconds": round(time.perf_counter() - t0, 1)}
-        print(f"{path.stem}: {out[path.stem]['status']} {out[path.stem]['objective_cny']}"
-              f" ({out[path.stem]['seconds']} s)", flush=True)
+        out[path.stem] = {
+            "status": info.get("status"),
+            "objective_cny": info.get("objective_cny"),
+            **{k: info.get(k) for k in ("n_variables", "n_constraints", "n_nonzeros")},
+            "changes": changes,
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
+        print(
+            f"{path.stem}: {out[path.stem]['status']} {out[path.stem]['objective_cny']}"
+            f" ({out[path.stem]['seconds']} s)",
+            flush=True,
+        )
     return out
 
 
@@ -72,8 +78,9 @@ def compare(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]])
         if old["status"] != new["status"]:
             problems.append(f"{name}: status {old['status']} -> {new['status']}")
         a, b = old["objective_cny"], new["objective_cny"]
-        if (a is None) != (b is None) or (a is not None and not math.isclose(
-                a, b, rel_tol=TOLERANCE, abs_tol=TOLERANCE)):
+        if (a is None) != (b is None) or (
+            a is not None and not math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
+        ):
             problems.append(f"{name}: objective {a!r} -> {b!r}")
         for key in ("n_variables", "n_constraints", "n_nonzeros"):
             if old.get(key) != new.get(key):
@@ -98,8 +105,10 @@ def main() -> None:
     problems = compare(before, figures)
     for line in problems:
         print(line)
-    print(f"{len(before) - len({p.split(':')[0] for p in problems})} of {len(before)} cases"
-          f" the same to {TOLERANCE:g}")
+    print(
+        f"{len(before) - len({p.split(':')[0] for p in problems})} of {len(before)} cases"
+        f" the same to {TOLERANCE:g}"
+    )
     sys.exit(1 if problems else 0)
 
 

@@ -24,10 +24,18 @@ _records: list[dict] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--bench-full", action="store_true", default=False,
-                     help="run every benchmark size (the year case takes minutes)")
-    parser.addoption("--bench-memory", action="store_true", default=False,
-                     help="also measure peak memory of each tool in a fresh process")
+    parser.addoption(
+        "--bench-full",
+        action="store_true",
+        default=False,
+        help="run every benchmark size (the year case takes minutes)",
+    )
+    parser.addoption(
+        "--bench-memory",
+        action="store_true",
+        default=False,
+        help="also measure peak memory of each tool in a fresh process",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -47,10 +55,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if not _records or not session.config.getoption("--bench-full"):
         return
     RESULTS.mkdir(exist_ok=True)
-    machine = {"python": platform.python_version(), "machine": platform.machine(),
-               "processor": platform.processor(), "cpus": os.cpu_count()}
-    (RESULTS / "latest.json").write_text(json.dumps({"machine": machine, "runs": _records},
-                                                    indent=2, default=str) + "\n")
+    machine = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpus": os.cpu_count(),
+    }
+    (RESULTS / "latest.json").write_text(
+        json.dumps({"machine": machine, "runs": _records}, indent=2, default=str) + "\n"
+    )
     (RESULTS / "latest.md").write_text(markdown(machine, _records), encoding="utf-8")
 
 
@@ -62,9 +75,11 @@ def _fmt(value: object, digits: int = 3) -> str:
 
 def markdown(machine: dict, records: list[dict]) -> str:
     """One table row per gridopt-vs-PyPSA comparison, then the other records as lists."""
-    head = ("| case | snapshots | rows | columns | non-zeros | gridopt read, build, hand-off, "
-            "solve, extract, write (s) | gridopt total (s) | PyPSA read, optimize, write (s) "
-            "| PyPSA total (s) | gridopt/PyPSA | non-solver/solve | peak MB gridopt / PyPSA |")
+    head = (
+        "| case | snapshots | rows | columns | non-zeros | gridopt read, build, hand-off, "
+        "solve, extract, write (s) | gridopt total (s) | PyPSA read, optimize, write (s) "
+        "| PyPSA total (s) | gridopt/PyPSA | non-solver/solve | peak MB gridopt / PyPSA |"
+    )
     lines = [f"Machine: {machine}", "", head, "|" + "---|" * (head.count("|") - 1)]
     other = []
     for r in records:
@@ -72,28 +87,44 @@ def markdown(machine: dict, records: list[dict]) -> str:
         if not (isinstance(g, dict) and isinstance(p, dict)):
             other.append(r)
             continue
-        phases = ", ".join(_fmt(g.get(f"{k}_seconds")) for k in
-                           ("read", "build", "handoff", "solve", "extract", "write"))
-        mem = (f"{_fmt(r['gridopt_peak_mb'])} / {_fmt(r['pypsa_peak_mb'])}"
-               if "gridopt_peak_mb" in r else "")
+        phases = ", ".join(
+            _fmt(g.get(f"{k}_seconds"))
+            for k in ("read", "build", "handoff", "solve", "extract", "write")
+        )
+        mem = (
+            f"{_fmt(r['gridopt_peak_mb'])} / {_fmt(r['pypsa_peak_mb'])}"
+            if "gridopt_peak_mb" in r
+            else ""
+        )
         lines.append(
             f"| {r['case']} | {r['snapshots']} | {g['n_constraints']:,} | {g['n_variables']:,} "
             f"| {g['n_nonzeros']:,} | {phases} | {_fmt(g['total_seconds'])} | "
             f"{_fmt(p['read_seconds'])}, {_fmt(p['optimize_seconds'])}, "
             f"{_fmt(p['write_seconds'])} | {_fmt(p['total_seconds'])} | "
-            f"{_fmt(r['ratio_end_to_end'])} | {_fmt(r['non_solver_share_of_solve'])} | {mem} |")
-    whole = sorted((r["snapshots"], r["gridopt_full"]["solve_seconds"],
-                    r.get("ratio_whole_to_twin_solve")) for r in records
-                   if isinstance(r.get("gridopt_full"), dict) and r["snapshots"] >= 720)
+            f"{_fmt(r['ratio_end_to_end'])} | {_fmt(r['non_solver_share_of_solve'])} | {mem} |"
+        )
+    whole = sorted(
+        (r["snapshots"], r["gridopt_full"]["solve_seconds"], r.get("ratio_whole_to_twin_solve"))
+        for r in records
+        if isinstance(r.get("gridopt_full"), dict) and r["snapshots"] >= 720
+    )
     if whole:
-        lines += ["", "Whole PPRD case (gas, corridors, routing): solve (s) and solve / "
-                  "export-scope twin's: " + ", ".join(f"{n} h: {_fmt(t)} s ({_fmt(q)}x)"
-                                                      for n, t, q in whole)]
+        lines += [
+            "",
+            "Whole PPRD case (gas, corridors, routing): solve (s) and solve / "
+            "export-scope twin's: "
+            + ", ".join(f"{n} h: {_fmt(t)} s ({_fmt(q)}x)" for n, t, q in whole),
+        ]
     if len(whole) > 1:
         n, t = np.log([w[0] for w in whole]), np.log([w[1] for w in whole])
-        lines.append(f"Fitted exponent of the whole case's solve time, t = a n^b from "
-                     f"{whole[0][0]} h: b = {float(np.polyfit(n, t, 1)[0]):.2f}")
+        lines.append(
+            f"Fitted exponent of the whole case's solve time, t = a n^b from "
+            f"{whole[0][0]} h: b = {float(np.polyfit(n, t, 1)[0]):.2f}"
+        )
     for r in other:
-        lines += ["", f"- {r.get('case')}: " + ", ".join(
-            f"{k} = {_fmt(v)}" for k, v in r.items() if k != "case")]
+        lines += [
+            "",
+            f"- {r.get('case')}: "
+            + ", ".join(f"{k} = {_fmt(v)}" for k, v in r.items() if k != "case"),
+        ]
     return "\n".join(lines) + "\n"

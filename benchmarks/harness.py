@@ -31,31 +31,54 @@ def changes_for(snapshots: int | None, extra: dict[str, Any] | None = None) -> d
     return changes
 
 
-def run_gridopt(case: Path | str, snapshots: int | None = None,
-                extra: dict[str, Any] | None = None, out_dir: Path | None = None,
-                formats: tuple[str, ...] = ("csv",)) -> dict[str, Any]:
+def run_gridopt(
+    case: Path | str,
+    snapshots: int | None = None,
+    extra: dict[str, Any] | None = None,
+    out_dir: Path | None = None,
+    formats: tuple[str, ...] = ("csv",),
+) -> dict[str, Any]:
     """gridopt end to end (read, build, hand-off, solve, extract, write; CSV unless told):
     phases in s."""
     from gridopt.studies.run import solve_case
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        result = solve_case(case, out_dir or Path(tmp) / "run", formats,
-                            changes=changes_for(snapshots, extra), diagnose=False)
+        result = solve_case(
+            case,
+            out_dir or Path(tmp) / "run",
+            formats,
+            changes=changes_for(snapshots, extra),
+            diagnose=False,
+        )
     total = time.perf_counter() - t0
     s = result.summary
     phases = {k: s[k] for k in s if k.endswith("_seconds")}
     non_solver = total - s["solve_seconds"]
-    return {"tool": "gridopt", "status": s["status"], "objective_cny": s["objective_cny"],
-            "total_seconds": total, "non_solver_seconds": non_solver, **phases,
-            "n_variables": s["n_variables"], "n_constraints": s["n_constraints"],
-            "n_nonzeros": s["n_nonzeros"], "n_snapshots": s["n_snapshots"],
-            "solver_iterations": s.get("solver_iterations", {}),
-            "solver_message": s.get("solver_message", ""), "price_basis": s.get("price_basis")}
+    return {
+        "tool": "gridopt",
+        "status": s["status"],
+        "objective_cny": s["objective_cny"],
+        "total_seconds": total,
+        "non_solver_seconds": non_solver,
+        **phases,
+        "n_variables": s["n_variables"],
+        "n_constraints": s["n_constraints"],
+        "n_nonzeros": s["n_nonzeros"],
+        "n_snapshots": s["n_snapshots"],
+        "solver_iterations": s.get("solver_iterations", {}),
+        "solver_message": s.get("solver_message", ""),
+        "price_basis": s.get("price_basis"),
+    }
 
 
-def prepare(case: Path | str, snapshots: int | None, work_dir: Path, scope: bool = False,
-            extra: dict[str, Any] | None = None) -> tuple[Path, dict[str, Any], Path]:
+def prepare(
+    case: Path | str,
+    snapshots: int | None,
+    work_dir: Path,
+    scope: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> tuple[Path, dict[str, Any], Path]:
     """What both tools solve: gridopt's case (path and changes) and the PyPSA network file.
 
     With `scope`, the case is first reduced to what the PyPSA export maps
@@ -90,8 +113,7 @@ def same_algorithm(n_columns: int) -> dict[str, Any]:
     return chosen_options(SolverOptions(), True, n_columns)
 
 
-def run_pypsa(network: Path | str, solver_options: dict[str, Any] | None = None
-              ) -> dict[str, Any]:
+def run_pypsa(network: Path | str, solver_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """PyPSA end to end on an exported network: read netCDF, optimize, write CSV results."""
     import pypsa
 
@@ -101,20 +123,31 @@ def run_pypsa(network: Path | str, solver_options: dict[str, Any] | None = None
         t0 = time.perf_counter()
         n = pypsa.Network(network)
         t1 = time.perf_counter()
-        _status, condition = n.optimize(solver_name="highs", log_to_console=False,
-                                        **(solver_options or {}))
+        _status, condition = n.optimize(
+            solver_name="highs", log_to_console=False, **(solver_options or {})
+        )
         t2 = time.perf_counter()
         n.export_to_csv_folder(Path(tmp) / "results")
         t3 = time.perf_counter()
-    return {"tool": "pypsa", "status": str(condition), "objective_cny": float(n.objective),
-            "solver_options": solver_options or {},
-            "read_seconds": t1 - t0, "optimize_seconds": t2 - t1, "write_seconds": t3 - t2,
-            "total_seconds": t3 - t0}
+    return {
+        "tool": "pypsa",
+        "status": str(condition),
+        "objective_cny": float(n.objective),
+        "solver_options": solver_options or {},
+        "read_seconds": t1 - t0,
+        "optimize_seconds": t2 - t1,
+        "write_seconds": t3 - t2,
+        "total_seconds": t3 - t0,
+    }
 
 
-def fresh_run(tool: str, source: Path | str, snapshots: int | None = None,
-              solver_options: dict[str, Any] | None = None,
-              formats: tuple[str, ...] = ("csv",)) -> dict[str, Any]:
+def fresh_run(
+    tool: str,
+    source: Path | str,
+    snapshots: int | None = None,
+    solver_options: dict[str, Any] | None = None,
+    formats: tuple[str, ...] = ("csv",),
+) -> dict[str, Any]:
     """One end-to-end run of `tool` in a fresh interpreter: its figures (as `run_gridopt` or
     `run_pypsa`) with its peak resident memory, `peak_rss_mb`. `source` is gridopt's case
     YAML or PyPSA's network file."""
@@ -129,8 +162,12 @@ def fresh_run(tool: str, source: Path | str, snapshots: int | None = None,
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def peak_memory_mb(tool: str, source: Path | str, snapshots: int | None = None,
-                   solver_options: dict[str, Any] | None = None) -> float:
+def peak_memory_mb(
+    tool: str,
+    source: Path | str,
+    snapshots: int | None = None,
+    solver_options: dict[str, Any] | None = None,
+) -> float:
     """Peak resident memory (MB) of one end-to-end run of `tool` in a fresh interpreter."""
     return float(fresh_run(tool, source, snapshots, solver_options)["peak_rss_mb"])
 
@@ -153,8 +190,7 @@ def main() -> None:
     parser.add_argument("--formats", default="csv", help="gridopt: results formats")
     args = parser.parse_args()
     if args.tool == "gridopt":
-        out = run_gridopt(args.source, args.snapshots,
-                          formats=tuple(args.formats.split(",")))
+        out = run_gridopt(args.source, args.snapshots, formats=tuple(args.formats.split(",")))
     else:
         out = run_pypsa(args.source, json.loads(args.solver_options))
     out["peak_rss_mb"] = peak_rss_mb()

@@ -35,50 +35,64 @@ def _compare(benchmark, record, case, changes, network, label, snapshots, memory
     process, one right after the other.
     """
     if memory:
-        ours = benchmark.pedantic(fresh_run, args=("gridopt", case,
-                                                   snapshots if changes else None),
-                                  rounds=1, iterations=1)
+        ours = benchmark.pedantic(
+            fresh_run,
+            args=("gridopt", case, snapshots if changes else None),
+            rounds=1,
+            iterations=1,
+        )
         theirs = fresh_run("pypsa", network, None, same_algorithm(ours["n_variables"]))
     else:
-        ours = benchmark.pedantic(run_gridopt, args=(case, None, changes), rounds=1,
-                                  iterations=1)
+        ours = benchmark.pedantic(run_gridopt, args=(case, None, changes), rounds=1, iterations=1)
         theirs = run_pypsa(network, same_algorithm(ours["n_variables"]))
     assert ours["status"] == "optimal"
     rel = abs(ours["objective_cny"] - theirs["objective_cny"]) / abs(theirs["objective_cny"])
     assert rel <= 1e-6, f"objectives differ: {ours['objective_cny']} vs {theirs['objective_cny']}"
     figures = {
-        "case": label, "snapshots": snapshots, "gridopt": ours, "pypsa": theirs,
+        "case": label,
+        "snapshots": snapshots,
+        "gridopt": ours,
+        "pypsa": theirs,
         "objective_rel_diff": rel,
         "ratio_end_to_end": ours["total_seconds"] / theirs["total_seconds"],
-        "non_solver_share_of_solve": ours["non_solver_seconds"] / max(ours["solve_seconds"],
-                                                                      1e-9),
+        "non_solver_share_of_solve": ours["non_solver_seconds"] / max(ours["solve_seconds"], 1e-9),
         "write_share_of_solve": ours["write_seconds"] / max(ours["solve_seconds"], 1e-9),
     }
     if memory:
         figures["gridopt_peak_mb"] = ours["peak_rss_mb"]
         figures["pypsa_peak_mb"] = theirs["peak_rss_mb"]
         figures["ratio_peak_memory"] = figures["gridopt_peak_mb"] / figures["pypsa_peak_mb"]
-    benchmark.extra_info.update({k: v for k, v in figures.items()
-                                 if not isinstance(v, dict)})
+    benchmark.extra_info.update({k: v for k, v in figures.items() if not isinstance(v, dict)})
     return figures
 
 
 @pytest.mark.benchmark(group="pprd dispatch")
 def test_pprd_dispatch(benchmark, record, request, tmp_path, snapshots):
     case, changes, network = prepare(PPRD_YEAR, snapshots, tmp_path, scope=True)
-    figures = _compare(benchmark, record, case, changes, network, "pprd (export scope)",
-                       snapshots, request.config.getoption("--bench-memory"))
+    figures = _compare(
+        benchmark,
+        record,
+        case,
+        changes,
+        network,
+        "pprd (export scope)",
+        snapshots,
+        request.config.getoption("--bench-memory"),
+    )
     # the whole case (gas network, corridors, routing): gridopt only, no PyPSA equivalent;
     # its solve against the solve of its export-scope twin above
     # (written as analysts take it: the workbook and Parquet)
     formats = ("xlsx", "parquet")
-    full = (fresh_run("gridopt", PPRD_YEAR, snapshots, formats=formats)
-            if request.config.getoption("--bench-memory")
-            else run_gridopt(PPRD_YEAR, snapshots, formats=formats))
+    full = (
+        fresh_run("gridopt", PPRD_YEAR, snapshots, formats=formats)
+        if request.config.getoption("--bench-memory")
+        else run_gridopt(PPRD_YEAR, snapshots, formats=formats)
+    )
     assert full["status"] == "optimal"
     figures["gridopt_full"] = full
-    figures["ratio_whole_to_twin_solve"] = full["solve_seconds"] / figures["gridopt"][
-        "solve_seconds"]
+    figures["ratio_whole_to_twin_solve"] = (
+        full["solve_seconds"] / figures["gridopt"]["solve_seconds"]
+    )
     record(figures)
 
 
@@ -89,8 +103,18 @@ def test_synthetic_dispatch(benchmark, record, request, tmp_path, buses):
     hours = 168 if request.config.getoption("--bench-full") else 24
     case = write_synthetic(tmp_path / f"syn{buses}", n_buses=buses, hours=hours)
     _, changes, network = prepare(case, hours, tmp_path / "work")
-    record(_compare(benchmark, record, case, changes, network, f"synthetic {buses} buses",
-                    hours, request.config.getoption("--bench-memory")))
+    record(
+        _compare(
+            benchmark,
+            record,
+            case,
+            changes,
+            network,
+            f"synthetic {buses} buses",
+            hours,
+            request.config.getoption("--bench-memory"),
+        )
+    )
 
 
 def test_build_grows_linearly_with_the_horizon(record, request):
@@ -105,6 +129,12 @@ def test_build_grows_linearly_with_the_horizon(record, request):
         data = load_case(PPRD_YEAR, {"horizon.snapshots": n})
         seconds.append(min(build_model(data).build_seconds for _ in range(2)))
     exponent = float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
-    record({"case": "pprd build scaling", "snapshots": sizes, "build_seconds": seconds,
-            "fitted_exponent": exponent})
+    record(
+        {
+            "case": "pprd build scaling",
+            "snapshots": sizes,
+            "build_seconds": seconds,
+            "fitted_exponent": exponent,
+        }
+    )
     assert all(s > 0 for s in seconds)

@@ -22,14 +22,28 @@ CASES = ROOT / "cases"
 def test_expansion(benchmark, record, request, kind):
     full = request.config.getoption("--bench-full")
     if full:
-        case = CASES / ("pprd_expansion_2030.yaml" if kind == "continuous"
-                        else "pprd_expansion_2030_discrete.yaml")
+        case = CASES / (
+            "pprd_expansion_2030.yaml"
+            if kind == "continuous"
+            else "pprd_expansion_2030_discrete.yaml"
+        )
         extra = {}
     else:
         case = CASES / "tiny_expansion.yaml"
-        extra = {} if kind == "continuous" else {"overrides": [
-            {"table": "candidates", "name": "new base", "column": "block_size",
-             "value": 500}]}
+        extra = (
+            {}
+            if kind == "continuous"
+            else {
+                "overrides": [
+                    {
+                        "table": "candidates",
+                        "name": "new base",
+                        "column": "block_size",
+                        "value": 500,
+                    }
+                ]
+            }
+        )
     ours = benchmark.pedantic(run_gridopt, args=(case, None, extra), rounds=1, iterations=1)
     assert ours["status"] == "optimal"
     benchmark.extra_info.update(ours)

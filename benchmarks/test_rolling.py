@@ -39,15 +39,21 @@ UC_YEAR = ROOT / "cases" / "pprd_uc_year.yaml"
 # the LP relaxation in one piece: HiPO solves a year of it where IPX stalls. A relative
 # primal-dual gap of 1e-4 (the year: about 100 iterations) places the bound well within the
 # figures reported, which are percentages
-RELAXATION = {"solver.relax": True, "solver.method": "hipo", "solver.time_limit_s": 4 * 3600,
-              "solver.options": {"run_crossover": "off", "ipm_optimality_tolerance": 1e-4}}
+RELAXATION = {
+    "solver.relax": True,
+    "solver.method": "hipo",
+    "solver.time_limit_s": 4 * 3600,
+    "solver.options": {"run_crossover": "off", "ipm_optimality_tolerance": 1e-4},
+}
 
 
 def _figures(run: RollingResult, seconds: float) -> dict:
     solve = np.array([w.seconds.get("solve_seconds", np.nan) for w in run.windows])
     return {
-        "status": str(run.status), "objective_cny": run.objective_cny,
-        "windows": len(run.windows), "total_seconds": round(seconds, 2),
+        "status": str(run.status),
+        "objective_cny": run.objective_cny,
+        "windows": len(run.windows),
+        "total_seconds": round(seconds, 2),
         "seasonal_seconds": run.summary.get("seasonal_seconds"),
         "window_solve_seconds_mean": round(float(np.nanmean(solve)), 3),
         "window_solve_seconds_max": round(float(np.nanmax(solve)), 3),
@@ -56,15 +62,17 @@ def _figures(run: RollingResult, seconds: float) -> dict:
     }
 
 
-def _roll(case, changes: dict, rolling: str | None, seasonal: str | None = "targets"
-          ) -> tuple[dict, object]:
+def _roll(
+    case, changes: dict, rolling: str | None, seasonal: str | None = "targets"
+) -> tuple[dict, object]:
     """Roll the case (`rolling` None: by the case's own settings)."""
     from gridopt.studies.rolling import parse_rolling
 
     window_h, overlap_h = parse_rolling(rolling) if rolling else (None, None)
     t0 = time.perf_counter()
-    run = solve_rolling(case, changes=changes, window_h=window_h, overlap_h=overlap_h,
-                        seasonal=seasonal)
+    run = solve_rolling(
+        case, changes=changes, window_h=window_h, overlap_h=overlap_h, seasonal=seasonal
+    )
     return _figures(run, time.perf_counter() - t0), run
 
 
@@ -72,17 +80,18 @@ def _roll(case, changes: dict, rolling: str | None, seasonal: str | None = "targ
 def test_rolling_dispatch(benchmark, record, request):
     """Quick: 4 days in day windows, checked against one piece; full: the year in weeks."""
     full = request.config.getoption("--bench-full")
-    case, changes, rolling = ((YEAR, {}, "168h:24h") if full
-                              else (WEEK, {"horizon.snapshots": 96}, "24h:48h"))
-    figures, run = benchmark.pedantic(_roll, args=(case, changes, rolling), rounds=1,
-                                      iterations=1)
+    case, changes, rolling = (
+        (YEAR, {}, "168h:24h") if full else (WEEK, {"horizon.snapshots": 96}, "24h:48h")
+    )
+    figures, run = benchmark.pedantic(_roll, args=(case, changes, rolling), rounds=1, iterations=1)
     assert run.status == "optimal", run.summary.get("failed_window")
     figures.update(case=f"pprd {'year' if full else '4 days'} dispatch, {rolling}, daily plan")
     if not full:
         single = solve_case(case, changes=changes).solution.objective_cny
         assert single * 0.99 <= run.objective_cny <= single * 1.03
-        figures.update(single_objective_cny=single,
-                       objective_rel_diff=run.objective_cny / single - 1)
+        figures.update(
+            single_objective_cny=single, objective_rel_diff=run.objective_cny / single - 1
+        )
     benchmark.extra_info.update({k: v for k, v in figures.items() if not isinstance(v, list)})
     record(figures)
 
@@ -97,28 +106,39 @@ def test_rolling_unit_commitment(benchmark, record, request):
     upstream before its end."""
     full = request.config.getoption("--bench-full")
     case, changes, rolling, seasonal = (
-        (UC_YEAR, {}, None, None) if full else
-        (UC_WEEK, {"horizon.start": "2025-07-01 00:00", "horizon.snapshots": 24}, "12h:12h",
-         "targets"))
-    figures, run = benchmark.pedantic(_roll, args=(case, changes, rolling, seasonal), rounds=1,
-                                      iterations=1)
+        (UC_YEAR, {}, None, None)
+        if full
+        else (
+            UC_WEEK,
+            {"horizon.start": "2025-07-01 00:00", "horizon.snapshots": 24},
+            "12h:12h",
+            "targets",
+        )
+    )
+    figures, run = benchmark.pedantic(
+        _roll, args=(case, changes, rolling, seasonal), rounds=1, iterations=1
+    )
     assert run.status in ("optimal", "time_limit"), run.summary.get("failed_window")
     ends = run.tables.get("window_ends")
-    held = ends is None or not (
-        ends.loc[ends["window"] == len(run.windows), "target_missed"] > 1e-6).any()
+    held = (
+        ends is None
+        or not (ends.loc[ends["window"] == len(run.windows), "target_missed"] > 1e-6).any()
+    )
     t0 = time.perf_counter()
     relaxed = solve_case(case, changes={**changes, **RELAXATION}).solution
     assert relaxed.status == "optimal", relaxed.message
     bound = relaxed.objective_cny
     if held:
         assert run.objective_cny >= bound * (1 - 1e-4)
-    figures.update(case=f"pprd uc {'year' if full else '1 day'}, {rolling or 'case setting'}",
-                   end_levels_held=held,
-                   largest_window_mip_gap=run.summary.get("largest_window_mip_gap"),
-                   lp_relaxation_objective_cny=bound,
-                   lp_relaxation_rows=relaxed.n_constraints,
-                   lp_relaxation_columns=relaxed.n_variables,
-                   lp_relaxation_seconds=round(time.perf_counter() - t0, 2),
-                   above_lp_relaxation=run.objective_cny / bound - 1)
+    figures.update(
+        case=f"pprd uc {'year' if full else '1 day'}, {rolling or 'case setting'}",
+        end_levels_held=held,
+        largest_window_mip_gap=run.summary.get("largest_window_mip_gap"),
+        lp_relaxation_objective_cny=bound,
+        lp_relaxation_rows=relaxed.n_constraints,
+        lp_relaxation_columns=relaxed.n_variables,
+        lp_relaxation_seconds=round(time.perf_counter() - t0, 2),
+        above_lp_relaxation=run.objective_cny / bound - 1,
+    )
     benchmark.extra_info.update({k: v for k, v in figures.items() if not isinstance(v, list)})
     record(figures)

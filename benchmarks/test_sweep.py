@@ -23,10 +23,14 @@ PPRD = ROOT / "cases" / "pprd_week.yaml"
 
 
 def _scenarios(snapshots: int) -> list[Scenario]:
-    return [Scenario(f"{year}_lng-{price}", {"horizon.snapshots": snapshots,
-                                             "inflow_year": year,
-                                             "scale.gas_price.lng": price})
-            for year in ("dry", "normal", "wet") for price in (1.0, 1.3)]
+    return [
+        Scenario(
+            f"{year}_lng-{price}",
+            {"horizon.snapshots": snapshots, "inflow_year": year, "scale.gas_price.lng": price},
+        )
+        for year in ("dry", "normal", "wet")
+        for price in (1.0, 1.3)
+    ]
 
 
 def _sweep(scenarios: list[Scenario], out, workers: int) -> tuple[SweepResult, float]:
@@ -44,21 +48,27 @@ def test_sweep_wall_time_1_vs_2_workers(benchmark, record, request, tmp_path):
     snapshots = 168 if request.config.getoption("--bench-full") else 24
     scenarios = _scenarios(snapshots)
     one, seconds_1 = _sweep(scenarios, tmp_path / "one_worker", 1)
-    two, seconds_2 = benchmark.pedantic(_sweep, args=(scenarios, tmp_path / "two_workers", 2),
-                                        rounds=1, iterations=1)
+    two, seconds_2 = benchmark.pedantic(
+        _sweep, args=(scenarios, tmp_path / "two_workers", 2), rounds=1, iterations=1
+    )
     for result in (one, two):
         assert result.failed == [] and len(result.executed) == len(scenarios)
     for a, b in zip(one.outcomes, two.outcomes, strict=True):
         assert a.objective_cny == pytest.approx(b.objective_cny, rel=1e-9), a.scenario
     figures = {
-        "case": "pprd sweep", "scenarios": len(scenarios), "snapshots": snapshots,
-        "cpus": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
-        "seconds_1_worker": round(seconds_1, 3), "seconds_2_workers": round(seconds_2, 3),
+        "case": "pprd sweep",
+        "scenarios": len(scenarios),
+        "snapshots": snapshots,
+        "cpus": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "seconds_1_worker": round(seconds_1, 3),
+        "seconds_2_workers": round(seconds_2, 3),
         "speedup_2_vs_1": round(seconds_1 / seconds_2, 3),
         "solve_seconds_1_worker": round(one.seconds["solve_seconds"], 3),
         "solve_seconds_2_workers": round(two.seconds["solve_seconds"], 3),
-        "solve_speedup_2_vs_1": round(one.seconds["solve_seconds"]
-                                      / two.seconds["solve_seconds"], 3),
+        "solve_speedup_2_vs_1": round(
+            one.seconds["solve_seconds"] / two.seconds["solve_seconds"], 3
+        ),
         # scenario-seconds per second of the solve phase: how many solves ran at once
         "concurrency_1_worker": round(_concurrency(one), 2),
         "concurrency_2_workers": round(_concurrency(two), 2),

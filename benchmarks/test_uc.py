@@ -50,12 +50,27 @@ TIME_LIMIT_S = 1200.0
 REL = 1e-6
 
 
-def _figures(label: str, setup_s: float, size: dict[str, int], trace: list[GapPoint],
-             status: str, objective: float, bound: float, gap: float, solve_s: float
-             ) -> dict[str, Any]:
-    out = {"run": label, **size, "setup_seconds": setup_s, "solve_seconds": solve_s,
-           "status": status, "objective_cny": objective, "best_bound_cny": bound,
-           "mip_gap": gap}
+def _figures(
+    label: str,
+    setup_s: float,
+    size: dict[str, int],
+    trace: list[GapPoint],
+    status: str,
+    objective: float,
+    bound: float,
+    gap: float,
+    solve_s: float,
+) -> dict[str, Any]:
+    out = {
+        "run": label,
+        **size,
+        "setup_seconds": setup_s,
+        "solve_seconds": solve_s,
+        "status": status,
+        "objective_cny": objective,
+        "best_bound_cny": bound,
+        "mip_gap": gap,
+    }
     for key, target in GAPS.items():
         out[f"seconds_to_{key}_gap"] = seconds_to_gap(trace, target)
     return out
@@ -68,10 +83,23 @@ def run_gridopt_uc(data: CaseData, label: str, read_s: float = 0.0) -> dict[str,
     trace: list[GapPoint] = []
     sol = solve(model, data.case.solver, gap_trace=trace)
     setup = read_s + model.build_seconds + sol.timings["handoff_seconds"]
-    size = {"rows": sol.n_constraints, "columns": sol.n_variables,
-            "nonzeros": sol.n_nonzeros, "integer_columns": int(model.integrality().sum())}
-    out = _figures(label, setup, size, trace, str(sol.status), sol.objective_cny,
-                   sol.best_bound_cny, sol.mip_gap, sol.timings["solve_seconds"])
+    size = {
+        "rows": sol.n_constraints,
+        "columns": sol.n_variables,
+        "nonzeros": sol.n_nonzeros,
+        "integer_columns": int(model.integrality().sum()),
+    }
+    out = _figures(
+        label,
+        setup,
+        size,
+        trace,
+        str(sol.status),
+        sol.objective_cny,
+        sol.best_bound_cny,
+        sol.mip_gap,
+        sol.timings["solve_seconds"],
+    )
     out["total_seconds"] = read_s + time.perf_counter() - t0
     return out
 
@@ -87,18 +115,35 @@ def run_pypsa_uc(data: CaseData, label: str) -> dict[str, Any]:
     setup = time.perf_counter() - t0
     trace: list[GapPoint] = []
     run = run_highs(h, data.case.solver, gap_trace=trace)
-    size = {"rows": run.n_constraints, "columns": run.n_variables, "nonzeros": run.n_nonzeros,
-            "integer_columns": run.n_integer}
-    out = _figures(label, setup, size, trace, str(run.status), run.objective_cny,
-                   run.best_bound_cny, run.mip_gap, run.solve_seconds)
+    size = {
+        "rows": run.n_constraints,
+        "columns": run.n_variables,
+        "nonzeros": run.n_nonzeros,
+        "integer_columns": run.n_integer,
+    }
+    out = _figures(
+        label,
+        setup,
+        size,
+        trace,
+        str(run.status),
+        run.objective_cny,
+        run.best_bound_cny,
+        run.mip_gap,
+        run.solve_seconds,
+    )
     out["total_seconds"] = time.perf_counter() - t0
     return out
 
 
 def _changes(request: pytest.FixtureRequest, **extra: Any) -> dict[str, Any]:
     hours = 168 if request.config.getoption("--bench-full") else 12
-    return {"horizon.snapshots": hours, "solver.mip_gap": GAPS["0.1pct"],
-            "solver.time_limit_s": TIME_LIMIT_S, **extra}
+    return {
+        "horizon.snapshots": hours,
+        "solver.mip_gap": GAPS["0.1pct"],
+        "solver.time_limit_s": TIME_LIMIT_S,
+        **extra,
+    }
 
 
 def _consistent(a: dict[str, Any], b: dict[str, Any]) -> None:
@@ -115,8 +160,9 @@ def test_pprd_uc_case(benchmark, record, request):
     t0 = time.perf_counter()
     data = load_case(PPRD_UC, _changes(request))
     read_s = time.perf_counter() - t0
-    ours = benchmark.pedantic(run_gridopt_uc, args=(data, "gridopt case", read_s), rounds=1,
-                              iterations=1)
+    ours = benchmark.pedantic(
+        run_gridopt_uc, args=(data, "gridopt case", read_s), rounds=1, iterations=1
+    )
     benchmark.extra_info.update(ours)
     record({"case": "pprd uc", "snapshots": data.n_snapshots, **ours})
     assert ours["status"] in ("optimal", "time_limit")
@@ -132,15 +178,22 @@ def test_pprd_uc_against_pypsa(benchmark, record, request):
     reduced = to_export_scope(data, keep_commitment=True)
     units = expand_units(reduced)
     assert len(units.tables["generators"]) > len(reduced.tables["generators"])
-    ours = benchmark.pedantic(run_gridopt_uc, args=(units, "gridopt units"), rounds=1,
-                              iterations=1)
+    ours = benchmark.pedantic(run_gridopt_uc, args=(units, "gridopt units"), rounds=1, iterations=1)
     theirs = run_pypsa_uc(units, "pypsa units")
     clustered = run_gridopt_uc(reduced, "gridopt clusters")
     runs = (ours, theirs, clustered)
-    benchmark.extra_info.update({f"{r['run']}: {k}": v for r in runs for k, v in r.items()
-                                 if k != "run"})
-    record({"case": "pprd uc reduced", "snapshots": data.n_snapshots, "gridopt_units": ours,
-            "pypsa_units": theirs, "gridopt_clusters": clustered})
+    benchmark.extra_info.update(
+        {f"{r['run']}: {k}": v for r in runs for k, v in r.items() if k != "run"}
+    )
+    record(
+        {
+            "case": "pprd uc reduced",
+            "snapshots": data.n_snapshots,
+            "gridopt_units": ours,
+            "pypsa_units": theirs,
+            "gridopt_clusters": clustered,
+        }
+    )
     for run in runs:
         assert run["status"] in ("optimal", "time_limit"), run
     assert np.isfinite(ours["objective_cny"]) and np.isfinite(clustered["objective_cny"])

@@ -58,10 +58,16 @@ class Result:
         return self.status == "optimal"
 
 
-def solve(case: str | Path, changes: Mapping[str, Any] | None = None, *,
-          out: str | Path | None = None, formats: tuple[str, ...] = ("xlsx",),
-          rolling: str | None = None, log: bool = False,
-          progress: Callable[[str], None] | None = None) -> Result:
+def solve(
+    case: str | Path,
+    changes: Mapping[str, Any] | None = None,
+    *,
+    out: str | Path | None = None,
+    formats: tuple[str, ...] = ("xlsx",),
+    rolling: str | None = None,
+    log: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Result:
     """Solve a case file with `changes` (dotted-key settings); write its results folder to
     `out` when given. `rolling` ("168h:24h") solves window by window."""
     from gridopt.inputs.case_file import read_case
@@ -73,17 +79,32 @@ def solve(case: str | Path, changes: Mapping[str, Any] | None = None, *,
         from gridopt.studies.rolling import parse_rolling, solve_rolling
 
         window_h, overlap_h = parse_rolling(rolling) if rolling else (None, None)
-        rolled = solve_rolling(path, out, formats, changes=changed, log=log,
-                               progress=progress, window_h=window_h, overlap_h=overlap_h)
+        rolled = solve_rolling(
+            path,
+            out,
+            formats,
+            changes=changed,
+            log=log,
+            progress=progress,
+            window_h=window_h,
+            overlap_h=overlap_h,
+        )
         tables = {"summary": summary_table(rolled.summary), **rolled.tables}
-        return Result(str(rolled.status), _objective(rolled.summary), rolled.summary,
-                      tables, Path(out) if out else None, rolled)
+        return Result(
+            str(rolled.status),
+            _objective(rolled.summary),
+            rolled.summary,
+            tables,
+            Path(out) if out else None,
+            rolled,
+        )
     from gridopt.studies.run import solve_case
 
     run = solve_case(path, out, formats, changes=changed, log=log, progress=progress)
     tables = {"summary": summary_table(run.summary), **run.tables}
-    return Result(str(run.solution.status), _objective(run.summary), run.summary, tables,
-                  run.out_dir, run)
+    return Result(
+        str(run.solution.status), _objective(run.summary), run.summary, tables, run.out_dir, run
+    )
 
 
 def load(run_dir: str | Path) -> Result:

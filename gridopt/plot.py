@@ -75,8 +75,6 @@ DPI = 150
 PNG_SIZE_PX = (round(FIG_SIZE_IN[0] * DPI), round(FIG_SIZE_IN[1] * DPI))  # (width, height)
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # drawing
 
@@ -106,8 +104,9 @@ def _pyplot() -> Any:
 
 def _figure(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[Figure, Any]:
     plt = _pyplot()
-    fig, axes = plt.subplots(nrows, ncols, figsize=FIG_SIZE_IN, dpi=DPI, layout="constrained",
-                             squeeze=False, **kw)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=FIG_SIZE_IN, dpi=DPI, layout="constrained", squeeze=False, **kw
+    )
     return fig, axes
 
 
@@ -155,24 +154,52 @@ def slug(name: str) -> str:
     return re.sub(r"[^\w\-]+", "_", str(name)).strip("_") or "unnamed"
 
 
-def _draw_stack_axes(ax: Axes, supply: pd.DataFrame, uptake: pd.DataFrame,
-                     lines: Mapping[str, tuple[pd.Series | None, str]], colors: Mapping[str, str],
-                     hours: float, title: str, unit: str, quantity: str) -> None:
+def _draw_stack_axes(
+    ax: Axes,
+    supply: pd.DataFrame,
+    uptake: pd.DataFrame,
+    lines: Mapping[str, tuple[pd.Series | None, str]],
+    colors: Mapping[str, str],
+    hours: float,
+    title: str,
+    unit: str,
+    quantity: str,
+) -> None:
     """Supply stacked up, uptake (negative) hatched below zero and `lines` ({label: (series,
     line style)}) over them; the legend beside the axes, the stack top-down as it is drawn."""
     x = _steps(supply.index, hours)
     if len(supply.columns):
-        ax.stackplot(x, _extend(supply.to_numpy()).T, labels=list(supply.columns),
-                     colors=[colors[c] for c in supply.columns], step="post", linewidth=0)
+        ax.stackplot(
+            x,
+            _extend(supply.to_numpy()).T,
+            labels=list(supply.columns),
+            colors=[colors[c] for c in supply.columns],
+            step="post",
+            linewidth=0,
+        )
     if len(uptake.columns):
-        ax.stackplot(x, _extend(uptake.to_numpy()).T, labels=list(uptake.columns),
-                     colors=[colors[c] for c in uptake.columns], step="post", alpha=0.55,
-                     hatch="//", linewidth=0)
+        ax.stackplot(
+            x,
+            _extend(uptake.to_numpy()).T,
+            labels=list(uptake.columns),
+            colors=[colors[c] for c in uptake.columns],
+            step="post",
+            alpha=0.55,
+            hatch="//",
+            linewidth=0,
+        )
     drawn = []
     for label, (series, style) in lines.items():
         if series is not None:
-            ax.plot(x, _extend(series.to_numpy()), drawstyle="steps-post", color=colors[label],
-                    linewidth=1.6, linestyle=style, label=label)
+            ax.plot(
+                x,
+                _extend(series.to_numpy()),
+                drawstyle="steps-post",
+                color=colors[label],
+                linewidth=1.6,
+                linestyle=style,
+                label=label,
+            )
             drawn.append(label)
     ax.axhline(0.0, color="black", linewidth=0.6)
     ax.set_xlim(x[0], x[-1])
@@ -181,13 +208,28 @@ def _draw_stack_axes(ax: Axes, supply: pd.DataFrame, uptake: pd.DataFrame,
     _mw_axis(ax, f"{quantity} ({unit})")
     by_label = dict(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
     order = [*drawn, *reversed(supply.columns), *uptake.columns]
-    ax.legend([by_label[k] for k in order], order, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              fontsize="small", title=f"{unit} by series")
+    ax.legend(
+        [by_label[k] for k in order],
+        order,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize="small",
+        title=f"{unit} by series",
+    )
 
 
 def _draw_dispatch_axes(ax: Axes, d: Dispatch, hours: float, title: str) -> None:
-    _draw_stack_axes(ax, d.supply, d.uptake, {"demand": (d.demand_mw, "-")}, d.colors, hours,
-                     title, "MW", "power")
+    _draw_stack_axes(
+        ax,
+        d.supply,
+        d.uptake,
+        {"demand": (d.demand_mw, "-")},
+        d.colors,
+        hours,
+        title,
+        "MW",
+        "power",
+    )
 
 
 def draw_dispatch(run: RunTables, out_dir: Path) -> list[Path]:
@@ -212,8 +254,7 @@ def draw_dispatch(run: RunTables, out_dir: Path) -> list[Path]:
         d = dispatch(gen, storage, unserved, region, carriers)
         fig, axes = _figure()
         where = "whole system" if region is None else f"region {region}"
-        _draw_dispatch_axes(axes[0, 0], d, hours, f"{run.case_name}: dispatch by carrier,"
-                                                  f" {where}")
+        _draw_dispatch_axes(axes[0, 0], d, hours, f"{run.case_name}: dispatch by carrier, {where}")
         name = "dispatch_system" if region is None else f"dispatch_{slug(region)}"
         while name in used:  # two region names that differ only in punctuation
             name += "_"
@@ -232,8 +273,15 @@ def draw_corridor_flows(run: RunTables, out_dir: Path) -> list[Path]:
     paths = []
     for i, c in enumerate(groups):
         name = "corridor_flows" if i == 0 else f"{c.kind}_flows"
-        paths.append(_draw_flows(run, c, KIND_WORDS[c.kind],
-                                 "flow sent (MW; + is bus0 → bus1)", out_dir / f"{name}.png"))
+        paths.append(
+            _draw_flows(
+                run,
+                c,
+                KIND_WORDS[c.kind],
+                "flow sent (MW; + is bus0 → bus1)",
+                out_dir / f"{name}.png",
+            )
+        )
     return paths
 
 
@@ -241,8 +289,11 @@ def draw_congestion_rent(run: RunTables, out_dir: Path) -> list[Path]:
     """Congestion rent over the horizon of each corridor and link (bars), with the hours each
     spent at its rating."""
     flows, corr = run.get("flows"), run.get("corridors")
-    stamps = pd.concat([d["snapshot"] for d in (flows, corr) if d is not None and len(d)]
-                       ) if any(d is not None and len(d) for d in (flows, corr)) else None
+    stamps = (
+        pd.concat([d["snapshot"] for d in (flows, corr) if d is not None and len(d)])
+        if any(d is not None and len(d) for d in (flows, corr))
+        else None
+    )
     if stamps is None:
         raise ChartSkipped("the run has no flows or corridors table with rows")
     hours = hours_per_snapshot(stamps, run.summary)
@@ -255,8 +306,10 @@ def draw_congestion_rent(run: RunTables, out_dir: Path) -> list[Path]:
     ax_r, ax_h = axes[0]
     y = np.arange(len(rent))
     colours = [SERIES_PALETTE[0] if k == "corridor" else SERIES_PALETTE[1] for k in rent["kind"]]
-    labels = [f"{b} ({b0} → {b1})" for b, b0, b1 in rent[["branch", "bus0", "bus1"]]
-              .itertuples(index=False)]
+    labels = [
+        f"{b} ({b0} → {b1})"
+        for b, b0, b1 in rent[["branch", "bus0", "bus1"]].itertuples(index=False)
+    ]
     ax_r.barh(y, rent["congestion_rent_cny"] / 1e6, color=colours)
     ax_r.set_yticks(y, labels, fontsize="small")
     ax_r.invert_yaxis()
@@ -270,11 +323,22 @@ def draw_congestion_rent(run: RunTables, out_dir: Path) -> list[Path]:
     from matplotlib.patches import Patch
 
     kinds = list(pd.unique(rent["kind"]))
-    fig.legend(handles=[Patch(color=SERIES_PALETTE[0] if k == "corridor" else SERIES_PALETTE[1],
-                              label=KIND_WORDS[str(k)]) for k in kinds],
-               loc="outside lower center", ncols=len(kinds), fontsize="small")
-    fig.suptitle(f"{run.case_name}: congestion rent and hours at rating of the"
-                 f" {' and '.join(KIND_WORDS[str(k)] for k in kinds)}")
+    fig.legend(
+        handles=[
+            Patch(
+                color=SERIES_PALETTE[0] if k == "corridor" else SERIES_PALETTE[1],
+                label=KIND_WORDS[str(k)],
+            )
+            for k in kinds
+        ],
+        loc="outside lower center",
+        ncols=len(kinds),
+        fontsize="small",
+    )
+    fig.suptitle(
+        f"{run.case_name}: congestion rent and hours at rating of the"
+        f" {' and '.join(KIND_WORDS[str(k)] for k in kinds)}"
+    )
     return [_save(fig, out_dir / "congestion_rent.png")]
 
 
@@ -286,12 +350,23 @@ def _draw_flows(run: RunTables, c: Corridors, what: str, flow_label: str, path: 
     x = _steps(c.flow_mw.index, hours)
     for i, b in enumerate(c.flow_mw.columns):
         colour = SERIES_PALETTE[i % len(SERIES_PALETTE)]
-        ax_flow.plot(x, _extend(c.flow_mw[b].to_numpy()), drawstyle="steps-post", color=colour,
-                     linewidth=1.3, label=c.labels[b])
+        ax_flow.plot(
+            x,
+            _extend(c.flow_mw[b].to_numpy()),
+            drawstyle="steps-post",
+            color=colour,
+            linewidth=1.3,
+            label=c.labels[b],
+        )
         util = np.sort(c.utilisation_pu[b].dropna().to_numpy())[::-1] * 100.0
         # each snapshot stands for `hours` hours: the curve runs to the length of the horizon
-        ax_dur.step(np.arange(len(util) + 1) * hours, _extend(util) if len(util) else [0.0],
-                    where="post", color=colour, linewidth=1.3)
+        ax_dur.step(
+            np.arange(len(util) + 1) * hours,
+            _extend(util) if len(util) else [0.0],
+            where="post",
+            color=colour,
+            linewidth=1.3,
+        )
     shown = f", busiest {len(c.labels)} of {c.n_total}" if c.n_total > len(c.labels) else ""
     ax_flow.axhline(0.0, color="black", linewidth=0.6)
     ax_flow.set_xlim(x[0], x[-1])
@@ -301,13 +376,18 @@ def _draw_flows(run: RunTables, c: Corridors, what: str, flow_label: str, path: 
     ax_dur.set_title("Utilisation duration curves")
     ax_dur.set_xlabel("hours at or above the level (h)")
     ax_dur.set_ylabel("utilisation (% of rating)")
-    ax_dur.set_ylim(0, max(100.0, float(np.nanmax(c.utilisation_pu.to_numpy(), initial=0)) * 100
-                           * 1.05))
+    ax_dur.set_ylim(
+        0, max(100.0, float(np.nanmax(c.utilisation_pu.to_numpy(), initial=0)) * 100 * 1.05)
+    )
     ax_dur.set_xlim(0, len(c.flow_mw.index) * hours)
     ax_dur.grid(alpha=0.3)
     fig.suptitle(f"{run.case_name}: {what}")
-    fig.legend(*ax_flow.get_legend_handles_labels(), loc="outside lower center",
-               ncols=min(3, max(1, len(c.labels))), fontsize="small")
+    fig.legend(
+        *ax_flow.get_legend_handles_labels(),
+        loc="outside lower center",
+        ncols=min(3, max(1, len(c.labels))),
+        fontsize="small",
+    )
     return _save(fig, path)
 
 
@@ -327,17 +407,27 @@ def draw_reservoir_storage(run: RunTables, out_dir: Path) -> list[Path]:
         # storage is the level at the end of each snapshot; start the line at its start
         x = _steps(table.index, hours)[1:]
         for i, station in enumerate(table.columns[:MAX_LINES]):
-            ax.plot(x, table[station].to_numpy(), marker="o" if len(x) <= 48 else None,
-                    markersize=3, color=SERIES_PALETTE[i % len(SERIES_PALETTE)],
-                    label=str(station))
+            ax.plot(
+                x,
+                table[station].to_numpy(),
+                marker="o" if len(x) <= 48 else None,
+                markersize=3,
+                color=SERIES_PALETTE[i % len(SERIES_PALETTE)],
+                label=str(station),
+            )
         ax.set_title(f"river {river}")
         ax.set_ylabel("storage (hm³)")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         _time_axis(ax)
         # beside the panel: a cascade's lines fill the panel, a legend inside would hide them
-        ax.legend(fontsize="x-small", title="station", title_fontsize="small",
-                  loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.legend(
+            fontsize="x-small",
+            title="station",
+            title_fontsize="small",
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+        )
     fig.suptitle(f"{run.case_name}: reservoir storage at the end of each hour")
     return [_save(fig, out_dir / "reservoir_storage.png")]
 
@@ -348,13 +438,21 @@ def draw_price_heatmap(run: RunTables, out_dir: Path) -> list[Path]:
     if prices is None or not len(prices):
         raise ChartSkipped("the prices table is empty")
     table = region_prices(prices, run.get("unserved"))
-    return [_draw_heatmap(run, table, "region", "price (CNY/MWh)",
-                          f"{run.case_name}: regional prices (load-weighted mean of nodal"
-                          " prices)", out_dir / "price_heatmap.png")]
+    return [
+        _draw_heatmap(
+            run,
+            table,
+            "region",
+            "price (CNY/MWh)",
+            f"{run.case_name}: regional prices (load-weighted mean of nodal prices)",
+            out_dir / "price_heatmap.png",
+        )
+    ]
 
 
-def _draw_heatmap(run: RunTables, table: pd.DataFrame, what: str, unit_label: str, title: str,
-                  path: Path) -> Path:
+def _draw_heatmap(
+    run: RunTables, table: pd.DataFrame, what: str, unit_label: str, title: str, path: Path
+) -> Path:
     """Heat map of a snapshot x series table: one row per series, time along x."""
     import matplotlib.dates as mdates
 
@@ -362,25 +460,38 @@ def _draw_heatmap(run: RunTables, table: pd.DataFrame, what: str, unit_label: st
     values = table.to_numpy(dtype=float).T
     vmin, vmax, high, low = heatmap_scale(values)
     lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
-    extend = {(False, False): "neither", (True, False): "min", (False, True): "max",
-              (True, True): "both"}[(bool(lo < vmin), bool(hi > vmax))]
+    extend = {
+        (False, False): "neither",
+        (True, False): "min",
+        (False, True): "max",
+        (True, True): "both",
+    }[(bool(lo < vmin), bool(hi > vmax))]
     plt = _pyplot()
     # cells beyond the scale are marked in colours of their own, not clipped into it
     cmap = plt.get_cmap("viridis").with_extremes(over="#d62728", under="#2b8cbe")
     fig, axes = _figure()
     ax = axes[0, 0]
     x = _steps(table.index, hours)
-    image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap=cmap,
-                      vmin=vmin, vmax=vmax,
-                      extent=(mdates.date2num(x[0]), mdates.date2num(x[-1]),
-                              len(table.columns) - 0.5, -0.5))
+    image = ax.imshow(
+        values,
+        aspect="auto",
+        interpolation="nearest",
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        extent=(mdates.date2num(x[0]), mdates.date2num(x[-1]), len(table.columns) - 0.5, -0.5),
+    )
     means = np.nanmean(values, axis=1)
-    labels = [f"{r} (off scale: mean {_number(m)})" if h or lw else str(r)
-              for r, m, h, lw in zip(table.columns, means, high, low, strict=True)]
+    labels = [
+        f"{r} (off scale: mean {_number(m)})" if h or lw else str(r)
+        for r, m, h, lw in zip(table.columns, means, high, low, strict=True)
+    ]
     ax.set_yticks(range(len(table.columns)), labels)
     if high.any() or low.any():
-        ax.set_title(title + "\nred / blue: above / below the colour scale, which follows the"
-                     " other rows", fontsize="medium")
+        ax.set_title(
+            title + "\nred / blue: above / below the colour scale, which follows the other rows",
+            fontsize="medium",
+        )
     else:
         ax.set_title(title)
     ax.set_ylabel(what)
@@ -430,8 +541,11 @@ def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
     from matplotlib.lines import Line2D
 
     buses = run.get("buses")
-    placed = buses.dropna(subset=["x_lon", "y_lat"]) if buses is not None and len(buses) and {
-        "x_lon", "y_lat"} <= set(buses.columns) else pd.DataFrame()
+    placed = (
+        buses.dropna(subset=["x_lon", "y_lat"])
+        if buses is not None and len(buses) and {"x_lon", "y_lat"} <= set(buses.columns)
+        else pd.DataFrame()
+    )
     if not len(placed):
         raise ChartSkipped("no bus has coordinates (x_lon, y_lat)")
     at = placed.set_index("bus")[["x_lon", "y_lat"]]
@@ -442,10 +556,16 @@ def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
     unplaced = 0
     if len(branches):
         hours = hours_per_snapshot(branches["snapshot"], run.summary)
-        energy = (branches.assign(e=branches["sent_mw"].abs() * hours / 1e3,
-                                  net=branches["sent_mw"] * hours / 1e3)
-                  .groupby(["branch", "kind", "carrier", "bus0", "bus1"], sort=False,
-                           dropna=False)[["e", "net"]].sum().reset_index())
+        energy = (
+            branches.assign(
+                e=branches["sent_mw"].abs() * hours / 1e3, net=branches["sent_mw"] * hours / 1e3
+            )
+            .groupby(["branch", "kind", "carrier", "bus0", "bus1"], sort=False, dropna=False)[
+                ["e", "net"]
+            ]
+            .sum()
+            .reset_index()
+        )
         top = max(float(energy["e"].max()), 1e-9)
         lon, lat = placed["x_lon"].astype(float), placed["y_lat"].astype(float)
         span = max(float(lon.max() - lon.min()), float(lat.max() - lat.min()), 1.0)
@@ -455,8 +575,9 @@ def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
             if row.bus0 not in at.index or row.bus1 not in at.index:
                 unplaced += 1
                 continue
-            colour = carrier_color("AC" if row.kind == "line" else
-                                   "DC" if pd.isna(row.carrier) else str(row.carrier))
+            colour = carrier_color(
+                "AC" if row.kind == "line" else "DC" if pd.isna(row.carrier) else str(row.carrier)
+            )
             a, b = at.loc[row.bus0].to_numpy(float), at.loc[row.bus1].to_numpy(float)
             # parallel circuits between the same two buses are drawn side by side
             d = b - a
@@ -468,39 +589,95 @@ def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
             shift = normal * gap * (rank.iloc[i] - (count.iloc[i] - 1) / 2)
             a, b = a + shift, b + shift
             # scheduled corridors dashed, so that they stand apart from links of one carrier
-            ax.plot([a[0], b[0]], [a[1], b[1]], color=colour, linewidth=0.6 + 7.0 * row.e / top,
-                    alpha=0.8, solid_capstyle="round", zorder=1,
-                    linestyle=(0, (4, 1.5)) if row.kind == "corridor" else "-")
+            ax.plot(
+                [a[0], b[0]],
+                [a[1], b[1]],
+                color=colour,
+                linewidth=0.6 + 7.0 * row.e / top,
+                alpha=0.8,
+                solid_capstyle="round",
+                zorder=1,
+                linestyle=(0, (4, 1.5)) if row.kind == "corridor" else "-",
+            )
             if row.kind != "line" and abs(row.net) > 1e-9:
                 # an arrowhead at the middle shows the net direction of a corridor's energy
                 mid, step = (a + b) / 2, np.sign(row.net) * d * 0.04
-                ax.annotate("", xy=mid + step, xytext=mid - step, zorder=3,
-                            arrowprops={"arrowstyle": "-|>", "color": colour,
-                                        "mutation_scale": 18, "linewidth": 0})
-        kinds = energy.assign(c=np.where(energy["kind"] == "line", "AC",
-                                         energy["carrier"].fillna("DC").astype(str)))
+                ax.annotate(
+                    "",
+                    xy=mid + step,
+                    xytext=mid - step,
+                    zorder=3,
+                    arrowprops={
+                        "arrowstyle": "-|>",
+                        "color": colour,
+                        "mutation_scale": 18,
+                        "linewidth": 0,
+                    },
+                )
+        kinds = energy.assign(
+            c=np.where(energy["kind"] == "line", "AC", energy["carrier"].fillna("DC").astype(str))
+        )
         for (c, kind), _rows in kinds.groupby(["c", "kind"], sort=False):
             label = "AC lines" if c == "AC" else f"{c} {KIND_WORDS[str(kind)]}"
-            handles.append(Line2D([], [], color=carrier_color(c), linewidth=3, label=label,
-                                  linestyle="--" if kind == "corridor" else "-"))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=carrier_color(c),
+                    linewidth=3,
+                    label=label,
+                    linestyle="--" if kind == "corridor" else "-",
+                )
+            )
         if (energy["kind"] != "line").any():
-            handles.append(Line2D([], [], linestyle="none", marker=">", markersize=8,
-                                  color="#444444", label="net direction (corridors, links)"))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker=">",
+                    markersize=8,
+                    color="#444444",
+                    label="net direction (corridors, links)",
+                )
+            )
         for share in (1.0, 0.5, 0.1):
-            handles.append(Line2D([], [], color="#999999", linewidth=0.6 + 7.0 * share,
-                                  label=f"{share * top:,.1f} GWh carried"))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color="#999999",
+                    linewidth=0.6 + 7.0 * share,
+                    label=f"{share * top:,.1f} GWh carried",
+                )
+            )
     regions = list(pd.unique(placed["region"].astype(str)))
     # twenty distinct colours: enough for the PPRD provinces and their neighbours
     region_colors = _pyplot().get_cmap("tab20").colors
     for i, region in enumerate(regions):
         sel = placed[placed["region"].astype(str) == region]
-        handles.append(ax.scatter(sel["x_lon"], sel["y_lat"], s=60, zorder=2,
-                                  color=region_colors[i % len(region_colors)],
-                                  edgecolor="black", linewidth=0.5, label=f"buses in {region}"))
+        handles.append(
+            ax.scatter(
+                sel["x_lon"],
+                sel["y_lat"],
+                s=60,
+                zorder=2,
+                color=region_colors[i % len(region_colors)],
+                edgecolor="black",
+                linewidth=0.5,
+                label=f"buses in {region}",
+            )
+        )
     if len(placed) <= 40:
         for row in placed.itertuples(index=False):
-            ax.annotate(str(row.bus), (row.x_lon, row.y_lat), xytext=(4, 4),
-                        textcoords="offset points", fontsize="small", zorder=3)
+            ax.annotate(
+                str(row.bus),
+                (row.x_lon, row.y_lat),
+                xytext=(4, 4),
+                textcoords="offset points",
+                fontsize="small",
+                zorder=3,
+            )
     # degrees of longitude shrink with latitude; this keeps the map's shapes true
     ax.set_aspect(1.0 / max(math.cos(math.radians(float(placed["y_lat"].mean()))), 0.1))
     ax.margins(0.1)
@@ -509,9 +686,12 @@ def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
     ax.grid(alpha=0.3)
     missing = len(buses) - len(placed)
     note = (f"; {missing} buses without coordinates not shown" if missing else "") + (
-        f"; {unplaced} branches to them not shown" if unplaced else "")
-    ax.set_title(f"{run.case_name}: network, line width by energy carried over the horizon"
-                 + note, fontsize="medium")
+        f"; {unplaced} branches to them not shown" if unplaced else ""
+    )
+    ax.set_title(
+        f"{run.case_name}: network, line width by energy carried over the horizon" + note,
+        fontsize="medium",
+    )
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return [_save(fig, out_dir / "network_map.png")]
 
@@ -521,9 +701,16 @@ def draw_gas_prices(run: RunTables, out_dir: Path) -> list[Path]:
     prices = run.get("gas_prices")
     if prices is None or not len(prices):
         raise ChartSkipped("the gas_prices table is empty")
-    return [_draw_heatmap(run, gas_node_prices(prices), "gas node (region)",
-                          "gas price (CNY/MWh_th)", f"{run.case_name}: gas prices by gas node",
-                          out_dir / "gas_prices.png")]
+    return [
+        _draw_heatmap(
+            run,
+            gas_node_prices(prices),
+            "gas node (region)",
+            "gas price (CNY/MWh_th)",
+            f"{run.case_name}: gas prices by gas node",
+            out_dir / "gas_prices.png",
+        )
+    ]
 
 
 def draw_gas_supply(run: RunTables, out_dir: Path) -> list[Path]:
@@ -533,11 +720,17 @@ def draw_gas_supply(run: RunTables, out_dir: Path) -> list[Path]:
         raise ChartSkipped("the gas_supply table is empty")
     b = gas_balance(supply, run.get("gas_burn"), run.get("gas_prices"), run.get("gas_storage"))
     fig, axes = _figure()
-    _draw_stack_axes(axes[0, 0], b.supply, b.uptake,
-                     {"gas demand": (b.demand_mwth, "-"), "burnt for power": (b.power_mwth, "--")},
-                     b.colors, hours_per_snapshot(b.supply.index, run.summary),
-                     f"{run.case_name}: gas supply by source kind, whole system", "MWth",
-                     "gas flow")
+    _draw_stack_axes(
+        axes[0, 0],
+        b.supply,
+        b.uptake,
+        {"gas demand": (b.demand_mwth, "-"), "burnt for power": (b.power_mwth, "--")},
+        b.colors,
+        hours_per_snapshot(b.supply.index, run.summary),
+        f"{run.case_name}: gas supply by source kind, whole system",
+        "MWth",
+        "gas flow",
+    )
     return [_save(fig, out_dir / "gas_supply.png")]
 
 
@@ -547,8 +740,15 @@ def draw_gas_pipelines(run: RunTables, out_dir: Path) -> list[Path]:
     c = pipelines(flows) if flows is not None else None
     if c is None:
         raise ChartSkipped("the gas_flows table is empty")
-    return [_draw_flows(run, c, "gas pipelines", "gas sent (MWth; + is node0 → node1)",
-                        out_dir / "gas_pipelines.png")]
+    return [
+        _draw_flows(
+            run,
+            c,
+            "gas pipelines",
+            "gas sent (MWth; + is node0 → node1)",
+            out_dir / "gas_pipelines.png",
+        )
+    ]
 
 
 # zones in one security chart at most; more continue in security_2.png, ...
@@ -577,27 +777,42 @@ def draw_security(run: RunTables, out_dir: Path) -> list[Path]:
     zones = list(pd.unique(targets["zone"]))
     paths = []
     for page in range(0, len(zones), SECURITY_ZONES_PER_CHART):
-        shown = zones[page:page + SECURITY_ZONES_PER_CHART]
+        shown = zones[page : page + SECURITY_ZONES_PER_CHART]
         sizes = [int((targets["zone"] == z).sum()) + 1 for z in shown]
         fig, axes = _figure(len(shown), 2, height_ratios=sizes, width_ratios=(1, 1))
         for (ax_h, ax_p), zone in zip(axes, shown, strict=True):
-            _draw_security_zone(ax_h, ax_p, targets[targets["zone"] == zone].reset_index(),
-                                str(zone))
+            _draw_security_zone(
+                ax_h, ax_p, targets[targets["zone"] == zone].reset_index(), str(zone)
+            )
         axes[-1, 0].set_xlabel("binding hours (h)")
         axes[-1, 1].set_xlabel("shadow price (log scale; unit of each target)")
         kinds = set(targets.loc[targets["zone"].isin(shown), "kind"])
-        handles = [Patch(color=_SECURITY_COLORS[HOURLY], label="binding hours")] * (
-            HOURLY in kinds) + [
-            Patch(facecolor=_SECURITY_COLORS[PERIOD], hatch="//", edgecolor="white",
-                  label="target over a period: hours of the periods it binds in")] * (
-            PERIOD in kinds) + [
-            Patch(color=_SECURITY_COLORS["mean"],
-                  label="shadow price, mean over the hours (or periods)"),
-            Patch(color=_SECURITY_COLORS["max"], label="shadow price, max")]
+        handles = (
+            [Patch(color=_SECURITY_COLORS[HOURLY], label="binding hours")] * (HOURLY in kinds)
+            + [
+                Patch(
+                    facecolor=_SECURITY_COLORS[PERIOD],
+                    hatch="//",
+                    edgecolor="white",
+                    label="target over a period: hours of the periods it binds in",
+                )
+            ]
+            * (PERIOD in kinds)
+            + [
+                Patch(
+                    color=_SECURITY_COLORS["mean"],
+                    label="shadow price, mean over the hours (or periods)",
+                ),
+                Patch(color=_SECURITY_COLORS["max"], label="shadow price, max"),
+            ]
+        )
         fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize="small")
-        part = f" ({page // SECURITY_ZONES_PER_CHART + 1} of "\
-               f"{math.ceil(len(zones) / SECURITY_ZONES_PER_CHART)})" \
-            if len(zones) > SECURITY_ZONES_PER_CHART else ""
+        part = (
+            f" ({page // SECURITY_ZONES_PER_CHART + 1} of "
+            f"{math.ceil(len(zones) / SECURITY_ZONES_PER_CHART)})"
+            if len(zones) > SECURITY_ZONES_PER_CHART
+            else ""
+        )
         fig.suptitle(f"{run.case_name}: supply-security targets{part}")
         name = "security" if page == 0 else f"security_{page // SECURITY_ZONES_PER_CHART + 1}"
         paths.append(_save(fig, out_dir / f"{name}.png"))
@@ -609,19 +824,36 @@ def _draw_security_zone(ax_h: Axes, ax_p: Axes, t: pd.DataFrame, zone: str) -> N
     horizon = max(float(t["horizon_h"].max()), 1.0)
     for i, row in t.iterrows():
         if row["kind"] == CHECK:
-            text = "check: met" if row["met"] else (
-                f"check: NOT met, short by {_number(row['short'])} {row['unit']}")
+            text = (
+                "check: met"
+                if row["met"]
+                else (f"check: NOT met, short by {_number(row['short'])} {row['unit']}")
+            )
         else:
             period = row["kind"] == PERIOD
-            ax_h.barh(i, row["binding_h"], color=_SECURITY_COLORS[row["kind"]], height=0.6,
-                      hatch="//" if period else None, edgecolor="white" if period else None)
-            text = (f"{row['binding_h']:,.0f} of {horizon:,.0f} h" if not period else
-                    f"binds in {row['binding']} of {row['periods']} ({row['period']})"
-                    if len(row["period"]) <= 24 else
-                    f"binds in {row['binding']} of {row['periods']} periods")
-        ax_h.annotate(text, (row["binding_h"] if row["kind"] != CHECK else 0.0, i),
-                      xytext=(4, 0), textcoords="offset points", va="center",
-                      fontsize="x-small")
+            ax_h.barh(
+                i,
+                row["binding_h"],
+                color=_SECURITY_COLORS[row["kind"]],
+                height=0.6,
+                hatch="//" if period else None,
+                edgecolor="white" if period else None,
+            )
+            text = (
+                f"{row['binding_h']:,.0f} of {horizon:,.0f} h"
+                if not period
+                else f"binds in {row['binding']} of {row['periods']} ({row['period']})"
+                if len(row["period"]) <= 24
+                else f"binds in {row['binding']} of {row['periods']} periods"
+            )
+        ax_h.annotate(
+            text,
+            (row["binding_h"] if row["kind"] != CHECK else 0.0, i),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize="x-small",
+        )
     ax_h.set_yticks(y, [str(v) for v in t["target"]], fontsize="small")
     ax_h.set_ylim(len(t) - 0.4, -0.6)
     # room on the right for the notes beside the bars
@@ -631,8 +863,11 @@ def _draw_security_zone(ax_h: Axes, ax_p: Axes, t: pd.DataFrame, zone: str) -> N
 
     priced = t[(t["kind"] != CHECK) & (t["shadow_max"] > 0)]
     top = float(priced["shadow_max"].max()) if len(priced) else 1.0
-    low = float(priced[["shadow_mean", "shadow_max"]].where(lambda v: v > 0).min().min()
-                ) if len(priced) else 1.0
+    low = (
+        float(priced[["shadow_mean", "shadow_max"]].where(lambda v: v > 0).min().min())
+        if len(priced)
+        else 1.0
+    )
     lo = 10 ** (math.floor(math.log10(low)) - 1)
     # the bars take the left part of the panel, the values beside them the rest
     hi = 10 ** (math.log10(lo) + max(math.log10(top / lo), 1.0) / 0.45)
@@ -642,16 +877,30 @@ def _draw_security_zone(ax_h: Axes, ax_p: Axes, t: pd.DataFrame, zone: str) -> N
         elif not row["shadow_max"] > 0:
             text = f"0 {row['price_unit']}".strip()
         else:
-            ax_p.barh(i - 0.15, row["shadow_max"], left=lo, height=0.3,
-                      color=_SECURITY_COLORS["max"])
+            ax_p.barh(
+                i - 0.15, row["shadow_max"], left=lo, height=0.3, color=_SECURITY_COLORS["max"]
+            )
             if row["shadow_mean"] > 0:
-                ax_p.barh(i + 0.15, row["shadow_mean"], left=lo, height=0.3,
-                          color=_SECURITY_COLORS["mean"])
-            text = (f"mean {_number(row['shadow_mean'])}, max {_number(row['shadow_max'])}"
-                    f" {row['price_unit']}")
+                ax_p.barh(
+                    i + 0.15,
+                    row["shadow_mean"],
+                    left=lo,
+                    height=0.3,
+                    color=_SECURITY_COLORS["mean"],
+                )
+            text = (
+                f"mean {_number(row['shadow_mean'])}, max {_number(row['shadow_max'])}"
+                f" {row['price_unit']}"
+            )
         at = max(float(row["shadow_max"]), lo) if row["kind"] != CHECK else lo
-        ax_p.annotate(text, (at if np.isfinite(at) else lo, i), xytext=(4, 0),
-                      textcoords="offset points", va="center", fontsize="x-small")
+        ax_p.annotate(
+            text,
+            (at if np.isfinite(at) else lo, i),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize="x-small",
+        )
     ax_p.set_xscale("log")
     ax_p.set_xlim(lo, hi)
     ax_p.set_yticks(y, [""] * len(t))
@@ -662,26 +911,48 @@ def _draw_security_zone(ax_h: Axes, ax_p: Axes, t: pd.DataFrame, zone: str) -> N
 
 # The chart registry. Later result tables (capacity expansion) add entries here.
 CHARTS: tuple[Chart, ...] = (
-    Chart("dispatch", "dispatch stack by carrier, system and each region", ("generation",),
-          draw_dispatch),
-    Chart("corridor_flows", "corridor and link flows and utilisation duration curves", (),
-          draw_corridor_flows),
-    Chart("congestion_rent", "congestion rent and hours at rating of corridors and links", (),
-          draw_congestion_rent),
-    Chart("reservoir_storage", "reservoir storage per river", ("hydro",),
-          draw_reservoir_storage),
-    Chart("price_heatmap", "regional price heat map, region x hour", ("prices",),
-          draw_price_heatmap),
-    Chart("network_map", "buses, lines and corridors by coordinates", ("buses",),
-          draw_network_map),
-    Chart("gas_prices", "gas price heat map, gas node x hour", ("gas_prices",),
-          draw_gas_prices),
-    Chart("gas_supply", "gas supply by source kind against the gas demand", ("gas_supply",),
-          draw_gas_supply),
-    Chart("gas_pipelines", "gas pipeline flows and utilisation duration curves",
-          ("gas_flows",), draw_gas_pipelines),
-    Chart("security", "binding hours and shadow prices of the supply-security targets",
-          ("security",), draw_security),
+    Chart(
+        "dispatch",
+        "dispatch stack by carrier, system and each region",
+        ("generation",),
+        draw_dispatch,
+    ),
+    Chart(
+        "corridor_flows",
+        "corridor and link flows and utilisation duration curves",
+        (),
+        draw_corridor_flows,
+    ),
+    Chart(
+        "congestion_rent",
+        "congestion rent and hours at rating of corridors and links",
+        (),
+        draw_congestion_rent,
+    ),
+    Chart("reservoir_storage", "reservoir storage per river", ("hydro",), draw_reservoir_storage),
+    Chart(
+        "price_heatmap", "regional price heat map, region x hour", ("prices",), draw_price_heatmap
+    ),
+    Chart("network_map", "buses, lines and corridors by coordinates", ("buses",), draw_network_map),
+    Chart("gas_prices", "gas price heat map, gas node x hour", ("gas_prices",), draw_gas_prices),
+    Chart(
+        "gas_supply",
+        "gas supply by source kind against the gas demand",
+        ("gas_supply",),
+        draw_gas_supply,
+    ),
+    Chart(
+        "gas_pipelines",
+        "gas pipeline flows and utilisation duration curves",
+        ("gas_flows",),
+        draw_gas_pipelines,
+    ),
+    Chart(
+        "security",
+        "binding hours and shadow prices of the supply-security targets",
+        ("security",),
+        draw_security,
+    ),
 )
 
 
@@ -689,10 +960,13 @@ def _stderr_note(message: str) -> None:
     print(f"gridopt: {message}", file=sys.stderr, flush=True)
 
 
-def plot_run(run_dir: Path | str, out_dir: Path | str | None = None,
-             note: Callable[[str], None] = _stderr_note,
-             charts: Iterable[Chart] = CHARTS,
-             progress: Callable[[str], None] | None = None) -> list[Path]:
+def plot_run(
+    run_dir: Path | str,
+    out_dir: Path | str | None = None,
+    note: Callable[[str], None] = _stderr_note,
+    charts: Iterable[Chart] = CHARTS,
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
     """Draw every chart the run's tables allow into `out_dir` (default `RUN_DIR/plots`).
 
     Returns the PNG files written. A chart whose tables are missing, or which has nothing to
@@ -707,8 +981,10 @@ def plot_run(run_dir: Path | str, out_dir: Path | str | None = None,
         for chart in charts:
             missing = [t for t in chart.needs if not run.has(t)]
             if missing:
-                note(f"skipping {chart.name}: the run has no {', '.join(missing)} table"
-                     + ("s" if len(missing) > 1 else ""))
+                note(
+                    f"skipping {chart.name}: the run has no {', '.join(missing)} table"
+                    + ("s" if len(missing) > 1 else "")
+                )
             else:
                 try:
                     paths += chart.draw(run, out)

@@ -35,8 +35,14 @@ def duration(seconds: float) -> str:
 class Steps:
     """A counted piece of work (`total` steps): `advance(note)` after each one."""
 
-    def __init__(self, say: Say, what: str, total: int, every_s: float = 5.0,
-                 on_advance: Callable[[int, str], None] | None = None):
+    def __init__(
+        self,
+        say: Say,
+        what: str,
+        total: int,
+        every_s: float = 5.0,
+        on_advance: Callable[[int, str], None] | None = None,
+    ):
         self.say = say
         self.what = what
         self.total = max(int(total), 0)
@@ -70,8 +76,7 @@ class Steps:
 class Reporter:
     """Progress on stderr, drawn with `rich` (see the module doc). Call it with a message."""
 
-    def __init__(self, prefix: str = "gridopt: ", every_s: float = 5.0,
-                 console: Any = None):
+    def __init__(self, prefix: str = "gridopt: ", every_s: float = 5.0, console: Any = None):
         from rich.console import Console
 
         self.prefix = prefix
@@ -107,12 +112,20 @@ class Reporter:
         )
 
         if self._bars is None:
-            counted = [BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("left"), TimeRemainingColumn()]
+            counted = [
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+            ]
             # a status line (no total) is its text alone
-            self._bars = Progress(TextColumn("{task.description}"),
-                                  *(_counted(c) for c in counted),
-                                  console=self.console, transient=True)
+            self._bars = Progress(
+                TextColumn("{task.description}"),
+                *(_counted(c) for c in counted),
+                console=self.console,
+                transient=True,
+            )
             self._bars.start()
         return self._bars
 
@@ -133,8 +146,9 @@ class Reporter:
         self._tasks += 1
 
         def moved(done: int, note: str) -> None:
-            bars.update(task, completed=done,
-                        description=f"{what}" + (f" ({note})" if note else ""))
+            bars.update(
+                task, completed=done, description=f"{what}" + (f" ({note})" if note else "")
+            )
 
         counter = Steps(self, what, total, self.every_s, on_advance=moved)
         try:

@@ -17,10 +17,14 @@ def energy_balance_residual(run: RunResult) -> pd.Series:
     t = run.tables
     snaps = pd.Index(run.data.snapshots, name="snapshot")
     gen = by_snapshot(t["generation"], "p_mw").reindex(snaps, fill_value=0.0)
-    sto = (by_snapshot(t["storage"], "net_output_mw").reindex(snaps, fill_value=0.0)
-           if "storage" in t else 0.0)
-    loss = by_snapshot(t["flows"], "loss_mw").reindex(snaps, fill_value=0.0) if "flows" in t \
+    sto = (
+        by_snapshot(t["storage"], "net_output_mw").reindex(snaps, fill_value=0.0)
+        if "storage" in t
         else 0.0
+    )
+    loss = (
+        by_snapshot(t["flows"], "loss_mw").reindex(snaps, fill_value=0.0) if "flows" in t else 0.0
+    )
     if "corridors" in t:  # corridor losses, the no-load loss included
         loss = loss + by_snapshot(t["corridors"], "loss_mw").reindex(snaps, fill_value=0.0)
     served = by_snapshot(t["unserved"], "served_mw").reindex(snaps)
@@ -33,16 +37,15 @@ def nodal_balance_residual(run: RunResult) -> np.ndarray:
     buses = run.data.tables["buses"].index
     parts = [t["generation"].rename(columns={"p_mw": "mw"})[["snapshot", "bus", "mw"]]]
     if "storage" in t:
-        parts.append(t["storage"].rename(columns={"net_output_mw": "mw"})[["snapshot", "bus",
-                                                                           "mw"]])
+        parts.append(
+            t["storage"].rename(columns={"net_output_mw": "mw"})[["snapshot", "bus", "mw"]]
+        )
     for sheet in ("flows", "corridors"):  # p0 drawn at bus0, p1 given at bus1
         if sheet not in t:
             continue
         f = t[sheet]
-        parts.append(pd.DataFrame({"snapshot": f["snapshot"], "bus": f["bus0"],
-                                   "mw": -f["p0_mw"]}))
-        parts.append(pd.DataFrame({"snapshot": f["snapshot"], "bus": f["bus1"],
-                                   "mw": f["p1_mw"]}))
+        parts.append(pd.DataFrame({"snapshot": f["snapshot"], "bus": f["bus0"], "mw": -f["p0_mw"]}))
+        parts.append(pd.DataFrame({"snapshot": f["snapshot"], "bus": f["bus1"], "mw": f["p1_mw"]}))
     u = t["unserved"]
     parts.append(pd.DataFrame({"snapshot": u["snapshot"], "bus": u["bus"], "mw": -u["served_mw"]}))
     net = pd.concat(parts).groupby(["bus", "snapshot"])["mw"].sum()
@@ -118,8 +121,13 @@ def station_storage_residual_hm3(run: RunResult) -> float:
         v = g["storage_hm3"].to_numpy()
         rule = stations.at[name, "end_rule"]
         prev = np.concatenate([[v[-1] if rule == "cyclic" else v0[name]], v[:-1]])
-        net = (g["inflow_m3s"] + g["arrivals_m3s"] - g["turbined_m3s"] - g["spilled_m3s"]
-               - g["withdrawal_m3s"])
+        net = (
+            g["inflow_m3s"]
+            + g["arrivals_m3s"]
+            - g["turbined_m3s"]
+            - g["spilled_m3s"]
+            - g["withdrawal_m3s"]
+        )
         resid = v - prev - HM3_PER_M3S_H * w * net.to_numpy()
         worst = max(worst, float(np.abs(resid).max()))
     return worst
@@ -145,12 +153,22 @@ def corridor_rule_violations(run: RunResult) -> dict[str, float]:
     fwd, rev = rule["p_max_mw"] * share, rule["p_max_reverse_mw"] * share
     back = c["schedule_mw"].to_numpy() < 0
     rating = np.where(back, rev, fwd)
-    out = {"capacity": float((c["sent_mw"] - rating).max()),
-           "min_transfer": float((rule["min_transfer_pu"] * rating * c["energised"]
-                                  - c["sent_mw"]).max()),
-           "circulation": float(c["circulating_mw"].max()),
-           "loss": float((c["loss_mw"] - rule["loss_pu"] * c["sent_mw"]
-                          - rule["loss_noload_mw"] * share * c["energised"]).abs().max())}
+    out = {
+        "capacity": float((c["sent_mw"] - rating).max()),
+        "min_transfer": float(
+            (rule["min_transfer_pu"] * rating * c["energised"] - c["sent_mw"]).max()
+        ),
+        "circulation": float(c["circulating_mw"].max()),
+        "loss": float(
+            (
+                c["loss_mw"]
+                - rule["loss_pu"] * c["sent_mw"]
+                - rule["loss_noload_mw"] * share * c["energised"]
+            )
+            .abs()
+            .max()
+        ),
+    }
     out["energy_created"] = float((c["p1_mw"] - c["p0_mw"]).max())
     sched = c.pivot(index="snapshot", columns="corridor", values="schedule_mw")
     ramp = corr["ramp_mw_per_h"].dropna()
@@ -162,13 +180,23 @@ def corridor_rule_violations(run: RunResult) -> dict[str, float]:
     worst = 0.0
     if len(shaped):
         series = run.data.network.series["corridor_shape_pu"]
-        a = pd.DataFrame(series.reindex(sched.index)[shaped.to_numpy()].to_numpy(),
-                         index=sched.index, columns=shaped.index)
-        a = a / (a.mul(w, axis=0).groupby(days).sum() / hours.to_numpy()[:, None]).reindex(
-            days).to_numpy()
+        a = pd.DataFrame(
+            series.reindex(sched.index)[shaped.to_numpy()].to_numpy(),
+            index=sched.index,
+            columns=shaped.index,
+        )
+        a = (
+            a
+            / (a.mul(w, axis=0).groupby(days).sum() / hours.to_numpy()[:, None])
+            .reindex(days)
+            .to_numpy()
+        )
         s = sched[shaped.index]
-        mean = (s.mul(w, axis=0).groupby(days).sum() / hours.to_numpy()[:, None]).reindex(
-            days).to_numpy()
+        mean = (
+            (s.mul(w, axis=0).groupby(days).sum() / hours.to_numpy()[:, None])
+            .reindex(days)
+            .to_numpy()
+        )
         tol = corr.loc[shaped.index, "shape_tolerance_pu"].to_numpy()
         worst = float(np.maximum(s - (1 + tol) * a * mean, (1 - tol) * a * mean - s).max().max())
     out["shape"] = worst
@@ -188,24 +216,46 @@ def gas_balance_residual(run: RunResult) -> pd.DataFrame:
       - (non-power demand - unserved) - burn of gas-fired plants
     """
     t = run.tables
-    parts = [t["gas_supply"].rename(columns={"supply_mwth": "mwth"})[
-        ["snapshot", "gas_node", "mwth"]]] if "gas_supply" in t else []
+    parts = (
+        [t["gas_supply"].rename(columns={"supply_mwth": "mwth"})[["snapshot", "gas_node", "mwth"]]]
+        if "gas_supply" in t
+        else []
+    )
     if "gas_flows" in t:  # p0 taken out at node0, p1 delivered at node1
         f = t["gas_flows"]
-        parts.append(pd.DataFrame({"snapshot": f["snapshot"], "gas_node": f["node0"],
-                                   "mwth": -f["p0_mwth"]}))
-        parts.append(pd.DataFrame({"snapshot": f["snapshot"], "gas_node": f["node1"],
-                                   "mwth": f["p1_mwth"]}))
+        parts.append(
+            pd.DataFrame({"snapshot": f["snapshot"], "gas_node": f["node0"], "mwth": -f["p0_mwth"]})
+        )
+        parts.append(
+            pd.DataFrame({"snapshot": f["snapshot"], "gas_node": f["node1"], "mwth": f["p1_mwth"]})
+        )
     if "gas_storage" in t:
         s = t["gas_storage"]
-        parts.append(pd.DataFrame({"snapshot": s["snapshot"], "gas_node": s["gas_node"],
-                                   "mwth": s["withdrawal_mwth"] - s["injection_mwth"]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "snapshot": s["snapshot"],
+                    "gas_node": s["gas_node"],
+                    "mwth": s["withdrawal_mwth"] - s["injection_mwth"],
+                }
+            )
+        )
     if "gas_burn" in t:
         b = t["gas_burn"]
-        parts.append(pd.DataFrame({"snapshot": b["snapshot"], "gas_node": b["gas_node"],
-                                   "mwth": -b["burn_mwth"]}))
+        parts.append(
+            pd.DataFrame(
+                {"snapshot": b["snapshot"], "gas_node": b["gas_node"], "mwth": -b["burn_mwth"]}
+            )
+        )
     p = t["gas_prices"]
-    parts.append(pd.DataFrame({"snapshot": p["snapshot"], "gas_node": p["gas_node"],
-                               "mwth": p["unserved_mwth"] - p["non_power_demand_mwth"]}))
+    parts.append(
+        pd.DataFrame(
+            {
+                "snapshot": p["snapshot"],
+                "gas_node": p["gas_node"],
+                "mwth": p["unserved_mwth"] - p["non_power_demand_mwth"],
+            }
+        )
+    )
     net = pd.concat(parts).groupby(["gas_node", "snapshot"])["mwth"].sum()
     return net.unstack("snapshot").reindex(run.data.tables["gas_nodes"].index)

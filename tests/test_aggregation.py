@@ -20,8 +20,9 @@ from gridopt.studies.run import solve_case
 from tests.conftest import CASES
 
 
-def _network(folder: Path, days: int, periodic: bool, seasonal_inflow: bool = False,
-             cascade: bool = False) -> Path:
+def _network(
+    folder: Path, days: int, periodic: bool, seasonal_inflow: bool = False, cascade: bool = False
+) -> Path:
     """One bus with coal, gas, solar, a lossy battery and a hydro reservoir (and, with
     `cascade`, a run-of-river station 3 h below it). `periodic`: every day the same."""
     (folder / "timeseries").mkdir(parents=True)
@@ -36,44 +37,86 @@ def _network(folder: Path, days: int, periodic: bool, seasonal_inflow: bool = Fa
     inflow = 20 + 160 * season
     stamps = pd.date_range("2025-01-01", periods=hours, freq="h").strftime("%Y-%m-%d %H:%M")
     pd.DataFrame({"timestamp": stamps, "X load": load}).to_csv(
-        folder / "timeseries" / "load_mw.csv", index=False)
+        folder / "timeseries" / "load_mw.csv", index=False
+    )
     pd.DataFrame({"timestamp": stamps, "X solar": sun}).to_csv(
-        folder / "timeseries" / "availability_pu.csv", index=False)
+        folder / "timeseries" / "availability_pu.csv", index=False
+    )
     pd.DataFrame({"timestamp": stamps, "Dam": inflow}).to_csv(
-        folder / "timeseries" / "inflow_m3s.csv", index=False)
+        folder / "timeseries" / "inflow_m3s.csv", index=False
+    )
     pd.DataFrame({"name": ["X"], "region": ["R"]}).to_csv(folder / "buses.csv", index=False)
-    pd.DataFrame({"name": ["coal", "gas", "solar", "hydro", "battery"],
-                  "renewable": [False, False, True, True, False],
-                  "fossil": [True, True, False, False, False]}).to_csv(
-        folder / "carriers.csv", index=False)
-    pd.DataFrame({"name": ["coal", "gas", "solar"], "bus": "X",
-                  "carrier": ["coal", "gas", "solar"], "p_max_mw": [300.0, 600.0, 250.0],
-                  "marginal_cost_cny_per_mwh": [300.0, 700.0, 0.0],
-                  "co2_t_per_mwh": [0.85, 0.37, 0.0],
-                  "availability_profile": ["", "", "X solar"]}).to_csv(
-        folder / "generators.csv", index=False)
+    pd.DataFrame(
+        {
+            "name": ["coal", "gas", "solar", "hydro", "battery"],
+            "renewable": [False, False, True, True, False],
+            "fossil": [True, True, False, False, False],
+        }
+    ).to_csv(folder / "carriers.csv", index=False)
+    pd.DataFrame(
+        {
+            "name": ["coal", "gas", "solar"],
+            "bus": "X",
+            "carrier": ["coal", "gas", "solar"],
+            "p_max_mw": [300.0, 600.0, 250.0],
+            "marginal_cost_cny_per_mwh": [300.0, 700.0, 0.0],
+            "co2_t_per_mwh": [0.85, 0.37, 0.0],
+            "availability_profile": ["", "", "X solar"],
+        }
+    ).to_csv(folder / "generators.csv", index=False)
     pd.DataFrame({"name": ["X load"], "bus": ["X"]}).to_csv(folder / "loads.csv", index=False)
-    pd.DataFrame({"name": ["battery"], "bus": ["X"], "carrier": ["battery"],
-                  "p_max_mw": [60.0], "energy_max_mwh": [240.0], "efficiency_charge": [0.9],
-                  "efficiency_discharge": [0.92], "standing_loss_per_h": [0.002]}).to_csv(
-        folder / "storage_units.csv", index=False)
-    dam = {"name": "Dam", "bus": "X", "carrier": "hydro", "river": "R1", "p_max_mw": 150.0,
-           "mw_per_m3s": 1.0, "storage_max_hm3": 12.0 if seasonal_inflow else 2.0,
-           "storage_min_hm3": 0.5, "storage_initial_hm3": 1.0, "end_rule": "cyclic",
-           "inflow_profile": "Dam", "downstream": "Below" if cascade else "",
-           "travel_time_h": 3.0 if cascade else 0.0}
+    pd.DataFrame(
+        {
+            "name": ["battery"],
+            "bus": ["X"],
+            "carrier": ["battery"],
+            "p_max_mw": [60.0],
+            "energy_max_mwh": [240.0],
+            "efficiency_charge": [0.9],
+            "efficiency_discharge": [0.92],
+            "standing_loss_per_h": [0.002],
+        }
+    ).to_csv(folder / "storage_units.csv", index=False)
+    dam = {
+        "name": "Dam",
+        "bus": "X",
+        "carrier": "hydro",
+        "river": "R1",
+        "p_max_mw": 150.0,
+        "mw_per_m3s": 1.0,
+        "storage_max_hm3": 12.0 if seasonal_inflow else 2.0,
+        "storage_min_hm3": 0.5,
+        "storage_initial_hm3": 1.0,
+        "end_rule": "cyclic",
+        "inflow_profile": "Dam",
+        "downstream": "Below" if cascade else "",
+        "travel_time_h": 3.0 if cascade else 0.0,
+    }
     rows = [dam]
     if cascade:
-        rows.append({"name": "Below", "bus": "X", "carrier": "hydro", "river": "R1",
-                     "p_max_mw": 60.0, "mw_per_m3s": 0.4, "storage_max_hm3": 0.0,
-                     "storage_min_hm3": 0.0, "end_rule": "free", "inflow_profile": "",
-                     "downstream": "", "travel_time_h": 0.0})
+        rows.append(
+            {
+                "name": "Below",
+                "bus": "X",
+                "carrier": "hydro",
+                "river": "R1",
+                "p_max_mw": 60.0,
+                "mw_per_m3s": 0.4,
+                "storage_max_hm3": 0.0,
+                "storage_min_hm3": 0.0,
+                "end_rule": "free",
+                "inflow_profile": "",
+                "downstream": "",
+                "travel_time_h": 0.0,
+            }
+        )
     pd.DataFrame(rows).to_csv(folder / "hydro.csv", index=False)
     return folder
 
 
-def _case(tmp_path: Path, days: int, aggregation: dict | None = None, name: str = "case",
-          **network: bool) -> Path:
+def _case(
+    tmp_path: Path, days: int, aggregation: dict | None = None, name: str = "case", **network: bool
+) -> Path:
     net = tmp_path / "net"
     if not net.exists():
         _network(net, days, **network)
@@ -83,8 +126,18 @@ def _case(tmp_path: Path, days: int, aggregation: dict | None = None, name: str 
     (tmp_path / "cases").mkdir(exist_ok=True)
     case = tmp_path / "cases" / f"{name}.yaml"
     # the project is stated: tmp_path holds cases/ and net/, not networks/
-    case.write_text(yaml.safe_dump({"name": name, "network": "../net", "project": "..",
-                                    "horizon": horizon, "model": "dispatch"}, sort_keys=False))
+    case.write_text(
+        yaml.safe_dump(
+            {
+                "name": name,
+                "network": "../net",
+                "project": "..",
+                "horizon": horizon,
+                "model": "dispatch",
+            },
+            sort_keys=False,
+        )
+    )
     return case
 
 
@@ -95,22 +148,32 @@ def _energy_by_carrier(run) -> pd.Series:
 def test_weights_sum_to_the_horizon_and_typical_periods_are_real_periods(tmp_path):
     case = write_synthetic(tmp_path / "syn", n_buses=4, hours=24 * 21, seed=3)
     full = load_case(case)
-    data = load_case(case, {"horizon.aggregation": {
-        "periods": 4, "period_h": 24, "extreme_periods": ["peak_load"],
-        "preserve_means": False}})
+    data = load_case(
+        case,
+        {
+            "horizon.aggregation": {
+                "periods": 4,
+                "period_h": 24,
+                "extreme_periods": ["peak_load"],
+                "preserve_means": False,
+            }
+        },
+    )
     typ = data.typical
     assert data.weights_h.sum() == pytest.approx(24 * 21)
     assert typ.n_original == 21 and data.n_snapshots == 24 * typ.n_periods
-    assert np.array_equal(np.bincount(typ.period_order, minlength=typ.n_periods),
-                          typ.period_weight)
+    assert np.array_equal(np.bincount(typ.period_order, minlength=typ.n_periods), typ.period_weight)
     # each typical period is its medoid: the original period's dates and (unscaled) series
     for k, o in enumerate(typ.representative):
-        hours = full.snapshots[24 * o:24 * (o + 1)]
+        hours = full.snapshots[24 * o : 24 * (o + 1)]
         assert typ.period_order[o] == k
-        assert (data.snapshots[24 * k:24 * (k + 1)] == hours).all()
+        assert (data.snapshots[24 * k : 24 * (k + 1)] == hours).all()
         # (tsam scales to [0, 1] and back: equal to the last bit or two)
-        np.testing.assert_allclose(data.load_mw.iloc[24 * k:24 * (k + 1)].to_numpy(),
-                                   full.load_mw.loc[hours].to_numpy(), rtol=1e-13)
+        np.testing.assert_allclose(
+            data.load_mw.iloc[24 * k : 24 * (k + 1)].to_numpy(),
+            full.load_mw.loc[hours].to_numpy(),
+            rtol=1e-13,
+        )
     # the peak hour's day is a typical period of its own
     peak_day = int(np.argmax(full.load_mw.sum(axis=1).to_numpy())) // 24
     assert typ.period_weight[typ.period_order[peak_day]] == 1
@@ -122,8 +185,9 @@ def test_means_preserved_by_rescaling(tmp_path):
     data = load_case(case, {"horizon.aggregation": {"periods": 4, "period_h": 24}})
     energy = (data.load_mw.to_numpy() * data.weights_h[:, None]).sum(axis=0)
     np.testing.assert_allclose(energy, full.load_mw.to_numpy().sum(axis=0), rtol=1e-6)
-    assert (data.availability_pu.to_numpy() <= full.availability_pu.to_numpy().max(axis=0)
-            + 1e-12).all()
+    assert (
+        data.availability_pu.to_numpy() <= full.availability_pu.to_numpy().max(axis=0) + 1e-12
+    ).all()
     err = data.typical.error.set_index("series")
     assert err.loc["load_mw", "total_error_pu"] == pytest.approx(0.0, abs=1e-6)
     assert 0 < err.loc["availability_pu", "nrmse_mean_pu"] < 0.5
@@ -133,12 +197,14 @@ def test_means_preserved_by_rescaling(tmp_path):
 def test_periodic_series_reproduce_the_full_horizon_optimum(tmp_path, linking):
     """Every day the same: one typical day of weight 7 has the optimum of the whole week."""
     full = solve_case(_case(tmp_path, 7, periodic=True))
-    agg = solve_case(_case(tmp_path, 7, {"periods": 1, "period_h": 24, "linking": linking},
-                           name="agg"))
+    agg = solve_case(
+        _case(tmp_path, 7, {"periods": 1, "period_h": 24, "linking": linking}, name="agg")
+    )
     assert agg.data.n_snapshots == 24 and agg.data.typical.period_weight.tolist() == [7.0]
     assert agg.solution.objective_cny == pytest.approx(full.solution.objective_cny, rel=1e-9)
-    pd.testing.assert_series_equal(_energy_by_carrier(agg), _energy_by_carrier(full),
-                                   rtol=1e-6, atol=1e-3)
+    pd.testing.assert_series_equal(
+        _energy_by_carrier(agg), _energy_by_carrier(full), rtol=1e-6, atol=1e-3
+    )
     # storage and water move within the day: the typical day is not trivial
     assert agg.tables["storage"]["discharge_mw"].max() > 1.0
     gen = agg.tables["generation"]
@@ -148,8 +214,9 @@ def test_periodic_series_reproduce_the_full_horizon_optimum(tmp_path, linking):
 def test_storage_is_cyclic_in_each_typical_period(tmp_path):
     """Periodic linking, read from the result tables alone: in each typical period the
     recursion holds hour by hour, wrapping from the period's last hour to its first."""
-    run = solve_case(_case(tmp_path, 14, {"periods": 4, "period_h": 24, "linking": "periodic"},
-                           periodic=False))
+    run = solve_case(
+        _case(tmp_path, 14, {"periods": 4, "period_h": 24, "linking": "periodic"}, periodic=False)
+    )
     sto = run.tables["storage"]
     e = sto["energy_mwh"].to_numpy().reshape(-1, 24)
     c = sto["charge_mw"].to_numpy().reshape(-1, 24)
@@ -167,10 +234,21 @@ def test_seasonal_reservoir_conserves_water_over_the_year(tmp_path):
     period boundaries, and stays within its bounds; periodic linking cannot do that and costs
     more."""
     days = 30
-    seasonal = solve_case(_case(tmp_path, days, {"periods": 5, "period_h": 24},
-                                periodic=False, seasonal_inflow=True, cascade=True))
-    periodic = solve_case(_case(tmp_path, days, {"periods": 5, "period_h": 24,
-                                                 "linking": "periodic"}, name="periodic"))
+    seasonal = solve_case(
+        _case(
+            tmp_path,
+            days,
+            {"periods": 5, "period_h": 24},
+            periodic=False,
+            seasonal_inflow=True,
+            cascade=True,
+        )
+    )
+    periodic = solve_case(
+        _case(
+            tmp_path, days, {"periods": 5, "period_h": 24, "linking": "periodic"}, name="periodic"
+        )
+    )
     typ = seasonal.data.typical
     year = seasonal.tables["hydro_year"]
     level = year[year["station"] == "Dam"]["storage_hm3"].to_numpy()
@@ -191,16 +269,18 @@ def test_seasonal_reservoir_conserves_water_over_the_year(tmp_path):
     assert (net * w).sum() == pytest.approx(0.0, abs=1e-6)
     # the run-of-river station below gets every release (routing wraps inside a period)
     below = hydro.loc["Below"]
-    assert ((below["arrivals_m3s"] * w).sum()
-            == pytest.approx(((dam["turbined_m3s"] + dam["spilled_m3s"]) * w).sum()))
+    assert (below["arrivals_m3s"] * w).sum() == pytest.approx(
+        ((dam["turbined_m3s"] + dam["spilled_m3s"]) * w).sum()
+    )
     assert periodic.solution.objective_cny > seasonal.solution.objective_cny * 1.001
 
 
 def test_commitment_is_cyclic_in_each_typical_period():
     """A uc case on typical periods of 6 h: units on at a period's first hour follow its last
     hour, and no period starts or stops units that it does not stop or start again."""
-    run = solve_case(CASES / "tiny_uc.yaml",
-                     changes={"horizon.aggregation": {"periods": 2, "period_h": 6}})
+    run = solve_case(
+        CASES / "tiny_uc.yaml", changes={"horizon.aggregation": {"periods": 2, "period_h": 6}}
+    )
     assert run.solution.status == "optimal"
     com = run.tables["commitment"]
     for _, unit in com.groupby("generator", sort=False):
@@ -221,12 +301,18 @@ def test_chronological_case_is_built_as_before():
     assert not [n for n in model.row_blocks if n.endswith(("_chain", "_hi", "_lo"))]
 
 
-@pytest.mark.parametrize(("setting", "column", "words"), [
-    ({"periods": 2, "period_h": 5}, "horizon.aggregation.period_h", "divide the horizon"),
-    ({"periods": 8, "period_h": 24}, "horizon.aggregation.periods", "outnumber"),
-    ({"periods": 2, "period_h": 24, "extreme_periods": ["min_inflow"]},
-     "horizon.aggregation.extreme_periods", "no series"),
-])
+@pytest.mark.parametrize(
+    ("setting", "column", "words"),
+    [
+        ({"periods": 2, "period_h": 5}, "horizon.aggregation.period_h", "divide the horizon"),
+        ({"periods": 8, "period_h": 24}, "horizon.aggregation.periods", "outnumber"),
+        (
+            {"periods": 2, "period_h": 24, "extreme_periods": ["min_inflow"]},
+            "horizon.aggregation.extreme_periods",
+            "no series",
+        ),
+    ],
+)
 def test_bad_aggregation_settings_are_named(tmp_path, setting, column, words):
     case = write_synthetic(tmp_path / "syn", n_buses=3, hours=24 * 7, seed=1)
     with pytest.raises(InputError) as err:
@@ -236,6 +322,7 @@ def test_bad_aggregation_settings_are_named(tmp_path, setting, column, words):
 
 def test_monthly_contracts_need_the_chronological_horizon():
     with pytest.raises(InputError) as err:
-        load_case(CASES / "tiny_contract.yaml",
-                  {"horizon.aggregation": {"periods": 2, "period_h": 24}})
+        load_case(
+            CASES / "tiny_contract.yaml", {"horizon.aggregation": {"periods": 2, "period_h": 24}}
+        )
     assert any(p.column == "horizon.aggregation" for p in err.value.problems)

@@ -72,8 +72,11 @@ def _graph() -> nx.DiGraph:
         for target, _typing in _imports(path):
             # a package's __init__ re-exporting its children, or a child importing its own
             # package, is not a cycle between two ideas
-            if target != module and not target.startswith(module + ".") \
-                    and not module.startswith(target + "."):
+            if (
+                target != module
+                and not target.startswith(module + ".")
+                and not module.startswith(target + ".")
+            ):
                 graph.add_edge(module, target)
     return graph
 
@@ -105,11 +108,18 @@ def test_imports_flow_one_way(layer):
 
 
 def test_only_the_solver_backend_imports_the_solver():
-    users = sorted(str(p.relative_to(PACKAGE.parent)) for p in PACKAGE.rglob("*.py")
-                   if any(isinstance(n, (ast.Import, ast.ImportFrom))
-                          and any((a.name if isinstance(n, ast.Import) else n.module or "")
-                                  .startswith("highspy") for a in n.names)
-                          for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))))
+    users = sorted(
+        str(p.relative_to(PACKAGE.parent))
+        for p in PACKAGE.rglob("*.py")
+        if any(
+            isinstance(n, (ast.Import, ast.ImportFrom))
+            and any(
+                (a.name if isinstance(n, ast.Import) else n.module or "").startswith("highspy")
+                for a in n.names
+            )
+            for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        )
+    )
     assert users == ["gridopt/solver/highs.py"]
 
 
@@ -120,13 +130,20 @@ def test_variables_are_named_only_by_their_families():
         if module.startswith("gridopt.model"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr in ("value", "dual", "variable", "has") and node.args \
-                    and isinstance(node.args[0], ast.Constant) \
-                    and isinstance(node.args[0].value, str):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("value", "dual", "variable", "has")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 found.append(f"{module}:{node.lineno} {ast.unparse(node)}")
-            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) \
-                    and node.value.attr in ("variables", "row_blocks") \
-                    and isinstance(node.slice, ast.Constant):
+            if (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.value, ast.Attribute)
+                and node.value.attr in ("variables", "row_blocks")
+                and isinstance(node.slice, ast.Constant)
+            ):
                 found.append(f"{module}:{node.lineno} {ast.unparse(node)}")
     assert not found, "\n".join(found)

@@ -29,8 +29,7 @@ def _with_reference(tmp_path: Path, case: str, rows: list[str], append: str = ""
     """A copy of a toy case (its network folder has the case's name) with reference rows."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = copy_case(tmp_path, case, append)
-    (tmp_path / "networks" / case / REFERENCE_FILE).write_text("\n".join([COLUMNS, *rows])
-                                                               + "\n")
+    (tmp_path / "networks" / case / REFERENCE_FILE).write_text("\n".join([COLUMNS, *rows]) + "\n")
     return path
 
 
@@ -45,20 +44,27 @@ def test_generation_consumption_and_shares_on_two_buses_by_hand(tmp_path):
     serves 900 MWh, imports 400 (share 4/9), gas is 5/9 of its supply and all its generation.
     Solved in 2 snapshots of 2 h, each the mean of its hours (200 and 250 MW), the energies are
     the same: the weights count."""
-    rows = ["coal of West,province,generation_mwh,West,coal,,400,,true",
-            "half cheap and dear,station,generation_mwh,,,cheap*0.5;dear,600,,false",
-            "East served,province,consumption_mwh,East,,,900,,true",
-            "East import,hk_macao,import_mwh,East,,,400,,false",
-            "East import share,hk_macao,import_share_pu,East,,,0.5,why not,false",
-            "East gas of supply,station,supply_share_pu,East,gas,,0.5,,false",
-            "East gas of generation,province,generation_share_pu,East,gas,,1,,false"]
+    rows = [
+        "coal of West,province,generation_mwh,West,coal,,400,,true",
+        "half cheap and dear,station,generation_mwh,,,cheap*0.5;dear,600,,false",
+        "East served,province,consumption_mwh,East,,,900,,true",
+        "East import,hk_macao,import_mwh,East,,,400,,false",
+        "East import share,hk_macao,import_share_pu,East,,,0.5,why not,false",
+        "East gas of supply,station,supply_share_pu,East,gas,,0.5,,false",
+        "East gas of generation,province,generation_share_pu,East,gas,,1,,false",
+    ]
     horizons = ("", "horizon: {start: '2025-01-01 00:00', snapshots: 2, resolution_h: 2}")
     for i, append in enumerate(horizons):
-        result = calibrate_case(_with_reference(tmp_path / str(i), "tiny_two_bus", rows,
-                                                append))
-        expected = {"coal of West": 400, "half cheap and dear": 700, "East served": 900,
-                    "East import": 400, "East import share": 4 / 9,
-                    "East gas of supply": 5 / 9, "East gas of generation": 1.0}
+        result = calibrate_case(_with_reference(tmp_path / str(i), "tiny_two_bus", rows, append))
+        expected = {
+            "coal of West": 400,
+            "half cheap and dear": 700,
+            "East served": 900,
+            "East import": 400,
+            "East import share": 4 / 9,
+            "East gas of supply": 5 / 9,
+            "East gas of generation": 1.0,
+        }
         for figure, value in expected.items():
             assert _model(result, figure) == pytest.approx(value, rel=1e-6), figure
         t = result.table.set_index("figure")
@@ -72,13 +78,19 @@ def test_generation_consumption_and_shares_on_two_buses_by_hand(tmp_path):
 def test_gas_burn_gas_use_and_delivered_energy_by_hand(tmp_path):
     """tiny_gas (tests/test_gas.py): the CCGT burns 800 and 1000 MWth, the city draws 100 MWth
     each hour, the corridor link delivers 0 and 200 MW of import."""
-    rows = ["coast burn,gas,gas_burn_mwh_th,Coast,,,1800,,true",
-            "coast gas use,gas,gas_use_mwh_th,Coast,,,2000,,true",
-            "corridor,corridor,delivered_mwh,,,corridor,200,,true",
-            "coast import share,hk_macao,import_share_pu,Coast,,,0.2,,true"]
+    rows = [
+        "coast burn,gas,gas_burn_mwh_th,Coast,,,1800,,true",
+        "coast gas use,gas,gas_use_mwh_th,Coast,,,2000,,true",
+        "corridor,corridor,delivered_mwh,,,corridor,200,,true",
+        "coast import share,hk_macao,import_share_pu,Coast,,,0.2,,true",
+    ]
     result = calibrate_case(_with_reference(tmp_path, "tiny_gas", rows))
-    for figure, value in {"coast burn": 1800, "coast gas use": 2000, "corridor": 200,
-                          "coast import share": 200 / 1100}.items():
+    for figure, value in {
+        "coast burn": 1800,
+        "coast gas use": 2000,
+        "corridor": 200,
+        "coast import share": 200 / 1100,
+    }.items():
         assert _model(result, figure) == pytest.approx(value, rel=1e-6), figure
 
 
@@ -90,15 +102,18 @@ def test_delivered_energy_of_a_corridor_is_after_its_losses(tmp_path):
     assert _model(result, "A-B") == pytest.approx(464, rel=1e-6)
 
 
-@pytest.mark.parametrize(("row", "column", "words"), [
-    ("x,station,generation_mwh,,,nowhere,1,,false", "components", "does not have"),
-    ("x,station,generation_mwh,,,cheap*zero,1,,false", "components", "a share after"),
-    ("x,station,import_share_pu,Atlantis,,,1,,false", "region", "unknown region"),
-    ("x,station,supply_share_pu,East,,,1,,false", "carrier", "give one"),
-    ("x,galaxy,consumption_mwh,East,,,1,,false", "group", "must be one of"),
-    ("x,station,delivered_mwh,,,,1,,false", "components", "needs the corridors"),
-    ("x,station,consumption_mwh,,,,1,,false", "region", "give one"),
-])
+@pytest.mark.parametrize(
+    ("row", "column", "words"),
+    [
+        ("x,station,generation_mwh,,,nowhere,1,,false", "components", "does not have"),
+        ("x,station,generation_mwh,,,cheap*zero,1,,false", "components", "a share after"),
+        ("x,station,import_share_pu,Atlantis,,,1,,false", "region", "unknown region"),
+        ("x,station,supply_share_pu,East,,,1,,false", "carrier", "give one"),
+        ("x,galaxy,consumption_mwh,East,,,1,,false", "group", "must be one of"),
+        ("x,station,delivered_mwh,,,,1,,false", "components", "needs the corridors"),
+        ("x,station,consumption_mwh,,,,1,,false", "region", "give one"),
+    ],
+)
 def test_bad_reference_rows_are_named_by_file_row_and_column(tmp_path, row, column, words):
     case = _with_reference(tmp_path, "tiny_two_bus", [row])
     with pytest.raises(InputError) as err:
@@ -126,8 +141,14 @@ def pprd(tmp_path_factory):
 def test_pprd_report_and_sheet_are_written(pprd):
     result, out = pprd
     text = (out / "calibration.md").read_text()
-    for heading in ("## Headline figures", "## Hydro stations", "## West-to-East corridors",
-                    "## Provinces", "## Hong Kong and Macao", "## Gas"):
+    for heading in (
+        "## Headline figures",
+        "## Hydro stations",
+        "## West-to-East corridors",
+        "## Provinces",
+        "## Hong Kong and Macao",
+        "## Gas",
+    ):
         assert heading in text
     sheet = pd.read_csv(out / "csv" / "calibration.csv")
     reference = pd.read_csv(result.run.data.network.folder / REFERENCE_FILE)
@@ -178,11 +199,17 @@ def test_pprd_plants_and_policies_run_as_in_the_real_system(pprd):
     assert abs(gd["model"] / gd["published_value"] - 1) <= 0.20
     assert t.at["Hong Kong gas share of supply", "model"] >= 0.50 - 1e-6
     assert t.at["Hong Kong coal share of supply", "model"] <= 0.25 + 1e-6
-    assert abs(t.at["Macao import share", "model"] - t.at["Macao import share",
-                                                           "published_value"]) <= 0.03
+    assert (
+        abs(t.at["Macao import share", "model"] - t.at["Macao import share", "published_value"])
+        <= 0.03
+    )
     explained = set(t.index[t["result"] == "explained"])
-    assert explained <= {"Ahai (observed 2015)", "Longkaikou (observed 2015)",
-                         "Ertan (observed 2015)", "Guangdong gas burnt for power",
-                         "Hong Kong gas use"}, explained
+    assert explained <= {
+        "Ahai (observed 2015)",
+        "Longkaikou (observed 2015)",
+        "Ertan (observed 2015)",
+        "Guangdong gas burnt for power",
+        "Hong Kong gas use",
+    }, explained
     # nothing is unserved in the calibration year
     assert result.run.summary["unserved_mwh"] == pytest.approx(0.0, abs=1e-3)

@@ -144,14 +144,17 @@ def test_exhaustive_search_matches_mip():
     assert sol.objective_cny == pytest.approx(exhaustive_optimum(data), rel=1e-9)
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.integers(150, 800), min_size=8, max_size=8),
-       st.lists(st.integers(1, 4), min_size=6, max_size=6),
-       st.lists(st.integers(0, 16).map(lambda k: k / 20), min_size=3, max_size=3),
-       st.lists(st.integers(0, 20).map(lambda k: k * 1_000.0), min_size=3, max_size=3),
-       st.lists(st.integers(0, 1), min_size=3, max_size=3),
-       st.lists(st.integers(1, 5), min_size=3, max_size=3))
+@settings(
+    max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    st.lists(st.integers(150, 800), min_size=8, max_size=8),
+    st.lists(st.integers(1, 4), min_size=6, max_size=6),
+    st.lists(st.integers(0, 16).map(lambda k: k / 20), min_size=3, max_size=3),
+    st.lists(st.integers(0, 20).map(lambda k: k * 1_000.0), min_size=3, max_size=3),
+    st.lists(st.integers(0, 1), min_size=3, max_size=3),
+    st.lists(st.integers(1, 5), min_size=3, max_size=3),
+)
 def test_random_instances_match_exhaustive_search(load, times, stable, starts, on0, held0):
     """Random loads, minimum times, stable minima, start costs and initial states over 8 hours:
     the MIP optimum equals the exhaustive search's, and both agree on infeasibility."""
@@ -188,14 +191,24 @@ def pypsa_network(data: CaseData):
         p_nom = r["p_max_mw"]
         on = r["units_on_initial"] > 0
         held = int(r["hours_in_state_initial"]) if pd.notna(r["hours_in_state_initial"]) else 999
-        n.add("Generator", name, bus=r["bus"], p_nom=p_nom, committable=True,
-              p_min_pu=r["p_min_stable_pu"], marginal_cost=r["marginal_cost_cny_per_mwh"],
-              start_up_cost=r["start_cost_cny"], min_up_time=int(r["min_up_h"]),
-              min_down_time=int(r["min_down_h"]),
-              ramp_limit_up=r["ramp_up_mw_per_h"] / p_nom,
-              ramp_limit_down=r["ramp_down_mw_per_h"] / p_nom,
-              ramp_limit_start_up=r["startup_ramp_pu"], ramp_limit_shut_down=r["shutdown_ramp_pu"],
-              up_time_before=held if on else 0, down_time_before=0 if on else held)
+        n.add(
+            "Generator",
+            name,
+            bus=r["bus"],
+            p_nom=p_nom,
+            committable=True,
+            p_min_pu=r["p_min_stable_pu"],
+            marginal_cost=r["marginal_cost_cny_per_mwh"],
+            start_up_cost=r["start_cost_cny"],
+            min_up_time=int(r["min_up_h"]),
+            min_down_time=int(r["min_down_h"]),
+            ramp_limit_up=r["ramp_up_mw_per_h"] / p_nom,
+            ramp_limit_down=r["ramp_down_mw_per_h"] / p_nom,
+            ramp_limit_start_up=r["startup_ramp_pu"],
+            ramp_limit_shut_down=r["shutdown_ramp_pu"],
+            up_time_before=held if on else 0,
+            down_time_before=0 if on else held,
+        )
     return n
 
 
@@ -286,8 +299,13 @@ def test_bulk_rows_equal_pyomo_standard_form():
     fast, generic = matrix_from_blocks(model), matrix_from_pyomo(model)
     assert abs(fast.A - generic.A).max() == 0.0
     np.testing.assert_array_equal(fast.integer, generic.integer)
-    for x, y in ((fast.row_lb, generic.row_lb), (fast.row_ub, generic.row_ub),
-                 (fast.col_lb, generic.col_lb), (fast.col_ub, generic.col_ub), (fast.c, generic.c)):
+    for x, y in (
+        (fast.row_lb, generic.row_lb),
+        (fast.row_ub, generic.row_ub),
+        (fast.col_lb, generic.col_lb),
+        (fast.col_ub, generic.col_ub),
+        (fast.c, generic.c),
+    ):
         np.testing.assert_array_equal(x, y)
     assert fast.integer.sum() == 3 * 3 * 24  # units on, starts, stops of 3 units over 24 h
 
@@ -357,8 +375,10 @@ def commitment_violations(run: RunResult, tol: float = 1e-5) -> list[str]:
         # minimum up/down: in any window of the minimum time, the units started (stopped) are
         # still on (off); the units on (off) before the horizon count as started (stopped)
         # `held` hours before it
-        for hours, moves, now, before in ((r["min_up_h"], v, u, u0),
-                                          (r["min_down_h"], z, n - u, n - u0)):
+        for hours, moves, now, before in (
+            (r["min_up_h"], v, u, u0),
+            (r["min_down_h"], z, n - u, n - u0),
+        ):
             k = max(int(np.ceil(hours / res)), 1)
             carry = int(np.ceil(max(hours - held, 0) / res))
             window = np.convolve(moves, np.ones(k))[: len(moves)]
@@ -378,10 +398,14 @@ def commitment_violations(run: RunResult, tol: float = 1e-5) -> list[str]:
         avail = run.data.availability_pu[name].to_numpy()
         cap = avail * rating
         lo = np.minimum(r["p_min_stable_pu"], avail) * rating
-        su = np.minimum(1.0 if pd.isna(r["startup_ramp_pu"]) else r["startup_ramp_pu"],
-                        avail) * rating
-        sd = np.minimum(1.0 if pd.isna(r["shutdown_ramp_pu"]) else r["shutdown_ramp_pu"],
-                        avail) * rating
+        su = (
+            np.minimum(1.0 if pd.isna(r["startup_ramp_pu"]) else r["startup_ramp_pu"], avail)
+            * rating
+        )
+        sd = (
+            np.minimum(1.0 if pd.isna(r["shutdown_ramp_pu"]) else r["shutdown_ramp_pu"], avail)
+            * rating
+        )
         z_next = np.concatenate([z[1:], [0.0]])
         if (p < lo * u - tol).any() or (p > cap * u + tol).any():
             found.append(f"{name}: output outside the stable limits of the units on")
@@ -433,8 +457,9 @@ def test_checker_catches_a_broken_schedule():
 
 def test_reserve_is_held_from_committed_headroom():
     plain = solve_case("tiny_uc")
-    held = solve_case("tiny_uc", **{"reserve.enabled": True,
-                                    "reserve.requirement_pu_of_load": 0.10})
+    held = solve_case(
+        "tiny_uc", **{"reserve.enabled": True, "reserve.requirement_pu_of_load": 0.10}
+    )
     assert held.solution.status == "optimal"
     assert held.solution.objective_cny > plain.solution.objective_cny
     res = held.tables["reserve"]
@@ -446,8 +471,10 @@ def test_reserve_is_held_from_committed_headroom():
     # fixed the reserve rows cannot bind and the reserve price is 0; in the LP relaxation the
     # units on are fractional and the requirement has a price
     assert (res["price_cny_per_mw_h"].abs() < TOL).all()
-    relaxed = solve_case("tiny_uc", **{"reserve.enabled": True, "solver.relax": True,
-                                       "reserve.requirement_pu_of_load": 0.10})
+    relaxed = solve_case(
+        "tiny_uc",
+        **{"reserve.enabled": True, "solver.relax": True, "reserve.requirement_pu_of_load": 0.10},
+    )
     assert relaxed.tables["reserve"]["price_cny_per_mw_h"].max() > 1.0
     assert (relaxed.tables["reserve"]["price_cny_per_mw_h"] >= -TOL).all()
 
@@ -480,8 +507,12 @@ def test_time_limit_keeps_the_best_schedule_found(tmp_path):
 
     case = synthetic_uc(tmp_path / "net")
     out = tmp_path / "run"
-    run = run_case(case, out, ("csv",), changes={"model": "uc", "solver.mip_gap": 0.0,
-                                                  "solver.time_limit_s": 4.0})
+    run = run_case(
+        case,
+        out,
+        ("csv",),
+        changes={"model": "uc", "solver.mip_gap": 0.0, "solver.time_limit_s": 4.0},
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "time_limit"
     assert run.tables and (out / "csv" / "commitment.csv").exists()
@@ -533,19 +564,49 @@ def test_cli_options_become_case_changes(monkeypatch):
         raise Stop
 
     monkeypatch.setattr(gridopt.cli.solve, "solve_case", fake_solve_case)
-    result = CliRunner().invoke(gridopt.cli.app, [
-        "solve", str(CASES / "tiny_uc.yaml"), "--model", "uc", "--mip-gap", "0.01", "--relax",
-        "--time-limit", "30"])
+    result = CliRunner().invoke(
+        gridopt.cli.app,
+        [
+            "solve",
+            str(CASES / "tiny_uc.yaml"),
+            "--model",
+            "uc",
+            "--mip-gap",
+            "0.01",
+            "--relax",
+            "--time-limit",
+            "30",
+        ],
+    )
     assert isinstance(result.exception, Stop)
-    assert seen == {"model": "uc", "solver.mip_gap": 0.01, "solver.relax": True,
-                    "solver.time_limit_s": 30.0}
+    assert seen == {
+        "model": "uc",
+        "solver.mip_gap": 0.01,
+        "solver.relax": True,
+        "solver.time_limit_s": 30.0,
+    }
 
 
 def test_cli_relaxed_uc_run_writes_commitment_and_says_so(tmp_path):
     out = tmp_path / "run"
-    res = subprocess.run([sys.executable, "-m", "gridopt", "solve", str(CASES / "tiny_uc.yaml"),
-                          "--relax", "--out", str(out), "--format", "csv"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gridopt",
+            "solve",
+            str(CASES / "tiny_uc.yaml"),
+            "--relax",
+            "--out",
+            str(out),
+            "--format",
+            "csv",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["model"] == "uc" and summary["relaxed"] is True
@@ -561,8 +622,10 @@ def test_cli_rejects_an_unknown_model(tmp_path):
 
     import gridopt.cli
 
-    result = CliRunner().invoke(gridopt.cli.app, [
-        "solve", str(CASES / "tiny_uc.yaml"), "--model", "lp", "--out", str(tmp_path / "bad")])
+    result = CliRunner().invoke(
+        gridopt.cli.app,
+        ["solve", str(CASES / "tiny_uc.yaml"), "--model", "lp", "--out", str(tmp_path / "bad")],
+    )
     assert result.exit_code == 2
     assert "'model'" in result.output and not (tmp_path / "bad").exists()
 
@@ -583,8 +646,9 @@ def _pprd_ready() -> bool:
 def test_pprd_uc_day_respects_commitment_rules():
     """The PPRD unit-commitment case over its first day (1% gap, 60 s at most): every schedule
     it returns keeps minimum up/down times, stable limits, start-up/shut-down limits and ramps."""
-    run = solve_case(PPRD_UC, **{"horizon.snapshots": 24, "solver.mip_gap": 0.01,
-                                 "solver.time_limit_s": 60})
+    run = solve_case(
+        PPRD_UC, **{"horizon.snapshots": 24, "solver.mip_gap": 0.01, "solver.time_limit_s": 60}
+    )
     assert run.solution.status in ("optimal", "time_limit") and run.tables
     assert commitment_violations(run) == []
     assert run.tables["commitment"]["units"].max() > 1  # fleets are clustered

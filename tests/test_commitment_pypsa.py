@@ -49,17 +49,24 @@ def _initial(data: CaseData, state: dict[str, tuple[int, int | None]]) -> CaseDa
     return data
 
 
-@pytest.mark.parametrize(("resolution", "state"), [
-    (1, {}),  # the case as it is: coal on for 10 h, CCGT off for 5 h, peaker off long
-    # coal on for 3 h (5 more to serve), CCGT off for 1 h (3 more), peaker on long
-    (1, {"coal A": (1, 3), "ccgt B": (0, 1), "ocgt C": (1, None)}),
-    # 2-hour snapshots: minimum times of 8 and 4 h are 4 and 2 snapshots; 3 h on leaves
-    # ceil(5 / 2) = 3 snapshots on (1 served), 2 h off leaves 1 snapshot off (1 served)
-    (2, {"coal A": (1, 3), "ccgt B": (0, 2)}),
-])
+@pytest.mark.parametrize(
+    ("resolution", "state"),
+    [
+        (1, {}),  # the case as it is: coal on for 10 h, CCGT off for 5 h, peaker off long
+        # coal on for 3 h (5 more to serve), CCGT off for 1 h (3 more), peaker on long
+        (1, {"coal A": (1, 3), "ccgt B": (0, 1), "ocgt C": (1, None)}),
+        # 2-hour snapshots: minimum times of 8 and 4 h are 4 and 2 snapshots; 3 h on leaves
+        # ceil(5 / 2) = 3 snapshots on (1 served), 2 h off leaves 1 snapshot off (1 served)
+        (2, {"coal A": (1, 3), "ccgt B": (0, 2)}),
+    ],
+)
 def test_tiny_uc_reaches_the_same_mip_optimum_in_pypsa(resolution, state):
-    data = _initial(load_case(TINY, {"horizon.resolution_h": resolution,
-                                     "horizon.snapshots": 24 // resolution}), state)
+    data = _initial(
+        load_case(
+            TINY, {"horizon.resolution_h": resolution, "horizon.snapshots": 24 // resolution}
+        ),
+        state,
+    )
     n, notes = to_pypsa(data)
     assert notes == []
     g = n.generators
@@ -88,9 +95,15 @@ def test_clusters_are_refused_then_expanded_to_the_same_optimum(tmp_path):
     """ccgt B as a cluster of three 100 MW units: PyPSA commits one unit per Generator, so the
     export refuses the cluster by name; expanded into three rows it exports, and gridopt's
     clustered optimum, its expanded optimum and PyPSA's agree."""
-    data = load_case(TINY, {"overrides": [
-        {"table": "generators", "name": "ccgt B", "column": "units", "value": 3},
-        {"table": "generators", "name": "ccgt B", "column": "units_on_initial", "value": 2}]})
+    data = load_case(
+        TINY,
+        {
+            "overrides": [
+                {"table": "generators", "name": "ccgt B", "column": "units", "value": 3},
+                {"table": "generators", "name": "ccgt B", "column": "units_on_initial", "value": 2},
+            ]
+        },
+    )
     with pytest.raises(InputError, match=r"'ccgt B' are clusters .*expand_units"):
         to_pypsa(data)
     expanded = expand_units(data)
@@ -100,8 +113,9 @@ def test_clusters_are_refused_then_expanded_to_the_same_optimum(tmp_path):
     assert g.loc[names, "p_max_mw"].tolist() == [100.0] * 3
     assert g.loc[names, "ramp_up_mw_per_h"].tolist() == [50.0] * 3
     assert g.loc[names, "units_on_initial"].tolist() == [1, 1, 0]
-    pd.testing.assert_series_equal(expanded.availability_pu[names[2]],
-                                   data.availability_pu["ccgt B"], check_names=False)
+    pd.testing.assert_series_equal(
+        expanded.availability_pu[names[2]], data.availability_pu["ccgt B"], check_names=False
+    )
     n, _ = to_pypsa(expanded)
     clustered = gridopt_mip(data)
     assert gridopt_mip(expanded) == pytest.approx(clustered, rel=1e-9)

@@ -25,17 +25,30 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("runs")
     out = {}
     for name, demand in (("low", 1.0), ("high", 1.2)):
-        out[name] = solve_case(CASES / "tiny_corridor.yaml", folder / name,
-                               formats=("xlsx", "parquet"), changes={"scale.demand": demand})
+        out[name] = solve_case(
+            CASES / "tiny_corridor.yaml",
+            folder / name,
+            formats=("xlsx", "parquet"),
+            changes={"scale.demand": demand},
+        )
         assert out[name].solution.status.value == "optimal"
     return folder, out
 
 
 def test_compare_gives_the_difference_of_objectives_exactly(runs, tmp_path):
     folder, _ = runs
-    res = CliRunner().invoke(app, ["compare", str(folder / "low"), str(folder / "high"),
-                                   "--out", str(tmp_path / "cmp"), "--format",
-                                   "xlsx,parquet"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            str(folder / "low"),
+            str(folder / "high"),
+            "--out",
+            str(tmp_path / "cmp"),
+            "--format",
+            "xlsx,parquet",
+        ],
+    )
     assert res.exit_code == 0, res.output
     low = json.loads((folder / "low" / "summary.json").read_text())["objective_cny"]
     high = json.loads((folder / "high" / "summary.json").read_text())["objective_cny"]
@@ -70,8 +83,9 @@ def test_compare_tables_hold_each_runs_figures(runs):
         expected = gen.groupby("carrier")["energy_mwh"].sum()
         for carrier, mwh in expected.items():
             assert by_carrier.loc[carrier, f"{name} (MWh)"] == pytest.approx(mwh)
-    assert (by_carrier["high - low (MWh)"] == by_carrier["high (MWh)"]
-            - by_carrier["low (MWh)"]).all()
+    assert (
+        by_carrier["high - low (MWh)"] == by_carrier["high (MWh)"] - by_carrier["low (MWh)"]
+    ).all()
     prices = tables["price_by_region"]
     assert len(prices) == 2 and "high - low (CNY/MWh)" in prices
 
@@ -80,24 +94,37 @@ def test_compare_needs_two_results_folders(runs, tmp_path):
     folder, _ = runs
     res = CliRunner().invoke(app, ["compare", str(folder / "low"), "--out", str(tmp_path)])
     assert res.exit_code == 2
-    res = CliRunner().invoke(app, ["compare", str(folder / "low"), str(tmp_path / "nowhere"),
-                                   "--out", str(tmp_path / "c")])
+    res = CliRunner().invoke(
+        app,
+        ["compare", str(folder / "low"), str(tmp_path / "nowhere"), "--out", str(tmp_path / "c")],
+    )
     assert res.exit_code == 2 and "no results tables" in res.output
 
 
 def test_sweep_differences_against_its_base(runs):
     _, result = runs
-    scenarios = [Scenario("low", {"scale.demand": 1.0}, base=True),
-                 Scenario("high", {"scale.demand": 1.2})]
-    outcomes = [ScenarioOutcome(s.name, "optimal", r.solution.objective_cny, ran=True,
-                                summary=r.summary, tables=key_tables(r.tables, r.summary))
-                for s, r in zip(scenarios, (result["low"], result["high"]), strict=True)]
+    scenarios = [
+        Scenario("low", {"scale.demand": 1.0}, base=True),
+        Scenario("high", {"scale.demand": 1.2}),
+    ]
+    outcomes = [
+        ScenarioOutcome(
+            s.name,
+            "optimal",
+            r.solution.objective_cny,
+            ran=True,
+            summary=r.summary,
+            tables=key_tables(r.tables, r.summary),
+        )
+        for s, r in zip(scenarios, (result["low"], result["high"]), strict=True)
+    ]
     tables = combined_tables(scenarios, outcomes)
     diff = tables["differences"].set_index("scenario")
     assert (diff["base"] == "low").all()
     assert diff.loc["low", "objective_cny - base"] == 0
-    assert diff.loc["high", "objective_cny - base"] == (result["high"].solution.objective_cny
-                                                        - result["low"].solution.objective_cny)
+    assert diff.loc["high", "objective_cny - base"] == (
+        result["high"].solution.objective_cny - result["low"].solution.objective_cny
+    )
     assert "scale.demand - base" not in diff  # the settings are not figures
 
 
@@ -109,7 +136,9 @@ def test_scenario_file_names_or_defines_its_base(tmp_path):
     assert "base" in str(err.value)  # product names are inflow_year-normal, ...
     path.write_text("base: inflow_year-normal\nproduct:\n  inflow_year: [dry, normal, wet]\n")
     assert [s.name for s in read_scenarios(path) if s.base] == ["inflow_year-normal"]
-    path.write_text("base: {name: normal, changes: {inflow_year: normal}}\n"
-                    "scenarios:\n  - {name: dry, changes: {inflow_year: dry}}\n")
+    path.write_text(
+        "base: {name: normal, changes: {inflow_year: normal}}\n"
+        "scenarios:\n  - {name: dry, changes: {inflow_year: dry}}\n"
+    )
     listed = read_scenarios(path)
     assert [(s.name, s.base) for s in listed] == [("normal", True), ("dry", False)]

@@ -64,12 +64,14 @@ def test_two_way_corridor_follows_opposite_prices_without_circulating():
     """
     run = solve("tiny_corridor")
     assert run.solution.status == "optimal"
-    hand = (2 * (30000 + 12500 + 18100 + 2 * 80) + 2 * (20100 + 30000 + 3000 + 2 * 100)
-            + 2 * (200 * (600 - 51 - DUMP_MW) + WHEEL * DUMP_MW))
+    hand = (
+        2 * (30000 + 12500 + 18100 + 2 * 80)
+        + 2 * (20100 + 30000 + 3000 + 2 * 100)
+        + 2 * (200 * (600 - 51 - DUMP_MW) + WHEEL * DUMP_MW)
+    )
     assert run.solution.objective_cny == pytest.approx(hand, rel=1e-9)
     c = run.tables["corridors"]
-    np.testing.assert_allclose(c["schedule_mw"], [-80, -80, 100, 100, DUMP_MW, DUMP_MW],
-                               atol=TOL)
+    np.testing.assert_allclose(c["schedule_mw"], [-80, -80, 100, 100, DUMP_MW, DUMP_MW], atol=TOL)
     assert list(c["direction"]) == ["reverse"] * 2 + ["forward"] * 4
     assert c["circulating_mw"].max() == 0.0
     # losses exactly as stated: 5 % of what is sent plus the 2 MW no-load loss
@@ -79,8 +81,9 @@ def test_two_way_corridor_follows_opposite_prices_without_circulating():
     np.testing.assert_allclose(_prices(run, "B")[:4], [100, 100, 500, 500], atol=TOL)
     np.testing.assert_allclose(c["capacity_value_reverse_cny_per_mwh"].iloc[:2], 373, atol=TOL)
     np.testing.assert_allclose(c["capacity_value_cny_per_mwh"].iloc[2:4], 373, atol=TOL)
-    np.testing.assert_allclose(c["congestion_rent_cny"].iloc[:4],
-                               (WHEEL + 373) * c["sent_mw"].iloc[:4], atol=1e-6)
+    np.testing.assert_allclose(
+        c["congestion_rent_cny"].iloc[:4], (WHEEL + 373) * c["sent_mw"].iloc[:4], atol=1e-6
+    )
     _conserved(run)
     assert corridor_rule_violations(run)["energy_created"] <= 0
 
@@ -130,9 +133,16 @@ def test_operating_rules_hold_on_a_one_way_corridor():
     one_way = [_override("A-B", "p_max_reverse_mw", 0)]
     free = solve("tiny_corridor", overrides=one_way)
     assert free.solution.price_basis == "lp"  # no two-way corridor: an LP
-    rules = [_override("A-B", c, v) for c, v in (
-        ("min_transfer_pu", 0.2), ("ramp_mw_per_h", 30), ("peak_valley_ratio_max", 3),
-        ("daily_profile", "evening peak"), ("shape_tolerance_pu", 0.5))]
+    rules = [
+        _override("A-B", c, v)
+        for c, v in (
+            ("min_transfer_pu", 0.2),
+            ("ramp_mw_per_h", 30),
+            ("peak_valley_ratio_max", 3),
+            ("daily_profile", "evening peak"),
+            ("shape_tolerance_pu", 0.5),
+        )
+    ]
     run = solve("tiny_corridor", overrides=one_way + rules)
     assert run.solution.status == "optimal"
     c = run.tables["corridors"]
@@ -148,8 +158,11 @@ def test_uc_may_de_energise_a_switchable_corridor_dispatch_keeps_it_energised():
     """One-way A-B with a 30 % minimum, marked switchable: in hours 0-1 sending A -> B only
     costs (A is short). A dispatch case keeps the corridor energised and sends the 30 MW minimum
     (paying its no-load loss); unit commitment switches it off those hours instead."""
-    overrides = [_override("A-B", "p_max_reverse_mw", 0),
-                 _override("A-B", "min_transfer_pu", 0.3), _override("A-B", "switchable", True)]
+    overrides = [
+        _override("A-B", "p_max_reverse_mw", 0),
+        _override("A-B", "min_transfer_pu", 0.3),
+        _override("A-B", "switchable", True),
+    ]
     lp = solve("tiny_corridor", overrides=overrides)
     c = lp.tables["corridors"]
     np.testing.assert_allclose(c["energised"], 1.0)
@@ -186,7 +199,8 @@ def test_monthly_obligation_binds_and_its_dual_is_the_extra_cost_of_a_delivered_
     run = solve("tiny_contract")
     assert run.solution.status == "optimal"
     assert run.solution.objective_cny == pytest.approx(
-        (200 * 1416 - 37200) * 100 + 37200 / 0.96 * 150, rel=1e-12)
+        (200 * 1416 - 37200) * 100 + 37200 / 0.96 * 150, rel=1e-12
+    )
     jan = _contract(run, "S-R January")
     assert jan["energy_mwh"] == pytest.approx(37200, abs=1e-6)
     assert jan["min_dual_cny_per_mwh"] == pytest.approx(150 / 0.96 - 100, abs=1e-9)
@@ -206,8 +220,10 @@ def test_soft_obligation_falls_short_at_its_penalty():
     """At a 40 CNY/MWh shortfall penalty (below 56.25) the contract is not worth meeting; only
     the must-take of 5 % of S plant's January energy (18,600 MWh) still flows, and its dual is
     what one more forced MWh costs: 150 - 0.96 x (100 + 40) = 15.6 CNY/MWh."""
-    run = solve("tiny_contract", overrides=[_override(
-        "S-R January", "shortfall_penalty_cny_per_mwh", 40, "contracts")])
+    run = solve(
+        "tiny_contract",
+        overrides=[_override("S-R January", "shortfall_penalty_cny_per_mwh", 40, "contracts")],
+    )
     jan = _contract(run, "S-R January")
     delivered = 0.96 * 18600
     assert jan["energy_mwh"] == pytest.approx(delivered, abs=1e-6)
@@ -218,7 +234,8 @@ def test_soft_obligation_falls_short_at_its_penalty():
     assert take["min_dual_cny_per_mwh"] == pytest.approx(150 - 0.96 * 140, abs=1e-9)
     costs = run.tables["costs"]
     assert costs.loc[costs["cost_type"] == "shortfall penalty", "cost_cny"].sum() == (
-        pytest.approx(40 * (37200 - delivered)))
+        pytest.approx(40 * (37200 - delivered))
+    )
     assert costs["cost_cny"].sum() == pytest.approx(run.solution.objective_cny, rel=1e-12)
 
 
@@ -227,39 +244,54 @@ def test_maximum_and_must_take_bind_with_hand_derived_duals():
     maximum of 33,600 MWh caps it; one more MWh allowed saves 100 - 50 / 0.96 = 47.92.
     At 150 CNY/MWh with a must-take of 44,640 MWh from S plant in January, S must export it all:
     one more MWh taken costs 150 - 0.96 x 100 = 54 CNY/MWh."""
-    cheap = solve("tiny_contract", overrides=[_override(
-        "S plant", "marginal_cost_cny_per_mwh", 50, "generators")])
+    cheap = solve(
+        "tiny_contract",
+        overrides=[_override("S plant", "marginal_cost_cny_per_mwh", 50, "generators")],
+    )
     feb = _contract(cheap, "S-R February")
     assert feb["energy_mwh"] == pytest.approx(33600, abs=1e-6)
     assert feb["max_dual_cny_per_mwh"] == pytest.approx(100 - 50 / 0.96, abs=1e-9)
     assert _contract(cheap, "S-R January")["energy_mwh"] == pytest.approx(96 * 744, abs=1e-6)
-    forced = solve("tiny_contract", overrides=[_override(
-        "S plant January", "min_mwh", 44640, "must_take")])
+    forced = solve(
+        "tiny_contract", overrides=[_override("S plant January", "min_mwh", 44640, "must_take")]
+    )
     take = _contract(forced, "S plant January")
     assert take["energy_mwh"] == pytest.approx(44640, abs=1e-6)
     assert take["min_dual_cny_per_mwh"] == pytest.approx(54, abs=1e-9)
     assert _contract(forced, "S-R January")["min_dual_cny_per_mwh"] == pytest.approx(0, abs=1e-9)
     assert forced.solution.objective_cny == pytest.approx(
-        (200 * 1416 - 0.96 * 44640) * 100 + 44640 * 150, rel=1e-12)
+        (200 * 1416 - 0.96 * 44640) * 100 + 44640 * 150, rel=1e-12
+    )
 
 
-@pytest.mark.parametrize(("table", "text", "rule"), [
-    ("contracts.csv", "bad,Nowhere,,,year,,1,,,receiving",
-     "refers to a corridor that does not exist"),
-    ("contracts.csv", "bad,S-R,,,month,,1,,,receiving", "needs its month"),
-    ("contracts.csv", "bad,,Yunnan,Tibet,year,,1,,,receiving", "no bus has this region"),
-    ("contracts.csv", "bad,S-R,Yunnan,Guangdong,year,,1,,,receiving",
-     "give either corridors or from_region and to_region"),
-    ("contracts.csv", "bad,S-R,,,year,,2,1,,receiving", "min_mwh exceeds max_mwh"),
-    ("must_take.csv", "bad,S plant,month,,0.1", "needs its month"),
-    ("corridors.csv", "bad,S,R,HVDC,100,2,0.04,", None),
-])
+@pytest.mark.parametrize(
+    ("table", "text", "rule"),
+    [
+        (
+            "contracts.csv",
+            "bad,Nowhere,,,year,,1,,,receiving",
+            "refers to a corridor that does not exist",
+        ),
+        ("contracts.csv", "bad,S-R,,,month,,1,,,receiving", "needs its month"),
+        ("contracts.csv", "bad,,Yunnan,Tibet,year,,1,,,receiving", "no bus has this region"),
+        (
+            "contracts.csv",
+            "bad,S-R,Yunnan,Guangdong,year,,1,,,receiving",
+            "give either corridors or from_region and to_region",
+        ),
+        ("contracts.csv", "bad,S-R,,,year,,2,1,,receiving", "min_mwh exceeds max_mwh"),
+        ("must_take.csv", "bad,S plant,month,,0.1", "needs its month"),
+        ("corridors.csv", "bad,S,R,HVDC,100,2,0.04,", None),
+    ],
+)
 def test_bad_obligations_are_reported(tmp_path, table, text, rule):
     case = copy_case(tmp_path, "tiny_contract")
     path = tmp_path / "networks" / "tiny_contract" / table
     if rule is None:  # a corridor with more poles out than it has
-        path.write_text("name,bus0,bus1,carrier,p_max_mw,poles,poles_available,loss_pu\n"
-                        "S-R,S,R,HVDC,100,2,3,0.04\n")
+        path.write_text(
+            "name,bus0,bus1,carrier,p_max_mw,poles,poles_available,loss_pu\n"
+            "S-R,S,R,HVDC,100,2,3,0.04\n"
+        )
         rule = "poles_available exceeds poles"
     else:
         path.write_text(path.read_text() + text + "\n")
@@ -294,7 +326,8 @@ def test_pprd_contracts_carry_the_weeks_share_of_the_annual_energy(pprd_week):
     c = pprd_week.tables["corridors"]
     legs = c[c["corridor"].str.startswith("Kunliulong")]
     assert contracts.at["Kunliulong annual", "energy_mwh"] == pytest.approx(
-        legs["delivered_mw"].sum(), rel=1e-9)
+        legs["delivered_mw"].sum(), rel=1e-9
+    )
 
 
 def test_must_take_on_a_hydro_station_counts_its_power(tmp_path):
@@ -305,7 +338,8 @@ def test_must_take_on_a_hydro_station_counts_its_power(tmp_path):
     Upper's water (2 MWh there) to save 1 MWh of thermal: the dual is 500 CNY/MWh."""
     case = copy_case(tmp_path, "tiny_hydro_cascade")
     (tmp_path / "networks" / "tiny_hydro_cascade" / "must_take.csv").write_text(
-        "name,hydro,period,month,min_mwh\nLower January,Lower,month,1,5580\n")
+        "name,hydro,period,month,min_mwh\nLower January,Lower,month,1,5580\n"
+    )
     run = solve(case)
     assert run.solution.objective_cny == pytest.approx(50 * 500, rel=1e-9)
     take = _contract(run, "Lower January")

@@ -28,8 +28,14 @@ HK_INTAKE = "Dongjiang at Taiyuan (Hong Kong intake)"
 RESERVOIRS = ["Xinfengjiang", "Fengshuba", "Baipenzhu"]
 WEEKLY = {"horizon.snapshots": 52, "horizon.resolution_h": 168}
 # only Hong Kong's water supply, so that a cost-of-security study solves four times
-WATER_ONLY = ["Hong Kong: n_1", "Hong Kong: gas_n_1", "Hong Kong: import_share",
-              "Hong Kong: fuel_mix", "Hong Kong: reserve_margin", "Macao"]
+WATER_ONLY = [
+    "Hong Kong: n_1",
+    "Hong Kong: gas_n_1",
+    "Hong Kong: import_share",
+    "Hong Kong: fuel_mix",
+    "Hong Kong: reserve_margin",
+    "Macao",
+]
 
 
 def test_tiny_water_supply_costs_the_hydropower_given_up_for_it():
@@ -61,8 +67,13 @@ def _water_balance_residual_hm3(run, stations: list[str]) -> float:
         d = h[h["station"] == s].sort_values("snapshot")
         level = d["storage_hm3"].to_numpy()
         before = np.concatenate([[hydro.at[s, "storage_initial_hm3"]], level[:-1]])
-        flow = (d["inflow_m3s"] + d["arrivals_m3s"] - d["turbined_m3s"] - d["spilled_m3s"]
-                - d["withdrawal_m3s"]).to_numpy()
+        flow = (
+            d["inflow_m3s"]
+            + d["arrivals_m3s"]
+            - d["turbined_m3s"]
+            - d["spilled_m3s"]
+            - d["withdrawal_m3s"]
+        ).to_numpy()
         change = HM3_PER_M3S_H * w[d["snapshot"]].to_numpy() * flow
         worst = max(worst, float(np.abs(level - before - change).max()))
     return worst
@@ -70,8 +81,10 @@ def _water_balance_residual_hm3(run, stations: list[str]) -> float:
 
 @pytest.fixture(scope="module")
 def years():
-    runs = {year: solve("pprd_dongjiang_drought", inflow_year=year, **WEEKLY)
-            for year in ("normal", "drought")}
+    runs = {
+        year: solve("pprd_dongjiang_drought", inflow_year=year, **WEEKLY)
+        for year in ("normal", "drought")
+    }
     for run in runs.values():
         assert run.solution.status == "optimal", run.solution.message
     return runs
@@ -81,8 +94,11 @@ def test_hong_kong_withdrawal_is_the_agreement_by_month():
     """The series file's monthly profile times the intake's mean withdrawal adds up to the
     ceiling of 820 Mm3 over the year, with more in the dry season than in the wet."""
     hydro = load_case(CASES / "pprd_week.yaml").tables["hydro"]
-    pu = pd.read_csv(ROOT / "networks" / "pprd" / "timeseries" / "withdrawal_pu.csv",
-                     index_col="timestamp", parse_dates=True)[HK_INTAKE]
+    pu = pd.read_csv(
+        ROOT / "networks" / "pprd" / "timeseries" / "withdrawal_pu.csv",
+        index_col="timestamp",
+        parse_dates=True,
+    )[HK_INTAKE]
     m3 = pu * hydro.at[HK_INTAKE, "withdrawal_m3s"] * 3600.0
     assert m3.sum() == pytest.approx(820e6, rel=1e-6)
     monthly = m3.groupby(m3.index.month).sum()
@@ -102,11 +118,15 @@ def test_normal_year_delivers_the_obligation_and_ends_at_the_rule_levels(years):
     hk = h[h["station"] == HK_INTAKE]
     delivered = (hk["withdrawal_m3s"] * w[hk["snapshot"]].to_numpy() * 3600.0).sum()
     # the profile's hours in the horizon (52 weeks: all of the year but 31 December)
-    pu = pd.read_csv(ROOT / "networks" / "pprd" / "timeseries" / "withdrawal_pu.csv",
-                     index_col="timestamp", parse_dates=True)[HK_INTAKE].iloc[:52 * 168]
+    pu = pd.read_csv(
+        ROOT / "networks" / "pprd" / "timeseries" / "withdrawal_pu.csv",
+        index_col="timestamp",
+        parse_dates=True,
+    )[HK_INTAKE].iloc[: 52 * 168]
     hydro = run.data.tables["hydro"]
-    assert delivered == pytest.approx(pu.sum() * hydro.at[HK_INTAKE, "withdrawal_m3s"] * 3600,
-                                      rel=1e-9)
+    assert delivered == pytest.approx(
+        pu.sum() * hydro.at[HK_INTAKE, "withdrawal_m3s"] * 3600, rel=1e-9
+    )
     sec = run.tables["security"]
     water = sec[(sec["zone"] == "Hong Kong") & (sec["target"] == "water supply")]
     assert len(water) == 52 and water["met"].all()
@@ -115,8 +135,9 @@ def test_normal_year_delivers_the_obligation_and_ends_at_the_rule_levels(years):
         active = hydro.at[s, "storage_max_hm3"]
         # the fixed end rule: back at the start, the rule level of 60 % of active storage
         # (rounded to 0.1 hm3 in the table)
-        assert d["storage_hm3"].iloc[-1] == pytest.approx(hydro.at[s, "storage_initial_hm3"],
-                                                          abs=1e-6)
+        assert d["storage_hm3"].iloc[-1] == pytest.approx(
+            hydro.at[s, "storage_initial_hm3"], abs=1e-6
+        )
         assert d["storage_hm3"].iloc[-1] == pytest.approx(0.6 * active, abs=0.1)
         assert d["storage_hm3"].between(-1e-6, active + 1e-6).all()
 
@@ -144,13 +165,15 @@ def test_drought_meets_hong_kong_and_costs_more_water(years):
         gd = p[p["bus"] == "GD"].set_index("snapshot")["price_cny_per_mwh"]
         k = run.data.tables["hydro"].at["Xinfengjiang", "mw_per_m3s"]
         inside = (x["storage_hm3"] > 1e-3) & (x["spilled_m3s"] < 1e-6)
-        np.testing.assert_allclose(x.loc[inside, "water_value_cny_per_m3"].mean(),
-                                   (gd[inside[inside].index] * k / 3600).mean(), rtol=0.05)
+        np.testing.assert_allclose(
+            x.loc[inside, "water_value_cny_per_m3"].mean(),
+            (gd[inside[inside].index] * k / 3600).mean(),
+            rtol=0.05,
+        )
 
 
 def test_security_study_prices_hong_kongs_water_in_the_drought():
-    data = load_case(CASES / "pprd_dongjiang_drought.yaml", {**WEEKLY,
-                                                           "security_off": WATER_ONLY})
+    data = load_case(CASES / "pprd_dongjiang_drought.yaml", {**WEEKLY, "security_off": WATER_ONLY})
     study = cost_of_security(data)
     row = study.table.set_index("target").loc["water supply"]
     assert row["status"] == "optimal"

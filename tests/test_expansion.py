@@ -12,8 +12,9 @@ from gridopt.model.expansion import crf
 from tests.conftest import CASES, copy_case, solve
 
 REL = 1e-9
-BLOCK_BASE = {"overrides": [{"table": "candidates", "name": "new base", "column": "block_size",
-                             "value": 500}]}
+BLOCK_BASE = {
+    "overrides": [{"table": "candidates", "name": "new base", "column": "block_size", "value": 500}]
+}
 
 
 def _capacity(run, component: str, rating: str | None = None) -> np.ndarray:
@@ -44,8 +45,8 @@ def test_capital_recovery_factor():
 def test_discounted_years():
     """F = sum over the period's years of (1+r)^-(year - first year of the first period)."""
     f = discounted_years(np.array([2030, 2035]), np.array([5.0, 5.0]), 0.1)
-    assert f[0] == pytest.approx(sum(1.1 ** -y for y in range(5)), rel=1e-12)
-    assert f[1] == pytest.approx(sum(1.1 ** -y for y in range(5, 10)), rel=1e-12)
+    assert f[0] == pytest.approx(sum(1.1**-y for y in range(5)), rel=1e-12)
+    assert f[1] == pytest.approx(sum(1.1**-y for y in range(5, 10)), rel=1e-12)
 
 
 def test_screening_curve_two_buses():
@@ -105,9 +106,13 @@ def test_blocks_integer_optimum_differs_from_rounded_lp():
     inv = relaxed.tables["investment"].set_index("candidate")
     assert inv.at["new base", "blocks"] == pytest.approx(1.2, rel=1e-9)
 
-    rounded = solve("tiny_expansion", overrides=[
-        *BLOCK_BASE["overrides"],
-        {"table": "candidates", "name": "new base", "column": "build_max", "value": 500}])
+    rounded = solve(
+        "tiny_expansion",
+        overrides=[
+            *BLOCK_BASE["overrides"],
+            {"table": "candidates", "name": "new base", "column": "build_max", "value": 500},
+        ],
+    )
     assert rounded.solution.objective_cny == pytest.approx(533.8e6, rel=REL)
     assert rounded.solution.objective_cny > run.solution.objective_cny
 
@@ -137,10 +142,11 @@ def test_periods_discounted():
     """The same case at a 10 % discount rate: F[2030] = sum_{y=0..4} 1.1^-y, F[2035] =
     sum_{y=5..9} 1.1^-y; cost = 100 x 8760 x 50 x (F0 + F1) + 100 x 10,000 x F1."""
     run = solve("tiny_expansion_periods", **{"expansion.discount_rate": 0.1})
-    f0 = sum(1.1 ** -y for y in range(5))
-    f1 = sum(1.1 ** -y for y in range(5, 10))
+    f0 = sum(1.1**-y for y in range(5))
+    f1 = sum(1.1**-y for y in range(5, 10))
     assert run.solution.objective_cny == pytest.approx(
-        100 * 8760 * 50 * (f0 + f1) + 100 * 10_000 * f1, rel=REL)
+        100 * 8760 * 50 * (f0 + f1) + 100 * 10_000 * f1, rel=REL
+    )
     # prices stay undiscounted CNY per MWh of the year
     prices = run.tables["prices"]["price_cny_per_mwh"].to_numpy()
     assert prices[1] == pytest.approx(50 + 10_000 / 8760, rel=1e-9)
@@ -152,8 +158,9 @@ def test_co2_cap_and_its_shadow_price():
     A tonne less a year in 2030 takes 1/8760 MW more built for 2030 instead of 2035, which pays
     its annuity 5 years earlier: 10,000 x 5 / 8760 over the period, 10,000 / 8760 CNY/t a year.
     """
-    run = solve("tiny_expansion_periods",
-                **{"expansion.policy": {"co2_cap_t_per_yr": {2030: 438_000}}})
+    run = solve(
+        "tiny_expansion_periods", **{"expansion.policy": {"co2_cap_t_per_yr": {2030: 438_000}}}
+    )
     assert run.solution.objective_cny == pytest.approx(445.5e6, rel=REL)
     assert _built(run, "new") == pytest.approx([50.0, 50.0], abs=1e-6)
     co2 = run.tables["co2"].set_index("period")
@@ -169,8 +176,9 @@ def test_co2_price():
     CNY per MW more, but each MW then saves 8760 t a year of the old plant's CO2 in 2030:
     8760 x 20 x 5 = 876,000 CNY. So all 100 MW are built for 2030, nothing pays the price:
     cost = 2 x 5 x 100 x 8760 x 50 + 100 x 10,000 x 10 = 448 M CNY."""
-    run = solve("tiny_expansion_periods",
-                **{"expansion.policy": {"co2_price_cny_per_t": {2030: 20}}})
+    run = solve(
+        "tiny_expansion_periods", **{"expansion.policy": {"co2_price_cny_per_t": {2030: 20}}}
+    )
     assert _built(run, "new") == pytest.approx([100.0, 0.0], abs=1e-6)
     assert run.solution.objective_cny == pytest.approx(438e6 + 10e6, rel=REL)
 
@@ -181,15 +189,23 @@ def test_share_and_build_rate_shadow_prices():
     8760 CNY per MWh and year (the share's price). A build rate of 10 MW/yr (50 MW per
     period) in 2035 then forces 50 MW into 2030: its price is the cost of a MW built a
     period early, 10,000 x 5 = 50,000 CNY (discounted as the objective)."""
-    share = solve("tiny_expansion_periods", **{"expansion.policy": {"shares": [
-        {"name": "RPS", "share_min": 0.75, "periods": [2030]}]}})
+    share = solve(
+        "tiny_expansion_periods",
+        **{"expansion.policy": {"shares": [{"name": "RPS", "share_min": 0.75, "periods": [2030]}]}},
+    )
     assert _built(share, "new") == pytest.approx([75.0, 25.0], abs=1e-6)
     row = share.tables["policy"].set_index("constraint").loc["RPS 2030"]
     assert row["shadow_price"] == pytest.approx(10_000 / 8760, rel=1e-9)
     assert row["lhs"] == pytest.approx(0.75 * 100 * 8760, rel=1e-9)
 
-    rate = solve("tiny_expansion_periods", **{"expansion.policy": {"build_rates": [
-        {"name": "solar rate", "carriers": ["solar"], "max_mw_per_yr": 10}]}})
+    rate = solve(
+        "tiny_expansion_periods",
+        **{
+            "expansion.policy": {
+                "build_rates": [{"name": "solar rate", "carriers": ["solar"], "max_mw_per_yr": 10}]
+            }
+        },
+    )
     assert _built(rate, "new") == pytest.approx([50.0, 50.0], abs=1e-6)
     row = rate.tables["policy"].set_index("constraint").loc["solar rate 2035"]
     assert row["shadow_price"] == pytest.approx(50_000, rel=1e-9)
@@ -200,9 +216,21 @@ def test_share_ceiling_and_its_shadow_price():
     """Coal at most half of 2030's demand is the CO2 cap above in other words (the old plant
     emits 1 t/MWh): 50 MW of new capacity for 2030, cost 443 M + 50 x 10,000 x 5, and one more
     MWh a year of coal allowed saves 10,000 / 8760 CNY."""
-    run = solve("tiny_expansion_periods", **{"expansion.policy": {"shares": [
-        {"name": "coal ceiling", "carriers": ["coal"], "share_max": 0.5,
-         "periods": [2030]}]}})
+    run = solve(
+        "tiny_expansion_periods",
+        **{
+            "expansion.policy": {
+                "shares": [
+                    {
+                        "name": "coal ceiling",
+                        "carriers": ["coal"],
+                        "share_max": 0.5,
+                        "periods": [2030],
+                    }
+                ]
+            }
+        },
+    )
     assert run.solution.objective_cny == pytest.approx(445.5e6, rel=REL)
     assert _built(run, "new") == pytest.approx([50.0, 50.0], abs=1e-6)
     row = run.tables["policy"].set_index("constraint").loc["coal ceiling 2030"]
@@ -231,13 +259,17 @@ def test_same_optimum_as_pypsa():
     for name, value in ours.items():
         assert n.c["Generator"].static.at[name, "p_nom_opt"] == pytest.approx(value, rel=1e-6)
     assert n.c["StorageUnit"].static.at["battery B", "p_nom_opt"] == pytest.approx(
-        total["battery B/p_max_mw"], rel=1e-6)
-    assert total["battery B/energy_max_mwh"] == pytest.approx(4 * total["battery B/p_max_mw"],
-                                                              rel=1e-9)
+        total["battery B/p_max_mw"], rel=1e-6
+    )
+    assert total["battery B/energy_max_mwh"] == pytest.approx(
+        4 * total["battery B/p_max_mw"], rel=1e-9
+    )
     assert n.c["Line"].static.at["A-B", "s_nom_opt"] == pytest.approx(
-        total["A-B/s_max_mw"], rel=1e-6, abs=1e-6)
+        total["A-B/s_max_mw"], rel=1e-6, abs=1e-6
+    )
     assert n.c["Link"].static.at["A-C DC", "p_nom_opt"] == pytest.approx(
-        total["A-C DC/p_max_mw"], rel=1e-6)
+        total["A-C DC/p_max_mw"], rel=1e-6
+    )
     # something was built, so the comparison is not one of empty candidates
     assert total["solar B/p_max_mw"] > 0 and total["battery B/p_max_mw"] > 0
 
@@ -245,24 +277,32 @@ def test_same_optimum_as_pypsa():
 def test_disabled_expansion_is_dispatch():
     """With expansion off the candidates are ignored: the model is the dispatch of the existing
     capacity, with the same objective as a case without any expansion setting."""
-    off = solve("tiny_expansion_loop", **{"expansion.enabled": False,
-                                          "load_shedding.enabled": True})
+    off = solve(
+        "tiny_expansion_loop", **{"expansion.enabled": False, "load_shedding.enabled": True}
+    )
     plain = solve("tiny_expansion_loop", expansion=None, **{"load_shedding.enabled": True})
     assert "capacity" not in off.tables
     assert off.solution.objective_cny == pytest.approx(plain.solution.objective_cny, rel=1e-12)
 
 
-@pytest.mark.parametrize(("row", "column", "rule"), [
-    ("new base,generators,nowhere,2000000,20,0,x", "component", "no component of that name"),
-    ("new base,generators,base,2000000,20,0,x\nagain,generators,base,1,20,0,x", "component",
-     "a second candidate"),
-])
+@pytest.mark.parametrize(
+    ("row", "column", "rule"),
+    [
+        ("new base,generators,nowhere,2000000,20,0,x", "component", "no component of that name"),
+        (
+            "new base,generators,base,2000000,20,0,x\nagain,generators,base,1,20,0,x",
+            "component",
+            "a second candidate",
+        ),
+    ],
+)
 def test_bad_candidates(tmp_path, row, column, rule):
     """Candidates that cannot work are named with their file, row and column."""
     path = copy_case(tmp_path, "tiny_expansion")
     net = tmp_path / "networks" / "tiny_expansion" / "candidates.csv"
-    net.write_text("name,table,component,overnight_cost_cny_per_unit,lifetime_yr,"
-                   f"discount_rate,note\n{row}\n")
+    net.write_text(
+        f"name,table,component,overnight_cost_cny_per_unit,lifetime_yr,discount_rate,note\n{row}\n"
+    )
     with pytest.raises(InputError) as err:
         load_case(path)
     hits = [p for p in err.value.problems if p.column == column and rule in p.rule]
@@ -272,8 +312,10 @@ def test_bad_candidates(tmp_path, row, column, rule):
 def test_bad_rating_and_max_hours(tmp_path):
     path = copy_case(tmp_path, "tiny_expansion")
     net = tmp_path / "networks" / "tiny_expansion" / "candidates.csv"
-    net.write_text("name,table,component,rating,overnight_cost_cny_per_unit,lifetime_yr,"
-                   "max_hours\nx,lines,A-B,p_max_mw,1,20,\ny,generators,base,,1,20,4\n")
+    net.write_text(
+        "name,table,component,rating,overnight_cost_cny_per_unit,lifetime_yr,"
+        "max_hours\nx,lines,A-B,p_max_mw,1,20,\ny,generators,base,,1,20,4\n"
+    )
     with pytest.raises(InputError) as err:
         load_case(path)
     rules = {(p.column, p.row) for p in err.value.problems}
@@ -283,9 +325,13 @@ def test_bad_rating_and_max_hours(tmp_path):
 def test_bad_periods(tmp_path):
     """Period years must increase; a cap for a year without a period is refused."""
     with pytest.raises(InputError) as err:
-        solve("tiny_expansion_periods", **{
-            "expansion.periods": [{"year": 2035}, {"year": 2030}],
-            "expansion.policy": {"co2_cap_t_per_yr": {2040: 1.0}}})
+        solve(
+            "tiny_expansion_periods",
+            **{
+                "expansion.periods": [{"year": 2035}, {"year": 2030}],
+                "expansion.policy": {"co2_cap_t_per_yr": {2040: 1.0}},
+            },
+        )
     columns = {p.column for p in err.value.problems}
     assert {"expansion.periods", "expansion.policy.co2_cap_t_per_yr"} <= columns
 
@@ -297,20 +343,33 @@ def test_pipeline_loop_on_the_gas_network(tmp_path):
     Looping the trunk (annuity 10 M / 20 yr = 500,000 CNY per MWth and year) saves 150 CNY per
     MWh_th for 8,760 h = 1,314,000 CNY per MWth and year: it grows to the supply's 250 MWth,
     and the cost falls by 50 x (1,314,000 - 500,000) = 40.7 M CNY."""
-    samples = {"expansion": {"discount_rate": 0, "periods": [{"year": 2025, "samples": [
-        {"start": "2025-01-01 00:00", "hours": 1, "weight": 4380},
-        {"start": "2025-01-01 01:00", "hours": 1, "weight": 4380}]}]}}
+    samples = {
+        "expansion": {
+            "discount_rate": 0,
+            "periods": [
+                {
+                    "year": 2025,
+                    "samples": [
+                        {"start": "2025-01-01 00:00", "hours": 1, "weight": 4380},
+                        {"start": "2025-01-01 01:00", "hours": 1, "weight": 4380},
+                    ],
+                }
+            ],
+        }
+    }
     path = copy_case(tmp_path, "tiny_gas")
     net = tmp_path / "networks" / "tiny_gas"
     base = solve(path, **samples)
     assert "capacity" not in base.tables  # no candidates: the table is empty
     (net / "candidates.csv").write_text(
         "name,table,component,overnight_cost_cny_per_unit,lifetime_yr,discount_rate\n"
-        "trunk loop,pipelines,trunk,10000000,20,0\n")
+        "trunk loop,pipelines,trunk,10000000,20,0\n"
+    )
     run = solve(path, **samples)
     assert _capacity(run, "trunk") == pytest.approx([250.0], rel=1e-9)
     assert base.solution.objective_cny - run.solution.objective_cny == pytest.approx(
-        50 * (150 * 8760 - 500_000), rel=1e-9)
+        50 * (150 * 8760 - 500_000), rel=1e-9
+    )
     flows = run.tables["gas_flows"]
     assert flows["utilisation_pu"].to_numpy() == pytest.approx([1.0, 1.0], rel=1e-9)
 
@@ -324,8 +383,10 @@ def test_pprd_expansion_cases_build():
     assert not lp.integrality().any()
     mip = build_model(load_case(CASES / "pprd_expansion_2030_discrete.yaml"))
     blocks = mip.variables["exp_blocks"]
-    assert blocks.components.tolist() == ["Yunnan-Guangdong UHVDC 2030",
-                                          "WEPP II Jiangxi-Guangdong loop 2030"]
+    assert blocks.components.tolist() == [
+        "Yunnan-Guangdong UHVDC 2030",
+        "WEPP II Jiangxi-Guangdong loop 2030",
+    ]
     assert mip.integrality().sum() == 2
     # the four weeks stand for the year: sample weights sum to 8760 h
     weight = mip.investment.sample_weight * mip.w
@@ -336,10 +397,14 @@ def test_period_demand_by_region():
     """Demand growth per region and period: 2035's demand in region West is 1.2 x 100 MW, so
     120 MW are built for 2035 (the existing plant has retired); a region not named keeps its
     demand, and an unknown region is refused."""
-    periods = [{"year": 2030, "samples": [{"start": "2025-01-01 00:00", "hours": 1,
-                                           "weight": 8760}]},
-               {"year": 2035, "demand": {"West": 1.2}, "samples": [
-                   {"start": "2025-01-01 00:00", "hours": 1, "weight": 8760}]}]
+    periods = [
+        {"year": 2030, "samples": [{"start": "2025-01-01 00:00", "hours": 1, "weight": 8760}]},
+        {
+            "year": 2035,
+            "demand": {"West": 1.2},
+            "samples": [{"start": "2025-01-01 00:00", "hours": 1, "weight": 8760}],
+        },
+    ]
     run = solve("tiny_expansion_periods", **{"expansion.periods": periods})
     assert _built(run, "new") == pytest.approx([0.0, 120.0], abs=1e-6)
     periods[1]["demand"] = {"Atlantis": 1.2}

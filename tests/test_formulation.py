@@ -17,8 +17,13 @@ TINY = ["tiny_two_bus", "tiny_kvl_loop", "tiny_storage", "tiny_hydro_cascade"]
 def _same_matrix(a, b) -> None:
     assert a.A.shape == b.A.shape
     assert abs(a.A - b.A).max() < 1e-12 if a.A.nnz else b.A.nnz == 0
-    for x, y in ((a.row_lb, b.row_lb), (a.row_ub, b.row_ub), (a.col_lb, b.col_lb),
-                 (a.col_ub, b.col_ub), (a.c, b.c)):
+    for x, y in (
+        (a.row_lb, b.row_lb),
+        (a.row_ub, b.row_ub),
+        (a.col_lb, b.col_lb),
+        (a.col_ub, b.col_ub),
+        (a.c, b.c),
+    ):
         np.testing.assert_array_equal(x, y)
     assert a.c0 == pytest.approx(b.c0)
 
@@ -49,8 +54,9 @@ def test_every_lp_method_reaches_the_same_optimum(method):
     sol = solve(model, SolverOptions(method=method))
     assert sol.status == "optimal"
     assert sol.objective_cny == pytest.approx(reference.objective_cny, rel=1e-7)
-    np.testing.assert_allclose(sol.dual("bus_balance"), reference.dual("bus_balance"),
-                               rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(
+        sol.dual("bus_balance"), reference.dual("bus_balance"), rtol=1e-5, atol=1e-3
+    )
 
 
 def test_model_writes_as_lp_file(tmp_path):

@@ -22,8 +22,27 @@ from tests.conftest import copy_case
 
 TABLES = ["buses.csv", "generators.csv", "loads.csv", "hydro.csv", "timeseries/load_mw.csv"]
 CELLS = st.one_of(
-    st.sampled_from(["", "-1", "0", "1e309", "nan", "inf", "-inf", "=1+1", "@SUM(A1)", "true",
-                     "H", "Upper", "Lower", "2025-01-01 00:00", "1e-300", "NaN", " 5 "]),
+    st.sampled_from(
+        [
+            "",
+            "-1",
+            "0",
+            "1e309",
+            "nan",
+            "inf",
+            "-inf",
+            "=1+1",
+            "@SUM(A1)",
+            "true",
+            "H",
+            "Upper",
+            "Lower",
+            "2025-01-01 00:00",
+            "1e-300",
+            "NaN",
+            " 5 ",
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.text(max_size=12),
 )
@@ -46,7 +65,7 @@ def _mutate(path: Path, kind: str, i: int, j: int, value: str) -> None:
         del rows[1 + i % (len(rows) - 1)]
     elif kind == "drop_column":
         c = j % len(rows[0])
-        rows = [row[:c] + row[c + 1:] for row in rows]
+        rows = [row[:c] + row[c + 1 :] for row in rows]
     elif kind == "junk":
         rows.insert(1 + i % len(rows), [value] * (1 + j % 5))
     out = io.StringIO()
@@ -55,8 +74,7 @@ def _mutate(path: Path, kind: str, i: int, j: int, value: str) -> None:
 
 
 # derandomized so every CI run checks the same inputs; turn it off locally to explore more
-@settings(max_examples=40, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(st.lists(mutations(), min_size=1, max_size=3))
 def test_no_input_makes_a_traceback(changes):
     with tempfile.TemporaryDirectory() as tmp:
@@ -65,10 +83,12 @@ def test_no_input_makes_a_traceback(changes):
         net = root / "networks" / "tiny_hydro_cascade"
         for table, kind, i, j, value in changes:
             _mutate(net / table, kind, i, j, value)
-        result = CliRunner().invoke(app, ["solve", str(case), "--out", str(root / "run"),
-                                          "--format", "csv"])
+        result = CliRunner().invoke(
+            app, ["solve", str(case), "--out", str(root / "run"), "--format", "csv"]
+        )
         assert result.exception is None or isinstance(result.exception, SystemExit), (
-            f"{type(result.exception).__name__}: {result.exception}")
+            f"{type(result.exception).__name__}: {result.exception}"
+        )
         assert result.exit_code in ALLOWED_EXIT, result.output
         assert "Traceback" not in result.output
         if result.exit_code == 2:
@@ -80,11 +100,33 @@ def test_no_input_makes_a_traceback(changes):
 
 NON_FINITE = [float("nan"), float("inf"), float("-inf")]
 VALUES = st.one_of(
-    st.sampled_from([*NON_FINITE, 0, -1, 1.5, 1e308, -1e308, 1e-308, 10**20, 2**63, "nan",
-                     "inf", "-inf", "1e309", ".nan", "1e9", "2,5", "", "../..", "/etc",
-                     "yes", "off"]),
+    st.sampled_from(
+        [
+            *NON_FINITE,
+            0,
+            -1,
+            1.5,
+            1e308,
+            -1e308,
+            1e-308,
+            10**20,
+            2**63,
+            "nan",
+            "inf",
+            "-inf",
+            "1e309",
+            ".nan",
+            "1e9",
+            "2,5",
+            "",
+            "../..",
+            "/etc",
+            "yes",
+            "off",
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.integers(min_value=-10**12, max_value=10**12),
+    st.integers(min_value=-(10**12), max_value=10**12),
     st.text(max_size=8),
     st.booleans(),
     st.none(),
@@ -92,27 +134,68 @@ VALUES = st.one_of(
 )
 # numeric settings of a case: a non-finite value must never solve
 # values a setting or option would plausibly take, drawn as often as the hostile ones
-PLAUSIBLE = st.one_of(st.floats(0.0, 3.0), st.integers(1, 8),
-                      st.sampled_from(["off", "on", "choose", "simplex", "ipm", "dry", "uc"]),
-                      st.floats(1e-9, 1e-4))
+PLAUSIBLE = st.one_of(
+    st.floats(0.0, 3.0),
+    st.integers(1, 8),
+    st.sampled_from(["off", "on", "choose", "simplex", "ipm", "dry", "uc"]),
+    st.floats(1e-9, 1e-4),
+)
 SOME_VALUE = st.one_of(PLAUSIBLE, VALUES)
 # (not solver.threads: HiGHS keeps one pool of threads per process, so a test process that
 # has solved once cannot solve again with another count; the command line solves once)
-NUMERIC = ["scale.demand", "scale.inflow", "scale.capacity.coal", "scale.fuel_price.gas",
-           "load_shedding.voll_cny_per_mwh", "curtailment_penalty_cny_per_mwh",
-           "horizon.snapshots", "horizon.resolution_h", "solver.time_limit_s", "solver.mip_gap",
-           "reserve.requirement_pu_of_load", "rolling.window_h",
-           "gas_shedding.voll_cny_per_mwh_th"]
-OTHER = ["load_shedding.enabled", "horizon.start", "model", "inflow_year", "project",
-         "network", "name", "solver.method", "scale", "overrides", "solver.options",
-         "security_file"]
-SAFE_OPTIONS = ["presolve", "solver", "parallel", "run_crossover", "time_limit",
-                "primal_feasibility_tolerance", "dual_feasibility_tolerance", "mip_rel_gap",
-                "simplex_strategy", "random_seed", "ipm_optimality_tolerance",
-                "small_matrix_value", "objective_bound", "simplex_iteration_limit",
-                "output_flag", "log_file", "write_solution_to_file", "presolv", "no_such"]
-FUZZ = settings(max_examples=25, deadline=None, derandomize=True,
-                suppress_health_check=list(HealthCheck))
+NUMERIC = [
+    "scale.demand",
+    "scale.inflow",
+    "scale.capacity.coal",
+    "scale.fuel_price.gas",
+    "load_shedding.voll_cny_per_mwh",
+    "curtailment_penalty_cny_per_mwh",
+    "horizon.snapshots",
+    "horizon.resolution_h",
+    "solver.time_limit_s",
+    "solver.mip_gap",
+    "reserve.requirement_pu_of_load",
+    "rolling.window_h",
+    "gas_shedding.voll_cny_per_mwh_th",
+]
+OTHER = [
+    "load_shedding.enabled",
+    "horizon.start",
+    "model",
+    "inflow_year",
+    "project",
+    "network",
+    "name",
+    "solver.method",
+    "scale",
+    "overrides",
+    "solver.options",
+    "security_file",
+]
+SAFE_OPTIONS = [
+    "presolve",
+    "solver",
+    "parallel",
+    "run_crossover",
+    "time_limit",
+    "primal_feasibility_tolerance",
+    "dual_feasibility_tolerance",
+    "mip_rel_gap",
+    "simplex_strategy",
+    "random_seed",
+    "ipm_optimality_tolerance",
+    "small_matrix_value",
+    "objective_bound",
+    "simplex_iteration_limit",
+    "output_flag",
+    "log_file",
+    "write_solution_to_file",
+    "presolv",
+    "no_such",
+]
+FUZZ = settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 
 
 def _non_finite(value: object) -> bool:
@@ -138,10 +221,12 @@ def _set(raw: dict, key: str, value: object) -> None:
 
 
 def _run(root: Path, case: Path, *extra: str):
-    result = CliRunner().invoke(app, ["solve", str(case), "--out", str(root / "run"),
-                                      "--format", "csv", *extra])
+    result = CliRunner().invoke(
+        app, ["solve", str(case), "--out", str(root / "run"), "--format", "csv", *extra]
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{type(result.exception).__name__}: {result.exception}")
+        f"{type(result.exception).__name__}: {result.exception}"
+    )
     assert "Traceback" not in result.output
     return result
 
@@ -155,8 +240,15 @@ def _balanced(root: Path) -> None:
 
 
 @FUZZ
-@given(st.lists(st.tuples(st.sampled_from(NUMERIC + NUMERIC + OTHER),
-                          st.one_of(PLAUSIBLE, PLAUSIBLE, VALUES)), min_size=1, max_size=2))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(NUMERIC + NUMERIC + OTHER), st.one_of(PLAUSIBLE, PLAUSIBLE, VALUES)
+        ),
+        min_size=1,
+        max_size=2,
+    )
+)
 def test_no_case_setting_makes_a_traceback_or_solves_with_a_non_finite_number(changes):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -173,8 +265,13 @@ def test_no_case_setting_makes_a_traceback_or_solves_with_a_non_finite_number(ch
             _balanced(root)
 
 
-COMPONENTS = {"generators": ["cheap", "dear"], "loads": ["load B"], "lines": ["A-B"],
-              "buses": ["A", "B"], "nope": ["ghost"]}
+COMPONENTS = {
+    "generators": ["cheap", "dear"],
+    "loads": ["load B"],
+    "lines": ["A-B"],
+    "buses": ["A", "B"],
+    "nope": ["ghost"],
+}
 
 
 @st.composite
@@ -185,14 +282,24 @@ def overrides(draw):
     rare = draw(st.integers(0, 9)) == 0  # now and then a table, name or column that is not
     table = draw(st.sampled_from(list(COMPONENTS) if rare else list(COMPONENTS)[:-1]))
     names = COMPONENTS[table] + (["ghost"] if rare else [])
-    columns = [c.name for c in TABLES[table].columns if c.name != "name"] \
-        if table in TABLES else ["p_max_mw"]
-    numeric = [c.name for c in TABLES[table].columns if c.kind in ("float", "int")] \
-        if table in TABLES else []
-    return {"table": table, "name": draw(st.sampled_from(names)),
-            "column": draw(st.sampled_from(numeric or columns) if not rare
-                           else st.sampled_from([*columns, "size"])),
-            "value": draw(st.one_of(PLAUSIBLE, PLAUSIBLE, VALUES))}
+    columns = (
+        [c.name for c in TABLES[table].columns if c.name != "name"]
+        if table in TABLES
+        else ["p_max_mw"]
+    )
+    numeric = (
+        [c.name for c in TABLES[table].columns if c.kind in ("float", "int")]
+        if table in TABLES
+        else []
+    )
+    return {
+        "table": table,
+        "name": draw(st.sampled_from(names)),
+        "column": draw(
+            st.sampled_from(numeric or columns) if not rare else st.sampled_from([*columns, "size"])
+        ),
+        "value": draw(st.one_of(PLAUSIBLE, PLAUSIBLE, VALUES)),
+    }
 
 
 @FUZZ
@@ -208,9 +315,13 @@ def test_no_override_makes_a_traceback_or_solves_with_a_non_finite_number(given_
         case.write_text(yaml.safe_dump(raw))
         result = _run(root, case)
         assert result.exit_code in ALLOWED_EXIT, result.output
-        numeric = [o for o in given_overrides if o["table"] in TABLES
-                   and o["column"] in TABLES[o["table"]].column_names
-                   and TABLES[o["table"]].column(o["column"]).kind in ("float", "int")]
+        numeric = [
+            o
+            for o in given_overrides
+            if o["table"] in TABLES
+            and o["column"] in TABLES[o["table"]].column_names
+            and TABLES[o["table"]].column(o["column"]).kind in ("float", "int")
+        ]
         if any(_non_finite(o["value"]) for o in numeric):
             assert result.exit_code == 2, result.output
         if result.exit_code == 0:
@@ -219,13 +330,20 @@ def test_no_override_makes_a_traceback_or_solves_with_a_non_finite_number(given_
 
 @st.composite
 def scenario_files(draw):
-    keys = st.sampled_from([*NUMERIC[:8], "scale.demnd", "inflow_year", "model", "a..b",
-                            "overrides"])
-    listed = draw(st.lists(st.tuples(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True),
-                                     st.dictionaries(keys, SOME_VALUE, max_size=2)),
-                           max_size=3, unique_by=lambda s: s[0]))
-    product = draw(st.dictionaries(keys, st.lists(SOME_VALUE, min_size=1, max_size=2),
-                                   max_size=2))
+    keys = st.sampled_from(
+        [*NUMERIC[:8], "scale.demnd", "inflow_year", "model", "a..b", "overrides"]
+    )
+    listed = draw(
+        st.lists(
+            st.tuples(
+                st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True),
+                st.dictionaries(keys, SOME_VALUE, max_size=2),
+            ),
+            max_size=3,
+            unique_by=lambda s: s[0],
+        )
+    )
+    product = draw(st.dictionaries(keys, st.lists(SOME_VALUE, min_size=1, max_size=2), max_size=2))
     doc: dict = {}
     if listed or not product:
         doc["scenarios"] = [{"name": n, "changes": c} for n, c in listed]
@@ -266,12 +384,22 @@ def solver_options(draw):
     out = {}
     for _ in range(draw(st.integers(1, 2))):
         name = draw(st.sampled_from(SAFE_OPTIONS))
-        kind = {"presolve": "text", "solver": "text", "parallel": "text",
-                "run_crossover": "text", "simplex_strategy": "int", "random_seed": "int",
-                "simplex_iteration_limit": "int", "output_flag": "bool"}.get(name, "number")
-        plausible = {"text": st.sampled_from(["off", "on", "choose", "simplex", "ipm"]),
-                     "int": st.integers(0, 50), "bool": st.booleans(),
-                     "number": st.floats(1e-9, 1e-4)}[kind]
+        kind = {
+            "presolve": "text",
+            "solver": "text",
+            "parallel": "text",
+            "run_crossover": "text",
+            "simplex_strategy": "int",
+            "random_seed": "int",
+            "simplex_iteration_limit": "int",
+            "output_flag": "bool",
+        }.get(name, "number")
+        plausible = {
+            "text": st.sampled_from(["off", "on", "choose", "simplex", "ipm"]),
+            "int": st.integers(0, 50),
+            "bool": st.booleans(),
+            "number": st.floats(1e-9, 1e-4),
+        }[kind]
         out[name] = draw(st.one_of(plausible, plausible, VALUES))
     return out
 

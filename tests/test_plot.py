@@ -52,15 +52,24 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, Path]
     net = folder / "net"
     case = write_synthetic(net, n_buses=8, hours=24, case_snapshots=24)
     carriers = pd.read_csv(net / "carriers.csv")
-    pd.concat([carriers, pd.DataFrame({"name": ["hydro"], "renewable": [True],
-                                       "fossil": [False]})]).to_csv(net / "carriers.csv",
-                                                                    index=False)
-    pd.DataFrame({"name": ["Upper", "Lower", "Gorge"], "bus": ["N002", "N003", "N001"],
-                  "carrier": "hydro", "river": ["Jinsha", "Jinsha", "Dadu"],
-                  "p_max_mw": [400, 300, 500], "mw_per_m3s": [1.0, 0.5, 0.8],
-                  "storage_max_hm3": [20, 0, 30], "storage_initial_hm3": [10, None, 12],
-                  "end_rule": "free", "downstream": ["Lower", None, None],
-                  "travel_time_h": [2, 0, 0]}).to_csv(net / "hydro.csv", index=False)
+    pd.concat(
+        [carriers, pd.DataFrame({"name": ["hydro"], "renewable": [True], "fossil": [False]})]
+    ).to_csv(net / "carriers.csv", index=False)
+    pd.DataFrame(
+        {
+            "name": ["Upper", "Lower", "Gorge"],
+            "bus": ["N002", "N003", "N001"],
+            "carrier": "hydro",
+            "river": ["Jinsha", "Jinsha", "Dadu"],
+            "p_max_mw": [400, 300, 500],
+            "mw_per_m3s": [1.0, 0.5, 0.8],
+            "storage_max_hm3": [20, 0, 30],
+            "storage_initial_hm3": [10, None, 12],
+            "end_rule": "free",
+            "downstream": ["Lower", None, None],
+            "travel_time_h": [2, 0, 0],
+        }
+    ).to_csv(net / "hydro.csv", index=False)
     run_dir = folder / "run"
     result = solve_case(case, run_dir, formats=("xlsx", "csv"))
     assert result.solution.status.value == "optimal"
@@ -95,14 +104,23 @@ def test_every_chart_is_drawn_from_a_small_run(full_run, tmp_path):
     regions = sorted(result.data.tables["buses"]["region"].unique())
     assert regions == ["R0", "R1", "R2", "R3", "R4"]
     # no gas network and no security zones here: those charts have their own runs below
-    assert notes == ["skipping gas_prices: the run has no gas_prices table",
-                     "skipping gas_supply: the run has no gas_supply table",
-                     "skipping gas_pipelines: the run has no gas_flows table",
-                     "skipping security: the run has no security table"]
+    assert notes == [
+        "skipping gas_prices: the run has no gas_prices table",
+        "skipping gas_supply: the run has no gas_supply table",
+        "skipping gas_pipelines: the run has no gas_flows table",
+        "skipping security: the run has no security table",
+    ]
     assert sorted(p.name for p in paths) == sorted(
-        ["dispatch_system.png", *(f"dispatch_{r}.png" for r in regions), "corridor_flows.png",
-         "congestion_rent.png", "reservoir_storage.png", "price_heatmap.png",
-         "network_map.png"])
+        [
+            "dispatch_system.png",
+            *(f"dispatch_{r}.png" for r in regions),
+            "corridor_flows.png",
+            "congestion_rent.png",
+            "reservoir_storage.png",
+            "price_heatmap.png",
+            "network_map.png",
+        ]
+    )
     assert sorted(tmp_path.joinpath("plots").iterdir()) == sorted(paths)
     for path in paths:
         _assert_png(path)
@@ -114,8 +132,9 @@ def test_dispatch_series_balance_the_system_and_each_region(full_run):
     system = dispatch(t["generation"], t["storage"], t["unserved"])
     assert system.demand_mw is not None
     # links here are lossless, so sources (incl. unserved) minus charging meet the demand
-    np.testing.assert_allclose(system.supply.sum(axis=1) + system.uptake.sum(axis=1),
-                               system.demand_mw, atol=1e-5)
+    np.testing.assert_allclose(
+        system.supply.sum(axis=1) + system.uptake.sum(axis=1), system.demand_mw, atol=1e-5
+    )
     assert {"coal", "hydro"} <= set(system.supply.columns)
     for region in ("R0", "R2"):
         d = dispatch(t["generation"], t["storage"], t["unserved"], region)
@@ -123,10 +142,12 @@ def test_dispatch_series_balance_the_system_and_each_region(full_run):
         # a region's own generation is its part of the system's
         own = t["generation"][t["generation"]["region"] == region]
         carriers = [c for c in d.supply.columns if c in set(own["carrier"])]
-        np.testing.assert_allclose(d.supply[carriers].sum(axis=1),
-                                   own.groupby("snapshot")["p_mw"].sum(), atol=1e-6)
-        np.testing.assert_allclose(d.supply.sum(axis=1) + d.uptake.sum(axis=1), d.demand_mw,
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            d.supply[carriers].sum(axis=1), own.groupby("snapshot")["p_mw"].sum(), atol=1e-6
+        )
+        np.testing.assert_allclose(
+            d.supply.sum(axis=1) + d.uptake.sum(axis=1), d.demand_mw, atol=1e-5
+        )
         # the same carrier has the same colour in every chart
         for c in carriers:
             assert d.colors[c] == system.colors[c] == carrier_color(c)
@@ -135,16 +156,23 @@ def test_dispatch_series_balance_the_system_and_each_region(full_run):
 def test_chart_without_its_table_is_skipped_with_a_note(two_bus_run, tmp_path):
     notes: list[str] = []
     paths = plot_run(two_bus_run, tmp_path, note=notes.append)
-    assert notes == ["skipping reservoir_storage: the run has no hydro table",
-                     "skipping network_map: the run has no buses table",
-                     "skipping gas_prices: the run has no gas_prices table",
-                     "skipping gas_supply: the run has no gas_supply table",
-                     "skipping gas_pipelines: the run has no gas_flows table",
-                     "skipping security: the run has no security table"]
+    assert notes == [
+        "skipping reservoir_storage: the run has no hydro table",
+        "skipping network_map: the run has no buses table",
+        "skipping gas_prices: the run has no gas_prices table",
+        "skipping gas_supply: the run has no gas_supply table",
+        "skipping gas_pipelines: the run has no gas_flows table",
+        "skipping security: the run has no security table",
+    ]
     # no links in this network: the flows chart shows its AC line instead
     assert sorted(p.name for p in paths) == [
-        "congestion_rent.png", "corridor_flows.png", "dispatch_East.png", "dispatch_West.png",
-        "dispatch_system.png", "price_heatmap.png"]
+        "congestion_rent.png",
+        "corridor_flows.png",
+        "dispatch_East.png",
+        "dispatch_West.png",
+        "dispatch_system.png",
+        "price_heatmap.png",
+    ]
     for path in paths:
         _assert_png(path)
 
@@ -173,8 +201,7 @@ def security_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, P
 def test_gas_charts_are_drawn_from_a_gas_run(gas_run, tmp_path):
     result, run_dir = gas_run
     notes: list[str] = []
-    paths = plot_run(run_dir, tmp_path, note=notes.append,
-                     charts=_charts(*GAS_CHARTS, "security"))
+    paths = plot_run(run_dir, tmp_path, note=notes.append, charts=_charts(*GAS_CHARTS, "security"))
     assert notes == ["skipping security: the run has no security table"]
     assert [p.name for p in paths] == [f"{n}.png" for n in GAS_CHARTS]
     for path in paths:
@@ -195,19 +222,19 @@ def test_gas_charts_are_drawn_from_a_gas_run(gas_run, tmp_path):
 def test_security_chart_is_drawn_from_a_security_run(security_run, tmp_path):
     result, run_dir = security_run
     notes: list[str] = []
-    paths = plot_run(run_dir, tmp_path, note=notes.append,
-                     charts=_charts(*GAS_CHARTS, "security"))
-    assert notes == ["skipping gas_prices: the run has no gas_prices table",
-                     "skipping gas_supply: the run has no gas_supply table",
-                     "skipping gas_pipelines: the run has no gas_flows table"]
+    paths = plot_run(run_dir, tmp_path, note=notes.append, charts=_charts(*GAS_CHARTS, "security"))
+    assert notes == [
+        "skipping gas_prices: the run has no gas_prices table",
+        "skipping gas_supply: the run has no gas_supply table",
+        "skipping gas_pipelines: the run has no gas_flows table",
+    ]
     assert [p.name for p in paths] == ["security.png"]
     _assert_png(paths[0])
     # N-1 on the loss of L1 binds in both hours at 20 CNY/MW/h (tests/test_security.py)
     targets = security_targets(result.tables["security"])
     row = targets.set_index(["zone", "target"]).loc[("Zone", "N-1 infeed")]
     assert (row["kind"], row["binding_h"], row["horizon_h"]) == ("hourly", 2.0, 2.0)
-    assert (row["shadow_mean"], row["shadow_max"], row["price_unit"]) == (20.0, 20.0,
-                                                                         "CNY/MW/h")
+    assert (row["shadow_mean"], row["shadow_max"], row["price_unit"]) == (20.0, 20.0, "CNY/MW/h")
 
 
 def test_security_targets_over_periods_checks_and_many_zones(tmp_path):
@@ -217,26 +244,64 @@ def test_security_targets_over_periods_checks_and_many_zones(tmp_path):
     rows = []
     for z in range(4):
         for k, t in enumerate(stamps):
-            rows.append({"zone": f"Z{z}", "target": "N-1 infeed", "element": "L1",
-                         "snapshot": t, "period": "", "slack": 0.0 if k < z else 5.0,
-                         "binding": k < z, "met": True, "shadow_price": 10.0 * (k < z),
-                         "shadow_price_unit": "CNY/MW/h", "unit": "MW"})
-        rows += [{"zone": f"Z{z}", "target": "import share <= 90 % per month", "element": "max",
-                  "snapshot": pd.NaT, "period": m, "slack": 0.0 if m == "2025-08" else 0.1,
-                  "binding": m == "2025-08", "met": True, "shadow_price": 1e5 * (m == "2025-08"),
-                  "shadow_price_unit": "CNY/pp", "unit": "pu of demand"}
-                 for m in ("2025-07", "2025-08")]
-        rows.append({"zone": f"Z{z}", "target": "reserve margin", "element": "largest",
-                     "snapshot": pd.NaT, "period": "planning", "slack": -30.0, "binding": False,
-                     "met": False, "shadow_price": np.nan, "shadow_price_unit": None,
-                     "unit": "MW"})
+            rows.append(
+                {
+                    "zone": f"Z{z}",
+                    "target": "N-1 infeed",
+                    "element": "L1",
+                    "snapshot": t,
+                    "period": "",
+                    "slack": 0.0 if k < z else 5.0,
+                    "binding": k < z,
+                    "met": True,
+                    "shadow_price": 10.0 * (k < z),
+                    "shadow_price_unit": "CNY/MW/h",
+                    "unit": "MW",
+                }
+            )
+        rows += [
+            {
+                "zone": f"Z{z}",
+                "target": "import share <= 90 % per month",
+                "element": "max",
+                "snapshot": pd.NaT,
+                "period": m,
+                "slack": 0.0 if m == "2025-08" else 0.1,
+                "binding": m == "2025-08",
+                "met": True,
+                "shadow_price": 1e5 * (m == "2025-08"),
+                "shadow_price_unit": "CNY/pp",
+                "unit": "pu of demand",
+            }
+            for m in ("2025-07", "2025-08")
+        ]
+        rows.append(
+            {
+                "zone": f"Z{z}",
+                "target": "reserve margin",
+                "element": "largest",
+                "snapshot": pd.NaT,
+                "period": "planning",
+                "slack": -30.0,
+                "binding": False,
+                "met": False,
+                "shadow_price": np.nan,
+                "shadow_price_unit": None,
+                "unit": "MW",
+            }
+        )
     security = pd.DataFrame(rows)
     targets = security_targets(security, hours=1.0).set_index(["zone", "target"])
-    assert targets.loc[("Z3", "N-1 infeed"), ["binding_h", "shadow_mean", "shadow_max"]
-                       ].tolist() == [3.0, 10.0 * 3 / 8, 10.0]
+    assert targets.loc[
+        ("Z3", "N-1 infeed"), ["binding_h", "shadow_mean", "shadow_max"]
+    ].tolist() == [3.0, 10.0 * 3 / 8, 10.0]
     month = targets.loc[("Z0", "import share <= 90 % per month")]
     assert (month["kind"], month["binding_h"], month["binding"], month["periods"]) == (
-        "period", 4.0, 1, 2)
+        "period",
+        4.0,
+        1,
+        2,
+    )
     check = targets.loc[("Z1", "reserve margin")]
     assert (check["kind"], check["met"], check["short"]) == ("check", False, 30.0)
     assert np.isnan(check["shadow_max"])
@@ -249,11 +314,12 @@ def test_security_targets_over_periods_checks_and_many_zones(tmp_path):
         _assert_png(path)
 
 
-def test_workbook_charts_of_gas_prices_and_security_binding_hours(gas_run, security_run,
-                                                                  tmp_path):
+def test_workbook_charts_of_gas_prices_and_security_binding_hours(gas_run, security_run, tmp_path):
     (gas, _), (sec, _) = gas_run, security_run
-    for result, name, sheet in ((gas, "gas_prices", "gas_prices"),
-                                (sec, "security_binding_hours", "security")):
+    for result, name, sheet in (
+        (gas, "gas_prices", "gas_prices"),
+        (sec, "security_binding_hours", "security"),
+    ):
         path = tmp_path / f"{name}.xlsx"
         with pd.ExcelWriter(path, engine="xlsxwriter") as xw:
             for table, df in result.tables.items():
@@ -266,11 +332,14 @@ def test_workbook_charts_of_gas_prices_and_security_binding_hours(gas_run, secur
             label, what = _cells(book, s.tx.strRef.f)[0].split(" | ")
             got[label] = (what, _cells(book, s.val.numRef.f))
         if name == "gas_prices":
-            assert got == {"Border (Inland)": ("gas price, CNY/MWh_th", [150.0, 150.0]),
-                           "Coast gas (Coast)": ("gas price, CNY/MWh_th", [300.0, 300.0])}
+            assert got == {
+                "Border (Inland)": ("gas price, CNY/MWh_th", [150.0, 150.0]),
+                "Coast gas (Coast)": ("gas price, CNY/MWh_th", [300.0, 300.0]),
+            }
         else:
-            assert got == {"Zone: N-1 infeed": ("hours the security target has bound so far,"
-                                                " h", [1.0, 2.0])}
+            assert got == {
+                "Zone: N-1 infeed": ("hours the security target has bound so far, h", [1.0, 2.0])
+            }
 
 
 def test_tables_read_alike_from_parquet_csv_and_xlsx(full_run, tmp_path, request):
@@ -335,13 +404,18 @@ def test_workbook_charts_reference_the_sheet_ranges_of_their_data(full_run, tmp_
     path = tmp_path / "charts.xlsx"
     with pd.ExcelWriter(path, engine="xlsxwriter") as xw:
         pd.DataFrame({"item": ["case_name"], "value": ["synthetic"]}).to_excel(
-            xw, sheet_name="summary", index=False)
+            xw, sheet_name="summary", index=False
+        )
         for name, df in t.items():
             df.to_excel(xw, sheet_name=name, index=False)
         placed = add_native_charts(xw.book, xw.sheets, t)
-    assert placed == {"dispatch": ["summary", "generation"], "regional_prices": ["prices"],
-                      "corridor_utilisation": ["flows"], "congestion_rent": ["flows"],
-                      "reservoir_storage": ["hydro"]}
+    assert placed == {
+        "dispatch": ["summary", "generation"],
+        "regional_prices": ["prices"],
+        "corridor_utilisation": ["flows"],
+        "congestion_rent": ["flows"],
+        "reservoir_storage": ["hydro"],
+    }
 
     snapshots = sorted(t["generation"]["snapshot"].unique())
     n = len(snapshots)
@@ -358,13 +432,21 @@ def test_workbook_charts_reference_the_sheet_ranges_of_their_data(full_run, tmp_
     expected: dict[str, pd.Series] = {
         **{c: gen[c] for c in gen.index.levels[0]},
         **{f"{c} discharge": discharge[c] for c in discharge.index.levels[0]},
-        "demand": demand, "demand + storage charging": demand + charge,
+        "demand": demand,
+        "demand + storage charging": demand + charge,
         **{r: region_price[r] for r in region_price.index.levels[0]},
-        **{f"{b} ({b0} → {b1})": links[links["branch"] == b].set_index("snapshot")[
-            "utilisation_pu"] for b, b0, b1 in links[["branch", "bus0", "bus1"]]
-            .drop_duplicates().itertuples(index=False)},
-        **{f"{s} ({r})": hydro[hydro["station"] == s].set_index("snapshot")["storage_hm3"]
-           for s, r in (("Upper", "Jinsha"), ("Gorge", "Dadu"))},
+        **{
+            f"{b} ({b0} → {b1})": links[links["branch"] == b].set_index("snapshot")[
+                "utilisation_pu"
+            ]
+            for b, b0, b1 in links[["branch", "bus0", "bus1"]]
+            .drop_duplicates()
+            .itertuples(index=False)
+        },
+        **{
+            f"{s} ({r})": hydro[hydro["station"] == s].set_index("snapshot")["storage_hm3"]
+            for s, r in (("Upper", "Jinsha"), ("Gorge", "Dadu"))
+        },
     }
 
     book = openpyxl.load_workbook(path)
@@ -384,8 +466,12 @@ def test_workbook_charts_reference_the_sheet_ranges_of_their_data(full_run, tmp_
                 assert _range(cats) == ("A", 2, n + 1)
                 assert [pd.Timestamp(v) for v in _cells(book, cats)] == snapshots
                 got = [0.0 if v is None else v for v in _cells(book, values)]
-                np.testing.assert_allclose(got, expected[name].reindex(snapshots).to_numpy(),
-                                           atol=1e-6, err_msg=f"{sheet}: {name}")
+                np.testing.assert_allclose(
+                    got,
+                    expected[name].reindex(snapshots).to_numpy(),
+                    atol=1e-6,
+                    err_msg=f"{sheet}: {name}",
+                )
                 seen.setdefault(sheet, set()).add(name)
                 if name in gen.index.levels[0]:
                     # the carrier's colour of the PNG charts
@@ -408,8 +494,9 @@ def test_no_charts_without_tables_to_chart(tmp_path):
 
 
 def test_carrier_colours_come_from_one_table_then_the_run(tmp_path):
-    carriers = pd.DataFrame({"carrier": ["coal", "tidal", "geothermal_x"],
-                             "color": ["#123456", "#ABCDEF", "#999999"]})
+    carriers = pd.DataFrame(
+        {"carrier": ["coal", "tidal", "geothermal_x"], "color": ["#123456", "#ABCDEF", "#999999"]}
+    )
     # the table in the code wins, so every run draws coal alike
     assert carrier_color("coal", carriers) == CARRIER_COLORS["coal"]
     assert carrier_color("Pumped_Hydro") == CARRIER_COLORS["pumped hydro"]

@@ -50,8 +50,9 @@ def test_limits_hold_in_the_results(pprd_week):
     assert (flows.loc[~rated, ["p0_mw", "p1_mw"]].abs() <= 1e-6).all().all()
     assert flows.loc[~rated, "utilisation_pu"].isna().all()
     hydro = pprd_week.data.tables["hydro"]
-    h = t["hydro"].merge(hydro[["storage_max_hm3", "storage_min_hm3"]], left_on="station",
-                         right_index=True)
+    h = t["hydro"].merge(
+        hydro[["storage_max_hm3", "storage_min_hm3"]], left_on="station", right_index=True
+    )
     assert (h["storage_hm3"] <= h["storage_max_hm3"] + 1e-6).all()
     assert (h["storage_hm3"] >= h["storage_min_hm3"] - 1e-6).all()
     c = t["curtailment"]
@@ -68,15 +69,28 @@ def test_week_serves_all_demand_and_prices_are_plausible(pprd_week):
 
 def test_costs_add_up_to_the_objective(pprd_week):
     assert pprd_week.tables["costs"]["cost_cny"].sum() == pytest.approx(
-        pprd_week.solution.objective_cny, rel=1e-9)
+        pprd_week.solution.objective_cny, rel=1e-9
+    )
 
 
 def test_default_case_from_the_command_line(tmp_path):
     """README's first command, minus the install: the workbook agrees with summary.json."""
     out = tmp_path / "pprd_week"
-    res = subprocess.run([sys.executable, "-m", "gridopt", "solve",
-                          str(CASES / "pprd_week.yaml"), "--out", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gridopt",
+            "solve",
+            str(CASES / "pprd_week.yaml"),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "optimal"

@@ -20,9 +20,24 @@ from tests.conftest import CASES, ROOT
 def test_mip_progress_line_appears_within_ten_seconds_without_log(tmp_path):
     """The PPRD unit-commitment week (a MIP of minutes), stopped by a 15 s time limit."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gridopt", "solve", str(CASES / "pprd_uc_week.yaml"),
-         "--time-limit", "15", "--out", str(tmp_path / "uc"), "--format", "parquet"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "gridopt",
+            "solve",
+            str(CASES / "pprd_uc_week.yaml"),
+            "--time-limit",
+            "15",
+            "--out",
+            str(tmp_path / "uc"),
+            "--format",
+            "parquet",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: list[tuple[float, str]] = []
 
     def read() -> None:
@@ -45,8 +60,11 @@ def test_mip_progress_line_appears_within_ten_seconds_without_log(tmp_path):
     # the search's state: incumbent (or none yet), bound, gap and the time elapsed
     full = [line for _, line in mip if "bound" in line and "gap" in line]
     assert full, text
-    assert re.search(r"(incumbent [\d,]+ CNY|no incumbent yet), (bound [\d,]+ CNY|no bound"
-                     r" yet), gap [\d.%-]+, \d+ s elapsed", full[0]), full[0]
+    assert re.search(
+        r"(incumbent [\d,]+ CNY|no incumbent yet), (bound [\d,]+ CNY|no bound"
+        r" yet), gap [\d.%-]+, \d+ s elapsed",
+        full[0],
+    ), full[0]
     # a line every few seconds: no silence of more than 10 s while the solver runs
     times = [t for t, _ in mip]
     assert max((b - a for a, b in itertools.pairwise(times)), default=0.0) <= 10.0, text

@@ -43,27 +43,52 @@ def networks(draw: st.DrawFn) -> dict:
     buses = [f"b{i}" for i in range(n_bus)]
     hourly = st.lists(_floats(0.0, 1.0), min_size=hours, max_size=hours)
 
-    tables: dict[str, list[dict]] = {"buses": [
-        {"name": b, "region": f"r{i % 2}", "v_nom_kv": draw(st.sampled_from([220.0, 500.0]))}
-        for i, b in enumerate(buses)]}
+    tables: dict[str, list[dict]] = {
+        "buses": [
+            {"name": b, "region": f"r{i % 2}", "v_nom_kv": draw(st.sampled_from([220.0, 500.0]))}
+            for i, b in enumerate(buses)
+        ]
+    }
     tree = [(draw(st.integers(0, i - 1)), i) for i in range(1, n_bus)]
-    extra = draw(st.lists(st.tuples(st.integers(0, n_bus - 1), st.integers(0, n_bus - 1))
-                          .filter(lambda e: e[0] != e[1]), max_size=3))
-    tables["lines"] = [{"name": f"line {k}", "bus0": buses[a], "bus1": buses[b],
-                        "x_ohm": draw(_floats(1.0, 60.0)), "s_max_mw": draw(_floats(20.0, 400.0))}
-                       for k, (a, b) in enumerate(tree + extra)]
+    extra = draw(
+        st.lists(
+            st.tuples(st.integers(0, n_bus - 1), st.integers(0, n_bus - 1)).filter(
+                lambda e: e[0] != e[1]
+            ),
+            max_size=3,
+        )
+    )
+    tables["lines"] = [
+        {
+            "name": f"line {k}",
+            "bus0": buses[a],
+            "bus1": buses[b],
+            "x_ohm": draw(_floats(1.0, 60.0)),
+            "s_max_mw": draw(_floats(20.0, 400.0)),
+        }
+        for k, (a, b) in enumerate(tree + extra)
+    ]
     tables["links"] = []
     for k in range(draw(st.integers(0, 2))):
         a, b = draw(st.lists(st.sampled_from(buses), min_size=2, max_size=2, unique=True))
         reversible = draw(st.booleans())
-        tables["links"].append({
-            "name": f"link {k}", "bus0": a, "bus1": b, "p_max_mw": draw(_floats(0.0, 300.0)),
-            "p_min_pu": draw(st.sampled_from([-1.0, -0.5])) if reversible else 0.0,
-            "efficiency": 1.0 if reversible else draw(_floats(0.8, 1.0)),
-            "marginal_cost_cny_per_mwh": draw(_floats(0.0, 20.0))})
+        tables["links"].append(
+            {
+                "name": f"link {k}",
+                "bus0": a,
+                "bus1": b,
+                "p_max_mw": draw(_floats(0.0, 300.0)),
+                "p_min_pu": draw(st.sampled_from([-1.0, -0.5])) if reversible else 0.0,
+                "efficiency": 1.0 if reversible else draw(_floats(0.8, 1.0)),
+                "marginal_cost_cny_per_mwh": draw(_floats(0.0, 20.0)),
+            }
+        )
 
-    series: dict[str, dict[str, list[float]]] = {"load_mw": {}, "availability_pu": {},
-                                                  "inflow_m3s": {}}
+    series: dict[str, dict[str, list[float]]] = {
+        "load_mw": {},
+        "availability_pu": {},
+        "inflow_m3s": {},
+    }
     tables["generators"] = []
     for b in buses:
         for k in range(draw(st.integers(0, 2))):
@@ -73,45 +98,70 @@ def networks(draw: st.DrawFn) -> dict:
             if profile:
                 series["availability_pu"][name] = draw(hourly)
             ramp = draw(st.none() | _floats(5.0, 200.0))
-            tables["generators"].append({
-                "name": name, "bus": b, "carrier": "wind" if profile else "thermal",
-                "p_max_mw": p_max, "p_min_mw": p_max * draw(_floats(0.0, 0.3)),
-                "marginal_cost_cny_per_mwh": draw(_floats(0.0, 1000.0)),
-                "ramp_up_mw_per_h": ramp, "ramp_down_mw_per_h": ramp,
-                "availability_profile": name if profile else None})
+            tables["generators"].append(
+                {
+                    "name": name,
+                    "bus": b,
+                    "carrier": "wind" if profile else "thermal",
+                    "p_max_mw": p_max,
+                    "p_min_mw": p_max * draw(_floats(0.0, 0.3)),
+                    "marginal_cost_cny_per_mwh": draw(_floats(0.0, 1000.0)),
+                    "ramp_up_mw_per_h": ramp,
+                    "ramp_down_mw_per_h": ramp,
+                    "availability_profile": name if profile else None,
+                }
+            )
     tables["storage_units"] = []
     for k in range(draw(st.integers(0, 2))):
         energy = draw(_floats(0.0, 400.0))
-        tables["storage_units"].append({
-            "name": f"battery {k}", "bus": draw(st.sampled_from(buses)), "carrier": "battery",
-            "p_max_mw": draw(_floats(1.0, 100.0)), "energy_max_mwh": energy,
-            "efficiency_charge": draw(_floats(0.7, 1.0)),
-            "efficiency_discharge": draw(_floats(0.7, 1.0)),
-            "standing_loss_per_h": draw(_floats(0.0, 0.05)),
-            "soc_initial_mwh": draw(st.none() | st.just(energy * draw(_floats(0.0, 1.0)))),
-            "marginal_cost_cny_per_mwh": draw(_floats(0.0, 5.0))})
+        tables["storage_units"].append(
+            {
+                "name": f"battery {k}",
+                "bus": draw(st.sampled_from(buses)),
+                "carrier": "battery",
+                "p_max_mw": draw(_floats(1.0, 100.0)),
+                "energy_max_mwh": energy,
+                "efficiency_charge": draw(_floats(0.7, 1.0)),
+                "efficiency_discharge": draw(_floats(0.7, 1.0)),
+                "standing_loss_per_h": draw(_floats(0.0, 0.05)),
+                "soc_initial_mwh": draw(st.none() | st.just(energy * draw(_floats(0.0, 1.0)))),
+                "marginal_cost_cny_per_mwh": draw(_floats(0.0, 5.0)),
+            }
+        )
     tables["hydro"] = []
     for k in range(draw(st.integers(0, 2))):
         name = f"dam {k}"
         v_max = draw(st.sampled_from([0.0, 0.5, 2.0]))
         v_min = v_max * draw(_floats(0.0, 0.3))
         series["inflow_m3s"][name] = [100.0 * v for v in draw(hourly)]
-        tables["hydro"].append({
-            "name": name, "bus": draw(st.sampled_from(buses)),
-            "p_max_mw": draw(_floats(1.0, 200.0)), "mw_per_m3s": draw(_floats(0.2, 2.0)),
-            "storage_max_hm3": v_max, "storage_min_hm3": v_min,
-            "storage_initial_hm3": draw(st.none() | _floats(v_min, v_max)),
-            "end_rule": draw(st.sampled_from(["fixed", "cyclic", "free"])),
-            "withdrawal_m3s": draw(st.sampled_from([0.0, 2.0])), "inflow_profile": name,
-            "marginal_cost_cny_per_mwh": draw(_floats(0.0, 10.0))})
+        tables["hydro"].append(
+            {
+                "name": name,
+                "bus": draw(st.sampled_from(buses)),
+                "p_max_mw": draw(_floats(1.0, 200.0)),
+                "mw_per_m3s": draw(_floats(0.2, 2.0)),
+                "storage_max_hm3": v_max,
+                "storage_min_hm3": v_min,
+                "storage_initial_hm3": draw(st.none() | _floats(v_min, v_max)),
+                "end_rule": draw(st.sampled_from(["fixed", "cyclic", "free"])),
+                "withdrawal_m3s": draw(st.sampled_from([0.0, 2.0])),
+                "inflow_profile": name,
+                "marginal_cost_cny_per_mwh": draw(_floats(0.0, 10.0)),
+            }
+        )
     tables["loads"] = [{"name": f"{b} load", "bus": b} for b in buses]
     for b in buses:
         series["load_mw"][f"{b} load"] = [400.0 * v for v in draw(hourly)]
     # some demand, so that PyPSA has a cost to minimise (it refuses an empty objective)
     series["load_mw"]["b0 load"][0] += 1.0
-    case = {"horizon": {"start": "2025-01-01 00:00", "snapshots": snapshots,
-                        "resolution_h": resolution},
-            "load_shedding": {"enabled": True, "voll_cny_per_mwh": 10_000.0}}
+    case = {
+        "horizon": {
+            "start": "2025-01-01 00:00",
+            "snapshots": snapshots,
+            "resolution_h": resolution,
+        },
+        "load_shedding": {"enabled": True, "voll_cny_per_mwh": 10_000.0},
+    }
     return {"tables": tables, "series": series, "case": case, "hours": hours}
 
 
@@ -133,10 +183,17 @@ def _write(folder, net: dict):
 
 # fixed examples (derandomize) keep runs reproducible; no shrinking keeps a failing run short,
 # and the failing network is printed in full
-@settings(max_examples=20, deadline=None, derandomize=True,
-          phases=(Phase.explicit, Phase.reuse, Phase.generate),
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(net=networks())
 def test_random_networks_solve_to_the_same_optimum_in_pypsa(tmp_path, net):
     case = _write(tmp_path / f"net{next(_case_numbers)}", net)

@@ -50,77 +50,159 @@ def networks(draw: st.DrawFn) -> tuple[pypsa.Network, bool]:
     series = st.lists(_floats(0.0, 1.0), min_size=T, max_size=T)
     with _quiet():
         n.set_snapshots(sns)
-        n.add("Carrier", ["gas", "coal", "wind", "solar", "battery", "hydro", "H2", "backup"],
-              co2_emissions=[0.2, 0.34, 0, 0, 0, 0, 0, 0])
+        n.add(
+            "Carrier",
+            ["gas", "coal", "wind", "solar", "battery", "hydro", "H2", "backup"],
+            co2_emissions=[0.2, 0.34, 0, 0, 0, 0, 0, 0],
+        )
         n.add("Bus", buses, v_nom=380.0)
         edges = [(draw(st.integers(0, i - 1)), i) for i in range(1, n_bus)]
-        edges += draw(st.lists(st.tuples(st.integers(0, n_bus - 1), st.integers(0, n_bus - 1))
-                               .filter(lambda e: e[0] != e[1]), max_size=2))
+        edges += draw(
+            st.lists(
+                st.tuples(st.integers(0, n_bus - 1), st.integers(0, n_bus - 1)).filter(
+                    lambda e: e[0] != e[1]
+                ),
+                max_size=2,
+            )
+        )
         for k, (a, b) in enumerate(edges):
             extendable = draw(st.booleans())
-            n.add("Line", f"line {k}", bus0=buses[a], bus1=buses[b], x=draw(_floats(5.0, 50.0)),
-                  s_nom=draw(_floats(20.0, 300.0)), s_nom_extendable=extendable,
-                  s_nom_max=draw(_floats(100.0, 500.0)) if extendable else np.inf,
-                  capital_cost=draw(_floats(1.0, 50.0)), length=draw(_floats(10.0, 300.0)))
+            n.add(
+                "Line",
+                f"line {k}",
+                bus0=buses[a],
+                bus1=buses[b],
+                x=draw(_floats(5.0, 50.0)),
+                s_nom=draw(_floats(20.0, 300.0)),
+                s_nom_extendable=extendable,
+                s_nom_max=draw(_floats(100.0, 500.0)) if extendable else np.inf,
+                capital_cost=draw(_floats(1.0, 50.0)),
+                length=draw(_floats(10.0, 300.0)),
+            )
         for b in buses:
-            n.add("Load", f"{b} load", bus=b, p_set=pd.Series([50 + 300 * v for v in
-                                                               draw(series)], index=sns))
-            n.add("Generator", f"{b} backup", bus=b, carrier="backup", p_nom=1000.0,
-                  marginal_cost=1000.0)
+            n.add(
+                "Load",
+                f"{b} load",
+                bus=b,
+                p_set=pd.Series([50 + 300 * v for v in draw(series)], index=sns),
+            )
+            n.add(
+                "Generator",
+                f"{b} backup",
+                bus=b,
+                carrier="backup",
+                p_nom=1000.0,
+                marginal_cost=1000.0,
+            )
             for k in range(draw(st.integers(0, 2))):
                 kind = draw(st.sampled_from(["gas", "coal", "wind", "solar"]))
                 name = f"{b} {kind} {k}"
                 variable = kind in ("wind", "solar")
                 extendable = draw(st.booleans())
-                attrs = dict(bus=b, carrier=kind, p_nom=draw(_floats(50.0, 400.0)),
-                             marginal_cost=0.0 if variable else draw(_floats(10.0, 80.0)),
-                             efficiency=1.0 if variable else draw(_floats(0.35, 0.6)))
+                attrs = dict(
+                    bus=b,
+                    carrier=kind,
+                    p_nom=draw(_floats(50.0, 400.0)),
+                    marginal_cost=0.0 if variable else draw(_floats(10.0, 80.0)),
+                    efficiency=1.0 if variable else draw(_floats(0.35, 0.6)),
+                )
                 if variable:
                     attrs["p_max_pu"] = pd.Series(draw(series), index=sns)
                 if extendable:  # built from p_nom on, or from 0 (then all of it is charged)
-                    attrs.update(p_nom_extendable=True, capital_cost=draw(_floats(5.0, 60.0)),
-                                 p_nom_max=draw(_floats(400.0, 600.0)),
-                                 p_nom_min=draw(st.sampled_from([0.0, attrs["p_nom"]])))
+                    attrs.update(
+                        p_nom_extendable=True,
+                        capital_cost=draw(_floats(5.0, 60.0)),
+                        p_nom_max=draw(_floats(400.0, 600.0)),
+                        p_nom_min=draw(st.sampled_from([0.0, attrs["p_nom"]])),
+                    )
                 elif uc and not variable:
-                    attrs.update(committable=True, p_min_pu=draw(_floats(0.1, 0.6)),
-                                 min_up_time=draw(st.integers(1, 3)),
-                                 min_down_time=draw(st.integers(1, 3)),
-                                 start_up_cost=draw(_floats(0.0, 2000.0)),
-                                 shut_down_cost=draw(_floats(0.0, 500.0)),
-                                 stand_by_cost=draw(_floats(0.0, 100.0)),
-                                 up_time_before=draw(st.integers(0, 2)),
-                                 down_time_before=draw(st.integers(0, 2)))
+                    attrs.update(
+                        committable=True,
+                        p_min_pu=draw(_floats(0.1, 0.6)),
+                        min_up_time=draw(st.integers(1, 3)),
+                        min_down_time=draw(st.integers(1, 3)),
+                        start_up_cost=draw(_floats(0.0, 2000.0)),
+                        shut_down_cost=draw(_floats(0.0, 500.0)),
+                        stand_by_cost=draw(_floats(0.0, 100.0)),
+                        up_time_before=draw(st.integers(0, 2)),
+                        down_time_before=draw(st.integers(0, 2)),
+                    )
                 elif not uc and not variable:
                     attrs["marginal_cost_quadratic"] = draw(_floats(0.0, 0.2))
                 n.add("Generator", name, **attrs)
         if draw(st.booleans()):
-            n.add("StorageUnit", "pumped hydro", bus=draw(st.sampled_from(buses)),
-                  carrier="hydro", p_nom=draw(_floats(10.0, 100.0)), max_hours=4.0,
-                  p_min_pu=-1.0, efficiency_store=0.85, efficiency_dispatch=0.9,
-                  inflow=pd.Series([60 * v for v in draw(series)], index=sns),
-                  cyclic_state_of_charge=draw(st.booleans()),
-                  state_of_charge_initial=draw(_floats(0.0, 40.0)))
+            n.add(
+                "StorageUnit",
+                "pumped hydro",
+                bus=draw(st.sampled_from(buses)),
+                carrier="hydro",
+                p_nom=draw(_floats(10.0, 100.0)),
+                max_hours=4.0,
+                p_min_pu=-1.0,
+                efficiency_store=0.85,
+                efficiency_dispatch=0.9,
+                inflow=pd.Series([60 * v for v in draw(series)], index=sns),
+                cyclic_state_of_charge=draw(st.booleans()),
+                state_of_charge_initial=draw(_floats(0.0, 40.0)),
+            )
         if draw(st.booleans()):
-            n.add("StorageUnit", "battery", bus=draw(st.sampled_from(buses)), carrier="battery",
-                  p_nom_extendable=True, capital_cost=draw(_floats(1.0, 30.0)), max_hours=2.0,
-                  p_min_pu=-1.0, p_nom_max=200.0, efficiency_store=0.95,
-                  efficiency_dispatch=0.95, cyclic_state_of_charge=True)
+            n.add(
+                "StorageUnit",
+                "battery",
+                bus=draw(st.sampled_from(buses)),
+                carrier="battery",
+                p_nom_extendable=True,
+                capital_cost=draw(_floats(1.0, 30.0)),
+                max_hours=2.0,
+                p_min_pu=-1.0,
+                p_nom_max=200.0,
+                efficiency_store=0.95,
+                efficiency_dispatch=0.95,
+                cyclic_state_of_charge=True,
+            )
         if draw(st.booleans()):
             n.add("Bus", "h2", carrier="H2")
-            n.add("Link", "electrolyser", bus0=draw(st.sampled_from(buses)), bus1="h2",
-                  p_nom=100.0, efficiency=0.7)
-            n.add("Link", "fuel cell", bus0="h2", bus1=draw(st.sampled_from(buses)),
-                  p_nom=100.0, efficiency=0.5, marginal_cost=1.0)
+            n.add(
+                "Link",
+                "electrolyser",
+                bus0=draw(st.sampled_from(buses)),
+                bus1="h2",
+                p_nom=100.0,
+                efficiency=0.7,
+            )
+            n.add(
+                "Link",
+                "fuel cell",
+                bus0="h2",
+                bus1=draw(st.sampled_from(buses)),
+                p_nom=100.0,
+                efficiency=0.5,
+                marginal_cost=1.0,
+            )
             extendable = draw(st.booleans())
             e_nom = draw(_floats(0.0, 300.0))
-            n.add("Store", "tank", bus="h2", carrier="H2", e_nom=e_nom,
-                  e_nom_extendable=extendable, e_nom_min=draw(st.sampled_from([0.0, e_nom])),
-                  e_nom_max=500.0, capital_cost=0.5, e_cyclic=draw(st.booleans()),
-                  e_initial=0.0 if extendable else e_nom * draw(_floats(0.0, 1.0)))
+            n.add(
+                "Store",
+                "tank",
+                bus="h2",
+                carrier="H2",
+                e_nom=e_nom,
+                e_nom_extendable=extendable,
+                e_nom_min=draw(st.sampled_from([0.0, e_nom])),
+                e_nom_max=500.0,
+                capital_cost=0.5,
+                e_cyclic=draw(st.booleans()),
+                e_initial=0.0 if extendable else e_nom * draw(_floats(0.0, 1.0)),
+            )
         if draw(st.booleans()):
-            n.add("GlobalConstraint", "co2 limit", type="primary_energy",
-                  carrier_attribute="co2_emissions", sense="<=",
-                  constant=draw(_floats(50.0, 600.0)))
+            n.add(
+                "GlobalConstraint",
+                "co2 limit",
+                type="primary_energy",
+                carrier_attribute="co2_emissions",
+                sense="<=",
+                constant=draw(_floats(50.0, 600.0)),
+            )
     return n, uc
 
 
@@ -130,8 +212,9 @@ def pypsa_solve(n: pypsa.Network) -> tuple[str, float]:
     network with an extendable line whose s_nom_max is below s_nom (time limit at 20 s,
     against 4 s unregularised or with HiPO)."""
     with _quiet():
-        _, condition = n.optimize(solver_name="highs", mip_rel_gap=0.0, output_flag=False,
-                                  qp_regularization_value=0.0)
+        _, condition = n.optimize(
+            solver_name="highs", mip_rel_gap=0.0, output_flag=False, qp_regularization_value=0.0
+        )
     return str(condition), float(n.objective) if str(condition) == "optimal" else np.nan
 
 
@@ -140,16 +223,21 @@ def gridopt_solve(case: Path, fixed: dict[str, float] | None = None):
     if fixed:
         cand = data.tables["candidates"]
         for name, total in fixed.items():
-            existing = data.tables[cand.at[name, "table"]].at[cand.at[name, "component"],
-                                                               cand.at[name, "rating"]]
+            existing = data.tables[cand.at[name, "table"]].at[
+                cand.at[name, "component"], cand.at[name, "rating"]
+            ]
             cand.loc[name, ["build_min", "build_max"]] = total - existing
     model = build_model(data)
     return model, solve(model, data.case.solver)
 
 
-@settings(max_examples=8, deadline=None, derandomize=True,
-          phases=(Phase.explicit, Phase.reuse, Phase.generate),
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(drawn=networks())
 def test_imported_networks_reach_pypsas_optimum(drawn):
     n, _uc = drawn
@@ -163,16 +251,26 @@ def test_imported_networks_reach_pypsas_optimum(drawn):
         assert sol.status == "optimal", sol.message
         # PyPSA charges capital_cost x (p_nom_opt - p_nom); where p_nom_min < p_nom gridopt
         # charges all of p_nom_opt (the import says so): its objective is higher by this
-        charged = sum(float((df["capital_cost"] * df[nom])[
-            df[f"{nom}_extendable"].astype(bool) & (df[f"{nom}_min"] < df[nom])].sum())
-            for df, nom in ((n.generators, "p_nom"), (n.lines, "s_nom"),
-                            (n.storage_units, "p_nom"), (n.stores, "e_nom")))
+        charged = sum(
+            float(
+                (df["capital_cost"] * df[nom])[
+                    df[f"{nom}_extendable"].astype(bool) & (df[f"{nom}_min"] < df[nom])
+                ].sum()
+            )
+            for df, nom in (
+                (n.generators, "p_nom"),
+                (n.lines, "s_nom"),
+                (n.storage_units, "p_nom"),
+                (n.stores, "e_nom"),
+            )
+        )
         assert sol.objective_cny == pytest.approx(objective + charged, rel=REL, abs=1e-6)
         cand = candidate_table(model)
         if cand.empty:
             return
-        built = pd.Series(sol.x[model.variables["exp_build"].cols[:, 0]] + cand["existing"],
-                          index=cand.index)
+        built = pd.Series(
+            sol.x[model.variables["exp_build"].cols[:, 0]] + cand["existing"], index=cand.index
+        )
         theirs = pd.Series({name: _pypsa_capacity(n, row) for name, row in cand.iterrows()})
         differ = ~np.isclose(built, theirs, rtol=1e-6, atol=1e-5)
         if differ.any():

@@ -17,14 +17,18 @@ from tests.conftest import CASES, ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 # "`path`:" followed by a fenced block: a file of the worked example
-FILE_BLOCK = re.compile(r"^`((?:networks/two_towns|cases)/[^`]+)`:\n\n```\w*\n(.*?)```",
-                        re.M | re.S)
+FILE_BLOCK = re.compile(
+    r"^`((?:networks/two_towns|cases)/[^`]+)`:\n\n```\w*\n(.*?)```", re.M | re.S
+)
 
 
 def test_worked_example_of_a_new_network_solves_as_stated(tmp_path):
     files = dict(FILE_BLOCK.findall(README))
-    assert {"cases/two_towns.yaml", "networks/two_towns/buses.csv",
-            "networks/two_towns/timeseries/load_mw.csv"} <= set(files)
+    assert {
+        "cases/two_towns.yaml",
+        "networks/two_towns/buses.csv",
+        "networks/two_towns/timeseries/load_mw.csv",
+    } <= set(files)
     for rel, text in files.items():
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,8 +36,7 @@ def test_worked_example_of_a_new_network_solves_as_stated(tmp_path):
     run = solve_case(tmp_path / "cases" / "two_towns.yaml")
     assert run.solution.status.value == "optimal"
     # by hand: coal sends what the 60 MW line carries, gas covers the rest
-    assert run.solution.objective_cny == pytest.approx(50 * 300 + 2 * 60 * 300
-                                                       + (40 + 60) * 600)
+    assert run.solution.objective_cny == pytest.approx(50 * 300 + 2 * 60 * 300 + (40 + 60) * 600)
     assert run.solution.objective_cny == pytest.approx(111_000)
     gen = run.tables["generation"].pivot(index="snapshot", columns="generator", values="p_mw")
     assert gen["coal plant"].tolist() == pytest.approx([50, 60, 60])

@@ -27,7 +27,8 @@ from tests.conftest import CASES, ROOT
 def test_the_committed_reference_is_generated_from_the_schema():
     committed = (ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
     assert committed == reference_markdown(), (
-        "docs/schema.md is out of date: run `gridopt schema --markdown > docs/schema.md`")
+        "docs/schema.md is out of date: run `gridopt schema --markdown > docs/schema.md`"
+    )
     for table in TABLES.values():
         assert f"## `{table.name}`" in committed
         for col in table.columns:
@@ -89,8 +90,12 @@ def test_example_scenarios_have_a_base_and_valid_changes():
 
 
 def test_python_api_returns_tables_as_dataframes(tmp_path):
-    result = gridopt.solve(CASES / "tiny_two_bus.yaml", {"scale.demand": 1.1},
-                           out=tmp_path / "run", formats=("parquet",))
+    result = gridopt.solve(
+        CASES / "tiny_two_bus.yaml",
+        {"scale.demand": 1.1},
+        out=tmp_path / "run",
+        formats=("parquet",),
+    )
     direct = solve_case(CASES / "tiny_two_bus.yaml", changes={"scale.demand": 1.1})
     assert result.optimal and result.status == "optimal"
     assert result.objective_cny == pytest.approx(direct.solution.objective_cny)

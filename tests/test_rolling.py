@@ -38,8 +38,9 @@ def _roll(changes: dict | None = None, **settings) -> object:
     return solve_rolling(CASE, changes={**(changes or {}), **given})
 
 
-def whole_horizon_check(changes: dict | None, values: dict[str, np.ndarray]
-                        ) -> tuple[dict[str, float], float, float]:
+def whole_horizon_check(
+    changes: dict | None, values: dict[str, np.ndarray]
+) -> tuple[dict[str, float], float, float]:
     """The stitched schedule in the model of the whole horizon (built as a single solve
     would): the worst violation of each row family and of the column bounds, and the
     objective there."""
@@ -83,7 +84,10 @@ def test_rolling_text_in_hours_or_days():
 def test_windows_tile_the_horizon_and_look_ahead_within_it():
     windows = plan_windows(10, 1, 4, 3)
     assert [(w.start, w.keep_end, w.solve_end) for w in windows] == [
-        (0, 4, 7), (4, 8, 10), (8, 10, 10)]
+        (0, 4, 7),
+        (4, 8, 10),
+        (8, 10, 10),
+    ]
     windows = plan_windows(365, 24, 168 * 24, 24)  # daily snapshots, weekly windows
     assert windows[0].keep_end == 168 and len(windows) == 3
 
@@ -147,15 +151,16 @@ def test_stitched_commitment_is_a_schedule_of_the_whole_horizon():
         before = np.concatenate([[row["units_on_initial"]], u[:-1]])
         np.testing.assert_array_equal(u - before, v - z)
         for t in range(len(u)):
-            assert v[max(0, t - int(row["min_up_h"]) + 1):t + 1].sum() <= u[t]
-            assert z[max(0, t - int(row["min_down_h"]) + 1):t + 1].sum() <= row["units"] - u[t]
+            assert v[max(0, t - int(row["min_up_h"]) + 1) : t + 1].sum() <= u[t]
+            assert z[max(0, t - int(row["min_down_h"]) + 1) : t + 1].sum() <= row["units"] - u[t]
     gen = run.tables["generation"].pivot(index="snapshot", columns="generator", values="p_mw")
     step = gen["coal"].diff().abs().max()
     assert step <= gens.at["coal", "ramp_up_mw_per_h"] + 1e-6
 
 
-def _one_bus_case(tmp_path: Path, name: str, generators_csv: str, load_mw: list[float],
-                  settings: dict) -> Path:
+def _one_bus_case(
+    tmp_path: Path, name: str, generators_csv: str, load_mw: list[float], settings: dict
+) -> Path:
     """A case on one bus X with one load: the generators' CSV text, hourly load from
     1 January 2025, and the case settings besides name and network."""
     net = tmp_path / "networks" / name
@@ -166,10 +171,10 @@ def _one_bus_case(tmp_path: Path, name: str, generators_csv: str, load_mw: list[
     (net / "generators.csv").write_text(generators_csv)
     hours = pd.date_range("2025-01-01", periods=len(load_mw), freq="h")
     pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%d %H:%M"), "load": load_mw}).to_csv(
-        net / "timeseries" / "load_mw.csv", index=False)
+        net / "timeseries" / "load_mw.csv", index=False
+    )
     case = tmp_path / "cases" / f"{name}.yaml"
-    case.write_text(yaml.safe_dump({"name": name, "network": f"../networks/{name}",
-                                    **settings}))
+    case.write_text(yaml.safe_dump({"name": name, "network": f"../networks/{name}", **settings}))
     return case
 
 
@@ -177,14 +182,19 @@ def _two_unit_case(tmp_path: Path) -> Path:
     """A base unit (no minimum up time) and a peaker (minimum up 4 h) on one bus; the peaker
     is needed in hour 5 only, the last hour of the first 6-hour window."""
     return _one_bus_case(
-        tmp_path, "peak",
+        tmp_path,
+        "peak",
         "name,bus,carrier,p_max_mw,marginal_cost_cny_per_mwh,committable,units,"
         "p_min_stable_pu,min_up_h,min_down_h,start_cost_cny,units_on_initial\n"
         "base,X,coal,400,100,true,1,0.25,1,1,0,1\n"
         "peaker,X,gas,200,500,true,1,0.5,4,1,1000,0\n",
         [300] * 5 + [550] + [300] * 18,
-        {"model": "uc", "horizon": {"start": "2025-01-01 00:00", "snapshots": 24},
-         "solver": {"mip_gap": 0}})
+        {
+            "model": "uc",
+            "horizon": {"start": "2025-01-01 00:00", "snapshots": 24},
+            "solver": {"mip_gap": 0},
+        },
+    )
 
 
 def test_a_unit_started_at_a_window_end_keeps_its_minimum_up_time(tmp_path):
@@ -202,8 +212,7 @@ def test_a_unit_started_at_a_window_end_keeps_its_minimum_up_time(tmp_path):
     assert run.objective_cny == pytest.approx(926_000)
     assert solve_case(case).solution.objective_cny == pytest.approx(926_000)
     # without the start carried over, window 2 alone would switch the peaker off at once
-    alone = solve_case(case, changes={"horizon.start": "2025-01-01 06:00",
-                                      "horizon.snapshots": 6})
+    alone = solve_case(case, changes={"horizon.start": "2025-01-01 06:00", "horizon.snapshots": 6})
     assert alone.tables["commitment"].query("generator == 'peaker'")["units_on"].sum() == 0
 
 
@@ -275,9 +284,15 @@ def test_the_last_window_holds_the_case_end_levels_or_says_it_cannot():
     level = run.tables["hydro"].query("station == 'Upper'")["storage_hm3"].iloc[-1]
     assert level == pytest.approx(20.0, abs=1e-6)
     said: list[str] = []
-    run = solve_rolling(CASE, changes={"rolling.window_h": 24, "rolling.overlap_h": 0,
-                                       "rolling.target_penalty_factor": 1.0},
-                        progress=said.append)
+    run = solve_rolling(
+        CASE,
+        changes={
+            "rolling.window_h": 24,
+            "rolling.overlap_h": 0,
+            "rolling.target_penalty_factor": 1.0,
+        },
+        progress=said.append,
+    )
     assert run.status == "optimal"
     assert any("window 7/7: the case's end levels cannot be held exactly" in m for m in said)
     assert not any("cannot be held" in m for m in said if not m.startswith("window 7/"))
@@ -290,12 +305,18 @@ def test_the_plan_of_a_commitment_case_lets_units_off():
     costs what the case without the floor costs."""
     from gridopt.studies.rolling import seasonal_plan, settings_of, stores
 
-    floor = {"overrides": [{"table": "generators", "name": "ocgt", "column": "p_min_mw",
-                            "value": 150.0}], "rolling.window_h": 24}
+    floor = {
+        "overrides": [
+            {"table": "generators", "name": "ocgt", "column": "p_min_mw", "value": 150.0}
+        ],
+        "rolling.window_h": 24,
+    }
     costs = {}
     for model, changes in (("dispatch", floor), ("uc", floor), ("none", {})):
-        data = load_case(CASE, {**changes, "rolling.window_h": 24,
-                                "model": "dispatch" if model == "none" else model})
+        data = load_case(
+            CASE,
+            {**changes, "rolling.window_h": 24, "model": "dispatch" if model == "none" else model},
+        )
         every = {t: np.ones(len(s.names), dtype=bool) for t, s in stores(data).items()}
         plan = seasonal_plan(data, settings_of(data), every)
         assert plan.status == "optimal"
@@ -316,8 +337,21 @@ def test_an_infeasible_window_is_diagnosed_and_the_windows_before_are_written(tm
     load.loc[100, "load X"] = 5000.0
     load.to_csv(series, index=False)
     out = tmp_path / "run"
-    result = CliRunner().invoke(app, ["solve", str(case), "--rolling", "1d", "--seasonal", "none",
-                                      "--out", str(out), "--format", "csv"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "solve",
+            str(case),
+            "--rolling",
+            "1d",
+            "--seasonal",
+            "none",
+            "--out",
+            str(out),
+            "--format",
+            "csv",
+        ],
+    )
     assert result.exit_code == 3, result.output
     assert "window 5 (2025-03-07 00:00:00" in result.output
     assert "the 4 windows before it are written" in result.output
@@ -334,8 +368,9 @@ def test_an_infeasible_window_is_diagnosed_and_the_windows_before_are_written(tm
 def test_the_case_setting_rolls_without_the_option(tmp_path):
     from tests.conftest import copy_case
 
-    case = copy_case(tmp_path, "tiny_rolling",
-                     "rolling: {window_h: 48, overlap_h: 24, seasonal: targets}")
+    case = copy_case(
+        tmp_path, "tiny_rolling", "rolling: {window_h: 48, overlap_h: 24, seasonal: targets}"
+    )
     out = tmp_path / "run"
     result = CliRunner().invoke(app, ["solve", str(case), "--out", str(out), "-f", "csv"])
     assert result.exit_code == 0, result.output
@@ -354,12 +389,15 @@ def test_the_case_setting_rolls_without_the_option(tmp_path):
 def _ramp_case(tmp_path: Path, model: str) -> Path:
     """A cheap plant at 100 MW before the horizon, ramping 50 MW/h, and a dear one."""
     return _one_bus_case(
-        tmp_path, "ramp",
+        tmp_path,
+        "ramp",
         "name,bus,carrier,p_max_mw,marginal_cost_cny_per_mwh,ramp_up_mw_per_h,"
         "ramp_down_mw_per_h,p_initial_mw,committable,units,units_on_initial\n"
         "cheap,X,coal,400,10,50,50,100,true,1,1\n"
         "dear,X,gas,400,100,,,,false,1,\n",
-        [300, 300], {"model": model, "horizon": {"snapshots": 2}})
+        [300, 300],
+        {"model": model, "horizon": {"snapshots": 2}},
+    )
 
 
 @pytest.mark.parametrize("model", ["dispatch", "uc"])

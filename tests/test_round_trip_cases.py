@@ -54,7 +54,10 @@ def test_cases_round_trip_through_pypsa_or_are_refused_by_name(tmp_path, name):
     for table in ("gas_nodes", "gas_supplies", "pipelines", "gas_storage", "gas_demands"):
         assert sorted(back.tables[table].index) == sorted(original.tables[table].index), table
     burning = original.tables["generators"]["gas_node"].notna()
-    assert back.tables["generators"].loc[original.tables["generators"].index[burning],
-                                         "gas_node"].notna().all()
-    assert _objective(tmp_path / "back" / "case.yaml") == pytest.approx(_objective(case),
-                                                                         rel=1e-9)
+    assert (
+        back.tables["generators"]
+        .loc[original.tables["generators"].index[burning], "gas_node"]
+        .notna()
+        .all()
+    )
+    assert _objective(tmp_path / "back" / "case.yaml") == pytest.approx(_objective(case), rel=1e-9)

@@ -13,9 +13,12 @@ from tests.conftest import copy_case, solve
 
 
 def _tables():
-    return {"summary": pd.DataFrame({"item": ["status"], "value": ["optimal"]}),
-            "names": pd.DataFrame({"generator": ["=HYPERLINK(\"x\")", "@SUM(A1)", "ok"],
-                                        "p_mw": [1.0, 2.0, 3.0]})}
+    return {
+        "summary": pd.DataFrame({"item": ["status"], "value": ["optimal"]}),
+        "names": pd.DataFrame(
+            {"generator": ['=HYPERLINK("x")', "@SUM(A1)", "ok"], "p_mw": [1.0, 2.0, 3.0]}
+        ),
+    }
 
 
 def test_an_interrupted_write_keeps_the_previous_results(tmp_path, monkeypatch):
@@ -54,6 +57,5 @@ def test_component_names_from_a_hostile_table_stay_text(tmp_path):
     assert run.solution.status == "optimal"
     write.write_results(tmp_path / "run", run.tables, run.summary, ("xlsx",))
     book = openpyxl.load_workbook(tmp_path / "run" / "results.xlsx")
-    names = [c.value for c in next(book["generation"].iter_cols(min_col=2, max_col=2,
-                                                                   min_row=2))]
+    names = [c.value for c in next(book["generation"].iter_cols(min_col=2, max_col=2, min_row=2))]
     assert "'=1+1" in names

@@ -59,6 +59,7 @@ def append(text: str, case: str = CASE) -> Callable[[Path], None]:
     def apply(root: Path) -> None:
         path = root / case
         path.write_text(path.read_text() + "\n" + textwrap.dedent(text))
+
     return apply
 
 
@@ -67,6 +68,7 @@ def replace(file: str, old: str, new: str) -> Callable[[Path], None]:
         path = root / file
         assert old in path.read_text(), f"{old!r} not in {file}"
         path.write_text(path.read_text().replace(old, new, 1))
+
     return apply
 
 
@@ -75,14 +77,17 @@ def put(file: str, text: str | bytes) -> Callable[[Path], None]:
         path = root / file
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text if isinstance(text, bytes) else text.encode())
+
     return apply
 
 
 def solved(out: str = "runs/x", case: str = CASE) -> Callable[[Path], None]:
     """An earlier, good run written to `out`."""
+
     def apply(root: Path) -> None:
         res = invoke(root, ["solve", case, "--out", out, "--format", "csv"])
         assert res.exit_code == 0, res.output
+
     return apply
 
 
@@ -95,6 +100,7 @@ def steps(*changes: Callable[[Path], None]) -> Callable[[Path], None]:
     def apply(root: Path) -> None:
         for change in changes:
             change(root)
+
     return apply
 
 
@@ -107,6 +113,7 @@ def link(name: str, target: Callable[[Path], Path]) -> Callable[[Path], None]:
             else:
                 path.unlink()
         path.symlink_to(target(root))
+
     return apply
 
 
@@ -154,125 +161,296 @@ class Repro:
 def _summary_status(out: str, status: str) -> Callable[[Path], None]:
     def check(root: Path) -> None:
         assert json.loads((root / out / "summary.json").read_text())["status"] == status
+
     return check
 
 
 SOLVE = ["solve", CASE]
 REPRODUCTIONS = [
     # ---- data destroyed by --out
-    Repro("out is the cases folder", [*SOLVE, "--out", "cases"], 2,
-          ["cases: lies in the project's cases/ folder, which holds inputs"]),
-    Repro("out is the network being solved", [*SOLVE, "--out", NET], 2,
-          ["lies in the project's networks/ folder"]),
-    Repro("out is a new folder among the cases", [*SOLVE, "--out", "cases/run1"], 2,
-          ["lies in the project's cases/ folder"]),
-    Repro("out is an existing plain file", [*SOLVE, "--out", "notes.txt"], 2,
-          ["notes.txt: exists and is not a folder"], setup=put("notes.txt", "my notes\n")),
-    Repro("out is the project root (--out .)", [*SOLVE, "--out", "."], 2,
-          ["is the folder gridopt runs in"]),
-    Repro("out is a folder gridopt did not write", [*SOLVE, "--out", "docs"], 2,
-          ["docs: is a folder that gridopt did not write"],
-          setup=put("docs/readme.md", "keep me\n")),
-    Repro("out is a symbolic link", [*SOLVE, "--out", "latest"], 2,
-          ["latest: is a symbolic link"],
-          setup=steps(solved(), link("latest", lambda root: root / "runs" / "x"))),
-    Repro("out is a sweep folder", [*SOLVE, "--out", "sw"], 2,
-          ["is a sweep folder, not a results folder"],
-          setup=put("sw/.gridopt.json", '{"kind": "sweep"}')),
-    Repro("an infeasible run keeps an earlier good one", ["solve", "cases/infeasible.yaml",
-                                                          "--out", "runs/x"], 3,
-          ["the model is infeasible", "power balance at bus B cannot be met",
-           "the earlier results in", "are kept", "--overwrite"],
-          setup=steps(solved(), infeasible_case)),
-    Repro("--overwrite lets an infeasible run replace a good one",
-          ["solve", "cases/infeasible.yaml", "--out", "runs/x", "--overwrite"], 3,
-          ["the model is infeasible", "summary written to runs/x"],
-          setup=steps(solved(), infeasible_case), may_change=["runs/x"],
-          after=_summary_status("runs/x", "infeasible")),
-    Repro("a good run replaces a good one", [*SOLVE, "--out", "runs/x", "--format", "csv"], 0,
-          ["optimal"], setup=solved(), may_change=["runs/x"],
-          after=_summary_status("runs/x", "optimal")),
-    Repro("plot into the cases folder", ["plot", "runs/x", "--out", "cases"], 2,
-          ["lies in the project's cases/ folder"], setup=solved()),
-    Repro("export over the network", ["export", "pypsa", CASE, NET], 2,
-          ["lies in the project's networks/ folder"]),
-    Repro("export over an existing file", ["export", "pypsa", CASE, "model.nc"], 2,
-          ["model.nc: exists; gridopt does not replace a file"],
-          setup=put("model.nc", b"not ours")),
-    Repro("calibrate into the networks folder", ["calibrate", CASE, "--out", NET], 2,
-          ["lies in the project's networks/ folder"]),
-    Repro("security study over a plain file", ["security", "cases/tiny_security.yaml",
-                                               "--out", "notes.txt"], 2,
-          ["exists and is not a folder"], setup=put("notes.txt", "x")),
-    Repro("sweep into the cases folder", ["sweep", CASE, "-s", "s.yaml", "-o", "cases"], 2,
-          ["lies in the project's cases/ folder"],
-          setup=put("s.yaml", "scenarios: [{name: a}]\n")),
+    Repro(
+        "out is the cases folder",
+        [*SOLVE, "--out", "cases"],
+        2,
+        ["cases: lies in the project's cases/ folder, which holds inputs"],
+    ),
+    Repro(
+        "out is the network being solved",
+        [*SOLVE, "--out", NET],
+        2,
+        ["lies in the project's networks/ folder"],
+    ),
+    Repro(
+        "out is a new folder among the cases",
+        [*SOLVE, "--out", "cases/run1"],
+        2,
+        ["lies in the project's cases/ folder"],
+    ),
+    Repro(
+        "out is an existing plain file",
+        [*SOLVE, "--out", "notes.txt"],
+        2,
+        ["notes.txt: exists and is not a folder"],
+        setup=put("notes.txt", "my notes\n"),
+    ),
+    Repro(
+        "out is the project root (--out .)",
+        [*SOLVE, "--out", "."],
+        2,
+        ["is the folder gridopt runs in"],
+    ),
+    Repro(
+        "out is a folder gridopt did not write",
+        [*SOLVE, "--out", "docs"],
+        2,
+        ["docs: is a folder that gridopt did not write"],
+        setup=put("docs/readme.md", "keep me\n"),
+    ),
+    Repro(
+        "out is a symbolic link",
+        [*SOLVE, "--out", "latest"],
+        2,
+        ["latest: is a symbolic link"],
+        setup=steps(solved(), link("latest", lambda root: root / "runs" / "x")),
+    ),
+    Repro(
+        "out is a sweep folder",
+        [*SOLVE, "--out", "sw"],
+        2,
+        ["is a sweep folder, not a results folder"],
+        setup=put("sw/.gridopt.json", '{"kind": "sweep"}'),
+    ),
+    Repro(
+        "an infeasible run keeps an earlier good one",
+        ["solve", "cases/infeasible.yaml", "--out", "runs/x"],
+        3,
+        [
+            "the model is infeasible",
+            "power balance at bus B cannot be met",
+            "the earlier results in",
+            "are kept",
+            "--overwrite",
+        ],
+        setup=steps(solved(), infeasible_case),
+    ),
+    Repro(
+        "--overwrite lets an infeasible run replace a good one",
+        ["solve", "cases/infeasible.yaml", "--out", "runs/x", "--overwrite"],
+        3,
+        ["the model is infeasible", "summary written to runs/x"],
+        setup=steps(solved(), infeasible_case),
+        may_change=["runs/x"],
+        after=_summary_status("runs/x", "infeasible"),
+    ),
+    Repro(
+        "a good run replaces a good one",
+        [*SOLVE, "--out", "runs/x", "--format", "csv"],
+        0,
+        ["optimal"],
+        setup=solved(),
+        may_change=["runs/x"],
+        after=_summary_status("runs/x", "optimal"),
+    ),
+    Repro(
+        "plot into the cases folder",
+        ["plot", "runs/x", "--out", "cases"],
+        2,
+        ["lies in the project's cases/ folder"],
+        setup=solved(),
+    ),
+    Repro(
+        "export over the network",
+        ["export", "pypsa", CASE, NET],
+        2,
+        ["lies in the project's networks/ folder"],
+    ),
+    Repro(
+        "export over an existing file",
+        ["export", "pypsa", CASE, "model.nc"],
+        2,
+        ["model.nc: exists; gridopt does not replace a file"],
+        setup=put("model.nc", b"not ours"),
+    ),
+    Repro(
+        "calibrate into the networks folder",
+        ["calibrate", CASE, "--out", NET],
+        2,
+        ["lies in the project's networks/ folder"],
+    ),
+    Repro(
+        "security study over a plain file",
+        ["security", "cases/tiny_security.yaml", "--out", "notes.txt"],
+        2,
+        ["exists and is not a folder"],
+        setup=put("notes.txt", "x"),
+    ),
+    Repro(
+        "sweep into the cases folder",
+        ["sweep", CASE, "-s", "s.yaml", "-o", "cases"],
+        2,
+        ["lies in the project's cases/ folder"],
+        setup=put("s.yaml", "scenarios: [{name: a}]\n"),
+    ),
     # ---- silently wrong answers
-    Repro("capacity scaled by NaN", SOLVE, 2,
-          ["column 'scale.capacity.coal': Input should be a finite number"],
-          setup=append("scale: {capacity: {coal: .nan}}")),
-    Repro("value of lost load infinite", SOLVE, 2,
-          ["column 'load_shedding.voll_cny_per_mwh': Input should be a finite number"],
-          setup=append("load_shedding: {enabled: true, voll_cny_per_mwh: .inf}")),
-    Repro("negative load", SOLVE, 2,
-          ["load_mw.csv, row 4, column 'load B': must be at least 0", "negative_allowed",
-           "(value: -300.0)"],
-          setup=replace(LOADS, "02:00,300", "02:00,-300")),
-    Repro("a negative load its table allows", ["validate", CASE], 0, ["valid"],
-          setup=steps(replace(LOADS, "02:00,300", "02:00,-30"),
-                      put(f"{NET}/loads.csv", "name,bus,negative_allowed\nload B,B,true\n"))),
-    Repro("feasibility tolerance of 1e9", SOLVE, 2,
-          ["column 'solver.options.primal_feasibility_tolerance': a tolerance above 0.001"],
-          setup=append("solver: {options: {primal_feasibility_tolerance: 1.0e9}}")),
-    Repro("an invalid solver option value", SOLVE, 2,
-          ["column 'solver.options.presolve': HiGHS does not take this value",
-           '"off", "choose" or "on"'],
-          setup=append("solver: {options: {presolve: banana}}")),
-    Repro("an unknown solver option", SOLVE, 2,
-          ["column 'solver.options.presolv': is not a HiGHS option (did you mean presolve?)"],
-          setup=append("solver: {options: {presolv: 'off'}}")),
-    Repro("a solver option that writes a file", SOLVE, 2,
-          ["solver.options.solution_file': reads or writes files"],
-          setup=append("solver: {options: {solution_file: /tmp/x.sol}}")),
-    Repro("a load series column given twice", SOLVE, 2,
-          ["load_mw.csv, row 1, column 'load B': column name given twice"],
-          setup=put(LOADS, "timestamp,load B,load B\n" + "".join(
-              f"2025-01-01 0{h}:00,100,900\n" for h in range(4)))),
-    Repro("an answer that breaks the balances is not optimal",
-          [*SOLVE, "--out", "runs/x"], 1,
-          ["the solver failed", "breaks the model's own rows",
-           "power balance at bus B: supply short by 300 MW at 2025-01-01 02:00"],
-          never_says=["optimal: objective"], may_change=["runs"],
-          patch=(highs, "solve_matrix", zero_answer), after=_summary_status("runs/x", "error")),
+    Repro(
+        "capacity scaled by NaN",
+        SOLVE,
+        2,
+        ["column 'scale.capacity.coal': Input should be a finite number"],
+        setup=append("scale: {capacity: {coal: .nan}}"),
+    ),
+    Repro(
+        "value of lost load infinite",
+        SOLVE,
+        2,
+        ["column 'load_shedding.voll_cny_per_mwh': Input should be a finite number"],
+        setup=append("load_shedding: {enabled: true, voll_cny_per_mwh: .inf}"),
+    ),
+    Repro(
+        "negative load",
+        SOLVE,
+        2,
+        [
+            "load_mw.csv, row 4, column 'load B': must be at least 0",
+            "negative_allowed",
+            "(value: -300.0)",
+        ],
+        setup=replace(LOADS, "02:00,300", "02:00,-300"),
+    ),
+    Repro(
+        "a negative load its table allows",
+        ["validate", CASE],
+        0,
+        ["valid"],
+        setup=steps(
+            replace(LOADS, "02:00,300", "02:00,-30"),
+            put(f"{NET}/loads.csv", "name,bus,negative_allowed\nload B,B,true\n"),
+        ),
+    ),
+    Repro(
+        "feasibility tolerance of 1e9",
+        SOLVE,
+        2,
+        ["column 'solver.options.primal_feasibility_tolerance': a tolerance above 0.001"],
+        setup=append("solver: {options: {primal_feasibility_tolerance: 1.0e9}}"),
+    ),
+    Repro(
+        "an invalid solver option value",
+        SOLVE,
+        2,
+        [
+            "column 'solver.options.presolve': HiGHS does not take this value",
+            '"off", "choose" or "on"',
+        ],
+        setup=append("solver: {options: {presolve: banana}}"),
+    ),
+    Repro(
+        "an unknown solver option",
+        SOLVE,
+        2,
+        ["column 'solver.options.presolv': is not a HiGHS option (did you mean presolve?)"],
+        setup=append("solver: {options: {presolv: 'off'}}"),
+    ),
+    Repro(
+        "a solver option that writes a file",
+        SOLVE,
+        2,
+        ["solver.options.solution_file': reads or writes files"],
+        setup=append("solver: {options: {solution_file: /tmp/x.sol}}"),
+    ),
+    Repro(
+        "a load series column given twice",
+        SOLVE,
+        2,
+        ["load_mw.csv, row 1, column 'load B': column name given twice"],
+        setup=put(
+            LOADS,
+            "timestamp,load B,load B\n"
+            + "".join(f"2025-01-01 0{h}:00,100,900\n" for h in range(4)),
+        ),
+    ),
+    Repro(
+        "an answer that breaks the balances is not optimal",
+        [*SOLVE, "--out", "runs/x"],
+        1,
+        [
+            "the solver failed",
+            "breaks the model's own rows",
+            "power balance at bus B: supply short by 300 MW at 2025-01-01 02:00",
+        ],
+        never_says=["optimal: objective"],
+        may_change=["runs"],
+        patch=(highs, "solve_matrix", zero_answer),
+        after=_summary_status("runs/x", "error"),
+    ),
     # ---- confinement
-    Repro("a table linked to a file outside the project", ["validate", CASE], 2,
-          ["generators.csv: is a link to a file outside the project folder"],
-          setup=link(f"{NET}/generators.csv", lambda root: elsewhere(root) / "secret.csv"),
-          never_says=[SECRET]),
-    Repro("a case at the project root reading ../", ["validate", "top.yaml"], 2,
-          ["top.yaml, column 'network': network leaves the project folder"],
-          setup=lambda root: (elsewhere(root), (root / "top.yaml").write_text(
-              "name: top\nnetwork: ../elsewhere/net\nhorizon: {snapshots: 4}\n"))),
-    Repro("a network folder linked outside the project", ["validate", "cases/linked.yaml"], 2,
-          ["column 'network': network leaves the project folder"],
-          setup=steps(link("networks/linked", lambda root: elsewhere(root) / "net"),
-                      put("cases/linked.yaml", "name: l\nnetwork: ../networks/linked\n"
-                          "horizon: {snapshots: 4}\n"))),
-    Repro("a project folder that is not above the case", ["validate", CASE], 2,
-          ["column 'project': project must be the case file's folder or a folder above it"],
-          setup=append("project: ../networks")),
+    Repro(
+        "a table linked to a file outside the project",
+        ["validate", CASE],
+        2,
+        ["generators.csv: is a link to a file outside the project folder"],
+        setup=link(f"{NET}/generators.csv", lambda root: elsewhere(root) / "secret.csv"),
+        never_says=[SECRET],
+    ),
+    Repro(
+        "a case at the project root reading ../",
+        ["validate", "top.yaml"],
+        2,
+        ["top.yaml, column 'network': network leaves the project folder"],
+        setup=lambda root: (
+            elsewhere(root),
+            (root / "top.yaml").write_text(
+                "name: top\nnetwork: ../elsewhere/net\nhorizon: {snapshots: 4}\n"
+            ),
+        ),
+    ),
+    Repro(
+        "a network folder linked outside the project",
+        ["validate", "cases/linked.yaml"],
+        2,
+        ["column 'network': network leaves the project folder"],
+        setup=steps(
+            link("networks/linked", lambda root: elsewhere(root) / "net"),
+            put(
+                "cases/linked.yaml",
+                "name: l\nnetwork: ../networks/linked\nhorizon: {snapshots: 4}\n",
+            ),
+        ),
+    ),
+    Repro(
+        "a project folder that is not above the case",
+        ["validate", CASE],
+        2,
+        ["column 'project': project must be the case file's folder or a folder above it"],
+        setup=append("project: ../networks"),
+    ),
     # ---- internal errors that were exit 1 without a file
-    Repro("mixed time zones in a series", SOLVE, 2,
-          ["load_mw.csv, row 2, column 'timestamp': a time stamp is a local date and time"
-           " without a time zone"],
-          setup=steps(replace(LOADS, "2025-01-01 00:00", "2025-01-01 00:00+08:00"),
-                      replace(LOADS, "2025-01-01 01:00", "2025-01-01 01:00Z"))),
-    Repro("a horizon of 10^11 snapshots", SOLVE, 2,
-          ["column 'horizon.snapshots': Input should be less than or equal to 1000000"],
-          setup=append('horizon: {start: "2025-01-01 00:00", snapshots: 100000000000}')),
-    Repro("a YAML alias bomb in the solver options", SOLVE, 2,
-          ["tiny_two_bus.yaml: holds more than 200,000 values once its aliases are expanded"],
-          setup=append("""
+    Repro(
+        "mixed time zones in a series",
+        SOLVE,
+        2,
+        [
+            "load_mw.csv, row 2, column 'timestamp': a time stamp is a local date and time"
+            " without a time zone"
+        ],
+        setup=steps(
+            replace(LOADS, "2025-01-01 00:00", "2025-01-01 00:00+08:00"),
+            replace(LOADS, "2025-01-01 01:00", "2025-01-01 01:00Z"),
+        ),
+    ),
+    Repro(
+        "a horizon of 10^11 snapshots",
+        SOLVE,
+        2,
+        ["column 'horizon.snapshots': Input should be less than or equal to 1000000"],
+        setup=append('horizon: {start: "2025-01-01 00:00", snapshots: 100000000000}'),
+    ),
+    Repro(
+        "a YAML alias bomb in the solver options",
+        SOLVE,
+        2,
+        ["tiny_two_bus.yaml: holds more than 200,000 values once its aliases are expanded"],
+        setup=append("""
               a: &a [x, x, x, x, x, x, x, x, x, x]
               b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
               c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
@@ -281,51 +459,103 @@ REPRODUCTIONS = [
               f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
               g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
               solver: {options: {bomb: [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]}}
-              """)),
-    Repro("a results folder whose summary.json is not JSON", ["plot", "runs/x"], 2,
-          ["summary.json, row 1: not valid JSON"],
-          setup=steps(solved(), put("runs/x/summary.json", "{oops"))),
-    Repro("a full disk while writing", [*SOLVE, "--out", "runs/x"], 2,
-          ["runs/x: cannot be written: No space left on device",
-           "earlier results there are unchanged"],
-          setup=solved(), patch=(write, "write_xlsx", no_space)),
-    Repro("a read-only folder for the results", [*SOLVE, "--out", "ro/x"], 2,
-          ["ro/x: cannot be written: no permission to write in"],
-          setup=put("ro/keep.txt", "x"),
-          patch=(folders, "_writable", lambda _folder: False)),
-    Repro("results under a plain file", [*SOLVE, "--out", "notes.txt/x"], 2,
-          ["notes.txt/x: cannot be made", "is not a folder"], setup=put("notes.txt", "x")),
+              """),
+    ),
+    Repro(
+        "a results folder whose summary.json is not JSON",
+        ["plot", "runs/x"],
+        2,
+        ["summary.json, row 1: not valid JSON"],
+        setup=steps(solved(), put("runs/x/summary.json", "{oops")),
+    ),
+    Repro(
+        "a full disk while writing",
+        [*SOLVE, "--out", "runs/x"],
+        2,
+        [
+            "runs/x: cannot be written: No space left on device",
+            "earlier results there are unchanged",
+        ],
+        setup=solved(),
+        patch=(write, "write_xlsx", no_space),
+    ),
+    Repro(
+        "a read-only folder for the results",
+        [*SOLVE, "--out", "ro/x"],
+        2,
+        ["ro/x: cannot be written: no permission to write in"],
+        setup=put("ro/keep.txt", "x"),
+        patch=(folders, "_writable", lambda _folder: False),
+    ),
+    Repro(
+        "results under a plain file",
+        [*SOLVE, "--out", "notes.txt/x"],
+        2,
+        ["notes.txt/x: cannot be made", "is not a folder"],
+        setup=put("notes.txt", "x"),
+    ),
     # ---- unclear messages
-    Repro("a corrupt network workbook", ["validate", CASE], 2,
-          ["network.xlsx: cannot be read as an XLSX workbook"],
-          never_says=["required table is missing"],
-          setup=lambda root: (
-              [p.unlink() for p in (root / NET).glob("*.csv")],
-              (root / NET / "network.xlsx").write_bytes(b"PK\x03\x04 not a workbook"))),
-    Repro("a misspelt sweep key blames the scenario file",
-          ["sweep", CASE, "-s", "s.yaml", "-o", "sw"], 1,
-          ["s.yaml, row 2, column 'scale.demnd': Extra inputs are not permitted"],
-          never_says=["tiny_two_bus.yaml, row"], may_change=["sw"],
-          setup=put("s.yaml", "scenarios:\n  - {name: a, changes: {scale.demnd: 1.1}}\n")),
-    Repro("a column given twice in a table", ["validate", CASE], 2,
-          ["generators.csv, row 1, column 'p_max_mw': column name given twice"],
-          never_says=["p_max_mw.1"],
-          setup=replace(f"{NET}/generators.csv", "co2_t_per_mwh", "p_max_mw")),
-    Repro("a value '2,5' in a series", ["validate", CASE], 2,
-          ["load_mw.csv, row 3, column 'load B': expected a number (value: '2,5')"],
-          never_says=["profile not found"], setup=replace(LOADS, "01:00,250", '01:00,"2,5"')),
-    Repro("a NaN override", SOLVE, 2,
-          ["column 'overrides.0.value': Input should be a finite number"],
-          setup=append("overrides: [{table: generators, name: cheap, column: p_max_mw,"
-                       " value: .nan}]")),
-    Repro("an infinite override given as text", SOLVE, 2,
-          ["column 'overrides[0].value': must be a finite number"],
-          setup=append("overrides: [{table: generators, name: cheap, column: p_max_mw,"
-                       " value: 'inf'}]")),
-    Repro("an override naming a bus that does not exist", SOLVE, 2,
-          ["column 'overrides[0].value': refers to a component that does not exist in buses"],
-          setup=append("overrides: [{table: generators, name: cheap, column: bus,"
-                       " value: Z}]")),
+    Repro(
+        "a corrupt network workbook",
+        ["validate", CASE],
+        2,
+        ["network.xlsx: cannot be read as an XLSX workbook"],
+        never_says=["required table is missing"],
+        setup=lambda root: (
+            [p.unlink() for p in (root / NET).glob("*.csv")],
+            (root / NET / "network.xlsx").write_bytes(b"PK\x03\x04 not a workbook"),
+        ),
+    ),
+    Repro(
+        "a misspelt sweep key blames the scenario file",
+        ["sweep", CASE, "-s", "s.yaml", "-o", "sw"],
+        1,
+        ["s.yaml, row 2, column 'scale.demnd': Extra inputs are not permitted"],
+        never_says=["tiny_two_bus.yaml, row"],
+        may_change=["sw"],
+        setup=put("s.yaml", "scenarios:\n  - {name: a, changes: {scale.demnd: 1.1}}\n"),
+    ),
+    Repro(
+        "a column given twice in a table",
+        ["validate", CASE],
+        2,
+        ["generators.csv, row 1, column 'p_max_mw': column name given twice"],
+        never_says=["p_max_mw.1"],
+        setup=replace(f"{NET}/generators.csv", "co2_t_per_mwh", "p_max_mw"),
+    ),
+    Repro(
+        "a value '2,5' in a series",
+        ["validate", CASE],
+        2,
+        ["load_mw.csv, row 3, column 'load B': expected a number (value: '2,5')"],
+        never_says=["profile not found"],
+        setup=replace(LOADS, "01:00,250", '01:00,"2,5"'),
+    ),
+    Repro(
+        "a NaN override",
+        SOLVE,
+        2,
+        ["column 'overrides.0.value': Input should be a finite number"],
+        setup=append(
+            "overrides: [{table: generators, name: cheap, column: p_max_mw, value: .nan}]"
+        ),
+    ),
+    Repro(
+        "an infinite override given as text",
+        SOLVE,
+        2,
+        ["column 'overrides[0].value': must be a finite number"],
+        setup=append(
+            "overrides: [{table: generators, name: cheap, column: p_max_mw, value: 'inf'}]"
+        ),
+    ),
+    Repro(
+        "an override naming a bus that does not exist",
+        SOLVE,
+        2,
+        ["column 'overrides[0].value': refers to a component that does not exist in buses"],
+        setup=append("overrides: [{table: generators, name: cheap, column: bus, value: Z}]"),
+    ),
 ]
 
 
@@ -347,7 +577,8 @@ def test_reproduction(project: Path, repro: Repro, monkeypatch: pytest.MonkeyPat
         monkeypatch.setattr(*repro.patch)
     result = invoke(project, repro.args)
     assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{type(result.exception).__name__}: {result.exception}")
+        f"{type(result.exception).__name__}: {result.exception}"
+    )
     text = result.output
     assert "Traceback" not in text
     assert result.exit_code == repro.code, text
@@ -369,9 +600,16 @@ def test_at_least_one_reproduction_per_item_of_the_list():
 
 def _python(script: str, cwd: Path, **kw) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], cwd=cwd, env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def _wait_for(proc: subprocess.Popen, stream: str, words: str) -> str:
@@ -387,7 +625,8 @@ def _wait_for(proc: subprocess.Popen, stream: str, words: str) -> str:
 def test_ctrl_c_says_interrupted_exits_130_and_keeps_earlier_results(project: Path):
     solved()(project)
     before = tree(project)
-    proc = _python("""
+    proc = _python(
+        """
         import sys, time
         import gridopt.studies.run as run
 
@@ -399,7 +638,9 @@ def test_ctrl_c_says_interrupted_exits_130_and_keeps_earlier_results(project: Pa
         from gridopt.cli import main
         sys.argv = ["gridopt", "solve", "cases/tiny_two_bus.yaml", "--out", "runs/x"]
         main()
-        """, project)
+        """,
+        project,
+    )
     seen = _wait_for(proc, "stderr", "solving (held)")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -411,7 +652,8 @@ def test_ctrl_c_says_interrupted_exits_130_and_keeps_earlier_results(project: Pa
 def test_a_killed_write_is_cleaned_up_by_the_next_writer(project: Path):
     solved()(project)
     good = tree(project / "runs" / "x")
-    proc = _python("""
+    proc = _python(
+        """
         import os, sys
         import gridopt.results.write as write
 
@@ -423,7 +665,9 @@ def test_a_killed_write_is_cleaned_up_by_the_next_writer(project: Path):
         from gridopt.cli import main
         sys.argv = ["gridopt", "solve", "cases/tiny_two_bus.yaml", "--out", "runs/x"]
         main()
-        """, project)
+        """,
+        project,
+    )
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 9, err
     assert tree(project / "runs" / "x") == good  # the earlier results are untouched
@@ -434,18 +678,20 @@ def test_a_killed_write_is_cleaned_up_by_the_next_writer(project: Path):
     result = invoke(project, ["solve", CASE, "--out", "runs/x", "--format", "csv"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (project / "runs").iterdir()) == ["x"]
-    assert json.loads((project / "runs" / "x" / "summary.json").read_text())["status"] == \
-        "optimal"
+    assert json.loads((project / "runs" / "x" / "summary.json").read_text())["status"] == "optimal"
 
 
 def test_a_second_writer_is_refused_while_the_first_writes(project: Path):
-    holder = _python("""
+    holder = _python(
+        """
         import sys
         from gridopt.results.folders import claim_output
         with claim_output("runs/x"):
             print("held", flush=True)
             sys.stdin.readline()
-        """, project)
+        """,
+        project,
+    )
     try:
         _wait_for(holder, "stdout", "held")
         before = tree(project)

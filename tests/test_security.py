@@ -86,7 +86,8 @@ def test_toy_cost_of_security_is_the_objective_difference():
     assert table.loc["all targets", "cost_cny_per_mwh"] == pytest.approx(2200.0 / 270.0)
     # the only target: its cost given the others and alone are the whole cost
     assert table.loc["N-1 infeed", ["cost_cny", "cost_alone_cny"]].tolist() == pytest.approx(
-        [2200.0, 2200.0])
+        [2200.0, 2200.0]
+    )
     assert (table[["cost_cny", "cost_alone_cny"]].stack().dropna() >= 0).all()
 
 
@@ -101,12 +102,15 @@ def test_toy_available_headroom_is_only_a_capacity_check():
 def test_toy_local_share_and_fuel_mix_rows_price_the_share_per_percentage_point():
     """Local share >= 30 % of 270 MWh: 81 MWh from the local unit at 40 CNY/MWh above imports:
     2,700 + 81 x 40 = 5,940 CNY; one percentage point (2.7 MWh) costs 108 CNY."""
-    for setting in ({"local_share": {"min_pu": 0.3}},
-                    {"fuel_mix": [{"carriers": ["gas"], "min_pu": 0.3}]}):
+    for setting in (
+        {"local_share": {"min_pu": 0.3}},
+        {"fuel_mix": [{"carriers": ["gas"], "min_pu": 0.3}]},
+    ):
         run = toy(**setting)
         assert run.solution.objective_cny == pytest.approx(5940.0)
-        assert run.tables["generation"].query("generator == 'local'")["energy_mwh"].sum() == \
-            pytest.approx(81.0)
+        assert run.tables["generation"].query("generator == 'local'")[
+            "energy_mwh"
+        ].sum() == pytest.approx(81.0)
         share = run.tables["security"].iloc[0]
         assert share["binding"] and share["lhs"] == pytest.approx(0.3)
         assert share["shadow_price"] == pytest.approx(108.0)
@@ -132,11 +136,14 @@ def test_toy_with_unit_commitment_counts_committed_headroom_only():
     """uc, the local unit committable (stable minimum 50 MW): headroom is 100 u - p, so the loss
     of L1 needs D - p <= 80 + 100 u - p, i.e. u = 1 in both hours (D > 80), and then p >= 50:
     50 x 50 + 100 x 10 + 50 x 50 + 70 x 10 = 6,700 CNY; without the target u = 0, 2,700 CNY."""
-    changes = {"model": "uc", "overrides": [
-        {"table": "generators", "name": "local", "column": "committable", "value": True}]}
+    changes = {
+        "model": "uc",
+        "overrides": [
+            {"table": "generators", "name": "local", "column": "committable", "value": True}
+        ],
+    }
     for zones, objective, output in ((None, 6700.0, [50.0, 50.0]), ([], 2700.0, [0.0, 0.0])):
-        run = solve_case(TOY, changes=changes if zones is None else {**changes,
-                                                                     "security": zones})
+        run = solve_case(TOY, changes=changes if zones is None else {**changes, "security": zones})
         assert run.solution.objective_cny == pytest.approx(objective)
         local = run.tables["generation"].query("generator == 'local'")["p_mw"]
         assert local.to_numpy() == pytest.approx(output)
@@ -152,14 +159,18 @@ def test_impossible_n1_margin_is_diagnosed_naming_the_zone():
 
 # ---- input checks ---------------------------------------------------------------------------
 def test_bad_zone_references_are_listed_with_file_setting_and_value(tmp_path):
-    path = copy_case(tmp_path, "tiny_security", append="""
+    path = copy_case(
+        tmp_path,
+        "tiny_security",
+        append="""
 security:
   - name: Zone
     buses: [Z, Atlantis]
     imports: [{line: L1}, {line: Nowhere}, {generator: local}]
     unit_mw: {mainland: 5}
     fuel_mix: [{carriers: [unobtainium], min_pu: 0.1}]
-""")
+""",
+    )
     with pytest.raises(InputError) as err:
         load_case(path)
     found = {(p.column, str(p.value)): p for p in err.value.problems}
@@ -178,9 +189,11 @@ def test_security_file_must_stay_in_the_project_and_be_valid(tmp_path):
     with pytest.raises(InputError, match="leaves the project"):
         load_case(path)
     (tmp_path / "networks" / "zones.yaml").write_text(
-        "zones:\n  - name: Zone\n    buses: [Z]\n    n_1: {headroom: sometimes}\n")
-    path = copy_case(tmp_path, "tiny_security",
-                     append="security_file: ../networks/zones.yaml\nsecurity: []")
+        "zones:\n  - name: Zone\n    buses: [Z]\n    n_1: {headroom: sometimes}\n"
+    )
+    path = copy_case(
+        tmp_path, "tiny_security", append="security_file: ../networks/zones.yaml\nsecurity: []"
+    )
     with pytest.raises(InputError) as err:
         load_case(path)
     problem = err.value.problems[0]
@@ -218,8 +231,10 @@ HOURS = 24  # the first day of the PPRD week keeps the re-solves quick
 def pprd():
     data = load_case(CASES / "pprd_week_security.yaml", {"horizon.snapshots": HOURS})
     out = {}
-    for key, zones in (("on", data.security_zones),
-                       ("off", [z.without("all") for z in data.security_zones])):
+    for key, zones in (
+        ("on", data.security_zones),
+        ("off", [z.without("all") for z in data.security_zones]),
+    ):
         case_data = replace(data, security_zones=zones)
         sol = solve(build_model(case_data), data.case.solver)
         assert sol.status is Status.OPTIMAL, sol.message
@@ -262,11 +277,15 @@ def uncovered_outages(data, sol) -> list[tuple[str, str, float]]:
         p = _p(sol, units)
         n1 = zone.n_1
         stable = gens.loc[units, "p_min_stable_pu"].to_numpy(dtype=float)
-        m = np.where(stable > 0, stable,
-                     gens.loc[units, "carrier"].map(n1.min_stable_pu).fillna(0.0).to_numpy())
+        m = np.where(
+            stable > 0,
+            stable,
+            gens.loc[units, "carrier"].map(n1.min_stable_pu).fillna(0.0).to_numpy(),
+        )
         spinning = (n1.headroom == "spinning") & ~units.isin(n1.fast_start) & (m > 0)
-        online = np.divide(p * (1 - m)[:, None], m[:, None], out=np.full_like(p, np.inf),
-                           where=m[:, None] > 0)
+        online = np.divide(
+            p * (1 - m)[:, None], m[:, None], out=np.full_like(p, np.inf), where=m[:, None] > 0
+        )
         headroom = np.where(spinning[:, None], np.minimum(avail[pos] - p, online), avail[pos] - p)
         top = p + headroom
 
@@ -277,8 +296,9 @@ def uncovered_outages(data, sol) -> list[tuple[str, str, float]]:
         for el in zone.imports:
             if el.kind == "line":
                 i = data.tables["lines"].index.get_loc(el.name)
-                keep = (el.circuits - 1) / el.circuits * data.tables["lines"].at[el.name,
-                                                                                 "s_max_mw"]
+                keep = (
+                    (el.circuits - 1) / el.circuits * data.tables["lines"].at[el.name, "s_max_mw"]
+                )
                 cases.append((el.name, [(model.variables["line_p"].cols[i], -keep, keep)]))
             elif el.kind == "generator" and size(el.name) >= n1.unit_threshold_mw:
                 g = gens.index.get_loc(el.name)
@@ -296,8 +316,11 @@ def uncovered_outages(data, sol) -> list[tuple[str, str, float]]:
                 ub[c] = np.minimum(ub[c], hi)
                 lb[c] = np.maximum(lb[c], lo)
             lb = np.minimum(lb, ub)
-            post = solve(model, data.case.solver, matrix=replace(
-                matrix, col_lb=lb, col_ub=ub, row_lb=row_lb, row_ub=row_ub))
+            post = solve(
+                model,
+                data.case.solver,
+                matrix=replace(matrix, col_lb=lb, col_ub=ub, row_lb=row_lb, row_ub=row_ub),
+            )
             assert post.status is Status.OPTIMAL, (label, post.message)
             lost = float((post.x[zone_shed] * w).sum())
             if lost > 1e-3:
@@ -361,8 +384,10 @@ def test_the_networks_zones_are_in_force_in_every_case_unless_switched_off():
     assert [m.carriers for m in hk.fuel_mix] == [["gas"], ["coal"]]
     assert hk.fuel_mix[0].min_pu == 0.5 and hk.fuel_mix[1].max_pu == 0.25
     assert hk.water_supply is not None
-    off = load_case(CASES / "pprd_week.yaml", {"security_off": [
-        "Macao", "Hong Kong: n_1", "hong kong: fuel_mix"]})
+    off = load_case(
+        CASES / "pprd_week.yaml",
+        {"security_off": ["Macao", "Hong Kong: n_1", "hong kong: fuel_mix"]},
+    )
     assert [z.name for z in off.security_zones] == ["Hong Kong"]
     assert off.security_zones[0].n_1 is None and off.security_zones[0].fuel_mix == []
     assert off.security_zones[0].gas_n_1 is not None
@@ -370,10 +395,13 @@ def test_the_networks_zones_are_in_force_in_every_case_unless_switched_off():
     assert load_case(CASES / "pprd_expansion_2030.yaml").security_zones == []
 
 
-@pytest.mark.parametrize(("name", "rule"), [
-    ("Tibet", "no security zone of that name"),
-    ("Macao: fuel_mix", "zone 'Macao' has no such target"),
-])
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("Tibet", "no security zone of that name"),
+        ("Macao: fuel_mix", "zone 'Macao' has no such target"),
+    ],
+)
 def test_switching_off_an_unknown_zone_or_target_is_reported(name, rule):
     with pytest.raises(InputError) as err:
         load_case(CASES / "pprd_week.yaml", {"security_off": [name]})

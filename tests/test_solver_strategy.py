@@ -30,8 +30,9 @@ PRICE_TOLERANCE_CNY_PER_MWH = 0.05
 def two_days():
     # without Hong Kong's zone: its fuel mix (gas at least half) makes the LNG terminal's node
     # buy LNG, which takes away the degenerate gas price the tests below look at
-    data = load_case(CASES / "pprd_week.yaml", {"horizon.snapshots": 48,
-                                                "security_off": ["Hong Kong"]})
+    data = load_case(
+        CASES / "pprd_week.yaml", {"horizon.snapshots": 48, "security_off": ["Hong Kong"]}
+    )
     model = build_model(data)
     vertex = solve(model, SolverOptions(method="simplex"))
     interior = solve(model, SolverOptions(method="hipo", options={"run_crossover": "off"}))
@@ -101,8 +102,9 @@ def test_interior_point_primal_is_feasible_within_tolerance(two_days):
     model, _vertex, interior = two_days
     m = matrix_from_blocks(model)
     ax = m.A @ interior.x
-    bound = np.where(np.isfinite(m.row_ub), m.row_ub, np.where(np.isfinite(m.row_lb),
-                                                                m.row_lb, 0.0))
+    bound = np.where(
+        np.isfinite(m.row_ub), m.row_ub, np.where(np.isfinite(m.row_lb), m.row_lb, 0.0)
+    )
     allowed = 1e-6 * (np.abs(bound) + abs(m.A) @ np.abs(interior.x)) + 1e-4
     assert np.all(m.row_lb - ax <= allowed)
     assert np.all(ax - m.row_ub <= allowed)
@@ -114,13 +116,12 @@ def test_interior_point_primal_is_feasible_within_tolerance(two_days):
 def test_choose_by_the_size_of_the_lp():
     mid, big = IPM_FROM_COLUMNS, INTERIOR_FROM_COLUMNS
     assert chosen_options(SolverOptions(), True, mid - 1) == {}  # HiGHS' own: dual simplex
-    assert chosen_options(SolverOptions(), True, mid) == {"solver": "hipo",
-                                                          "run_crossover": "on"}
-    assert chosen_options(SolverOptions(), True, big) == {"solver": "hipo",
-                                                          "run_crossover": "off"}
+    assert chosen_options(SolverOptions(), True, mid) == {"solver": "hipo", "run_crossover": "on"}
+    assert chosen_options(SolverOptions(), True, big) == {"solver": "hipo", "run_crossover": "off"}
     assert chosen_options(SolverOptions(), False, big) == {}  # a MIP: branch and bound
     assert chosen_options(SolverOptions(method="simplex"), True, big) == {}
     # the case's own HiGHS options win
     assert chosen_options(SolverOptions(options={"run_crossover": "on"}), True, big) == {
-        "solver": "hipo"}
+        "solver": "hipo"
+    }
     assert chosen_options(SolverOptions(options={"solver": "ipx"}), True, big) == {}

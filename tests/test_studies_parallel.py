@@ -26,33 +26,57 @@ TOY = CASES / "tiny_security.yaml"
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None,
-                                  scheduler_kwargs={"dashboard_address": ":0"},
-                                  silence_logs=logging.ERROR) as cluster, \
-            distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": ":0"},
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
 def _toy_zone(**targets):
-    return {"security": [{"name": "Zone", "buses": ["Z"],
-                          "imports": [{"line": "L1"}, {"line": "L2"}],
-                          "n_1": {"headroom": "spinning"}, **targets}]}
+    return {
+        "security": [
+            {
+                "name": "Zone",
+                "buses": ["Z"],
+                "imports": [{"line": "L1"}, {"line": "L2"}],
+                "n_1": {"headroom": "spinning"},
+                **targets,
+            }
+        ]
+    }
 
 
 @pytest.mark.parametrize("model", ["dispatch", "uc"])
 def test_cost_of_security_on_dask_equals_one_by_one(client, model):
-    uc = {"model": "uc", "overrides": [
-        {"table": "generators", "name": "local", "column": "committable", "value": True}]}
-    data = load_case(TOY, {**_toy_zone(local_share={"min_pu": 0.3}),
-                           **(uc if model == "uc" else {})})
+    uc = {
+        "model": "uc",
+        "overrides": [
+            {"table": "generators", "name": "local", "column": "committable", "value": True}
+        ],
+    }
+    data = load_case(
+        TOY, {**_toy_zone(local_share={"min_pu": 0.3}), **(uc if model == "uc" else {})}
+    )
     alone = cost_of_security(data, workers=1)
     spread = cost_of_security(data, client=client)
     cols = ["objective_cny", "cost_cny", "objective_alone_cny", "cost_alone_cny"]
-    pd.testing.assert_frame_equal(alone.table[["zone", "target", "status"]],
-                                  spread.table[["zone", "target", "status"]])
-    np.testing.assert_allclose(spread.table[cols].to_numpy(float),
-                               alone.table[cols].to_numpy(float), rtol=1e-9, equal_nan=True)
+    pd.testing.assert_frame_equal(
+        alone.table[["zone", "target", "status"]], spread.table[["zone", "target", "status"]]
+    )
+    np.testing.assert_allclose(
+        spread.table[cols].to_numpy(float),
+        alone.table[cols].to_numpy(float),
+        rtol=1e-9,
+        equal_nan=True,
+    )
     # all targets, none, and each of the two targets without the others and alone
     assert alone.solves == spread.solves == 6
     assert spread.reference.objective_cny == pytest.approx(alone.reference.objective_cny)
@@ -69,8 +93,7 @@ def test_a_variant_with_the_targets_rows_relaxed_is_the_model_without_the_target
     hk = next(i for i, z in enumerate(zones) if z.name == "Hong Kong")
 
     def objective(security_zones) -> float:
-        sol = solve(build_model(replace(data, security_zones=security_zones)),
-                    data.case.solver)
+        sol = solve(build_model(replace(data, security_zones=security_zones)), data.case.solver)
         assert sol.status.has_solution
         return sol.objective_cny
 
@@ -81,11 +104,14 @@ def test_a_variant_with_the_targets_rows_relaxed_is_the_model_without_the_target
     alone[hk] = zones[hk].without("all").model_copy(update={"n_1": zones[hk].n_1})
     ref = abs(study.reference.objective_cny)
     assert table.loc[("all zones", "no targets"), "objective_cny"] == pytest.approx(
-        objective(none), abs=1e-7 * ref)
+        objective(none), abs=1e-7 * ref
+    )
     assert table.loc[("Hong Kong", "N-1 infeed"), "objective_cny"] == pytest.approx(
-        objective(without), abs=1e-7 * ref)
+        objective(without), abs=1e-7 * ref
+    )
     assert table.loc[("Hong Kong", "N-1 infeed"), "objective_alone_cny"] == pytest.approx(
-        objective(alone), abs=1e-7 * ref)
+        objective(alone), abs=1e-7 * ref
+    )
     n_targets = sum(t != "reserve_margin" for z in zones for t in z.targets())
     assert study.solves == 2 + 2 * n_targets
 
@@ -100,8 +126,9 @@ def test_contingencies_on_dask_equal_one_by_one(client):
 
 
 def test_security_command_keeps_the_secured_dispatch_and_counts_its_solves(tmp_path):
-    res = CliRunner().invoke(app, ["security", str(TOY), "--out", str(tmp_path / "sec"),
-                                   "--format", "xlsx,parquet"])
+    res = CliRunner().invoke(
+        app, ["security", str(TOY), "--out", str(tmp_path / "sec"), "--format", "xlsx,parquet"]
+    )
     assert res.exit_code == 0, res.output
     sheets = pd.read_excel(tmp_path / "sec" / "results.xlsx", sheet_name=None)
     assert {"security_cost", "security", "generation", "flows", "prices", "buses"} <= set(sheets)

@@ -40,8 +40,9 @@ def test_repair_turns_a_shedding_schedule_into_the_optimum():
     matrix = model_matrix(model)
     # a worse MIP solution: C kept off all day (a restriction, so feasible for the MIP)
     c = model.variables["uc_on"].components.get_loc("ocgt C")
-    off = np.concatenate([model.variables[name].cols[c] for name in ("uc_on", "uc_start",
-                                                                     "uc_stop")])
+    off = np.concatenate(
+        [model.variables[name].cols[c] for name in ("uc_on", "uc_start", "uc_stop")]
+    )
     col_ub = matrix.col_ub.copy()
     col_ub[off] = 0.0
     bad = solve(model, data.case.solver, matrix=replace(matrix, col_ub=col_ub))
@@ -52,22 +53,31 @@ def test_repair_turns_a_shedding_schedule_into_the_optimum():
     blocks = tuple(model.variables[n] for n in ("uc_on", "uc_start", "uc_stop"))
     free = unserved_neighbourhood(model, fleet(model), blocks, bad.x)
     assert free.sum() == 3 * 3 * model.T
-    repaired = _repair(model, backend_for("highs"), matrix, bad.x, bad.objective_cny,
-                       data.case.solver)
+    repaired = _repair(
+        model, backend_for("highs"), matrix, bad.x, bad.objective_cny, data.case.solver
+    )
     assert repaired is not None
     x, objective, note = repaired
     assert "repaired" in note
     assert _shed_mwh(model, x) == pytest.approx(0.0, abs=1e-6)
     assert objective < bad.objective_cny
-    assert objective == pytest.approx(best.objective_cny,
-                                      abs=REPAIR_GAP_MWH * 50_000 + 1e-6)
+    assert objective == pytest.approx(best.objective_cny, abs=REPAIR_GAP_MWH * 50_000 + 1e-6)
 
 
 def test_repair_leaves_a_schedule_that_sheds_nothing_alone():
     data = load_case(CASES / "tiny_uc.yaml", SHEDDING)
     best = solve(build_model(data), data.case.solver)
-    assert _repair(best.model, backend_for("highs"), model_matrix(best.model), best.x,
-                   best.objective_cny, data.case.solver) is None
+    assert (
+        _repair(
+            best.model,
+            backend_for("highs"),
+            model_matrix(best.model),
+            best.x,
+            best.objective_cny,
+            data.case.solver,
+        )
+        is None
+    )
 
 
 def test_a_loose_gap_still_ends_without_shedding_and_says_how_much_was_unserved():

@@ -24,8 +24,13 @@ from tests.conftest import CASES, ROOT, copy_case
 
 
 def gridopt_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gridopt", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "gridopt", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +40,7 @@ def corridor_run(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("corridor")
     case = copy_case(folder, "tiny_corridor")
     buses = folder / "networks" / "tiny_corridor" / "buses.csv"
-    pd.read_csv(buses).assign(x_lon=[102.7, 113.3], y_lat=[25.0, 23.1]).to_csv(buses,
-                                                                              index=False)
+    pd.read_csv(buses).assign(x_lon=[102.7, 113.3], y_lat=[25.0, 23.1]).to_csv(buses, index=False)
     run_dir = folder / "run"
     result = solve_case(case, run_dir, formats=("xlsx", "csv"))
     assert result.solution.status.value == "optimal"
@@ -98,8 +102,9 @@ def test_corridor_run_draws_corridors_in_every_view(corridor_run, tmp_path):
     book = openpyxl.load_workbook(run_dir / "results.xlsx")
     assert len(book["corridors"]._charts) == 2
     heads = [c.value for c in book[CHART_DATA_SHEET][1]]
-    assert any(str(h).startswith(f"{name} (") and "corridors utilisation" in str(h)
-               for h in heads), heads
+    assert any(
+        str(h).startswith(f"{name} (") and "corridors utilisation" in str(h) for h in heads
+    ), heads
     assert any(str(h).startswith(f"{name} (") and "congestion rent" in str(h) for h in heads)
     # the rent so far ends at the corridor's rent over the horizon
     col = next(i for i, h in enumerate(heads) if "congestion rent" in str(h))

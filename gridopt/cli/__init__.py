@@ -18,8 +18,10 @@ import threading
 from gridopt.cli import compare, interop, plot, reference, solve, studies, sweep  # noqa: F401
 from gridopt.cli.common import EXIT_INPUT, EXIT_INTERRUPTED, app, interrupt_reported
 
-INTERRUPTED = ("gridopt: interrupted; results folders are replaced only by complete new ones,"
-               " so any earlier results are as they were")
+INTERRUPTED = (
+    "gridopt: interrupted; results folders are replaced only by complete new ones,"
+    " so any earlier results are as they were"
+)
 
 
 def main() -> None:
@@ -58,8 +60,10 @@ def main() -> None:
 def _internal(exc: Exception) -> None:
     if os.environ.get("GRIDOPT_DEBUG"):
         raise exc
-    print(f"gridopt: internal error: {type(exc).__name__}: {exc}"
-          " (set GRIDOPT_DEBUG=1 for details)", file=sys.stderr)
+    print(
+        f"gridopt: internal error: {type(exc).__name__}: {exc} (set GRIDOPT_DEBUG=1 for details)",
+        file=sys.stderr,
+    )
     sys.exit(1)
 
 

@@ -23,18 +23,27 @@ from gridopt.results.folders import KeptEarlierResults, Output, claim_output
 from gridopt.results.write import FORMATS
 from gridopt.solver.types import Status
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Power and gas dispatch for the Pan-Pearl-River-Delta region.",
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Power and gas dispatch for the Pan-Pearl-River-Delta region.",
+    pretty_exceptions_enable=False,
+)
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2
 EXIT_INFEASIBLE = 3
 EXIT_INTERRUPTED = 130
-EXIT_CODES = {Status.OPTIMAL: 0, Status.INFEASIBLE: EXIT_INFEASIBLE,
-              Status.INFEASIBLE_OR_UNBOUNDED: EXIT_INFEASIBLE, Status.UNBOUNDED: 4,
-              Status.TIME_LIMIT: 5, Status.INTERRUPTED: EXIT_INTERRUPTED,
-              Status.ERROR: EXIT_FAILED}
+EXIT_CODES = {
+    Status.OPTIMAL: 0,
+    Status.INFEASIBLE: EXIT_INFEASIBLE,
+    Status.INFEASIBLE_OR_UNBOUNDED: EXIT_INFEASIBLE,
+    Status.UNBOUNDED: 4,
+    Status.TIME_LIMIT: 5,
+    Status.INTERRUPTED: EXIT_INTERRUPTED,
+    Status.ERROR: EXIT_FAILED,
+}
+
 
 def _version(value: bool) -> None:
     if value:
@@ -45,13 +54,22 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _main(version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="print the version and exit")
-        ] = False,
-        project_root: Annotated[Path | None, typer.Option(
-            "--project-root", help="folder that the paths of a case file (network,"
-            " security_file) must stay in; default: the folder above the case file's")
-        ] = None) -> None:
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+    project_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--project-root",
+            help="folder that the paths of a case file (network,"
+            " security_file) must stay in; default: the folder above the case file's",
+        ),
+    ] = None,
+) -> None:
     """Power and gas dispatch for the Pan-Pearl-River-Delta region."""
     if project_root is not None:
         from gridopt.inputs.paths import PROJECT_ROOT_ENV
@@ -64,16 +82,24 @@ def _main(version: Annotated[bool, typer.Option(
 
 
 # options shared by the commands that solve a case and write its results
-OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="results folder"
-                                             " (default: runs/<case name>)")]
+OutDir = Annotated[
+    Path | None, typer.Option("--out", "-o", help="results folder (default: runs/<case name>)")
+]
 Formats = Annotated[str, typer.Option("--format", "-f", help="comma list of xlsx, csv, parquet")]
 TimeLimit = Annotated[float | None, typer.Option("--time-limit", help="solver time limit, s")]
-StudyOutDir = Annotated[Path | None, typer.Option(
-    "--out", "-o", help="results folder (default: runs/<case name>_<command>)")]
+StudyOutDir = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="results folder (default: runs/<case name>_<command>)"),
+]
 CaseFile = Annotated[Path, typer.Argument(help="case YAML file")]
-Overwrite = Annotated[bool, typer.Option(
-    "--overwrite", help="let a run without a solution replace earlier results that have one"
-    " (a results folder is otherwise replaced only by a solved run)")]
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="let a run without a solution replace earlier results that have one"
+        " (a results folder is otherwise replaced only by a solved run)",
+    ),
+]
 
 
 _interrupt_said: list[bool] = []
@@ -109,8 +135,9 @@ def parse_formats(text: str) -> tuple[str, ...]:
     formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
-        typer.echo(f"gridopt: --format takes a comma list of {', '.join(FORMATS)};"
-                   f" got {text!r}", err=True)
+        typer.echo(
+            f"gridopt: --format takes a comma list of {', '.join(FORMATS)}; got {text!r}", err=True
+        )
         raise typer.Exit(EXIT_INPUT)
     return formats
 
@@ -120,8 +147,11 @@ def kept_earlier(kept: KeptEarlierResults) -> None:
     run's own exit code."""
     info = kept.summary
     status = Status(str(info.get("status", "error")))
-    typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')}"
-               f" ({info.get('solver_message', '')}); nothing was written", err=True)
+    typer.echo(
+        f"gridopt: the model is {status.value.replace('_', ' ')}"
+        f" ({info.get('solver_message', '')}); nothing was written",
+        err=True,
+    )
     for line in info.get("diagnosis", [])[:20]:
         typer.echo(f"  - {line}", err=True)
     typer.echo(f"gridopt: {kept}", err=True)

@@ -15,8 +15,10 @@ from gridopt.cli.common import EXIT_INPUT, Formats, app, parse_formats, progress
 @app.command("compare")
 def compare_cmd(
     runs: Annotated[list[Path], typer.Argument(help="results folders; the first is the base")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="folder for results.xlsx (with"
-                                      " charts) and summary.json")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="folder for results.xlsx (with charts) and summary.json"),
+    ],
     format: Formats = "xlsx",
 ) -> None:
     """Compare runs: cost, energy by carrier and region, corridors, prices, CO2, security."""
@@ -33,14 +35,17 @@ def compare_cmd(
         typer.echo(f"gridopt: {err}", err=True)
         raise typer.Exit(EXIT_INPUT) from None
     names = run_names(runs)
-    info = {"study": "comparison", "base": names[0], "runs": names,
-            "folders": [str(r) for r in runs]}
+    info = {
+        "study": "comparison",
+        "base": names[0],
+        "runs": names,
+        "folders": [str(r) for r in runs],
+    }
     figures = tables["comparison"].set_index("figure")
     from gridopt.results.tables import summary_table
 
     progress(f"writing the comparison to {out}")
-    write_results(out, {"summary": summary_table(info), **tables}, info, formats,
-                  progress=progress)
+    write_results(out, {"summary": summary_table(info), **tables}, info, formats, progress=progress)
     lines = []
     for name in names[1:]:
         diff = figures.loc["objective_cny", f"{name} - {names[0]}"]

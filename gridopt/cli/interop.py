@@ -14,10 +14,14 @@ import typer
 from gridopt.cli.common import app, fail_input, writing
 from gridopt.errors import InputError
 
-export_app = typer.Typer(no_args_is_help=True, add_completion=False,
-                         help="Write a case in another tool's format.")
-import_app = typer.Typer(no_args_is_help=True, add_completion=False,
-                         help="Read another tool's network as a gridopt case folder.")
+export_app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Write a case in another tool's format."
+)
+import_app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Read another tool's network as a gridopt case folder.",
+)
 
 _FORCE = typer.Option("--force", help="replace the case files in a non-empty OUT_DIR")
 
@@ -35,8 +39,9 @@ def _warn(notes: list[str]) -> None:
 def export_pypsa_cmd(
     case: Annotated[Path, typer.Argument(help="case YAML file")],
     out: Annotated[Path, typer.Argument(help="netCDF file (.nc) or CSV folder to write")],
-    overwrite: Annotated[bool, typer.Option(
-        "--overwrite", help="replace an existing .nc file")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace an existing .nc file")
+    ] = False,
 ) -> None:
     """Write CASE as a PyPSA network that PyPSA's optimize() solves to the same optimum."""
     from gridopt.interop.pypsa import export_pypsa
@@ -55,9 +60,14 @@ def export_pypsa_cmd(
 def import_pypsa_cmd(
     src: Annotated[Path, typer.Argument(help="PyPSA netCDF file or CSV folder")],
     out_dir: Annotated[Path, typer.Argument(help="case folder to write")],
-    currency: Annotated[str | None, typer.Option(
-        "--currency", help="ISO code of the network's costs (default: the network's meta"
-        " 'currency', else EUR)")] = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(
+            "--currency",
+            help="ISO code of the network's costs (default: the network's meta"
+            " 'currency', else EUR)",
+        ),
+    ] = None,
     force: Annotated[bool, _FORCE] = False,
 ) -> None:
     """Write a gridopt case folder (tables, series, case.yaml) from a PyPSA network."""
@@ -76,23 +86,34 @@ def import_pypsa_cmd(
 def import_matpower_cmd(
     file: Annotated[Path, typer.Argument(help="MATPOWER case file (.m)")],
     out_dir: Annotated[Path, typer.Argument(help="case folder to write")],
-    quadratic_segments: Annotated[int | None, typer.Option(
-        "--quadratic-segments", min=1,
-        help="linearise quadratic costs with this many equal segments from Pmin to Pmax"
-             " (default: solve them as they are, a QP; segments keep an LP, e.g. for unit"
-             " commitment, since HiGHS solves no mixed-integer QP)")] = None,
-    dclines: Annotated[bool, typer.Option(
-        "--dclines/--no-dclines", help="import mpc.dcline as links with their losses"
-        " (--no-dclines: leave them out, as MATPOWER's rundcopf does without"
-        " toggle_dcline)")] = True,
+    quadratic_segments: Annotated[
+        int | None,
+        typer.Option(
+            "--quadratic-segments",
+            min=1,
+            help="linearise quadratic costs with this many equal segments from Pmin to Pmax"
+            " (default: solve them as they are, a QP; segments keep an LP, e.g. for unit"
+            " commitment, since HiGHS solves no mixed-integer QP)",
+        ),
+    ] = None,
+    dclines: Annotated[
+        bool,
+        typer.Option(
+            "--dclines/--no-dclines",
+            help="import mpc.dcline as links with their losses"
+            " (--no-dclines: leave them out, as MATPOWER's rundcopf does without"
+            " toggle_dcline)",
+        ),
+    ] = True,
     force: Annotated[bool, _FORCE] = False,
 ) -> None:
     """Write a single-snapshot DC dispatch case folder from a MATPOWER case."""
     from gridopt.interop.matpower import import_matpower
 
     try:
-        notes = import_matpower(file, out_dir, overwrite=force,
-                                quadratic_segments=quadratic_segments, dclines=dclines)
+        notes = import_matpower(
+            file, out_dir, overwrite=force, quadratic_segments=quadratic_segments, dclines=dclines
+        )
     except InputError as err:
         fail_input(err)
         return

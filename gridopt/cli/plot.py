@@ -1,6 +1,4 @@
-"""`gridopt plot RUN_DIR [--out DIR]`: PNG charts of a results folder.
-
-"""
+"""`gridopt plot RUN_DIR [--out DIR]`: PNG charts of a results folder."""
 
 from __future__ import annotations
 
@@ -18,8 +16,10 @@ from gridopt.results.read import RunTables
 @app.command("plot")
 def plot(
     run_dir: Annotated[Path, typer.Argument(help="results folder written by `gridopt solve`")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="folder for the PNG files"
-                                             " (default: RUN_DIR/plots)")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="folder for the PNG files (default: RUN_DIR/plots)"),
+    ] = None,
 ) -> None:
     """Draw PNG charts of a solved run: dispatch, corridors, reservoirs, prices, gas, security,
     network map."""
@@ -37,7 +37,10 @@ def plot(
             left.unlink(missing_ok=True)
         paths = plot_run(run_dir, out_dir, note=progress, progress=progress)
     if not paths:
-        typer.echo(f"gridopt: none of the charts ({', '.join(c.name for c in CHARTS)}) could"
-                   f" be drawn from {run_dir}", err=True)
+        typer.echo(
+            f"gridopt: none of the charts ({', '.join(c.name for c in CHARTS)}) could"
+            f" be drawn from {run_dir}",
+            err=True,
+        )
         raise typer.Exit(EXIT_INPUT)
     typer.echo(f"wrote {len(paths)} chart{'s' if len(paths) != 1 else ''} to {out_dir}")

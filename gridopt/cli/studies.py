@@ -43,8 +43,9 @@ def _load(case: Path, time_limit: float | None, fmt: str) -> tuple[Any, tuple[st
         fail_input(err)
         raise  # not reached: _fail_input exits
     if not data.security_zones:
-        typer.echo(f"gridopt: {case} has no security zones (set security_file: or security:)",
-                   err=True)
+        typer.echo(
+            f"gridopt: {case} has no security zones (set security_file: or security:)", err=True
+        )
         raise typer.Exit(EXIT_INPUT)
     return data, formats
 
@@ -54,8 +55,9 @@ def _write(out_dir: Path, tables: dict, info: dict, formats: tuple[str, ...]) ->
     from gridopt.results.write import write_results
 
     progress(f"writing results to {out_dir}")
-    write_results(out_dir, {"summary": summary_table(info), **tables}, info, formats,
-                  progress=progress)
+    write_results(
+        out_dir, {"summary": summary_table(info), **tables}, info, formats, progress=progress
+    )
 
 
 def _full_results(study: Any, data: Any) -> dict:
@@ -68,9 +70,16 @@ def _full_results(study: Any, data: Any) -> dict:
     return {**study.reference_tables, **network_tables(data)}
 
 
-Workers = Annotated[int | None, typer.Option(
-    "--workers", "-w", min=1, help="worker processes of the local Dask cluster that solves the"
-    " variants (default: one per core; 1: one by one in this process)")]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        "-w",
+        min=1,
+        help="worker processes of the local Dask cluster that solves the"
+        " variants (default: one per core; 1: one by one in this process)",
+    ),
+]
 
 
 @app.command("security")
@@ -88,19 +97,24 @@ def security(
         _security(case, out_dir, format, time_limit, workers)
 
 
-def _security(case: Path, out_dir: Path, format: str, time_limit: float | None,
-              workers: int | None) -> None:
+def _security(
+    case: Path, out_dir: Path, format: str, time_limit: float | None, workers: int | None
+) -> None:
     from gridopt.studies.security import cost_of_security
 
     data, formats = _load(case, time_limit, format)
     started = time.perf_counter()
     study = cost_of_security(data, progress=progress, workers=workers)
-    info = {"case": str(case), "case_name": data.case.name, "study": "cost of security",
-            "status": str(study.reference.status),
-            "objective_cny": study.reference.objective_cny,
-            "zones": ", ".join(z.name for z in data.security_zones),
-            "solves": study.solves,
-            "study_seconds": round(time.perf_counter() - started, 3)}
+    info = {
+        "case": str(case),
+        "case_name": data.case.name,
+        "study": "cost of security",
+        "status": str(study.reference.status),
+        "objective_cny": study.reference.objective_cny,
+        "zones": ", ".join(z.name for z in data.security_zones),
+        "solves": study.solves,
+        "study_seconds": round(time.perf_counter() - started, 3),
+    }
     if study.diagnosis:
         info["diagnosis"] = study.diagnosis
     if study.reference.status.has_solution:
@@ -109,17 +123,22 @@ def _security(case: Path, out_dir: Path, format: str, time_limit: float | None,
     tables = {"security_cost": study.table, **_full_results(study, data)}
     _write(out_dir, tables, info, formats)
     if study.diagnosis or not study.reference.status.has_solution:
-        typer.echo(f"gridopt: with all its targets the case is"
-                   f" {study.reference.status.value.replace('_', ' ')}; comparison written to"
-                   f" {out_dir}", err=True)
+        typer.echo(
+            f"gridopt: with all its targets the case is"
+            f" {study.reference.status.value.replace('_', ' ')}; comparison written to"
+            f" {out_dir}",
+            err=True,
+        )
         for line in study.diagnosis[:20]:
             typer.echo(f"  - {line}", err=True)
         raise typer.Exit(EXIT_INFEASIBLE)
     every = study.table[study.table["target"] == "all targets"].iloc[0]
     unserved = unserved_words(unserved_summary(data, study.reference_tables))
-    typer.echo(f"cost of security {every['cost_cny']:,.0f} CNY"
-               f" ({every['cost_cny_per_mwh']:,.2f}"
-               f" CNY/MWh of zone demand); with all targets {unserved}; comparison in {out_dir}")
+    typer.echo(
+        f"cost of security {every['cost_cny']:,.0f} CNY"
+        f" ({every['cost_cny_per_mwh']:,.2f}"
+        f" CNY/MWh of zone demand); with all targets {unserved}; comparison in {out_dir}"
+    )
 
 
 @app.command("contingency")
@@ -137,31 +156,41 @@ def contingency(
         _contingency(case, out_dir, format, time_limit, workers)
 
 
-def _contingency(case: Path, out_dir: Path, format: str, time_limit: float | None,
-                 workers: int | None) -> None:
+def _contingency(
+    case: Path, out_dir: Path, format: str, time_limit: float | None, workers: int | None
+) -> None:
     from gridopt.studies.security import contingency_study
 
     data, formats = _load(case, time_limit, format)
     started = time.perf_counter()
     study = contingency_study(data, progress=progress, workers=workers)
-    info = {"case": str(case), "case_name": data.case.name, "study": "contingencies",
-            "status": str(study.reference.status),
-            "objective_cny": study.reference.objective_cny,
-            "zones": ", ".join(z.name for z in data.security_zones),
-            "contingencies": len(study.table), "solves": study.solves,
-            "study_seconds": round(time.perf_counter() - started, 3)}
-    _write(out_dir, {"contingencies": study.table, **_full_results(study, data)}, info,
-           formats)
+    info = {
+        "case": str(case),
+        "case_name": data.case.name,
+        "study": "contingencies",
+        "status": str(study.reference.status),
+        "objective_cny": study.reference.objective_cny,
+        "zones": ", ".join(z.name for z in data.security_zones),
+        "contingencies": len(study.table),
+        "solves": study.solves,
+        "study_seconds": round(time.perf_counter() - started, 3),
+    }
+    _write(out_dir, {"contingencies": study.table, **_full_results(study, data)}, info, formats)
     if not study.reference.status.has_solution:
-        typer.echo(f"gridopt: the intact system is"
-                   f" {study.reference.status.value.replace('_', ' ')}; see {out_dir}", err=True)
+        typer.echo(
+            f"gridopt: the intact system is"
+            f" {study.reference.status.value.replace('_', ' ')}; see {out_dir}",
+            err=True,
+        )
         raise typer.Exit(EXIT_INFEASIBLE)
     hurt = study.table[study.table["unserved_zone_mwh"] > 1e-6]
     worst = study.table["unserved_zone_mwh"].max() if len(study.table) else 0.0
-    typer.echo(f"{len(study.table)} contingencies, {len(hurt)} with unserved energy in their"
-               f" zone (the worst {worst:,.1f} MWh); intact system:"
-               f" {unserved_words(unserved_summary(data, study.reference_tables))}; results in"
-               f" {out_dir}")
+    typer.echo(
+        f"{len(study.table)} contingencies, {len(hurt)} with unserved energy in their"
+        f" zone (the worst {worst:,.1f} MWh); intact system:"
+        f" {unserved_words(unserved_summary(data, study.reference_tables))}; results in"
+        f" {out_dir}"
+    )
 
 
 @app.command("calibrate")
@@ -179,16 +208,20 @@ def calibrate_cmd(
     out_dir = out if out is not None else Path("runs") / case.stem
     changes = {"solver.time_limit_s": time_limit} if time_limit is not None else None
     with writing(out_dir, overwrite=overwrite, inputs=[case]):
-        result = calibrate_case(case, out_dir, formats, changes=changes,
-                                progress=progress)
+        result = calibrate_case(case, out_dir, formats, changes=changes, progress=progress)
     status = result.run.solution.status
     if not len(result.table):
-        typer.echo(f"gridopt: the model is {status.value.replace('_', ' ')}; nothing to"
-                   f" compare; summary written to {out_dir}", err=True)
+        typer.echo(
+            f"gridopt: the model is {status.value.replace('_', ' ')}; nothing to"
+            f" compare; summary written to {out_dir}",
+            err=True,
+        )
         raise typer.Exit(EXIT_CODES[status] or 1)
     s = result.summary
     headline = "all" if s["calibration_headline_within_target"] else "not all"
-    typer.echo(f"{s['calibration_figures']} figures: {s['calibration_pass']} pass,"
-               f" {s['calibration_explained']} explained, {s['calibration_fail']} fail;"
-               f" headline figures {headline} within target; {unserved_words(s)}; report in"
-               f" {out_dir / 'calibration.md'}")
+    typer.echo(
+        f"{s['calibration_figures']} figures: {s['calibration_pass']} pass,"
+        f" {s['calibration_explained']} explained, {s['calibration_fail']} fail;"
+        f" headline figures {headline} within target; {unserved_words(s)}; report in"
+        f" {out_dir / 'calibration.md'}"
+    )

@@ -72,8 +72,14 @@ from gridopt.inputs.data import CaseData, TypicalPeriods
 from gridopt.inputs.settings import Aggregation
 
 # the series clustered jointly, as CaseData attributes
-SERIES = ("load_mw", "availability_pu", "inflow_m3s", "gas_demand_mwth", "gas_supply_pu",
-          "storage_inflow_mw")
+SERIES = (
+    "load_mw",
+    "availability_pu",
+    "inflow_m3s",
+    "gas_demand_mwth",
+    "gas_supply_pu",
+    "storage_inflow_mw",
+)
 SETTING = "horizon.aggregation"
 
 
@@ -110,32 +116,45 @@ def aggregate(data: CaseData) -> CaseData:
         for j, col in enumerate(full.columns):
             source = columns.get((name, col))
             if source is not None:
-                values[:, j] = np.concatenate(
-                    [reps.loc[int(k), source].to_numpy() for k in kept])
+                values[:, j] = np.concatenate([reps.loc[int(k), source].to_numpy() for k in kept])
         series[name] = pd.DataFrame(values, index=snapshots, columns=full.columns)
 
     weight = counts[kept].astype(float)
     typical = TypicalPeriods(
         snapshots_per_period=steps,
         period_of_snapshot=np.repeat(np.arange(len(kept)), steps),
-        period_order=order, period_weight=weight, representative=representative,
+        period_order=order,
+        period_weight=weight,
+        representative=representative,
         period_start=pd.DatetimeIndex(data.snapshots[::steps], name="period"),
-        chronological=pd.DatetimeIndex(data.snapshots), linking=settings.linking,
-        error=pd.DataFrame())
+        chronological=pd.DatetimeIndex(data.snapshots),
+        linking=settings.linking,
+        error=pd.DataFrame(),
+    )
     typical.error = reproduction_error(data, series, typical)
     investment = data.investment
     if investment is not None:
         # an expansion case of one investment period: its snapshots are the typical ones,
         # each typical period a cycle (weights_h already counts what each stands for)
-        investment = replace(investment, of_snapshot=investment.of_snapshot[positions],
-                             sample_weight=investment.sample_weight[positions],
-                             cycle_start=np.arange(len(positions)) % steps == 0)
-    return replace(data, snapshots=snapshots, weights_h=np.repeat(weight * res, steps),
-                   typical=typical, investment=investment, **series)
+        investment = replace(
+            investment,
+            of_snapshot=investment.of_snapshot[positions],
+            sample_weight=investment.sample_weight[positions],
+            cycle_start=np.arange(len(positions)) % steps == 0,
+        )
+    return replace(
+        data,
+        snapshots=snapshots,
+        weights_h=np.repeat(weight * res, steps),
+        typical=typical,
+        investment=investment,
+        **series,
+    )
 
 
-def reproduction_error(full: CaseData, series: dict[str, pd.DataFrame],
-                       typical: TypicalPeriods) -> pd.DataFrame:
+def reproduction_error(
+    full: CaseData, series: dict[str, pd.DataFrame], typical: TypicalPeriods
+) -> pd.DataFrame:
     """How well the typical periods, laid out in the order of the year, reproduce each kind of
     series: per column RMSE / (max - min) over the horizon (columns that never change are
     left out), its mean and worst over the columns, and the relative error of the kind's total
@@ -151,12 +170,15 @@ def reproduction_error(full: CaseData, series: dict[str, pd.DataFrame],
         rmse = np.sqrt(((rebuilt - original) ** 2).mean(axis=0))
         nrmse = rmse[moving] / span[moving]
         total = original.sum()
-        rows.append({
-            "series": name, "columns": int(moving.sum()),
-            "nrmse_mean_pu": float(nrmse.mean()) if moving.any() else 0.0,
-            "nrmse_max_pu": float(nrmse.max()) if moving.any() else 0.0,
-            "total_error_pu": float((rebuilt.sum() - total) / total) if total else 0.0,
-        })
+        rows.append(
+            {
+                "series": name,
+                "columns": int(moving.sum()),
+                "nrmse_mean_pu": float(nrmse.mean()) if moving.any() else 0.0,
+                "nrmse_max_pu": float(nrmse.max()) if moving.any() else 0.0,
+                "total_error_pu": float((rebuilt.sum() - total) / total) if total else 0.0,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -166,32 +188,60 @@ def _check(data: CaseData, settings: Aggregation) -> list[Problem]:
     res = data.case.horizon.resolution_h
     problems = []
     if settings.period_h % res:
-        problems.append(Problem(file, f"must be a multiple of resolution_h ({res})",
-                                column=f"{SETTING}.period_h", value=settings.period_h))
+        problems.append(
+            Problem(
+                file,
+                f"must be a multiple of resolution_h ({res})",
+                column=f"{SETTING}.period_h",
+                value=settings.period_h,
+            )
+        )
         return problems
     hours = data.n_snapshots * res
     if hours % settings.period_h:
-        problems.append(Problem(file, f"must divide the horizon's {hours} hours into whole"
-                                " periods", column=f"{SETTING}.period_h",
-                                value=settings.period_h))
+        problems.append(
+            Problem(
+                file,
+                f"must divide the horizon's {hours} hours into whole periods",
+                column=f"{SETTING}.period_h",
+                value=settings.period_h,
+            )
+        )
         return problems
     n_orig = hours // settings.period_h
     extremes = list(dict.fromkeys(settings.extreme_periods))
     if settings.periods + len(extremes) > n_orig:
-        problems.append(Problem(file, f"typical periods ({settings.periods} plus"
-                                f" {len(extremes)} extreme) must not outnumber the horizon's"
-                                f" {n_orig} periods", column=f"{SETTING}.periods",
-                                value=settings.periods))
+        problems.append(
+            Problem(
+                file,
+                f"typical periods ({settings.periods} plus"
+                f" {len(extremes)} extreme) must not outnumber the horizon's"
+                f" {n_orig} periods",
+                column=f"{SETTING}.periods",
+                value=settings.periods,
+            )
+        )
     for rule in extremes:
         if not _extreme_column(data, rule).to_numpy().any():
-            problems.append(Problem(file, "the case has no series for this extreme period"
-                                    " (no demand, wind or solar, or inflow of that kind)",
-                                    column=f"{SETTING}.extreme_periods", value=rule))
+            problems.append(
+                Problem(
+                    file,
+                    "the case has no series for this extreme period"
+                    " (no demand, wind or solar, or inflow of that kind)",
+                    column=f"{SETTING}.extreme_periods",
+                    value=rule,
+                )
+            )
     exp = data.case.expansion
     if exp is not None and exp.enabled and exp.periods:
-        problems.append(Problem(file, "typical periods cannot be combined with the samples"
-                                " of expansion.periods (each sample is its own cycle)",
-                                column=SETTING))
+        problems.append(
+            Problem(
+                file,
+                "typical periods cannot be combined with the samples"
+                " of expansion.periods (each sample is its own cycle)",
+                column=SETTING,
+            )
+        )
     tables = data.tables
     span_years = data.snapshots.year.nunique()
     for table in ("contracts", "must_take", "energy_obligations", "gas_contracts"):
@@ -199,19 +249,37 @@ def _check(data: CaseData, settings: Aggregation) -> list[Problem]:
         if obligations.empty:
             continue
         if (obligations["period"] == "month").any():
-            problems.append(Problem(file, f"{table} per calendar month need the chronological"
-                                    " horizon: a typical period stands for days of several"
-                                    " months", column=SETTING, value=table))
+            problems.append(
+                Problem(
+                    file,
+                    f"{table} per calendar month need the chronological"
+                    " horizon: a typical period stands for days of several"
+                    " months",
+                    column=SETTING,
+                    value=table,
+                )
+            )
         elif span_years > 1:
-            problems.append(Problem(file, f"annual {table} need a horizon within one calendar"
-                                    " year when it is aggregated", column=SETTING,
-                                    value=table))
+            problems.append(
+                Problem(
+                    file,
+                    f"annual {table} need a horizon within one calendar year when it is aggregated",
+                    column=SETTING,
+                    value=table,
+                )
+            )
     for zone in data.security_zones:
         shares = [zone.local_share, zone.import_share, *zone.fuel_mix]
         if any(s is not None and s.period == "month" for s in shares):
-            problems.append(Problem(file, f"security zone '{zone.name}' has a share per month:"
-                                    " it needs the chronological horizon", column=SETTING,
-                                    value=zone.name))
+            problems.append(
+                Problem(
+                    file,
+                    f"security zone '{zone.name}' has a share per month:"
+                    " it needs the chronological horizon",
+                    column=SETTING,
+                    value=zone.name,
+                )
+            )
     return problems
 
 
@@ -229,20 +297,25 @@ def _extreme_column(data: CaseData, rule: str) -> pd.Series:
     if rule == "peak_load":
         return data.load_mw.sum(axis=1)
     if rule == "peak_gas_demand":
-        return data.gas_demand_mwth.sum(axis=1) if data.gas_demand_mwth.size else pd.Series(
-            0.0, index=data.snapshots)
+        return (
+            data.gas_demand_mwth.sum(axis=1)
+            if data.gas_demand_mwth.size
+            else pd.Series(0.0, index=data.snapshots)
+        )
     if rule == "min_inflow":
-        return data.inflow_m3s.sum(axis=1) if data.inflow_m3s.size else pd.Series(
-            0.0, index=data.snapshots)
+        return (
+            data.inflow_m3s.sum(axis=1)
+            if data.inflow_m3s.size
+            else pd.Series(0.0, index=data.snapshots)
+        )
     gens = data.tables["generators"]
     variable = gens.index[gens["availability_profile"].notna().to_numpy()]
-    return (data.availability_pu[variable] * gens.loc[variable, "p_max_mw"].to_numpy()
-            ).sum(axis=1)
+    return (data.availability_pu[variable] * gens.loc[variable, "p_max_mw"].to_numpy()).sum(axis=1)
 
 
-def _clustering_input(data: CaseData, settings: Aggregation
-                      ) -> tuple[pd.DataFrame, dict[tuple[str, str], str], dict[str, float],
-                                 dict[str, list[str]]]:
+def _clustering_input(
+    data: CaseData, settings: Aggregation
+) -> tuple[pd.DataFrame, dict[tuple[str, str], str], dict[str, float], dict[str, list[str]]]:
     """The frame tsam clusters, the clustered column standing for each (series, column), the
     weight of each clustered column and the extreme period columns by tsam field.
 
@@ -258,8 +331,11 @@ def _clustering_input(data: CaseData, settings: Aggregation
         moving = values.max(axis=0) > values.min(axis=0)
         if not moving.any():
             continue
-        kind = pd.DataFrame(values[:, moving], index=data.snapshots,
-                            columns=[f"{name}|{c}" for c in full.columns[moving]])
+        kind = pd.DataFrame(
+            values[:, moving],
+            index=data.snapshots,
+            columns=[f"{name}|{c}" for c in full.columns[moving]],
+        )
         # each column of the kind maps to the first identical one, which alone is clustered
         codes, _ = pd.factorize(pd.util.hash_pandas_object(kind.T, index=False))
         first = np.unique(codes, return_index=True)[1]
@@ -283,29 +359,39 @@ def _clustering_input(data: CaseData, settings: Aggregation
     return frame, columns, weights, extremes
 
 
-def _cluster(frame: pd.DataFrame, settings: Aggregation, weights: dict[str, float],
-             extremes: dict[str, list[str]], res: int, n_orig: int):
+def _cluster(
+    frame: pd.DataFrame,
+    settings: Aggregation,
+    weights: dict[str, float],
+    extremes: dict[str, list[str]],
+    res: int,
+    n_orig: int,
+):
     """Run tsam on the frame (medoid representation); its result object."""
     try:
         import tsam
     except ImportError:  # its metadata caps pandas below ours, so it comes with --no-deps
-        raise RuntimeError("typical periods need tsam: pip install --no-deps tsam==4.1.1"
-                           ) from None
+        raise RuntimeError("typical periods need tsam: pip install --no-deps tsam==4.1.1") from None
 
     floor = tsam.options.min_weight
     weights = {k: max(v, floor) for k, v in weights.items()}
     method: Literal["kmedoids", "hierarchical"] = (
-        "kmedoids" if settings.clustering == "k_medoids" else "hierarchical")
+        "kmedoids" if settings.clustering == "k_medoids" else "hierarchical"
+    )
     with warnings.catch_warnings():
         # tsam warns when rescaling cannot keep a mean within its clip bounds; the remaining
         # deviation is reported by reproduction_error
         warnings.simplefilter("ignore", UserWarning)
         return tsam.aggregate(
-            frame, n_clusters=min(settings.periods, n_orig), period_duration=settings.period_h,
+            frame,
+            n_clusters=min(settings.periods, n_orig),
+            period_duration=settings.period_h,
             temporal_resolution=float(res),
             cluster=tsam.ClusterConfig(method=method, representation="medoid"),
             extremes=tsam.ExtremeConfig(method="append", **extremes) if extremes else None,
-            weights=weights, preserve_column_means=settings.preserve_means)
+            weights=weights,
+            preserve_column_means=settings.preserve_means,
+        )
 
 
 # ---- results ---------------------------------------------------------------------------------
@@ -329,11 +415,13 @@ def result_tables(data: CaseData, tables: dict[str, pd.DataFrame]) -> dict[str, 
         table["weight_h"] = weight.reindex(pd.DatetimeIndex(table["snapshot"])).to_numpy()
         out[name] = table
     steps = typical.snapshots_per_period
-    out["typical_periods"] = pd.DataFrame({
-        "period_start": typical.period_start,
-        "typical_period": typical.period_order,
-        "typical_period_start": data.snapshots[typical.period_order * steps],
-        "periods_represented": typical.period_weight[typical.period_order].astype(int),
-    })
+    out["typical_periods"] = pd.DataFrame(
+        {
+            "period_start": typical.period_start,
+            "typical_period": typical.period_order,
+            "typical_period_start": data.snapshots[typical.period_order * steps],
+            "periods_represented": typical.period_weight[typical.period_order].astype(int),
+        }
+    )
     out["aggregation_error"] = typical.error.copy()
     return out

@@ -25,13 +25,23 @@ def read_case(path: Path | str, changes: dict[str, Any] | None = None) -> Case:
         raise InputError([Problem(file, "a case must be a YAML mapping of settings")])
     for key, value in (changes or {}).items():
         if not _set_dotted(raw, key, value):
-            raise InputError([Problem(file, "this setting cannot be changed: a part of its path"
-                                      " is not a group of settings", column=key, value=value)])
+            raise InputError(
+                [
+                    Problem(
+                        file,
+                        "this setting cannot be changed: a part of its path"
+                        " is not a group of settings",
+                        column=key,
+                        value=value,
+                    )
+                ]
+            )
     try:
         return Case.model_validate(raw)
     except ValidationError as exc:
-        raise InputError([_problem(file, text, err, changes or {}) for err in exc.errors()]
-                         ) from None
+        raise InputError(
+            [_problem(file, text, err, changes or {}) for err in exc.errors()]
+        ) from None
 
 
 def _problem(file: str, text: str, err: Any, changes: dict[str, Any]) -> Problem:
@@ -39,14 +49,20 @@ def _problem(file: str, text: str, err: Any, changes: dict[str, Any]) -> Problem
     it (a command-line option, a scenario), said to come from there."""
     column = ".".join(str(p) for p in err["loc"])
     value = err.get("input") if not isinstance(err.get("input"), dict) else None
-    given = [k for k in changes if column == k or column.startswith(k + ".")
-             or k.startswith(column + ".")]
+    given = [
+        k
+        for k in changes
+        if column == k or column.startswith(k + ".") or k.startswith(column + ".")
+    ]
     if given:
-        return Problem(file, f"{err['msg']} (the value of {given[0]} was given on the command"
-                       " line or by a scenario, not in the case file)", column=column,
-                       value=value)
-    return Problem(file, err["msg"], row=_yaml_line(text, err["loc"]), column=column,
-                   value=value)
+        return Problem(
+            file,
+            f"{err['msg']} (the value of {given[0]} was given on the command"
+            " line or by a scenario, not in the case file)",
+            column=column,
+            value=value,
+        )
+    return Problem(file, err["msg"], row=_yaml_line(text, err["loc"]), column=column, value=value)
 
 
 def _with_lines(problems: list[Problem], path: Path) -> list[Problem]:
@@ -58,8 +74,11 @@ def _with_lines(problems: list[Problem], path: Path) -> list[Problem]:
     out = []
     for p in problems:
         if p.file == str(path) and p.row is None and p.column:
-            loc = tuple(int(part) if part.isdigit() else part
-                        for part in re.split(r"[.\[\]]+", p.column) if part)
+            loc = tuple(
+                int(part) if part.isdigit() else part
+                for part in re.split(r"[.\[\]]+", p.column)
+                if part
+            )
             p = replace(p, row=_yaml_line(text, loc))
         out.append(p)
     return out
@@ -79,8 +98,7 @@ def _yaml_line(text: str, loc: tuple) -> int | None:
                 break
             line = match[0][0].start_mark.line + 1
             node = match[0][1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(
-                node.value):
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
             line = node.start_mark.line + 1
         else:

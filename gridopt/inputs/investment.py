@@ -77,33 +77,49 @@ def check_periods(exp: Expansion, resolution_h: int, file: str) -> list[Problem]
     problems = []
     years = [p.year for p in exp.periods]
     if any(b <= a for a, b in itertools.pairwise(years)):
-        problems.append(Problem(file, "period years must increase", column="expansion.periods",
-                                value=years))
+        problems.append(
+            Problem(file, "period years must increase", column="expansion.periods", value=years)
+        )
     for i, period in enumerate(exp.periods):
         factors = period.demand.values() if isinstance(period.demand, dict) else [period.demand]
         if any(f < 0 for f in factors):
-            problems.append(Problem(file, "demand factors must be >= 0",
-                                    column=f"expansion.periods[{i}].demand"))
+            problems.append(
+                Problem(
+                    file, "demand factors must be >= 0", column=f"expansion.periods[{i}].demand"
+                )
+            )
         for j, s in enumerate(period.samples):
             if s.hours % resolution_h:
-                problems.append(Problem(
-                    file, f"a sample's hours must be a multiple of resolution_h"
-                    f" ({resolution_h})", column=f"expansion.periods[{i}].samples[{j}].hours",
-                    value=s.hours))
+                problems.append(
+                    Problem(
+                        file,
+                        f"a sample's hours must be a multiple of resolution_h ({resolution_h})",
+                        column=f"expansion.periods[{i}].samples[{j}].hours",
+                        value=s.hours,
+                    )
+                )
     policy = exp.policy
-    for name, by_year in (("co2_cap_t_per_yr", policy.co2_cap_t_per_yr),
-                          ("co2_price_cny_per_t", policy.co2_price_cny_per_t)):
+    for name, by_year in (
+        ("co2_cap_t_per_yr", policy.co2_cap_t_per_yr),
+        ("co2_price_cny_per_t", policy.co2_price_cny_per_t),
+    ):
         known = set(years) if exp.periods else None
         for year in by_year:
             if known is not None and year not in known:
-                problems.append(Problem(file, "no period of that year",
-                                        column=f"expansion.policy.{name}", value=year))
+                problems.append(
+                    Problem(
+                        file,
+                        "no period of that year",
+                        column=f"expansion.policy.{name}",
+                        value=year,
+                    )
+                )
     return problems
 
 
-def period_hours(exp: Expansion, start: pd.Timestamp, horizon_hours: int
-                 ) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, np.ndarray, np.ndarray,
-                            np.ndarray]:
+def period_hours(
+    exp: Expansion, start: pd.Timestamp, horizon_hours: int
+) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, np.ndarray, np.ndarray, np.ndarray]:
     """Source hours (of the series), their labels (in the period's year), the period and the
     sample weight of each hour, and the sample each hour belongs to, for every period in turn."""
     src, lab, per, wgt, smp = [], [], [], [], []
@@ -119,9 +135,13 @@ def period_hours(exp: Expansion, start: pd.Timestamp, horizon_hours: int
             wgt.append(np.full(s.hours, s.weight))
             smp.append(np.full(s.hours, sample_id))
             sample_id += 1
-    return (pd.DatetimeIndex(np.concatenate([h.to_numpy() for h in src])),
-            pd.DatetimeIndex(np.concatenate([h.to_numpy() for h in lab])),
-            np.concatenate(per), np.concatenate(wgt), np.concatenate(smp))
+    return (
+        pd.DatetimeIndex(np.concatenate([h.to_numpy() for h in src])),
+        pd.DatetimeIndex(np.concatenate([h.to_numpy() for h in lab])),
+        np.concatenate(per),
+        np.concatenate(wgt),
+        np.concatenate(smp),
+    )
 
 
 def single_period(snapshots: pd.DatetimeIndex) -> InvestmentPeriods:
@@ -130,9 +150,14 @@ def single_period(snapshots: pd.DatetimeIndex) -> InvestmentPeriods:
     n = len(snapshots)
     start = np.zeros(n, dtype=bool)
     start[:1] = True
-    return InvestmentPeriods(years=np.array([snapshots[0].year]), span_yr=np.array([1.0]),
-                   factor=np.array([1.0]), of_snapshot=np.zeros(n, dtype=int),
-                   sample_weight=np.ones(n), cycle_start=start)
+    return InvestmentPeriods(
+        years=np.array([snapshots[0].year]),
+        span_yr=np.array([1.0]),
+        factor=np.array([1.0]),
+        of_snapshot=np.zeros(n, dtype=int),
+        sample_weight=np.ones(n),
+        cycle_start=start,
+    )
 
 
 def candidate_rating(candidates: pd.DataFrame) -> pd.Series:
@@ -152,9 +177,15 @@ def check_expansion(case: Case, tables: dict[str, pd.DataFrame], file: str) -> l
         return []
     problems = check_periods(exp, case.horizon.resolution_h, file)
     if exp.periods and getattr(case.horizon, "aggregation", None) is not None:
-        problems.append(Problem(file, "investment periods bring their own samples: typical"
-                                " periods (horizon.aggregation) serve a single-period expansion"
-                                " case, without expansion.periods", column="expansion.periods"))
+        problems.append(
+            Problem(
+                file,
+                "investment periods bring their own samples: typical"
+                " periods (horizon.aggregation) serve a single-period expansion"
+                " case, without expansion.periods",
+                column="expansion.periods",
+            )
+        )
     cand = tables["candidates"]
     where = cand.attrs.get("file", "candidates.csv")
     rows = cand.attrs.get("rownum", {})
@@ -162,8 +193,15 @@ def check_expansion(case: Case, tables: dict[str, pd.DataFrame], file: str) -> l
 
     def bad(mask: pd.Series | np.ndarray, column: str, rule: str) -> None:
         for name in cand.index[np.asarray(mask, dtype=bool)]:
-            problems.append(Problem(where, rule, row=int(rows.get(name, 0)) or None,
-                                    column=column, value=cand.at[name, column]))
+            problems.append(
+                Problem(
+                    where,
+                    rule,
+                    row=int(rows.get(name, 0)) or None,
+                    column=column,
+                    value=cand.at[name, column],
+                )
+            )
 
     known = pd.Series(False, index=cand.index)
     for table, group in cand.groupby("table", sort=False):
@@ -171,79 +209,132 @@ def check_expansion(case: Case, tables: dict[str, pd.DataFrame], file: str) -> l
             known[group.index] = group["component"].isin(tables[table].index)
     bad(~known, "component", "no component of that name in the candidate's table")
     pairs = {(t, r) for t, cols in EXTENDABLE.items() for r in cols}
-    allowed = pd.Series(pd.MultiIndex.from_arrays([cand["table"], rating]).isin(pairs),
-                        index=cand.index)
-    bad(~allowed, "rating", "this rating cannot be extended in the candidate's table (see"
-        " gridopt.inputs.schema.EXTENDABLE)")
+    allowed = pd.Series(
+        pd.MultiIndex.from_arrays([cand["table"], rating]).isin(pairs), index=cand.index
+    )
+    bad(
+        ~allowed,
+        "rating",
+        "this rating cannot be extended in the candidate's table (see"
+        " gridopt.inputs.schema.EXTENDABLE)",
+    )
     key = cand["table"] + "/" + cand["component"] + "/" + rating
-    bad(key.duplicated(), "component", "a second candidate for the same rating of the same"
-        " component")
-    bad(cand["build_max"].notna() & (cand["build_min"] > cand["build_max"]), "build_min",
-        "build_min exceeds build_max")
-    bad(cand["block_size"].notna() & ~(cand["block_size"] > 0), "block_size",
-        "a block must be larger than 0")
+    bad(
+        key.duplicated(),
+        "component",
+        "a second candidate for the same rating of the same component",
+    )
+    bad(
+        cand["build_max"].notna() & (cand["build_min"] > cand["build_max"]),
+        "build_min",
+        "build_min exceeds build_max",
+    )
+    bad(
+        cand["block_size"].notna() & ~(cand["block_size"] > 0),
+        "block_size",
+        "a block must be larger than 0",
+    )
     hours = cand["max_hours"].notna()
-    bad(hours & ~((cand["table"] == "storage_units") & (rating == "p_max_mw")), "max_hours",
-        "max_hours belongs to a candidate for the p_max_mw of a storage unit")
+    bad(
+        hours & ~((cand["table"] == "storage_units") & (rating == "p_max_mw")),
+        "max_hours",
+        "max_hours belongs to a candidate for the p_max_mw of a storage unit",
+    )
     tied = set(cand.loc[hours, "component"])
-    bad((cand["table"] == "storage_units") & (rating == "energy_max_mwh")
-        & cand["component"].isin(tied), "component", "this storage unit's energy already"
-        " follows its power (max_hours of its p_max_mw candidate)")
+    bad(
+        (cand["table"] == "storage_units")
+        & (rating == "energy_max_mwh")
+        & cand["component"].isin(tied),
+        "component",
+        "this storage unit's energy already"
+        " follows its power (max_hours of its p_max_mw candidate)",
+    )
     if exp.periods:
         last = max(p.year for p in exp.periods)
-        bad(cand["build_year_min"].notna() & (cand["build_year_min"] > last), "build_year_min",
-            f"no period from this year on (the last is {last}): it could never be built")
+        bad(
+            cand["build_year_min"].notna() & (cand["build_year_min"] > last),
+            "build_year_min",
+            f"no period from this year on (the last is {last}): it could never be built",
+        )
     gens = tables["generators"]
     ext_gens = cand.loc[(cand["table"] == "generators") & known, "component"]
     if case.model == "uc":
         committable = gens["committable"].astype(bool)
-        bad((cand["table"] == "generators") & cand["component"].isin(
-            committable.index[committable.to_numpy()]), "component",
-            "a committable generator cannot be extended in a uc case (its units are fixed)")
+        bad(
+            (cand["table"] == "generators")
+            & cand["component"].isin(committable.index[committable.to_numpy()]),
+            "component",
+            "a committable generator cannot be extended in a uc case (its units are fixed)",
+        )
     if case.curtailment_penalty_cny_per_mwh > 0:
-        problems.append(Problem(file, "a curtailment penalty is not available in an expansion"
-                                " case (its constant would need the capacity built)",
-                                column="curtailment_penalty_cny_per_mwh",
-                                value=case.curtailment_penalty_cny_per_mwh))
+        problems.append(
+            Problem(
+                file,
+                "a curtailment penalty is not available in an expansion"
+                " case (its constant would need the capacity built)",
+                column="curtailment_penalty_cny_per_mwh",
+                value=case.curtailment_penalty_cny_per_mwh,
+            )
+        )
     if case.security or case.security_file:
-        problems.append(Problem(file, "supply-security zones are not available in an expansion"
-                                " case: their N-1 and share rows use fixed ratings",
-                                column="security"))
+        problems.append(
+            Problem(
+                file,
+                "supply-security zones are not available in an expansion"
+                " case: their N-1 and share rows use fixed ratings",
+                column="security",
+            )
+        )
     must = tables["must_take"]
     if len(must) and must["generator"].isin(ext_gens).any():
-        problems.append(Problem(file, "a must-take obligation names an extendable generator;"
-                                " its share of available energy would use the existing rating",
-                                column="expansion"))
+        problems.append(
+            Problem(
+                file,
+                "a must-take obligation names an extendable generator;"
+                " its share of available energy would use the existing rating",
+                column="expansion",
+            )
+        )
     regions = set(tables["buses"]["region"])
-    carriers = set(tables["carriers"].index) | set(gens["carrier"]) | set(
-        tables["hydro"]["carrier"])
+    carriers = (
+        set(tables["carriers"].index) | set(gens["carrier"]) | set(tables["hydro"]["carrier"])
+    )
     for i, period in enumerate(exp.periods):
         for r in period.demand if isinstance(period.demand, dict) else []:
             if r not in regions:
-                problems.append(Problem(file, "unknown region",
-                                        column=f"expansion.periods[{i}].demand", value=r))
+                problems.append(
+                    Problem(
+                        file, "unknown region", column=f"expansion.periods[{i}].demand", value=r
+                    )
+                )
     policy = exp.policy
     years = {p.year for p in exp.periods}
     groups: tuple[tuple[str, Sequence[SharePolicy | BuildRatePolicy]], ...] = (
-        ("shares", policy.shares), ("build_rates", policy.build_rates))
+        ("shares", policy.shares),
+        ("build_rates", policy.build_rates),
+    )
     for kind, entries in groups:
         names = [e.name for e in entries]
         for i, e in enumerate(entries):
             at = f"expansion.policy.{kind}[{i}]"
             if names.count(e.name) > 1:
-                problems.append(Problem(file, "duplicate policy name", column=f"{at}.name",
-                                        value=e.name))
-            for r in ([] if e.regions == "all" else e.regions):
+                problems.append(
+                    Problem(file, "duplicate policy name", column=f"{at}.name", value=e.name)
+                )
+            for r in [] if e.regions == "all" else e.regions:
                 if r not in regions:
-                    problems.append(Problem(file, "unknown region", column=f"{at}.regions",
-                                            value=r))
+                    problems.append(
+                        Problem(file, "unknown region", column=f"{at}.regions", value=r)
+                    )
             listed = e.carriers if isinstance(e.carriers, list) else []
             for c in listed:
                 if c not in carriers:
-                    problems.append(Problem(file, "unknown carrier", column=f"{at}.carriers",
-                                            value=c))
-            for y in ([] if e.periods == "all" else e.periods):
+                    problems.append(
+                        Problem(file, "unknown carrier", column=f"{at}.carriers", value=c)
+                    )
+            for y in [] if e.periods == "all" else e.periods:
                 if years and y not in years:
-                    problems.append(Problem(file, "no period of that year",
-                                            column=f"{at}.periods", value=y))
+                    problems.append(
+                        Problem(file, "no period of that year", column=f"{at}.periods", value=y)
+                    )
     return problems

@@ -37,8 +37,13 @@ def read_yaml_text(path: Path) -> tuple[str | None, list[Problem]]:
     file = str(path)
     try:
         if path.stat().st_size > MAX_YAML_BYTES:
-            return None, [Problem(file, f"file is larger than {MAX_YAML_BYTES // 2**20} MiB"
-                                  " (the limit for a YAML file); refusing to read it")]
+            return None, [
+                Problem(
+                    file,
+                    f"file is larger than {MAX_YAML_BYTES // 2**20} MiB"
+                    " (the limit for a YAML file); refusing to read it",
+                )
+            ]
         return path.read_text(encoding="utf-8"), []
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(file, f"cannot be read ({exc})")]
@@ -48,15 +53,21 @@ def load_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
     """Parse YAML text with the safe loader, within the limits above; (value, problems)."""
     size = len(text.encode("utf-8", errors="replace"))
     if size > MAX_YAML_BYTES:
-        return None, [Problem(file, f"file is larger than {MAX_YAML_BYTES // 2**20} MiB"
-                              " (the limit for a YAML file); refusing to read it")]
+        return None, [
+            Problem(
+                file,
+                f"file is larger than {MAX_YAML_BYTES // 2**20} MiB"
+                " (the limit for a YAML file); refusing to read it",
+            )
+        ]
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(exc, file)]
     except RecursionError:
-        return None, [Problem(file, f"not valid YAML (nested more than {MAX_YAML_DEPTH}"
-                              " levels deep)")]
+        return None, [
+            Problem(file, f"not valid YAML (nested more than {MAX_YAML_DEPTH} levels deep)")
+        ]
     if node is None:
         return None, []
     rule = _node_rule(node)
@@ -73,8 +84,11 @@ def load_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
 
 def _yaml_problem(exc: yaml.YAMLError, file: str) -> Problem:
     mark = getattr(exc, "problem_mark", None)
-    return Problem(file, f"not valid YAML ({getattr(exc, 'problem', None) or exc})",
-                   row=mark.line + 1 if mark else None)
+    return Problem(
+        file,
+        f"not valid YAML ({getattr(exc, 'problem', None) or exc})",
+        row=mark.line + 1 if mark else None,
+    )
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -102,8 +116,10 @@ def _node_rule(root: yaml.Node) -> str | None:
             size[key] = min(1 + sum(size[id(k)] for k in kids), MAX_YAML_NODES + 1)
             depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
             if size[key] > MAX_YAML_NODES:
-                return (f"holds more than {MAX_YAML_NODES:,} values once its aliases are"
-                        " expanded (the limit for a YAML file)")
+                return (
+                    f"holds more than {MAX_YAML_NODES:,} values once its aliases are"
+                    " expanded (the limit for a YAML file)"
+                )
             if depth[key] > MAX_YAML_DEPTH:
                 return f"is nested more than {MAX_YAML_DEPTH} levels deep"
             continue

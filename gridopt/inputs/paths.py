@@ -50,8 +50,9 @@ def project_root(case_file: Path, stated: str | None = None) -> tuple[Path, str 
     return find_project(folder) or folder, None
 
 
-def confined_path(case_file: Path, given: str, project: Path | None = None
-                  ) -> tuple[Path | None, str | None]:
+def confined_path(
+    case_file: Path, given: str, project: Path | None = None
+) -> tuple[Path | None, str | None]:
     """A path named in a case file, resolved; or the rule it breaks.
 
     It must be relative to the case file and, symbolic links resolved, stay inside the
@@ -63,8 +64,10 @@ def confined_path(case_file: Path, given: str, project: Path | None = None
     root = project if project is not None else project_root(case_file)[0]
     target = (Path(case_file).absolute().parent / given).resolve()
     if not target.is_relative_to(root):
-        return None, (f"leaves the project folder {root} (to allow a folder elsewhere, name"
-                      " a project folder holding both: gridopt --project-root DIR ...)")
+        return None, (
+            f"leaves the project folder {root} (to allow a folder elsewhere, name"
+            " a project folder holding both: gridopt --project-root DIR ...)"
+        )
     return target, None
 
 
@@ -75,16 +78,20 @@ def outside(path: Path, root: Path | None) -> Problem | None:
     real = Path(path).resolve()
     if real.is_relative_to(root):
         return None
-    return Problem(str(path), f"is a link to a file outside the project folder {root}; it is"
-                   " not read (copy the file into the project)")
+    return Problem(
+        str(path),
+        f"is a link to a file outside the project folder {root}; it is"
+        " not read (copy the file into the project)",
+    )
 
 
 def case_project(case: Case, path: Path) -> Path:
     """The project folder of a case (see `project_root`); a bad `project:` setting raises."""
     root, rule = project_root(path, case.project)
     if rule is not None:
-        raise InputError([Problem(str(path), f"project {rule}", column="project",
-                                  value=case.project)])
+        raise InputError(
+            [Problem(str(path), f"project {rule}", column="project", value=case.project)]
+        )
     return root
 
 
@@ -92,6 +99,7 @@ def network_folder(case: Case, path: Path) -> Path:
     """The case's network folder (see `confined_path` for where it may be)."""
     folder, rule = confined_path(path, case.network, case_project(case, path))
     if folder is None:
-        raise InputError([Problem(str(path), f"network {rule}", column="network",
-                                  value=case.network)])
+        raise InputError(
+            [Problem(str(path), f"network {rule}", column="network", value=case.network)]
+        )
     return folder

@@ -47,54 +47,83 @@ class Aggregation(_Strict):
     representative periods, each standing for the original periods of its cluster."""
 
     method: Literal["typical_periods"] = "typical_periods"
-    periods: int = Field(..., gt=0, le=MAX_HORIZON_HOURS, description="typical periods"
-                         " clustered (extreme periods come on top)")
-    period_h: int = Field(24, gt=0, le=MAX_HORIZON_HOURS, description="hours per period (a"
-                          " multiple of resolution_h that divides the horizon)")
-    extreme_periods: list[Literal["peak_load", "peak_gas_demand", "min_renewable",
-                                  "min_inflow"]] = Field(
-        default_factory=list, description="periods kept as they are, each its own typical"
+    periods: int = Field(
+        ...,
+        gt=0,
+        le=MAX_HORIZON_HOURS,
+        description="typical periods clustered (extreme periods come on top)",
+    )
+    period_h: int = Field(
+        24,
+        gt=0,
+        le=MAX_HORIZON_HOURS,
+        description="hours per period (a multiple of resolution_h that divides the horizon)",
+    )
+    extreme_periods: list[
+        Literal["peak_load", "peak_gas_demand", "min_renewable", "min_inflow"]
+    ] = Field(
+        default_factory=list,
+        description="periods kept as they are, each its own typical"
         " period: the one with the hour of highest total demand (gas: non-power demand), the"
-        " one with the least available wind and solar energy, the one with the least inflow")
+        " one with the least available wind and solar energy, the one with the least inflow",
+    )
     clustering: Literal["hierarchical", "k_medoids"] = Field(
-        "hierarchical", description="hierarchical (Ward) or exact k-medoids (a MIP), both"
-        " represented by medoids: each typical period is a real period of the horizon")
+        "hierarchical",
+        description="hierarchical (Ward) or exact k-medoids (a MIP), both"
+        " represented by medoids: each typical period is a real period of the horizon",
+    )
     linking: Literal["seasonal", "periodic"] = Field(
-        "seasonal", description="stores: seasonal (a level per original period chained"
-        " through the typical periods) or periodic (each typical period cyclic)")
-    preserve_means: bool = Field(True, description="rescale the typical periods so each"
-                                 " series keeps its mean over the horizon")
+        "seasonal",
+        description="stores: seasonal (a level per original period chained"
+        " through the typical periods) or periodic (each typical period cyclic)",
+    )
+    preserve_means: bool = Field(
+        True,
+        description="rescale the typical periods so each series keeps its mean over the horizon",
+    )
 
 
 class Horizon(_Strict):
     start: datetime | None = Field(None, description="first snapshot; blank: series start")
     snapshots: int = Field(..., gt=0, le=MAX_HORIZON_HOURS, description="number of snapshots")
     resolution_h: int = Field(1, gt=0, le=24 * 7, description="hours per snapshot")
-    aggregation: Aggregation | None = Field(None, description="solve on typical periods"
-                                            " (gridopt.inputs.aggregation) instead of every"
-                                            " snapshot")
+    aggregation: Aggregation | None = Field(
+        None,
+        description="solve on typical periods"
+        " (gridopt.inputs.aggregation) instead of every"
+        " snapshot",
+    )
 
     @model_validator(mode="after")
     def _hours(self) -> Horizon:
         if self.snapshots * self.resolution_h > MAX_HORIZON_HOURS:
-            raise ValueError(f"a horizon is at most {MAX_HORIZON_HOURS:,} hours (snapshots x"
-                             " resolution_h)")
+            raise ValueError(
+                f"a horizon is at most {MAX_HORIZON_HOURS:,} hours (snapshots x resolution_h)"
+            )
         return self
 
 
 class SolverOptions(_Strict):
     time_limit_s: float | None = Field(None, gt=0)
     mip_gap: float = Field(1e-4, ge=0, le=1)
-    mip_abs_gap: float | None = Field(None, ge=0, description="absolute MIP gap, CNY: a MIP"
-                                      " also stops once its incumbent is this close to its"
-                                      " bound (blank: the solver's default)")
+    mip_abs_gap: float | None = Field(
+        None,
+        ge=0,
+        description="absolute MIP gap, CNY: a MIP"
+        " also stops once its incumbent is this close to its"
+        " bound (blank: the solver's default)",
+    )
     method: Literal["choose", "simplex", "ipm", "hipo", "ipx", "pdlp"] = "choose"
     threads: int | None = Field(None, gt=0, le=4096)
-    backend: Literal["highs"] = Field("highs", description="the solver backend"
-                                      " (gridopt.solver.backends)")
-    options: dict[str, Any] = Field(default_factory=dict, description="raw options of the"
-                                    " backend's solver (HiGHS option names), checked against"
-                                    " the backend's own list before solving")
+    backend: Literal["highs"] = Field(
+        "highs", description="the solver backend (gridopt.solver.backends)"
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="raw options of the"
+        " backend's solver (HiGHS option names), checked against"
+        " the backend's own list before solving",
+    )
     relax: bool = Field(False, description="solve the LP relaxation (integrality dropped)")
 
 
@@ -108,22 +137,27 @@ class GasShedding(_Strict):
     where it bites instead of making the case infeasible."""
 
     enabled: bool = False
-    voll_cny_per_mwh_th: float = Field(3_000.0, gt=0, le=MAX_PRICE_CNY,
-                                       description="cost of unserved non-power gas demand")
+    voll_cny_per_mwh_th: float = Field(
+        3_000.0, gt=0, le=MAX_PRICE_CNY, description="cost of unserved non-power gas demand"
+    )
 
 
 class Scale(_Strict):
     demand: float = Field(1.0, ge=0, le=MAX_FACTOR)
     inflow: float = Field(1.0, ge=0, le=MAX_FACTOR)
-    fuel_price: dict[str, float] = Field(default_factory=dict,
-                                         description="carrier -> factor on marginal cost")
-    capacity: dict[str, float] = Field(default_factory=dict,
-                                       description="carrier -> factor on p_max_mw")
+    fuel_price: dict[str, float] = Field(
+        default_factory=dict, description="carrier -> factor on marginal cost"
+    )
+    capacity: dict[str, float] = Field(
+        default_factory=dict, description="carrier -> factor on p_max_mw"
+    )
     gas_price: dict[str, float] = Field(
-        default_factory=dict, description="gas supply kind (lng, pipeline_import, domestic,"
+        default_factory=dict,
+        description="gas supply kind (lng, pipeline_import, domestic,"
         " coal_to_gas) or supply name -> factor on price_cny_per_mwh_th; a supply matched by"
         " both takes both factors. fuel_price scales only the non-fuel cost of generators on a"
-        " gas node")
+        " gas node",
+    )
 
     @field_validator("fuel_price", "capacity", "gas_price")
     @classmethod
@@ -155,11 +189,13 @@ class Reserve(_Strict):
     headroom of committable units that are on must cover a share of the region's demand."""
 
     enabled: bool = False
-    requirement_pu_of_load: float = Field(0.05, ge=0, le=1,
-                                          description="reserve as a share of regional demand")
+    requirement_pu_of_load: float = Field(
+        0.05, ge=0, le=1, description="reserve as a share of regional demand"
+    )
     regions: list[str] | Literal["all"] = Field(
-        "all", description="regions that must hold reserve; all: every region with"
-        " committable generators")
+        "all",
+        description="regions that must hold reserve; all: every region with committable generators",
+    )
 
 
 class Rolling(_Strict):
@@ -169,51 +205,71 @@ class Rolling(_Strict):
     LP of the whole horizon: as end-of-window targets, as values of what is left in them, or
     not at all (each window then keeps the case's own end rules)."""
 
-    window_h: int = Field(..., gt=0, le=MAX_HORIZON_HOURS, description="hours each window"
-                          " keeps")
-    overlap_h: int = Field(0, ge=0, le=MAX_HORIZON_HOURS, description="hours solved after the"
-                           " kept part, discarded")
+    window_h: int = Field(..., gt=0, le=MAX_HORIZON_HOURS, description="hours each window keeps")
+    overlap_h: int = Field(
+        0, ge=0, le=MAX_HORIZON_HOURS, description="hours solved after the kept part, discarded"
+    )
     seasonal: Literal["targets", "water_values", "none"] = Field(
-        "targets", description="how windows follow the seasonal plan of the stores")
-    seasonal_resolution_h: int = Field(24, gt=0, le=24 * 7,
-                                       description="hours per snapshot of the seasonal LP")
+        "targets", description="how windows follow the seasonal plan of the stores"
+    )
+    seasonal_resolution_h: int = Field(
+        24, gt=0, le=24 * 7, description="hours per snapshot of the seasonal LP"
+    )
     target: Literal["at_least", "equal"] = Field(
-        "at_least", description="a store ends each window at least at (or at) its seasonal"
-        " level (seasonal: targets)")
+        "at_least",
+        description="a store ends each window at least at (or at) its seasonal"
+        " level (seasonal: targets)",
+    )
     target_penalty_factor: float | None = Field(
-        10.0, gt=0, le=MAX_FACTOR, description="a target a window cannot reach is missed at"
+        10.0,
+        gt=0,
+        le=MAX_FACTOR,
+        description="a target a window cannot reach is missed at"
         " this many times the plan's value of the store then, per unit (null: hard targets,"
-        " an unreachable one makes the window infeasible)")
+        " an unreachable one makes the window infeasible)",
+    )
 
 
 class Sample(_Strict):
     """A block of consecutive hours of the network's series standing for part of a year."""
 
     start: datetime = Field(..., description="first hour, a date-time of the network's series")
-    hours: int = Field(..., gt=0, le=MAX_HORIZON_HOURS, description="length in hours (a"
-                       " multiple of resolution_h)")
-    weight: float = Field(1.0, gt=0, le=MAX_HORIZON_HOURS, description="times the block"
-                          " recurs in the period's year")
+    hours: int = Field(
+        ..., gt=0, le=MAX_HORIZON_HOURS, description="length in hours (a multiple of resolution_h)"
+    )
+    weight: float = Field(
+        1.0, gt=0, le=MAX_HORIZON_HOURS, description="times the block recurs in the period's year"
+    )
 
 
 class Period(_Strict):
-    year: int = Field(..., ge=1900, le=3000, description="first year of the period (its build"
-                      " year)")
-    years: float | None = Field(None, gt=0, le=1000, description="years the period stands for"
-                                " (blank: to the next period; the last as many as the one"
-                                " before)")
-    samples: list[Sample] = Field(default_factory=list,
-                                  description="operating blocks (blank: the case's horizon)")
+    year: int = Field(
+        ..., ge=1900, le=3000, description="first year of the period (its build year)"
+    )
+    years: float | None = Field(
+        None,
+        gt=0,
+        le=1000,
+        description="years the period stands for"
+        " (blank: to the next period; the last as many as the one"
+        " before)",
+    )
+    samples: list[Sample] = Field(
+        default_factory=list, description="operating blocks (blank: the case's horizon)"
+    )
     demand: float | dict[str, float] = Field(
-        1.0, description="factor on electric demand in the period: one for every load, or"
-        " region -> factor (loads of other regions keep theirs)")
-    gas_demand: float = Field(1.0, ge=0, le=MAX_FACTOR, description="factor on non-power gas"
-                              " demand")
+        1.0,
+        description="factor on electric demand in the period: one for every load, or"
+        " region -> factor (loads of other regions keep theirs)",
+    )
+    gas_demand: float = Field(
+        1.0, ge=0, le=MAX_FACTOR, description="factor on non-power gas demand"
+    )
 
     @field_validator("demand")
     @classmethod
     def _demand_factor(cls, v: float | dict[str, float]) -> float | dict[str, float]:
-        for k, f in (v.items() if isinstance(v, dict) else [("demand", v)]):
+        for k, f in v.items() if isinstance(v, dict) else [("demand", v)]:
             if not 0 <= f <= MAX_FACTOR:
                 raise ValueError(f"factor for '{k}' must lie in [0, {MAX_FACTOR:g}]")
         return v
@@ -224,13 +280,16 @@ class SharePolicy(_Strict):
 
     name: str
     carriers: Literal["renewable", "non_fossil"] | list[str] = Field(
-        "renewable", description="carriers that count: flagged renewable, not flagged fossil,"
-        " or a list")
+        "renewable",
+        description="carriers that count: flagged renewable, not flagged fossil, or a list",
+    )
     regions: Literal["all"] | list[str] = "all"
-    share_min: float | None = Field(None, ge=0, le=1,
-                                    description="least share of the regions' demand")
-    share_max: float | None = Field(None, ge=0, le=1, description="most share of the regions'"
-                                    " demand (e.g. a coal ceiling)")
+    share_min: float | None = Field(
+        None, ge=0, le=1, description="least share of the regions' demand"
+    )
+    share_max: float | None = Field(
+        None, ge=0, le=1, description="most share of the regions' demand (e.g. a coal ceiling)"
+    )
     periods: Literal["all"] | list[int] = "all"
 
     @model_validator(mode="after")
@@ -262,9 +321,11 @@ class TransmissionVolumePolicy(_Strict):
 
 class Policy(_Strict):
     co2_cap_t_per_yr: dict[int, float] = Field(
-        default_factory=dict, description="period year -> most CO2 emitted per year, t")
+        default_factory=dict, description="period year -> most CO2 emitted per year, t"
+    )
     co2_price_cny_per_t: dict[int, float] = Field(
-        default_factory=dict, description="period year -> price paid per t CO2 emitted")
+        default_factory=dict, description="period year -> price paid per t CO2 emitted"
+    )
     shares: list[SharePolicy] = Field(default_factory=list)
     build_rates: list[BuildRatePolicy] = Field(default_factory=list)
     transmission_volume: list[TransmissionVolumePolicy] = Field(default_factory=list)
@@ -274,11 +335,17 @@ class Expansion(_Strict):
     """Capacity expansion: the `candidates` table may be built, over one or more periods."""
 
     enabled: bool = True
-    discount_rate: float = Field(0.05, ge=0, le=1, description="rate that discounts later"
-                                 " periods, and the default rate of the candidates' capital"
-                                 " recovery factor")
-    periods: list[Period] = Field(default_factory=list,
-                                  description="investment periods (blank: one, the horizon)")
+    discount_rate: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="rate that discounts later"
+        " periods, and the default rate of the candidates' capital"
+        " recovery factor",
+    )
+    periods: list[Period] = Field(
+        default_factory=list, description="investment periods (blank: one, the horizon)"
+    )
     policy: Policy = Field(default_factory=Policy)
 
 
@@ -293,12 +360,21 @@ class ImportElement(_Strict):
     link: str | None = None
     pipeline: str | None = None
     generator: str | None = None
-    circuits: int = Field(1, ge=1, description="identical parallel circuits of a line or link;"
-                          " an N-1 contingency loses one of them")
-    share_pu: float = Field(1.0, gt=0, le=1, description="generator: share of its output"
-                            " contracted to the zone")
-    firm_pu: float = Field(1.0, ge=0, le=1, description="share of the rating counted as firm"
-                           " import capacity by the reserve margin")
+    circuits: int = Field(
+        1,
+        ge=1,
+        description="identical parallel circuits of a line or link;"
+        " an N-1 contingency loses one of them",
+    )
+    share_pu: float = Field(
+        1.0, gt=0, le=1, description="generator: share of its output contracted to the zone"
+    )
+    firm_pu: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="share of the rating counted as firm import capacity by the reserve margin",
+    )
     source: str = Field("", description="where the figures come from")
 
     @model_validator(mode="after")
@@ -324,18 +400,29 @@ class ImportElement(_Strict):
 class NMinusOne(_Strict):
     """N-1 infeed security in every snapshot (operations)."""
 
-    unit_threshold_mw: float = Field(0.0, ge=0, description="units (local or contracted) whose"
-                                     " single unit is at least this large are contingencies")
+    unit_threshold_mw: float = Field(
+        0.0,
+        ge=0,
+        description="units (local or contracted) whose"
+        " single unit is at least this large are contingencies",
+    )
     headroom: Literal["available", "spinning"] = Field(
-        "available", description="available: p_max x availability - output; spinning: only"
+        "available",
+        description="available: p_max x availability - output; spinning: only"
         " capacity online counts (output / stable minimum), fast-start units excepted. In a uc"
-        " case committable units count their committed headroom either way")
+        " case committable units count their committed headroom either way",
+    )
     min_stable_pu: dict[str, float] = Field(
-        default_factory=dict, description="carrier -> stable minimum per unit of rating, for"
-        " spinning headroom of units whose p_min_stable_pu is not given (0)")
-    fast_start: list[str] = Field(default_factory=list, description="local units that count"
-                                  " their available headroom in spinning mode (they start"
-                                  " within the response time)")
+        default_factory=dict,
+        description="carrier -> stable minimum per unit of rating, for"
+        " spinning headroom of units whose p_min_stable_pu is not given (0)",
+    )
+    fast_start: list[str] = Field(
+        default_factory=list,
+        description="local units that count"
+        " their available headroom in spinning mode (they start"
+        " within the response time)",
+    )
     margin_mw: float = Field(0.0, ge=0, description="cover required beyond the lost infeed")
     source: str = ""
 
@@ -351,10 +438,13 @@ class ReserveMargin(_Strict):
     """Capacity reserve margin (planning): a check while capacities are data."""
 
     margin_pu: float = Field(..., ge=0, description="required margin over peak demand")
-    derating_pu: dict[str, float] = Field(default_factory=dict, description="carrier -> firm"
-                                          " share of local capacity (blank carrier: 1)")
-    peak_demand_mw: float | None = Field(None, gt=0, description="blank: the peak of the"
-                                         " zone's demand over the horizon")
+    derating_pu: dict[str, float] = Field(
+        default_factory=dict,
+        description="carrier -> firm share of local capacity (blank carrier: 1)",
+    )
+    peak_demand_mw: float | None = Field(
+        None, gt=0, description="blank: the peak of the zone's demand over the horizon"
+    )
     source: str = ""
 
     @model_validator(mode="after")
@@ -392,8 +482,9 @@ class FuelMix(ShareBound):
 class GasNMinusOne(_Strict):
     """The zone's gas-fired generation stays fuelable after the loss of any one gas source."""
 
-    include_non_power_demand: bool = Field(True, description="the zone's non-power gas demand"
-                                           " must be served too")
+    include_non_power_demand: bool = Field(
+        True, description="the zone's non-power gas demand must be served too"
+    )
     source: str = ""
 
 
@@ -403,8 +494,11 @@ class WaterSupply(_Strict):
     names them, so that `gridopt security` can price them in power terms (the case without
     them) and the results can report their water value."""
 
-    hydro: list[str] = Field(..., min_length=1, description="hydro stations (river nodes)"
-                             " whose withdrawals are the zone's water supply")
+    hydro: list[str] = Field(
+        ...,
+        min_length=1,
+        description="hydro stations (river nodes) whose withdrawals are the zone's water supply",
+    )
     source: str = ""
 
 
@@ -413,10 +507,13 @@ class SecurityZone(_Strict):
     description: str = ""
     buses: list[str] = Field(..., min_length=1)
     imports: list[ImportElement] = Field(default_factory=list)
-    units: list[str] | None = Field(None, description="local units (blank: every generator on"
-                                    " the zone's buses)")
-    unit_mw: dict[str, float] = Field(default_factory=dict, description="generator -> size of"
-                                      " its largest unit, MW (blank: p_max_mw / units)")
+    units: list[str] | None = Field(
+        None, description="local units (blank: every generator on the zone's buses)"
+    )
+    unit_mw: dict[str, float] = Field(
+        default_factory=dict,
+        description="generator -> size of its largest unit, MW (blank: p_max_mw / units)",
+    )
     gas_nodes: list[str] = Field(default_factory=list)
     n_1: NMinusOne | None = None
     reserve_margin: ReserveMargin | None = None
@@ -429,8 +526,11 @@ class SecurityZone(_Strict):
     def targets(self) -> list[str]:
         """Keys of the targets set: n_1, reserve_margin, local_share, import_share,
         fuel_mix[i], gas_n_1, water_supply."""
-        keys = [k for k in ("n_1", "reserve_margin", "local_share", "import_share")
-                if getattr(self, k) is not None]
+        keys = [
+            k
+            for k in ("n_1", "reserve_margin", "local_share", "import_share")
+            if getattr(self, k) is not None
+        ]
         keys += [f"fuel_mix[{i}]" for i in range(len(self.fuel_mix))]
         return keys + [k for k in ("gas_n_1", "water_supply") if getattr(self, k) is not None]
 
@@ -438,16 +538,23 @@ class SecurityZone(_Strict):
         """A copy of the zone without one target (a key of `targets()`, or `fuel_mix` for all
         of its fuel mix), or `all` of them."""
         if target == "all":
-            return self.model_copy(update={"n_1": None, "reserve_margin": None,
-                                           "local_share": None, "import_share": None,
-                                           "fuel_mix": [], "gas_n_1": None,
-                                           "water_supply": None})
+            return self.model_copy(
+                update={
+                    "n_1": None,
+                    "reserve_margin": None,
+                    "local_share": None,
+                    "import_share": None,
+                    "fuel_mix": [],
+                    "gas_n_1": None,
+                    "water_supply": None,
+                }
+            )
         if target == "fuel_mix":
             return self.model_copy(update={"fuel_mix": []})
         m = re.fullmatch(r"fuel_mix\[(\d+)\]", target)
         if m:
             i = int(m.group(1))
-            return self.model_copy(update={"fuel_mix": self.fuel_mix[:i] + self.fuel_mix[i + 1:]})
+            return self.model_copy(update={"fuel_mix": self.fuel_mix[:i] + self.fuel_mix[i + 1 :]})
         return self.model_copy(update={target: None})
 
 
@@ -467,8 +574,12 @@ class Case(_Strict):
     project: str | None = None
     # the currency of every cost and price of the case's network; the tables' `_cny` columns
     # hold amounts in it, and results are labelled with it (gridopt.results.tables)
-    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the"
-                          " currency of the network's costs and prices (e.g. CNY, USD, EUR)")
+    currency: str = Field(
+        "CNY",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of the"
+        " currency of the network's costs and prices (e.g. CNY, USD, EUR)",
+    )
     horizon: Horizon
     # dispatch: an LP; uc: unit commitment (a MIP) of the generators marked committable
     model: Literal["dispatch", "uc"] = "dispatch"

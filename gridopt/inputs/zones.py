@@ -74,9 +74,14 @@ def target_label(zone: SecurityZone, target: str) -> str:
         mix = zone.fuel_mix[int(m.group(1))]
         return "fuel mix " + "+".join(mix.carriers) + _bounds_words(mix)
     share = getattr(zone, target, None)
-    words = {"n_1": "N-1 infeed", "reserve_margin": "reserve margin",
-             "local_share": "local-supply share", "import_share": "import share",
-             "gas_n_1": "gas N-1", "water_supply": "water supply"}[target]
+    words = {
+        "n_1": "N-1 infeed",
+        "reserve_margin": "reserve margin",
+        "local_share": "local-supply share",
+        "import_share": "import share",
+        "gas_n_1": "gas N-1",
+        "water_supply": "water supply",
+    }[target]
     return words + (_bounds_words(share) if isinstance(share, ShareBound) else "")
 
 
@@ -96,14 +101,16 @@ def security_path(case: Case, path: Path) -> tuple[Path | None, list[Problem]]:
 
     if case.security_file is None:
         return None, []
-    target, rule = confined_path(path, case.security_file,
-                                 project_root(path, case.project)[0])
+    target, rule = confined_path(path, case.security_file, project_root(path, case.project)[0])
     if target is not None:
         if target.is_file():
             return target, []
         rule = "no such file"
-    return None, [Problem(str(path), f"security_file {rule}", column="security_file",
-                          value=case.security_file)]
+    return None, [
+        Problem(
+            str(path), f"security_file {rule}", column="security_file", value=case.security_file
+        )
+    ]
 
 
 def read_security_file(file: Path) -> tuple[list[SecurityZone], list[Problem]]:
@@ -121,34 +128,52 @@ def read_security_file(file: Path) -> tuple[list[SecurityZone], list[Problem]]:
     try:
         return SecurityFile.model_validate(raw or {}).zones, []
     except ValidationError as exc:
-        return [], [Problem(where, err["msg"], row=_yaml_line(text, err["loc"]),
-                            column=".".join(str(p) for p in err["loc"]),
-                            value=None if isinstance(err.get("input"), dict) else err.get("input"))
-                    for err in exc.errors()]
+        return [], [
+            Problem(
+                where,
+                err["msg"],
+                row=_yaml_line(text, err["loc"]),
+                column=".".join(str(p) for p in err["loc"]),
+                value=None if isinstance(err.get("input"), dict) else err.get("input"),
+            )
+            for err in exc.errors()
+        ]
 
 
-def network_security_path(case: Case, path: Path, network: Network | None
-                          ) -> tuple[Path | None, list[Problem]]:
+def network_security_path(
+    case: Case, path: Path, network: Network | None
+) -> tuple[Path | None, list[Problem]]:
     """The network's zones in force (`security_file:` of its network.yaml, relative to the
     network folder and inside it), unless the case names its own or builds capacity."""
-    if (network is None or case.security_file is not None
-            or not network.meta.get("security_file")
-            or (case.expansion is not None and case.expansion.enabled)):
+    if (
+        network is None
+        or case.security_file is not None
+        or not network.meta.get("security_file")
+        or (case.expansion is not None and case.expansion.enabled)
+    ):
         return None, []
     given = str(network.meta["security_file"])
     where = str(network.folder / "network.yaml")
     target = (network.folder / given).resolve()
     if Path(given).is_absolute() or not target.is_relative_to(network.folder.resolve()):
-        return None, [Problem(where, "security_file must be a path inside the network folder",
-                              column="security_file", value=given)]
+        return None, [
+            Problem(
+                where,
+                "security_file must be a path inside the network folder",
+                column="security_file",
+                value=given,
+            )
+        ]
     if not target.is_file():
-        return None, [Problem(where, "security_file: no such file", column="security_file",
-                              value=given)]
+        return None, [
+            Problem(where, "security_file: no such file", column="security_file", value=given)
+        ]
     return target, []
 
 
-def resolve_zones(case: Case, path: Path, tables: dict[str, pd.DataFrame],
-                  network: Network | None = None) -> tuple[list[SecurityZone], list[Problem]]:
+def resolve_zones(
+    case: Case, path: Path, tables: dict[str, pd.DataFrame], network: Network | None = None
+) -> tuple[list[SecurityZone], list[Problem]]:
     """The case's zones (its security file's, or else its network's in force, then its inline
     ones), checked against the tables, with the zones and targets of `security_off` removed."""
     from gridopt.inputs.case_file import _yaml_line
@@ -170,20 +195,35 @@ def resolve_zones(case: Case, path: Path, tables: dict[str, pd.DataFrame],
     for zone, where, setting, text in zones:
         found = check_zone(zone, tables, where, setting)
         if slug(zone.name) in seen:
-            found.append(Problem(where, "a zone of that name (ignoring case and punctuation) is"
-                                 " already defined", column=f"{setting}.name", value=zone.name))
+            found.append(
+                Problem(
+                    where,
+                    "a zone of that name (ignoring case and punctuation) is already defined",
+                    column=f"{setting}.name",
+                    value=zone.name,
+                )
+            )
         seen.add(slug(zone.name))
         # the case file's lines are found by gridopt.inputs.case_file._with_lines
         if text is not None:
-            found = [Problem(p.file, p.rule, row=_yaml_line(text, _loc(p.column)),
-                             column=p.column, value=p.value) for p in found]
+            found = [
+                Problem(
+                    p.file,
+                    p.rule,
+                    row=_yaml_line(text, _loc(p.column)),
+                    column=p.column,
+                    value=p.value,
+                )
+                for p in found
+            ]
         problems += found
     kept, off_problems = switch_off([z for z, *_ in zones], case.security_off, str(path))
     return kept, problems + off_problems
 
 
-def switch_off(zones: list[SecurityZone], names: list[str], file: str
-               ) -> tuple[list[SecurityZone], list[Problem]]:
+def switch_off(
+    zones: list[SecurityZone], names: list[str], file: str
+) -> tuple[list[SecurityZone], list[Problem]]:
     """The zones without those named in `security_off` (a zone, or "zone: target")."""
     problems: list[Problem] = []
     by_slug = {slug(z.name): i for i, z in enumerate(zones)}
@@ -192,8 +232,16 @@ def switch_off(zones: list[SecurityZone], names: list[str], file: str
         zone_name, _, target = (part.strip() for part in name.partition(":"))
         i = by_slug.get(slug(zone_name))
         if i is None:
-            problems.append(Problem(file, "no security zone of that name (zones: " + ", ".join(
-                z.name for z in zones) + ")", column=f"security_off[{k}]", value=name))
+            problems.append(
+                Problem(
+                    file,
+                    "no security zone of that name (zones: "
+                    + ", ".join(z.name for z in zones)
+                    + ")",
+                    column=f"security_off[{k}]",
+                    value=name,
+                )
+            )
             continue
         if not target:
             out[i] = None
@@ -203,9 +251,14 @@ def switch_off(zones: list[SecurityZone], names: list[str], file: str
             continue
         keys = zone.targets() + (["fuel_mix"] if zone.fuel_mix else [])
         if target not in keys:
-            problems.append(Problem(file, f"zone '{zone.name}' has no such target (its targets:"
-                                    f" {', '.join(keys)})", column=f"security_off[{k}]",
-                                    value=name))
+            problems.append(
+                Problem(
+                    file,
+                    f"zone '{zone.name}' has no such target (its targets: {', '.join(keys)})",
+                    column=f"security_off[{k}]",
+                    value=name,
+                )
+            )
             continue
         out[i] = zone.without(target)
     return [z for z in out if z is not None], problems
@@ -223,14 +276,16 @@ def local_units(zone: SecurityZone, tables: dict[str, pd.DataFrame]) -> pd.Index
     return gens.index[gens["bus"].isin(zone.buses).to_numpy()]
 
 
-def check_zone(zone: SecurityZone, tables: dict[str, pd.DataFrame], file: str, setting: str
-               ) -> list[Problem]:
+def check_zone(
+    zone: SecurityZone, tables: dict[str, pd.DataFrame], file: str, setting: str
+) -> list[Problem]:
     """Every reference of a zone exists and makes sense, each problem with its setting path."""
     problems: list[Problem] = []
 
     def bad(column: str, rule: str, value: object) -> None:
-        problems.append(Problem(file, f"zone '{zone.name}': {rule}", column=f"{setting}.{column}",
-                                value=value))
+        problems.append(
+            Problem(file, f"zone '{zone.name}': {rule}", column=f"{setting}.{column}", value=value)
+        )
 
     buses = tables["buses"].index
     inside = set(zone.buses)
@@ -246,8 +301,12 @@ def check_zone(zone: SecurityZone, tables: dict[str, pd.DataFrame], file: str, s
     for i, el in enumerate(zone.imports):
         kind, name = el.kind, el.name
         column = f"imports[{i}].{kind}"
-        table = {"line": "lines", "link": "links", "pipeline": "pipelines",
-                 "generator": "generators"}[kind]
+        table = {
+            "line": "lines",
+            "link": "links",
+            "pipeline": "pipelines",
+            "generator": "generators",
+        }[kind]
         if name not in tables[table].index:
             bad(column, f"no such {kind} in {table}", name)
             continue
@@ -258,13 +317,20 @@ def check_zone(zone: SecurityZone, tables: dict[str, pd.DataFrame], file: str, s
         if kind in ("line", "link"):
             ends = (row["bus0"] in inside, row["bus1"] in inside)
             if ends[0] == ends[1]:
-                bad(column, f"does not cross the zone's boundary ({row['bus0']} -> {row['bus1']})",
-                    name)
+                bad(
+                    column,
+                    f"does not cross the zone's boundary ({row['bus0']} -> {row['bus1']})",
+                    name,
+                )
         elif kind == "pipeline":
             ends = (row["node0"] in zone.gas_nodes, row["node1"] in zone.gas_nodes)
             if ends[0] == ends[1]:
-                bad(column, "does not cross the boundary of the zone's gas_nodes"
-                    f" ({row['node0']} -> {row['node1']})", name)
+                bad(
+                    column,
+                    "does not cross the boundary of the zone's gas_nodes"
+                    f" ({row['node0']} -> {row['node1']})",
+                    name,
+                )
         elif row["bus"] in inside:
             bad(column, "is on a bus of the zone: list it as a local unit, not an import", name)
     for table, kind in (("lines", "line"), ("links", "link"), ("corridors", "corridor")):
@@ -274,11 +340,19 @@ def check_zone(zone: SecurityZone, tables: dict[str, pd.DataFrame], file: str, s
         crossing = df.index[(df["bus0"].isin(inside) != df["bus1"].isin(inside)).to_numpy()]
         for name in crossing:
             if kind == "corridor":
-                bad("imports", f"corridor '{name}' crosses the zone's boundary; corridors are not"
-                    " supported as import elements of a security zone", name)
+                bad(
+                    "imports",
+                    f"corridor '{name}' crosses the zone's boundary; corridors are not"
+                    " supported as import elements of a security zone",
+                    name,
+                )
             elif (kind, name) not in listed:
-                bad("imports", f"{kind} '{name}' crosses the zone's boundary but is not listed"
-                    " among its imports", name)
+                bad(
+                    "imports",
+                    f"{kind} '{name}' crosses the zone's boundary but is not listed"
+                    " among its imports",
+                    name,
+                )
     if zone.units is not None:
         for i, unit in enumerate(zone.units):
             if unit not in gens.index:
@@ -291,15 +365,21 @@ def check_zone(zone: SecurityZone, tables: dict[str, pd.DataFrame], file: str, s
         if unit not in local | contracted:
             bad("unit_mw", "not a local unit or contracted generator of the zone", unit)
         elif not 0 < mw <= gens.at[unit, "p_max_mw"]:
-            bad("unit_mw", f"a unit of '{unit}' must be above 0 and at most its p_max_mw"
-                f" ({gens.at[unit, 'p_max_mw']:g})", mw)
+            bad(
+                "unit_mw",
+                f"a unit of '{unit}' must be above 0 and at most its p_max_mw"
+                f" ({gens.at[unit, 'p_max_mw']:g})",
+                mw,
+            )
     if zone.n_1 is not None:
         for i, unit in enumerate(zone.n_1.fast_start):
             if unit not in local:
                 bad(f"n_1.fast_start[{i}]", "not a local unit of the zone", unit)
     carriers = set(tables["carriers"].index) | set(gens["carrier"])
-    for target, column in ((zone.n_1, "n_1.min_stable_pu"),
-                           (zone.reserve_margin, "reserve_margin.derating_pu")):
+    for target, column in (
+        (zone.n_1, "n_1.min_stable_pu"),
+        (zone.reserve_margin, "reserve_margin.derating_pu"),
+    ):
         for carrier in getattr(target, column.split(".")[1], {}) if target else {}:
             if carrier not in carriers:
                 bad(column, "unknown carrier", carrier)

@@ -40,25 +40,63 @@ class ImportedCase:
 # carrier names (lower case) of each kind, as PyPSA-Eur, MATPOWER's `genfuel` and common usage
 # spell them; a carrier counts as renewable (or fossil) when its name is one of these or starts
 # with one of them followed by a separator ("offwind-ac", "solar rooftop", "coal CHP")
-RENEWABLE_NAMES = ("wind", "onwind", "offwind", "solar", "pv", "solar-hsat", "ror",
-                   "run-of-river", "hydro", "geothermal", "biomass", "solid biomass", "biogas",
-                   "wave", "tidal", "marine", "wood")
-FOSSIL_NAMES = ("coal", "hard coal", "lignite", "gas", "ng", "natural gas", "ocgt", "ccgt",
-                "oil", "dfo", "rfo", "diesel", "peat", "lng")
+RENEWABLE_NAMES = (
+    "wind",
+    "onwind",
+    "offwind",
+    "solar",
+    "pv",
+    "solar-hsat",
+    "ror",
+    "run-of-river",
+    "hydro",
+    "geothermal",
+    "biomass",
+    "solid biomass",
+    "biogas",
+    "wave",
+    "tidal",
+    "marine",
+    "wood",
+)
+FOSSIL_NAMES = (
+    "coal",
+    "hard coal",
+    "lignite",
+    "gas",
+    "ng",
+    "natural gas",
+    "ocgt",
+    "ccgt",
+    "oil",
+    "dfo",
+    "rfo",
+    "diesel",
+    "peat",
+    "lng",
+)
 
 
 def _named(name: str, kinds: tuple[str, ...]) -> bool:
     text = str(name).strip().lower()
-    return any(text == k or (text.startswith(k) and text[len(k)] in " -_")
-               for k in kinds if len(text) >= len(k))
+    return any(
+        text == k or (text.startswith(k) and text[len(k)] in " -_")
+        for k in kinds
+        if len(text) >= len(k)
+    )
 
 
 def carrier_flags(names: pd.Index | list[str]) -> pd.DataFrame:
     """`renewable` and `fossil` flags of carriers known by name (module constants); unknown
     names get neither."""
     index = pd.Index(names)
-    return pd.DataFrame({"renewable": [_named(n, RENEWABLE_NAMES) for n in index],
-                         "fossil": [_named(n, FOSSIL_NAMES) for n in index]}, index=index)
+    return pd.DataFrame(
+        {
+            "renewable": [_named(n, RENEWABLE_NAMES) for n in index],
+            "fossil": [_named(n, FOSSIL_NAMES) for n in index],
+        },
+        index=index,
+    )
 
 
 def names_preview(names: Any, limit: int = 5) -> str:
@@ -88,8 +126,14 @@ def write_case(imported: ImportedCase, out_dir: Path | str, overwrite: bool = Fa
         raise InputError([Problem(str(out_dir), "output path exists and is not a folder")])
     if out_dir.exists() and any(out_dir.iterdir()):
         if not overwrite:
-            raise InputError([Problem(str(out_dir), "output folder is not empty (choose a new"
-                                      " folder, or allow overwriting)")])
+            raise InputError(
+                [
+                    Problem(
+                        str(out_dir),
+                        "output folder is not empty (choose a new folder, or allow overwriting)",
+                    )
+                ]
+            )
         for path in _written_files(out_dir):
             path.unlink(missing_ok=True)
     (out_dir / "timeseries").mkdir(parents=True, exist_ok=True)
@@ -106,8 +150,9 @@ def write_case(imported: ImportedCase, out_dir: Path | str, overwrite: bool = Fa
         out.index = pd.DatetimeIndex(out.index).strftime(TIMESTAMP_FORMAT)
         out.rename_axis("timestamp").to_csv(out_dir / "timeseries" / f"{name}.csv")
     case_path = out_dir / CASE_FILE
-    case_path.write_text(yaml.safe_dump(imported.case, sort_keys=False, allow_unicode=True),
-                         encoding="utf-8")
+    case_path.write_text(
+        yaml.safe_dump(imported.case, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
     load_case(case_path)
     return case_path
 

@@ -88,28 +88,34 @@ MODEL, STARTUP, SHUTDOWN, NCOST, COST = 0, 1, 2, 3, 4
 PW_LINEAR, POLYNOMIAL = 1, 2
 ISOLATED = 4
 
-_MATRIX = re.compile(r"(?:\bmpc\s*\.\s*)?\b(bus|gen|branch|gencost|dcline)\s*=\s*\[(.*?)\]",
-                     re.S)
+_MATRIX = re.compile(r"(?:\bmpc\s*\.\s*)?\b(bus|gen|branch|gencost|dcline)\s*=\s*\[(.*?)\]", re.S)
 _CELL = re.compile(r"(?:\bmpc\s*\.\s*)?\bgenfuel\s*=\s*\{(.*?)\}", re.S)
 # the MATLAB code of MATPOWER's distribution cases, which gridopt applies as MATPOWER runs it
-_OHMS = re.compile(r"mpc\.branch\(\s*:\s*,\s*\[\s*BR_R\s*,?\s*BR_X\s*\]\s*\)\s*=\s*"
-                   r"mpc\.branch\(\s*:\s*,\s*\[\s*BR_R\s*,?\s*BR_X\s*\]\s*\)\s*/\s*"
-                   r"\(\s*Vbase\s*\^\s*2\s*/\s*Sbase\s*\)\s*;")
+_OHMS = re.compile(
+    r"mpc\.branch\(\s*:\s*,\s*\[\s*BR_R\s*,?\s*BR_X\s*\]\s*\)\s*=\s*"
+    r"mpc\.branch\(\s*:\s*,\s*\[\s*BR_R\s*,?\s*BR_X\s*\]\s*\)\s*/\s*"
+    r"\(\s*Vbase\s*\^\s*2\s*/\s*Sbase\s*\)\s*;"
+)
 _VBASE = re.compile(r"Vbase\s*=\s*mpc\.bus\(\s*1\s*,\s*BASE_KV\s*\)\s*\*\s*1e3\s*;")
 _SBASE = re.compile(r"Sbase\s*=\s*mpc\.baseMVA\s*\*\s*1e6\s*;")
-_KW = re.compile(r"mpc\.bus\(\s*:\s*,\s*\[\s*PD\s*,?\s*QD\s*\]\s*\)\s*=\s*"
-                 r"mpc\.bus\(\s*:\s*,\s*\[\s*PD\s*,?\s*QD\s*\]\s*\)\s*/\s*1e3\s*;")
+_KW = re.compile(
+    r"mpc\.bus\(\s*:\s*,\s*\[\s*PD\s*,?\s*QD\s*\]\s*\)\s*=\s*"
+    r"mpc\.bus\(\s*:\s*,\s*\[\s*PD\s*,?\s*QD\s*\]\s*\)\s*/\s*1e3\s*;"
+)
 # loads given in MVA, turned into MW at a power factor (case141)
 _PF = re.compile(r"^\s*pf\s*=\s*([0-9.eE+-]+)\s*;", re.M)
-_PF_QD = re.compile(r"mpc\.bus\(\s*:\s*,\s*QD\s*\)\s*=\s*mpc\.bus\(\s*:\s*,\s*PD\s*\)\s*\*\s*"
-                    r"sin\(\s*acos\(\s*pf\s*\)\s*\)\s*;")
-_PF_PD = re.compile(r"mpc\.bus\(\s*:\s*,\s*PD\s*\)\s*=\s*mpc\.bus\(\s*:\s*,\s*PD\s*\)\s*\*\s*pf"
-                    r"\s*;")
+_PF_QD = re.compile(
+    r"mpc\.bus\(\s*:\s*,\s*QD\s*\)\s*=\s*mpc\.bus\(\s*:\s*,\s*PD\s*\)\s*\*\s*"
+    r"sin\(\s*acos\(\s*pf\s*\)\s*\)\s*;"
+)
+_PF_PD = re.compile(
+    r"mpc\.bus\(\s*:\s*,\s*PD\s*\)\s*=\s*mpc\.bus\(\s*:\s*,\s*PD\s*\)\s*\*\s*pf"
+    r"\s*;"
+)
 # a number written as arithmetic (case533mt's baseKV 135/sqrt(3))
 _ARITHMETIC = re.compile(r"^[0-9.eE+\-*/() ]*(sqrt\([0-9.eE+\-*/() ]*\)[0-9.eE+\-*/() ]*)*$")
 # a block that runs only when a flag set to 0 in the file is true (case8387pegase's `fixed`)
-_OFF_BLOCK = re.compile(r"^\s*(\w+)\s*=\s*0\s*;(?P<body>.*?)^\s*if\s+\1\b.*?^\s*end\b",
-                        re.S | re.M)
+_OFF_BLOCK = re.compile(r"^\s*(\w+)\s*=\s*0\s*;(?P<body>.*?)^\s*if\s+\1\b.*?^\s*end\b", re.S | re.M)
 _CHANGES_MPC = re.compile(r"^\s*mpc\s*\.\s*(\w+)\s*\(.*?\)\s*=", re.M)
 _SCALAR = re.compile(r"(?:\bmpc\s*\.\s*)?\bbaseMVA\s*=\s*([-+0-9.eE]+)")
 _NUMBER = {"inf": np.inf, "+inf": np.inf, "-inf": -np.inf, "nan": np.nan}
@@ -166,8 +172,13 @@ def _parse_matrix(body: str, name: str, file: str) -> np.ndarray:
         try:
             rows.append([_number(t) for t in tokens])
         except ValueError:
-            raise InputError([Problem(file, f"mpc.{name}: not a number in row {len(rows) + 1}"
-                                      f" ({chunk.strip()!r})")]) from None
+            raise InputError(
+                [
+                    Problem(
+                        file, f"mpc.{name}: not a number in row {len(rows) + 1} ({chunk.strip()!r})"
+                    )
+                ]
+            ) from None
     if not rows:
         return np.zeros((0, 0))
     width = max(len(r) for r in rows)
@@ -185,25 +196,38 @@ def read_matpower(path: Path | str) -> MatpowerCase:
         text = _strip_comments(path.read_text(encoding="utf-8", errors="replace"))
     except OSError as exc:
         raise InputError([Problem(file, f"cannot be read ({exc})")]) from None
-    found = {m.group(1): _parse_matrix(m.group(2), m.group(1), file)
-             for m in _MATRIX.finditer(text)}
+    found = {
+        m.group(1): _parse_matrix(m.group(2), m.group(1), file) for m in _MATRIX.finditer(text)
+    }
     base = _SCALAR.search(text)
     fuel = _CELL.search(text)
     missing = [k for k in ("bus", "gen", "branch") if k not in found]
     if base is None:
         missing.insert(0, "baseMVA")
     if missing:
-        raise InputError([Problem(file, "not a MATPOWER case: no " + ", ".join(
-            f"mpc.{k}" for k in missing))])
+        raise InputError(
+            [Problem(file, "not a MATPOWER case: no " + ", ".join(f"mpc.{k}" for k in missing))]
+        )
     widths = {"bus": 13, "gen": 10, "branch": 11}
     short = [k for k, w in widths.items() if found[k].size and found[k].shape[1] < w]
     if short:
-        raise InputError([Problem(file, f"mpc.{k} has {found[k].shape[1]} columns, at least"
-                                  f" {widths[k]} expected") for k in short])
-    mpc = MatpowerCase(base_mva=float(base.group(1)), bus=found["bus"], gen=found["gen"],
-                       branch=found["branch"], gencost=found.get("gencost"),
-                       dcline=found.get("dcline"),
-                       genfuel=re.findall(r"'([^']*)'", fuel.group(1)) if fuel else None)
+        raise InputError(
+            [
+                Problem(
+                    file, f"mpc.{k} has {found[k].shape[1]} columns, at least {widths[k]} expected"
+                )
+                for k in short
+            ]
+        )
+    mpc = MatpowerCase(
+        base_mva=float(base.group(1)),
+        bus=found["bus"],
+        gen=found["gen"],
+        branch=found["branch"],
+        gencost=found.get("gencost"),
+        dcline=found.get("dcline"),
+        genfuel=re.findall(r"'([^']*)'", fuel.group(1)) if fuel else None,
+    )
     _run_known_code(mpc, _MATRIX.sub("", text), file)
     return mpc
 
@@ -227,19 +251,32 @@ def _run_known_code(mpc: MatpowerCase, code: str, file: str) -> None:
         code = _PF_PD.sub("", _PF_QD.sub("", code))
     changed = sorted(set(_CHANGES_MPC.findall(code)))
     if changed:
-        raise InputError([Problem(file, "the case file runs MATLAB code that changes"
-                                  f" {', '.join('mpc.' + c for c in changed)}; gridopt reads"
-                                  " the data as written and does not run such code (save the"
-                                  " case from MATPOWER with savecase to import it)")])
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    "the case file runs MATLAB code that changes"
+                    f" {', '.join('mpc.' + c for c in changed)}; gridopt reads"
+                    " the data as written and does not run such code (save the"
+                    " case from MATPOWER with savecase to import it)",
+                )
+            ]
+        )
 
 
 def _bus_name(numbers: np.ndarray) -> np.ndarray:
-    return np.array([f"{int(b)}" if float(b).is_integer() else f"{b:g}" for b in numbers],
-                    dtype=object)
+    return np.array(
+        [f"{int(b)}" if float(b).is_integer() else f"{b:g}" for b in numbers], dtype=object
+    )
 
 
-def from_matpower(mpc: MatpowerCase, source: str = "MATPOWER case", name: str = "matpower",
-                  quadratic_segments: int | None = None, dclines: bool = True) -> ImportedCase:
+def from_matpower(
+    mpc: MatpowerCase,
+    source: str = "MATPOWER case",
+    name: str = "matpower",
+    quadratic_segments: int | None = None,
+    dclines: bool = True,
+) -> ImportedCase:
     """Map a MATPOWER case to gridopt tables (see the module docstring for the rules)."""
     problems: list[Problem] = []
     notes: list[str] = []
@@ -250,84 +287,120 @@ def from_matpower(mpc: MatpowerCase, source: str = "MATPOWER case", name: str = 
     bus = mpc.bus
     live = bus[:, BUS_TYPE] != ISOLATED
     if (~live).any():
-        notes.append(f"isolated buses (type 4) left out with their generators and branches:"
-                     f" {names_preview(_bus_name(bus[~live, BUS_I]))}")
+        notes.append(
+            f"isolated buses (type 4) left out with their generators and branches:"
+            f" {names_preview(_bus_name(bus[~live, BUS_I]))}"
+        )
     bus = bus[live]
     numbers = bus[:, BUS_I]
     names = pd.Index(_bus_name(numbers))
     base_kv = bus[:, BASE_KV]
     if (base_kv <= 0).any():
-        notes.append(f"buses {names_preview(names[base_kv <= 0])} have no baseKV; 1 kV is used"
-                     " (reactances are scaled consistently, flows are unaffected)")
+        notes.append(
+            f"buses {names_preview(names[base_kv <= 0])} have no baseKV; 1 kV is used"
+            " (reactances are scaled consistently, flows are unaffected)"
+        )
     v_nom = np.where(base_kv > 0, base_kv, 1.0)
-    buses = pd.DataFrame({"region": [f"area {int(a)}" for a in bus[:, BUS_AREA]],
-                          "carrier": "AC", "v_nom_kv": v_nom}, index=names)
+    buses = pd.DataFrame(
+        {
+            "region": [f"area {int(a)}" for a in bus[:, BUS_AREA]],
+            "carrier": "AC",
+            "v_nom_kv": v_nom,
+        },
+        index=names,
+    )
     kv_of = pd.Series(v_nom, index=numbers)
 
     demand_mw = bus[:, PD] + bus[:, GS]
     has_load = demand_mw != 0
     if (bus[:, GS] != 0).any():
-        notes.append("bus shunt conductance Gs is counted as demand (MW at 1 p.u. voltage), as"
-                     " MATPOWER's DC model does")
+        notes.append(
+            "bus shunt conductance Gs is counted as demand (MW at 1 p.u. voltage), as"
+            " MATPOWER's DC model does"
+        )
     load_names = [f"load {b}" for b in names[has_load]]
     load_bus = list(names[has_load])
     load_values = list(demand_mw[has_load])
 
-    gen_rows = np.flatnonzero((mpc.gen[:, GEN_STATUS] > 0) & np.isin(mpc.gen[:, GEN_BUS],
-                                                                     numbers))
+    gen_rows = np.flatnonzero((mpc.gen[:, GEN_STATUS] > 0) & np.isin(mpc.gen[:, GEN_BUS], numbers))
     gen = mpc.gen[gen_rows]
-    generators, constant, shifted = _generators(mpc, gen_rows, refuse, notes,
-                                                quadratic_segments)
+    generators, constant, shifted = _generators(mpc, gen_rows, refuse, notes, quadratic_segments)
     for label, (bus_name, mw) in shifted.items():
         load_names.append(f"dispatchable load {label}")
         load_bus.append(bus_name)
         load_values.append(mw)
     if shifted:
-        notes.append(f"generators {names_preview(list(shifted))} have Pmin < 0 (dispatchable"
-                     " loads): each is a load of -Pmin at its bus plus a generator from 0 to"
-                     " Pmax - Pmin whose output reduces it, at the same cost")
+        notes.append(
+            f"generators {names_preview(list(shifted))} have Pmin < 0 (dispatchable"
+            " loads): each is a load of -Pmin at its bus plus a generator from 0 to"
+            " Pmax - Pmin whose output reduces it, at the same cost"
+        )
     if constant != 0:
-        notes.append(f"constant cost terms total {constant:.12g} per hour; gridopt's objective"
-                     " leaves them out (add them to compare with MATPOWER's objective)")
+        notes.append(
+            f"constant cost terms total {constant:.12g} per hour; gridopt's objective"
+            " leaves them out (add them to compare with MATPOWER's objective)"
+        )
 
-    links = pd.DataFrame(columns=["bus0", "bus1", "carrier", "p_max_mw", "p_min_pu",
-                                  "efficiency"])
+    links = pd.DataFrame(columns=["bus0", "bus1", "carrier", "p_max_mw", "p_min_pu", "efficiency"])
     if mpc.dcline is not None and mpc.dcline.size:
-        on = mpc.dcline[(mpc.dcline[:, DC_STATUS] > 0)
-                        & np.isin(mpc.dcline[:, DC_F_BUS], numbers)
-                        & np.isin(mpc.dcline[:, DC_T_BUS], numbers)]
+        on = mpc.dcline[
+            (mpc.dcline[:, DC_STATUS] > 0)
+            & np.isin(mpc.dcline[:, DC_F_BUS], numbers)
+            & np.isin(mpc.dcline[:, DC_T_BUS], numbers)
+        ]
         if not dclines:
-            notes.append(f"{len(on)} DC lines (mpc.dcline) left out, as MATPOWER's rundcopf"
-                         " does unless toggle_dcline(mpc, 'on') was run")
+            notes.append(
+                f"{len(on)} DC lines (mpc.dcline) left out, as MATPOWER's rundcopf"
+                " does unless toggle_dcline(mpc, 'on') was run"
+            )
         elif len(on):
             links, loss_loads = _dclines(on, refuse)
             for link, (bus_name, mw) in loss_loads.items():
                 load_names.append(f"{link} loss")
                 load_bus.append(bus_name)
                 load_values.append(mw)
-            notes.append(f"{len(on)} DC lines (mpc.dcline) imported as links with their losses;"
-                         " MATPOWER's rundcopf models them only after toggle_dcline(mpc, 'on')")
+            notes.append(
+                f"{len(on)} DC lines (mpc.dcline) imported as links with their losses;"
+                " MATPOWER's rundcopf models them only after toggle_dcline(mpc, 'on')"
+            )
 
     total_mw = float(np.abs(gen[:, [PMAX, PMIN]]).sum() + np.abs(load_values).sum())
     lines = _branches(mpc, numbers, kv_of, total_mw, refuse, notes)
     if problems:
         raise InputError(problems)
-    loads = pd.DataFrame({"bus": load_bus, "scale": 1.0,
-                          "negative_allowed": np.asarray(load_values, dtype=float) < 0},
-                         index=pd.Index(load_names))
-    load_mw = pd.DataFrame([load_values], columns=loads.index,
-                           index=pd.DatetimeIndex([DEFAULT_START], name="timestamp"))
+    loads = pd.DataFrame(
+        {
+            "bus": load_bus,
+            "scale": 1.0,
+            "negative_allowed": np.asarray(load_values, dtype=float) < 0,
+        },
+        index=pd.Index(load_names),
+    )
+    load_mw = pd.DataFrame(
+        [load_values],
+        columns=loads.index,
+        index=pd.DatetimeIndex([DEFAULT_START], name="timestamp"),
+    )
     carriers = carrier_flags(pd.Index(generators["carrier"].unique()))
-    tables = {"buses": buses, "carriers": carriers.assign(color="#999999"), "loads": loads,
-              "generators": generators, "lines": lines, "links": links}
+    tables = {
+        "buses": buses,
+        "carriers": carriers.assign(color="#999999"),
+        "loads": loads,
+        "generators": generators,
+        "lines": lines,
+        "links": links,
+    }
     case = {
         "name": name,
         "description": f"DC dispatch of the MATPOWER case {Path(source).name} (baseMVA"
-                       f" {mpc.base_mva:g}); constant cost terms {constant:.12g} not included",
+        f" {mpc.base_mva:g}); constant cost terms {constant:.12g} not included",
         "network": ".",
         "currency": "USD",
-        "horizon": {"start": DEFAULT_START.strftime("%Y-%m-%d %H:%M"), "snapshots": 1,
-                    "resolution_h": 1},
+        "horizon": {
+            "start": DEFAULT_START.strftime("%Y-%m-%d %H:%M"),
+            "snapshots": 1,
+            "resolution_h": 1,
+        },
         "model": "dispatch",
         "load_shedding": {"enabled": False},
     }
@@ -341,32 +414,52 @@ def _dclines(on: np.ndarray, refuse) -> tuple[pd.DataFrame, dict[str, tuple[str,
     "<name>" and "<name> reverse", each losing LOSS1: MATPOWER's linear loss would gain energy
     run backwards, which gridopt's links refuse."""
     f, t = _bus_name(on[:, DC_F_BUS]), _bus_name(on[:, DC_T_BUS])
-    labels = np.array([f"dcline {k + 1} {a}-{b}" for k, (a, b) in enumerate(zip(f, t,
-                                                                                 strict=True))])
+    labels = np.array(
+        [f"dcline {k + 1} {a}-{b}" for k, (a, b) in enumerate(zip(f, t, strict=True))]
+    )
     p_max, p_min = on[:, DC_PMAX], on[:, DC_PMIN]
     wide = on.shape[1] > DC_LOSS1
     loss0 = on[:, DC_LOSS0] if wide else np.zeros(len(on))
     loss1 = on[:, DC_LOSS1] if wide else np.zeros(len(on))
     bad = (p_max <= 0) | (p_min < -p_max) | (p_min > p_max) | (loss1 < 0) | (loss1 >= 1)
     if bad.any():
-        refuse(f"DC lines {names_preview(labels[bad])}: gridopt's links need PMAX > 0,"
-               " -PMAX <= PMIN <= PMAX and 0 <= LOSS1 < 1")
+        refuse(
+            f"DC lines {names_preview(labels[bad])}: gridopt's links need PMAX > 0,"
+            " -PMAX <= PMIN <= PMAX and 0 <= LOSS1 < 1"
+        )
     split = (p_min < 0) & (loss1 > 0)
-    links = pd.DataFrame({"bus0": f, "bus1": t, "carrier": "DC", "p_max_mw": p_max,
-                          "p_min_pu": np.where(split | (p_max <= 0), 0.0,
-                                               p_min / np.where(p_max > 0, p_max, 1.0)),
-                          "efficiency": 1.0 - loss1}, index=pd.Index(labels))
-    back = pd.DataFrame({"bus0": t[split], "bus1": f[split], "carrier": "DC",
-                         "p_max_mw": -p_min[split], "p_min_pu": 0.0,
-                         "efficiency": 1.0 - loss1[split]},
-                        index=pd.Index([f"{lab} reverse" for lab in labels[split]]))
+    links = pd.DataFrame(
+        {
+            "bus0": f,
+            "bus1": t,
+            "carrier": "DC",
+            "p_max_mw": p_max,
+            "p_min_pu": np.where(
+                split | (p_max <= 0), 0.0, p_min / np.where(p_max > 0, p_max, 1.0)
+            ),
+            "efficiency": 1.0 - loss1,
+        },
+        index=pd.Index(labels),
+    )
+    back = pd.DataFrame(
+        {
+            "bus0": t[split],
+            "bus1": f[split],
+            "carrier": "DC",
+            "p_max_mw": -p_min[split],
+            "p_min_pu": 0.0,
+            "efficiency": 1.0 - loss1[split],
+        },
+        index=pd.Index([f"{lab} reverse" for lab in labels[split]]),
+    )
     return pd.concat([links, back]), {
-        lab: (bus, float(l0)) for lab, bus, l0 in zip(labels, t, loss0, strict=True) if l0}
+        lab: (bus, float(l0)) for lab, bus, l0 in zip(labels, t, loss0, strict=True) if l0
+    }
 
 
-def _generators(mpc: MatpowerCase, rows: np.ndarray, refuse, notes: list[str],
-                quadratic_segments: int | None
-                ) -> tuple[pd.DataFrame, float, dict[str, tuple[str, float]]]:
+def _generators(
+    mpc: MatpowerCase, rows: np.ndarray, refuse, notes: list[str], quadratic_segments: int | None
+) -> tuple[pd.DataFrame, float, dict[str, tuple[str, float]]]:
     """Generator table (segments of piecewise costs as extra generators), the constant cost,
     and the generators shifted by Pmin < 0: name -> (bus, MW of the load that stands for -Pmin).
     """
@@ -381,8 +474,9 @@ def _generators(mpc: MatpowerCase, rows: np.ndarray, refuse, notes: list[str],
         refuse(f"mpc.gencost has {len(cost)} rows for {n_gen} generators")
         return empty, 0.0, {}
     if len(cost) == 2 * n_gen and (cost[n_gen:, COST:] != 0).any():
-        notes.append("reactive power costs (the second half of mpc.gencost) are ignored in a"
-                     " DC dispatch")
+        notes.append(
+            "reactive power costs (the second half of mpc.gencost) are ignored in a DC dispatch"
+        )
     startup = cost[rows][:, [STARTUP, SHUTDOWN]]
     if (startup != 0).any():
         notes.append("start-up and shut-down costs are ignored (they play no part in an OPF)")
@@ -396,7 +490,7 @@ def _generators(mpc: MatpowerCase, rows: np.ndarray, refuse, notes: list[str],
         p_min, p_max = float(gen[r, PMIN]), float(gen[r, PMAX])
         model, ncost = int(cost[r, MODEL]), int(cost[r, NCOST])
         c = cost[r, COST:]
-        bus = _bus_name(gen[r:r + 1, GEN_BUS])[0]
+        bus = _bus_name(gen[r : r + 1, GEN_BUS])[0]
         base = {"bus": bus, "carrier": fuel[r] if fuel else "generator"}
         quadratic = 0.0
         if model == POLYNOMIAL:
@@ -419,10 +513,11 @@ def _generators(mpc: MatpowerCase, rows: np.ndarray, refuse, notes: list[str],
             else:
                 segs, const, quadratic = [(p_min, p_max, c1)], c0, c2
         elif model == PW_LINEAR:
-            pts = c[:2 * ncost].reshape(ncost, 2)
+            pts = c[: 2 * ncost].reshape(ncost, 2)
             if ncost < 2 or (np.diff(pts[:, 0]) <= 0).any():
-                refuse(f"{label}: piecewise-linear cost needs at least two points with"
-                       " increasing MW")
+                refuse(
+                    f"{label}: piecewise-linear cost needs at least two points with increasing MW"
+                )
                 continue
             slopes = np.diff(pts[:, 1]) / np.diff(pts[:, 0])
             if (np.diff(slopes) < -1e-9 * np.abs(slopes).max()).any():
@@ -443,15 +538,22 @@ def _generators(mpc: MatpowerCase, rows: np.ndarray, refuse, notes: list[str],
         constant += const
         for k, (lo, hi, slope) in enumerate(segs):
             first = k == 0
-            records.append({**base, "name": label if first else f"{label} seg {k + 1}",
-                            "p_max_mw": hi - shift if first else hi - lo,
-                            "p_min_mw": p_min - shift if first else 0.0,
-                            "marginal_cost_cny_per_mwh": float(slope),
-                            "quadratic_cost_cny_per_mw2h": quadratic if first else 0.0})
+            records.append(
+                {
+                    **base,
+                    "name": label if first else f"{label} seg {k + 1}",
+                    "p_max_mw": hi - shift if first else hi - lo,
+                    "p_min_mw": p_min - shift if first else 0.0,
+                    "marginal_cost_cny_per_mwh": float(slope),
+                    "quadratic_cost_cny_per_mw2h": quadratic if first else 0.0,
+                }
+            )
     if nonconvex:
-        notes.append(f"generators {names_preview(nonconvex)} have piecewise-linear costs that"
-                     " are not convex: each costs the largest of its segments' lines, as in"
-                     " MATPOWER's OPF (its cost rows are y >= each line)")
+        notes.append(
+            f"generators {names_preview(nonconvex)} have piecewise-linear costs that"
+            " are not convex: each costs the largest of its segments' lines, as in"
+            " MATPOWER's OPF (its cost rows are y >= each line)"
+        )
     if not records:
         return empty, constant, shifted
     return pd.DataFrame.from_records(records).set_index("name"), constant, shifted
@@ -480,8 +582,9 @@ def _upper_envelope(pts: np.ndarray, p_min: float, p_max: float) -> np.ndarray:
     return np.column_stack([xs[keep], ys[keep]])
 
 
-def _segments(xs: np.ndarray, ys: np.ndarray, p_min: float, p_max: float
-              ) -> tuple[list[tuple[float, float, float]], float]:
+def _segments(
+    xs: np.ndarray, ys: np.ndarray, p_min: float, p_max: float
+) -> tuple[list[tuple[float, float, float]], float]:
     """Pieces (from MW, to MW, slope) of a convex curve on [p_min, p_max], and the constant.
 
     Outside the points the first and last pieces are extended. The constant is the value at 0
@@ -496,26 +599,37 @@ def _segments(xs: np.ndarray, ys: np.ndarray, p_min: float, p_max: float
     piece = np.clip(np.searchsorted(xs[1:-1], mids, side="right"), 0, len(slopes) - 1)
     first = piece[0]
     constant = float(ys[first] - slopes[first] * xs[first])
-    return [(float(a), float(b), float(slopes[k]))
-            for a, b, k in zip(cuts[:-1], cuts[1:], piece, strict=True)], constant
+    return [
+        (float(a), float(b), float(slopes[k]))
+        for a, b, k in zip(cuts[:-1], cuts[1:], piece, strict=True)
+    ], constant
 
 
-def _branches(mpc: MatpowerCase, numbers: np.ndarray, kv_of: pd.Series, total_mw: float,
-              refuse, notes: list[str]) -> pd.DataFrame:
+def _branches(
+    mpc: MatpowerCase,
+    numbers: np.ndarray,
+    kv_of: pd.Series,
+    total_mw: float,
+    refuse,
+    notes: list[str],
+) -> pd.DataFrame:
     """In-service branches between live buses -> lines; `total_mw` is all the generation
     capacity and demand imported, which bounds any DC flow."""
     br = mpc.branch
-    rows = np.flatnonzero((br[:, BR_STATUS] > 0) & np.isin(br[:, F_BUS], numbers)
-                          & np.isin(br[:, T_BUS], numbers))
+    rows = np.flatnonzero(
+        (br[:, BR_STATUS] > 0) & np.isin(br[:, F_BUS], numbers) & np.isin(br[:, T_BUS], numbers)
+    )
     b = br[rows]
-    labels = [f"{f}-{t}" for f, t in zip(_bus_name(b[:, F_BUS]), _bus_name(b[:, T_BUS]),
-                                          strict=True)]
+    labels = [
+        f"{f}-{t}" for f, t in zip(_bus_name(b[:, F_BUS]), _bus_name(b[:, T_BUS]), strict=True)
+    ]
     index = pd.Index(labels)
     dup = index.duplicated(keep=False)
     if dup.any():
         count = pd.Series(1, index=index).groupby(level=0).cumsum().to_numpy()
-        index = pd.Index([f"{n} #{k}" if d else n
-                          for n, k, d in zip(labels, count, dup, strict=True)])
+        index = pd.Index(
+            [f"{n} #{k}" if d else n for n, k, d in zip(labels, count, dup, strict=True)]
+        )
     angle_min = np.full(len(b), np.nan)
     angle_max = np.full(len(b), np.nan)
     if b.shape[1] > ANGMAX:
@@ -525,46 +639,80 @@ def _branches(mpc: MatpowerCase, numbers: np.ndarray, kv_of: pd.Series, total_mw
         angle_min = np.where(limited & (lo != 0), np.clip(lo, -360, 360), np.nan)
         angle_max = np.where(limited & (hi != 0), np.clip(hi, -360, 360), np.nan)
         if limited.any():
-            notes.append(f"{int(limited.sum())} branches have angle-difference limits, applied"
-                         " as limits on their flow")
+            notes.append(
+                f"{int(limited.sum())} branches have angle-difference limits, applied"
+                " as limits on their flow"
+            )
     if (b[:, BR_X] == 0).any():
-        refuse(f"branches {names_preview(index[b[:, BR_X] == 0])}: reactance x must not be 0"
-               " (a DC power flow divides by it)")
+        refuse(
+            f"branches {names_preview(index[b[:, BR_X] == 0])}: reactance x must not be 0"
+            " (a DC power flow divides by it)"
+        )
     if (b[:, BR_X] < 0).any():
-        notes.append(f"branches {names_preview(index[b[:, BR_X] < 0])} have a negative"
-                     " reactance (series compensation), kept as it is")
+        notes.append(
+            f"branches {names_preview(index[b[:, BR_X] < 0])} have a negative"
+            " reactance (series compensation), kept as it is"
+        )
     if (b[:, SHIFT] != 0).any():
-        notes.append(f"{int((b[:, SHIFT] != 0).sum())} phase-shifting transformers: their"
-                     " shift enters the power flow as in MATPOWER's DC model")
+        notes.append(
+            f"{int((b[:, SHIFT] != 0).sum())} phase-shifting transformers: their"
+            " shift enters the power flow as in MATPOWER's DC model"
+        )
     tap = np.where(b[:, TAP] == 0, 1.0, b[:, TAP])
     kv = kv_of.reindex(b[:, F_BUS]).to_numpy()
     x_ohm = b[:, BR_X] * tap * kv**2 / mpc.base_mva
     unlimited = b[:, RATE_A] == 0
     bound = total_mw + 1.0
     if unlimited.any():
-        notes.append(f"{int(unlimited.sum())} branches have rateA = 0 (no limit); their"
-                     f" s_max_mw is {bound:.6g}, more than any DC flow can reach")
+        notes.append(
+            f"{int(unlimited.sum())} branches have rateA = 0 (no limit); their"
+            f" s_max_mw is {bound:.6g}, more than any DC flow can reach"
+        )
     if (tap != 1).any():
-        notes.append(f"{int((tap != 1).sum())} transformers with an off-nominal tap: reactance"
-                     " x * tap, as in MATPOWER's DC model")
-    return pd.DataFrame({"bus0": _bus_name(b[:, F_BUS]), "bus1": _bus_name(b[:, T_BUS]),
-                         "x_ohm": x_ohm, "s_max_mw": np.where(unlimited, bound, b[:, RATE_A]),
-                         "carrier": "AC", "phase_shift_deg": b[:, SHIFT],
-                         "angle_min_deg": angle_min, "angle_max_deg": angle_max}, index=index)
+        notes.append(
+            f"{int((tap != 1).sum())} transformers with an off-nominal tap: reactance"
+            " x * tap, as in MATPOWER's DC model"
+        )
+    return pd.DataFrame(
+        {
+            "bus0": _bus_name(b[:, F_BUS]),
+            "bus1": _bus_name(b[:, T_BUS]),
+            "x_ohm": x_ohm,
+            "s_max_mw": np.where(unlimited, bound, b[:, RATE_A]),
+            "carrier": "AC",
+            "phase_shift_deg": b[:, SHIFT],
+            "angle_min_deg": angle_min,
+            "angle_max_deg": angle_max,
+        },
+        index=index,
+    )
 
 
-def import_matpower(src: Path | str, out_dir: Path | str, overwrite: bool = False,
-                    quadratic_segments: int | None = None, dclines: bool = True) -> list[str]:
+def import_matpower(
+    src: Path | str,
+    out_dir: Path | str,
+    overwrite: bool = False,
+    quadratic_segments: int | None = None,
+    dclines: bool = True,
+) -> list[str]:
     """Read a MATPOWER `.m` file and write a single-snapshot gridopt case folder.
 
     Returns the warnings; raises `InputError` for what gridopt cannot represent.
     """
     src = Path(src)
     if quadratic_segments is not None and quadratic_segments < 1:
-        raise InputError([Problem(str(src), "the number of segments for quadratic costs must"
-                                  " be at least 1", value=quadratic_segments)])
+        raise InputError(
+            [
+                Problem(
+                    str(src),
+                    "the number of segments for quadratic costs must be at least 1",
+                    value=quadratic_segments,
+                )
+            ]
+        )
     mpc = read_matpower(src)
-    imported = from_matpower(mpc, source=str(src), name=src.stem,
-                             quadratic_segments=quadratic_segments, dclines=dclines)
+    imported = from_matpower(
+        mpc, source=str(src), name=src.stem, quadratic_segments=quadratic_segments, dclines=dclines
+    )
     write_case(imported, out_dir, overwrite=overwrite)
     return imported.warnings

@@ -33,9 +33,18 @@ from gridopt.interop.pypsa.exporter import ELECTRIC_TABLES
 from gridopt.model.core import LinearModel
 from gridopt.model.hydro import arrivals_m3s, withdrawal_m3s
 
-COMMITMENT_COLUMNS = ("committable", "units", "p_min_stable_pu", "min_up_h", "min_down_h",
-                      "start_cost_cny", "startup_ramp_pu", "shutdown_ramp_pu",
-                      "units_on_initial", "hours_in_state_initial")
+COMMITMENT_COLUMNS = (
+    "committable",
+    "units",
+    "p_min_stable_pu",
+    "min_up_h",
+    "min_down_h",
+    "start_cost_cny",
+    "startup_ramp_pu",
+    "shutdown_ramp_pu",
+    "units_on_initial",
+    "hours_in_state_initial",
+)
 
 
 def natural_arrivals_m3s(data: CaseData) -> np.ndarray:
@@ -54,9 +63,13 @@ def natural_arrivals_m3s(data: CaseData) -> np.ndarray:
     return arrivals
 
 
-def to_export_scope(data: CaseData, arrivals: np.ndarray | None = None,
-                    keep_routing: bool = False, keep_commitment: bool = False,
-                    keep_gas: bool = False) -> CaseData:
+def to_export_scope(
+    data: CaseData,
+    arrivals: np.ndarray | None = None,
+    keep_routing: bool = False,
+    keep_commitment: bool = False,
+    keep_gas: bool = False,
+) -> CaseData:
     """A copy of `data` that `to_pypsa` exports (see the module docstring).
 
     `arrivals` (stations x snapshots, m3/s) replace the routing; None: `natural_arrivals_m3s`.
@@ -70,14 +83,16 @@ def to_export_scope(data: CaseData, arrivals: np.ndarray | None = None,
     hydro = t["hydro"]
     if not keep_routing and not hydro.empty and hydro["downstream"].notna().any():
         routed = natural_arrivals_m3s(data) if arrivals is None else arrivals
-        data.inflow_m3s = data.inflow_m3s + pd.DataFrame(routed.T, index=data.snapshots,
-                                                         columns=hydro.index)
+        data.inflow_m3s = data.inflow_m3s + pd.DataFrame(
+            routed.T, index=data.snapshots, columns=hydro.index
+        )
         hydro["downstream"] = np.nan
         hydro["q_env_min_m3s"] = 0.0
     if not hydro.empty and hydro["withdrawal_profile"].notna().any():
         varying = withdrawal_m3s(data) - hydro["withdrawal_m3s"].to_numpy()[:, None]
-        data.inflow_m3s = data.inflow_m3s - pd.DataFrame(varying.T, index=data.snapshots,
-                                                         columns=hydro.index)
+        data.inflow_m3s = data.inflow_m3s - pd.DataFrame(
+            varying.T, index=data.snapshots, columns=hydro.index
+        )
         hydro["withdrawal_profile"] = np.nan
     gens = t["generators"]
     for column in () if keep_commitment else COMMITMENT_COLUMNS:
@@ -89,21 +104,33 @@ def to_export_scope(data: CaseData, arrivals: np.ndarray | None = None,
         if fired.any():
             gas_price = t["gas_supplies"]["price_cny_per_mwh_th"].mean()
             gens.loc[fired, "marginal_cost_cny_per_mwh"] += (
-                gas_price / gens.loc[fired, "efficiency"])
+                gas_price / gens.loc[fired, "efficiency"]
+            )
         gens["gas_node"] = np.nan
     c = t.get("corridors", pd.DataFrame())
     if not c.empty:
-        forward = pd.DataFrame({"bus0": c["bus0"], "bus1": c["bus1"], "carrier": c["carrier"],
-                                "p_max_mw": c["p_max_mw"], "p_min_pu": 0.0,
-                                "efficiency": 1.0 - c["loss_pu"],
-                                "marginal_cost_cny_per_mwh": c["marginal_cost_cny_per_mwh"],
-                                "length_km": c["length_km"]}, index=c.index)
+        forward = pd.DataFrame(
+            {
+                "bus0": c["bus0"],
+                "bus1": c["bus1"],
+                "carrier": c["carrier"],
+                "p_max_mw": c["p_max_mw"],
+                "p_min_pu": 0.0,
+                "efficiency": 1.0 - c["loss_pu"],
+                "marginal_cost_cny_per_mwh": c["marginal_cost_cny_per_mwh"],
+                "length_km": c["length_km"],
+            },
+            index=c.index,
+        )
         two_way = c["p_max_reverse_mw"] > 0
-        reverse = forward[two_way].assign(bus0=c.loc[two_way, "bus1"],
-                                          bus1=c.loc[two_way, "bus0"],
-                                          p_max_mw=c.loc[two_way, "p_max_reverse_mw"])
-        t["links"] = pd.concat([t["links"], forward,
-                                reverse.rename(index=lambda n: f"{n} reverse")])
+        reverse = forward[two_way].assign(
+            bus0=c.loc[two_way, "bus1"],
+            bus1=c.loc[two_way, "bus0"],
+            p_max_mw=c.loc[two_way, "p_max_reverse_mw"],
+        )
+        t["links"] = pd.concat(
+            [t["links"], forward, reverse.rename(index=lambda n: f"{n} reverse")]
+        )
     gas = ("gas_nodes", "gas_supplies", "pipelines", "gas_storage", "gas_demands")
     for name in set(t) - set(ELECTRIC_TABLES) - set(gas if keep_gas else ()):
         t[name] = t[name].iloc[0:0]

@@ -51,15 +51,28 @@ def expand_units(data: CaseData) -> CaseData:
     problems = []
     taken = gens.index.intersection(names)
     if len(taken):
-        problems.append(Problem(str(data.path), "unit names of expanded clusters are taken"
-                                f" already: {', '.join(map(str, taken[:5]))}"))
+        problems.append(
+            Problem(
+                str(data.path),
+                "unit names of expanded clusters are taken"
+                f" already: {', '.join(map(str, taken[:5]))}",
+            )
+        )
     for zone in data.security_zones:
-        named = set(zone.units or []) | set(zone.unit_mw) | {
-            el.name for el in zone.imports if el.kind == "generator"}
+        named = (
+            set(zone.units or [])
+            | set(zone.unit_mw)
+            | {el.name for el in zone.imports if el.kind == "generator"}
+        )
         if named & set(clusters):
-            problems.append(Problem(str(data.path), f"security zone '{zone.name}' names"
-                                    " clusters that would be split into units: "
-                                    + ", ".join(sorted(named & set(clusters)))))
+            problems.append(
+                Problem(
+                    str(data.path),
+                    f"security zone '{zone.name}' names"
+                    " clusters that would be split into units: "
+                    + ", ".join(sorted(named & set(clusters))),
+                )
+            )
     if problems:
         raise InputError(problems)
 
@@ -80,7 +93,10 @@ def expand_units(data: CaseData) -> CaseData:
     out.tables["generators"] = pd.concat([gens[~split], units])
     avail = data.availability_pu
     out.availability_pu = pd.concat(
-        [avail.drop(columns=clusters), avail[clusters[np.repeat(np.arange(len(clusters)),
-                                                                counts)]].set_axis(names, axis=1)],
-        axis=1)
+        [
+            avail.drop(columns=clusters),
+            avail[clusters[np.repeat(np.arange(len(clusters)), counts)]].set_axis(names, axis=1),
+        ],
+        axis=1,
+    )
     return out

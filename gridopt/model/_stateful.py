@@ -66,9 +66,16 @@ class Linked:
     rho: np.ndarray  # (linked component x snapshot) retention since the start of the period
 
 
-def level_rows(model: LinearModel, name: str, components: pd.Index, level: VarBlock,
-               initial: np.ndarray, retention: float | np.ndarray = 1.0,
-               final: np.ndarray | None = None, **words: str) -> tuple[Rows, np.ndarray]:
+def level_rows(
+    model: LinearModel,
+    name: str,
+    components: pd.Index,
+    level: VarBlock,
+    initial: np.ndarray,
+    retention: float | np.ndarray = 1.0,
+    final: np.ndarray | None = None,
+    **words: str,
+) -> tuple[Rows, np.ndarray]:
     """Start the rows x[t] - r[t] x[t-1] = rhs and link them across periods (module doc).
 
     Returns the rows, to which the caller adds its fill and drain terms, and their right-hand
@@ -91,19 +98,34 @@ def level_rows(model: LinearModel, name: str, components: pd.Index, level: VarBl
     rows = model.rows(name, components, **words)
     rows.add(level.cols, 1.0).add(level.cols[:, model.previous], -keep_prev)
     if chained.any():
-        _chain(model, name, components, level, np.flatnonzero(chained), keep, initial, final,
-               words.get("unit", ""))
+        _chain(
+            model,
+            name,
+            components,
+            level,
+            np.flatnonzero(chained),
+            keep,
+            initial,
+            final,
+            words.get("unit", ""),
+        )
     return rows, rhs
 
 
-def level_balance(model: LinearModel, name: str, components: pd.Index, level: VarBlock,
-                  terms: list[tuple[np.ndarray, np.ndarray]], initial: np.ndarray,
-                  retention: float | np.ndarray = 1.0, **words: str) -> RowBlock:
+def level_balance(
+    model: LinearModel,
+    name: str,
+    components: pd.Index,
+    level: VarBlock,
+    terms: list[tuple[np.ndarray, np.ndarray]],
+    initial: np.ndarray,
+    retention: float | np.ndarray = 1.0,
+    **words: str,
+) -> RowBlock:
     """Add the rows of x[t] = r[t] x[t-1] + sum_k coef_k y_k[t]; `terms` are (cols, coef) pairs
     of the level's shape, `initial` is x0 (NaN: cyclic), `words` go to `model.rows`
     (meaning, unit, below, above)."""
-    rows, rhs = level_rows(model, name, components, level, initial, retention,
-                           **words)  # type: ignore[arg-type]
+    rows, rhs = level_rows(model, name, components, level, initial, retention, **words)  # type: ignore[arg-type]
     for cols, coef in terms:
         rows.add(cols, -np.asarray(coef, dtype=float))
     return rows.equal(rhs)
@@ -117,9 +139,17 @@ def _chained(model: LinearModel, level: VarBlock) -> np.ndarray:
     return ub.min(axis=1) > lb.max(axis=1)
 
 
-def _chain(model: LinearModel, name: str, components: pd.Index, level: VarBlock,
-           idx: np.ndarray, keep: np.ndarray, initial: np.ndarray,
-           final: np.ndarray | None, unit: str) -> None:
+def _chain(
+    model: LinearModel,
+    name: str,
+    components: pd.Index,
+    level: VarBlock,
+    idx: np.ndarray,
+    keep: np.ndarray,
+    initial: np.ndarray,
+    final: np.ndarray | None,
+    unit: str,
+) -> None:
     """Seasonal linking of components `idx` of a level family (module doc)."""
     periods = model.typical
     order = periods.period_order  # typical period of each original period
@@ -144,37 +174,51 @@ def _chain(model: LinearModel, name: str, components: pd.Index, level: VarBlock,
     fixed_end = ~np.isnan(end)
     s_lb[fixed_end, -1] = s_ub[fixed_end, -1] = end[fixed_end]
     labels = pd.Index([f"{c} period {o}" for c in comps for o in range(n_orig + 1)])
-    start = model.add_variables(f"{level.name}_start", labels, s_lb.reshape(-1, 1),
-                                s_ub.reshape(-1, 1), time=False)
+    start = model.add_variables(
+        f"{level.name}_start", labels, s_lb.reshape(-1, 1), s_ub.reshape(-1, 1), time=False
+    )
     s_cols = start.cols.reshape(k, n_orig + 1)
     start = VarBlock(start.name, comps, s_cols, start.var)
     typ = pd.Index([f"{c} typical {j}" for c in comps for j in range(n_typ)])
-    hi = model.add_variables(f"{level.name}_hi", typ, -INF, INF, time=False).cols.reshape(
-        k, n_typ)
-    lo = model.add_variables(f"{level.name}_lo", typ, -INF, INF, time=False).cols.reshape(
-        k, n_typ)
+    hi = model.add_variables(f"{level.name}_hi", typ, -INF, INF, time=False).cols.reshape(k, n_typ)
+    lo = model.add_variables(f"{level.name}_lo", typ, -INF, INF, time=False).cols.reshape(k, n_typ)
 
     origin = pd.Index(periods.period_start, name="period")
     last = order * steps + steps - 1  # the last snapshot of each original period's typical one
-    model.rows(f"{name}_chain", comps, origin, meaning=f"{name} carried over a period by {{}}",
-               unit=unit).add(s_cols[:, 1:], 1.0).add(
-        s_cols[:, :-1], -whole[:, order]).add(level.cols[idx][:, last], -1.0).equal(0.0)
+    model.rows(
+        f"{name}_chain", comps, origin, meaning=f"{name} carried over a period by {{}}", unit=unit
+    ).add(s_cols[:, 1:], 1.0).add(s_cols[:, :-1], -whole[:, order]).add(
+        level.cols[idx][:, last], -1.0
+    ).equal(0.0)
     cyclic = np.flatnonzero(~given & ~fixed_end)
     if len(cyclic):
-        model.rows(f"{name}_year_cyclic", comps[cyclic], origin[:1],
-                   meaning=f"{name}: the horizon ends where it starts, for {{}}").add(
-            s_cols[cyclic, -1:], 1.0).add(s_cols[cyclic, :1], -1.0).equal(0.0)
+        model.rows(
+            f"{name}_year_cyclic",
+            comps[cyclic],
+            origin[:1],
+            meaning=f"{name}: the horizon ends where it starts, for {{}}",
+        ).add(s_cols[cyclic, -1:], 1.0).add(s_cols[cyclic, :1], -1.0).equal(0.0)
     kt = periods.period_of_snapshot
-    model.rows(f"{name}_hi", comps, meaning=f"{name}: highest change in a period of {{}}"
-               ).add(level.cols[idx], 1.0).add(hi[:, kt], -1.0).less(0.0)
-    model.rows(f"{name}_lo", comps, meaning=f"{name}: lowest change in a period of {{}}"
-               ).add(level.cols[idx], 1.0).add(lo[:, kt], -1.0).greater(0.0)
-    model.rows(f"{name}_upper", comps, origin, meaning=f"{name}: level of {{}} above its most",
-               above="over by").add(s_cols[:, :-1], 1.0).add(hi[:, order], 1.0).less(
-        x_max[:, None])
-    model.rows(f"{name}_lower", comps, origin, meaning=f"{name}: level of {{}} below its least",
-               below="short by").add(s_cols[:, :-1], whole[:, order]).add(
-        lo[:, order], 1.0).greater(x_min[:, None])
+    model.rows(f"{name}_hi", comps, meaning=f"{name}: highest change in a period of {{}}").add(
+        level.cols[idx], 1.0
+    ).add(hi[:, kt], -1.0).less(0.0)
+    model.rows(f"{name}_lo", comps, meaning=f"{name}: lowest change in a period of {{}}").add(
+        level.cols[idx], 1.0
+    ).add(lo[:, kt], -1.0).greater(0.0)
+    model.rows(
+        f"{name}_upper",
+        comps,
+        origin,
+        meaning=f"{name}: level of {{}} above its most",
+        above="over by",
+    ).add(s_cols[:, :-1], 1.0).add(hi[:, order], 1.0).less(x_max[:, None])
+    model.rows(
+        f"{name}_lower",
+        comps,
+        origin,
+        meaning=f"{name}: level of {{}} below its least",
+        below="short by",
+    ).add(s_cols[:, :-1], whole[:, order]).add(lo[:, order], 1.0).greater(x_min[:, None])
     model.levels[level.name] = Linked(idx, start, rho)
 
 
@@ -211,12 +255,26 @@ def chronological_levels(sol: Solution, name: str) -> np.ndarray:
     return x
 
 
-def year_table(sol: Solution, name: str, table: str, components: pd.Index, label: str,
-               column: str, attributes: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def year_table(
+    sol: Solution,
+    name: str,
+    table: str,
+    components: pd.Index,
+    label: str,
+    column: str,
+    attributes: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
     """`{table: levels of family `name` in every snapshot of the horizon}` for a case in
     typical periods (`chronological_levels`); nothing for a chronological case, whose own
     table already runs through the horizon."""
     if not sol.model.aggregated:
         return {}
-    return {table: tidy(sol.model.typical.chronological, components, label,
-                        {column: chronological_levels(sol, name)}, attributes)}
+    return {
+        table: tidy(
+            sol.model.typical.chronological,
+            components,
+            label,
+            {column: chronological_levels(sol, name)},
+            attributes,
+        )
+    }

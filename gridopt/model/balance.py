@@ -42,8 +42,14 @@ def demand_mw(model: LinearModel) -> np.ndarray:
 def build(model: LinearModel) -> None:
     demand = demand_mw(model)
     T = model.T
-    rows = model.rows("bus_balance", model.buses, meaning="power balance at bus {}",
-                      unit="MW", below="supply short by", above="supply exceeds demand by")
+    rows = model.rows(
+        "bus_balance",
+        model.buses,
+        meaning="power balance at bus {}",
+        unit="MW",
+        below="supply short by",
+        above="supply exceeds demand by",
+    )
     shedding = model.data.case.load_shedding
     if shedding.enabled:
         shed = model.add_variables("load_shed", model.buses, 0.0, demand)
@@ -68,18 +74,27 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     demand = demand_mw(model)
     shed = unserved_mw(sol)
     attrs = pd.DataFrame({"region": buses["region"]}, index=buses.index)
-    prices = tidy(model.snapshots, model.buses, "bus",
-                  {"price_cny_per_mwh": sol.dual("bus_balance")}, attrs)
-    unserved = tidy(model.snapshots, model.buses, "bus",
-                    {"demand_mw": demand, "served_mw": demand - shed, "unserved_mw": shed},
-                    attrs)
+    prices = tidy(
+        model.snapshots, model.buses, "bus", {"price_cny_per_mwh": sol.dual("bus_balance")}, attrs
+    )
+    unserved = tidy(
+        model.snapshots,
+        model.buses,
+        "bus",
+        {"demand_mw": demand, "served_mw": demand - shed, "unserved_mw": shed},
+        attrs,
+    )
     out = {"prices": prices, "unserved": unserved}
     if model.has("load_shed"):
         voll = model.data.case.load_shedding.voll_cny_per_mwh
-        out["costs"] = pd.DataFrame({
-            "component": "bus", "name": model.buses,
-            "region": region_of(model.data.tables, pd.Series(model.buses)),
-            "carrier": "", "cost_type": "unserved energy (VOLL)",
-            "cost_cny": (voll * shed * model.w[None, :]).sum(axis=1),
-        })
+        out["costs"] = pd.DataFrame(
+            {
+                "component": "bus",
+                "name": model.buses,
+                "region": region_of(model.data.tables, pd.Series(model.buses)),
+                "carrier": "",
+                "cost_type": "unserved energy (VOLL)",
+                "cost_cny": (voll * shed * model.w[None, :]).sum(axis=1),
+            }
+        )
     return out

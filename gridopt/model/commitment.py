@@ -206,10 +206,14 @@ def fleet(model: LinearModel) -> Fleet:
     held = pd.to_numeric(g["hours_in_state_initial"]).to_numpy(dtype=float)
     held = np.where(np.isnan(held), np.inf, held)
     f = Fleet(
-        index=gens.index[rows], rows=rows, units=n, cap_mw=cap,
+        index=gens.index[rows],
+        rows=rows,
+        units=n,
+        cap_mw=cap,
         lo_mw=np.minimum(g["p_min_stable_pu"].to_numpy(dtype=float)[:, None], avail)
         * rating[:, None],
-        su_mw=capability("startup_ramp_pu"), sd_mw=capability("shutdown_ramp_pu"),
+        su_mw=capability("startup_ramp_pu"),
+        sd_mw=capability("shutdown_ramp_pu"),
         ramp_up_mw_per_h=g["ramp_up_mw_per_h"].to_numpy(dtype=float) / n,
         ramp_down_mw_per_h=g["ramp_down_mw_per_h"].to_numpy(dtype=float) / n,
         up_snapshots=np.maximum(snapshots(up_h), 1),
@@ -230,13 +234,14 @@ def _held_before(model: LinearModel, f: Fleet) -> None:
     block of U0 units or, per generator, from the history of starts and stops before it."""
     t = np.arange(model.T)[None, :]
     f.up_held = np.where(t < f.up_carry[:, None], f.units_on_initial[:, None], 0.0)
-    f.down_held = np.where(t < f.down_carry[:, None], (f.units - f.units_on_initial)[:, None],
-                           0.0)
+    f.down_held = np.where(t < f.down_carry[:, None], (f.units - f.units_on_initial)[:, None], 0.0)
     f.started_before = np.zeros(len(f))
     if model.aggregated:  # a typical period is cyclic: nothing comes from before the horizon
         return
-    for key, held, length in (("units_started", f.up_held, f.up_snapshots),
-                              ("units_stopped", f.down_held, f.down_snapshots)):
+    for key, held, length in (
+        ("units_started", f.up_held, f.up_snapshots),
+        ("units_stopped", f.down_held, f.down_snapshots),
+    ):
         frame = model.data.history.get(key)
         known = f.index.isin(frame.columns) if frame is not None else np.zeros(len(f), bool)
         if not known.any():
@@ -251,8 +256,9 @@ def _held_before(model: LinearModel, f: Fleet) -> None:
             f.started_before[known] = past[:, 0]
 
 
-def windows(cols: np.ndarray, length: np.ndarray, model: LinearModel | None = None
-            ) -> tuple[np.ndarray, np.ndarray]:
+def windows(
+    cols: np.ndarray, length: np.ndarray, model: LinearModel | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Terms of sum_{tau = t-L[g]+1 .. t, tau >= 0} x[g, tau] for every (g, t), by index arithmetic.
 
     On typical periods (`model.aggregated`) tau is counted round inside t's period, which
@@ -290,9 +296,9 @@ def build(model: LinearModel) -> None:
     initial = (t == 0) & (not model.aggregated)
     keep_previous = np.where(initial, 0.0, -1.0)
     rhs = np.where(initial, f.units_on_initial[:, None], 0.0)
-    model.rows("uc_transition", f.index, meaning="unit transitions of {}", unit="units"
-               ).add(u.cols, 1.0).add(previous, keep_previous).add(v.cols, -1.0
-                                                                  ).add(z.cols, 1.0).equal(rhs)
+    model.rows("uc_transition", f.index, meaning="unit transitions of {}", unit="units").add(
+        u.cols, 1.0
+    ).add(previous, keep_previous).add(v.cols, -1.0).add(z.cols, 1.0).equal(rhs)
 
     # (2) sum of starts in the last UT snapshots <= u[t] (minus the starts before the horizon)
     rows = model.rows("uc_min_up", f.index, meaning="minimum up time of {}", unit="units")
@@ -304,36 +310,49 @@ def build(model: LinearModel) -> None:
     rows.less(n - f.down_held)
 
     # (4) stable minimum of the units on
-    model.rows("uc_p_min", f.index, meaning="stable minimum output of {}", unit="MW"
-               ).add(p, 1.0).add(u.cols, -f.lo_mw).greater(0.0)
+    model.rows("uc_p_min", f.index, meaning="stable minimum output of {}", unit="MW").add(
+        p, 1.0
+    ).add(u.cols, -f.lo_mw).greater(0.0)
     # (5) output limit with start-up and shut-down capabilities
     z_next = z.cols[:, model.following]
     last = (t == T - 1) & (not model.aggregated)  # a typical period's last hour has a next
     long_up = (f.up_snapshots >= 2)[:, None]
-    model.rows("uc_p_max", f.index, meaning="output limit of the units on of {}", unit="MW"
-               ).add(p, 1.0).add(u.cols, -f.cap_mw).add(v.cols, f.cap_mw - f.su_mw).add(
-        z_next, np.where(long_up & ~last, f.cap_mw - f.sd_mw, 0.0)).less(0.0)
+    model.rows("uc_p_max", f.index, meaning="output limit of the units on of {}", unit="MW").add(
+        p, 1.0
+    ).add(u.cols, -f.cap_mw).add(v.cols, f.cap_mw - f.su_mw).add(
+        z_next, np.where(long_up & ~last, f.cap_mw - f.sd_mw, 0.0)
+    ).less(0.0)
     short = np.flatnonzero(f.up_snapshots < 2)
     has = np.flatnonzero(~last[0])  # snapshots with one after them
     if len(short) and T > 1:
         nxt = model.following[has]
-        model.rows("uc_p_max_stop", f.index[short], model.snapshots[has],
-                   meaning="output before stopping of {}", unit="MW"
-                   ).add(p[short][:, has], 1.0).add(u.cols[short][:, has],
-                                                    -f.cap_mw[short][:, has]).add(
-            z.cols[short][:, nxt], (f.cap_mw - f.sd_mw)[short][:, has]).less(0.0)
+        model.rows(
+            "uc_p_max_stop",
+            f.index[short],
+            model.snapshots[has],
+            meaning="output before stopping of {}",
+            unit="MW",
+        ).add(p[short][:, has], 1.0).add(u.cols[short][:, has], -f.cap_mw[short][:, has]).add(
+            z.cols[short][:, nxt], (f.cap_mw - f.sd_mw)[short][:, has]
+        ).less(0.0)
 
     # (6), (7) ramping of the units on, with start-up and shut-down ramps
-    for name, limit, sign in (("uc_ramp_up", f.ramp_up_mw_per_h, 1.0),
-                              ("uc_ramp_down", f.ramp_down_mw_per_h, -1.0)):
+    for name, limit, sign in (
+        ("uc_ramp_up", f.ramp_up_mw_per_h, 1.0),
+        ("uc_ramp_down", f.ramp_down_mw_per_h, -1.0),
+    ):
         g = np.flatnonzero(~np.isnan(limit))
         now, before, initial = ramp_steps(model, f.rows[g])
         if not len(g) or not len(now):
             continue
         ramp = limit[g, None] * model.dt[None, now]
-        rows = model.rows(name, f.index[g], model.snapshots[now],
-                          meaning=f"{name.removeprefix('uc_').replace('_', ' ')} limit of {{}}",
-                          unit="MW")
+        rows = model.rows(
+            name,
+            f.index[g],
+            model.snapshots[now],
+            meaning=f"{name.removeprefix('uc_').replace('_', ' ')} limit of {{}}",
+            unit="MW",
+        )
         shift = output_change(rows, p[g], now, before, initial, sign)
         # before the horizon (before = -1), lo and sd are those of its first snapshot
         prev = np.maximum(before, 0)
@@ -350,12 +369,17 @@ def build(model: LinearModel) -> None:
     if len(g) and T and not model.aggregated:
         cap, su, sd = f.cap_mw[g, 0], f.su_mw[g, 0], f.sd_mw[g, 0]
         started = np.where(f.up_snapshots[g] >= 2, (cap - su) * f.started_before[g], 0.0)
-        model.rows("uc_stop_initial", f.index[g], model.snapshots[:1],
-                   meaning="output before the horizon of the units stopping first of {}",
-                   unit="MW").add(z.cols[g, :1], (cap - sd)[:, None]).less(
+        model.rows(
+            "uc_stop_initial",
+            f.index[g],
+            model.snapshots[:1],
+            meaning="output before the horizon of the units stopping first of {}",
+            unit="MW",
+        ).add(z.cols[g, :1], (cap - sd)[:, None]).less(
             # the window before reached p[-1] within the solver's tolerance: that must not
             # leave a right-hand side a hair below zero
-            np.maximum(cap * f.units_on_initial[g] - started - f.p_initial_mw[g], 0.0)[:, None])
+            np.maximum(cap * f.units_on_initial[g] - started - f.p_initial_mw[g], 0.0)[:, None]
+        )
 
     # (8) start-up, shut-down and no-load costs
     model.add_cost(v.cols, f.start_cost_cny[:, None])
@@ -377,18 +401,20 @@ def build(model: LinearModel) -> None:
         region = region_of(model.data.tables, model.data.tables["generators"]["bus"].iloc[f.rows])
         held = np.flatnonzero(np.isin(region, regions))
         r = regions.get_indexer(region[held])[:, None] * T + t
-        model.rows("uc_reserve", regions, meaning="spinning reserve of region {}", unit="MW"
-                   ).scatter(r, u.cols[held], f.cap_mw[held]).scatter(r, p[held], -1.0
-                                                                      ).greater(demand,
-                                                                                per_weight=True)
+        model.rows(
+            "uc_reserve", regions, meaning="spinning reserve of region {}", unit="MW"
+        ).scatter(r, u.cols[held], f.cap_mw[held]).scatter(r, p[held], -1.0).greater(
+            demand, per_weight=True
+        )
 
 
 # load shed below this (MWh over the horizon) is solver noise, not a shortfall to repair
 REPAIR_TOL_MWH = 1e-3
 
 
-def unserved_neighbourhood(model: LinearModel, f: Fleet, blocks: tuple, x: np.ndarray
-                           ) -> np.ndarray:
+def unserved_neighbourhood(
+    model: LinearModel, f: Fleet, blocks: tuple, x: np.ndarray
+) -> np.ndarray:
     """The commitment columns (units on, started, stopped) of the committable units in every
     region where solution `x` leaves demand unserved, as a mask over the model's columns.
 
@@ -442,43 +468,93 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         u, v, z = np.round(u), np.round(v), np.round(z)
     p = sol.value("gen_p")[f.rows]
     region = region_of(model.data.tables, gens["bus"])
-    attrs = pd.DataFrame({"bus": gens["bus"], "region": region, "carrier": gens["carrier"],
-                          "units": f.units.astype(int)}, index=f.index)
+    attrs = pd.DataFrame(
+        {
+            "bus": gens["bus"],
+            "region": region,
+            "carrier": gens["carrier"],
+            "units": f.units.astype(int),
+        },
+        index=f.index,
+    )
     committed_mw = f.cap_mw * u
-    commitment = tidy(model.snapshots, f.index, "generator", {
-        "units_on": u, "units_started": v, "units_stopped": z, "p_mw": p,
-        "committed_capacity_mw": committed_mw, "headroom_mw": committed_mw - p,
-    }, attrs)
+    commitment = tidy(
+        model.snapshots,
+        f.index,
+        "generator",
+        {
+            "units_on": u,
+            "units_started": v,
+            "units_stopped": z,
+            "p_mw": p,
+            "committed_capacity_mw": committed_mw,
+            "headroom_mw": committed_mw - p,
+        },
+        attrs,
+    )
     start_cost = f.start_cost_cny[:, None] * v
-    events = tidy(model.snapshots, f.index, "generator", {
-        "units_started": v, "units_stopped": z, "start_cost_cny": start_cost}, attrs)
+    events = tidy(
+        model.snapshots,
+        f.index,
+        "generator",
+        {"units_started": v, "units_stopped": z, "start_cost_cny": start_cost},
+        attrs,
+    )
     events = events[(events["units_started"] > 1e-9) | (events["units_stopped"] > 1e-9)]
-    totals = pd.DataFrame({
-        "generator": f.index, "region": region, "carrier": gens["carrier"].to_numpy(),
-        "units": f.units.astype(int), "starts": v.sum(axis=1),
-        "cost_per_start_cny": f.start_cost_cny, "start_cost_cny": start_cost.sum(axis=1)})
-    costs = pd.DataFrame({
-        "component": "generator", "name": f.index, "region": region,
-        "carrier": gens["carrier"].to_numpy(), "cost_type": "start-up",
-        "cost_cny": start_cost.sum(axis=1)})
-    other = {"shut-down": gens["stop_cost_cny"].to_numpy(dtype=float)[:, None] * z,
-             "no-load": gens["no_load_cost_cny_per_h"].to_numpy(dtype=float)[:, None] * u
-             * model.w[None, :]}
+    totals = pd.DataFrame(
+        {
+            "generator": f.index,
+            "region": region,
+            "carrier": gens["carrier"].to_numpy(),
+            "units": f.units.astype(int),
+            "starts": v.sum(axis=1),
+            "cost_per_start_cny": f.start_cost_cny,
+            "start_cost_cny": start_cost.sum(axis=1),
+        }
+    )
+    costs = pd.DataFrame(
+        {
+            "component": "generator",
+            "name": f.index,
+            "region": region,
+            "carrier": gens["carrier"].to_numpy(),
+            "cost_type": "start-up",
+            "cost_cny": start_cost.sum(axis=1),
+        }
+    )
+    other = {
+        "shut-down": gens["stop_cost_cny"].to_numpy(dtype=float)[:, None] * z,
+        "no-load": gens["no_load_cost_cny_per_h"].to_numpy(dtype=float)[:, None]
+        * u
+        * model.w[None, :],
+    }
     for kind, cost in other.items():
         if cost.any():
-            costs = pd.concat([costs, costs.assign(cost_type=kind, cost_cny=cost.sum(axis=1))],
-                              ignore_index=True)
-    out = {"commitment": commitment, "start_ups": events.reset_index(drop=True),
-           "start_up_costs": totals, "costs": costs}
+            costs = pd.concat(
+                [costs, costs.assign(cost_type=kind, cost_cny=cost.sum(axis=1))], ignore_index=True
+            )
+    out = {
+        "commitment": commitment,
+        "start_ups": events.reset_index(drop=True),
+        "start_up_costs": totals,
+        "costs": costs,
+    }
     if model.data.case.reserve.enabled:
         regions, requirement = reserve_requirement_mw(model, f)
         headroom = np.zeros_like(requirement)
         idx = regions.get_indexer(region)
         inside = idx >= 0
         np.add.at(headroom, idx[inside], (committed_mw - p)[inside])
-        out["reserve"] = tidy(model.snapshots, regions, "region", {
-            "requirement_mw": requirement, "headroom_mw": headroom,
-            "price_cny_per_mw_h": sol.dual("uc_reserve")})
+        out["reserve"] = tidy(
+            model.snapshots,
+            regions,
+            "region",
+            {
+                "requirement_mw": requirement,
+                "headroom_mw": headroom,
+                "price_cny_per_mw_h": sol.dual("uc_reserve"),
+            },
+        )
     return out
 
 
@@ -494,12 +570,14 @@ def carry(sol: Solution, k: int, past: Past) -> Carried | None:
     gens = model.data.tables["generators"].loc[names]
     hours = pd.concat([pd.to_numeric(gens["min_up_h"]), pd.to_numeric(gens["min_down_h"])])
     length = math.ceil(hours.max() / model.data.case.horizon.resolution_h) if len(hours) else 0
-    history = {key: past.frame(np.round(past.values(family)),
-                               model.variables[family].components, length)
-               for key, family in (("units_started", "uc_start"), ("units_stopped", "uc_stop"))}
+    history = {
+        key: past.frame(np.round(past.values(family)), model.variables[family].components, length)
+        for key, family in (("units_started", "uc_start"), ("units_stopped", "uc_stop"))
+    }
     on = np.round(sol.value("uc_on")[:, k - 1])
-    return Carried(columns={("generators", "units_on_initial"): pd.Series(on, index=names)},
-                   history=history)
+    return Carried(
+        columns={("generators", "units_on_initial"): pd.Series(on, index=names)}, history=history
+    )
 
 
 def free_to_go_off(data: CaseData) -> CaseData:

@@ -217,8 +217,7 @@ class Rows:
         self._coefs.append(coef)
         return self
 
-    def scatter(self, rows: np.ndarray, cols: np.ndarray, coef: float | np.ndarray = 1.0
-                ) -> Rows:
+    def scatter(self, rows: np.ndarray, cols: np.ndarray, coef: float | np.ndarray = 1.0) -> Rows:
         """Add coef * x[cols] into flat row numbers `rows` (many terms may share a row)."""
         rows, cols = np.broadcast_arrays(rows, cols)
         coef = np.broadcast_to(np.asarray(coef, dtype=float), rows.shape)
@@ -227,8 +226,9 @@ class Rows:
         self._coefs.append(coef)
         return self
 
-    def equal(self, rhs: float | np.ndarray, per_weight: bool = False,
-              definition: bool = False) -> RowBlock:
+    def equal(
+        self, rhs: float | np.ndarray, per_weight: bool = False, definition: bool = False
+    ) -> RowBlock:
         rhs = np.broadcast_to(np.asarray(rhs, dtype=float), self.shape)
         block = self.model._add_rows(self, rhs, rhs, per_weight)
         block.definition = definition
@@ -256,8 +256,11 @@ class LinearModel:
         # hours each snapshot lasts, for what happens within it (stored levels, ramps); the
         # same as its weight except on typical periods, whose weight counts every hour each
         # stands for (gridopt.inputs.aggregation)
-        self.dt = (self.w if data.typical is None
-                   else np.full(self.T, float(data.case.horizon.resolution_h)))
+        self.dt = (
+            self.w
+            if data.typical is None
+            else np.full(self.T, float(data.case.horizon.resolution_h))
+        )
         self.buses = pd.Index(data.tables["buses"].index)
         self.variables: dict[str, VarBlock] = {}
         self.row_blocks: dict[str, RowBlock] = {}
@@ -276,8 +279,9 @@ class LinearModel:
         # expansion cases: investment periods, the cost factor of each snapshot and the
         # variable ratings (gridopt.inputs.investment, gridopt.model.expansion)
         self.investment = data.investment
-        self.objective_weight = (data.investment.objective_weight
-                                 if data.investment is not None else np.ones(self.T))
+        self.objective_weight = (
+            data.investment.objective_weight if data.investment is not None else np.ones(self.T)
+        )
         # duals of "per MWh" rows are divided by this: CNY per MWh of the year, undiscounted
         self.price_weight = self.w * self.objective_weight
         self.capacities: dict[tuple[str, str], Capacity] = {}
@@ -306,7 +310,7 @@ class LinearModel:
         starts = np.zeros(self.T, dtype=bool)
         starts[0] = True
         if self.data.typical is not None:
-            starts[::self.data.typical.snapshots_per_period] = True
+            starts[:: self.data.typical.snapshots_per_period] = True
         elif self.data.investment is not None:
             starts |= np.asarray(self.data.investment.cycle_start, dtype=bool)
         first = np.flatnonzero(starts)
@@ -364,9 +368,15 @@ class LinearModel:
         return src, np.ones(src.shape, dtype=bool)
 
     # ---- variables -------------------------------------------------------------------------
-    def add_variables(self, name: str, components: pd.Index, lower: float | np.ndarray = 0.0,
-                      upper: float | np.ndarray = INF, integer: bool = False,
-                      time: bool = True) -> VarBlock:
+    def add_variables(
+        self,
+        name: str,
+        components: pd.Index,
+        lower: float | np.ndarray = 0.0,
+        upper: float | np.ndarray = INF,
+        integer: bool = False,
+        time: bool = True,
+    ) -> VarBlock:
         """One variable per component and snapshot (or per component when `time` is False)."""
         n = len(components)
         width = self.T if time else 1
@@ -401,8 +411,14 @@ class LinearModel:
             values[cap.positions] = cap.upper
         return values
 
-    def limit_by_rating(self, var: VarBlock, table: str, column: str,
-                        pu: float | np.ndarray = 1.0, lower: bool = False) -> RowBlock | None:
+    def limit_by_rating(
+        self,
+        var: VarBlock,
+        table: str,
+        column: str,
+        pu: float | np.ndarray = 1.0,
+        lower: bool = False,
+    ) -> RowBlock | None:
         """Rows x[i,t] <= pu[i,t] K[i,p(t)] (`lower`: >=) for the components of `table` whose
         `column` has a candidate; `var` runs over the table's rows, `pu` broadcasts to its
         shape. Nothing when no component's rating is variable."""
@@ -411,15 +427,18 @@ class LinearModel:
             return None
         per_unit = np.broadcast_to(np.asarray(pu, dtype=float), var.shape)[cap.positions]
         # a zero lower bound is the variable's own bound already
-        keep = (np.flatnonzero((per_unit != 0).any(axis=1)) if lower
-                else np.arange(len(per_unit)))
+        keep = np.flatnonzero((per_unit != 0).any(axis=1)) if lower else np.arange(len(per_unit))
         if not len(keep):
             return None
         names = var.components[cap.positions[keep]]
         side = "lower" if lower else "upper"
-        rows = self.rows(f"{var.name}_rating_{side}", names,
-                         meaning=f"{column} of {{}} (capacity built, {side} limit)",
-                         below="short of its minimum by", above="over the capacity built by")
+        rows = self.rows(
+            f"{var.name}_rating_{side}",
+            names,
+            meaning=f"{column} of {{}} (capacity built, {side} limit)",
+            below="short of its minimum by",
+            above="over the capacity built by",
+        )
         rows.add(var.cols[cap.positions[keep]], 1.0)
         rows.add(cap.cols[keep][:, self.investment_period], -per_unit[keep])
         return rows.greater(0.0) if lower else rows.less(0.0)
@@ -427,11 +446,15 @@ class LinearModel:
     @property
     def investment_period(self) -> np.ndarray:
         """The investment period of each snapshot (0 when the case has none)."""
-        return (self.investment.of_snapshot if self.investment is not None
-                else np.zeros(self.T, dtype=int))
+        return (
+            self.investment.of_snapshot
+            if self.investment is not None
+            else np.zeros(self.T, dtype=int)
+        )
 
-    def rating_per_snapshot(self, table: str, column: str, x: np.ndarray | None = None
-                            ) -> np.ndarray:
+    def rating_per_snapshot(
+        self, table: str, column: str, x: np.ndarray | None = None
+    ) -> np.ndarray:
         """(n, T) rating of each component in each snapshot: the constant, or the capacity
         built (from the solution `x`) in the snapshot's period."""
         values = self.data.tables[table][column].to_numpy(dtype=float)
@@ -442,9 +465,16 @@ class LinearModel:
         return out
 
     # ---- rows ------------------------------------------------------------------------------
-    def rows(self, name: str, components: pd.Index, snapshots: pd.Index | None = None,
-             meaning: str = "", unit: str = "", below: str = "short by",
-             above: str = "over by") -> Rows:
+    def rows(
+        self,
+        name: str,
+        components: pd.Index,
+        snapshots: pd.Index | None = None,
+        meaning: str = "",
+        unit: str = "",
+        below: str = "short by",
+        above: str = "over by",
+    ) -> Rows:
         """Start a family of rows indexed by (component, snapshot).
 
         `meaning` names what one row requires, in words, with `{}` for the component (e.g.
@@ -453,11 +483,19 @@ class LinearModel:
         feed the words of infeasibility diagnoses.
         """
         snaps = self.snapshots if snapshots is None else pd.Index(snapshots)
-        return Rows(name, pd.Index(components), snaps, (len(components), len(snaps)), self,
-                    meaning or f"{name} of {{}}", unit, below, above)
+        return Rows(
+            name,
+            pd.Index(components),
+            snaps,
+            (len(components), len(snaps)),
+            self,
+            meaning or f"{name} of {{}}",
+            unit,
+            below,
+            above,
+        )
 
-    def _add_rows(self, rows: Rows, lb: np.ndarray, ub: np.ndarray, per_weight: bool
-                  ) -> RowBlock:
+    def _add_rows(self, rows: Rows, lb: np.ndarray, ub: np.ndarray, per_weight: bool) -> RowBlock:
         if rows._rows:
             r = np.concatenate([a.ravel() for a in rows._rows])
             c = np.concatenate([a.ravel() for a in rows._cols])
@@ -470,13 +508,30 @@ class LinearModel:
         matrix.sum_duplicates()
         lb = lb.ravel()
         ub = ub.ravel()
-        con = BulkConstraint(matrix.data, matrix.indices, matrix.indptr,
-                             lb.astype(float), ub.astype(float), self._col_data)
+        con = BulkConstraint(
+            matrix.data,
+            matrix.indices,
+            matrix.indptr,
+            lb.astype(float),
+            ub.astype(float),
+            self._col_data,
+        )
         con._gridopt_csr = matrix
         con._gridopt_bounds = (lb.astype(float), ub.astype(float))
         self.pyomo.add_component(rows.name, con)
-        block = RowBlock(rows.name, rows.components, rows.snapshots, self.n_rows, rows.shape,
-                         con, per_weight, rows.meaning, rows.unit, rows.below, rows.above)
+        block = RowBlock(
+            rows.name,
+            rows.components,
+            rows.snapshots,
+            self.n_rows,
+            rows.shape,
+            con,
+            per_weight,
+            rows.meaning,
+            rows.unit,
+            rows.below,
+            rows.above,
+        )
         self.n_rows += rows.n
         self.row_blocks[rows.name] = block
         return block
@@ -506,8 +561,13 @@ class LinearModel:
             np.add.at(q, cols, cost)
         return self._weighted(q)
 
-    def add_injection(self, family: str, bus: pd.Series | np.ndarray, cols: np.ndarray,
-                      coef: float | np.ndarray = 1.0) -> None:
+    def add_injection(
+        self,
+        family: str,
+        bus: pd.Series | np.ndarray,
+        cols: np.ndarray,
+        coef: float | np.ndarray = 1.0,
+    ) -> None:
         """Register coef * x[cols] (MW, shape n x T) as power into `bus` (one per component)."""
         bus_idx = self.buses.get_indexer(np.asarray(bus))
         coef = np.broadcast_to(np.asarray(coef, dtype=float), cols.shape)
@@ -532,12 +592,16 @@ class LinearModel:
         """Attach the objective: minimise total cost in CNY."""
         c = self.cost_vector()
         nz = np.flatnonzero(c)
-        expr = LinearExpression(constant=self.cost_constant, linear_coefs=c[nz].tolist(),
-                                linear_vars=[self._col_data[i] for i in nz])
+        expr = LinearExpression(
+            constant=self.cost_constant,
+            linear_coefs=c[nz].tolist(),
+            linear_vars=[self._col_data[i] for i in nz],
+        )
         if self.has_quadratic_costs:
             q = self.quadratic_vector()
-            expr = expr + pyo.quicksum(float(q[i]) * self._col_data[i] ** 2
-                                       for i in np.flatnonzero(q))
+            expr = expr + pyo.quicksum(
+                float(q[i]) * self._col_data[i] ** 2 for i in np.flatnonzero(q)
+            )
         self.pyomo.objective = pyo.Objective(expr=expr, sense=pyo.minimize)
 
     # ---- matrix view (used by gridopt.solver) -------------------------------------------------
@@ -563,8 +627,12 @@ class LinearModel:
         lb = np.array(np.broadcast_to(np.asarray(lower, dtype=float), shape))
         ub = np.array(np.broadcast_to(np.asarray(upper, dtype=float), shape))
         self._lb[i], self._ub[i] = lb.ravel(), ub.ravel()
-        for v, lo, hi in zip([self._col_data[c] for c in block.cols.ravel()],
-                             lb.ravel().tolist(), ub.ravel().tolist(), strict=True):
+        for v, lo, hi in zip(
+            [self._col_data[c] for c in block.cols.ravel()],
+            lb.ravel().tolist(),
+            ub.ravel().tolist(),
+            strict=True,
+        ):
             v.setlb(lo if lo > -INF else None)
             v.setub(hi if hi < INF else None)
 

@@ -191,8 +191,17 @@ def layout(data: CaseData) -> Layout:
     rev_pos = np.full(len(corr), -1)
     rev_pos[two] = np.arange(int(two.sum()))
     switchable = in_service & corr["switchable"].to_numpy(dtype=bool) & (data.case.model == "uc")
-    return Layout(corr, fwd, rev, corr["loss_noload_mw"].to_numpy(dtype=float) * share,
-                  corr["loss_pu"].to_numpy(dtype=float), in_service, two, rev_pos, switchable)
+    return Layout(
+        corr,
+        fwd,
+        rev,
+        corr["loss_noload_mw"].to_numpy(dtype=float) * share,
+        corr["loss_pu"].to_numpy(dtype=float),
+        in_service,
+        two,
+        rev_pos,
+        switchable,
+    )
 
 
 def build(model: LinearModel) -> None:
@@ -207,8 +216,7 @@ def build(model: LinearModel) -> None:
             bound_rows(model, "contract", win, terms, "energy delivered under contract {}")
     if not data.tables["must_take"].empty:
         win, terms = must_take_terms(model)
-        bound_rows(model, "must_take", win, terms,
-                   "energy taken under must-take obligation {}")
+        bound_rows(model, "must_take", win, terms, "energy taken under must-take obligation {}")
 
 
 def _build_corridors(model: LinearModel, lay: Layout) -> None:
@@ -222,8 +230,13 @@ def _build_corridors(model: LinearModel, lay: Layout) -> None:
     free = lay.in_service & (lay.switchable | lay.two_way)
     integer = bool(free.any())
     on_lb = np.where(lay.in_service & ~free, 1.0, 0.0)[:, None]
-    on = model.add_variables("corridor_on", corr.index, on_lb,
-                             np.where(lay.in_service, 1.0, 0.0)[:, None], integer=integer)
+    on = model.add_variables(
+        "corridor_on",
+        corr.index,
+        on_lb,
+        np.where(lay.in_service, 1.0, 0.0)[:, None],
+        integer=integer,
+    )
     lam = lay.loss_pu[:, None]
     half_noload = 0.5 * lay.noload_mw[:, None]
     model.add_injection(NAME, corr["bus0"], fwd.cols, -1.0)
@@ -233,51 +246,78 @@ def _build_corridors(model: LinearModel, lay: Layout) -> None:
     cost = corr["marginal_cost_cny_per_mwh"].to_numpy(dtype=float)[:, None]
     model.add_cost(fwd.cols, cost * w)
 
-    rows = model.rows("corridor_capacity", corr.index, meaning="sending rating of corridor {}",
-                      unit="MW", above="sends more than its rating by")
+    rows = model.rows(
+        "corridor_capacity",
+        corr.index,
+        meaning="sending rating of corridor {}",
+        unit="MW",
+        above="sends more than its rating by",
+    )
     rows.add(fwd.cols).add(on.cols, -lay.fwd_mw[:, None]).less(0.0, per_weight=True)
     m = corr["min_transfer_pu"].to_numpy(dtype=float)
     idx = np.flatnonzero(lay.in_service & (m * lay.fwd_mw > 0))
     if len(idx):
-        rows = model.rows("corridor_min_transfer", corr.index[idx],
-                          meaning="minimum transfer of corridor {}", unit="MW",
-                          below="sends less than its minimum by")
+        rows = model.rows(
+            "corridor_min_transfer",
+            corr.index[idx],
+            meaning="minimum transfer of corridor {}",
+            unit="MW",
+            below="sends less than its minimum by",
+        )
         rows.add(fwd.cols[idx]).add(on.cols[idx], -(m * lay.fwd_mw)[idx, None])
         rows.greater(0.0, per_weight=True)
     if not len(two):
         return
     rev = model.add_variables("corridor_rev", corr.index[two])
-    on_rev = model.add_variables("corridor_on_reverse", corr.index[two], 0.0, 1.0,
-                                 integer=True)
+    on_rev = model.add_variables("corridor_on_reverse", corr.index[two], 0.0, 1.0, integer=True)
     model.add_injection(NAME, corr["bus1"].iloc[two], rev.cols, -1.0)
     model.add_injection(NAME, corr["bus0"].iloc[two], rev.cols, 1.0 - lam[two])
     for bus in ("bus0", "bus1"):
         model.add_injection(NAME, corr[bus].iloc[two], on_rev.cols, -half_noload[two])
     model.add_cost(rev.cols, cost[two] * w)
-    rows = model.rows("corridor_capacity_reverse", corr.index[two],
-                      meaning="reverse sending rating of corridor {}", unit="MW",
-                      above="sends back more than its rating by")
+    rows = model.rows(
+        "corridor_capacity_reverse",
+        corr.index[two],
+        meaning="reverse sending rating of corridor {}",
+        unit="MW",
+        above="sends back more than its rating by",
+    )
     rows.add(rev.cols).add(on_rev.cols, -lay.rev_mw[two, None]).less(0.0, per_weight=True)
     sel = np.flatnonzero(m[two] * lay.rev_mw[two] > 0)
     if len(sel):
-        rows = model.rows("corridor_min_transfer_reverse", corr.index[two[sel]],
-                          meaning="minimum reverse transfer of corridor {}", unit="MW",
-                          below="sends back less than its minimum by")
+        rows = model.rows(
+            "corridor_min_transfer_reverse",
+            corr.index[two[sel]],
+            meaning="minimum reverse transfer of corridor {}",
+            unit="MW",
+            below="sends back less than its minimum by",
+        )
         rows.add(rev.cols[sel]).add(on_rev.cols[sel], -(m * lay.rev_mw)[two[sel], None])
         rows.greater(0.0, per_weight=True)
-    rows = model.rows("corridor_direction", corr.index[two],
-                      meaning="one direction at a time on corridor {}", unit="-")
+    rows = model.rows(
+        "corridor_direction",
+        corr.index[two],
+        meaning="one direction at a time on corridor {}",
+        unit="-",
+    )
     rows.add(on.cols[two]).add(on_rev.cols).less(np.ones((len(two), T)))
     kept = two[~lay.switchable[two]]
     if len(kept):
-        rows = model.rows("corridor_energised", corr.index[kept],
-                          meaning="corridor {} energised", unit="-")
+        rows = model.rows(
+            "corridor_energised", corr.index[kept], meaning="corridor {} energised", unit="-"
+        )
         rows.add(on.cols[kept]).add(on_rev.cols[~lay.switchable[two]]).greater(1.0)
 
 
-def _add_schedule(rows: Rows, model: LinearModel, lay: Layout, idx: np.ndarray,
-                  t_idx: np.ndarray, coef: float | np.ndarray = 1.0,
-                  row_ids: np.ndarray | None = None) -> None:
+def _add_schedule(
+    rows: Rows,
+    model: LinearModel,
+    lay: Layout,
+    idx: np.ndarray,
+    t_idx: np.ndarray,
+    coef: float | np.ndarray = 1.0,
+    row_ids: np.ndarray | None = None,
+) -> None:
     """Add coef * s[c,t] = coef * (f+[c,t] - f-[c,t]) for corridors `idx` (the rows' first
     axis) at snapshot positions `t_idx` (their second axis), into rows `row_ids` (default:
     the rows themselves)."""
@@ -308,11 +348,26 @@ def daily_shape(model: LinearModel, lay: Layout, idx: np.ndarray) -> np.ndarray:
     known = set(series.columns) if series is not None else set()
     missing = corr["daily_profile"][~corr["daily_profile"].isin(known)]
     if len(missing):  # e.g. set by a case override, after the network's own checks
-        raise InputError([Problem(file, f"profile of corridor '{c}' not found", column=v)
-                          for c, v in missing.items()])
-    shape = _layout(data.network, SHAPE_SERIES, corr, "daily_profile", data.snapshots,
-                    data.case.horizon, fill=1.0, hours=None if data.investment is None
-                    else data.investment.series_hours).to_numpy().T
+        raise InputError(
+            [
+                Problem(file, f"profile of corridor '{c}' not found", column=v)
+                for c, v in missing.items()
+            ]
+        )
+    shape = (
+        _layout(
+            data.network,
+            SHAPE_SERIES,
+            corr,
+            "daily_profile",
+            data.snapshots,
+            data.case.horizon,
+            fill=1.0,
+            hours=None if data.investment is None else data.investment.series_hours,
+        )
+        .to_numpy()
+        .T
+    )
     codes, days, hours = days_of(model)
     mean = np.zeros((len(idx), len(days)))
     np.add.at(mean.T, codes, (shape * model.w[None, :]).T)
@@ -320,9 +375,15 @@ def daily_shape(model: LinearModel, lay: Layout, idx: np.ndarray) -> np.ndarray:
     bad_value = (shape < 0).any(axis=1)
     bad_day = (mean <= 0).any(axis=1)
     if bad_value.any() or bad_day.any():
-        problems = [Problem(file, "a delivery shape must not be negative and must be above 0"
-                            " on some hour of every day", column=str(corr.at[c, "daily_profile"]))
-                    for c in corr.index[bad_value | bad_day]]
+        problems = [
+            Problem(
+                file,
+                "a delivery shape must not be negative and must be above 0"
+                " on some hour of every day",
+                column=str(corr.at[c, "daily_profile"]),
+            )
+            for c in corr.index[bad_value | bad_day]
+        ]
         raise InputError(problems)
     return shape / mean[:, codes]
 
@@ -335,8 +396,13 @@ def _build_rules(model: LinearModel, lay: Layout) -> None:
     now, before = model.transitions()  # t and t-1 (inside a typical period)
     if len(idx) and len(now):
         for name, sign in (("corridor_ramp_up", 1.0), ("corridor_ramp_down", -1.0)):
-            rows = model.rows(name, corr.index[idx], model.snapshots[now],
-                              meaning=f"ramp limit ({name[14:]}) of corridor {{}}", unit="MW")
+            rows = model.rows(
+                name,
+                corr.index[idx],
+                model.snapshots[now],
+                meaning=f"ramp limit ({name[14:]}) of corridor {{}}",
+                unit="MW",
+            )
             _add_schedule(rows, model, lay, idx, now, sign)
             _add_schedule(rows, model, lay, idx, before, -sign)
             rows.less(ramp[idx, None] * model.dt[None, now])
@@ -347,18 +413,29 @@ def _build_rules(model: LinearModel, lay: Layout) -> None:
         shape = daily_shape(model, lay, idx)
         tol = corr["shape_tolerance_pu"].to_numpy(dtype=float)[idx, None]
         low, high = _schedule_range(lay, idx, D)
-        mean = model.add_variables("corridor_mean_mw", _day_labels(corr.index[idx], days),
-                                   low, high, time=False).cols.reshape(len(idx), D)
-        rows = model.rows("corridor_day_mean", corr.index[idx], days,
-                          meaning="mean daily schedule of corridor {}", unit="MWh")
+        mean = model.add_variables(
+            "corridor_mean_mw", _day_labels(corr.index[idx], days), low, high, time=False
+        ).cols.reshape(len(idx), D)
+        rows = model.rows(
+            "corridor_day_mean",
+            corr.index[idx],
+            days,
+            meaning="mean daily schedule of corridor {}",
+            unit="MWh",
+        )
         day_rows = np.arange(len(idx))[:, None] * D + codes[None, :]
         _add_schedule(rows, model, lay, idx, t_all, w[None, :], day_rows)
         rows.add(mean, -hours[None, :]).equal(0.0)
-        for name, factor, bound in (("corridor_shape_upper", 1 + tol, "less"),
-                                    ("corridor_shape_lower", 1 - tol, "greater")):
-            rows = model.rows(name, corr.index[idx],
-                              meaning=f"daily delivery shape ({name[15:]} band) of corridor {{}}",
-                              unit="MW")
+        for name, factor, bound in (
+            ("corridor_shape_upper", 1 + tol, "less"),
+            ("corridor_shape_lower", 1 - tol, "greater"),
+        ):
+            rows = model.rows(
+                name,
+                corr.index[idx],
+                meaning=f"daily delivery shape ({name[15:]} band) of corridor {{}}",
+                unit="MW",
+            )
             _add_schedule(rows, model, lay, idx, t_all)
             rows.add(mean[:, codes], -factor * shape)
             getattr(rows, bound)(0.0)
@@ -371,15 +448,23 @@ def _build_rules(model: LinearModel, lay: Layout) -> None:
         valley = model.add_variables("corridor_valley_mw", labels, low, high, time=False)
         peak_cols = peak.cols.reshape(len(idx), D)
         valley_cols = valley.cols.reshape(len(idx), D)
-        for name, cols, bound in (("corridor_day_peak", peak_cols, "less"),
-                                  ("corridor_day_valley", valley_cols, "greater")):
-            rows = model.rows(name, corr.index[idx], meaning=f"daily {name[13:]} of corridor {{}}",
-                              unit="MW")
+        for name, cols, bound in (
+            ("corridor_day_peak", peak_cols, "less"),
+            ("corridor_day_valley", valley_cols, "greater"),
+        ):
+            rows = model.rows(
+                name, corr.index[idx], meaning=f"daily {name[13:]} of corridor {{}}", unit="MW"
+            )
             _add_schedule(rows, model, lay, idx, t_all)
             rows.add(cols[:, codes], -1.0)
             getattr(rows, bound)(0.0)
-        rows = model.rows("corridor_peak_valley", corr.index[idx], days,
-                          meaning="peak/valley ratio of corridor {}", unit="MW")
+        rows = model.rows(
+            "corridor_peak_valley",
+            corr.index[idx],
+            days,
+            meaning="peak/valley ratio of corridor {}",
+            unit="MW",
+        )
         rows.add(peak_cols).add(valley_cols, -ratio[idx, None]).less(0.0)
 
 
@@ -395,8 +480,10 @@ def _schedule_range(lay: Layout, idx: np.ndarray, days: int) -> tuple[np.ndarray
     forward = lay.fwd_mw[idx]
     back = np.where(lay.two_way[idx], lay.rev_mw[idx], 0.0)
     shape = (len(idx) * days, 1)
-    return (np.broadcast_to(np.repeat(-back, days)[:, None], shape),
-            np.broadcast_to(np.repeat(forward, days)[:, None], shape))
+    return (
+        np.broadcast_to(np.repeat(-back, days)[:, None], shape),
+        np.broadcast_to(np.repeat(forward, days)[:, None], shape),
+    )
 
 
 def _day_labels(names: pd.Index, days: pd.DatetimeIndex) -> pd.Index:
@@ -410,18 +497,35 @@ def contract_pairs(data: CaseData, lay: Layout) -> pd.DataFrame:
     corr = lay.table
     pos = pd.Series(np.arange(len(con)), index=con.index)
     listed = con["corridors"].dropna().astype(str).str.split(";").explode().str.strip()
-    parts = [pd.DataFrame({"owner": pos[listed.index].to_numpy(),
-                           "corridor": corr.index.get_indexer(listed.to_numpy()),
-                           "orient": 1.0})]
+    parts = [
+        pd.DataFrame(
+            {
+                "owner": pos[listed.index].to_numpy(),
+                "corridor": corr.index.get_indexer(listed.to_numpy()),
+                "orient": 1.0,
+            }
+        )
+    ]
     region = data.tables["buses"]["region"]
-    ends = pd.DataFrame({"corridor": np.arange(len(corr)),
-                         "r0": region.reindex(corr["bus0"]).to_numpy(),
-                         "r1": region.reindex(corr["bus1"]).to_numpy()})
+    ends = pd.DataFrame(
+        {
+            "corridor": np.arange(len(corr)),
+            "r0": region.reindex(corr["bus0"]).to_numpy(),
+            "r1": region.reindex(corr["bus1"]).to_numpy(),
+        }
+    )
     regional = con[con["corridors"].isna()].assign(owner=lambda d: pos[d.index].to_numpy())
     for a, b, orient in (("r0", "r1", 1.0), ("r1", "r0", -1.0)):
         hit = regional.merge(ends, left_on=["from_region", "to_region"], right_on=[a, b])
-        parts.append(pd.DataFrame({"owner": hit["owner"].to_numpy(),
-                                   "corridor": hit["corridor"].to_numpy(), "orient": orient}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "owner": hit["owner"].to_numpy(),
+                    "corridor": hit["corridor"].to_numpy(),
+                    "orient": orient,
+                }
+            )
+        )
     pairs = pd.concat(parts, ignore_index=True)
     return pairs[pairs["corridor"] >= 0].reset_index(drop=True)
 
@@ -433,7 +537,7 @@ def contract_terms(model: LinearModel, lay: Layout) -> tuple[Windows, Terms]:
     prorated_bounds(win, con)
     pairs = contract_pairs(data, lay)
     c = pairs["corridor"].to_numpy()
-    keep = (1.0 - lay.loss_pu[c])
+    keep = 1.0 - lay.loss_pu[c]
     forward = pairs["orient"].to_numpy() > 0
     sending = (con["metered_at"] == "sending").to_numpy()[pairs["owner"].to_numpy()]
     # receiving end: from -> to gets (1 - lambda) f+ - f-; to -> from gets (1 - lambda) f- - f+
@@ -455,8 +559,10 @@ def must_take_terms(model: LinearModel) -> tuple[Windows, Terms]:
     prorated_bounds(win, take)
     parts, avail = [], np.zeros(len(win.table))
     owner = win.table["owner"].to_numpy()
-    for column, table, var in (("generator", "generators", "gen_p"),
-                               ("hydro", "hydro", "hydro_turbine")):
+    for column, table, var in (
+        ("generator", "generators", "gen_p"),
+        ("hydro", "hydro", "hydro_turbine"),
+    ):
         sel = np.flatnonzero(take[column].notna().to_numpy())
         if not len(sel):
             continue
@@ -464,8 +570,10 @@ def must_take_terms(model: LinearModel) -> tuple[Windows, Terms]:
         k = plants.index.get_indexer(take[column].to_numpy()[sel])
         if table == "generators":
             coef = np.ones(len(k))
-            cap = (plants["p_max_mw"].to_numpy()[k, None]
-                   * data.availability_pu[plants.index[k]].to_numpy().T)
+            cap = (
+                plants["p_max_mw"].to_numpy()[k, None]
+                * data.availability_pu[plants.index[k]].to_numpy().T
+            )
         else:
             coef = plants["mw_per_m3s"].to_numpy()[k]
             cap = np.repeat(plants["p_max_mw"].to_numpy()[k, None], model.T, axis=1)
@@ -491,13 +599,15 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
             out.setdefault(name, []).append(table)
         if not data.tables["contracts"].empty:
             win, terms = contract_terms(model, lay)
-            for name, table in _obligation_results(sol, "contract", win, terms,
-                                                   data.tables["contracts"]).items():
+            for name, table in _obligation_results(
+                sol, "contract", win, terms, data.tables["contracts"]
+            ).items():
                 out.setdefault(name, []).append(table)
     if not data.tables["must_take"].empty:
         win, terms = must_take_terms(model)
-        for name, table in _obligation_results(sol, "must_take", win, terms,
-                                               data.tables["must_take"]).items():
+        for name, table in _obligation_results(
+            sol, "must_take", win, terms, data.tables["must_take"]
+        ).items():
             out.setdefault(name, []).append(table)
     return {name: pd.concat(parts, ignore_index=True) for name, parts in out.items()}
 
@@ -533,37 +643,58 @@ def _corridor_results(sol: Solution, lay: Layout) -> dict[str, pd.DataFrame]:
     pi0 = prices[model.buses.get_indexer(corr["bus0"])]
     pi1 = prices[model.buses.get_indexer(corr["bus1"])]
     rent = w * (pi1 * (1 - lam) * fp - pi0 * fp + pi0 * (1 - lam) * fm - pi1 * fm)
-    attrs = pd.DataFrame({"bus0": corr["bus0"], "bus1": corr["bus1"],
-                          "carrier": corr["carrier"]}, index=corr.index)
-    table = tidy(model.snapshots, corr.index, "corridor", {
-        "schedule_mw": fp - fm, "sent_mw": sent, "delivered_mw": (1 - lam) * sent,
-        "p0_mw": p0, "p1_mw": p1,
-        "loss_mw": lam * sent + noload, "noload_loss_mw": noload,
-        "circulating_mw": np.minimum(fp, fm), "energised": on,
-        "rating_mw": np.broadcast_to(lay.fwd_mw[:, None], fp.shape),
-        "rating_reverse_mw": np.broadcast_to(lay.rev_mw[:, None], fp.shape),
-        "utilisation_pu": util, "congestion_rent_cny": rent,
-        # a direction that is not energised has a degenerate dual: its value is left blank
-        "capacity_value_cny_per_mwh": np.where(on_fwd > 0.5, -sol.dual("corridor_capacity"),
-                                               np.nan),
-        "capacity_value_reverse_cny_per_mwh": np.where(
-            on_rev > 0.5, -_per_corridor(sol, lay, "corridor_capacity_reverse"), np.nan),
-    }, attrs)
+    attrs = pd.DataFrame(
+        {"bus0": corr["bus0"], "bus1": corr["bus1"], "carrier": corr["carrier"]}, index=corr.index
+    )
+    table = tidy(
+        model.snapshots,
+        corr.index,
+        "corridor",
+        {
+            "schedule_mw": fp - fm,
+            "sent_mw": sent,
+            "delivered_mw": (1 - lam) * sent,
+            "p0_mw": p0,
+            "p1_mw": p1,
+            "loss_mw": lam * sent + noload,
+            "noload_loss_mw": noload,
+            "circulating_mw": np.minimum(fp, fm),
+            "energised": on,
+            "rating_mw": np.broadcast_to(lay.fwd_mw[:, None], fp.shape),
+            "rating_reverse_mw": np.broadcast_to(lay.rev_mw[:, None], fp.shape),
+            "utilisation_pu": util,
+            "congestion_rent_cny": rent,
+            # a direction that is not energised has a degenerate dual: its value is left blank
+            "capacity_value_cny_per_mwh": np.where(
+                on_fwd > 0.5, -sol.dual("corridor_capacity"), np.nan
+            ),
+            "capacity_value_reverse_cny_per_mwh": np.where(
+                on_rev > 0.5, -_per_corridor(sol, lay, "corridor_capacity_reverse"), np.nan
+            ),
+        },
+        attrs,
+    )
     tol = _FLOW_TOL_MW
-    direction = np.select([(fp > tol) & (fm > tol), fp > tol, fm > tol],
-                          ["both", "forward", "reverse"], "idle")
+    direction = np.select(
+        [(fp > tol) & (fm > tol), fp > tol, fm > tol], ["both", "forward", "reverse"], "idle"
+    )
     table.insert(table.columns.get_loc("schedule_mw"), "direction", direction.ravel())
-    costs = pd.DataFrame({
-        "component": "corridor", "name": corr.index,
-        "region": region_of(model.data.tables, corr["bus0"]),
-        "carrier": corr["carrier"].to_numpy(), "cost_type": "wheeling",
-        "cost_cny": (corr["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * sent * w).sum(1),
-    })
+    costs = pd.DataFrame(
+        {
+            "component": "corridor",
+            "name": corr.index,
+            "region": region_of(model.data.tables, corr["bus0"]),
+            "carrier": corr["carrier"].to_numpy(),
+            "cost_type": "wheeling",
+            "cost_cny": (corr["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * sent * w).sum(1),
+        }
+    )
     return {"corridors": table, "costs": costs}
 
 
-def _obligation_results(sol: Solution, prefix: str, win: Windows, terms: Terms,
-                        table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _obligation_results(
+    sol: Solution, prefix: str, win: Windows, terms: Terms, table: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
     tab = win.table
     got = outcome(sol, prefix, win, terms)
     owner = tab["owner"].to_numpy()
@@ -574,14 +705,24 @@ def _obligation_results(sol: Solution, prefix: str, win: Windows, terms: Terms,
     else:
         kind = "must-take"
         what = table["generator"].fillna(table["hydro"])
-    out = pd.DataFrame({
-        "kind": kind, "contract": table.index.to_numpy()[owner],
-        "on": what.to_numpy()[owner], "period": tab["period"], "first_snapshot": tab["first"],
-        "period_share_pu": tab["share_pu"], "energy_mwh": got.quantity,
-        "min_mwh": got.min_bound, "max_mwh": got.max_bound, "shortfall_mwh": got.shortfall,
-        "shortfall_penalty_cny": np.where(np.isnan(penalty), 0.0, penalty) * got.shortfall + 0.0,
-        "min_dual_cny_per_mwh": got.min_dual, "max_dual_cny_per_mwh": got.max_dual,
-    })
+    out = pd.DataFrame(
+        {
+            "kind": kind,
+            "contract": table.index.to_numpy()[owner],
+            "on": what.to_numpy()[owner],
+            "period": tab["period"],
+            "first_snapshot": tab["first"],
+            "period_share_pu": tab["share_pu"],
+            "energy_mwh": got.quantity,
+            "min_mwh": got.min_bound,
+            "max_mwh": got.max_bound,
+            "shortfall_mwh": got.shortfall,
+            "shortfall_penalty_cny": np.where(np.isnan(penalty), 0.0, penalty) * got.shortfall
+            + 0.0,
+            "min_dual_cny_per_mwh": got.min_dual,
+            "max_dual_cny_per_mwh": got.max_dual,
+        }
+    )
     result = {"contracts": out}
     if got.shortfall.any() or sol.model.has(f"{prefix}_shortfall"):
         result["costs"] = penalty_costs(win, got, table, kind, "shortfall penalty")

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 NAME = "end_state"
 
+
 def _conditions(model: LinearModel):
     """Per store table with end conditions: (table, frame aligned to the level family's
     components, positions in it, level family, unit, label)."""
@@ -53,8 +54,10 @@ def _conditions(model: LinearModel):
         unit, label = kind.unit, kind.label
         pos = level.components.get_indexer(frame.index)
         if (pos < 0).any():
-            raise KeyError(f"end_state[{table!r}] names stores that are not in the model:"
-                           f" {list(frame.index[pos < 0])}")
+            raise KeyError(
+                f"end_state[{table!r}] names stores that are not in the model:"
+                f" {list(frame.index[pos < 0])}"
+            )
         yield table, frame, pos, level, unit, label
 
 
@@ -73,16 +76,22 @@ def build(model: LinearModel) -> None:
             if not len(sel):
                 continue
             suffix = "_equal" if kind == "equal" else ""
-            rows = model.rows(f"end_level_{table}{suffix}", frame.index[sel],
-                              model.snapshots[-1:],
-                              meaning=f"end-of-horizon level of {label} {{}}", unit=unit,
-                              below="end level short by", above="end level over by")
+            rows = model.rows(
+                f"end_level_{table}{suffix}",
+                frame.index[sel],
+                model.snapshots[-1:],
+                meaning=f"end-of-horizon level of {label} {{}}",
+                unit=unit,
+                below="end level short by",
+                above="end level over by",
+            )
             rows.add(end[sel, None], 1.0)
             soft = np.flatnonzero(~np.isnan(penalty[sel]))
             slacks = (("short", 1.0),) + ((("over", -1.0),) if kind == "equal" else ())
             for what, sign in slacks if len(soft) else ():
-                slack = model.add_variables(f"end_{what}_{table}{suffix}",
-                                            frame.index[sel[soft]], time=False)
+                slack = model.add_variables(
+                    f"end_{what}_{table}{suffix}", frame.index[sel[soft]], time=False
+                )
                 rows.scatter(soft[:, None], slack.cols, sign)
                 model.add_cost(slack.cols[:, 0], penalty[sel[soft]])
             (rows.equal if kind == "equal" else rows.greater)(target[sel, None])
@@ -123,26 +132,59 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                 dual[frame.index.get_indexer(block.components)] = sol.dual(name)[:, 0]
         value = frame["value_cny_per_unit"].to_numpy(dtype=float)
         penalty = _penalty(frame)
-        missed = np.sum([_slack(sol, frame, f"end_{what}_{table}{suffix}")
-                         for what in ("short", "over") for suffix in ("", "_equal")], axis=0)
-        tables.append(pd.DataFrame({
-            "table": table, "store": frame.index, "unit": unit,
-            "snapshot": model.snapshots[-1], "level": end + 0.0, "target": target,
-            "rule": np.where(np.isnan(target), "", frame["rule"].to_numpy()),
-            "target_missed": missed + 0.0, "shortfall_penalty_cny_per_unit": penalty,
-            "value_cny_per_unit": value, "target_cost_cny_per_unit": dual + 0.0}))
+        missed = np.sum(
+            [
+                _slack(sol, frame, f"end_{what}_{table}{suffix}")
+                for what in ("short", "over")
+                for suffix in ("", "_equal")
+            ],
+            axis=0,
+        )
+        tables.append(
+            pd.DataFrame(
+                {
+                    "table": table,
+                    "store": frame.index,
+                    "unit": unit,
+                    "snapshot": model.snapshots[-1],
+                    "level": end + 0.0,
+                    "target": target,
+                    "rule": np.where(np.isnan(target), "", frame["rule"].to_numpy()),
+                    "target_missed": missed + 0.0,
+                    "shortfall_penalty_cny_per_unit": penalty,
+                    "value_cny_per_unit": value,
+                    "target_cost_cny_per_unit": dual + 0.0,
+                }
+            )
+        )
         valued = ~np.isnan(value) & (value != 0)
         if valued.any():
-            costs.append(pd.DataFrame({
-                "component": table, "name": frame.index[valued], "region": "", "carrier": "",
-                "cost_type": "value of the level left at the end",
-                "cost_cny": -value[valued] * end[valued]}))
+            costs.append(
+                pd.DataFrame(
+                    {
+                        "component": table,
+                        "name": frame.index[valued],
+                        "region": "",
+                        "carrier": "",
+                        "cost_type": "value of the level left at the end",
+                        "cost_cny": -value[valued] * end[valued],
+                    }
+                )
+            )
         soft = ~np.isnan(penalty)
         if soft.any():
-            costs.append(pd.DataFrame({
-                "component": table, "name": frame.index[soft], "region": "", "carrier": "",
-                "cost_type": "end-of-horizon target missed",
-                "cost_cny": penalty[soft] * missed[soft]}))
+            costs.append(
+                pd.DataFrame(
+                    {
+                        "component": table,
+                        "name": frame.index[soft],
+                        "region": "",
+                        "carrier": "",
+                        "cost_type": "end-of-horizon target missed",
+                        "cost_cny": penalty[soft] * missed[soft],
+                    }
+                )
+            )
     out = {"end_state": pd.concat(tables, ignore_index=True)} if tables else {}
     if costs:
         out["costs"] = pd.concat(costs, ignore_index=True)

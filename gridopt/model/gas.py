@@ -69,8 +69,11 @@ def demand_mwth(model: LinearModel) -> np.ndarray:
     out = np.zeros((len(nodes), model.T))
     if dem.empty:
         return out
-    np.add.at(out, nodes.index.get_indexer(dem["gas_node"]),
-              model.data.gas_demand_mwth[dem.index].to_numpy().T)
+    np.add.at(
+        out,
+        nodes.index.get_indexer(dem["gas_node"]),
+        model.data.gas_demand_mwth[dem.index].to_numpy().T,
+    )
     return out
 
 
@@ -83,8 +86,11 @@ def supply_pu(model: LinearModel) -> np.ndarray:
 def available_mwth(model: LinearModel, x: np.ndarray | None = None) -> np.ndarray:
     """Most gas each supply can give per snapshot (supply x snapshot), MWth: the most its
     rating can reach, or, given a solution `x`, the capacity built."""
-    rating = (model.rating_per_snapshot("gas_supplies", "p_max_mwth", x) if x is not None
-              else model.rating("gas_supplies", "p_max_mwth")[:, None])
+    rating = (
+        model.rating_per_snapshot("gas_supplies", "p_max_mwth", x)
+        if x is not None
+        else model.rating("gas_supplies", "p_max_mwth")[:, None]
+    )
     avail = supply_pu(model)
     # an extendable supply without a build limit has no finite rating: 0 where unavailable
     return np.where(avail > 0, rating * np.where(avail > 0, avail, 1.0), 0.0)
@@ -108,9 +114,15 @@ def _stores(tables: dict[str, pd.DataFrame]) -> Stores:
     initial = gas["volume_initial_mwh_th"].to_numpy(dtype=float)
     upper = gas["volume_max_mwh_th"].to_numpy(dtype=float)
     rate = np.maximum(gas["injection_max_mwth"], gas["withdrawal_max_mwth"]).to_numpy()
-    return Stores("gas_storage", gas.index, np.zeros(len(gas)), upper,
-                  np.where(np.isnan(initial), "cyclic", "free").astype(object), initial,
-                  hours_to_move(upper, rate.astype(float)))
+    return Stores(
+        "gas_storage",
+        gas.index,
+        np.zeros(len(gas)),
+        upper,
+        np.where(np.isnan(initial), "cyclic", "free").astype(object),
+        initial,
+        hours_to_move(upper, rate.astype(float)),
+    )
 
 
 def _start_at(gas: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
@@ -119,8 +131,17 @@ def _start_at(gas: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
     return gas
 
 
-STORES = (StoreKind("gas_storage", "gas_volume", "gas_storage_balance", "MWh_th", "gas storage",
-                    _stores, _start_at),)
+STORES = (
+    StoreKind(
+        "gas_storage",
+        "gas_volume",
+        "gas_storage_balance",
+        "MWh_th",
+        "gas storage",
+        _stores,
+        _start_at,
+    ),
+)
 
 
 def build(model: LinearModel) -> None:
@@ -129,8 +150,14 @@ def build(model: LinearModel) -> None:
     if nodes.empty:
         return
     w = model.w[None, :]
-    rows = model.rows("gas_balance", nodes.index, meaning="gas balance at node {}", unit="MWth",
-                      below="gas supply short by", above="gas supply exceeds demand by")
+    rows = model.rows(
+        "gas_balance",
+        nodes.index,
+        meaning="gas balance at node {}",
+        unit="MWth",
+        below="gas supply short by",
+        above="gas supply exceeds demand by",
+    )
 
     sup = tables["gas_supplies"]
     if len(sup):
@@ -143,10 +170,15 @@ def build(model: LinearModel) -> None:
 
     pipes = tables["pipelines"]
     if len(pipes):
-        f = model.add_variables("gas_flow_forward", pipes.index, 0.0,
-                                model.rating("pipelines", "p_max_mwth")[:, None])
-        r = model.add_variables("gas_flow_reverse", pipes.index, 0.0,
-                                model.rating("pipelines", "p_max_reverse_mwth")[:, None])
+        f = model.add_variables(
+            "gas_flow_forward", pipes.index, 0.0, model.rating("pipelines", "p_max_mwth")[:, None]
+        )
+        r = model.add_variables(
+            "gas_flow_reverse",
+            pipes.index,
+            0.0,
+            model.rating("pipelines", "p_max_reverse_mwth")[:, None],
+        )
         model.limit_by_rating(f, "pipelines", "p_max_mwth")
         model.limit_by_rating(r, "pipelines", "p_max_reverse_mwth")
         eta = pipes["efficiency"].to_numpy()[:, None]
@@ -160,21 +192,40 @@ def build(model: LinearModel) -> None:
     sto = tables["gas_storage"]
     if len(sto):
         model.store_kinds["gas_storage"] = STORES[0]
-        inj = model.add_variables("gas_injection", sto.index, 0.0,
-                                  model.rating("gas_storage", "injection_max_mwth")[:, None])
-        out = model.add_variables("gas_withdrawal", sto.index, 0.0,
-                                  model.rating("gas_storage", "withdrawal_max_mwth")[:, None])
-        vol = model.add_variables("gas_volume", sto.index, 0.0,
-                                  model.rating("gas_storage", "volume_max_mwh_th")[:, None])
-        for var, column in ((inj, "injection_max_mwth"), (out, "withdrawal_max_mwth"),
-                            (vol, "volume_max_mwh_th")):
+        inj = model.add_variables(
+            "gas_injection",
+            sto.index,
+            0.0,
+            model.rating("gas_storage", "injection_max_mwth")[:, None],
+        )
+        out = model.add_variables(
+            "gas_withdrawal",
+            sto.index,
+            0.0,
+            model.rating("gas_storage", "withdrawal_max_mwth")[:, None],
+        )
+        vol = model.add_variables(
+            "gas_volume", sto.index, 0.0, model.rating("gas_storage", "volume_max_mwh_th")[:, None]
+        )
+        for var, column in (
+            (inj, "injection_max_mwth"),
+            (out, "withdrawal_max_mwth"),
+            (vol, "volume_max_mwh_th"),
+        ):
             model.limit_by_rating(var, "gas_storage", column)
         dt = model.dt[None, :]  # the hours a snapshot lasts (its weight but on typical periods)
-        level_balance(model, "gas_storage_balance", sto.index, vol, [
-            (inj.cols, dt * sto["efficiency"].to_numpy()[:, None]), (out.cols, -dt)],
+        level_balance(
+            model,
+            "gas_storage_balance",
+            sto.index,
+            vol,
+            [(inj.cols, dt * sto["efficiency"].to_numpy()[:, None]), (out.cols, -dt)],
             sto["volume_initial_mwh_th"].to_numpy(),
-            meaning="volume balance of gas storage {}", unit="MWh_th",
-            below="more gas than it can store or deliver, by", above="short of gas by")
+            meaning="volume balance of gas storage {}",
+            unit="MWh_th",
+            below="more gas than it can store or deliver, by",
+            above="short of gas by",
+        )
         at = _rows_at(model, sto["gas_node"])
         rows.scatter(at, inj.cols, -1.0).scatter(at, out.cols, 1.0)
 
@@ -182,8 +233,11 @@ def build(model: LinearModel) -> None:
     if len(burners):
         gens = tables["generators"].iloc[burners]
         p = model.variables["gen_p"]
-        rows.scatter(_rows_at(model, gens["gas_node"]), p.cols[burners],
-                     -1.0 / gens["efficiency"].to_numpy()[:, None])
+        rows.scatter(
+            _rows_at(model, gens["gas_node"]),
+            p.cols[burners],
+            -1.0 / gens["efficiency"].to_numpy()[:, None],
+        )
 
     demand = demand_mwth(model)
     shedding = model.data.case.gas_shedding
@@ -215,32 +269,73 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     node_region = nodes["region"]
     demand = demand_mwth(model)
     shed = unserved_mwth(sol) if model.has("gas_shed") else np.zeros_like(demand)
-    out = {"gas_prices": tidy(snaps, nodes.index, "gas_node", {
-        "price_cny_per_mwh_th": price, "non_power_demand_mwth": demand, "unserved_mwth": shed,
-    }, pd.DataFrame({"region": node_region}))}
+    out = {
+        "gas_prices": tidy(
+            snaps,
+            nodes.index,
+            "gas_node",
+            {
+                "price_cny_per_mwh_th": price,
+                "non_power_demand_mwth": demand,
+                "unserved_mwth": shed,
+            },
+            pd.DataFrame({"region": node_region}),
+        )
+    }
     costs = []
     if model.has("gas_shed"):
-        costs.append(pd.DataFrame({
-            "component": "gas_node", "name": nodes.index, "region": node_region.to_numpy(),
-            "carrier": "gas", "cost_type": "unserved gas demand (VOLL)",
-            "cost_cny": (model.data.case.gas_shedding.voll_cny_per_mwh_th * shed * w).sum(
-                axis=1)}))
+        costs.append(
+            pd.DataFrame(
+                {
+                    "component": "gas_node",
+                    "name": nodes.index,
+                    "region": node_region.to_numpy(),
+                    "carrier": "gas",
+                    "cost_type": "unserved gas demand (VOLL)",
+                    "cost_cny": (model.data.case.gas_shedding.voll_cny_per_mwh_th * shed * w).sum(
+                        axis=1
+                    ),
+                }
+            )
+        )
 
     sup = tables["gas_supplies"]
     if len(sup):
         s = sol.value("gas_supply")
         unit_price = np.broadcast_to(sup["price_cny_per_mwh_th"].to_numpy()[:, None], s.shape)
         cost = unit_price * s * w
-        attrs = pd.DataFrame({"gas_node": sup["gas_node"], "kind": sup["kind"],
-                              "region": node_region.reindex(sup["gas_node"]).to_numpy()},
-                             index=sup.index)
-        out["gas_supply"] = tidy(snaps, sup.index, "supply", {
-            "supply_mwth": s, "available_mwth": available_mwth(model, sol.x),
-            "price_cny_per_mwh_th": unit_price, "cost_cny": cost}, attrs)
-        costs.append(pd.DataFrame({
-            "component": "gas_supply", "name": sup.index, "region": attrs["region"].to_numpy(),
-            "carrier": "gas", "cost_type": ("gas purchase (" + sup["kind"] + ")").to_numpy(),
-            "cost_cny": cost.sum(axis=1)}))
+        attrs = pd.DataFrame(
+            {
+                "gas_node": sup["gas_node"],
+                "kind": sup["kind"],
+                "region": node_region.reindex(sup["gas_node"]).to_numpy(),
+            },
+            index=sup.index,
+        )
+        out["gas_supply"] = tidy(
+            snaps,
+            sup.index,
+            "supply",
+            {
+                "supply_mwth": s,
+                "available_mwth": available_mwth(model, sol.x),
+                "price_cny_per_mwh_th": unit_price,
+                "cost_cny": cost,
+            },
+            attrs,
+        )
+        costs.append(
+            pd.DataFrame(
+                {
+                    "component": "gas_supply",
+                    "name": sup.index,
+                    "region": attrs["region"].to_numpy(),
+                    "carrier": "gas",
+                    "cost_type": ("gas purchase (" + sup["kind"] + ")").to_numpy(),
+                    "cost_cny": cost.sum(axis=1),
+                }
+            )
+        )
 
     pipes = tables["pipelines"]
     if len(pipes):
@@ -248,38 +343,72 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         eta = pipes["efficiency"].to_numpy()[:, None]
         fmax = model.rating_per_snapshot("pipelines", "p_max_mwth", sol.x)
         rmax = model.rating_per_snapshot("pipelines", "p_max_reverse_mwth", sol.x)
-        use = np.maximum(np.divide(f, fmax, out=np.zeros_like(f), where=fmax > 0),
-                         np.divide(r, rmax, out=np.zeros_like(r), where=rmax > 0))
+        use = np.maximum(
+            np.divide(f, fmax, out=np.zeros_like(f), where=fmax > 0),
+            np.divide(r, rmax, out=np.zeros_like(r), where=rmax > 0),
+        )
         i0 = nodes.index.get_indexer(pipes["node0"])
         i1 = nodes.index.get_indexer(pipes["node1"])
-        attrs = pd.DataFrame({"node0": pipes["node0"], "node1": pipes["node1"]},
-                             index=pipes.index)
-        out["gas_flows"] = tidy(snaps, pipes.index, "pipeline", {
-            "forward_mwth": f, "reverse_mwth": r,
-            # gas taken out at node0 and delivered at node1 (negative: the other way round)
-            "p0_mwth": f - eta * r, "p1_mwth": eta * f - r,
-            "loss_mwth": (1.0 - eta) * (f + r), "utilisation_pu": use,
-            "price_spread_cny_per_mwh_th": price[i1] - price[i0]}, attrs)
+        attrs = pd.DataFrame({"node0": pipes["node0"], "node1": pipes["node1"]}, index=pipes.index)
+        out["gas_flows"] = tidy(
+            snaps,
+            pipes.index,
+            "pipeline",
+            {
+                "forward_mwth": f,
+                "reverse_mwth": r,
+                # gas taken out at node0 and delivered at node1 (negative: the other way round)
+                "p0_mwth": f - eta * r,
+                "p1_mwth": eta * f - r,
+                "loss_mwth": (1.0 - eta) * (f + r),
+                "utilisation_pu": use,
+                "price_spread_cny_per_mwh_th": price[i1] - price[i0],
+            },
+            attrs,
+        )
         tariff = pipes["tariff_cny_per_mwh_th"].to_numpy()
         if (tariff > 0).any():
-            costs.append(pd.DataFrame({
-                "component": "pipeline", "name": pipes.index,
-                "region": node_region.reindex(pipes["node0"]).to_numpy(), "carrier": "gas",
-                "cost_type": "transport tariff",
-                "cost_cny": (tariff[:, None] * (f + r) * w).sum(axis=1)}))
+            costs.append(
+                pd.DataFrame(
+                    {
+                        "component": "pipeline",
+                        "name": pipes.index,
+                        "region": node_region.reindex(pipes["node0"]).to_numpy(),
+                        "carrier": "gas",
+                        "cost_type": "transport tariff",
+                        "cost_cny": (tariff[:, None] * (f + r) * w).sum(axis=1),
+                    }
+                )
+            )
 
     sto = tables["gas_storage"]
     if len(sto):
         inj, wd = sol.value("gas_injection"), sol.value("gas_withdrawal")
-        attrs = pd.DataFrame({"gas_node": sto["gas_node"],
-                              "region": node_region.reindex(sto["gas_node"]).to_numpy()},
-                             index=sto.index)
-        out["gas_storage"] = tidy(snaps, sto.index, "storage", {
-            "injection_mwth": inj, "withdrawal_mwth": wd, "net_withdrawal_mwth": wd - inj,
-            "volume_mwh_th": level_values(sol, "gas_volume"),
-            "gas_value_cny_per_mwh_th": -sol.dual("gas_storage_balance")}, attrs)
-        out.update(year_table(sol, "gas_volume", "gas_storage_year", sto.index, "storage",
-                              "volume_mwh_th", attrs))
+        attrs = pd.DataFrame(
+            {
+                "gas_node": sto["gas_node"],
+                "region": node_region.reindex(sto["gas_node"]).to_numpy(),
+            },
+            index=sto.index,
+        )
+        out["gas_storage"] = tidy(
+            snaps,
+            sto.index,
+            "storage",
+            {
+                "injection_mwth": inj,
+                "withdrawal_mwth": wd,
+                "net_withdrawal_mwth": wd - inj,
+                "volume_mwh_th": level_values(sol, "gas_volume"),
+                "gas_value_cny_per_mwh_th": -sol.dual("gas_storage_balance"),
+            },
+            attrs,
+        )
+        out.update(
+            year_table(
+                sol, "gas_volume", "gas_storage_year", sto.index, "storage", "volume_mwh_th", attrs
+            )
+        )
 
     burners = gas_generators(model)
     if len(burners):
@@ -287,13 +416,29 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         p = sol.value("gen_p")[burners]
         eff = gens["efficiency"].to_numpy()[:, None]
         node_price = price[nodes.index.get_indexer(gens["gas_node"])]
-        attrs = pd.DataFrame({"bus": gens["bus"], "region": region_of(tables, gens["bus"]),
-                              "carrier": gens["carrier"], "gas_node": gens["gas_node"],
-                              "efficiency": gens["efficiency"]}, index=gens.index)
-        out["gas_burn"] = tidy(snaps, gens.index, "generator", {
-            "p_mw": p, "burn_mwth": p / eff, "gas_price_cny_per_mwh_th": node_price,
-            # the fuel cost of one more MWh of its output at its gas node's price
-            "fuel_cost_cny_per_mwh": node_price / eff}, attrs)
+        attrs = pd.DataFrame(
+            {
+                "bus": gens["bus"],
+                "region": region_of(tables, gens["bus"]),
+                "carrier": gens["carrier"],
+                "gas_node": gens["gas_node"],
+                "efficiency": gens["efficiency"],
+            },
+            index=gens.index,
+        )
+        out["gas_burn"] = tidy(
+            snaps,
+            gens.index,
+            "generator",
+            {
+                "p_mw": p,
+                "burn_mwth": p / eff,
+                "gas_price_cny_per_mwh_th": node_price,
+                # the fuel cost of one more MWh of its output at its gas node's price
+                "fuel_cost_cny_per_mwh": node_price / eff,
+            },
+            attrs,
+        )
     if costs:
         out["costs"] = pd.concat(costs, ignore_index=True)
     return out

@@ -97,14 +97,14 @@ def build(model: LinearModel) -> None:
         now, before, initial = ramp_steps(model, idx)
         if not len(idx) or not len(now):
             continue
-        rows = model.rows(f"gen_{column.removesuffix('_mw_per_h')}", gens.index[idx],
-                          model.snapshots[now])
+        rows = model.rows(
+            f"gen_{column.removesuffix('_mw_per_h')}", gens.index[idx], model.snapshots[now]
+        )
         shift = output_change(rows, p.cols[idx], now, before, initial, sign)
         rows.less(gens[column].to_numpy()[idx, None] * model.dt[None, now] + shift)
 
 
-def ramp_steps(model: LinearModel, idx: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ramp_steps(model: LinearModel, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The steps (t, t-1) that ramp rows of generators `idx` (table positions) are written for.
 
     Returns `now` and `before` (snapshot positions, as `LinearModel.transitions`) and the output
@@ -121,16 +121,23 @@ def ramp_steps(model: LinearModel, idx: np.ndarray
     return now, before, initial
 
 
-def output_change(rows: Rows, p_cols: np.ndarray, now: np.ndarray, before: np.ndarray,
-                  initial: np.ndarray, sign: float) -> np.ndarray:
+def output_change(
+    rows: Rows,
+    p_cols: np.ndarray,
+    now: np.ndarray,
+    before: np.ndarray,
+    initial: np.ndarray,
+    sign: float,
+) -> np.ndarray:
     """Add sign * (p[g,now] - p[g,before]) to ramp rows (`ramp_steps`); p[g,-1] is a constant.
 
     Returns what the right-hand side gains: sign * p[g,-1] in the step from before the
     horizon (+inf where that output is unknown: the row then limits nothing), else 0.
     """
     inside = before >= 0
-    rows.add(p_cols[:, now], sign).add(p_cols[:, np.maximum(before, 0)],
-                                       np.where(inside, -sign, 0.0)[None, :])
+    rows.add(p_cols[:, now], sign).add(
+        p_cols[:, np.maximum(before, 0)], np.where(inside, -sign, 0.0)[None, :]
+    )
     return np.where(np.isnan(initial), INF, sign * initial)
 
 
@@ -141,35 +148,73 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         return {}
     p = sol.value("gen_p")
     w = model.w[None, :]
-    attrs = pd.DataFrame({"bus": gens["bus"], "region": region_of(model.data.tables, gens["bus"]),
-                          "carrier": gens["carrier"]}, index=gens.index)
+    attrs = pd.DataFrame(
+        {
+            "bus": gens["bus"],
+            "region": region_of(model.data.tables, gens["bus"]),
+            "carrier": gens["carrier"],
+        },
+        index=gens.index,
+    )
     co2 = gens["co2_t_per_mwh"].to_numpy()[:, None] * p * w
-    generation = tidy(model.snapshots, gens.index, "generator",
-                      {"p_mw": p, "energy_mwh": p * w, "co2_t": co2}, attrs)
+    generation = tidy(
+        model.snapshots,
+        gens.index,
+        "generator",
+        {"p_mw": p, "energy_mwh": p * w, "co2_t": co2},
+        attrs,
+    )
     variable = gens["availability_profile"].notna().to_numpy()
     avail = available_mw(model, sol.x)
-    curtail = tidy(model.snapshots, gens.index[variable], "generator",
-                   {"available_mw": avail[variable], "p_mw": p[variable],
-                    "curtailed_mw": np.maximum(avail[variable] - p[variable], 0.0)},
-                   attrs[variable])
-    fuel = (gens["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * p
-            + gens["quadratic_cost_cny_per_mw2h"].to_numpy(dtype=float)[:, None] * p**2) * w
-    costs = pd.DataFrame({
-        "component": "generator", "name": gens.index, "region": attrs["region"].to_numpy(),
-        "carrier": gens["carrier"].to_numpy(),
-        # a plant on a gas node buys its fuel through the gas balance (gas_supply costs)
-        "cost_type": np.where(gens["gas_node"].notna(), "variable (O&M; fuel bought as gas)",
-                              "variable (fuel and O&M)"),
-        "cost_cny": fuel.sum(axis=1),
-    })
+    curtail = tidy(
+        model.snapshots,
+        gens.index[variable],
+        "generator",
+        {
+            "available_mw": avail[variable],
+            "p_mw": p[variable],
+            "curtailed_mw": np.maximum(avail[variable] - p[variable], 0.0),
+        },
+        attrs[variable],
+    )
+    fuel = (
+        gens["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * p
+        + gens["quadratic_cost_cny_per_mw2h"].to_numpy(dtype=float)[:, None] * p**2
+    ) * w
+    costs = pd.DataFrame(
+        {
+            "component": "generator",
+            "name": gens.index,
+            "region": attrs["region"].to_numpy(),
+            "carrier": gens["carrier"].to_numpy(),
+            # a plant on a gas node buys its fuel through the gas balance (gas_supply costs)
+            "cost_type": np.where(
+                gens["gas_node"].notna(),
+                "variable (O&M; fuel bought as gas)",
+                "variable (fuel and O&M)",
+            ),
+            "cost_cny": fuel.sum(axis=1),
+        }
+    )
     penalty = model.data.case.curtailment_penalty_cny_per_mwh
     if penalty > 0 and variable.any():
         pen = penalty * ((avail - p) * w)[variable].sum(axis=1)
-        costs = pd.concat([costs, pd.DataFrame({
-            "component": "generator", "name": gens.index[variable],
-            "region": attrs["region"].to_numpy()[variable],
-            "carrier": gens["carrier"].to_numpy()[variable],
-            "cost_type": "curtailment penalty", "cost_cny": pen})], ignore_index=True)
+        costs = pd.concat(
+            [
+                costs,
+                pd.DataFrame(
+                    {
+                        "component": "generator",
+                        "name": gens.index[variable],
+                        "region": attrs["region"].to_numpy()[variable],
+                        "carrier": gens["carrier"].to_numpy()[variable],
+                        "cost_type": "curtailment penalty",
+                        "cost_cny": pen,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
     return {"generation": generation, "curtailment": curtail, "costs": costs}
 
 
@@ -177,5 +222,10 @@ def carry(sol: Solution, k: int, past: Past) -> Carried:
     """Each generator's output in snapshot k-1 (`p_initial_mw`), so that ramp limits hold into
     the next piece's first hour."""
     p = np.maximum(sol.value("gen_p")[:, k - 1], 0.0)
-    return Carried(columns={("generators", "p_initial_mw"): pd.Series(
-        p, index=sol.model.variables["gen_p"].components)})
+    return Carried(
+        columns={
+            ("generators", "p_initial_mw"): pd.Series(
+                p, index=sol.model.variables["gen_p"].components
+            )
+        }
+    )

@@ -71,12 +71,25 @@ def withdrawal_m3s(data: CaseData) -> np.ndarray:
     typical = data.typical
     snaps = data.snapshots if typical is None else typical.chronological
     hours = None if data.investment is None else data.investment.series_hours
-    shape = _layout(data.network, WITHDRAWAL_SERIES, hydro, "withdrawal_profile", snaps,
-                    data.case.horizon, fill=1.0, hours=hours).to_numpy().T
+    shape = (
+        _layout(
+            data.network,
+            WITHDRAWAL_SERIES,
+            hydro,
+            "withdrawal_profile",
+            snaps,
+            data.case.horizon,
+            fill=1.0,
+            hours=hours,
+        )
+        .to_numpy()
+        .T
+    )
     if typical is not None:  # the typical periods' own snapshots
         steps = typical.snapshots_per_period
-        shape = shape[:, (typical.representative[:, None] * steps
-                          + np.arange(steps)[None, :]).ravel()]
+        shape = shape[
+            :, (typical.representative[:, None] * steps + np.arange(steps)[None, :]).ravel()
+        ]
     return base * shape
 
 
@@ -117,11 +130,15 @@ def routing(model: LinearModel) -> pd.DataFrame:
     resolution_h = model.data.case.horizon.resolution_h
     delay = hydro.loc[reach.index, "travel_time_h"].to_numpy() / resolution_h
     k = np.floor(delay + 1e-9).astype(int)
-    return pd.DataFrame({
-        "up": hydro.index.get_indexer(reach.index),
-        "down": hydro.index.get_indexer(reach.to_numpy()),
-        "k": k, "f": delay - k,
-    }, index=reach.index)
+    return pd.DataFrame(
+        {
+            "up": hydro.index.get_indexer(reach.index),
+            "down": hydro.index.get_indexer(reach.to_numpy()),
+            "k": k,
+            "f": delay - k,
+        },
+        index=reach.index,
+    )
 
 
 def _stores(tables: dict[str, pd.DataFrame]) -> Stores:
@@ -131,9 +148,15 @@ def _stores(tables: dict[str, pd.DataFrame]) -> Stores:
     lower = np.minimum(hydro["storage_min_hm3"].to_numpy(dtype=float), upper)
     flow = (hydro["p_max_mw"] / hydro["mw_per_m3s"]).to_numpy(dtype=float)
     rule = hydro["end_rule"].to_numpy().astype(object)
-    return Stores("hydro", hydro.index, lower, upper, rule,
-                  np.where(rule == "cyclic", np.nan, initial_storage_hm3(hydro)),
-                  hours_to_move(upper - lower, HM3_PER_M3S_H * flow))
+    return Stores(
+        "hydro",
+        hydro.index,
+        lower,
+        upper,
+        rule,
+        np.where(rule == "cyclic", np.nan, initial_storage_hm3(hydro)),
+        hours_to_move(upper - lower, HM3_PER_M3S_H * flow),
+    )
 
 
 def _start_at(hydro: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
@@ -145,8 +168,11 @@ def _start_at(hydro: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
     return hydro
 
 
-STORES = (StoreKind("hydro", "hydro_storage", "hydro_water_balance", "hm3", "hydro station",
-                    _stores, _start_at),)
+STORES = (
+    StoreKind(
+        "hydro", "hydro_storage", "hydro_water_balance", "hm3", "hydro station", _stores, _start_at
+    ),
+)
 
 
 def build(model: LinearModel) -> None:
@@ -172,12 +198,18 @@ def build(model: LinearModel) -> None:
     kw = HM3_PER_M3S_H * dt[None, :]
     inflow = model.data.inflow_m3s[hydro.index].to_numpy().T
     withdrawal = withdrawal_m3s(model.data)
-    rows, rhs = level_rows(model, "hydro_water_balance", hydro.index, v,
-                           np.where(cyclic, np.nan, v0), final=np.where(
-                               rule == "fixed", v0, np.nan),
-                           meaning="water balance of hydro station {}", unit="hm3",
-                           below="more water than it can store or release, by",
-                           above="short of water by")
+    rows, rhs = level_rows(
+        model,
+        "hydro_water_balance",
+        hydro.index,
+        v,
+        np.where(cyclic, np.nan, v0),
+        final=np.where(rule == "fixed", v0, np.nan),
+        meaning="water balance of hydro station {}",
+        unit="hm3",
+        below="more water than it can store or release, by",
+        above="short of water by",
+    )
     rhs = rhs + kw * (inflow - withdrawal)
     rows.add(q.cols, kw).add(s.cols, kw)
 
@@ -188,29 +220,42 @@ def build(model: LinearModel) -> None:
         rows.scatter(row, q.cols[up, src], coef)
         rows.scatter(row, s.cols[up, src], coef)
         # water released before the horizon, still on its way down, is a constant
-        np.add.at(rhs, (np.broadcast_to(down, src.shape),
-                        np.broadcast_to(np.arange(T), src.shape)),
-                  share * kw * ~inside * earlier)
+        np.add.at(
+            rhs,
+            (np.broadcast_to(down, src.shape), np.broadcast_to(np.arange(T), src.shape)),
+            share * kw * ~inside * earlier,
+        )
     rows.equal(rhs)
 
     fixed = np.flatnonzero(rule == "fixed")
     if len(fixed) and not model.aggregated:  # typical periods: in the linking (_stateful)
-        end = model.rows("hydro_end_storage", hydro.index[fixed], model.snapshots[-1:],
-                         meaning="end-of-horizon storage of hydro station {}", unit="hm3",
-                         below="end level short by", above="end level over by")
+        end = model.rows(
+            "hydro_end_storage",
+            hydro.index[fixed],
+            model.snapshots[-1:],
+            meaning="end-of-horizon storage of hydro station {}",
+            unit="hm3",
+            below="end level short by",
+            above="end level over by",
+        )
         end.add(v.cols[fixed, -1:], 1.0).equal(v0[fixed, None])
 
     env = np.flatnonzero((hydro["q_env_min_m3s"].to_numpy() > 0) & ~implied_minimum(model))
     if len(env):
-        rel = model.rows("hydro_min_release", hydro.index[env],
-                         meaning="environmental minimum release of hydro station {}",
-                         unit="m3/s", below="release short by")
+        rel = model.rows(
+            "hydro_min_release",
+            hydro.index[env],
+            meaning="environmental minimum release of hydro station {}",
+            unit="m3/s",
+            below="release short by",
+        )
         rel.add(q.cols[env], 1.0).add(s.cols[env], 1.0)
         rel.greater(hydro["q_env_min_m3s"].to_numpy()[env, None])
 
     model.add_injection(NAME, hydro["bus"], q.cols, conv[:, None])
-    model.add_cost(q.cols, (hydro["marginal_cost_cny_per_mwh"].to_numpy() * conv)[:, None]
-                   * w[None, :])
+    model.add_cost(
+        q.cols, (hydro["marginal_cost_cny_per_mwh"].to_numpy() * conv)[:, None] * w[None, :]
+    )
 
 
 def implied_minimum(model: LinearModel) -> np.ndarray:
@@ -301,8 +346,11 @@ def arrivals_m3s(model: LinearModel, release: np.ndarray) -> np.ndarray:
     out = np.zeros((len(hydro), model.T))
     for down, up, src, share, inside, earlier in arrival_terms(model):
         flow = np.where(inside, release[up, src], earlier)
-        np.add.at(out, (np.broadcast_to(down, src.shape),
-                        np.broadcast_to(np.arange(model.T), src.shape)), share * flow)
+        np.add.at(
+            out,
+            (np.broadcast_to(down, src.shape), np.broadcast_to(np.arange(model.T), src.shape)),
+            share * flow,
+        )
     return out
 
 
@@ -317,30 +365,61 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     p = conv * q
     w = model.w[None, :]
     region = region_of(model.data.tables, hydro["bus"])
-    attrs = pd.DataFrame({"bus": hydro["bus"], "region": region, "carrier": hydro["carrier"],
-                          "river": hydro["river"]}, index=hydro.index)
+    attrs = pd.DataFrame(
+        {
+            "bus": hydro["bus"],
+            "region": region,
+            "carrier": hydro["carrier"],
+            "river": hydro["river"],
+        },
+        index=hydro.index,
+    )
     # water value: CNY per hm3 of the balance row, sign turned so that more water is worth more
     value_hm3 = -sol.dual("hydro_water_balance")
-    table = tidy(model.snapshots, hydro.index, "station", {
-        "storage_hm3": v,
-        "inflow_m3s": model.data.inflow_m3s[hydro.index].to_numpy().T,
-        "withdrawal_m3s": withdrawal_m3s(model.data),
-        "arrivals_m3s": arrivals_m3s(model, q + s),
-        "turbined_m3s": q, "spilled_m3s": s, "p_mw": p,
-        "water_value_cny_per_m3": value_hm3 / 1e6,
-        "water_value_cny_per_mwh": value_hm3 / (conv / HM3_PER_M3S_H),
-    }, attrs)
-    gen = tidy(model.snapshots, hydro.index, "generator",
-               {"p_mw": p, "energy_mwh": p * w, "co2_t": np.zeros_like(p)},
-               attrs.drop(columns="river"))
-    costs = pd.DataFrame({
-        "component": "hydro", "name": hydro.index, "region": region,
-        "carrier": hydro["carrier"].to_numpy(), "cost_type": "variable (O&M)",
-        "cost_cny": (hydro["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * p * w).sum(axis=1),
-    })
-    return {"hydro": table, "generation": gen, "costs": costs,
-            **year_table(sol, "hydro_storage", "hydro_year", hydro.index, "station",
-                         "storage_hm3", attrs)}
+    table = tidy(
+        model.snapshots,
+        hydro.index,
+        "station",
+        {
+            "storage_hm3": v,
+            "inflow_m3s": model.data.inflow_m3s[hydro.index].to_numpy().T,
+            "withdrawal_m3s": withdrawal_m3s(model.data),
+            "arrivals_m3s": arrivals_m3s(model, q + s),
+            "turbined_m3s": q,
+            "spilled_m3s": s,
+            "p_mw": p,
+            "water_value_cny_per_m3": value_hm3 / 1e6,
+            "water_value_cny_per_mwh": value_hm3 / (conv / HM3_PER_M3S_H),
+        },
+        attrs,
+    )
+    gen = tidy(
+        model.snapshots,
+        hydro.index,
+        "generator",
+        {"p_mw": p, "energy_mwh": p * w, "co2_t": np.zeros_like(p)},
+        attrs.drop(columns="river"),
+    )
+    costs = pd.DataFrame(
+        {
+            "component": "hydro",
+            "name": hydro.index,
+            "region": region,
+            "carrier": hydro["carrier"].to_numpy(),
+            "cost_type": "variable (O&M)",
+            "cost_cny": (hydro["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * p * w).sum(
+                axis=1
+            ),
+        }
+    )
+    return {
+        "hydro": table,
+        "generation": gen,
+        "costs": costs,
+        **year_table(
+            sol, "hydro_storage", "hydro_year", hydro.index, "station", "storage_hm3", attrs
+        ),
+    }
 
 
 def carry(sol: Solution, k: int, past: Past) -> Carried | None:
@@ -354,5 +433,8 @@ def carry(sol: Solution, k: int, past: Past) -> Carried | None:
         return None
     length = math.ceil(travel.max() / model.data.case.horizon.resolution_h) + 1
     release = np.maximum(past.values("hydro_turbine") + past.values("hydro_spill"), 0.0)
-    return Carried(history={"release_m3s": past.frame(
-        release, model.variables["hydro_turbine"].components, length)})
+    return Carried(
+        history={
+            "release_m3s": past.frame(release, model.variables["hydro_turbine"].components, length)
+        }
+    )

@@ -44,10 +44,12 @@ def build(model: LinearModel) -> None:
         names = store.names[idx]
         off = model.add_variables(f"plan_{level.name}_off_middle", names)
         for side, sign in (("above", -1.0), ("below", 1.0)):
-            model.rows(f"plan_{level.name}_{side}_middle", names,
-                       meaning=f"distance of {{}} {side} the middle of its range",
-                       unit=kind.unit).add(off.cols, 1.0).add(level.cols[idx], sign
-                                                              ).greater(sign * middle)
+            model.rows(
+                f"plan_{level.name}_{side}_middle",
+                names,
+                meaning=f"distance of {{}} {side} the middle of its range",
+                unit=kind.unit,
+            ).add(off.cols, 1.0).add(level.cols[idx], sign).greater(sign * middle)
         model.add_cost(off.cols, OFF_MIDDLE_CNY_PER_UNIT_H * model.w[None, :])
 
 

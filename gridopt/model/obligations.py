@@ -97,10 +97,14 @@ def energy_terms(model: LinearModel) -> tuple[Windows, Terms, list[CapacityTerms
         if not mine.any():
             continue
         pos = members["pos"].to_numpy()[mine]
-        coef = (np.ones(len(pos)) if tname == "generators"
-                else model.data.tables["hydro"]["mw_per_m3s"].to_numpy(dtype=float)[pos])
-        parts.append(window_terms(win, model.w, owner_of[mine],
-                                  model.variables[var].cols[pos], coef))
+        coef = (
+            np.ones(len(pos))
+            if tname == "generators"
+            else model.data.tables["hydro"]["mw_per_m3s"].to_numpy(dtype=float)[pos]
+        )
+        parts.append(
+            window_terms(win, model.w, owner_of[mine], model.variables[var].cols[pos], coef)
+        )
     # bounds in full-load hours: H x the set's rating, the capacity built where it is variable
     cap = model.capacities.get(("generators", "p_max_mw"))
     variable = np.zeros(len(members), dtype=bool)
@@ -113,8 +117,11 @@ def energy_terms(model: LinearModel) -> tuple[Windows, Terms, list[CapacityTerms
         k_col[hit] = where[members["pos"].to_numpy()[hit]].to_numpy()
     owner = win.table["owner"].to_numpy()
     share = win.table["share_pu"].to_numpy()
-    fixed = np.bincount(owner_of[~variable], weights=members["rating_mw"].to_numpy()[~variable],
-                        minlength=len(table))
+    fixed = np.bincount(
+        owner_of[~variable],
+        weights=members["rating_mw"].to_numpy()[~variable],
+        minlength=len(table),
+    )
     capacity: list[CapacityTerms] = []
     for side in ("min", "max"):
         hours = table[f"{side}_hours"].to_numpy(dtype=float)
@@ -123,8 +130,9 @@ def energy_terms(model: LinearModel) -> tuple[Windows, Terms, list[CapacityTerms
         if variable.any():
             period = model.investment_period
             first_t = np.argmax(win.mask, axis=1)
-            pair_w, pair_m = np.nonzero((owner[:, None] == owner_of[None, variable])
-                                        & given[:, None])
+            pair_w, pair_m = np.nonzero(
+                (owner[:, None] == owner_of[None, variable]) & given[:, None]
+            )
             cols = cap.cols[k_col[variable][pair_m], period[first_t[pair_w]]]
             coef = hours[owner[pair_w]] * share[pair_w]
             capacity.append(CapacityTerms(side, pair_w, cols, coef))
@@ -133,8 +141,11 @@ def energy_terms(model: LinearModel) -> tuple[Windows, Terms, list[CapacityTerms
 
 def _set_words(table: pd.DataFrame) -> pd.Series:
     """What each obligation covers, in words (its plants, or its region and carriers)."""
-    scope = (table["region"].fillna("all regions") + ", "
-             + table["carrier"].fillna("all carriers").str.replace(";", "+"))
+    scope = (
+        table["region"].fillna("all regions")
+        + ", "
+        + table["carrier"].fillna("all carriers").str.replace(";", "+")
+    )
     return table["plants"].fillna(scope)
 
 
@@ -146,8 +157,9 @@ def gas_terms(model: LinearModel) -> tuple[Windows, Terms]:
     listed = table["supplies"].astype(str).str.split(";").explode().str.strip()
     owner = table.index.get_indexer(listed.index)
     pos = model.data.tables["gas_supplies"].index.get_indexer(listed.to_numpy())
-    terms = window_terms(win, model.w, owner, model.variables["gas_supply"].cols[pos],
-                         np.ones(len(pos)))
+    terms = window_terms(
+        win, model.w, owner, model.variables["gas_supply"].cols[pos], np.ones(len(pos))
+    )
     return win, terms
 
 
@@ -168,12 +180,12 @@ def build(model: LinearModel) -> None:
     tables = model.data.tables
     if not tables["energy_obligations"].empty:
         win, terms, capacity = energy_terms(model)
-        bound_rows(model, "energy_obligation", win, terms, "energy of obligation {}",
-                   capacity=capacity)
+        bound_rows(
+            model, "energy_obligation", win, terms, "energy of obligation {}", capacity=capacity
+        )
     if not tables["gas_contracts"].empty and model.has("gas_supply"):
         win, terms = gas_terms(model)
-        bound_rows(model, "gas_contract", win, terms, "gas taken under contract {}",
-                   unit="MWh_th")
+        bound_rows(model, "gas_contract", win, terms, "gas taken under contract {}", unit="MWh_th")
     payments = capacity_payments_cny(model)
     if len(payments):
         model.cost_constant += float(payments["cost_cny"].sum())
@@ -190,18 +202,32 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         tab = win.table
         owner = tab["owner"].to_numpy()
         penalty = tab["penalty"].to_numpy()
-        out.setdefault("contracts", []).append(pd.DataFrame({
-            "kind": "energy obligation", "contract": obligations.index.to_numpy()[owner],
-            "on": _set_words(obligations).to_numpy()[owner], "period": tab["period"],
-            "first_snapshot": tab["first"], "period_share_pu": tab["share_pu"],
-            "energy_mwh": got.quantity, "min_mwh": got.min_bound, "max_mwh": got.max_bound,
-            "shortfall_mwh": got.shortfall,
-            "shortfall_penalty_cny": np.nan_to_num(penalty) * got.shortfall + 0.0,
-            "min_dual_cny_per_mwh": got.min_dual, "max_dual_cny_per_mwh": got.max_dual}))
+        out.setdefault("contracts", []).append(
+            pd.DataFrame(
+                {
+                    "kind": "energy obligation",
+                    "contract": obligations.index.to_numpy()[owner],
+                    "on": _set_words(obligations).to_numpy()[owner],
+                    "period": tab["period"],
+                    "first_snapshot": tab["first"],
+                    "period_share_pu": tab["share_pu"],
+                    "energy_mwh": got.quantity,
+                    "min_mwh": got.min_bound,
+                    "max_mwh": got.max_bound,
+                    "shortfall_mwh": got.shortfall,
+                    "shortfall_penalty_cny": np.nan_to_num(penalty) * got.shortfall + 0.0,
+                    "min_dual_cny_per_mwh": got.min_dual,
+                    "max_dual_cny_per_mwh": got.max_dual,
+                }
+            )
+        )
         if model.has("energy_obligation_shortfall"):
             region = obligations["region"].fillna("").to_numpy()
-            out.setdefault("costs", []).append(penalty_costs(
-                win, got, obligations, "energy obligation", "shortfall penalty", region))
+            out.setdefault("costs", []).append(
+                penalty_costs(
+                    win, got, obligations, "energy obligation", "shortfall penalty", region
+                )
+            )
     contracts = tables["gas_contracts"]
     if not contracts.empty and model.has("gas_supply"):
         win, terms = gas_terms(model)
@@ -209,29 +235,52 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         tab = win.table
         owner = tab["owner"].to_numpy()
         penalty = tab["penalty"].to_numpy()
-        out.setdefault("gas_contracts", []).append(pd.DataFrame({
-            "contract": contracts.index.to_numpy()[owner],
-            "supplies": contracts["supplies"].to_numpy()[owner], "period": tab["period"],
-            "first_snapshot": tab["first"], "period_share_pu": tab["share_pu"],
-            "gas_mwh_th": got.quantity, "min_mwh_th": got.min_bound,
-            "max_mwh_th": got.max_bound, "not_taken_mwh_th": got.shortfall,
-            "take_or_pay_cny": np.nan_to_num(penalty) * got.shortfall + 0.0,
-            "min_dual_cny_per_mwh_th": got.min_dual,
-            "max_dual_cny_per_mwh_th": got.max_dual}))
+        out.setdefault("gas_contracts", []).append(
+            pd.DataFrame(
+                {
+                    "contract": contracts.index.to_numpy()[owner],
+                    "supplies": contracts["supplies"].to_numpy()[owner],
+                    "period": tab["period"],
+                    "first_snapshot": tab["first"],
+                    "period_share_pu": tab["share_pu"],
+                    "gas_mwh_th": got.quantity,
+                    "min_mwh_th": got.min_bound,
+                    "max_mwh_th": got.max_bound,
+                    "not_taken_mwh_th": got.shortfall,
+                    "take_or_pay_cny": np.nan_to_num(penalty) * got.shortfall + 0.0,
+                    "min_dual_cny_per_mwh_th": got.min_dual,
+                    "max_dual_cny_per_mwh_th": got.max_dual,
+                }
+            )
+        )
         if model.has("gas_contract_shortfall"):
-            out.setdefault("costs", []).append(penalty_costs(
-                win, got, contracts, "gas contract", "take-or-pay (gas paid, not taken)",
-                carrier="gas"))
+            out.setdefault("costs", []).append(
+                penalty_costs(
+                    win,
+                    got,
+                    contracts,
+                    "gas contract",
+                    "take-or-pay (gas paid, not taken)",
+                    carrier="gas",
+                )
+            )
     payments = capacity_payments_cny(model)
     if len(payments):
         buses = tables["buses"]["region"]
-        plants = pd.concat([tables["generators"][["bus", "carrier"]],
-                            tables["hydro"][["bus", "carrier"]]])
+        plants = pd.concat(
+            [tables["generators"][["bus", "carrier"]], tables["hydro"][["bus", "carrier"]]]
+        )
         plants = plants[~plants.index.duplicated()]
-        out.setdefault("costs", []).append(pd.DataFrame({
-            "component": np.where(payments["table"] == "hydro", "hydro", "generator"),
-            "name": payments["plant"].to_numpy(),
-            "region": buses.reindex(plants["bus"].reindex(payments["plant"])).to_numpy(),
-            "carrier": plants["carrier"].reindex(payments["plant"]).to_numpy(),
-            "cost_type": "capacity payment", "cost_cny": payments["cost_cny"].to_numpy()}))
+        out.setdefault("costs", []).append(
+            pd.DataFrame(
+                {
+                    "component": np.where(payments["table"] == "hydro", "hydro", "generator"),
+                    "name": payments["plant"].to_numpy(),
+                    "region": buses.reindex(plants["bus"].reindex(payments["plant"])).to_numpy(),
+                    "carrier": plants["carrier"].reindex(payments["plant"]).to_numpy(),
+                    "cost_type": "capacity payment",
+                    "cost_cny": payments["cost_cny"].to_numpy(),
+                }
+            )
+        )
     return {name: pd.concat(parts, ignore_index=True) for name, parts in out.items()}

@@ -53,23 +53,32 @@ def windows(model: LinearModel, table: pd.DataFrame) -> Windows:
     years, months = snaps.year.to_numpy(), snaps.month.to_numpy()
     monthly = (table["period"] == "month").to_numpy()
     month = table["month"].fillna(0).to_numpy(dtype=int)
-    key = np.where(monthly[:, None],
-                   np.where(months[None, :] == month[:, None], years * 100 + months, -1),
-                   years[None, :])
+    key = np.where(
+        monthly[:, None],
+        np.where(months[None, :] == month[:, None], years * 100 + months, -1),
+        years[None, :],
+    )
     owner, t = np.nonzero(key >= 0)
-    win = pd.DataFrame({"owner": owner, "key": key[owner, t]}).drop_duplicates(
-        ignore_index=True)
+    win = pd.DataFrame({"owner": owner, "key": key[owner, t]}).drop_duplicates(ignore_index=True)
     mask = key[win["owner"].to_numpy()] == win["key"].to_numpy()[:, None]
     is_month = monthly[win["owner"].to_numpy()]
     year = np.where(is_month, win["key"] // 100, win["key"]).astype(int)
-    first = pd.to_datetime(pd.DataFrame({"year": year, "month": np.where(
-        is_month, win["key"] % 100, 1), "day": 1}))
-    full_h = np.where(is_month, first.dt.days_in_month * 24,
-                      np.where(first.dt.is_leap_year, 8784, 8760)).astype(float)
+    first = pd.to_datetime(
+        pd.DataFrame({"year": year, "month": np.where(is_month, win["key"] % 100, 1), "day": 1})
+    )
+    full_h = np.where(
+        is_month, first.dt.days_in_month * 24, np.where(first.dt.is_leap_year, 8784, 8760)
+    ).astype(float)
     covered = mask.astype(float) @ model.w
     names = table.index.to_numpy()[win["owner"].to_numpy()]
-    win["label"] = [f"{n} {p}" for n, p in zip(names, np.where(
-        is_month, first.dt.strftime("%Y-%m"), first.dt.strftime("%Y")), strict=True)]
+    win["label"] = [
+        f"{n} {p}"
+        for n, p in zip(
+            names,
+            np.where(is_month, first.dt.strftime("%Y-%m"), first.dt.strftime("%Y")),
+            strict=True,
+        )
+    ]
     win["period"] = np.where(is_month, first.dt.strftime("%Y-%m"), first.dt.strftime("%Y"))
     win["share_pu"] = np.minimum(covered / full_h, 1.0)
     win["first"] = [snaps[np.argmax(m)] for m in mask] if len(win) else []
@@ -85,8 +94,9 @@ class Terms:
     coef: np.ndarray
 
 
-def window_terms(win: Windows, w: np.ndarray, owner_rows: np.ndarray, cols: np.ndarray,
-                 coef: np.ndarray) -> Terms:
+def window_terms(
+    win: Windows, w: np.ndarray, owner_rows: np.ndarray, cols: np.ndarray, coef: np.ndarray
+) -> Terms:
     """Terms of the windows for variables `cols` (k x T) of owner `owner_rows` (k,), with a
     coefficient per owner row: every window of that owner takes every snapshot in it."""
     owner = win.table["owner"].to_numpy()
@@ -99,20 +109,24 @@ def window_terms(win: Windows, w: np.ndarray, owner_rows: np.ndarray, cols: np.n
 def join_terms(parts: list[Terms]) -> Terms:
     if not parts:
         return Terms(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-    return Terms(*(np.concatenate([getattr(p, f) for p in parts])
-                   for f in ("row", "col", "coef")))
+    return Terms(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("row", "col", "coef")))
 
 
-def prorated_bounds(win: Windows, table: pd.DataFrame, unit: str = "mwh",
-                    penalty: str = "shortfall_penalty_cny_per_mwh") -> None:
+def prorated_bounds(
+    win: Windows,
+    table: pd.DataFrame,
+    unit: str = "mwh",
+    penalty: str = "shortfall_penalty_cny_per_mwh",
+) -> None:
     """Prorated bounds (`min_<unit>`, `max_<unit>` of `table`, NaN: none) and the penalty of
     each window, written into the window table as `min`, `max` and `penalty`."""
     owner = win.table["owner"].to_numpy()
     share = win.table["share_pu"].to_numpy()
     for side in ("min", "max"):
         column = f"{side}_{unit}"
-        win.table[side] = (table[column].to_numpy(dtype=float)[owner] * share
-                           if column in table else np.nan)
+        win.table[side] = (
+            table[column].to_numpy(dtype=float)[owner] * share if column in table else np.nan
+        )
     win.table["penalty"] = table[penalty].to_numpy(dtype=float)[owner]
 
 
@@ -126,8 +140,15 @@ class CapacityTerms:
     coef: np.ndarray
 
 
-def bound_rows(model: LinearModel, prefix: str, win: Windows, terms: Terms, meaning: str,
-               unit: str = "MWh", capacity: list[CapacityTerms] | None = None) -> None:
+def bound_rows(
+    model: LinearModel,
+    prefix: str,
+    win: Windows,
+    terms: Terms,
+    meaning: str,
+    unit: str = "MWh",
+    capacity: list[CapacityTerms] | None = None,
+) -> None:
     """The rows `<prefix>_min` and `<prefix>_max` of the windows with a bound (see the module
     doc), with a shortfall column `<prefix>_shortfall` for soft minimums."""
     tab = win.table
@@ -139,9 +160,15 @@ def bound_rows(model: LinearModel, prefix: str, win: Windows, terms: Terms, mean
             continue
         pos = np.full(len(tab), -1)
         pos[sel] = np.arange(len(sel))
-        rows = model.rows(f"{prefix}_{side}", labels[sel], PERIOD_LABEL,
-                          meaning=f"{meaning} (its {side}imum)", unit=unit,
-                          below="falls short by", above="exceeds it by")
+        rows = model.rows(
+            f"{prefix}_{side}",
+            labels[sel],
+            PERIOD_LABEL,
+            meaning=f"{meaning} (its {side}imum)",
+            unit=unit,
+            below="falls short by",
+            above="exceeds it by",
+        )
         keep = pos[terms.row] >= 0
         rows.scatter(pos[terms.row[keep]], terms.col[keep], terms.coef[keep])
         for cap in capacity or []:
@@ -159,8 +186,9 @@ def bound_rows(model: LinearModel, prefix: str, win: Windows, terms: Terms, mean
             rows.less(bound[sel][:, None])
 
 
-def capacity_bound_values(sol: Solution, win: Windows,
-                          capacity: list[CapacityTerms] | None) -> dict[str, np.ndarray]:
+def capacity_bound_values(
+    sol: Solution, win: Windows, capacity: list[CapacityTerms] | None
+) -> dict[str, np.ndarray]:
     """The part of each window's bounds that capacities built add (0 without any)."""
     n = len(win.table)
     out = {"min": np.zeros(n), "max": np.zeros(n)}
@@ -181,8 +209,13 @@ class Outcome:
     max_bound: np.ndarray
 
 
-def outcome(sol: Solution, prefix: str, win: Windows, terms: Terms,
-            capacity: list[CapacityTerms] | None = None) -> Outcome:
+def outcome(
+    sol: Solution,
+    prefix: str,
+    win: Windows,
+    terms: Terms,
+    capacity: list[CapacityTerms] | None = None,
+) -> Outcome:
     """Each window's quantity, shortfall, bounds (capacities built included) and duals (the
     cost of one more unit of minimum, the saving of one more unit of maximum)."""
     model = sol.model
@@ -201,20 +234,37 @@ def outcome(sol: Solution, prefix: str, win: Windows, terms: Terms,
             block = model.row_blocks[name]
             duals[side][labels.get_indexer(block.components)] = sign * sol.dual(name)[:, 0]
     extra = capacity_bound_values(sol, win, capacity)
-    return Outcome(quantity + 0.0, short + 0.0, duals["min"] + 0.0, duals["max"] + 0.0,
-                   tab["min"].to_numpy(dtype=float) + extra["min"],
-                   tab["max"].to_numpy(dtype=float) + extra["max"])
+    return Outcome(
+        quantity + 0.0,
+        short + 0.0,
+        duals["min"] + 0.0,
+        duals["max"] + 0.0,
+        tab["min"].to_numpy(dtype=float) + extra["min"],
+        tab["max"].to_numpy(dtype=float) + extra["max"],
+    )
 
 
-def penalty_costs(win: Windows, out: Outcome, table: pd.DataFrame, component: str,
-                  cost_type: str, region: str | np.ndarray = "", carrier: str = ""
-                  ) -> pd.DataFrame:
+def penalty_costs(
+    win: Windows,
+    out: Outcome,
+    table: pd.DataFrame,
+    component: str,
+    cost_type: str,
+    region: str | np.ndarray = "",
+    carrier: str = "",
+) -> pd.DataFrame:
     """The cost of each obligation's shortfalls (penalty x shortfall), one row per obligation."""
     owner = win.table["owner"].to_numpy()
     penalty = np.nan_to_num(win.table["penalty"].to_numpy(dtype=float))
     owners = pd.Series(penalty * out.shortfall).groupby(owner).sum()
     region = np.asarray(region, dtype=object)
-    return pd.DataFrame({
-        "component": component, "name": table.index.to_numpy()[owners.index],
-        "region": region[owners.index] if region.ndim else region, "carrier": carrier,
-        "cost_type": cost_type, "cost_cny": owners.to_numpy() + 0.0})
+    return pd.DataFrame(
+        {
+            "component": component,
+            "name": table.index.to_numpy()[owners.index],
+            "region": region[owners.index] if region.ndim else region,
+            "carrier": carrier,
+            "cost_type": cost_type,
+            "cost_cny": owners.to_numpy() + 0.0,
+        }
+    )

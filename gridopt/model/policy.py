@@ -79,8 +79,7 @@ def _qualifying(model: LinearModel, table: str, carriers: str | list[str]) -> np
     return carrier.isin(list(carriers)).to_numpy()
 
 
-def _in_regions(model: LinearModel, buses: pd.Series, regions: str | list[str]
-                ) -> np.ndarray:
+def _in_regions(model: LinearModel, buses: pd.Series, regions: str | list[str]) -> np.ndarray:
     if regions == "all":
         return np.ones(len(buses), dtype=bool)
     region = model.data.tables["buses"]["region"].reindex(buses).to_numpy()
@@ -92,8 +91,9 @@ def share_demand_mwh(model: LinearModel, regions: str | list[str]) -> np.ndarray
     loads = model.data.tables["loads"]
     mask = _in_regions(model, loads["bus"], regions)
     demand = model.data.load_mw[loads.index[mask]].to_numpy().sum(axis=1)
-    return np.bincount(model.investment_period, demand * _energy_weight(model),
-                       minlength=model.periods.n)
+    return np.bincount(
+        model.investment_period, demand * _energy_weight(model), minlength=model.periods.n
+    )
 
 
 def _share_rows(model: LinearModel, shares: list, side: str, name: str) -> None:
@@ -109,28 +109,46 @@ def _share_rows(model: LinearModel, shares: list, side: str, name: str) -> None:
     for e in shares:
         ps = _periods_of(e.periods, years)
         demand = share_demand_mwh(model, e.regions)
-        g = np.flatnonzero(_qualifying(model, "generators", e.carriers)
-                           & _in_regions(model, gens["bus"], e.regions))
-        h = np.flatnonzero(_qualifying(model, "hydro", e.carriers)
-                           & _in_regions(model, hydro["bus"], e.regions)) if len(hydro) \
+        g = np.flatnonzero(
+            _qualifying(model, "generators", e.carriers)
+            & _in_regions(model, gens["bus"], e.regions)
+        )
+        h = (
+            np.flatnonzero(
+                _qualifying(model, "hydro", e.carriers)
+                & _in_regions(model, hydro["bus"], e.regions)
+            )
+            if len(hydro)
             else np.zeros(0, dtype=int)
+        )
         for j in ps:
             labels.append(f"{e.name} {years[j]}")
             rhs.append(getattr(e, f"share_{side}") * demand[j])
             terms.append((len(labels) - 1, j, g, h))
-    rows = model.rows(name, pd.Index(labels), model.snapshots[:1], meaning="{}",
-                      unit="MW on average over the year",
-                      below="energy of the carriers short by",
-                      above="energy of the carriers over the share by")
+    rows = model.rows(
+        name,
+        pd.Index(labels),
+        model.snapshots[:1],
+        meaning="{}",
+        unit="MW on average over the year",
+        below="energy of the carriers short by",
+        above="energy of the carriers over the share by",
+    )
     conv = hydro["mw_per_m3s"].to_numpy(dtype=float) if len(hydro) else np.zeros(0)
     for row, j, g, h in terms:  # one per share and period
         t = np.flatnonzero(per == j)
         if len(g) and p is not None:
-            rows.scatter(np.full((len(g), len(t)), row), p.cols[np.ix_(g, t)],
-                         np.broadcast_to(kw[t][None, :] / PER_YEAR, (len(g), len(t))))
+            rows.scatter(
+                np.full((len(g), len(t)), row),
+                p.cols[np.ix_(g, t)],
+                np.broadcast_to(kw[t][None, :] / PER_YEAR, (len(g), len(t))),
+            )
         if len(h) and q is not None:
-            rows.scatter(np.full((len(h), len(t)), row), q.cols[np.ix_(h, t)],
-                         conv[h][:, None] * kw[t][None, :] / PER_YEAR)
+            rows.scatter(
+                np.full((len(h), len(t)), row),
+                q.cols[np.ix_(h, t)],
+                conv[h][:, None] * kw[t][None, :] / PER_YEAR,
+            )
     bound = np.array(rhs)[:, None] / PER_YEAR
     if side == "min":
         rows.greater(bound)
@@ -156,16 +174,25 @@ def build(model: LinearModel) -> None:
 
     capped = [i for i, y in enumerate(years) if int(y) in policy.co2_cap_t_per_yr]
     if capped and p is not None:
-        rows = model.rows("policy_co2_cap", pd.Index([f"CO2 cap {years[i]}" for i in capped]),
-                          model.snapshots[:1], meaning="{}", unit="t CO2 per hour of the year",
-                          above="emissions over the cap by")
+        rows = model.rows(
+            "policy_co2_cap",
+            pd.Index([f"CO2 cap {years[i]}" for i in capped]),
+            model.snapshots[:1],
+            meaning="{}",
+            unit="t CO2 per hour of the year",
+            above="emissions over the cap by",
+        )
         slot = np.full(inv.n, -1)
         slot[capped] = np.arange(len(capped))
         use = slot[per] >= 0
-        rows.scatter(np.broadcast_to(slot[per][None, use], (len(gens), use.sum())),
-                     p.cols[:, use], co2[:, None] * kw[None, use] / PER_YEAR)
-        rows.less(np.array([policy.co2_cap_t_per_yr[int(years[i])] for i in capped])[:, None]
-                  / PER_YEAR)
+        rows.scatter(
+            np.broadcast_to(slot[per][None, use], (len(gens), use.sum())),
+            p.cols[:, use],
+            co2[:, None] * kw[None, use] / PER_YEAR,
+        )
+        rows.less(
+            np.array([policy.co2_cap_t_per_yr[int(years[i])] for i in capped])[:, None] / PER_YEAR
+        )
 
     for side, name in (("min", "policy_share"), ("max", "policy_share_max")):
         shares = [e for e in policy.shares if getattr(e, f"share_{side}") is not None]
@@ -178,8 +205,7 @@ def build(model: LinearModel) -> None:
 
         cand = candidates(model)
         bcols = b.cols.reshape(len(cand), inv.n)
-        power = (cand["rating"] == "p_max_mw") & cand["table"].isin(
-            ["generators", "storage_units"])
+        power = (cand["rating"] == "p_max_mw") & cand["table"].isin(["generators", "storage_units"])
         labels, rhs, members = [], [], []
         for e in policy.build_rates:
             chosen = np.zeros(len(cand), dtype=bool)
@@ -194,8 +220,14 @@ def build(model: LinearModel) -> None:
                 labels.append(f"{e.name} {years[j]}")
                 rhs.append(e.max_mw_per_yr * inv.span_yr[j])
                 members.append((np.flatnonzero(chosen), j))
-        rows = model.rows("policy_build_rate", pd.Index(labels), model.snapshots[:1],
-                          meaning="{}", unit="MW per period", above="built over the rate by")
+        rows = model.rows(
+            "policy_build_rate",
+            pd.Index(labels),
+            model.snapshots[:1],
+            meaning="{}",
+            unit="MW per period",
+            above="built over the rate by",
+        )
         for row, (idx, j) in enumerate(members):
             if len(idx):
                 rows.scatter(np.full(len(idx), row), bcols[idx, j], 1.0)
@@ -218,12 +250,21 @@ def _transmission_volume(model: LinearModel, entries: list) -> None:
                 if cap is None:
                     continue
                 df = model.data.tables[table].iloc[cap.positions]
-                mine = np.ones(len(df), dtype=bool) if e.carriers == "all" else \
-                    df["carrier"].isin(list(e.carriers)).to_numpy()
+                mine = (
+                    np.ones(len(df), dtype=bool)
+                    if e.carriers == "all"
+                    else df["carrier"].isin(list(e.carriers)).to_numpy()
+                )
                 length = df["length_km"].fillna(0.0).to_numpy(dtype=float)
                 terms.append((len(labels) - 1, cap.cols[mine, j], length[mine]))
-    rows = model.rows("policy_transmission_volume", pd.Index(labels), model.snapshots[:1],
-                      meaning="{}", unit="MW km", above="transmission volume over the limit by")
+    rows = model.rows(
+        "policy_transmission_volume",
+        pd.Index(labels),
+        model.snapshots[:1],
+        meaning="{}",
+        unit="MW km",
+        above="transmission volume over the limit by",
+    )
     for row, cols, coef in terms:
         if len(cols):
             rows.scatter(np.full(len(cols), row), cols, coef)
@@ -243,27 +284,33 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     gens = model.data.tables["generators"]
     if model.has("gen_p"):
         p = sol.value("gen_p")
-        emitted = np.bincount(per, (gens["co2_t_per_mwh"].to_numpy()[:, None] * p).sum(axis=0)
-                              * kw, minlength=inv.n)
+        emitted = np.bincount(
+            per, (gens["co2_t_per_mwh"].to_numpy()[:, None] * p).sum(axis=0) * kw, minlength=inv.n
+        )
         cap = np.array([policy.co2_cap_t_per_yr.get(int(y), np.nan) for y in years])
         price = np.array([policy.co2_price_cny_per_t.get(int(y), 0.0) for y in years])
         shadow = np.full(inv.n, np.nan)
         if "policy_co2_cap" in model.row_blocks:
             capped = np.flatnonzero(~np.isnan(cap))
-            shadow[capped] = (-sol.dual("policy_co2_cap")[:, 0] / PER_YEAR
-                              / inv.factor[capped])
-        out["co2"] = pd.DataFrame({
-            "period": years, "years": inv.span_yr, "co2_t_per_yr": emitted + 0.0,
-            "cap_t_per_yr": cap, "co2_price_cny_per_t": price,
-            "cap_shadow_price_cny_per_t": shadow + 0.0})
+            shadow[capped] = -sol.dual("policy_co2_cap")[:, 0] / PER_YEAR / inv.factor[capped]
+        out["co2"] = pd.DataFrame(
+            {
+                "period": years,
+                "years": inv.span_yr,
+                "co2_t_per_yr": emitted + 0.0,
+                "cap_t_per_yr": cap,
+                "co2_price_cny_per_t": price,
+                "cap_shadow_price_cny_per_t": shadow + 0.0,
+            }
+        )
     parts = []
     for name, kind, unit, sign in (
-            ("policy_co2_cap", "co2 cap", "CNY/t CO2", -1.0),
-            ("policy_share", "share", "CNY/MWh", 1.0),
-            ("policy_share_max", "share max", "CNY/MWh", -1.0),
-            ("policy_build_rate", "build rate", "CNY/MW (discounted)", -1.0),
-            ("policy_transmission_volume", "transmission volume", "CNY/MWkm (discounted)",
-             -1.0)):
+        ("policy_co2_cap", "co2 cap", "CNY/t CO2", -1.0),
+        ("policy_share", "share", "CNY/MWh", 1.0),
+        ("policy_share_max", "share max", "CNY/MWh", -1.0),
+        ("policy_build_rate", "build rate", "CNY/MW (discounted)", -1.0),
+        ("policy_transmission_volume", "transmission volume", "CNY/MWkm (discounted)", -1.0),
+    ):
         block = model.row_blocks.get(name)
         if block is None:
             continue
@@ -271,21 +318,30 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         A = block.constraint.csr  # over the columns that existed when it was built
         # back to t or MWh per year (build rates and volumes are not scaled)
         back = 1.0 if kind in ("build rate", "transmission volume") else PER_YEAR
-        lhs = np.asarray(A @ sol.x[:A.shape[1]], dtype=float) * back
+        lhs = np.asarray(A @ sol.x[: A.shape[1]], dtype=float) * back
         lb, ub = block.constraint.bounds
         rhs = np.where(np.isfinite(ub), ub, lb) * back
         year = np.array([int(str(c).rsplit(" ", 1)[-1]) for c in block.components])
         j = np.searchsorted(years, year)
         # caps and shares hold in every year of the period: their duals, in the objective's
         # discounted CNY, are per unit and year once divided by F[p]; a build rate's is per MW
-        scale = (np.ones(len(j)) if kind in ("build rate", "transmission volume")
-                 else inv.factor[j])
+        scale = np.ones(len(j)) if kind in ("build rate", "transmission volume") else inv.factor[j]
         dual = sol.row_dual[rows] / back
-        parts.append(pd.DataFrame({
-            "constraint": np.asarray(block.components, dtype=object), "kind": kind,
-            "period": year, "lhs": lhs + 0.0, "rhs": rhs, "slack": np.abs(rhs - lhs) + 0.0,
-            "binding": np.abs(rhs - lhs) <= 1e-6 * np.maximum(1.0, np.abs(rhs)),
-            "shadow_price": sign * dual / scale + 0.0, "shadow_price_unit": unit}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "constraint": np.asarray(block.components, dtype=object),
+                    "kind": kind,
+                    "period": year,
+                    "lhs": lhs + 0.0,
+                    "rhs": rhs,
+                    "slack": np.abs(rhs - lhs) + 0.0,
+                    "binding": np.abs(rhs - lhs) <= 1e-6 * np.maximum(1.0, np.abs(rhs)),
+                    "shadow_price": sign * dual / scale + 0.0,
+                    "shadow_price_unit": unit,
+                }
+            )
+        )
     if parts:
         out["policy"] = pd.concat(parts, ignore_index=True)
     return out

@@ -41,15 +41,46 @@ if TYPE_CHECKING:
 # end_state: targets and values of what stores hold at the end (windows of a rolling run only)
 # obligations: energy plans and gas contracts over calendar periods, once plants and supplies
 # exist
-DISPATCH: tuple[ModuleType, ...] = (generation, storage, hydro, transmission, corridors, gas,
-                                    obligations, security, end_state, balance)
+DISPATCH: tuple[ModuleType, ...] = (
+    generation,
+    storage,
+    hydro,
+    transmission,
+    corridors,
+    gas,
+    obligations,
+    security,
+    end_state,
+    balance,
+)
 # unit commitment: the dispatch families plus commitment of the committable generators
-UC: tuple[ModuleType, ...] = (generation, commitment, storage, hydro, transmission, corridors,
-                              gas, obligations, security, end_state, balance)
+UC: tuple[ModuleType, ...] = (
+    generation,
+    commitment,
+    storage,
+    hydro,
+    transmission,
+    corridors,
+    gas,
+    obligations,
+    security,
+    end_state,
+    balance,
+)
 # capacity expansion (case setting `expansion:`): the capacities first, since every family
 # bounds its variables by them, and the policy rows once generation and hydro exist
-EXPANSION: tuple[ModuleType, ...] = (expansion, generation, storage, hydro, transmission,
-                                     corridors, gas, obligations, policy, balance)
+EXPANSION: tuple[ModuleType, ...] = (
+    expansion,
+    generation,
+    storage,
+    hydro,
+    transmission,
+    corridors,
+    gas,
+    obligations,
+    policy,
+    balance,
+)
 
 
 def families(data: CaseData) -> tuple[ModuleType, ...]:
@@ -83,8 +114,12 @@ def build_model(data: CaseData) -> LinearModel:
 
 def store_kinds(data: CaseData) -> list[StoreKind]:
     """Every kind of store the families of the case declare, whose table has rows."""
-    return [kind for family in families(data) for kind in getattr(family, "STORES", ())
-            if len(data.tables[kind.table])]
+    return [
+        kind
+        for family in families(data)
+        for kind in getattr(family, "STORES", ())
+        if len(data.tables[kind.table])
+    ]
 
 
 def carrying(sol: Solution, k: int, past: Past) -> list[Carried]:

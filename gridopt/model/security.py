@@ -102,8 +102,22 @@ if TYPE_CHECKING:
     from gridopt.solver.types import Solution
 
 NAME = "security"
-COLUMNS = ("zone", "target", "element", "snapshot", "period", "lhs", "rhs", "unit", "slack",
-           "met", "binding", "shadow_price", "shadow_price_unit", "note")
+COLUMNS = (
+    "zone",
+    "target",
+    "element",
+    "snapshot",
+    "period",
+    "lhs",
+    "rhs",
+    "unit",
+    "slack",
+    "met",
+    "binding",
+    "shadow_price",
+    "shadow_price_unit",
+    "note",
+)
 
 
 @dataclass
@@ -152,12 +166,12 @@ def zone_demand_mw(data: CaseData, zone: SecurityZone) -> np.ndarray:
     """The zone's demand per snapshot (MW)."""
     loads = data.tables["loads"]
     inside = loads.index[loads["bus"].isin(zone.buses).to_numpy()]
-    return data.load_mw[inside].sum(axis=1).to_numpy() if len(inside) else np.zeros(
-        data.n_snapshots)
+    return (
+        data.load_mw[inside].sum(axis=1).to_numpy() if len(inside) else np.zeros(data.n_snapshots)
+    )
 
 
-def unit_fraction(data: CaseData, zone: SecurityZone, names: pd.Index | list[str]
-                  ) -> np.ndarray:
+def unit_fraction(data: CaseData, zone: SecurityZone, names: pd.Index | list[str]) -> np.ndarray:
     """lambda_g = U_g / P_g: the share of a plant row lost with its largest unit."""
     gens = data.tables["generators"].loc[list(names)]
     p_max = gens["p_max_mw"].to_numpy(dtype=float)
@@ -197,10 +211,18 @@ def plan(model: LinearModel, zone: SecurityZone) -> Plan:
     contracted = [el for el in zone.imports if el.kind == "generator"]
     frac_c = unit_fraction(data, zone, [el.name for el in contracted])
     return Plan(
-        zone=zone, slug=slug(zone.name), demand_mw=zone_demand_mw(data, zone), units=units,
-        unit_pos=pos, unit_frac=unit_fraction(data, zone, units), imports=imports,
-        contracted=[(el.name, gens.index.get_loc(el.name), el.share_pu, float(f))
-                    for el, f in zip(contracted, frac_c, strict=True)])
+        zone=zone,
+        slug=slug(zone.name),
+        demand_mw=zone_demand_mw(data, zone),
+        units=units,
+        unit_pos=pos,
+        unit_frac=unit_fraction(data, zone, units),
+        imports=imports,
+        contracted=[
+            (el.name, gens.index.get_loc(el.name), el.share_pu, float(f))
+            for el, f in zip(contracted, frac_c, strict=True)
+        ],
+    )
 
 
 def _escape(text: str) -> str:
@@ -245,30 +267,36 @@ def _headroom_terms(model: LinearModel, pl: Plan, build: bool) -> list[Term]:
         if build:
             h = model.add_variables(var, names)
             zone = _escape(pl.zone.name)
-            model.rows(f"security_headroom_cap_{pl.slug}", names,
-                       meaning=f"headroom of {{}} counted for {zone} N-1 security, within its"
-                       " available capacity", unit="MW").add(h.cols, 1.0).add(p[idx], 1.0
-                                                                             ).less(avail[idx])
-            model.rows(f"security_headroom_online_{pl.slug}", names,
-                       meaning=f"headroom of {{}} counted for {zone} N-1 security, on its"
-                       " capacity online (output / stable minimum)", unit="MW").add(
-                h.cols, m[idx, None]).add(p[idx], -(1.0 - m[idx, None])).less(0.0)
+            model.rows(
+                f"security_headroom_cap_{pl.slug}",
+                names,
+                meaning=f"headroom of {{}} counted for {zone} N-1 security, within its"
+                " available capacity",
+                unit="MW",
+            ).add(h.cols, 1.0).add(p[idx], 1.0).less(avail[idx])
+            model.rows(
+                f"security_headroom_online_{pl.slug}",
+                names,
+                meaning=f"headroom of {{}} counted for {zone} N-1 security, on its"
+                " capacity online (output / stable minimum)",
+                unit="MW",
+            ).add(h.cols, m[idx, None]).add(p[idx], -(1.0 - m[idx, None])).less(0.0)
         h = model.variables[var]
         for j, i in enumerate(spin):
             terms[i] = Term([(h.cols[j], np.ones(T))], np.zeros(T))
     return [t for t in terms if t is not None]
 
 
-def _n1_system(model: LinearModel, pl: Plan, build: bool
-               ) -> tuple[list[str], list[Term], np.ndarray, np.ndarray]:
+def _n1_system(
+    model: LinearModel, pl: Plan, build: bool
+) -> tuple[list[str], list[Term], np.ndarray, np.ndarray]:
     """Contingency labels, terms and the matrices L (lost) and C (cover) over the terms."""
     n1 = pl.zone.n_1
     T = model.T
     gen_p = model.variables["gen_p"].cols
     heads = _headroom_terms(model, pl, build)
     flows = [e.flow for e in pl.imports]
-    spares = [Term([(c, -k) for c, k in e.flow.parts], np.full(T, e.cap_mw))
-              for e in pl.imports]
+    spares = [Term([(c, -k) for c, k in e.flow.parts], np.full(T, e.cap_mw)) for e in pl.imports]
     outputs = [Term([(gen_p[g], np.ones(T))], np.zeros(T)) for g in pl.unit_pos]
     bought = [Term([(gen_p[g], np.full(T, s))], np.zeros(T)) for _, g, s, _ in pl.contracted]
     terms = flows + spares + heads + outputs + bought
@@ -280,8 +308,8 @@ def _n1_system(model: LinearModel, pl: Plan, build: bool
 
     def new() -> tuple[np.ndarray, np.ndarray]:
         lost, cover = np.zeros(len(terms)), np.zeros(len(terms))
-        cover[S_:S_ + nE] = 1.0
-        cover[H_:H_ + nG] = 1.0
+        cover[S_ : S_ + nE] = 1.0
+        cover[H_ : H_ + nG] = 1.0
         return lost, cover
 
     for j, e in enumerate(pl.imports):
@@ -313,8 +341,12 @@ def _n1_system(model: LinearModel, pl: Plan, build: bool
         C_rows.append(cover)
         unit = "" if lam >= 1.0 else f"one {size:g} MW unit, "
         labels.append(f"{name} ({unit}{share:.0%} contracted)")
-    return labels, terms, np.array(L_rows).reshape(-1, len(terms)), np.array(C_rows).reshape(
-        -1, len(terms))
+    return (
+        labels,
+        terms,
+        np.array(L_rows).reshape(-1, len(terms)),
+        np.array(C_rows).reshape(-1, len(terms)),
+    )
 
 
 def _build_n1(model: LinearModel, pl: Plan) -> None:
@@ -338,23 +370,36 @@ def _build_n1(model: LinearModel, pl: Plan) -> None:
     part_cols = np.array([c for t in terms for c, _ in t.parts])
     part_coef = np.array([k for t in terms for _, k in t.parts])
     zone = _escape(pl.zone.name)
-    cover = model.add_variables(f"security_n1_total_cover_{pl.slug}", pd.Index([pl.zone.name]),
-                                -INF, INF)
+    cover = model.add_variables(
+        f"security_n1_total_cover_{pl.slug}", pd.Index([pl.zone.name]), -INF, INF
+    )
     on = np.flatnonzero(base[part_term] != 0)
-    rows = model.rows(f"security_n1_cover_{pl.slug}", pd.Index([pl.zone.name]),
-                      meaning=f"{zone} N-1 cover (headroom and spare import capacity) of {{}}",
-                      unit="MW")
+    rows = model.rows(
+        f"security_n1_cover_{pl.slug}",
+        pd.Index([pl.zone.name]),
+        meaning=f"{zone} N-1 cover (headroom and spare import capacity) of {{}}",
+        unit="MW",
+    )
     rows.add(cover.cols, 1.0)
-    rows.scatter(np.broadcast_to(np.arange(T)[None, :], (len(on), T)), part_cols[on],
-                 -base[part_term[on]][:, None] * part_coef[on])
+    rows.scatter(
+        np.broadcast_to(np.arange(T)[None, :], (len(on), T)),
+        part_cols[on],
+        -base[part_term[on]][:, None] * part_coef[on],
+    )
     rows.equal((base @ const)[None, :], definition=True)
     k_idx, p_idx = np.nonzero(own[:, part_term])
-    rows = model.rows(f"security_n1_{pl.slug}", pd.Index(labels),
-                      meaning=f"{zone} N-1 security against the loss of {{}}",
-                      unit="MW", above="lost infeed exceeds the cover (headroom and spare"
-                      " import capacity) by")
-    rows.scatter(k_idx[:, None] * T + np.arange(T)[None, :], part_cols[p_idx],
-                 own[k_idx, part_term[p_idx]][:, None] * part_coef[p_idx])
+    rows = model.rows(
+        f"security_n1_{pl.slug}",
+        pd.Index(labels),
+        meaning=f"{zone} N-1 security against the loss of {{}}",
+        unit="MW",
+        above="lost infeed exceeds the cover (headroom and spare import capacity) by",
+    )
+    rows.scatter(
+        k_idx[:, None] * T + np.arange(T)[None, :],
+        part_cols[p_idx],
+        own[k_idx, part_term[p_idx]][:, None] * part_coef[p_idx],
+    )
     rows.add(np.broadcast_to(cover.cols, (len(labels), T)), -1.0)
     rows.less(-margin - own @ const, per_weight=True)
 
@@ -383,8 +428,11 @@ def _share_parts(model: LinearModel, pl: Plan, target: str) -> list[tuple[np.nda
     carriers = set(pl.zone.fuel_mix[i].carriers)
     gens = model.data.tables["generators"]
     parts = [(gen_p[g], np.ones(T)) for g in pl.unit_pos if gens["carrier"].iloc[g] in carriers]
-    return parts + [(gen_p[g], np.full(T, s)) for _, g, s, _ in pl.contracted
-                    if gens["carrier"].iloc[g] in carriers]
+    return parts + [
+        (gen_p[g], np.full(T, s))
+        for _, g, s, _ in pl.contracted
+        if gens["carrier"].iloc[g] in carriers
+    ]
 
 
 def _share_of(zone: SecurityZone, target: str) -> ShareBound:
@@ -394,8 +442,11 @@ def _share_of(zone: SecurityZone, target: str) -> ShareBound:
 
 
 def _share_targets(zone: SecurityZone) -> list[str]:
-    return [t for t in zone.targets() if t in ("local_share", "import_share")
-            or t.startswith("fuel_mix[")]
+    return [
+        t
+        for t in zone.targets()
+        if t in ("local_share", "import_share") or t.startswith("fuel_mix[")
+    ]
 
 
 def _share_row_name(pl: Plan, target: str, side: str) -> str:
@@ -411,8 +462,9 @@ def _build_share(model: LinearModel, pl: Plan, target: str) -> None:
     for side, bound in (("min", share.min_pu), ("max", share.max_pu)):
         if bound is None:
             continue
-        rows = model.rows(_share_row_name(pl, target, side), pd.Index([words]), starts,
-                          meaning="{}", unit="MWh")
+        rows = model.rows(
+            _share_row_name(pl, target, side), pd.Index([words]), starts, meaning="{}", unit="MWh"
+        )
         for cols, coef in parts:
             rows.scatter(period, cols, coef * model.w)
         if side == "min":
@@ -422,9 +474,9 @@ def _build_share(model: LinearModel, pl: Plan, target: str) -> None:
 
 
 # ---- (5) gas N-1 -----------------------------------------------------------------------------
-def _gas_system(model: LinearModel, pl: Plan
-                ) -> tuple[list[str], np.ndarray, list[tuple[np.ndarray, np.ndarray]],
-                           np.ndarray, str]:
+def _gas_system(
+    model: LinearModel, pl: Plan
+) -> tuple[list[str], np.ndarray, list[tuple[np.ndarray, np.ndarray]], np.ndarray, str]:
     """Gas sources (labels, capacity (k, T)), the burn parts and the non-power demand (T,);
     or a note saying why gas N-1 is skipped."""
     from gridopt.model import gas
@@ -474,10 +526,13 @@ def _build_gas(model: LinearModel, pl: Plan) -> None:
         return
     T = model.T
     k = np.arange(len(labels))[:, None] * T + np.arange(T)[None, :]
-    rows = model.rows(f"security_gas_n1_{pl.slug}", pd.Index(labels),
-                      meaning=f"{_escape(pl.zone.name)} gas N-1 security against the loss of {{}}",
-                      unit="MWth", above="gas for its plants and demand exceeds what the"
-                      " remaining sources deliver by")
+    rows = model.rows(
+        f"security_gas_n1_{pl.slug}",
+        pd.Index(labels),
+        meaning=f"{_escape(pl.zone.name)} gas N-1 security against the loss of {{}}",
+        unit="MWth",
+        above="gas for its plants and demand exceeds what the remaining sources deliver by",
+    )
     for cols, coef in parts:
         rows.scatter(k, np.broadcast_to(cols, k.shape), coef[None, :])
     rows.less(caps.sum(axis=0)[None, :] - caps - demand[None, :], per_weight=True)
@@ -495,22 +550,47 @@ def build(model: LinearModel) -> None:
 
 
 # ---- results -------------------------------------------------------------------------------
-def _frame(zone: str, target: str, elements: list[str], snapshots: pd.Index | None,
-           periods: list[str] | None, lhs: np.ndarray, rhs: np.ndarray, unit: str,
-           slack: np.ndarray, price: np.ndarray, price_unit: str, note: str = "") -> pd.DataFrame:
+def _frame(
+    zone: str,
+    target: str,
+    elements: list[str],
+    snapshots: pd.Index | None,
+    periods: list[str] | None,
+    lhs: np.ndarray,
+    rhs: np.ndarray,
+    unit: str,
+    slack: np.ndarray,
+    price: np.ndarray,
+    price_unit: str,
+    note: str = "",
+) -> pd.DataFrame:
     """Tidy rows for (element x time) arrays; time is snapshots or periods."""
     k, n = lhs.shape
     tol = 1e-6 * np.maximum(1.0, np.maximum(np.abs(lhs), np.abs(rhs)))
     price = np.where(np.abs(price) < 1e-7, 0.0, price)  # the solver's round-off, not a price
-    snaps = (np.tile(np.asarray(snapshots), k) if snapshots is not None
-             else np.full(k * n, np.datetime64("NaT"), dtype="datetime64[ns]"))
-    return pd.DataFrame({
-        "zone": zone, "target": target, "element": np.repeat(np.asarray(elements, object), n),
-        "snapshot": snaps, "period": np.tile(np.asarray(periods or [""] * n, object), k),
-        "lhs": lhs.ravel() + 0.0, "rhs": rhs.ravel() + 0.0, "unit": unit,
-        "slack": slack.ravel() + 0.0, "met": (slack >= -tol).ravel(),
-        "binding": (np.abs(slack) <= tol).ravel(), "shadow_price": price.ravel() + 0.0,
-        "shadow_price_unit": price_unit, "note": note})
+    snaps = (
+        np.tile(np.asarray(snapshots), k)
+        if snapshots is not None
+        else np.full(k * n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    )
+    return pd.DataFrame(
+        {
+            "zone": zone,
+            "target": target,
+            "element": np.repeat(np.asarray(elements, object), n),
+            "snapshot": snaps,
+            "period": np.tile(np.asarray(periods or [""] * n, object), k),
+            "lhs": lhs.ravel() + 0.0,
+            "rhs": rhs.ravel() + 0.0,
+            "unit": unit,
+            "slack": slack.ravel() + 0.0,
+            "met": (slack >= -tol).ravel(),
+            "binding": (np.abs(slack) <= tol).ravel(),
+            "shadow_price": price.ravel() + 0.0,
+            "shadow_price_unit": price_unit,
+            "note": note,
+        }
+    )
 
 
 def _water_frame(sol: Solution, zone: SecurityZone) -> pd.DataFrame:
@@ -526,10 +606,21 @@ def _water_frame(sol: Solution, zone: SecurityZone) -> pd.DataFrame:
     reach = hydro_family.reaching_m3s(sol)[pos]
     need = hydro_family.withdrawal_m3s(model.data)[pos]
     value = hydro_family.water_value_cny_per_m3(sol)[pos]
-    return _frame(zone.name, target_label(zone, "water_supply"), list(table.index[pos]),
-                  model.snapshots, None, reach, need, "m3/s", reach - need, value, "CNY/m3",
-                  "water reaching the intake against the zone's withdrawal; shadow price: the"
-                  " water value at the intake")
+    return _frame(
+        zone.name,
+        target_label(zone, "water_supply"),
+        list(table.index[pos]),
+        model.snapshots,
+        None,
+        reach,
+        need,
+        "m3/s",
+        reach - need,
+        value,
+        "CNY/m3",
+        "water reaching the intake against the zone's withdrawal; shadow price: the"
+        " water value at the intake",
+    )
 
 
 def reserve_margin_check(data: CaseData, zone: SecurityZone) -> dict[str, float | str]:
@@ -548,21 +639,37 @@ def reserve_margin_check(data: CaseData, zone: SecurityZone) -> dict[str, float 
             cap = float(tables["lines"].at[el.name, "s_max_mw"])
         elif el.kind == "link":
             link = tables["links"].loc[el.name]
-            cap = float(link["efficiency"] * link["p_max_mw"] if link["bus1"] in inside
-                        else -link["p_min_pu"] * link["p_max_mw"])
+            cap = float(
+                link["efficiency"] * link["p_max_mw"]
+                if link["bus1"] in inside
+                else -link["p_min_pu"] * link["p_max_mw"]
+            )
         else:
             continue
         firm_import += el.firm_pu * cap
-        largest.append((el.name if el.circuits == 1 else f"{el.name} (one of {el.circuits}"
-                        " circuits)", cap / el.circuits))
+        largest.append(
+            (
+                el.name if el.circuits == 1 else f"{el.name} (one of {el.circuits} circuits)",
+                cap / el.circuits,
+            )
+        )
     frac = unit_fraction(data, zone, units)
     largest += [(str(n), float(f * p)) for n, f, p in zip(units, frac, p_max, strict=True)]
     element, size = max(largest, key=lambda x: x[1])
-    peak = rm.peak_demand_mw if rm.peak_demand_mw is not None else float(
-        zone_demand_mw(data, zone).max())
-    return {"firm_local_mw": firm_local, "firm_import_mw": firm_import, "largest": element,
-            "largest_mw": size, "lhs_mw": firm_local + firm_import - size,
-            "rhs_mw": peak * (1.0 + rm.margin_pu), "peak_mw": peak}
+    peak = (
+        rm.peak_demand_mw
+        if rm.peak_demand_mw is not None
+        else float(zone_demand_mw(data, zone).max())
+    )
+    return {
+        "firm_local_mw": firm_local,
+        "firm_import_mw": firm_import,
+        "largest": element,
+        "largest_mw": size,
+        "lhs_mw": firm_local + firm_import - size,
+        "rhs_mw": peak * (1.0 + rm.margin_pu),
+        "peak_mw": peak,
+    }
 
 
 def results(sol: Solution) -> dict[str, pd.DataFrame]:
@@ -579,18 +686,42 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                 lhs = L @ values + zone.n_1.margin_mw
                 rhs = C @ values
                 price = -sol.dual(f"security_n1_{pl.slug}")
-                frames.append(_frame(name, target_label(zone, "n_1"), labels, model.snapshots,
-                                     None, lhs, rhs, "MW", rhs - lhs, price, "CNY/MW/h",
-                                     f"headroom: {zone.n_1.headroom}"))
+                frames.append(
+                    _frame(
+                        name,
+                        target_label(zone, "n_1"),
+                        labels,
+                        model.snapshots,
+                        None,
+                        lhs,
+                        rhs,
+                        "MW",
+                        rhs - lhs,
+                        price,
+                        "CNY/MW/h",
+                        f"headroom: {zone.n_1.headroom}",
+                    )
+                )
         if zone.reserve_margin is not None:
             rm = reserve_margin_check(model.data, zone)
-            frames.append(_frame(
-                name, target_label(zone, "reserve_margin"), [f"largest: {rm['largest']}"],
-                None, ["planning"], np.array([[rm["lhs_mw"]]]), np.array([[rm["rhs_mw"]]]),
-                "MW", np.array([[rm["lhs_mw"] - rm["rhs_mw"]]]), np.array([[np.nan]]), "",
-                f"check (capacities are data): firm local {rm['firm_local_mw']:,.1f} MW + firm"
-                f" import {rm['firm_import_mw']:,.1f} MW - largest {rm['largest_mw']:,.1f} MW"
-                f" vs peak {rm['peak_mw']:,.1f} MW x (1 + {zone.reserve_margin.margin_pu:g})"))
+            frames.append(
+                _frame(
+                    name,
+                    target_label(zone, "reserve_margin"),
+                    [f"largest: {rm['largest']}"],
+                    None,
+                    ["planning"],
+                    np.array([[rm["lhs_mw"]]]),
+                    np.array([[rm["rhs_mw"]]]),
+                    "MW",
+                    np.array([[rm["lhs_mw"] - rm["rhs_mw"]]]),
+                    np.array([[np.nan]]),
+                    "",
+                    f"check (capacities are data): firm local {rm['firm_local_mw']:,.1f} MW + firm"
+                    f" import {rm['firm_import_mw']:,.1f} MW - largest {rm['largest_mw']:,.1f} MW"
+                    f" vs peak {rm['peak_mw']:,.1f} MW x (1 + {zone.reserve_margin.margin_pu:g})",
+                )
+            )
         for target in _share_targets(zone):
             share = _share_of(zone, target)
             period, labels, _starts = _periods(model, share)
@@ -606,30 +737,67 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                 dual = sol.dual(_share_row_name(pl, target, side))[0]
                 per_mwh = (dual if side == "min" else -dual) + 0.0
                 slack = achieved - bound if side == "min" else bound - achieved
-                frames.append(_frame(
-                    name, target_label(zone, target), [f"{side} {100 * bound:g} %"], None,
-                    labels, achieved[None, :], np.full((1, len(labels)), bound), "pu of demand",
-                    slack[None, :], (per_mwh * energy / 100.0)[None, :], "CNY/pp",
-                    "shadow price per percentage point of share; per MWh: "
-                    + ", ".join(f"{v:,.4g}" for v in per_mwh) + " CNY/MWh"))
+                frames.append(
+                    _frame(
+                        name,
+                        target_label(zone, target),
+                        [f"{side} {100 * bound:g} %"],
+                        None,
+                        labels,
+                        achieved[None, :],
+                        np.full((1, len(labels)), bound),
+                        "pu of demand",
+                        slack[None, :],
+                        (per_mwh * energy / 100.0)[None, :],
+                        "CNY/pp",
+                        "shadow price per percentage point of share; per MWh: "
+                        + ", ".join(f"{v:,.4g}" for v in per_mwh)
+                        + " CNY/MWh",
+                    )
+                )
         if zone.water_supply is not None and "hydro_water_balance" in model.row_blocks:
             frames.append(_water_frame(sol, zone))
         if zone.gas_n_1 is not None:
             labels, caps, parts, demand, note = _gas_system(model, pl)
             if note or not labels:
-                frames.append(_frame(name, target_label(zone, "gas_n_1"), [""], None, [""],
-                                     np.full((1, 1), np.nan), np.full((1, 1), np.nan), "MWth",
-                                     np.full((1, 1), np.nan), np.full((1, 1), np.nan), "",
-                                     note or "skipped: the zone has no gas source"))
+                frames.append(
+                    _frame(
+                        name,
+                        target_label(zone, "gas_n_1"),
+                        [""],
+                        None,
+                        [""],
+                        np.full((1, 1), np.nan),
+                        np.full((1, 1), np.nan),
+                        "MWth",
+                        np.full((1, 1), np.nan),
+                        np.full((1, 1), np.nan),
+                        "",
+                        note or "skipped: the zone has no gas source",
+                    )
+                )
                 continue
             burn = sum(coef * x[cols] for cols, coef in parts) + demand
             lhs = np.broadcast_to(burn, caps.shape)
             rhs = caps.sum(axis=0)[None, :] - caps
             price = -sol.dual(f"security_gas_n1_{pl.slug}")
-            frames.append(_frame(name, target_label(zone, "gas_n_1"), labels, model.snapshots,
-                                 None, lhs, rhs, "MWth", rhs - lhs, price, "CNY/MWth/h",
-                                 "gas burnt by the zone's plants"
-                                 + (" plus non-power demand" if demand.any() else "")))
+            frames.append(
+                _frame(
+                    name,
+                    target_label(zone, "gas_n_1"),
+                    labels,
+                    model.snapshots,
+                    None,
+                    lhs,
+                    rhs,
+                    "MWth",
+                    rhs - lhs,
+                    price,
+                    "CNY/MWth/h",
+                    "gas burnt by the zone's plants"
+                    + (" plus non-power demand" if demand.any() else ""),
+                )
+            )
     if not frames:
         return {}
     table = pd.concat(frames, ignore_index=True)
@@ -649,11 +817,12 @@ class Removal:
     def combine(parts: list[Removal]) -> Removal:
         """The removal of all these targets together."""
         if not parts:
-            return Removal(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
-                           np.zeros(0))
-        return Removal(np.unique(np.concatenate([r.free for r in parts])),
-                       np.concatenate([r.shifted for r in parts]),
-                       np.concatenate([r.shift for r in parts]))
+            return Removal(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+        return Removal(
+            np.unique(np.concatenate([r.free for r in parts])),
+            np.concatenate([r.shifted for r in parts]),
+            np.concatenate([r.shift for r in parts]),
+        )
 
     def bounds(self, row_lb: np.ndarray, row_ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row bounds of the model without the targets."""
@@ -686,7 +855,14 @@ def target_removal(model: LinearModel, zone: SecurityZone, target: str) -> Remov
     else:
         names = []
     blocks = [model.row_blocks[n] for n in names if n in model.row_blocks]
-    free = (np.concatenate([np.arange(b.first_row, b.first_row + int(np.prod(b.shape)),
-                                      dtype=np.int64) for b in blocks])
-            if blocks else np.zeros(0, dtype=np.int64))
+    free = (
+        np.concatenate(
+            [
+                np.arange(b.first_row, b.first_row + int(np.prod(b.shape)), dtype=np.int64)
+                for b in blocks
+            ]
+        )
+        if blocks
+        else np.zeros(0, dtype=np.int64)
+    )
     return Removal(free, np.zeros(0, dtype=np.int64), np.zeros(0))

@@ -41,9 +41,15 @@ def _stores(tables: dict[str, pd.DataFrame]) -> Stores:
     sto = tables["storage_units"]
     initial = sto["soc_initial_mwh"].to_numpy(dtype=float)
     upper = sto["energy_max_mwh"].to_numpy(dtype=float)
-    return Stores("storage_units", sto.index, np.zeros(len(sto)), upper,
-                  np.where(np.isnan(initial), "cyclic", "free").astype(object), initial,
-                  hours_to_move(upper, sto["p_max_mw"].to_numpy(dtype=float)))
+    return Stores(
+        "storage_units",
+        sto.index,
+        np.zeros(len(sto)),
+        upper,
+        np.where(np.isnan(initial), "cyclic", "free").astype(object),
+        initial,
+        hours_to_move(upper, sto["p_max_mw"].to_numpy(dtype=float)),
+    )
 
 
 def _start_at(sto: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
@@ -52,8 +58,17 @@ def _start_at(sto: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
     return sto
 
 
-STORES = (StoreKind("storage_units", "sto_energy", "sto_energy_balance", "MWh", "storage unit",
-                    _stores, _start_at),)
+STORES = (
+    StoreKind(
+        "storage_units",
+        "sto_energy",
+        "sto_energy_balance",
+        "MWh",
+        "storage unit",
+        _stores,
+        _start_at,
+    ),
+)
 
 
 def build(model: LinearModel) -> None:
@@ -65,19 +80,27 @@ def build(model: LinearModel) -> None:
     p_max = model.rating("storage_units", "p_max_mw")[:, None]
     charge = model.add_variables("sto_charge", sto.index, 0.0, p_max)
     discharge = model.add_variables("sto_discharge", sto.index, 0.0, p_max)
-    energy = model.add_variables("sto_energy", sto.index, 0.0,
-                                 model.rating("storage_units", "energy_max_mwh")[:, None])
+    energy = model.add_variables(
+        "sto_energy", sto.index, 0.0, model.rating("storage_units", "energy_max_mwh")[:, None]
+    )
     for var in (charge, discharge):
         model.limit_by_rating(var, "storage_units", "p_max_mw")
     model.limit_by_rating(energy, "storage_units", "energy_max_mwh")
 
     dt = model.dt[None, :]  # the hours a snapshot lasts (its weight but on typical periods)
     keep = (1.0 - sto["standing_loss_per_h"].to_numpy()[:, None]) ** dt
-    rows, rhs = level_rows(model, "sto_energy_balance", sto.index, energy,
-                           sto["soc_initial_mwh"].to_numpy(), keep,
-                           meaning="energy balance of storage unit {}", unit="MWh",
-                           below="more energy than it can store or deliver, by",
-                           above="short of energy by")
+    rows, rhs = level_rows(
+        model,
+        "sto_energy_balance",
+        sto.index,
+        energy,
+        sto["soc_initial_mwh"].to_numpy(),
+        keep,
+        meaning="energy balance of storage unit {}",
+        unit="MWh",
+        below="more energy than it can store or deliver, by",
+        above="short of energy by",
+    )
     rows.add(charge.cols, -dt * sto["efficiency_charge"].to_numpy()[:, None])
     rows.add(discharge.cols, dt / sto["efficiency_discharge"].to_numpy()[:, None])
     inflow = inflow_mw(model)
@@ -106,21 +129,43 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     sto = model.data.tables["storage_units"]
     if sto.empty:
         return {}
-    attrs = pd.DataFrame({"bus": sto["bus"], "region": region_of(model.data.tables, sto["bus"]),
-                          "carrier": sto["carrier"]}, index=sto.index)
+    attrs = pd.DataFrame(
+        {
+            "bus": sto["bus"],
+            "region": region_of(model.data.tables, sto["bus"]),
+            "carrier": sto["carrier"],
+        },
+        index=sto.index,
+    )
     ch, dis = sol.value("sto_charge"), sol.value("sto_discharge")
     e = level_values(sol, "sto_energy")
-    columns = {"charge_mw": ch, "discharge_mw": dis, "net_output_mw": dis - ch,
-               "energy_mwh": e, "energy_value_cny_per_mwh": -sol.dual("sto_energy_balance")}
+    columns = {
+        "charge_mw": ch,
+        "discharge_mw": dis,
+        "net_output_mw": dis - ch,
+        "energy_mwh": e,
+        "energy_value_cny_per_mwh": -sol.dual("sto_energy_balance"),
+    }
     if model.has("sto_spill"):
         columns.update(inflow_mw=inflow_mw(model), spill_mw=sol.value("sto_spill"))
     table = tidy(model.snapshots, sto.index, "storage_unit", columns, attrs)
     w = model.w[None, :]
-    costs = pd.DataFrame({
-        "component": "storage_unit", "name": sto.index, "region": attrs["region"].to_numpy(),
-        "carrier": sto["carrier"].to_numpy(), "cost_type": "variable (discharge)",
-        "cost_cny": (sto["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * dis * w).sum(axis=1),
-    })
-    return {"storage": table, "costs": costs,
-            **year_table(sol, "sto_energy", "storage_year", sto.index, "storage_unit",
-                         "energy_mwh", attrs)}
+    costs = pd.DataFrame(
+        {
+            "component": "storage_unit",
+            "name": sto.index,
+            "region": attrs["region"].to_numpy(),
+            "carrier": sto["carrier"].to_numpy(),
+            "cost_type": "variable (discharge)",
+            "cost_cny": (sto["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * dis * w).sum(
+                axis=1
+            ),
+        }
+    )
+    return {
+        "storage": table,
+        "costs": costs,
+        **year_table(
+            sol, "sto_energy", "storage_year", sto.index, "storage_unit", "energy_mwh", attrs
+        ),
+    }

@@ -79,8 +79,8 @@ class Past:
         """The last `length` snapshots of a (component x snapshot) array over `snapshots`, as
         a history frame (snapshot x component)."""
         n = values.shape[1]
-        snaps = self.snapshots[max(0, n - length):n]
-        return pd.DataFrame(values[:, n - len(snaps):].T, index=snaps, columns=names)
+        snaps = self.snapshots[max(0, n - length) : n]
+        return pd.DataFrame(values[:, n - len(snaps) :].T, index=snaps, columns=names)
 
 
 def hours_to_move(amount: np.ndarray, rate: np.ndarray) -> np.ndarray:

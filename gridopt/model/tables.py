@@ -6,17 +6,24 @@ import numpy as np
 import pandas as pd
 
 
-def tidy(snapshots: pd.Index, components: pd.Index, component_label: str,
-         values: dict[str, np.ndarray], attributes: pd.DataFrame | None = None) -> pd.DataFrame:
+def tidy(
+    snapshots: pd.Index,
+    components: pd.Index,
+    component_label: str,
+    values: dict[str, np.ndarray],
+    attributes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Long table: one row per (snapshot, component), a column per value, attributes joined.
 
     `values` maps a column header (with its unit) to a (component x snapshot) array.
     """
     n, t = len(components), len(snapshots)
-    out = pd.DataFrame({
-        "snapshot": np.tile(np.asarray(snapshots), n),
-        component_label: np.repeat(np.asarray(components, dtype=object), t),
-    })
+    out = pd.DataFrame(
+        {
+            "snapshot": np.tile(np.asarray(snapshots), n),
+            component_label: np.repeat(np.asarray(components, dtype=object), t),
+        }
+    )
     if attributes is not None and len(attributes.columns):
         attrs = attributes.reindex(components)
         for col in attrs.columns:

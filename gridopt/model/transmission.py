@@ -58,8 +58,9 @@ def cycle_matrix(lines: pd.DataFrame) -> np.ndarray:
     forest path between its ends. Parallel lines are handled (each extra one is a cycle).
     """
     g = nx.MultiGraph()
-    g.add_edges_from((b0, b1, i) for i, (b0, b1) in enumerate(zip(lines["bus0"], lines["bus1"],
-                                                                    strict=True)))
+    g.add_edges_from(
+        (b0, b1, i) for i, (b0, b1) in enumerate(zip(lines["bus0"], lines["bus1"], strict=True))
+    )
     forest = nx.Graph()
     tree_line: dict[frozenset, int] = {}
     for component in nx.connected_components(g):
@@ -92,8 +93,9 @@ def cycle_basis(lines: pd.DataFrame) -> sp.csr_matrix:
     from both ends to their common ancestor, one level per step for all cycles at once.
     """
     n_lines = len(lines)
-    buses = pd.Index(pd.unique(np.concatenate([lines["bus0"].to_numpy(),
-                                                lines["bus1"].to_numpy()])))
+    buses = pd.Index(
+        pd.unique(np.concatenate([lines["bus0"].to_numpy(), lines["bus1"].to_numpy()]))
+    )
     b0 = buses.get_indexer(lines["bus0"].to_numpy())
     b1 = buses.get_indexer(lines["bus1"].to_numpy())
     nb = len(buses)
@@ -105,8 +107,7 @@ def cycle_basis(lines: pd.DataFrame) -> sp.csr_matrix:
     depth = np.zeros(nb, dtype=np.int64)
     for comp in range(n_comp):  # one search per island
         root = int(np.flatnonzero(label == comp)[0])
-        order, pred = breadth_first_order(graph, root, directed=False,
-                                          return_predecessors=True)
+        order, pred = breadth_first_order(graph, root, directed=False, return_predecessors=True)
         parent[order[1:]] = pred[order[1:]]
         for node in order[1:]:  # in breadth-first order: a parent's depth is known
             depth[node] = depth[parent[node]] + 1
@@ -115,8 +116,7 @@ def cycle_basis(lines: pd.DataFrame) -> sp.csr_matrix:
     pair = pd.Series(np.arange(n_lines), index=lo.astype(np.int64) * nb + hi)
     first = pair[~pair.index.duplicated()]
     child = np.flatnonzero(parent >= 0)
-    key = np.minimum(child, parent[child]).astype(np.int64) * nb + np.maximum(child,
-                                                                            parent[child])
+    key = np.minimum(child, parent[child]).astype(np.int64) * nb + np.maximum(child, parent[child])
     up_line = np.full(nb, -1)
     up_line[child] = first.reindex(key).to_numpy()
     tree = np.zeros(n_lines, dtype=bool)
@@ -140,14 +140,19 @@ def cycle_basis(lines: pd.DataFrame) -> sp.csr_matrix:
             vals.append(np.where(b0[line] == node, sign, -sign))
         a[up_a] = parent[a[up_a]]
         b[up_b] = parent[b[up_b]]
-    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                         shape=(len(closing), n_lines))
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(len(closing), n_lines),
+    )
 
 
 def _tree_edges(sub: nx.MultiGraph) -> list[tuple[str, str, int]]:
     """Edges of a spanning tree of a connected multigraph, one line per bus pair."""
-    tree = nx.minimum_spanning_tree(nx.Graph(
-        (u, v, {"key": k}) for u, v, k in sorted(sub.edges(keys=True), key=lambda e: -e[2])))
+    tree = nx.minimum_spanning_tree(
+        nx.Graph(
+            (u, v, {"key": k}) for u, v, k in sorted(sub.edges(keys=True), key=lambda e: -e[2])
+        )
+    )
     return [(u, v, d["key"]) for u, v, d in tree.edges(data=True)]
 
 
@@ -188,8 +193,12 @@ def build(model: LinearModel) -> None:
     if not lines.empty:
         s_max = model.rating("lines", "s_max_mw")[:, None]
         low, high = angle_limits_mw(model.data.tables["buses"], lines)
-        f = model.add_variables("line_p", lines.index, np.maximum(-s_max, low[:, None]),
-                                np.minimum(s_max, high[:, None]))
+        f = model.add_variables(
+            "line_p",
+            lines.index,
+            np.maximum(-s_max, low[:, None]),
+            np.minimum(s_max, high[:, None]),
+        )
         model.limit_by_rating(f, "lines", "s_max_mw")
         model.limit_by_rating(f, "lines", "s_max_mw", -1.0, lower=True)
         model.add_injection(NAME, lines["bus0"], f.cols, -1.0)
@@ -209,11 +218,13 @@ def build(model: LinearModel) -> None:
             keep = K.data != 0
             cyc, line, coef = K.row[keep], K.col[keep], K.data[keep]
             T = model.T
-            rows = model.rows("line_kvl", pd.Index([f"cycle {i}" for i in range(C.shape[0])]),
-                              meaning="Kirchhoff's voltage law around AC {}",
-                              unit="MW (reactance-weighted, scaled)")
-            rows.scatter(cyc[:, None] * T + np.arange(T)[None, :], f.cols[line],
-                         coef[:, None])
+            rows = model.rows(
+                "line_kvl",
+                pd.Index([f"cycle {i}" for i in range(C.shape[0])]),
+                meaning="Kirchhoff's voltage law around AC {}",
+                unit="MW (reactance-weighted, scaled)",
+            )
+            rows.scatter(cyc[:, None] * T + np.arange(T)[None, :], f.cols[line], coef[:, None])
             rows.equal((shift / size)[:, None])
     if not links.empty:
         p_max = model.rating("links", "p_max_mw")[:, None]
@@ -223,7 +234,8 @@ def build(model: LinearModel) -> None:
         floor = np.multiply(p_min_pu, p_max, out=np.zeros(p_max.shape), where=p_min_pu != 0)
         if ("links", "p_max_mw") in model.capacities:
             floor[model.capacities["links", "p_max_mw"].positions] = np.minimum(
-                floor[model.capacities["links", "p_max_mw"].positions], 0.0)
+                floor[model.capacities["links", "p_max_mw"].positions], 0.0
+            )
         p = model.add_variables("link_p", links.index, floor, p_max)
         model.limit_by_rating(p, "links", "p_max_mw")
         model.limit_by_rating(p, "links", "p_max_mw", p_min_pu, lower=True)
@@ -242,27 +254,70 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     if not lines.empty:
         f = sol.value("line_p")
         rating = model.rating_per_snapshot("lines", "s_max_mw", sol.x)
-        tables.append(tidy(model.snapshots, lines.index, "branch", {
-            "p0_mw": f, "p1_mw": f, "loss_mw": np.zeros_like(f),
-            "rating_mw": rating,
-            "utilisation_pu": np.abs(f) / np.where(rating > 0, rating, np.nan),
-        }, pd.DataFrame({"kind": "line", "carrier": lines["carrier"], "bus0": lines["bus0"],
-                         "bus1": lines["bus1"]}, index=lines.index)))
+        tables.append(
+            tidy(
+                model.snapshots,
+                lines.index,
+                "branch",
+                {
+                    "p0_mw": f,
+                    "p1_mw": f,
+                    "loss_mw": np.zeros_like(f),
+                    "rating_mw": rating,
+                    "utilisation_pu": np.abs(f) / np.where(rating > 0, rating, np.nan),
+                },
+                pd.DataFrame(
+                    {
+                        "kind": "line",
+                        "carrier": lines["carrier"],
+                        "bus0": lines["bus0"],
+                        "bus1": lines["bus1"],
+                    },
+                    index=lines.index,
+                ),
+            )
+        )
     if not links.empty:
         p = sol.value("link_p")
         eff = links["efficiency"].to_numpy()[:, None]
         rating = model.rating_per_snapshot("links", "p_max_mw", sol.x)
-        tables.append(tidy(model.snapshots, links.index, "branch", {
-            "p0_mw": p, "p1_mw": eff * p, "loss_mw": np.abs(p - eff * p),
-            "rating_mw": rating,
-            "utilisation_pu": np.abs(p) / np.where(rating > 0, rating, np.nan),
-        }, pd.DataFrame({"kind": "link", "carrier": links["carrier"], "bus0": links["bus0"],
-                         "bus1": links["bus1"]}, index=links.index)))
-        costs.append(pd.DataFrame({
-            "component": "link", "name": links.index, "region": "",
-            "carrier": links["carrier"].to_numpy(), "cost_type": "wheeling",
-            "cost_cny": (links["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * p * w).sum(1),
-        }))
+        tables.append(
+            tidy(
+                model.snapshots,
+                links.index,
+                "branch",
+                {
+                    "p0_mw": p,
+                    "p1_mw": eff * p,
+                    "loss_mw": np.abs(p - eff * p),
+                    "rating_mw": rating,
+                    "utilisation_pu": np.abs(p) / np.where(rating > 0, rating, np.nan),
+                },
+                pd.DataFrame(
+                    {
+                        "kind": "link",
+                        "carrier": links["carrier"],
+                        "bus0": links["bus0"],
+                        "bus1": links["bus1"],
+                    },
+                    index=links.index,
+                ),
+            )
+        )
+        costs.append(
+            pd.DataFrame(
+                {
+                    "component": "link",
+                    "name": links.index,
+                    "region": "",
+                    "carrier": links["carrier"].to_numpy(),
+                    "cost_type": "wheeling",
+                    "cost_cny": (
+                        links["marginal_cost_cny_per_mwh"].to_numpy()[:, None] * p * w
+                    ).sum(1),
+                }
+            )
+        )
     out: dict[str, pd.DataFrame] = {}
     if tables:
         out["flows"] = pd.concat(tables, ignore_index=True)

@@ -52,8 +52,12 @@ def _text(values: pd.Series) -> pa.Array:
     try:
         arr = pa.array(values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: each value as text
-        arr = pa.array(values.astype(object).where(values.notna(), None).map(
-            lambda v: v if v is None or isinstance(v, str) else str(v)), type=pa.string())
+        arr = pa.array(
+            values.astype(object)
+            .where(values.notna(), None)
+            .map(lambda v: v if v is None or isinstance(v, str) else str(v)),
+            type=pa.string(),
+        )
     if isinstance(arr, pa.ChunkedArray):  # pandas' Arrow-backed text
         arr = arr.combine_chunks()
     if not pa.types.is_string(arr.type):
@@ -77,8 +81,9 @@ def arrow_columns(df: pd.DataFrame) -> list[pa.Array]:
             stamps = pd.DatetimeIndex(s)
             if stamps.tz is not None:
                 stamps = stamps.tz_localize(None)
-            out.append(pa.array(stamps.as_unit("ns").to_numpy(), type=pa.timestamp("ns"),
-                                from_pandas=True))
+            out.append(
+                pa.array(stamps.as_unit("ns").to_numpy(), type=pa.timestamp("ns"), from_pandas=True)
+            )
         elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
             out.append(pa.array(s.to_numpy(dtype=float), from_pandas=True))
         else:
@@ -113,12 +118,13 @@ def _ahead(chunks: Iterator[memoryview]) -> Iterator[memoryview]:
 
 def _csv_lines(df: pd.DataFrame, chunk_rows: int) -> Iterator[memoryview]:
     for start in range(0, len(df), chunk_rows):
-        fields = [_csv_field(a) for a in arrow_columns(df.iloc[start:start + chunk_rows])]
+        fields = [_csv_field(a) for a in arrow_columns(df.iloc[start : start + chunk_rows])]
         if len(fields) == 1:
             line = pc.fill_null(fields[0], "")
         else:
-            line = pc.binary_join_element_wise(*fields, ",", null_handling="replace",
-                                               null_replacement="")
+            line = pc.binary_join_element_wise(
+                *fields, ",", null_handling="replace", null_replacement=""
+            )
         yield _bytes(pc.binary_join_element_wise(line, "\n", ""))
 
 
@@ -154,69 +160,104 @@ def _cells(arr: pa.Array, ref: str, rows: pa.Array, date_style: int) -> pa.Array
     """`<c>` elements of one column of a chunk; null where the value is missing."""
     if pa.types.is_timestamp(arr.type):
         seconds = pc.divide(pc.cast(arr, pa.int64()), 1_000_000_000)  # whole seconds
-        days = pc.add(pc.divide(pc.cast(seconds, pa.float64()), _SECONDS_PER_DAY),
-                      _EXCEL_EPOCH_DAYS)
-        return pc.binary_join_element_wise(f'<c r="{ref}', rows, f'" s="{date_style}"><v>',
-                                           pc.cast(days, pa.string()), "</v></c>", "")
+        days = pc.add(
+            pc.divide(pc.cast(seconds, pa.float64()), _SECONDS_PER_DAY), _EXCEL_EPOCH_DAYS
+        )
+        return pc.binary_join_element_wise(
+            f'<c r="{ref}',
+            rows,
+            f'" s="{date_style}"><v>',
+            pc.cast(days, pa.string()),
+            "</v></c>",
+            "",
+        )
     if pa.types.is_boolean(arr.type):
-        return pc.binary_join_element_wise(f'<c r="{ref}', rows, '" t="b"><v>',
-                                           pc.cast(pc.cast(arr, pa.int8()), pa.string()),
-                                           "</v></c>", "")
+        return pc.binary_join_element_wise(
+            f'<c r="{ref}',
+            rows,
+            '" t="b"><v>',
+            pc.cast(pc.cast(arr, pa.int8()), pa.string()),
+            "</v></c>",
+            "",
+        )
     if pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type):
         finite = pc.is_finite(arr) if pa.types.is_floating(arr.type) else pc.is_valid(arr)
         value = pc.if_else(finite, pc.cast(arr, pa.string()), pa.scalar(None, pa.string()))
-        return pc.binary_join_element_wise(f'<c r="{ref}', rows, '"><v>', value, "</v></c>",
-                                           "")
-    return pc.binary_join_element_wise(f'<c r="{ref}', rows,
-                                       '" t="inlineStr"><is><t xml:space="preserve">',
-                                       _escape(arr), "</t></is></c>", "")
+        return pc.binary_join_element_wise(f'<c r="{ref}', rows, '"><v>', value, "</v></c>", "")
+    return pc.binary_join_element_wise(
+        f'<c r="{ref}',
+        rows,
+        '" t="inlineStr"><is><t xml:space="preserve">',
+        _escape(arr),
+        "</t></is></c>",
+        "",
+    )
 
 
 def _is_number(v: object) -> bool:
     return isinstance(v, int | float | np.integer | np.floating) and not isinstance(
-        v, bool | np.bool_)
+        v, bool | np.bool_
+    )
 
 
 def _is_mixed(values: pd.Series) -> bool:
     """A column of numbers and text (e.g. the summary's values): each cell keeps its type."""
-    return values.dtype == object and any(_is_number(v) for v in values) and any(
-        isinstance(v, str) for v in values)
+    return (
+        values.dtype == object
+        and any(_is_number(v) for v in values)
+        and any(isinstance(v, str) for v in values)
+    )
 
 
 def _mixed_cells(values: pd.Series, ref: str, rows: pa.Array, date_style: int) -> pa.Array:
     """`<c>` elements of a column of numbers and text: numbers as numbers, text as text."""
     numbers = np.array([float(v) if _is_number(v) else np.nan for v in values], dtype=float)
     texts = values.map(lambda v: None if _is_number(v) or v is None else str(v))
-    return pc.coalesce(_cells(pa.array(numbers, from_pandas=True), ref, rows, date_style),
-                       _cells(_text(texts), ref, rows, date_style))
+    return pc.coalesce(
+        _cells(pa.array(numbers, from_pandas=True), ref, rows, date_style),
+        _cells(_text(texts), ref, rows, date_style),
+    )
 
 
 def _bytes(arr: pa.Array) -> memoryview:
     """The concatenated contents of a text array without nulls, without a copy."""
     arr = arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr)
-                                                                + 1]
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
     data = arr.buffers()[2]
     if data is None:
         return memoryview(b"")
-    return memoryview(data)[int(offsets[0]):int(offsets[-1])]
+    return memoryview(data)[int(offsets[0]) : int(offsets[-1])]
 
 
-def sheet_rows(df: pd.DataFrame, first_row: int, date_style: int,
-               chunk_rows: int = CHUNK_ROWS) -> Iterator[memoryview]:
+def sheet_rows(
+    df: pd.DataFrame, first_row: int, date_style: int, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[memoryview]:
     """The `<row>` elements of `df`'s rows, the first on worksheet row `first_row` (1-based),
     as chunks of bytes."""
     letters = [column_letter(j) for j in range(len(df.columns))]
     for start in range(0, len(df), chunk_rows):
-        part = df.iloc[start:start + chunk_rows]
-        rows = pc.cast(pa.array(np.arange(first_row + start, first_row + start + len(part))),
-                       pa.string())
-        cells = [_mixed_cells(part.iloc[:, j], ref, rows, date_style)
-                 if _is_mixed(part.iloc[:, j]) else _cells(arr, ref, rows, date_style)
-                 for j, (arr, ref) in enumerate(zip(arrow_columns(part), letters,
-                                                    strict=True))]
-        joined = pc.binary_join_element_wise('<row r="', rows, '">', *cells, "</row>", "",
-                                             null_handling="replace", null_replacement="")
+        part = df.iloc[start : start + chunk_rows]
+        rows = pc.cast(
+            pa.array(np.arange(first_row + start, first_row + start + len(part))), pa.string()
+        )
+        cells = [
+            _mixed_cells(part.iloc[:, j], ref, rows, date_style)
+            if _is_mixed(part.iloc[:, j])
+            else _cells(arr, ref, rows, date_style)
+            for j, (arr, ref) in enumerate(zip(arrow_columns(part), letters, strict=True))
+        ]
+        joined = pc.binary_join_element_wise(
+            '<row r="',
+            rows,
+            '">',
+            *cells,
+            "</row>",
+            "",
+            null_handling="replace",
+            null_replacement="",
+        )
         yield _bytes(joined)
 
 
@@ -230,9 +271,11 @@ class SheetData:
 
 def _sheet_paths(book: zipfile.ZipFile) -> dict[str, str]:
     """Worksheet name -> its part in the package (from the workbook and its relations)."""
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-          "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
+    ns = {
+        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+        "p": "http://schemas.openxmlformats.org/package/2006/relationships",
+    }
     workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
     target = {r.get("Id"): r.get("Target") for r in rels.findall("p:Relationship", ns)}
@@ -252,8 +295,10 @@ def fill_workbook(path: Path, sheets: Mapping[str, SheetData], date_style: int) 
     if not sheets:
         return
     tmp = path.with_name(path.name + ".part")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED,
-                                                       compresslevel=1) as dst:
+    with (
+        zipfile.ZipFile(path) as src,
+        zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst,
+    ):
         parts = _sheet_paths(src)
         filled = {parts[name]: data for name, data in sheets.items()}
         for item in src.infolist():

@@ -72,8 +72,20 @@ CARRIER_COLORS: dict[str, str] = {
 
 
 # for carriers neither table names: picked by a hash of the name, so stable across runs
-FALLBACK_PALETTE = ("#8dd3c7", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
-                    "#fccde5", "#bc80bd", "#ccebc5", "#ffed6f", "#17becf", "#e377c2")
+FALLBACK_PALETTE = (
+    "#8dd3c7",
+    "#bebada",
+    "#fb8072",
+    "#80b1d3",
+    "#fdb462",
+    "#b3de69",
+    "#fccde5",
+    "#bc80bd",
+    "#ccebc5",
+    "#ffed6f",
+    "#17becf",
+    "#e377c2",
+)
 
 
 # the schema's default carrier colour: a carrier left at it has no colour of its own
@@ -81,8 +93,20 @@ UNSET_COLOR = "#999999"
 
 
 # colours of the lines of one chart that are not carriers (corridors, stations, regions)
-SERIES_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939")
+SERIES_PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#637939",
+)
 
 
 # corridors and reservoirs shown in one chart at most (the busiest / largest), for legibility
@@ -115,8 +139,7 @@ def carrier_order(carriers: Iterable[str]) -> list[str]:
     return sorted(dict.fromkeys(carriers), key=lambda c: (rank.get(_key(c), len(rank)), str(c)))
 
 
-def hours_per_snapshot(snapshots: Iterable[Any], summary: Mapping[str, Any] | None = None
-                       ) -> float:
+def hours_per_snapshot(snapshots: Iterable[Any], summary: Mapping[str, Any] | None = None) -> float:
     """Hours each snapshot stands for: `resolution_h` of the summary, else the snapshot step."""
     if summary and summary.get("resolution_h"):
         return float(summary["resolution_h"])
@@ -142,15 +165,20 @@ class Dispatch:
     colors: dict[str, str] = field(default_factory=dict)
 
 
-def dispatch(generation: pd.DataFrame, storage: pd.DataFrame | None = None,
-             unserved: pd.DataFrame | None = None, region: str | None = None,
-             carriers: pd.DataFrame | None = None) -> Dispatch:
+def dispatch(
+    generation: pd.DataFrame,
+    storage: pd.DataFrame | None = None,
+    unserved: pd.DataFrame | None = None,
+    region: str | None = None,
+    carriers: pd.DataFrame | None = None,
+) -> Dispatch:
     """Dispatch by carrier for the whole system (`region` None) or one region.
 
     For a region, what its own sources do not cover is shown as net imports (and surplus as net
     exports), from the region's balance: served load + charging - generation - discharge.
     For the system that remainder is the transmission losses, left as the gap to the demand.
     """
+
     def pick(df: pd.DataFrame | None) -> pd.DataFrame | None:
         if df is None or not len(df):
             return None
@@ -167,8 +195,12 @@ def dispatch(generation: pd.DataFrame, storage: pd.DataFrame | None = None,
             return pd.DataFrame(index=index)
         if key is None:
             return df.groupby("snapshot")[col].sum().reindex(index, fill_value=0.0).to_frame(col)
-        return df.groupby(["snapshot", key])[col].sum().unstack(fill_value=0.0).reindex(
-            index, fill_value=0.0)
+        return (
+            df.groupby(["snapshot", key])[col]
+            .sum()
+            .unstack(fill_value=0.0)
+            .reindex(index, fill_value=0.0)
+        )
 
     by_carrier = by(gen, "p_mw", "carrier")
     by_carrier = by_carrier[carrier_order(by_carrier.columns)]
@@ -186,8 +218,13 @@ def dispatch(generation: pd.DataFrame, storage: pd.DataFrame | None = None,
         demand = by(uns, "demand_mw", None)["demand_mw"]
         unserved_mw = by(uns, "unserved_mw", None)["unserved_mw"]
         if region is not None:
-            rest = (demand - unserved_mw + charge.sum(axis=1) - by_carrier.sum(axis=1)
-                    - discharge.sum(axis=1))
+            rest = (
+                demand
+                - unserved_mw
+                + charge.sum(axis=1)
+                - by_carrier.sum(axis=1)
+                - discharge.sum(axis=1)
+            )
             supply["net imports"] = rest.clip(lower=0.0)
             uptake["net exports"] = rest.clip(upper=0.0)
         supply["unserved"] = unserved_mw
@@ -210,8 +247,9 @@ def region_prices(prices: pd.DataFrame, unserved: pd.DataFrame | None = None) ->
     df["weight"] = 0.0
     if unserved is not None and len(unserved):
         load = unserved.set_index(["snapshot", "bus"])["demand_mw"]
-        df["weight"] = load.reindex(pd.MultiIndex.from_frame(df[["snapshot", "bus"]])
-                                    ).fillna(0.0).to_numpy()
+        df["weight"] = (
+            load.reindex(pd.MultiIndex.from_frame(df[["snapshot", "bus"]])).fillna(0.0).to_numpy()
+        )
     df["weighted"] = df["price_cny_per_mwh"] * df["weight"]
     g = df.groupby(["snapshot", "region"], sort=False)
     den = g["weight"].sum()
@@ -235,12 +273,20 @@ class Corridors:
 
 
 # how charts name the branches of each kind
-KIND_WORDS = {"corridor": "corridors", "link": "links", "line": "AC lines",
-              "pipeline": "gas pipelines"}
+KIND_WORDS = {
+    "corridor": "corridors",
+    "link": "links",
+    "line": "AC lines",
+    "pipeline": "gas pipelines",
+}
 
 
-def transfers(flows: pd.DataFrame | None, corridor_table: pd.DataFrame | None = None,
-              prices: pd.DataFrame | None = None, hours: float = 1.0) -> pd.DataFrame:
+def transfers(
+    flows: pd.DataFrame | None,
+    corridor_table: pd.DataFrame | None = None,
+    prices: pd.DataFrame | None = None,
+    hours: float = 1.0,
+) -> pd.DataFrame:
     """Every transfer branch of a run in one tidy frame: AC lines and links (table `flows`)
     and the scheduled corridors (table `corridors`), one row per branch and snapshot.
 
@@ -257,44 +303,78 @@ def transfers(flows: pd.DataFrame | None, corridor_table: pd.DataFrame | None = 
         if prices is not None and len(prices):
             price = prices.set_index(["snapshot", "bus"])["price_cny_per_mwh"]
             price = price[~price.index.duplicated()]
-            pi0 = price.reindex(pd.MultiIndex.from_arrays([f["snapshot"], f["bus0"]])
-                                ).to_numpy()
-            pi1 = price.reindex(pd.MultiIndex.from_arrays([f["snapshot"], f["bus1"]])
-                                ).to_numpy()
-            rent = pd.Series((pi1 * f["p1_mw"].to_numpy() - pi0 * f["p0_mw"].to_numpy())
-                             * hours, index=f.index)
-        parts.append(pd.DataFrame({
-            "snapshot": f["snapshot"], "branch": f["branch"], "kind": f["kind"],
-            "carrier": f["carrier"], "bus0": f["bus0"], "bus1": f["bus1"],
-            "sent_mw": f["p0_mw"], "utilisation_pu": f["utilisation_pu"],
-            "congestion_rent_cny": rent}))
+            pi0 = price.reindex(pd.MultiIndex.from_arrays([f["snapshot"], f["bus0"]])).to_numpy()
+            pi1 = price.reindex(pd.MultiIndex.from_arrays([f["snapshot"], f["bus1"]])).to_numpy()
+            rent = pd.Series(
+                (pi1 * f["p1_mw"].to_numpy() - pi0 * f["p0_mw"].to_numpy()) * hours, index=f.index
+            )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "snapshot": f["snapshot"],
+                    "branch": f["branch"],
+                    "kind": f["kind"],
+                    "carrier": f["carrier"],
+                    "bus0": f["bus0"],
+                    "bus1": f["bus1"],
+                    "sent_mw": f["p0_mw"],
+                    "utilisation_pu": f["utilisation_pu"],
+                    "congestion_rent_cny": rent,
+                }
+            )
+        )
     if corridor_table is not None and len(corridor_table):
         c = corridor_table
-        parts.append(pd.DataFrame({
-            "snapshot": c["snapshot"], "branch": c["corridor"], "kind": "corridor",
-            "carrier": c["carrier"], "bus0": c["bus0"], "bus1": c["bus1"],
-            "sent_mw": c["schedule_mw"], "utilisation_pu": c["utilisation_pu"],
-            "congestion_rent_cny": c["congestion_rent_cny"]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "snapshot": c["snapshot"],
+                    "branch": c["corridor"],
+                    "kind": "corridor",
+                    "carrier": c["carrier"],
+                    "bus0": c["bus0"],
+                    "bus1": c["bus1"],
+                    "sent_mw": c["schedule_mw"],
+                    "utilisation_pu": c["utilisation_pu"],
+                    "congestion_rent_cny": c["congestion_rent_cny"],
+                }
+            )
+        )
     if not parts:
-        return pd.DataFrame(columns=["snapshot", "branch", "kind", "carrier", "bus0", "bus1",
-                                     "sent_mw", "utilisation_pu", "congestion_rent_cny"])
+        return pd.DataFrame(
+            columns=[
+                "snapshot",
+                "branch",
+                "kind",
+                "carrier",
+                "bus0",
+                "bus1",
+                "sent_mw",
+                "utilisation_pu",
+                "congestion_rent_cny",
+            ]
+        )
     return pd.concat(parts, ignore_index=True)
 
 
-def corridor_groups(flows: pd.DataFrame | None, corridor_table: pd.DataFrame | None = None,
-                    limit: int = MAX_LINES) -> list[Corridors]:
+def corridor_groups(
+    flows: pd.DataFrame | None, corridor_table: pd.DataFrame | None = None, limit: int = MAX_LINES
+) -> list[Corridors]:
     """The transfer charts of a run: its scheduled corridors (table `corridors`), its links,
     and its AC lines only when it has neither; each at most `limit`, the busiest by energy
     carried first."""
     t = transfers(flows, corridor_table)
     kinds = [k for k in ("corridor", "link") if (t["kind"] == k).any()] or (
-        ["line"] if (t["kind"] == "line").any() else [])
-    return [_busiest(k, t[t["kind"] == k], "branch", ("bus0", "bus1"), "sent_mw", limit)
-            for k in kinds]
+        ["line"] if (t["kind"] == "line").any() else []
+    )
+    return [
+        _busiest(k, t[t["kind"] == k], "branch", ("bus0", "bus1"), "sent_mw", limit) for k in kinds
+    ]
 
 
-def corridors(flows: pd.DataFrame, limit: int = MAX_LINES,
-              corridor_table: pd.DataFrame | None = None) -> Corridors | None:
+def corridors(
+    flows: pd.DataFrame, limit: int = MAX_LINES, corridor_table: pd.DataFrame | None = None
+) -> Corridors | None:
     """The first transfer chart of a run (see `corridor_groups`): its scheduled corridors if it
     has any, else its links, else its AC lines. None when there are no transfers at all."""
     groups = corridor_groups(flows, corridor_table, limit)
@@ -308,14 +388,22 @@ def congestion_rent(transfer: pd.DataFrame, hours: float = 1.0) -> pd.DataFrame:
     kinds = [k for k in ("corridor", "link") if (transfer["kind"] == k).any()] or ["line"]
     t = transfer[transfer["kind"].isin(kinds)].assign(
         energy=lambda d: d["sent_mw"].abs() * hours,
-        at_rating=lambda d: (d["utilisation_pu"].fillna(0.0) >= 1 - 1e-6) * hours)
-    out = t.groupby(["kind", "branch", "bus0", "bus1"], sort=False).agg(
-        congestion_rent_cny=("congestion_rent_cny", lambda v: v.sum(min_count=1)),
-        energy_sent_mwh=("energy", "sum"), hours_at_rating_h=("at_rating", "sum"),
-        mean_utilisation_pu=("utilisation_pu", "mean")).reset_index()
+        at_rating=lambda d: (d["utilisation_pu"].fillna(0.0) >= 1 - 1e-6) * hours,
+    )
+    out = (
+        t.groupby(["kind", "branch", "bus0", "bus1"], sort=False)
+        .agg(
+            congestion_rent_cny=("congestion_rent_cny", lambda v: v.sum(min_count=1)),
+            energy_sent_mwh=("energy", "sum"),
+            hours_at_rating_h=("at_rating", "sum"),
+            mean_utilisation_pu=("utilisation_pu", "mean"),
+        )
+        .reset_index()
+    )
     out["rank"] = out["kind"].map({k: i for i, k in enumerate(kinds)})
-    out = out.sort_values(["rank", "congestion_rent_cny"], ascending=[True, False],
-                          kind="stable").drop(columns="rank")
+    out = out.sort_values(
+        ["rank", "congestion_rent_cny"], ascending=[True, False], kind="stable"
+    ).drop(columns="rank")
     return out.reset_index(drop=True)
 
 
@@ -327,8 +415,9 @@ def pipelines(gas_flows: pd.DataFrame, limit: int = MAX_LINES) -> Corridors | No
     return _busiest("pipeline", gas_flows, "pipeline", ("node0", "node1"), "p0_mwth", limit)
 
 
-def _busiest(kind: str, sel: pd.DataFrame, name: str, ends: tuple[str, str], flow: str,
-             limit: int) -> Corridors:
+def _busiest(
+    kind: str, sel: pd.DataFrame, name: str, ends: tuple[str, str], flow: str, limit: int
+) -> Corridors:
     energy = sel.assign(a=sel[flow].abs()).groupby(name, sort=False)["a"].sum()
     names = list(energy.sort_values(ascending=False, kind="stable").index[:limit])
     total = int(sel[name].nunique())
@@ -336,10 +425,12 @@ def _busiest(kind: str, sel: pd.DataFrame, name: str, ends: tuple[str, str], flo
     at = sel.drop_duplicates(name).set_index(name)
     labels = {b: f"{b} ({at.at[b, ends[0]]} → {at.at[b, ends[1]]})" for b in names}
     values = sel.pivot_table(index="snapshot", columns=name, values=flow, aggfunc="sum")
-    util = sel.pivot_table(index="snapshot", columns=name, values="utilisation_pu",
-                           aggfunc="max", dropna=False)
-    return Corridors(kind, values.reindex(columns=names), util.reindex(columns=names), labels,
-                     total)
+    util = sel.pivot_table(
+        index="snapshot", columns=name, values="utilisation_pu", aggfunc="max", dropna=False
+    )
+    return Corridors(
+        kind, values.reindex(columns=names), util.reindex(columns=names), labels, total
+    )
 
 
 def reservoirs(hydro: pd.DataFrame, limit: int | None = None) -> dict[str, pd.DataFrame]:
@@ -356,8 +447,9 @@ def reservoirs(hydro: pd.DataFrame, limit: int | None = None) -> dict[str, pd.Da
     sel["river"] = sel["river"].fillna("(no river)").astype(str).replace("", "(no river)")
     out = {}
     for river, df in sel.groupby("river", sort=False):
-        table = df.pivot_table(index="snapshot", columns="station", values="storage_hm3",
-                               aggfunc="sum")
+        table = df.pivot_table(
+            index="snapshot", columns="station", values="storage_hm3", aggfunc="sum"
+        )
         out[str(river)] = table.reindex(columns=list(pd.unique(df["station"])))
     return out
 
@@ -367,10 +459,17 @@ def gas_node_prices(gas_prices: pd.DataFrame) -> pd.DataFrame:
     in the order of the table, named "node (region)" where the region has another name."""
     df = gas_prices[["snapshot", "gas_node", "region", "price_cny_per_mwh_th"]]
     ends = df.drop_duplicates("gas_node")
-    labels = {n: str(n) if pd.isna(r) or str(r) == str(n) else f"{n} ({r})"
-              for n, r in zip(ends["gas_node"], ends["region"], strict=True)}
-    table = df.pivot_table(index="snapshot", columns="gas_node", values="price_cny_per_mwh_th",
-                           aggfunc="mean", dropna=False)
+    labels = {
+        n: str(n) if pd.isna(r) or str(r) == str(n) else f"{n} ({r})"
+        for n, r in zip(ends["gas_node"], ends["region"], strict=True)
+    }
+    table = df.pivot_table(
+        index="snapshot",
+        columns="gas_node",
+        values="price_cny_per_mwh_th",
+        aggfunc="mean",
+        dropna=False,
+    )
     return table.reindex(columns=list(labels)).rename(columns=labels).sort_index()
 
 
@@ -397,17 +496,21 @@ def gas_kind_label(kind: str) -> str:
     return "LNG" if key == "lng" else key
 
 
-def gas_balance(supply: pd.DataFrame, burn: pd.DataFrame | None = None,
-                prices: pd.DataFrame | None = None, storage: pd.DataFrame | None = None
-                ) -> GasBalance:
+def gas_balance(
+    supply: pd.DataFrame,
+    burn: pd.DataFrame | None = None,
+    prices: pd.DataFrame | None = None,
+    storage: pd.DataFrame | None = None,
+) -> GasBalance:
     """Gas supply by source kind against the gas demand, for the whole system.
 
     The demand line needs both `burn` (gas burnt for power) and `prices` (the non-power demand
     and what of it is unserved, per gas node); without them only what they give is shown.
     """
     frames = [d for d in (supply, burn, prices, storage) if d is not None and len(d)]
-    index = pd.DatetimeIndex(sorted(set().union(*(set(d["snapshot"]) for d in frames))),
-                             name="snapshot")
+    index = pd.DatetimeIndex(
+        sorted(set().union(*(set(d["snapshot"]) for d in frames))), name="snapshot"
+    )
 
     def total(df: pd.DataFrame | None, col: str) -> pd.Series | None:
         if df is None or not len(df):
@@ -415,8 +518,12 @@ def gas_balance(supply: pd.DataFrame, burn: pd.DataFrame | None = None,
         return df.groupby("snapshot")[col].sum().reindex(index, fill_value=0.0)
 
     kinds = supply.assign(kind=supply["kind"].fillna("other").map(gas_kind_label))
-    by_kind = kinds.groupby(["snapshot", "kind"])["supply_mwth"].sum().unstack(
-        fill_value=0.0).reindex(index, fill_value=0.0)
+    by_kind = (
+        kinds.groupby(["snapshot", "kind"])["supply_mwth"]
+        .sum()
+        .unstack(fill_value=0.0)
+        .reindex(index, fill_value=0.0)
+    )
     out = by_kind[carrier_order(by_kind.columns)].copy()
     colors = {k: carrier_color(k) for k in out.columns}
     uptake = pd.DataFrame(index=index)
@@ -425,7 +532,8 @@ def gas_balance(supply: pd.DataFrame, burn: pd.DataFrame | None = None,
         out["gas storage withdrawal"] = withdrawal
         uptake["gas storage injection"] = -injection
         colors["gas storage withdrawal"] = colors["gas storage injection"] = CARRIER_COLORS[
-            "gas storage"]
+            "gas storage"
+        ]
     unserved = total(prices, "unserved_mwth")
     if unserved is not None:
         out["unserved gas"] = unserved
@@ -444,8 +552,9 @@ def gas_balance(supply: pd.DataFrame, burn: pd.DataFrame | None = None,
 HOURLY, PERIOD, CHECK = "hourly", "period", "check"
 
 
-def security_targets(security: pd.DataFrame, snapshots: Iterable[Any] | None = None,
-                     hours: float = 1.0) -> pd.DataFrame:
+def security_targets(
+    security: pd.DataFrame, snapshots: Iterable[Any] | None = None, hours: float = 1.0
+) -> pd.DataFrame:
     """One row per zone and target of the `security` table, in its order.
 
     A target is `HOURLY` (a row per snapshot and element), `PERIOD` (a row per period, such as
@@ -459,8 +568,11 @@ def security_targets(security: pd.DataFrame, snapshots: Iterable[Any] | None = N
     everywhere, `short` the largest shortfall in `unit` when it is not.
     """
     sec = security.copy()
-    stamps = pd.DatetimeIndex(pd.unique(pd.Series(
-        list(snapshots) if snapshots is not None else list(sec["snapshot"].dropna()))))
+    stamps = pd.DatetimeIndex(
+        pd.unique(
+            pd.Series(list(snapshots) if snapshots is not None else list(sec["snapshot"].dropna()))
+        )
+    )
     stamps = stamps.dropna().sort_values()
     horizon_h = len(stamps) * hours
     period = sec["period"].map(lambda v: "" if pd.isna(v) else str(v)).astype(object)
@@ -476,24 +588,50 @@ def security_targets(security: pd.DataFrame, snapshots: Iterable[Any] | None = N
         if hourly:
             binding_h = float(binding.sum()) * hours
         else:
-            binding_h = sum(_period_hours(str(t), stamps) for t in binding.index[binding]
-                            ) * hours
+            binding_h = sum(_period_hours(str(t), stamps) for t in binding.index[binding]) * hours
         units = df["shadow_price_unit"].dropna().astype(str)
         slack = pd.to_numeric(df["slack"], errors="coerce")
-        rows.append({
-            "zone": str(zone), "target": str(target), "kind": kind, "horizon_h": horizon_h,
-            "binding_h": binding_h, "binding": int(binding.sum()), "periods": len(binding),
-            "period": "" if hourly else ", ".join(
-                map(str, binding.index[binding] if binding.any() else binding.index)),
-            "shadow_mean": float(per_time.mean()) if kind != CHECK else math.nan,
-            "shadow_max": float(per_time.max()) if kind != CHECK else math.nan,
-            "price_unit": units.iloc[0] if len(units) else "",
-            "met": bool(df["met"].astype(bool).all()),
-            "short": float(max(0.0, -slack.min())) if slack.notna().any() else math.nan,
-            "unit": str(df["unit"].iloc[0])})
-    return pd.DataFrame(rows, columns=[
-        "zone", "target", "kind", "horizon_h", "binding_h", "binding", "periods", "period",
-        "shadow_mean", "shadow_max", "price_unit", "met", "short", "unit"])
+        rows.append(
+            {
+                "zone": str(zone),
+                "target": str(target),
+                "kind": kind,
+                "horizon_h": horizon_h,
+                "binding_h": binding_h,
+                "binding": int(binding.sum()),
+                "periods": len(binding),
+                "period": ""
+                if hourly
+                else ", ".join(
+                    map(str, binding.index[binding] if binding.any() else binding.index)
+                ),
+                "shadow_mean": float(per_time.mean()) if kind != CHECK else math.nan,
+                "shadow_max": float(per_time.max()) if kind != CHECK else math.nan,
+                "price_unit": units.iloc[0] if len(units) else "",
+                "met": bool(df["met"].astype(bool).all()),
+                "short": float(max(0.0, -slack.min())) if slack.notna().any() else math.nan,
+                "unit": str(df["unit"].iloc[0]),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "zone",
+            "target",
+            "kind",
+            "horizon_h",
+            "binding_h",
+            "binding",
+            "periods",
+            "period",
+            "shadow_mean",
+            "shadow_max",
+            "price_unit",
+            "met",
+            "short",
+            "unit",
+        ],
+    )
 
 
 def _period_hours(period: str, stamps: pd.DatetimeIndex) -> int:

@@ -83,8 +83,13 @@ class _ChartData:
     without it every cell is written through xlsxwriter.
     """
 
-    def __init__(self, workbook: Any, snapshots: pd.DatetimeIndex,
-                 bulk: dict[str, SheetData] | None = None, date_format: Any = None):
+    def __init__(
+        self,
+        workbook: Any,
+        snapshots: pd.DatetimeIndex,
+        bulk: dict[str, SheetData] | None = None,
+        date_format: Any = None,
+    ):
         self.workbook = workbook
         self.sheet = workbook.add_worksheet(CHART_DATA_SHEET)
         self.n = len(snapshots)
@@ -118,12 +123,12 @@ class _ChartData:
             self.sheet.write_string(_NAME_ROW, col, header, self.head)
             if self.bulk is None:
                 # write() turns None into an empty cell: a gap in the line, not a false zero
-                self.sheet.write_column(_FIRST_ROW, col,
-                                        [_num(v) for v in table.iloc[:, k]])
+                self.sheet.write_column(_FIRST_ROW, col, [_num(v) for v in table.iloc[:, k]])
             else:
                 # a missing value is an absent cell, as above
-                self.columns[f"{col}"] = pd.to_numeric(table.iloc[:, k], errors="coerce"
-                                                       ).to_numpy(dtype=float)
+                self.columns[f"{col}"] = pd.to_numeric(table.iloc[:, k], errors="coerce").to_numpy(
+                    dtype=float
+                )
             self.sheet.set_column(col, col, max(10, min(30, len(name) + 2)))
         self.next_col += len(block.names)
         return block
@@ -131,22 +136,31 @@ class _ChartData:
     def finish(self) -> None:
         """Hand the values to the bulk writer (nothing to do when written cell by cell)."""
         if self.bulk is not None:
-            self.bulk[CHART_DATA_SHEET] = SheetData(pd.DataFrame(self.columns),
-                                                    first_row=_FIRST_ROW + 1)
+            self.bulk[CHART_DATA_SHEET] = SheetData(
+                pd.DataFrame(self.columns), first_row=_FIRST_ROW + 1
+            )
 
     def series(self, block: _Block, k: int) -> dict[str, Any]:
         col = block.col(k)
-        return {"name": [CHART_DATA_SHEET, _NAME_ROW, col],
-                "categories": [CHART_DATA_SHEET, _FIRST_ROW, 0, self.last_row, 0],
-                "values": [CHART_DATA_SHEET, _FIRST_ROW, col, self.last_row, col]}
+        return {
+            "name": [CHART_DATA_SHEET, _NAME_ROW, col],
+            "categories": [CHART_DATA_SHEET, _FIRST_ROW, 0, self.last_row, 0],
+            "values": [CHART_DATA_SHEET, _FIRST_ROW, col, self.last_row, col],
+        }
 
 
 def _style(chart: Any, title: str, y_name: str, n: int, y_format: str | None = None) -> None:
     chart.set_title({"name": title, "name_font": {"size": 12}})
     # a category axis, not a date axis: Excel's date axes step in whole days, hours would merge
-    chart.set_x_axis({"name": "time", "num_format": "dd mmm hh:mm",
-                      "num_font": {"rotation": -45}, "interval_unit": max(1, n // 12),
-                      "interval_tick": max(1, n // 12)})
+    chart.set_x_axis(
+        {
+            "name": "time",
+            "num_format": "dd mmm hh:mm",
+            "num_font": {"rotation": -45},
+            "interval_unit": max(1, n // 12),
+            "interval_tick": max(1, n // 12),
+        }
+    )
     y_axis: dict[str, Any] = {"name": y_name, "major_gridlines": {"visible": True}}
     if y_format:
         y_axis["num_format"] = y_format
@@ -155,8 +169,14 @@ def _style(chart: Any, title: str, y_name: str, n: int, y_format: str | None = N
     chart.set_size(_CHART_SIZE_PX)
 
 
-def _line_chart(workbook: Any, data: _ChartData, block: _Block, title: str, y_name: str,
-                y_format: str | None = None) -> Any:
+def _line_chart(
+    workbook: Any,
+    data: _ChartData,
+    block: _Block,
+    title: str,
+    y_name: str,
+    y_format: str | None = None,
+) -> Any:
     chart = workbook.add_chart({"type": "line"})
     for k in range(len(block.names)):
         colour = block.colors[k] or SERIES_PALETTE[k % len(SERIES_PALETTE)]
@@ -188,10 +208,13 @@ def _placement(tables: Mapping[str, pd.DataFrame], sheet: str) -> tuple[int, int
     return 1, (len(table.columns) + 1) if table is not None else 1
 
 
-def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
-                      tables: Mapping[str, pd.DataFrame],
-                      bulk: dict[str, SheetData] | None = None,
-                      date_format: Any = None) -> dict[str, list[str]]:
+def add_native_charts(
+    workbook: Any,
+    worksheets: Mapping[str, Any],
+    tables: Mapping[str, pd.DataFrame],
+    bulk: dict[str, SheetData] | None = None,
+    date_format: Any = None,
+) -> dict[str, list[str]]:
     """Add the chart_data sheet and native charts to an open xlsxwriter workbook.
 
     `worksheets` maps sheet names to the workbook's worksheets (pandas' `ExcelWriter.sheets`),
@@ -208,21 +231,31 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
         df = tables.get(name)
         return df if df is not None and len(df) else None
 
-    gen, prices, flows, hydro, gas_prices, corridor_rows = (table(n) for n in (
-        "generation", "prices", "flows", "hydro", "gas_prices", "corridors"))
+    gen, prices, flows, hydro, gas_prices, corridor_rows = (
+        table(n) for n in ("generation", "prices", "flows", "hydro", "gas_prices", "corridors")
+    )
     security = table("security")
     if security is not None:
         # the targets with a row per snapshot; the others have no place on a time axis
         hourly = security.groupby(["zone", "target"], sort=False)["snapshot"].transform(
-            lambda s: s.notna().all())
+            lambda s: s.notna().all()
+        )
         security = security[hourly.astype(bool)]
         security = security if len(security) else None
     # the snapshots of every charted table, in order (in bulk: a year has millions of rows)
-    stamps = pd.DatetimeIndex(pd.unique(pd.concat(
-        [df["snapshot"] for df in (gen, prices, flows, hydro, gas_prices, security,
-                                   corridor_rows)
-         if df is not None] or [pd.Series([], dtype="datetime64[ns]")],
-        ignore_index=True).dropna())).sort_values()
+    stamps = pd.DatetimeIndex(
+        pd.unique(
+            pd.concat(
+                [
+                    df["snapshot"]
+                    for df in (gen, prices, flows, hydro, gas_prices, security, corridor_rows)
+                    if df is not None
+                ]
+                or [pd.Series([], dtype="datetime64[ns]")],
+                ignore_index=True,
+            ).dropna()
+        )
+    ).sort_values()
     if not len(stamps) or len(stamps) > _EXCEL_MAX_ROWS - _FIRST_ROW:
         return {}
     data = _ChartData(workbook, stamps, bulk, date_format)
@@ -239,44 +272,69 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
                 worksheets[sheet].insert_chart(row, col, make())
                 placed.setdefault(name, []).append(sheet)
 
-    d = dispatch(gen, table("storage"), table("unserved"), None, table("carriers")
-                 ) if gen is not None else None
+    d = (
+        dispatch(gen, table("storage"), table("unserved"), None, table("carriers"))
+        if gen is not None
+        else None
+    )
     if d is not None and len(d.supply.columns):
-        supply = data.add("system dispatch by series, MW", d.supply,
-                          [d.colors[c] for c in d.supply.columns])
+        supply = data.add(
+            "system dispatch by series, MW", d.supply, [d.colors[c] for c in d.supply.columns]
+        )
         lines = pd.DataFrame(index=d.supply.index)
         if d.demand_mw is not None:
             lines["demand"] = d.demand_mw
             if len(d.uptake.columns):
                 lines["demand + storage charging"] = d.demand_mw - d.uptake.sum(axis=1)
-        demand = data.add("system demand, MW", lines, [CARRIER_COLORS["demand"], "#7f7f7f"]
-                          ) if len(lines.columns) else None
+        demand = (
+            data.add("system demand, MW", lines, [CARRIER_COLORS["demand"], "#7f7f7f"])
+            if len(lines.columns)
+            else None
+        )
 
         def dispatch_chart() -> Any:
             area = workbook.add_chart({"type": "area", "subtype": "stacked"})
             for k in range(len(supply.names)):
-                area.add_series({**data.series(supply, k),
-                                 "fill": {"color": supply.colors[k]}, "border": {"none": True}})
+                area.add_series(
+                    {
+                        **data.series(supply, k),
+                        "fill": {"color": supply.colors[k]},
+                        "border": {"none": True},
+                    }
+                )
             if demand is not None:
                 line = workbook.add_chart({"type": "line"})
                 for k, name in enumerate(demand.names):
-                    line.add_series({**data.series(demand, k), "line": {
-                        "color": demand.colors[k], "width": 2.0,
-                        "dash_type": "solid" if name == "demand" else "dash"}})
+                    line.add_series(
+                        {
+                            **data.series(demand, k),
+                            "line": {
+                                "color": demand.colors[k],
+                                "width": 2.0,
+                                "dash_type": "solid" if name == "demand" else "dash",
+                            },
+                        }
+                    )
                 area.combine(line)
-            _style(area, f"{case}dispatch by carrier, whole system", "power (MW)", data.n,
-                   "#,##0")
+            _style(area, f"{case}dispatch by carrier, whole system", "power (MW)", data.n, "#,##0")
             return area
 
         place("dispatch", dispatch_chart, ("summary", "generation"))
 
     if prices is not None:
         by_region = region_prices(prices, table("unserved")).iloc[:, :_MAX_SERIES]
-        block = data.add("regional price (load-weighted mean of buses), CNY/MWh", by_region,
-                         [None] * len(by_region.columns))
-        place("regional_prices", lambda: _line_chart(
-            workbook, data, block, f"{case}regional prices", "price (CNY/MWh)", "#,##0"),
-            ("prices",))
+        block = data.add(
+            "regional price (load-weighted mean of buses), CNY/MWh",
+            by_region,
+            [None] * len(by_region.columns),
+        )
+        place(
+            "regional_prices",
+            lambda: _line_chart(
+                workbook, data, block, f"{case}regional prices", "price (CNY/MWh)", "#,##0"
+            ),
+            ("prices",),
+        )
 
     corr = table("corridors")
     groups = corridor_groups(flows, corr)
@@ -285,75 +343,134 @@ def add_native_charts(workbook: Any, worksheets: Mapping[str, Any],
         what = KIND_WORDS[c.kind]
         block = data.add(f"{what} utilisation, pu of rating", util, [None] * len(util.columns))
         shown = f", busiest {len(c.labels)} of {c.n_total}" if c.n_total > len(c.labels) else ""
-        place("corridor_utilisation" if i == 0 else f"{c.kind}_utilisation",
-              lambda block=block, what=what, shown=shown: _line_chart(
-                  workbook, data, block, f"{case}{what} utilisation{shown}",
-                  "utilisation (% of rating)", "0%"),
-              ("corridors",) if c.kind == "corridor" else ("flows",))
+        place(
+            "corridor_utilisation" if i == 0 else f"{c.kind}_utilisation",
+            lambda block=block, what=what, shown=shown: _line_chart(
+                workbook,
+                data,
+                block,
+                f"{case}{what} utilisation{shown}",
+                "utilisation (% of rating)",
+                "0%",
+            ),
+            ("corridors",) if c.kind == "corridor" else ("flows",),
+        )
 
     if groups and prices is not None:
         hours = hours_per_snapshot(data.index, _summary(tables))
         t = transfers(flows, corr, prices, hours)
         t = t[t["kind"].isin([g.kind for g in groups]) & t["kind"].ne("line")]
         if len(t):
-            t = t.assign(label=t["branch"].astype(str) + " (" + t["bus0"].astype(str) + " → "
-                         + t["bus1"].astype(str) + ")")
-            rent = t.pivot_table(index="snapshot", columns="label",
-                                 values="congestion_rent_cny", aggfunc="sum", sort=False)
+            t = t.assign(
+                label=t["branch"].astype(str)
+                + " ("
+                + t["bus0"].astype(str)
+                + " → "
+                + t["bus1"].astype(str)
+                + ")"
+            )
+            rent = t.pivot_table(
+                index="snapshot",
+                columns="label",
+                values="congestion_rent_cny",
+                aggfunc="sum",
+                sort=False,
+            )
             # the branches that earn most, corridors before links
             order = t.groupby("label", sort=False)["congestion_rent_cny"].sum().abs()
             keep = list(order.sort_values(ascending=False, kind="stable").index[:MAX_LINES])
             so_far = rent.reindex(columns=keep).fillna(0.0).cumsum() / 1e6
-            block = data.add("congestion rent so far, million CNY", so_far,
-                             [None] * len(so_far.columns))
-            place("congestion_rent", lambda: _line_chart(
-                workbook, data, block, f"{case}congestion rent of corridors and links so far",
-                "congestion rent so far (million CNY)", "#,##0.0"),
-                ("corridors",) if corr is not None else ("flows",))
+            block = data.add(
+                "congestion rent so far, million CNY", so_far, [None] * len(so_far.columns)
+            )
+            place(
+                "congestion_rent",
+                lambda: _line_chart(
+                    workbook,
+                    data,
+                    block,
+                    f"{case}congestion rent of corridors and links so far",
+                    "congestion rent so far (million CNY)",
+                    "#,##0.0",
+                ),
+                ("corridors",) if corr is not None else ("flows",),
+            )
 
     rivers = reservoirs(hydro, limit=MAX_LINES) if hydro is not None else {}
     if rivers:
         storage = pd.concat({r: t for r, t in rivers.items()}, axis=1)
         storage.columns = [f"{station} ({river})" for river, station in storage.columns]
-        block = data.add("reservoir storage at the end of each snapshot, hm3", storage,
-                         [None] * len(storage.columns))
-        place("reservoir_storage", lambda: _line_chart(
-            workbook, data, block, f"{case}reservoir storage", "storage (hm³)", "#,##0.0"),
-            ("hydro",))
+        block = data.add(
+            "reservoir storage at the end of each snapshot, hm3",
+            storage,
+            [None] * len(storage.columns),
+        )
+        place(
+            "reservoir_storage",
+            lambda: _line_chart(
+                workbook, data, block, f"{case}reservoir storage", "storage (hm³)", "#,##0.0"
+            ),
+            ("hydro",),
+        )
 
     if gas_prices is not None:
         by_node = gas_node_prices(gas_prices).iloc[:, :_MAX_SERIES]
         block = data.add("gas price, CNY/MWh_th", by_node, [None] * len(by_node.columns))
-        place("gas_prices", lambda: _line_chart(
-            workbook, data, block, f"{case}gas prices by gas node", "gas price (CNY/MWh_th)",
-            "#,##0"), ("gas_prices",))
+        place(
+            "gas_prices",
+            lambda: _line_chart(
+                workbook,
+                data,
+                block,
+                f"{case}gas prices by gas node",
+                "gas price (CNY/MWh_th)",
+                "#,##0",
+            ),
+            ("gas_prices",),
+        )
 
     if security is not None:
         hours = hours_per_snapshot(data.index, _summary(tables))
         binding = security.groupby(["zone", "target", "snapshot"], sort=False)["binding"].any()
         binding = binding.unstack(["zone", "target"], fill_value=False).reindex(
-            data.index, fill_value=False)
+            data.index, fill_value=False
+        )
         so_far = binding.astype(float).cumsum() * hours
         so_far.columns = [f"{zone}: {target}" for zone, target in so_far.columns]
         so_far = so_far.iloc[:, :_MAX_SERIES]
-        block = data.add("hours the security target has bound so far, h", so_far,
-                         [None] * len(so_far.columns))
-        place("security_binding_hours", lambda: _line_chart(
-            workbook, data, block, f"{case}binding hours of the hourly security targets",
-            "binding hours so far (h)", "#,##0"), ("security",))
+        block = data.add(
+            "hours the security target has bound so far, h", so_far, [None] * len(so_far.columns)
+        )
+        place(
+            "security_binding_hours",
+            lambda: _line_chart(
+                workbook,
+                data,
+                block,
+                f"{case}binding hours of the hourly security targets",
+                "binding hours so far (h)",
+                "#,##0",
+            ),
+            ("security",),
+        )
     data.finish()
     return placed
 
 
 # sheets of a comparison of runs (`gridopt compare`) charted as bars: sheet -> label column
-COMPARISON_CHARTS = {"energy_by_carrier": "carrier", "price_by_region": "region",
-                     "co2_by_region": "region", "corridor_energy": "branch",
-                     "costs": "cost_type"}
+COMPARISON_CHARTS = {
+    "energy_by_carrier": "carrier",
+    "price_by_region": "region",
+    "co2_by_region": "region",
+    "corridor_energy": "branch",
+    "costs": "cost_type",
+}
 _MAX_BARS = 60
 
 
-def add_comparison_charts(workbook: Any, worksheets: Mapping[str, Any],
-                          tables: Mapping[str, pd.DataFrame]) -> dict[str, list[str]]:
+def add_comparison_charts(
+    workbook: Any, worksheets: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]
+) -> dict[str, list[str]]:
     """Bar charts beside each table of a comparison of runs: the runs side by side, and their
     differences against the base. Tables are found by name (`COMPARISON_CHARTS`); the run
     columns are the numeric ones, a difference's name holds " - "."""
@@ -362,27 +479,35 @@ def add_comparison_charts(workbook: Any, worksheets: Mapping[str, Any],
         df = tables.get(sheet)
         if df is None or not len(df) or sheet not in worksheets or label not in df:
             continue
-        numeric = [j for j, c in enumerate(df.columns)
-                   if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(
-                       df[c])]
+        numeric = [
+            j
+            for j, c in enumerate(df.columns)
+            if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+        ]
         runs = [j for j in numeric if " - " not in str(df.columns[j])]
         diffs = [j for j in numeric if " - " in str(df.columns[j])]
         n = min(len(df), _MAX_BARS)
         lab = df.columns.get_loc(label)
-        for k, (cols, what) in enumerate(((runs, "by run"),
-                                          (diffs, "difference against the base"))):
+        for k, (cols, what) in enumerate(
+            ((runs, "by run"), (diffs, "difference against the base"))
+        ):
             if not cols:
                 continue
             chart = workbook.add_chart({"type": "bar" if n > 12 else "column"})
             for i, j in enumerate(cols):
-                chart.add_series({
-                    "name": [sheet, 0, j], "categories": [sheet, 1, lab, n, lab],
-                    "values": [sheet, 1, j, n, j],
-                    "fill": {"color": SERIES_PALETTE[i % len(SERIES_PALETTE)]},
-                    "border": {"none": True}})
+                chart.add_series(
+                    {
+                        "name": [sheet, 0, j],
+                        "categories": [sheet, 1, lab, n, lab],
+                        "values": [sheet, 1, j, n, j],
+                        "fill": {"color": SERIES_PALETTE[i % len(SERIES_PALETTE)]},
+                        "border": {"none": True},
+                    }
+                )
             unit = str(df.columns[cols[0]]).rpartition("(")[2].rstrip(")")
-            chart.set_title({"name": f"{sheet.replace('_', ' ')}, {what}",
-                             "name_font": {"size": 12}})
+            chart.set_title(
+                {"name": f"{sheet.replace('_', ' ')}, {what}", "name_font": {"size": 12}}
+            )
             chart.set_legend({"position": "bottom"})
             axis = {"name": unit, "major_gridlines": {"visible": True}, "num_format": "#,##0"}
             if n > 12:
@@ -390,11 +515,10 @@ def add_comparison_charts(workbook: Any, worksheets: Mapping[str, Any],
                 chart.set_y_axis({"reverse": True})
             else:
                 chart.set_y_axis(axis)
-            height = max(_CHART_SIZE_PX["height"], 18 * n + 120) if n > 12 else \
-                _CHART_SIZE_PX["height"]
+            height = (
+                max(_CHART_SIZE_PX["height"], 18 * n + 120) if n > 12 else _CHART_SIZE_PX["height"]
+            )
             chart.set_size({"width": _CHART_SIZE_PX["width"], "height": height})
-            worksheets[sheet].insert_chart(1 + k * (height // 20 + 2), len(df.columns) + 1,
-                                           chart)
-            placed.setdefault(f"{sheet}_{'runs' if k == 0 else 'differences'}",
-                              []).append(sheet)
+            worksheets[sheet].insert_chart(1 + k * (height // 20 + 2), len(df.columns) + 1, chart)
+            placed.setdefault(f"{sheet}_{'runs' if k == 0 else 'differences'}", []).append(sheet)
     return placed

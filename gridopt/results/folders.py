@@ -46,9 +46,13 @@ from gridopt.errors import InputError, Problem
 from gridopt.inputs.paths import PROJECT_FOLDERS, find_project
 
 MARKER = ".gridopt.json"
-KINDS = {"results": "a results folder", "sweep": "a sweep folder",
-         "plots": "a folder of charts", "pypsa": "an exported PyPSA network",
-         "case": "an imported case folder"}
+KINDS = {
+    "results": "a results folder",
+    "sweep": "a sweep folder",
+    "plots": "a folder of charts",
+    "pypsa": "an exported PyPSA network",
+    "case": "an imported case folder",
+}
 # statuses of a run that has a solution to report
 SOLVED = frozenset({"optimal", "time_limit"})
 
@@ -70,7 +74,8 @@ class KeptEarlierResults(Exception):
         super().__init__(
             f"the earlier results in {folder} ({earlier.get('status', 'solved')}, written"
             f" {earlier.get('written', 'before')}) are kept: a run without a solution replaces"
-            " a run with one only when asked (--overwrite)")
+            " a run with one only when asked (--overwrite)"
+        )
 
 
 @dataclass
@@ -111,8 +116,9 @@ class Output:
             _write_marker(self.path, {"kind": self.kind})
         return self.path
 
-    def publish(self, staged: Path, summary: Mapping[str, Any] | None = None,
-                complete: bool = True) -> None:
+    def publish(
+        self, staged: Path, summary: Mapping[str, Any] | None = None, complete: bool = True
+    ) -> None:
         """Put a complete staging folder (or, for a file output, the file of that name in it)
         in the output's place; the earlier folder goes only once the new one is in place."""
         summary = summary or {}
@@ -122,12 +128,17 @@ class Output:
             self.discard(staged)
             self._published(staged)
             return
-        _write_marker(staged, {"kind": self.kind, "complete": bool(complete),
-                               "status": str(summary.get("status", "")),
-                               "written": time.strftime("%Y-%m-%d %H:%M:%S")})
+        _write_marker(
+            staged,
+            {
+                "kind": self.kind,
+                "complete": bool(complete),
+                "status": str(summary.get("status", "")),
+                "written": time.strftime("%Y-%m-%d %H:%M:%S"),
+            },
+        )
         earlier = self._check_current()
-        if earlier is not None and earlier.get("complete") and not complete \
-                and not self.overwrite:
+        if earlier is not None and earlier.get("complete") and not complete and not self.overwrite:
             raise KeptEarlierResults(self.path, summary, earlier)
         if earlier is None:  # nothing there, or an empty folder, which a rename replaces
             os.replace(staged, self.path)
@@ -171,9 +182,15 @@ def _key(path: Path | str) -> Path:
 
 
 @contextmanager
-def claim_output(path: Path | str, kind: str = "results", *, overwrite: bool = False,
-                 inputs: Iterable[Path | str] = (), inputs_ok: bool = False,
-                 is_file: bool = False) -> Iterator[Output]:
+def claim_output(
+    path: Path | str,
+    kind: str = "results",
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[Path | str] = (),
+    inputs_ok: bool = False,
+    is_file: bool = False,
+) -> Iterator[Output]:
     """Check an output against the rules above, take its lock and clean what a killed writer
     left; yield it. Within the claim, `write_results` and `Output.staging` / `publish` use
     it (and its `overwrite`). A claim already held by this process on the same path is
@@ -183,16 +200,18 @@ def claim_output(path: Path | str, kind: str = "results", *, overwrite: bool = F
     if held is not None:
         yield held
         return
-    rule = output_rule(path, kind, inputs=inputs, inputs_ok=inputs_ok, is_file=is_file,
-                       overwrite=overwrite)
+    rule = output_rule(
+        path, kind, inputs=inputs, inputs_ok=inputs_ok, is_file=is_file, overwrite=overwrite
+    )
     if rule is not None:
         raise OutputError(path, rule)
     out = Output(key, kind, overwrite=overwrite, is_file=is_file)
     _acquire(out)
     try:
         _clean_stale(out)
-        rule = output_rule(path, kind, inputs=inputs, inputs_ok=inputs_ok, is_file=is_file,
-                           overwrite=overwrite)
+        rule = output_rule(
+            path, kind, inputs=inputs, inputs_ok=inputs_ok, is_file=is_file, overwrite=overwrite
+        )
         if rule is not None:
             raise OutputError(path, rule)
         _claims[key] = out
@@ -224,8 +243,9 @@ def staging(path: Path | str, kind: str = "results") -> Path:
     return out.staging()
 
 
-def publish(staged: Path, path: Path | str, summary: Mapping[str, Any] | None = None,
-            complete: bool = True) -> None:
+def publish(
+    staged: Path, path: Path | str, summary: Mapping[str, Any] | None = None, complete: bool = True
+) -> None:
     """Publish a staging folder made by `staging` (see `Output.publish`)."""
     out = _claims[_key(path)]
     try:
@@ -251,16 +271,20 @@ def write_error(exc: BaseException, path: Path | str) -> BaseException:
     if isinstance(exc, OSError):
         what = exc.strerror or str(exc)
         where = f" ({exc.filename})" if exc.filename else ""
-        return OutputError(path, f"cannot be written: {what}{where}; any earlier results"
-                           " there are unchanged")
+        return OutputError(
+            path, f"cannot be written: {what}{where}; any earlier results there are unchanged"
+        )
     return exc
 
 
 def run_complete(summary: Mapping[str, Any], tables: Mapping[str, Any]) -> bool:
     """Whether a run's outputs hold a solution: solved (optimal, or stopped by the time
     limit with a solution), no failed window, and tables besides the summary."""
-    return (str(summary.get("status", "")) in SOLVED and "failed_window" not in summary
-            and any(name != "summary" for name in tables))
+    return (
+        str(summary.get("status", "")) in SOLVED
+        and "failed_window" not in summary
+        and any(name != "summary" for name in tables)
+    )
 
 
 def read_marker(folder: Path) -> dict[str, Any] | None:
@@ -272,40 +296,64 @@ def read_marker(folder: Path) -> dict[str, Any] | None:
     return marker if isinstance(marker, dict) and marker.get("kind") in KINDS else None
 
 
-def output_rule(path: Path | str, kind: str = "results", *, inputs: Iterable[Path | str] = (),
-                inputs_ok: bool = False, is_file: bool = False, overwrite: bool = False
-                ) -> str | None:
+def output_rule(
+    path: Path | str,
+    kind: str = "results",
+    *,
+    inputs: Iterable[Path | str] = (),
+    inputs_ok: bool = False,
+    is_file: bool = False,
+    overwrite: bool = False,
+) -> str | None:
     """The rule an output path breaks (see the module's rules), or None."""
     given = Path(path)
     if given.is_symlink():
-        return ("is a symbolic link; give the folder it points to, or a new path (a link is"
-                " never written through)")
+        return (
+            "is a symbolic link; give the folder it points to, or a new path (a link is"
+            " never written through)"
+        )
     real = _key(given)
     here = Path.cwd().resolve()
     if here.is_relative_to(real):
-        return ("is the folder gridopt runs in, or holds it; give a new folder for the"
-                " results (e.g. runs/NAME)")
+        return (
+            "is the folder gridopt runs in, or holds it; give a new folder for the"
+            " results (e.g. runs/NAME)"
+        )
     if not inputs_ok:
-        roots = {r for r in (find_project(real.parent),
-                             *(find_project(Path(i).absolute().parent) for i in inputs)) if r}
+        roots = {
+            r
+            for r in (
+                find_project(real.parent),
+                *(find_project(Path(i).absolute().parent) for i in inputs),
+            )
+            if r
+        }
         for root in roots:
             if real == root:
-                return ("is a project folder (it holds cases/ and networks/); give a new"
-                        " folder inside it, e.g. runs/NAME")
+                return (
+                    "is a project folder (it holds cases/ and networks/); give a new"
+                    " folder inside it, e.g. runs/NAME"
+                )
             for name in PROJECT_FOLDERS:
                 if real.is_relative_to(root / name):
-                    return (f"lies in the project's {name}/ folder, which holds inputs;"
-                            " results go elsewhere, e.g. runs/NAME")
+                    return (
+                        f"lies in the project's {name}/ folder, which holds inputs;"
+                        " results go elsewhere, e.g. runs/NAME"
+                    )
     for item in inputs:
         src = Path(item).absolute().resolve()
         if src.is_relative_to(real):
             return f"holds {item}, an input of this command; give a new folder"
-    return _existing_rule(real, kind, is_file, overwrite)[0] if real.exists() or \
-        real.is_symlink() else _parent_rule(real)
+    return (
+        _existing_rule(real, kind, is_file, overwrite)[0]
+        if real.exists() or real.is_symlink()
+        else _parent_rule(real)
+    )
 
 
-def _existing_rule(path: Path, kind: str, is_file: bool, overwrite: bool
-                   ) -> tuple[str | None, dict[str, Any] | None]:
+def _existing_rule(
+    path: Path, kind: str, is_file: bool, overwrite: bool
+) -> tuple[str | None, dict[str, Any] | None]:
     """(rule broken, marker) of what exists at an output path now."""
     if path.is_symlink():
         return "is a symbolic link; a link is never written through", None
@@ -315,12 +363,16 @@ def _existing_rule(path: Path, kind: str, is_file: bool, overwrite: bool
         if path.is_dir():
             return "is a folder; the output is a file", None
         if not overwrite:
-            return ("exists; gridopt does not replace a file it cannot tell it wrote (give a"
-                    " new name, or --overwrite to replace it)"), None
+            return (
+                "exists; gridopt does not replace a file it cannot tell it wrote (give a"
+                " new name, or --overwrite to replace it)"
+            ), None
         return None, None
     if not path.is_dir():
-        return ("exists and is not a folder; gridopt writes a folder here and replaces no"
-                " file (give a new folder name)"), None
+        return (
+            "exists and is not a folder; gridopt writes a folder here and replaces no"
+            " file (give a new folder name)"
+        ), None
     marker = read_marker(path)
     if marker is None:
         try:
@@ -329,11 +381,15 @@ def _existing_rule(path: Path, kind: str, is_file: bool, overwrite: bool
             return f"cannot be read ({exc.strerror})", None
         if empty:
             return None, None
-        return (f"is a folder that gridopt did not write (it has no {MARKER} marker);"
-                f" gridopt replaces only its own folders: give a new or empty folder"), None
+        return (
+            f"is a folder that gridopt did not write (it has no {MARKER} marker);"
+            f" gridopt replaces only its own folders: give a new or empty folder"
+        ), None
     if marker.get("kind") != kind:
-        return (f"is {KINDS.get(str(marker.get('kind')), 'another output')}, not"
-                f" {KINDS.get(kind, kind)}; give another folder"), None
+        return (
+            f"is {KINDS.get(str(marker.get('kind')), 'another output')}, not"
+            f" {KINDS.get(kind, kind)}; give another folder"
+        ), None
     return None, marker
 
 
@@ -373,8 +429,11 @@ def _acquire(out: Output) -> None:
         lock.acquire()
     except Timeout:
         _remove_made(out)
-        raise OutputError(out.path, "another gridopt run is writing it now; wait for that run"
-                          " to finish, or give another folder") from None
+        raise OutputError(
+            out.path,
+            "another gridopt run is writing it now; wait for that run"
+            " to finish, or give another folder",
+        ) from None
     except OSError as exc:
         _remove_made(out)
         raise write_error(exc, out.path) from None
@@ -421,7 +480,7 @@ def _clean_stale(out: Output) -> None:
     for entry in entries:
         if not entry.is_dir() or entry.is_symlink():
             continue
-        rest = entry.name[len(stem):]
+        rest = entry.name[len(stem) :]
         ours = read_marker(entry) is not None or not any(entry.iterdir())
         if not ours:
             continue

@@ -45,18 +45,26 @@ class RunTables:
         self.close()
 
     def _find_source(self) -> str:
-        for kind, path in (("parquet", self.run_dir / "parquet"), ("csv", self.run_dir / "csv"),
-                           ("xlsx", self.run_dir / "results.xlsx")):
+        for kind, path in (
+            ("parquet", self.run_dir / "parquet"),
+            ("csv", self.run_dir / "csv"),
+            ("xlsx", self.run_dir / "results.xlsx"),
+        ):
             if path.exists():
                 return kind
-        raise FileNotFoundError(f"{self.run_dir}: no results tables (expected parquet/, csv/"
-                                " or results.xlsx); is it the --out folder of `gridopt solve`?")
+        raise FileNotFoundError(
+            f"{self.run_dir}: no results tables (expected parquet/, csv/"
+            " or results.xlsx); is it the --out folder of `gridopt solve`?"
+        )
 
     def names(self) -> list[str]:
         """Names of the tables in the folder."""
         if self.source == "xlsx":
-            return [s for s in self._sheet_names() if not re.search(r"_\d+$", s)
-                    or s.rsplit("_", 1)[0] not in self._sheet_names()]
+            return [
+                s
+                for s in self._sheet_names()
+                if not re.search(r"_\d+$", s) or s.rsplit("_", 1)[0] not in self._sheet_names()
+            ]
         return sorted(p.stem for p in (self.run_dir / self.source).glob(f"*.{self.source}"))
 
     def _workbook(self) -> pd.ExcelFile:
@@ -83,10 +91,12 @@ class RunTables:
             df = pd.read_csv(self.run_dir / "csv" / f"{name}.csv")
         else:
             sheets = self._sheet_names()
-            parts = [name[:31]] + [s for k in range(2, len(sheets) + 2)
-                                   if (s := f"{name[:27]}_{k}") in sheets]
-            df = pd.concat([pd.read_excel(self._workbook(), sheet_name=s) for s in parts],
-                           ignore_index=True)
+            parts = [name[:31]] + [
+                s for k in range(2, len(sheets) + 2) if (s := f"{name[:27]}_{k}") in sheets
+            ]
+            df = pd.concat(
+                [pd.read_excel(self._workbook(), sheet_name=s) for s in parts], ignore_index=True
+            )
         currency = str(self.summary.get("currency") or "CNY")
         if currency != "CNY":  # written in the case's currency: back to the code's names
             token = re.compile(rf"(?<![a-z]){currency.lower()}(?![a-z])")
@@ -111,8 +121,9 @@ def read_summary(path: Path) -> dict[str, Any]:
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise InputError([Problem(str(path), f"not valid JSON ({exc.msg}, column {exc.colno})",
-                                  row=exc.lineno)]) from None
+        raise InputError(
+            [Problem(str(path), f"not valid JSON ({exc.msg}, column {exc.colno})", row=exc.lineno)]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem(str(path), f"cannot be read ({exc})")]) from None
     if not isinstance(summary, dict):

@@ -19,25 +19,45 @@ if TYPE_CHECKING:
     from gridopt.inputs.data import CaseData
 
 # order of sheets in the workbook / files in the csv folder
-SHEET_ORDER = ("summary", "capacity", "investment", "expansion_costs", "co2", "policy",
-               "generation_by_carrier", "generation", "flows", "corridors",
-               "contracts", "prices", "storage",
-               "hydro", "gas_supply", "gas_flows", "gas_storage", "gas_burn", "gas_prices",
-               "curtailment", "unserved", "security", "costs")
+SHEET_ORDER = (
+    "summary",
+    "capacity",
+    "investment",
+    "expansion_costs",
+    "co2",
+    "policy",
+    "generation_by_carrier",
+    "generation",
+    "flows",
+    "corridors",
+    "contracts",
+    "prices",
+    "storage",
+    "hydro",
+    "gas_supply",
+    "gas_flows",
+    "gas_storage",
+    "gas_burn",
+    "gas_prices",
+    "curtailment",
+    "unserved",
+    "security",
+    "costs",
+)
 
 
 # what the prices are when they are not the basis duals of an LP (gridopt.solver sets the basis)
 PRICE_NOTES = {
     "commitment_fixed": "prices are the duals of the dispatch LP with the commitment (units on,"
-                        " starts, stops) fixed at the MIP solution; start-up costs and the cost"
-                        " of running units at their stable minimum are not in them",
+    " starts, stops) fixed at the MIP solution; start-up costs and the cost"
+    " of running units at their stable minimum are not in them",
     "lp_relaxation": "prices are the duals of the LP relaxation (integrality dropped; units on"
-                     " may be fractional)",
+    " may be fractional)",
     "none": "no prices: the LP with the commitment fixed could not be solved",
     "lp_interior": "prices are the duals of the interior point's solution, without crossover"
-                   " to a vertex: where a price is unique they are the simplex prices within"
-                   " the solver's tolerance; where a range of prices is optimal (a degenerate"
-                   " hour) they lie inside that range, not at one end of it",
+    " to a vertex: where a price is unique they are the simplex prices within"
+    " the solver's tolerance; where a range of prices is optimal (a degenerate"
+    " hour) they lie inside that range, not at one end of it",
 }
 
 
@@ -60,8 +80,11 @@ def collect(sol: Solution, families: tuple[ModuleType, ...]) -> dict[str, pd.Dat
         # typical periods: each row's weight, and the order of the periods over the horizon
         tables.update(result_tables(sol.model.data, tables))
     if "costs" in tables:
-        tables["costs"] = tables["costs"].sort_values(
-            ["component", "cost_type", "name"], kind="stable").reset_index(drop=True)
+        tables["costs"] = (
+            tables["costs"]
+            .sort_values(["component", "cost_type", "name"], kind="stable")
+            .reset_index(drop=True)
+        )
     ordered = {k: tables[k] for k in SHEET_ORDER if k in tables}
     ordered.update({k: v for k, v in tables.items() if k not in ordered})
     return ordered
@@ -78,8 +101,13 @@ def generation_by_carrier(generation: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def summary(sol: Solution, tables: dict[str, pd.DataFrame], timings: dict[str, float],
-            case_path: str, model_kind: str) -> dict[str, Any]:
+def summary(
+    sol: Solution,
+    tables: dict[str, pd.DataFrame],
+    timings: dict[str, float],
+    case_path: str,
+    model_kind: str,
+) -> dict[str, Any]:
     """The headline figures of a run (becomes summary.json)."""
     data = sol.model.data
     out: dict[str, Any] = {
@@ -139,8 +167,9 @@ def currency_name(name: str, currency: str) -> str:
     return _CNY.sub(currency.lower(), name) if currency != "CNY" else name
 
 
-def label_currency(tables: dict[str, pd.DataFrame], summary: dict[str, Any]
-                   ) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+def label_currency(
+    tables: dict[str, pd.DataFrame], summary: dict[str, Any]
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Tables and summary with money labelled in the case's currency (`summary["currency"]`).
 
     Amounts are computed in the currency of the network's costs; the code names them `_cny`,
@@ -156,8 +185,9 @@ def label_currency(tables: dict[str, pd.DataFrame], summary: dict[str, Any]
         df = df.rename(columns=lambda c: currency_name(str(c), currency))
         for col in df.columns:
             if str(col).endswith("unit") or name == "summary":
-                df[col] = df[col].map(lambda v: _CNY_TEXT.sub(currency, v) if isinstance(v, str)
-                                      else v)
+                df[col] = df[col].map(
+                    lambda v: _CNY_TEXT.sub(currency, v) if isinstance(v, str) else v
+                )
         if name == "summary" and "item" in df:
             df["item"] = df["item"].map(lambda v: currency_name(str(v), currency))
         out[name] = df
@@ -176,10 +206,13 @@ def unserved_summary(data: CaseData, tables: dict[str, pd.DataFrame]) -> dict[st
     un = tables["unserved"]
     weight = un["snapshot"].map(pd.Series(data.weights_h, index=data.snapshots)).to_numpy()
     by_region = (un["unserved_mw"] * weight).groupby(un["region"].to_numpy()).sum()
-    return {"demand_mwh": float((un["demand_mw"] * weight).sum()),
-            "unserved_mwh": float((un["unserved_mw"] * weight).sum()),
-            "unserved_by_region_mwh": {str(r): float(v) for r, v in by_region.items()
-                                       if v > UNSERVED_TOL_MWH}}
+    return {
+        "demand_mwh": float((un["demand_mw"] * weight).sum()),
+        "unserved_mwh": float((un["unserved_mw"] * weight).sum()),
+        "unserved_by_region_mwh": {
+            str(r): float(v) for r, v in by_region.items() if v > UNSERVED_TOL_MWH
+        },
+    }
 
 
 def unserved_words(summary: dict[str, Any]) -> str:
@@ -198,6 +231,7 @@ def unserved_words(summary: dict[str, Any]) -> str:
 def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
     """summary.json as a two-column sheet: numbers stay numbers (a spreadsheet sums them),
     anything else is text; a figure that is not finite is left blank."""
+
     def cell(v: Any) -> Any:
         if isinstance(v, bool) or v is None:
             return None if v is None else str(v)
@@ -205,8 +239,12 @@ def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
             return v.item() if isinstance(v, np.generic) else v if np.isfinite(v) else None
         return str(v)
 
-    return pd.DataFrame({"item": list(summary),
-                         "value": pd.Series([cell(v) for v in summary.values()], dtype=object)})
+    return pd.DataFrame(
+        {
+            "item": list(summary),
+            "value": pd.Series([cell(v) for v in summary.values()], dtype=object),
+        }
+    )
 
 
 def network_tables(data: CaseData) -> dict[str, pd.DataFrame]:

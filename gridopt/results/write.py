@@ -31,8 +31,11 @@ FORMATS = ("xlsx", "csv", "parquet")
 def _mixed_as_text(df: pd.DataFrame) -> pd.DataFrame:
     """Columns that mix numbers and text (the summary's values) as text, which Parquet can
     store; the workbook and CSV keep the numbers."""
-    mixed = [c for c in df.columns if df[c].dtype == object
-             and len({type(v) for v in df[c] if v is not None}) > 1]
+    mixed = [
+        c
+        for c in df.columns
+        if df[c].dtype == object and len({type(v) for v in df[c] if v is not None}) > 1
+    ]
     if not mixed:
         return df
     return df.assign(**{c: df[c].map(lambda v: None if v is None else str(v)) for c in mixed})
@@ -55,17 +58,17 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
     """
     limit = EXCEL_MAX_ROWS - 1
     rows: dict[str, SheetData] = {}
-    with xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                         "strings_to_urls": False}) as book:
-        head = book.add_format({"bold": True, "border": 1, "align": "center",
-                                "valign": "top"})
+    with xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False}
+    ) as book:
+        head = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "top"})
         date = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         sheets = {}
         for name, df in tables.items():
             parts = max(1, math.ceil(len(df) / limit))
             for k in range(parts):
                 sheet = name[:31] if k == 0 else f"{name[:27]}_{k + 1}"
-                chunk = df.iloc[k * limit:(k + 1) * limit]
+                chunk = df.iloc[k * limit : (k + 1) * limit]
                 ws = sheets[sheet] = book.add_worksheet(sheet)
                 ws.freeze_panes(1, 0)
                 for j, col in enumerate(chunk.columns):
@@ -79,9 +82,14 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
     fill_workbook(path, rows, date.xf_index or 0)
 
 
-def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[str, Any],
-                  formats: Iterable[str] = ("xlsx",), extra_files: dict[str, Path] | None = None,
-                  progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def write_results(
+    out_dir: Path,
+    tables: dict[str, pd.DataFrame],
+    summary: dict[str, Any],
+    formats: Iterable[str] = ("xlsx",),
+    extra_files: dict[str, Path] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Write everything to a temporary folder, then move it into place as `out_dir`.
 
     summary.json is written last and records `write_seconds` (the time to write the tables),
@@ -119,8 +127,9 @@ def write_results(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict[
                 shutil.copyfile(src, tmp / name)
         seconds = round(time.perf_counter() - started, 4)
         summary = {**summary, "write_seconds": seconds}
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default)
-                                          + "\n")
+        (tmp / "summary.json").write_text(
+            json.dumps(summary, indent=2, default=_json_default) + "\n"
+        )
         folders.publish(tmp, out_dir, summary, folders.run_complete(summary, tables))
     except BaseException as exc:
         folders.discard(tmp, out_dir)

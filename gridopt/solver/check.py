@@ -35,8 +35,7 @@ INTEGER_TOL = 1e-3
 SHOWN = 5
 
 
-def breaches(model: LinearModel, matrix: Matrix, x: np.ndarray, relax: bool = False
-             ) -> list[str]:
+def breaches(model: LinearModel, matrix: Matrix, x: np.ndarray, relax: bool = False) -> list[str]:
     """The model's rows, bounds and integrality that the point `x` breaks, in words (worst
     first, at most `SHOWN` row families and a count of the rest); empty when it holds."""
     x = np.asarray(x, dtype=float)
@@ -60,8 +59,9 @@ def breaches(model: LinearModel, matrix: Matrix, x: np.ndarray, relax: bool = Fa
     bad = np.maximum(short, over) > tol
     if bad.any():
         out += _row_words(model, short, over, bad)
-    scale = np.maximum.reduce([np.ones_like(x), _finite_abs(matrix.col_lb),
-                               _finite_abs(matrix.col_ub), np.abs(x)])
+    scale = np.maximum.reduce(
+        [np.ones_like(x), _finite_abs(matrix.col_lb), _finite_abs(matrix.col_ub), np.abs(x)]
+    )
     tol = ROW_TOL * scale
     for var in model.variables.values():
         cols = var.cols.ravel()
@@ -86,8 +86,9 @@ def _finite_abs(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), np.abs(values), 0.0)
 
 
-def _row_words(model: LinearModel, short: np.ndarray, over: np.ndarray, bad: np.ndarray
-               ) -> list[tuple[float, str]]:
+def _row_words(
+    model: LinearModel, short: np.ndarray, over: np.ndarray, bad: np.ndarray
+) -> list[tuple[float, str]]:
     found = []
     for block in model.row_blocks.values():
         n = int(np.prod(block.shape))
@@ -97,20 +98,25 @@ def _row_words(model: LinearModel, short: np.ndarray, over: np.ndarray, bad: np.
             continue
         gap = np.maximum(short[sl], over[sl]).reshape(block.shape)
         i, t = np.unravel_index(int(np.argmax(np.where(hit, gap, -np.inf))), block.shape)
-        word = block.below if short[sl].reshape(block.shape)[i, t] >= over[sl].reshape(
-            block.shape)[i, t] else block.above
+        word = (
+            block.below
+            if short[sl].reshape(block.shape)[i, t] >= over[sl].reshape(block.shape)[i, t]
+            else block.above
+        )
         what = block.meaning.format(block.components[i])
         n_hit = int(hit.sum())
         when = str(block.snapshots[t])[:16] if t < len(block.snapshots) else ""
         at = f" at {when}" if when else ""
         more = f" ({n_hit} rows of this kind broken in all)" if n_hit > 1 else ""
-        found.append((float(gap[i, t]), f"{what}: {word} {gap[i, t]:,.4g} {block.unit}"
-                      .rstrip() + at + more))
+        found.append(
+            (float(gap[i, t]), f"{what}: {word} {gap[i, t]:,.4g} {block.unit}".rstrip() + at + more)
+        )
     return found
 
 
-def _column_words(model: LinearModel, low: np.ndarray, high: np.ndarray, bad: np.ndarray
-                  ) -> list[tuple[float, str]]:
+def _column_words(
+    model: LinearModel, low: np.ndarray, high: np.ndarray, bad: np.ndarray
+) -> list[tuple[float, str]]:
     found = []
     for block in model.variables.values():
         cols = block.cols
@@ -121,7 +127,12 @@ def _column_words(model: LinearModel, low: np.ndarray, high: np.ndarray, bad: np
         i = int(np.argmax(hit.any(axis=1)))
         n_hit = int(hit.sum())
         worst = float(np.max(np.where(hit, gap, 0.0)))
-        found.append((worst, f"{block.name} of {block.components[i]} breaks its bounds or"
-                      f" integrality in {n_hit} value{'s' if n_hit != 1 else ''}"
-                      + (f" (by up to {worst:,.4g})" if worst > 0 else "")))
+        found.append(
+            (
+                worst,
+                f"{block.name} of {block.components[i]} breaks its bounds or"
+                f" integrality in {n_hit} value{'s' if n_hit != 1 else ''}"
+                + (f" (by up to {worst:,.4g})" if worst > 0 else ""),
+            )
+        )
     return found

@@ -13,8 +13,9 @@ from gridopt.solver.matrix import model_matrix
 from gridopt.solver.types import Conflict, Matrix
 
 
-def diagnose_infeasibility(model: LinearModel, tolerance: float = 1e-6, backend: str = "highs"
-                           ) -> list[Conflict]:
+def diagnose_infeasibility(
+    model: LinearModel, tolerance: float = 1e-6, backend: str = "highs"
+) -> list[Conflict]:
     """Explain an infeasible model in its own words, by an elastic re-solve.
 
     Every row gets two penalised slacks, lb <= A x + s_up - s_down <= ub, and the total slack
@@ -29,11 +30,13 @@ def diagnose_infeasibility(model: LinearModel, tolerance: float = 1e-6, backend:
     slack_ub = np.full(n_rows, INF)
     for block in model.row_blocks.values():
         if block.definition:
-            slack_ub[block.first_row:block.first_row + int(np.prod(block.shape))] = 0.0
+            slack_ub[block.first_row : block.first_row + int(np.prod(block.shape))] = 0.0
     elastic = Matrix(
-        c=np.concatenate([np.zeros(n_cols), np.ones(2 * n_rows)]), c0=0.0,
+        c=np.concatenate([np.zeros(n_cols), np.ones(2 * n_rows)]),
+        c0=0.0,
         A=sp.hstack([base.A, eye, -eye], format="csr"),
-        row_lb=base.row_lb, row_ub=base.row_ub,
+        row_lb=base.row_lb,
+        row_ub=base.row_ub,
         col_lb=np.concatenate([base.col_lb, np.zeros(2 * n_rows)]),
         col_ub=np.concatenate([base.col_ub, slack_ub, slack_ub]),
         integer=np.zeros(n_cols + 2 * n_rows, dtype=bool),
@@ -42,8 +45,8 @@ def diagnose_infeasibility(model: LinearModel, tolerance: float = 1e-6, backend:
     if not out.status.has_solution or out.x is None:
         return []
     x = out.x
-    up = x[n_cols:n_cols + n_rows]
-    down = x[n_cols + n_rows:]
+    up = x[n_cols : n_cols + n_rows]
+    down = x[n_cols + n_rows :]
     conflicts = []
     for block in model.row_blocks.values():
         n = int(np.prod(block.shape))
@@ -56,19 +59,31 @@ def diagnose_infeasibility(model: LinearModel, tolerance: float = 1e-6, backend:
                 snaps = block.snapshots[when]
                 first, last = str(snaps[0])[:16], str(snaps[-1])[:16]
                 what = block.meaning.format(block.components[i])
-                span = f"at {first}" if len(when) == 1 else (
-                    f"in {len(when)} snapshots between {first} and {last}")
+                span = (
+                    f"at {first}"
+                    if len(when) == 1
+                    else (f"in {len(when)} snapshots between {first} and {last}")
+                )
                 worst = float(grid[i].max())
-                conflicts.append(Conflict(
-                    block.name, str(block.components[i]),
-                    f"{what} cannot be met {span}: {word} up to {worst:,.4g} {block.unit}".strip(),
-                    len(when), first, last, worst, block.unit))
+                conflicts.append(
+                    Conflict(
+                        block.name,
+                        str(block.components[i]),
+                        (
+                            f"{what} cannot be met {span}: {word} up to {worst:,.4g} {block.unit}"
+                        ).strip(),
+                        len(when),
+                        first,
+                        last,
+                        worst,
+                        block.unit,
+                    )
+                )
     conflicts.sort(key=lambda c: -c.n_snapshots * max(c.worst, 1.0))
     return conflicts
 
 
-def unbounded_components(model: LinearModel, limit: int = 10, backend: str = "highs"
-                         ) -> list[str]:
+def unbounded_components(model: LinearModel, limit: int = 10, backend: str = "highs") -> list[str]:
     """Variables along which the objective falls without end (the backend's primal ray)."""
     ray = backend_for(backend).primal_ray(model_matrix(model))
     if ray is None:

@@ -34,11 +34,17 @@ def trace_gap(h: highspy.Highs, trace: list[GapPoint]) -> None:
 
     def seen(event: highspy.HighsCallbackEvent) -> None:
         out = event.data_out
-        point = GapPoint(float(out.running_time), float(out.mip_primal_bound),
-                         float(out.mip_dual_bound), float(out.mip_gap))
+        point = GapPoint(
+            float(out.running_time),
+            float(out.mip_primal_bound),
+            float(out.mip_dual_bound),
+            float(out.mip_gap),
+        )
         last = trace[-1] if trace else None
-        if last is None or (last.objective_cny, last.bound_cny) != (point.objective_cny,
-                                                                    point.bound_cny):
+        if last is None or (last.objective_cny, last.bound_cny) != (
+            point.objective_cny,
+            point.bound_cny,
+        ):
             trace.append(point)
 
     for callback in (h.cbMipImprovingSolution, h.cbMipInterrupt, h.cbMipLogging):
@@ -56,8 +62,11 @@ def report_progress(h: highspy.Highs, progress: MipProgress, every_s: float = 1.
         if now - last[0] < every_s and not improving:
             return
         last[0] = now
-        progress(GapPoint(now, float(out.mip_primal_bound), float(out.mip_dual_bound),
-                          float(out.mip_gap)))
+        progress(
+            GapPoint(
+                now, float(out.mip_primal_bound), float(out.mip_dual_bound), float(out.mip_gap)
+            )
+        )
 
     h.cbMipImprovingSolution.subscribe(lambda event: seen(event, improving=True))
     for callback in (h.cbMipInterrupt, h.cbMipLogging):
@@ -71,15 +80,22 @@ def _close_trace(h: highspy.Highs, trace: list[GapPoint]) -> None:
     if info.mip_node_count < 0:  # not solved as a MIP
         return
     feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
-    point = GapPoint(float(h.getRunTime()), float(info.objective_function_value) if feasible
-                     else float("inf"), float(info.mip_dual_bound), float(info.mip_gap))
-    if not trace or (trace[-1].objective_cny, trace[-1].bound_cny) != (point.objective_cny,
-                                                                      point.bound_cny):
+    point = GapPoint(
+        float(h.getRunTime()),
+        float(info.objective_function_value) if feasible else float("inf"),
+        float(info.mip_dual_bound),
+        float(info.mip_gap),
+    )
+    if not trace or (trace[-1].objective_cny, trace[-1].bound_cny) != (
+        point.objective_cny,
+        point.bound_cny,
+    ):
         trace.append(point)
 
 
-def _apply_options(h: highspy.Highs, options: SolverOptions, log: bool = False,
-                   log_file: Path | None = None) -> None:
+def _apply_options(
+    h: highspy.Highs, options: SolverOptions, log: bool = False, log_file: Path | None = None
+) -> None:
     h.setOptionValue("output_flag", bool(log or log_file))
     h.setOptionValue("log_to_console", bool(log))
     if log_file is not None:
@@ -113,8 +129,9 @@ class HighsRun:
     n_integer: int
 
 
-def run_highs(h: highspy.Highs, options: SolverOptions | None = None,
-              gap_trace: list[GapPoint] | None = None) -> HighsRun:
+def run_highs(
+    h: highspy.Highs, options: SolverOptions | None = None, gap_trace: list[GapPoint] | None = None
+) -> HighsRun:
     """Solve a HiGHS model built elsewhere (e.g. `linopy.Model.to_highspy()`) with gridopt's
     solver options, optionally tracing the MIP's gap."""
     _apply_options(h, options or SolverOptions())
@@ -129,20 +146,32 @@ def run_highs(h: highspy.Highs, options: SolverOptions | None = None,
     info = h.getInfo()
     feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     integer = sum(kind != highspy.HighsVarType.kContinuous for kind in h.getLp().integrality_)
-    return HighsRun(status=status, message=message,
-                    objective_cny=float(info.objective_function_value) if feasible
-                    else float("nan"), best_bound_cny=float(info.mip_dual_bound),
-                    mip_gap=float(info.mip_gap), solve_seconds=seconds,
-                    n_variables=int(h.getNumCol()), n_constraints=int(h.getNumRow()),
-                    n_nonzeros=int(h.getNumNz()), n_integer=int(integer))
+    return HighsRun(
+        status=status,
+        message=message,
+        objective_cny=float(info.objective_function_value) if feasible else float("nan"),
+        best_bound_cny=float(info.mip_dual_bound),
+        mip_gap=float(info.mip_gap),
+        solve_seconds=seconds,
+        n_variables=int(h.getNumCol()),
+        n_constraints=int(h.getNumRow()),
+        n_nonzeros=int(h.getNumNz()),
+        n_integer=int(integer),
+    )
 
 
 # hipo: HiGHS' interior point with a direct (Cholesky-type) factorisation, from the
 # highspy-extras package (with it installed, HiGHS' "ipm" is HiPO too); ipx: the interior point
 # of the highspy wheel, whose conjugate gradients stall on LPs of millions of columns (a year of
 # PPRD unit commitment relaxed: benchmarks/RESULTS.md)
-_METHOD = {"choose": "choose", "simplex": "simplex", "ipm": "ipm", "hipo": "hipo",
-           "ipx": "ipx", "pdlp": "pdlp"}
+_METHOD = {
+    "choose": "choose",
+    "simplex": "simplex",
+    "ipm": "ipm",
+    "hipo": "hipo",
+    "ipx": "ipx",
+    "pdlp": "pdlp",
+}
 # `method: choose` by the size of an LP (columns), measured on the PPRD network
 # (benchmarks/RESULTS.md, "Solver strategy"):
 # - below IPM_FROM_COLUMNS, HiGHS' own choice (dual simplex): every method takes about a
@@ -163,16 +192,23 @@ def chosen_options(options: SolverOptions, is_lp: bool, n_columns: int) -> dict[
     """HiGHS options that `method: choose` adds for a model of this kind and size (none for a
     MIP, a small LP, another method, or options that set the solver themselves); options the
     case sets itself win."""
-    if options.method != "choose" or not is_lp or n_columns < IPM_FROM_COLUMNS \
-            or "solver" in options.options:
+    if (
+        options.method != "choose"
+        or not is_lp
+        or n_columns < IPM_FROM_COLUMNS
+        or "solver" in options.options
+    ):
         return {}
-    chosen = {"solver": "hipo", "run_crossover": "on" if n_columns < INTERIOR_FROM_COLUMNS
-              else "off"}
+    chosen = {
+        "solver": "hipo",
+        "run_crossover": "on" if n_columns < INTERIOR_FROM_COLUMNS else "off",
+    }
     return {k: v for k, v in chosen.items() if k not in options.options}
 
 
-def _choose_algorithm(h: highspy.Highs, options: SolverOptions, is_lp: bool,
-                      n_columns: int) -> None:
+def _choose_algorithm(
+    h: highspy.Highs, options: SolverOptions, is_lp: bool, n_columns: int
+) -> None:
     for key, value in chosen_options(options, is_lp, n_columns).items():
         h.setOptionValue(key, value)
 
@@ -188,12 +224,18 @@ def _choose_algorithm(h: highspy.Highs, options: SolverOptions, is_lp: bool,
 _FALLBACKS: tuple[tuple[dict[str, str], str], ...] = (
     ({"solver": "ipm"}, "interior point, after a simplex failure"),
     ({"solver": "ipx"}, "IPX interior point, after a HiPO failure"),
-    ({"presolve": "off", "solver": "ipm"}, "interior point without presolve, after a solver"
-                                           " failure"),
-    ({"presolve": "", "solver": "ipm", "run_crossover": "off"},
-     "interior point without crossover, after a solver failure"),
-    ({"presolve": "", "solver": "ipx", "run_crossover": "off"},
-     "IPX interior point without crossover, after a solver failure"),
+    (
+        {"presolve": "off", "solver": "ipm"},
+        "interior point without presolve, after a solver failure",
+    ),
+    (
+        {"presolve": "", "solver": "ipm", "run_crossover": "off"},
+        "interior point without crossover, after a solver failure",
+    ),
+    (
+        {"presolve": "", "solver": "ipx", "run_crossover": "off"},
+        "IPX interior point without crossover, after a solver failure",
+    ),
 )
 
 
@@ -209,11 +251,13 @@ def _retry(h: highspy.Highs, options: SolverOptions) -> tuple[Status, str]:
     failed = str(h.getOptionValue("solver")[1])
     status, message = Status.ERROR, h.modelStatusToString(h.getModelStatus())
     for changes, words in _FALLBACKS:
-        if changes.get("solver") == "ipm" and len(changes) == 1 and failed not in (
-                "choose", "simplex", "pdlp"):
+        if (
+            changes.get("solver") == "ipm"
+            and len(changes) == 1
+            and failed not in ("choose", "simplex", "pdlp")
+        ):
             continue  # the failure was an interior point's already
-        if changes.get("solver") == "ipx" and len(changes) == 1 and failed not in (
-                "hipo", "ipm"):
+        if changes.get("solver") == "ipx" and len(changes) == 1 and failed not in ("hipo", "ipm"):
             continue
         if options.options.get("presolve") == "off" and changes.get("presolve") == "off":
             continue
@@ -250,12 +294,18 @@ def _status(h: highspy.Highs) -> tuple[Status, str]:
     return mapping.get(ms, Status.ERROR), text
 
 
-def solve_matrix(matrix: Matrix, options: SolverOptions, *, relax: bool = False,
-                 log: bool = False, log_file: Path | None = None,
-                 gap_trace: list[GapPoint] | None = None,
-                 progress: MipProgress | None = None,
-                 warm_start: np.ndarray | None = None,
-                 need_duals: bool = True) -> Outcome:
+def solve_matrix(
+    matrix: Matrix,
+    options: SolverOptions,
+    *,
+    relax: bool = False,
+    log: bool = False,
+    log_file: Path | None = None,
+    gap_trace: list[GapPoint] | None = None,
+    progress: MipProgress | None = None,
+    warm_start: np.ndarray | None = None,
+    need_duals: bool = True,
+) -> Outcome:
     """Solve the matrix with HiGHS (the backend interface, `gridopt.solver.types.Backend`).
 
     `method: choose` picks the algorithm by the LP's size (`chosen_options`). Numerical
@@ -282,8 +332,11 @@ def solve_matrix(matrix: Matrix, options: SolverOptions, *, relax: bool = False,
     _pass_quadratic(h, matrix, options)
     if warm_start is not None and integrality.any():
         # a point to start a MIP from: HiGHS takes it as its first incumbent if feasible
-        h.setSolution(int(A.shape[1]), np.arange(A.shape[1], dtype=np.int32),
-                      np.asarray(warm_start, dtype=float))
+        h.setSolution(
+            int(A.shape[1]),
+            np.arange(A.shape[1], dtype=np.int32),
+            np.asarray(warm_start, dtype=float),
+        )
     handoff = time.perf_counter() - t0
     t1 = time.perf_counter()
     h.run()
@@ -299,22 +352,28 @@ def solve_matrix(matrix: Matrix, options: SolverOptions, *, relax: bool = False,
     # a time-limited run keeps its point only if HiGHS says it is feasible
     has_x = status is Status.OPTIMAL or (
         status is Status.TIME_LIMIT
-        and info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible)
+        and info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    )
     is_mip = bool(integrality.any())
     return Outcome(
-        status=status, message=message,
+        status=status,
+        message=message,
         objective_cny=float(info.objective_function_value) if has_x else float("nan"),
         x=np.asarray(sol.col_value, dtype=float) if has_x else None,
         row_dual=np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None,
         mip_gap=float(info.mip_gap) if is_mip else None,
         best_bound_cny=float(info.mip_dual_bound) if is_mip else None,
-        handoff_seconds=handoff, solve_seconds=seconds,
+        handoff_seconds=handoff,
+        solve_seconds=seconds,
         # an interior point's solution without crossover to a vertex: no valid basis
         interior=has_x and not is_mip and info.basis_validity != 1,
-        iterations={"ipm": int(info.ipm_iteration_count),
-                    "crossover": int(info.crossover_iteration_count),
-                    "simplex": int(info.simplex_iteration_count),
-                    "pdlp": int(info.pdlp_iteration_count)})
+        iterations={
+            "ipm": int(info.ipm_iteration_count),
+            "crossover": int(info.crossover_iteration_count),
+            "simplex": int(info.simplex_iteration_count),
+            "pdlp": int(info.pdlp_iteration_count),
+        },
+    )
 
 
 def primal_ray(matrix: Matrix) -> np.ndarray | None:
@@ -333,19 +392,27 @@ def primal_ray(matrix: Matrix) -> np.ndarray | None:
     return np.asarray(ray, dtype=float) if has_ray and ray is not None else None
 
 
-def _pass(h: highspy.Highs, matrix: Matrix, integrality: np.ndarray,
-          with_constant: bool = True) -> None:
+def _pass(
+    h: highspy.Highs, matrix: Matrix, integrality: np.ndarray, with_constant: bool = True
+) -> None:
     """The whole matrix to HiGHS in one call (infinite bounds as HiGHS' own infinity)."""
     A = matrix.A
     inf = highspy.kHighsInf
     h.passModel(
-        int(A.shape[1]), int(A.shape[0]), int(A.nnz), 2, 1,
+        int(A.shape[1]),
+        int(A.shape[0]),
+        int(A.nnz),
+        2,
+        1,
         float(matrix.c0) if with_constant else 0.0,
-        matrix.c.astype(float), np.nan_to_num(matrix.col_lb, neginf=-inf, posinf=inf),
+        matrix.c.astype(float),
+        np.nan_to_num(matrix.col_lb, neginf=-inf, posinf=inf),
         np.nan_to_num(matrix.col_ub, neginf=-inf, posinf=inf),
         np.nan_to_num(matrix.row_lb, neginf=-inf, posinf=inf),
         np.nan_to_num(matrix.row_ub, neginf=-inf, posinf=inf),
-        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(float),
+        A.indptr.astype(np.int32),
+        A.indices.astype(np.int32),
+        A.data.astype(float),
         integrality.astype(np.int32),
     )
 
@@ -410,9 +477,13 @@ _FILE_WORDS = ("file", "write_", "read_", "mip_improving_solution")
 # unaccounted for); HiGHS itself accepts any positive value
 MAX_TOLERANCE = 1e-3
 # options whose range in HiGHS lets them change the model or the machine's load
-_MOST = {"small_matrix_value": (1e-6, "HiGHS drops every matrix coefficient below it, which"
-                                " changes the model"),
-         "threads": (4096, "the most threads gridopt starts")}
+_MOST = {
+    "small_matrix_value": (
+        1e-6,
+        "HiGHS drops every matrix coefficient below it, which changes the model",
+    ),
+    "threads": (4096, "the most threads gridopt starts"),
+}
 
 
 @dataclass(frozen=True)
@@ -438,12 +509,16 @@ def _option_specs() -> dict[str, _OptionSpec]:
     kind, low, high = "", None, None
     for line in text.splitlines():
         line = line.strip()
-        head = re.match(r"#\s*\[type:\s*(\w+)(?:.*?range:\s*[\[{]\s*([^,\]}]+)\s*,\s*"
-                        r"([^\]}]+)[\]}])?", line)
+        head = re.match(
+            r"#\s*\[type:\s*(\w+)(?:.*?range:\s*[\[{]\s*([^,\]}]+)\s*,\s*"
+            r"([^\]}]+)[\]}])?",
+            line,
+        )
         if head:
             kind = head.group(1)
-            low, high = (_number(head.group(2)), _number(head.group(3))) if head.group(2) \
-                else (None, None)
+            low, high = (
+                (_number(head.group(2)), _number(head.group(3))) if head.group(2) else (None, None)
+            )
         elif line.startswith("#"):
             notes.append(line.lstrip("# ").strip())
         elif "=" in line and kind:
@@ -476,8 +551,9 @@ def check_options(options: Mapping[str, Any]) -> list[tuple[str, str]]:
         spec = specs.get(name)
         if spec is None:
             near = difflib.get_close_matches(name, list(specs), n=1)
-            found.append((name, "is not a HiGHS option" + (f" (did you mean {near[0]}?)"
-                                                           if near else "")))
+            found.append(
+                (name, "is not a HiGHS option" + (f" (did you mean {near[0]}?)" if near else ""))
+            )
             continue
         rule = _option_rule(spec, value)
         if rule is None:
@@ -502,8 +578,11 @@ def _option_rule(spec: _OptionSpec, value: Any) -> str | None:
     if spec.kind == "string":
         if isinstance(value, str):
             return None
-        hint = (" (YAML reads off, on, yes and no as true or false: write \"off\" in quotes)"
-                if isinstance(value, bool) else "")
+        hint = (
+            ' (YAML reads off, on, yes and no as true or false: write "off" in quotes)'
+            if isinstance(value, bool)
+            else ""
+        )
         return f"HiGHS takes text here ({spec.description}){hint}"
     if isinstance(value, str):  # HiGHS reads numbers from text too (YAML reads 1e9 as text)
         with contextlib.suppress(ValueError):
@@ -514,15 +593,16 @@ def _option_rule(spec: _OptionSpec, value: Any) -> str | None:
         return "HiGHS takes a whole number (no decimal point)"
     if not math.isfinite(value):
         return "must be a finite number (leave the option out for HiGHS' default)"
-    if (spec.low is not None and value < spec.low) or (spec.high is not None
-                                                       and value > spec.high):
+    if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
         return f"must lie in [{spec.low:g}, {spec.high:g}] (HiGHS' range)"
     if name in _MOST and value > _MOST[name][0]:
         return f"must be at most {_MOST[name][0]:g}: {_MOST[name][1]}"
     if name.endswith("_tolerance") and value > MAX_TOLERANCE:
-        return (f"a tolerance above {MAX_TOLERANCE:g} lets the solver call an answer optimal"
-                " that breaks the model's balances (HiGHS' default is"
-                f" {_default_of(name)})")
+        return (
+            f"a tolerance above {MAX_TOLERANCE:g} lets the solver call an answer optimal"
+            " that breaks the model's balances (HiGHS' default is"
+            f" {_default_of(name)})"
+        )
     return None
 
 

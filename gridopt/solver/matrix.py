@@ -36,11 +36,17 @@ def matrix_from_blocks(model: LinearModel) -> Matrix:
     lbs = [b.constraint.bounds[0] for b in blocks]
     ubs = [b.constraint.bounds[1] for b in blocks]
     col_lb, col_ub = model.column_bounds()
-    return Matrix(c=model.cost_vector(), c0=model.cost_constant, A=A,
-                  row_lb=np.concatenate(lbs) if lbs else np.zeros(0),
-                  row_ub=np.concatenate(ubs) if ubs else np.zeros(0),
-                  col_lb=col_lb, col_ub=col_ub, integer=model.integrality(),
-                  q=model.quadratic_vector() if model.has_quadratic_costs else None)
+    return Matrix(
+        c=model.cost_vector(),
+        c0=model.cost_constant,
+        A=A,
+        row_lb=np.concatenate(lbs) if lbs else np.zeros(0),
+        row_ub=np.concatenate(ubs) if ubs else np.zeros(0),
+        col_lb=col_lb,
+        col_ub=col_ub,
+        integer=model.integrality(),
+        q=model.quadratic_vector() if model.has_quadratic_costs else None,
+    )
 
 
 def matrix_from_pyomo(model: LinearModel) -> Matrix:
@@ -51,8 +57,11 @@ def matrix_from_pyomo(model: LinearModel) -> Matrix:
     col_pos = {id(v): i for i, v in enumerate(model._col_data)}
     # the compiler leaves out columns that appear nowhere; map its columns back to ours
     order = np.array([col_pos[id(v)] for v in repn.columns], dtype=np.int64)
-    row_of = {id(con): b.first_row + i
-              for b in model.row_blocks.values() for i, con in enumerate(b.constraint.values())}
+    row_of = {
+        id(con): b.first_row + i
+        for b in model.row_blocks.values()
+        for i, con in enumerate(b.constraint.values())
+    }
     rows = np.array([row_of[id(r.constraint)] for r in repn.rows], dtype=np.int64)
     if len(np.unique(rows)) != len(rows):
         raise ValueError("ranged rows are not expected in a gridopt model")
@@ -64,18 +73,26 @@ def matrix_from_pyomo(model: LinearModel) -> Matrix:
     lb[rows[kinds <= 0]] = rhs[kinds <= 0]
     ub[rows[kinds >= 0]] = rhs[kinds >= 0]
     A = sp.coo_matrix(repn.A)
-    full = sp.csr_matrix((A.data, (rows[A.row], order[A.col])),
-                         shape=(model.n_rows, model.n_cols))
+    full = sp.csr_matrix((A.data, (rows[A.row], order[A.col])), shape=(model.n_rows, model.n_cols))
     c = np.zeros(model.n_cols)
     obj = sp.coo_matrix(repn.c)
     c[order[obj.col]] = obj.data
     col_lb = np.array([v.lb if v.lb is not None else -INF for v in model._col_data])
     col_ub = np.array([v.ub if v.ub is not None else INF for v in model._col_data])
-    return Matrix(c=c, c0=float(np.sum(repn.c_offset)), A=full, row_lb=lb, row_ub=ub,
-                  col_lb=col_lb, col_ub=col_ub,
-                  integer=np.array([v.is_integer() for v in model._col_data], dtype=bool))
+    return Matrix(
+        c=c,
+        c0=float(np.sum(repn.c_offset)),
+        A=full,
+        row_lb=lb,
+        row_ub=ub,
+        col_lb=col_lb,
+        col_ub=col_ub,
+        integer=np.array([v.is_integer() for v in model._col_data], dtype=bool),
+    )
 
 
 def _all_bulk(model: LinearModel) -> bool:
-    return all(isinstance(c, BulkConstraint)
-               for c in model.pyomo.component_objects(pyo.Constraint, active=True))
+    return all(
+        isinstance(c, BulkConstraint)
+        for c in model.pyomo.component_objects(pyo.Constraint, active=True)
+    )

@@ -53,10 +53,17 @@ from gridopt.solver.types import (
 )
 
 
-def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = False,
-          log_file: Path | None = None, matrix: Matrix | None = None,
-          relax: bool | None = None, gap_trace: list[GapPoint] | None = None,
-          progress: MipProgress | None = None, need_duals: bool = True) -> Solution:
+def solve(
+    model: LinearModel,
+    options: SolverOptions | None = None,
+    log: bool = False,
+    log_file: Path | None = None,
+    matrix: Matrix | None = None,
+    relax: bool | None = None,
+    gap_trace: list[GapPoint] | None = None,
+    progress: MipProgress | None = None,
+    need_duals: bool = True,
+) -> Solution:
     """Solve the model; never raises for solver outcomes, returns a Status.
 
     `relax` (default: the options' `relax`) drops integrality. A MIP stopped by the time limit
@@ -76,14 +83,27 @@ def solve(model: LinearModel, options: SolverOptions | None = None, log: bool = 
         matrix = model_matrix(model)
     refuse_quadratic_mip(model, matrix, relax)
     prepared = time.perf_counter() - t0
-    out = backend.solve_matrix(matrix, options, relax=relax, log=log, log_file=log_file,
-                               gap_trace=gap_trace, progress=progress, need_duals=need_duals)
+    out = backend.solve_matrix(
+        matrix,
+        options,
+        relax=relax,
+        log=log,
+        log_file=log_file,
+        gap_trace=gap_trace,
+        progress=progress,
+        need_duals=need_duals,
+    )
     return solution_of(model, matrix, out, options, relax, prepared)
 
 
-def solution_of(model: LinearModel, matrix: Matrix, out: Outcome,
-                options: SolverOptions | None = None, relax: bool | None = None,
-                prepared_seconds: float = 0.0) -> Solution:
+def solution_of(
+    model: LinearModel,
+    matrix: Matrix,
+    out: Outcome,
+    options: SolverOptions | None = None,
+    relax: bool | None = None,
+    prepared_seconds: float = 0.0,
+) -> Solution:
     """The `Solution` of a backend's `Outcome` for the model's matrix (solved here, or
     elsewhere, e.g. in a worker of a study): a MIP's prices come from the LP with its integers
     fixed, solved here. A point that breaks the model's own rows is not a solution
@@ -123,13 +143,21 @@ def solution_of(model: LinearModel, matrix: Matrix, out: Outcome,
             if fixed is not None:
                 duals, basis = fixed, "commitment_fixed"
     return Solution(
-        model=model, status=out.status,
+        model=model,
+        status=out.status,
         objective_cny=objective if has_x else float("nan"),
-        x=x, row_dual=duals, message=message, timings=timings,
+        x=x,
+        row_dual=duals,
+        message=message,
+        timings=timings,
         mip_gap=gap if is_mip and has_x else None,
         best_bound_cny=out.best_bound_cny if is_mip else None,
-        n_variables=int(n_cols), n_constraints=int(n_rows), n_nonzeros=int(matrix.A.nnz),
-        relaxed=relax and has_integers, price_basis=basis, iterations=out.iterations,
+        n_variables=int(n_cols),
+        n_constraints=int(n_rows),
+        n_nonzeros=int(matrix.A.nnz),
+        relaxed=relax and has_integers,
+        price_basis=basis,
+        iterations=out.iterations,
     )
 
 
@@ -139,14 +167,16 @@ def solver_option_problems(case: Case, path: Path | str) -> list[Problem]:
     return _option_problems(backend_for(case.solver.backend), case.solver, path)
 
 
-def _option_problems(backend: Backend, options: SolverOptions, path: Path | str | None
-                     ) -> list[Problem]:
+def _option_problems(
+    backend: Backend, options: SolverOptions, path: Path | str | None
+) -> list[Problem]:
     if not options.options:
         return []
     file = str(path) if path is not None else "solver options"
-    found = [Problem(file, rule, column=f"solver.options.{name}",
-                     value=options.options.get(name)) for name, rule in
-             backend.check_options(options.options)]
+    found = [
+        Problem(file, rule, column=f"solver.options.{name}", value=options.options.get(name))
+        for name, rule in backend.check_options(options.options)
+    ]
     return _with_lines(found, Path(path)) if found and path is not None else found
 
 
@@ -158,9 +188,14 @@ def _checked(model: LinearModel, matrix: Matrix, out: Outcome, relax: bool) -> O
     if not found:
         return out
     return dataclasses.replace(
-        out, status=Status.ERROR, x=None, row_dual=None, objective_cny=float("nan"),
+        out,
+        status=Status.ERROR,
+        x=None,
+        row_dual=None,
+        objective_cny=float("nan"),
         message=f"the solver reported '{out.message}' for a point that breaks the model's"
-        " own rows: " + "; ".join(found))
+        " own rows: " + "; ".join(found),
+    )
 
 
 def refuse_quadratic_mip(model: LinearModel, matrix: Matrix, relax: bool) -> None:
@@ -168,13 +203,22 @@ def refuse_quadratic_mip(model: LinearModel, matrix: Matrix, relax: bool) -> Non
     naming the integer variable families and the ways out."""
     if matrix.q is None or relax or not matrix.integer.any():
         return
-    kinds = sorted({b.name for b in model.variables.values()
-                    if matrix.integer[b.cols.ravel()].any()})
-    raise InputError([Problem(
-        str(model.data.path), "quadratic costs cannot be solved with integer variables"
-        f" ({', '.join(kinds)}): HiGHS has no mixed-integer quadratic programming. Linearise"
-        " the quadratic costs in segments (gridopt import matpower --quadratic-segments N), or"
-        " solve the LP relaxation (--relax)", column="quadratic_cost_cny_per_mw2h")])
+    kinds = sorted(
+        {b.name for b in model.variables.values() if matrix.integer[b.cols.ravel()].any()}
+    )
+    raise InputError(
+        [
+            Problem(
+                str(model.data.path),
+                "quadratic costs cannot be solved with integer variables"
+                f" ({', '.join(kinds)}): HiGHS has no mixed-integer quadratic programming."
+                " Linearise the quadratic costs in segments"
+                " (gridopt import matpower --quadratic-segments N), or"
+                " solve the LP relaxation (--relax)",
+                column="quadratic_cost_cny_per_mw2h",
+            )
+        ]
+    )
 
 
 # the repair of unserved energy (`_repair`): its sub-MIP's time limit (or the case's, if less),
@@ -183,8 +227,14 @@ REPAIR_TIME_S = 300.0
 REPAIR_GAP_MWH = 0.01
 
 
-def _repair(model: LinearModel, backend: Backend, matrix: Matrix, x: np.ndarray,
-            objective: float, options: SolverOptions) -> tuple[np.ndarray, float, str] | None:
+def _repair(
+    model: LinearModel,
+    backend: Backend,
+    matrix: Matrix,
+    x: np.ndarray,
+    objective: float,
+    options: SolverOptions,
+) -> tuple[np.ndarray, float, str] | None:
     """Re-optimise a MIP solution over the neighbourhoods its families give (`model.repairs`),
     every other integer column fixed at its value, starting from the solution itself.
 
@@ -204,30 +254,50 @@ def _repair(model: LinearModel, backend: Backend, matrix: Matrix, x: np.ndarray,
     col_lb, col_ub = matrix.col_lb.copy(), matrix.col_ub.copy()
     fixed = matrix.integer & ~free
     col_lb[fixed] = col_ub[fixed] = np.round(x[fixed])
-    sub = Matrix(c=matrix.c, c0=matrix.c0, A=matrix.A, row_lb=matrix.row_lb,
-                 row_ub=matrix.row_ub, col_lb=col_lb, col_ub=col_ub, integer=matrix.integer)
+    sub = Matrix(
+        c=matrix.c,
+        c0=matrix.c0,
+        A=matrix.A,
+        row_lb=matrix.row_lb,
+        row_ub=matrix.row_ub,
+        col_lb=col_lb,
+        col_ub=col_ub,
+        integer=matrix.integer,
+    )
     voll = model.data.case.load_shedding.voll_cny_per_mwh
     limit = min(REPAIR_TIME_S, options.time_limit_s or REPAIR_TIME_S)
-    settings = options.model_copy(update={"mip_gap": 0.0, "time_limit_s": limit,
-                                          "mip_abs_gap": REPAIR_GAP_MWH * voll})
+    settings = options.model_copy(
+        update={"mip_gap": 0.0, "time_limit_s": limit, "mip_abs_gap": REPAIR_GAP_MWH * voll}
+    )
     out = backend.solve_matrix(sub, settings, warm_start=np.where(fixed, np.round(x), x))
     if out.x is None or not out.objective_cny < objective - 1e-9 * max(abs(objective), 1.0):
         return None
-    return (out.x, out.objective_cny,
-            f"repaired: {int(free.sum()):,} integer columns of the regions with unserved energy"
-            f" re-optimised, objective {objective:,.0f} -> {out.objective_cny:,.0f} CNY")
+    return (
+        out.x,
+        out.objective_cny,
+        f"repaired: {int(free.sum()):,} integer columns of the regions with unserved energy"
+        f" re-optimised, objective {objective:,.0f} -> {out.objective_cny:,.0f} CNY",
+    )
 
 
-def _duals_with_integers_fixed(backend: Backend, matrix: Matrix, x: np.ndarray
-                               ) -> np.ndarray | None:
+def _duals_with_integers_fixed(
+    backend: Backend, matrix: Matrix, x: np.ndarray
+) -> np.ndarray | None:
     """Row duals of the LP left when the integer columns are fixed at their values in `x`."""
     col_lb, col_ub = matrix.col_lb.copy(), matrix.col_ub.copy()
     fixed = np.round(x[matrix.integer])
     col_lb[matrix.integer] = fixed
     col_ub[matrix.integer] = fixed
-    lp = Matrix(c=matrix.c, c0=matrix.c0, A=matrix.A, row_lb=matrix.row_lb,
-                row_ub=matrix.row_ub, col_lb=col_lb, col_ub=col_ub,
-                integer=np.zeros_like(matrix.integer))
+    lp = Matrix(
+        c=matrix.c,
+        c0=matrix.c0,
+        A=matrix.A,
+        row_lb=matrix.row_lb,
+        row_ub=matrix.row_ub,
+        col_lb=col_lb,
+        col_ub=col_ub,
+        integer=np.zeros_like(matrix.integer),
+    )
     # with crossover: the prices of a MIP stay the duals of a vertex
     out = backend.solve_matrix(lp, SolverOptions(options={"run_crossover": "on"}), relax=False)
     if not out.status.has_solution or out.row_dual is None:

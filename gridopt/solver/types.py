@@ -93,7 +93,7 @@ class Solution:
         if isinstance(block, str):
             block = self.model.row_blocks[block]
         n = int(np.prod(block.shape))
-        duals = self.row_dual[block.first_row:block.first_row + n].reshape(block.shape)
+        duals = self.row_dual[block.first_row : block.first_row + n].reshape(block.shape)
         if block.per_weight:
             duals = duals / self.model.price_weight[None, : block.shape[1]]
         return duals
@@ -155,12 +155,19 @@ class Outcome:
 class Backend(Protocol):
     """A solver backend: a module with these functions (see `gridopt.solver.backends`)."""
 
-    def solve_matrix(self, matrix: Matrix, options: SolverOptions, *, relax: bool = False,
-                     log: bool = False, log_file: Path | None = None,
-                     gap_trace: list[GapPoint] | None = None,
-                     progress: MipProgress | None = None,
-                     warm_start: np.ndarray | None = None,
-                     need_duals: bool = True) -> Outcome:
+    def solve_matrix(
+        self,
+        matrix: Matrix,
+        options: SolverOptions,
+        *,
+        relax: bool = False,
+        log: bool = False,
+        log_file: Path | None = None,
+        gap_trace: list[GapPoint] | None = None,
+        progress: MipProgress | None = None,
+        warm_start: np.ndarray | None = None,
+        need_duals: bool = True,
+    ) -> Outcome:
         """Solve min c'x + c0 over the matrix with the case's options; never raise for solver
         outcomes. `relax` drops integrality; `gap_trace` receives a MIP's progress, and
         `progress` is called with it as the search goes (about every second while the solver
@@ -204,7 +211,7 @@ def restrict(sol: Solution, kept: CaseData) -> Solution:
     window_snaps = pd.Index(model.snapshots)
     for name, block in model.row_blocks.items():
         n, s = block.shape
-        duals = sol.row_dual[block.first_row:block.first_row + n * s].reshape(n, s)
+        duals = sol.row_dual[block.first_row : block.first_row + n * s].reshape(n, s)
         labels = pd.Index(block.snapshots)
         if isinstance(labels, pd.DatetimeIndex) and labels.isin(window_snaps).all():
             keep = labels.isin(kept.snapshots)
@@ -213,12 +220,16 @@ def restrict(sol: Solution, kept: CaseData) -> Solution:
         part = duals[:, keep]
         dual_parts.append(part.ravel())
         view.row_blocks[name] = dataclasses.replace(
-            block, snapshots=labels[keep], first_row=row, shape=part.shape)
+            block, snapshots=labels[keep], first_row=row, shape=part.shape
+        )
         row += part.size
     view.n_cols, view.n_rows = col, row
     return dataclasses.replace(
-        sol, model=view, x=np.concatenate(x_parts) if x_parts else np.zeros(0),
-        row_dual=np.concatenate(dual_parts) if dual_parts else np.zeros(0))
+        sol,
+        model=view,
+        x=np.concatenate(x_parts) if x_parts else np.zeros(0),
+        row_dual=np.concatenate(dual_parts) if dual_parts else np.zeros(0),
+    )
 
 
 def timed(block: Any, model: LinearModel) -> bool:

@@ -61,29 +61,49 @@ TARGETS_PU: dict[str, float] = {
     "hk_macao": 0.10,  # Hong Kong's and Macao's shares and energies
     "gas": 0.10,  # gas burnt for power, gas use
 }
-GROUP_TITLES = {"station": "Hydro stations", "river": "River reaches",
-                "corridor": "West-to-East corridors", "province": "Provinces",
-                "hk_macao": "Hong Kong and Macao", "gas": "Gas"}
+GROUP_TITLES = {
+    "station": "Hydro stations",
+    "river": "River reaches",
+    "corridor": "West-to-East corridors",
+    "province": "Provinces",
+    "hk_macao": "Hong Kong and Macao",
+    "gas": "Gas",
+}
 
 # quantity -> unit of its value
 QUANTITIES: dict[str, str] = {
-    "generation_mwh": "MWh", "delivered_mwh": "MWh", "consumption_mwh": "MWh",
-    "import_mwh": "MWh", "import_share_pu": "pu", "supply_share_pu": "pu",
-    "generation_share_pu": "pu", "gas_burn_mwh_th": "MWh_th", "gas_use_mwh_th": "MWh_th",
+    "generation_mwh": "MWh",
+    "delivered_mwh": "MWh",
+    "consumption_mwh": "MWh",
+    "import_mwh": "MWh",
+    "import_share_pu": "pu",
+    "supply_share_pu": "pu",
+    "generation_share_pu": "pu",
+    "gas_burn_mwh_th": "MWh_th",
+    "gas_use_mwh_th": "MWh_th",
 }
 # quantities measured on listed components; the others on a region
-BY_COMPONENTS = {"generation_mwh": ("generators", "hydro"),
-                 "delivered_mwh": ("corridors", "links")}
+BY_COMPONENTS = {"generation_mwh": ("generators", "hydro"), "delivered_mwh": ("corridors", "links")}
 
 REFERENCE = Table(
     "calibration_reference",
     "Published figures a solved case is compared with, one a row, in the model's units.",
     (
         Column("name", "str", "unique name of the figure", required=True),
-        Column("group", "str", "group of figures (sets the target)", required=True,
-               choices=tuple(TARGETS_PU)),
-        Column("quantity", "str", "what is measured in the model", required=True,
-               choices=tuple(QUANTITIES)),
+        Column(
+            "group",
+            "str",
+            "group of figures (sets the target)",
+            required=True,
+            choices=tuple(TARGETS_PU),
+        ),
+        Column(
+            "quantity",
+            "str",
+            "what is measured in the model",
+            required=True,
+            choices=tuple(QUANTITIES),
+        ),
         Column("region", "str", "reporting region of buses", nullable=True),
         Column("carrier", "str", "carrier of the generation counted", nullable=True),
         Column("components", "str", "name or name*share, separated by ';'", nullable=True),
@@ -94,8 +114,12 @@ REFERENCE = Table(
         Column("source", "str", "where the figure comes from", nullable=True),
         Column("basis", "str", "how the value follows from the publication", nullable=True),
         Column("caveat", "str", "why the model's measure may differ", nullable=True),
-        Column("headline", "bool", "a headline aggregate, kept within target by the tests",
-               default=False),
+        Column(
+            "headline",
+            "bool",
+            "a headline aggregate, kept within target by the tests",
+            default=False,
+        ),
     ),
 )
 
@@ -105,8 +129,15 @@ def read_reference(folder: Path, project: Path | None = None) -> pd.DataFrame:
     with `project`, a reference file linked from outside it is refused unread."""
     path = Path(folder) / REFERENCE_FILE
     if not path.exists():
-        raise InputError([Problem(str(path), "the network has no calibration reference (its"
-                                  " builder writes one beside the component tables)")])
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "the network has no calibration reference (its"
+                    " builder writes one beside the component tables)",
+                )
+            ]
+        )
     refused = outside(path, project)
     if refused is not None:
         raise InputError([refused])
@@ -125,15 +156,24 @@ def components_of(ref: pd.DataFrame) -> pd.DataFrame:
     """One row per (figure, component): `figure`, `component` and its `share`."""
     text = ref["components"].dropna().astype(str)
     if text.empty:
-        return pd.DataFrame({"figure": pd.Series(dtype=object),
-                             "component": pd.Series(dtype=object),
-                             "share": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "figure": pd.Series(dtype=object),
+                "component": pd.Series(dtype=object),
+                "share": pd.Series(dtype=float),
+            }
+        )
     listed = text.str.split(";").explode().astype(str).str.strip()
     listed = listed[listed != ""]
     parts = listed.str.partition("*")
     share = pd.to_numeric(parts[2].where(parts[1] == "*", "1").str.strip(), errors="coerce")
-    return pd.DataFrame({"figure": listed.index, "component": parts[0].str.strip().to_numpy(),
-                         "share": share.to_numpy(dtype=float)})
+    return pd.DataFrame(
+        {
+            "figure": listed.index,
+            "component": parts[0].str.strip().to_numpy(),
+            "share": share.to_numpy(dtype=float),
+        }
+    )
 
 
 def check_reference(ref: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[Problem]:
@@ -144,44 +184,82 @@ def check_reference(ref: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[
     problems: list[Problem] = []
 
     def problem(names: pd.Index, column: str, rule: str, values: pd.Series) -> None:
-        problems.extend(Problem(file, rule, row=int(rows.get(n, 0)) or None, column=column,
-                                value=values[n]) for n in names)
+        problems.extend(
+            Problem(file, rule, row=int(rows.get(n, 0)) or None, column=column, value=values[n])
+            for n in names
+        )
 
     comps = components_of(ref)
     quantity = ref["quantity"].reindex(comps["figure"]).to_numpy()
-    known = pd.MultiIndex.from_frame(pd.concat(
-        [pd.DataFrame({"quantity": q, "component": tables[t].index})
-         for q, where in BY_COMPONENTS.items() for t in where], ignore_index=True))
+    known = pd.MultiIndex.from_frame(
+        pd.concat(
+            [
+                pd.DataFrame({"quantity": q, "component": tables[t].index})
+                for q, where in BY_COMPONENTS.items()
+                for t in where
+            ],
+            ignore_index=True,
+        )
+    )
     on_components = np.isin(quantity, list(BY_COMPONENTS))
     named = pd.MultiIndex.from_arrays([quantity, comps["component"].to_numpy()])
     unknown = on_components & ~named.isin(known)
     bad_share = comps["share"].isna() | (comps["share"] <= 0)
-    for mask, rule in ((unknown, "names a component that the network does not have (generators"
-                        " or hydro for generation, corridors or links for delivered energy)"),
-                       (bad_share.to_numpy(), "a share after '*' must be a number above 0"),
-                       (~on_components, "components are counted only by generation_mwh and"
-                        " delivered_mwh")):
+    for mask, rule in (
+        (
+            unknown,
+            "names a component that the network does not have (generators"
+            " or hydro for generation, corridors or links for delivered energy)",
+        ),
+        (bad_share.to_numpy(), "a share after '*' must be a number above 0"),
+        (~on_components, "components are counted only by generation_mwh and delivered_mwh"),
+    ):
         names = pd.Index(comps.loc[mask, "figure"].unique())
         problem(names, "components", rule, ref["components"])
     has_comp = ref["components"].notna()
     needs_comp = ref["quantity"].eq("delivered_mwh") & ~has_comp
-    problem(ref.index[needs_comp], "components", "delivered energy needs the corridors or"
-            " links it is carried on", ref["components"])
+    problem(
+        ref.index[needs_comp],
+        "components",
+        "delivered energy needs the corridors or links it is carried on",
+        ref["components"],
+    )
     needs_region = ~ref["quantity"].isin(list(BY_COMPONENTS)) | (
-        ref["quantity"].eq("generation_mwh") & ~has_comp)
-    problem(ref.index[needs_region & ref["region"].isna()], "region", "this quantity is"
-            " measured on a region: give one", ref["region"])
+        ref["quantity"].eq("generation_mwh") & ~has_comp
+    )
+    problem(
+        ref.index[needs_region & ref["region"].isna()],
+        "region",
+        "this quantity is measured on a region: give one",
+        ref["region"],
+    )
     regions = set(tables["buses"]["region"])
-    problem(ref.index[ref["region"].notna() & ~ref["region"].isin(regions)], "region",
-            f"unknown region (one of {', '.join(sorted(regions))})", ref["region"])
+    problem(
+        ref.index[ref["region"].notna() & ~ref["region"].isin(regions)],
+        "region",
+        f"unknown region (one of {', '.join(sorted(regions))})",
+        ref["region"],
+    )
     carriers = set(tables["generators"]["carrier"]) | set(tables["hydro"]["carrier"])
-    problem(ref.index[ref["carrier"].notna() & ~ref["carrier"].isin(carriers)], "carrier",
-            "no generator or hydro station has this carrier", ref["carrier"])
+    problem(
+        ref.index[ref["carrier"].notna() & ~ref["carrier"].isin(carriers)],
+        "carrier",
+        "no generator or hydro station has this carrier",
+        ref["carrier"],
+    )
     share_of_carrier = ref["quantity"].isin(["supply_share_pu", "generation_share_pu"])
-    problem(ref.index[share_of_carrier & ref["carrier"].isna()], "carrier",
-            "a share is the share of a carrier: give one", ref["carrier"])
-    problem(ref.index[ref["value"] == 0], "value", "a published value of 0 leaves no relative"
-            " deviation", ref["value"])
+    problem(
+        ref.index[share_of_carrier & ref["carrier"].isna()],
+        "carrier",
+        "a share is the share of a carrier: give one",
+        ref["carrier"],
+    )
+    problem(
+        ref.index[ref["value"] == 0],
+        "value",
+        "a published value of 0 leaves no relative deviation",
+        ref["value"],
+    )
     return problems
 
 
@@ -196,14 +274,22 @@ def model_values(run: RunResult, ref: pd.DataFrame) -> np.ndarray:
     weight = pd.Series(run.data.weights_h, index=pd.DatetimeIndex(run.data.snapshots))
     gen = t["generation"]
     energy = gen.groupby("generator")["energy_mwh"].sum()
-    delivered = [_weighted(t["corridors"], "delivered_mw", weight).groupby(
-        t["corridors"]["corridor"]).sum()] if "corridors" in t else []
+    delivered = (
+        [
+            _weighted(t["corridors"], "delivered_mw", weight)
+            .groupby(t["corridors"]["corridor"])
+            .sum()
+        ]
+        if "corridors" in t
+        else []
+    )
     if "flows" in t:
         links = t["flows"][t["flows"]["kind"] == "link"]
         delivered.append(_weighted(links, "p1_mw", weight).groupby(links["branch"]).sum())
-    by_component = {"generation_mwh": energy,
-                    "delivered_mwh": (pd.concat(delivered) if delivered
-                                      else pd.Series(dtype=float))}
+    by_component = {
+        "generation_mwh": energy,
+        "delivered_mwh": (pd.concat(delivered) if delivered else pd.Series(dtype=float)),
+    }
 
     comps = components_of(ref)
     quantity = ref["quantity"].reindex(comps["figure"]).to_numpy()
@@ -211,8 +297,12 @@ def model_values(run: RunResult, ref: pd.DataFrame) -> np.ndarray:
     for q, values in by_component.items():
         mine = quantity == q
         looked_up[mine] = values.reindex(comps.loc[mine, "component"]).fillna(0.0).to_numpy()
-    from_components = (pd.Series(looked_up * comps["share"].to_numpy())
-                       .groupby(comps["figure"].to_numpy()).sum().reindex(ref.index))
+    from_components = (
+        pd.Series(looked_up * comps["share"].to_numpy())
+        .groupby(comps["figure"].to_numpy())
+        .sum()
+        .reindex(ref.index)
+    )
 
     region = ref["region"]
     by_rc = gen.groupby(["region", "carrier"])["energy_mwh"].sum()
@@ -228,8 +318,9 @@ def model_values(run: RunResult, ref: pd.DataFrame) -> np.ndarray:
     served = per_region(_weighted(un, "served_mw", weight).groupby(un["region"]).sum())
     storage = pd.Series(dtype=float)
     if "storage" in t:
-        storage = _weighted(t["storage"], "net_output_mw", weight).groupby(
-            t["storage"]["region"]).sum()
+        storage = (
+            _weighted(t["storage"], "net_output_mw", weight).groupby(t["storage"]["region"]).sum()
+        )
     local = g_r + per_region(storage)
     burn = pd.Series(dtype=float)
     if "gas_burn" in t:
@@ -237,12 +328,19 @@ def model_values(run: RunResult, ref: pd.DataFrame) -> np.ndarray:
     non_power = pd.Series(dtype=float)
     if "gas_prices" in t:
         gp = t["gas_prices"]
-        non_power = (_weighted(gp, "non_power_demand_mwth", weight)
-                     - _weighted(gp, "unserved_mwth", weight)).groupby(gp["region"]).sum()
+        non_power = (
+            (
+                _weighted(gp, "non_power_demand_mwth", weight)
+                - _weighted(gp, "unserved_mwth", weight)
+            )
+            .groupby(gp["region"])
+            .sum()
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         measures = {
-            "generation_mwh": from_components.where(ref["components"].notna(),
-                                                    g_rc.where(ref["carrier"].notna(), g_r)),
+            "generation_mwh": from_components.where(
+                ref["components"].notna(), g_rc.where(ref["carrier"].notna(), g_r)
+            ),
             "delivered_mwh": from_components,
             "consumption_mwh": served,
             "import_mwh": served - local,
@@ -268,19 +366,29 @@ def calibration_table(run: RunResult, ref: pd.DataFrame) -> pd.DataFrame:
     within = np.abs(deviation) <= target + 1e-12
     explained = ref["caveat"].fillna("").str.strip().ne("").to_numpy()
     result = np.select([within, explained], ["pass", "explained"], "fail")
-    return pd.DataFrame({
-        "figure": ref.index, "group": ref["group"].to_numpy(),
-        "quantity": ref["quantity"].to_numpy(),
-        "unit": ref["quantity"].map(QUANTITIES).to_numpy(),
-        "model": model, "published_value": published,
-        "deviation_pu": deviation, "target_pu": target, "result": result,
-        "headline": ref["headline"].to_numpy(dtype=bool),
-        "published": ref["published"].to_numpy(), "year": ref["year"].to_numpy(),
-        "status": ref["status"].to_numpy(), "source": ref["source"].to_numpy(),
-        "basis": ref["basis"].to_numpy(), "caveat": ref["caveat"].to_numpy(),
-        "region": ref["region"].to_numpy(), "carrier": ref["carrier"].to_numpy(),
-        "components": ref["components"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "figure": ref.index,
+            "group": ref["group"].to_numpy(),
+            "quantity": ref["quantity"].to_numpy(),
+            "unit": ref["quantity"].map(QUANTITIES).to_numpy(),
+            "model": model,
+            "published_value": published,
+            "deviation_pu": deviation,
+            "target_pu": target,
+            "result": result,
+            "headline": ref["headline"].to_numpy(dtype=bool),
+            "published": ref["published"].to_numpy(),
+            "year": ref["year"].to_numpy(),
+            "status": ref["status"].to_numpy(),
+            "source": ref["source"].to_numpy(),
+            "basis": ref["basis"].to_numpy(),
+            "caveat": ref["caveat"].to_numpy(),
+            "region": ref["region"].to_numpy(),
+            "carrier": ref["carrier"].to_numpy(),
+            "components": ref["components"].to_numpy(),
+        }
+    )
 
 
 # ---- the report -----------------------------------------------------------------------------
@@ -288,8 +396,10 @@ def _shown(values: pd.Series, units: pd.Series) -> list[str]:
     """Values for reading: energy in TWh (or TWh_th), shares in %."""
     scale = units.map({"MWh": 1e-6, "MWh_th": 1e-6, "pu": 100.0}).to_numpy()
     suffix = units.map({"MWh": " TWh", "MWh_th": " TWh_th", "pu": " %"}).to_numpy()
-    return [f"{v * k:,.{1 if s == ' %' else 2}f}{s}" if np.isfinite(v) else "-"
-            for v, k, s in zip(values.to_numpy(dtype=float), scale, suffix, strict=True)]
+    return [
+        f"{v * k:,.{1 if s == ' %' else 2}f}{s}" if np.isfinite(v) else "-"
+        for v, k, s in zip(values.to_numpy(dtype=float), scale, suffix, strict=True)
+    ]
 
 
 def _cell(text: object) -> str:
@@ -300,28 +410,38 @@ def _cell(text: object) -> str:
 
 def _md(df: pd.DataFrame) -> str:
     head = "| " + " | ".join(df.columns) + " |"
-    rule = "|" + "|".join("---:" if c in ("model", "published", "deviation", "target")
-                          else "---" for c in df.columns) + "|"
-    body = ["| " + " | ".join(_cell(v) for v in row) + " |"
-            for row in df.itertuples(index=False)]
+    rule = (
+        "|"
+        + "|".join(
+            "---:" if c in ("model", "published", "deviation", "target") else "---"
+            for c in df.columns
+        )
+        + "|"
+    )
+    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([head, rule, *body])
 
 
 def _display(table: pd.DataFrame, detail: bool) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "figure": table["figure"], "model": _shown(table["model"], table["unit"]),
-        "published": _shown(table["published_value"], table["unit"]),
-        "deviation": [f"{d:+.1%}" if np.isfinite(d) else "-" for d in table["deviation_pu"]],
-        "target": [f"±{t:.0%}" for t in table["target_pu"]],
-        "result": table["result"],
-    })
+    out = pd.DataFrame(
+        {
+            "figure": table["figure"],
+            "model": _shown(table["model"], table["unit"]),
+            "published": _shown(table["published_value"], table["unit"]),
+            "deviation": [f"{d:+.1%}" if np.isfinite(d) else "-" for d in table["deviation_pu"]],
+            "target": [f"±{t:.0%}" for t in table["target_pu"]],
+            "result": table["result"],
+        }
+    )
     if detail:
         out["as published"] = table["published"]
         out["year"] = table["year"]
         out["status"] = table["status"]
         out["source"] = table["source"]
-        out["basis / caveat"] = [" — ".join(p for p in (_cell(b), _cell(c)) if p)
-                                 for b, c in zip(table["basis"], table["caveat"], strict=True)]
+        out["basis / caveat"] = [
+            " — ".join(p for p in (_cell(b), _cell(c)) if p)
+            for b, c in zip(table["basis"], table["caveat"], strict=True)
+        ]
     return out
 
 
@@ -338,25 +458,35 @@ def report_markdown(table: pd.DataFrame, run: RunResult, case_path: str) -> str:
         f" {data.n_snapshots} snapshots of {data.case.horizon.resolution_h} h from"
         f" {data.snapshots[0]:%Y-%m-%d %H:%M}, inflow year {data.case.inflow_year}."
         f" Solved {summary['status']} in {summary.get('solve_seconds', float('nan')):.1f} s"
-        + (f", objective {summary['objective_cny']:,.0f} CNY" if summary.get("objective_cny")
-           else "") + ".",
+        + (
+            f", objective {summary['objective_cny']:,.0f} CNY"
+            if summary.get("objective_cny")
+            else ""
+        )
+        + ".",
         "",
         "Each published figure (the network's `calibration_reference.csv`, written by its"
         " builder from the reference data with source, year and status) is set beside the"
         " model's value of the same quantity. Deviation = (model - published) / published."
-        " Targets (|deviation| at most): " + "; ".join(f"{GROUP_TITLES[g]} {v:.0%}"
-                                                      for g, v in TARGETS_PU.items())
+        " Targets (|deviation| at most): "
+        + "; ".join(f"{GROUP_TITLES[g]} {v:.0%}" for g, v in TARGETS_PU.items())
         + ". A figure beyond"
         " its target is *explained* when the reference states why the model's measure differs"
         " (another year, a figure the network carries as a contract, a policy the case imposes),"
         " otherwise it *fails*.",
         "",
-        *([f"The case: {' '.join(data.case.description.split())}", ""]
-          if data.case.description else []),
+        *(
+            [f"The case: {' '.join(data.case.description.split())}", ""]
+            if data.case.description
+            else []
+        ),
         f"**{len(table)} figures: {counts.get('pass', 0)} pass, {counts.get('explained', 0)}"
         f" explained, {counts.get('fail', 0)} fail. Headline figures: {len(head)},"
-        + (" all within target.**" if out_of_target.empty else
-           f" {len(out_of_target)} beyond target: {', '.join(out_of_target['figure'])}.**"),
+        + (
+            " all within target.**"
+            if out_of_target.empty
+            else f" {len(out_of_target)} beyond target: {', '.join(out_of_target['figure'])}.**"
+        ),
         "",
         "## Headline figures",
         "",
@@ -371,9 +501,11 @@ def report_markdown(table: pd.DataFrame, run: RunResult, case_path: str) -> str:
     beyond = table[table["result"] != "pass"]
     if len(beyond):
         lines += ["## Beyond target", ""]
-        lines += [f"- **{r.figure}** ({r.result}, {r.deviation_pu:+.1%}): "
-                  + (_cell(r.caveat) or "no reason given in the reference.")
-                  for r in beyond.itertuples()]
+        lines += [
+            f"- **{r.figure}** ({r.result}, {r.deviation_pu:+.1%}): "
+            + (_cell(r.caveat) or "no reason given in the reference.")
+            for r in beyond.itertuples()
+        ]
         lines.append("")
     return "\n".join(lines)
 
@@ -390,9 +522,13 @@ class Calibration:
     out_dir: Path | None = None
 
 
-def calibrate_case(case_path: Path | str, out_dir: Path | str | None = None,
-                   formats: tuple[str, ...] = ("xlsx",), changes: dict[str, Any] | None = None,
-                   progress: Callable[[str], None] | None = None) -> Calibration:
+def calibrate_case(
+    case_path: Path | str,
+    out_dir: Path | str | None = None,
+    formats: tuple[str, ...] = ("xlsx",),
+    changes: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Calibration:
     """Solve a case, compare it with its network's reference figures and, given `out_dir`,
     write the results folder atomically: the run's tables with a `calibration` sheet (or CSV)
     first, summary.json and calibration.md.
@@ -418,14 +554,16 @@ def calibrate_case(case_path: Path | str, out_dir: Path | str | None = None,
         markdown = report_markdown(table, run, str(case_path))
         counts = table["result"].value_counts()
         head = table[table["headline"]]
-        info.update({
-            "calibration_figures": len(table),
-            "calibration_pass": int(counts.get("pass", 0)),
-            "calibration_explained": int(counts.get("explained", 0)),
-            "calibration_fail": int(counts.get("fail", 0)),
-            "calibration_headline_within_target": bool((head["result"] == "pass").all()),
-            "calibration_seconds": round(time.perf_counter() - t, 4),
-        })
+        info.update(
+            {
+                "calibration_figures": len(table),
+                "calibration_pass": int(counts.get("pass", 0)),
+                "calibration_explained": int(counts.get("explained", 0)),
+                "calibration_fail": int(counts.get("fail", 0)),
+                "calibration_headline_within_target": bool((head["result"] == "pass").all()),
+                "calibration_seconds": round(time.perf_counter() - t, 4),
+            }
+        )
     result = Calibration(run, table, markdown, info)
     if out_dir is not None:
         say(f"writing results to {out_dir}")
@@ -437,7 +575,8 @@ def calibrate_case(case_path: Path | str, out_dir: Path | str | None = None,
             report = Path(tmp) / "calibration.md"
             if markdown:
                 report.write_text(markdown, encoding="utf-8")
-            result.summary = write_results(Path(out_dir), tables, info, formats,
-                                           extra_files={"calibration.md": report})
+            result.summary = write_results(
+                Path(out_dir), tables, info, formats, extra_files={"calibration.md": report}
+            )
         result.out_dir = Path(out_dir)
     return result

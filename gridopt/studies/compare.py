@@ -38,12 +38,26 @@ from gridopt.results.read import RunTables
 from gridopt.studies.sweep_tables import key_tables
 
 # the tables whose rows a comparison reads from each run
-_SOURCE = ("generation_by_carrier", "prices", "flows", "corridors", "unserved", "costs",
-           "security", "security_cost")
+_SOURCE = (
+    "generation_by_carrier",
+    "prices",
+    "flows",
+    "corridors",
+    "unserved",
+    "costs",
+    "security",
+    "security_cost",
+)
 
 # headline figures of summary.json: (key, unit)
-FIGURES = (("objective_cny", "CNY"), ("demand_mwh", "MWh"), ("generation_mwh", "MWh"),
-           ("unserved_mwh", "MWh"), ("co2_t", "t"), ("mean_price_cny_per_mwh", "CNY/MWh"))
+FIGURES = (
+    ("objective_cny", "CNY"),
+    ("demand_mwh", "MWh"),
+    ("generation_mwh", "MWh"),
+    ("unserved_mwh", "MWh"),
+    ("co2_t", "t"),
+    ("mean_price_cny_per_mwh", "CNY/MWh"),
+)
 
 
 def run_names(folders: list[Path]) -> list[str]:
@@ -67,8 +81,11 @@ def read_run(folder: Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
         return dict(run.summary), tables
 
 
-def compare_runs(folders: list[Path | str], names: list[str] | None = None,
-                 progress: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
+def compare_runs(
+    folders: list[Path | str],
+    names: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, pd.DataFrame]:
     """The comparison tables of results folders (see the module doc); the first is the base.
 
     Raises FileNotFoundError naming a folder that holds no results.
@@ -82,26 +99,47 @@ def compare_runs(folders: list[Path | str], names: list[str] | None = None,
         info, tables = read_run(path)
         runs.append((name, info, tables, key_tables(tables, info)))
     out = {"comparison": _figures(runs)}
-    out["energy_by_carrier"] = _side_by_side(runs, lambda _i, _t, k: _by(
-        k.get("generation_by_carrier"), ["carrier"], "energy_mwh"), ["carrier"], "mwh")
-    out["energy_by_region"] = _side_by_side(runs, lambda _i, _t, k: _by(
-        k.get("generation_by_carrier"), ["region", "carrier"], "energy_mwh"),
-        ["region", "carrier"], "mwh")
-    out["corridor_energy"] = _side_by_side(runs, _corridor_energy, ["kind", "branch", "bus0",
-                                                                    "bus1"], "mwh")
+    out["energy_by_carrier"] = _side_by_side(
+        runs,
+        lambda _i, _t, k: _by(k.get("generation_by_carrier"), ["carrier"], "energy_mwh"),
+        ["carrier"],
+        "mwh",
+    )
+    out["energy_by_region"] = _side_by_side(
+        runs,
+        lambda _i, _t, k: _by(k.get("generation_by_carrier"), ["region", "carrier"], "energy_mwh"),
+        ["region", "carrier"],
+        "mwh",
+    )
+    out["corridor_energy"] = _side_by_side(
+        runs, _corridor_energy, ["kind", "branch", "bus0", "bus1"], "mwh"
+    )
     rank = {"corridor": 0, "link": 1, "line": 2}
     if len(out["corridor_energy"]):
         # the scheduled corridors first, then links, then AC lines
-        out["corridor_energy"] = out["corridor_energy"].sort_values(
-            "kind", key=lambda k: k.map(rank).fillna(3), kind="stable").reset_index(drop=True)
-    out["price_by_region"] = _side_by_side(runs, lambda _i, _t, k: _by(
-        k.get("price_by_region"), ["region"], "mean_price_cny_per_mwh"), ["region"],
-        "cny_per_mwh")
-    out["co2_by_region"] = _side_by_side(runs, lambda _i, _t, k: _by(
-        k.get("generation_by_carrier"), ["region"], "co2_t"), ["region"], "t")
-    out["costs"] = _side_by_side(runs, lambda _i, _t, k: _by(
-        k.get("costs"), ["component", "cost_type"], "cost_cny"), ["component", "cost_type"],
-        "cny")
+        out["corridor_energy"] = (
+            out["corridor_energy"]
+            .sort_values("kind", key=lambda k: k.map(rank).fillna(3), kind="stable")
+            .reset_index(drop=True)
+        )
+    out["price_by_region"] = _side_by_side(
+        runs,
+        lambda _i, _t, k: _by(k.get("price_by_region"), ["region"], "mean_price_cny_per_mwh"),
+        ["region"],
+        "cny_per_mwh",
+    )
+    out["co2_by_region"] = _side_by_side(
+        runs,
+        lambda _i, _t, k: _by(k.get("generation_by_carrier"), ["region"], "co2_t"),
+        ["region"],
+        "t",
+    )
+    out["costs"] = _side_by_side(
+        runs,
+        lambda _i, _t, k: _by(k.get("costs"), ["component", "cost_type"], "cost_cny"),
+        ["component", "cost_type"],
+        "cny",
+    )
     security = _security(runs)
     if security is not None:
         out["security"] = security
@@ -115,8 +153,9 @@ def _by(df: pd.DataFrame | None, keys: list[str], value: str) -> pd.Series | Non
     return frame.groupby(keys, sort=False)[value].sum()
 
 
-def _corridor_energy(_info: Mapping[str, Any], _tables: Mapping[str, pd.DataFrame],
-                     key: Mapping[str, pd.DataFrame]) -> pd.Series | None:
+def _corridor_energy(
+    _info: Mapping[str, Any], _tables: Mapping[str, pd.DataFrame], key: Mapping[str, pd.DataFrame]
+) -> pd.Series | None:
     energy = key.get("corridor_energy")
     if energy is None or not len(energy):
         return None
@@ -124,8 +163,9 @@ def _corridor_energy(_info: Mapping[str, Any], _tables: Mapping[str, pd.DataFram
     return _by(e, ["kind", "branch", "bus0", "bus1"], "sent")
 
 
-def _side_by_side(runs: list, pick: Callable[..., pd.Series | None], keys: list[str],
-                  unit: str) -> pd.DataFrame:
+def _side_by_side(
+    runs: list, pick: Callable[..., pd.Series | None], keys: list[str], unit: str
+) -> pd.DataFrame:
     """One row per key, one column per run (`<run>_<unit>`), then `<run> - <base>` columns;
     rows in the order the runs first name them."""
     series = {name: pick(info, tables, key) for name, info, tables, key in runs}
@@ -162,14 +202,16 @@ def _figures(runs: list) -> pd.DataFrame:
             every = cost[cost["target"] == "all targets"]
             if len(every):
                 rows.setdefault(("cost_of_security_cny", "CNY"), {})[name] = float(
-                    every["cost_cny"].iloc[0])
+                    every["cost_cny"].iloc[0]
+                )
         if info.get("solves") is not None:
             rows.setdefault(("solves", "count"), {})[name] = _number(info.get("solves"))
         for key in ("status", "case_name", "model"):
             rows.setdefault((key, "text"), {})[name] = info.get(key)
     names = [name for name, *_ in runs]
-    table = pd.DataFrame([{"figure": f, "unit": u, **{n: v.get(n) for n in names}}
-                          for (f, u), v in rows.items()])
+    table = pd.DataFrame(
+        [{"figure": f, "unit": u, **{n: v.get(n) for n in names}} for (f, u), v in rows.items()]
+    )
     numeric = table["unit"] != "text"
     base = names[0]
     for name in names[1:]:
@@ -204,7 +246,8 @@ def _security(runs: list) -> pd.DataFrame | None:
             hours = hours_per_snapshot(stamps, info) if len(stamps) else 1.0
             t = security_targets(sec, stamps if len(stamps) else None, hours)
             frame = t.set_index(["zone", "target"])[["binding_h", "shadow_mean"]].rename(
-                columns={"binding_h": "binding_h", "shadow_mean": "mean_shadow_price"})
+                columns={"binding_h": "binding_h", "shadow_mean": "mean_shadow_price"}
+            )
             frame["price_unit"] = t["price_unit"].to_numpy()
         cost = tables.get("security_cost")
         if cost is not None and len(cost):

@@ -130,8 +130,10 @@ from gridopt.solver.types import Solution, Status, restrict, timed
 from gridopt.studies.run import RunResult, has_values, solve_data
 
 # tables whose rows add up over windows (others without snapshots are listed per window)
-_SUMMED = {"costs": ["component", "name", "region", "carrier", "cost_type"],
-           "start_up_costs": ["generator", "region", "carrier", "units", "cost_per_start_cny"]}
+_SUMMED = {
+    "costs": ["component", "name", "region", "carrier", "cost_type"],
+    "start_up_costs": ["generator", "region", "carrier", "units", "cost_per_start_cny"],
+}
 
 
 # ---- settings ---------------------------------------------------------------------------------
@@ -156,22 +158,44 @@ def _check(data: CaseData, settings: Rolling) -> None:
     problems = []
     for name in ("window_h", "overlap_h"):
         if getattr(settings, name) % res:
-            problems.append(Problem(file, f"must be a multiple of the horizon's resolution_h"
-                                    f" ({res} h)", column=f"rolling.{name}",
-                                    value=getattr(settings, name)))
+            problems.append(
+                Problem(
+                    file,
+                    f"must be a multiple of the horizon's resolution_h ({res} h)",
+                    column=f"rolling.{name}",
+                    value=getattr(settings, name),
+                )
+            )
     if settings.window_h < res:
-        problems.append(Problem(file, "must be at least one snapshot", column="rolling.window_h",
-                                value=settings.window_h))
+        problems.append(
+            Problem(
+                file,
+                "must be at least one snapshot",
+                column="rolling.window_h",
+                value=settings.window_h,
+            )
+        )
     if settings.seasonal != "none":
         r = settings.seasonal_resolution_h
         if r % res or (h.snapshots * res) % r:
-            problems.append(Problem(
-                file, f"must be a multiple of resolution_h ({res} h) that divides the horizon"
-                f" ({h.snapshots * res} h)", column="rolling.seasonal_resolution_h", value=r))
+            problems.append(
+                Problem(
+                    file,
+                    f"must be a multiple of resolution_h ({res} h) that divides the horizon"
+                    f" ({h.snapshots * res} h)",
+                    column="rolling.seasonal_resolution_h",
+                    value=r,
+                )
+            )
     if getattr(h, "aggregation", None) is not None or getattr(data, "expanding", False):
-        problems.append(Problem(file, "a rolling horizon needs a chronological case: no"
-                                " typical periods (horizon.aggregation), no expansion",
-                                column="rolling"))
+        problems.append(
+            Problem(
+                file,
+                "a rolling horizon needs a chronological case: no"
+                " typical periods (horizon.aggregation), no expansion",
+                column="rolling",
+            )
+        )
     if problems:
         raise InputError(problems)
 
@@ -187,13 +211,16 @@ class Window:
     solve_end: int
 
 
-def plan_windows(n_snapshots: int, resolution_h: int, window_h: int, overlap_h: int
-                 ) -> list[Window]:
+def plan_windows(
+    n_snapshots: int, resolution_h: int, window_h: int, overlap_h: int
+) -> list[Window]:
     """Consecutive windows over the snapshots (see the module doc)."""
     keep, extra = window_h // resolution_h, overlap_h // resolution_h
     starts = range(0, n_snapshots, keep)
-    return [Window(k + 1, a, min(a + keep, n_snapshots), min(a + keep + extra, n_snapshots))
-            for k, a in enumerate(starts)]
+    return [
+        Window(k + 1, a, min(a + keep, n_snapshots), min(a + keep + extra, n_snapshots))
+        for k, a in enumerate(starts)
+    ]
 
 
 # ---- stores -----------------------------------------------------------------------------------
@@ -229,8 +256,9 @@ class SeasonalPlan:
         """X_i(hour): the plan's level, interpolated between the ends of its snapshots."""
         frame = self.levels[table]
         knots = self.resolution_h * np.arange(frame.shape[1])
-        return pd.Series([np.interp(hour, knots, row) for row in frame.to_numpy()],
-                         index=frame.index)
+        return pd.Series(
+            [np.interp(hour, knots, row) for row in frame.to_numpy()], index=frame.index
+        )
 
     def value_at(self, table: str, hour: float) -> pd.Series:
         """lambda_i of the coarse snapshot that starts at (or contains) `hour`."""
@@ -245,27 +273,45 @@ class SeasonalPlan:
             hours = self.resolution_h * np.arange(frame.shape[1])
             value = self.values[name].to_numpy()
             value = np.column_stack([value, np.full(len(value), np.nan)])
-            parts.append(pd.DataFrame({
-                "time": np.tile(start + pd.to_timedelta(hours, unit="h"), len(frame)),
-                "table": name, "store": np.repeat(frame.index.to_numpy(), len(hours)),
-                "unit": self.units[name], "level": frame.to_numpy().ravel(),
-                "value_cny_per_unit": value.ravel()}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "time": np.tile(start + pd.to_timedelta(hours, unit="h"), len(frame)),
+                        "table": name,
+                        "store": np.repeat(frame.index.to_numpy(), len(hours)),
+                        "unit": self.units[name],
+                        "level": frame.to_numpy().ravel(),
+                        "value_cny_per_unit": value.ravel(),
+                    }
+                )
+            )
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def seasonal_plan(data: CaseData, settings: Rolling, followed: dict[str, np.ndarray],
-                  log_file: Path | None = None, diagnose: bool = True) -> SeasonalPlan:
+def seasonal_plan(
+    data: CaseData,
+    settings: Rolling,
+    followed: dict[str, np.ndarray],
+    log_file: Path | None = None,
+    diagnose: bool = True,
+) -> SeasonalPlan:
     """Solve the coarse LP of the whole horizon and read the plan of the `followed` stores
     (an infeasible plan is diagnosed, as a window would be)."""
     t0 = time.perf_counter()
     case = data.case
     r = settings.seasonal_resolution_h
     hours = len(data.snapshots) * case.horizon.resolution_h
-    coarse = case.model_copy(update={
-        "horizon": Horizon(start=data.snapshots[0].to_pydatetime(), snapshots=hours // r,
-                           resolution_h=r),
-        "model": "dispatch", "reserve": Reserve(), "rolling": None,
-        "solver": case.solver.model_copy(update={"relax": True})})
+    coarse = case.model_copy(
+        update={
+            "horizon": Horizon(
+                start=data.snapshots[0].to_pydatetime(), snapshots=hours // r, resolution_h=r
+            ),
+            "model": "dispatch",
+            "reserve": Reserve(),
+            "rolling": None,
+            "solver": case.solver.model_copy(update={"relax": True}),
+        }
+    )
     coarse_data = prepare_case(coarse, data.path)
     if case.model == "uc":
         coarse_data = free_to_go_off(coarse_data)
@@ -289,9 +335,18 @@ def seasonal_plan(data: CaseData, settings: Rolling, followed: dict[str, np.ndar
     diagnosis = []
     if diagnose and sol.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
         diagnosis = [c.message for c in diagnose_infeasibility(model)]
-    return SeasonalPlan(r, levels, values, {t: k.unit for t, k in by_table.items()},
-                        sol.status, sol.objective_cny,
-                        time.perf_counter() - t0, sol.n_variables, sol.message, diagnosis)
+    return SeasonalPlan(
+        r,
+        levels,
+        values,
+        {t: k.unit for t, k in by_table.items()},
+        sol.status,
+        sol.objective_cny,
+        time.perf_counter() - t0,
+        sol.n_variables,
+        sol.message,
+        diagnosis,
+    )
 
 
 # ---- one window -------------------------------------------------------------------------------
@@ -304,13 +359,15 @@ class State:
     carried: list[Carried] = field(default_factory=list)
 
 
-def _window_data(full: CaseData, w: Window, state: State, end_state: dict[str, pd.DataFrame]
-                 ) -> CaseData:
+def _window_data(
+    full: CaseData, w: Window, state: State, end_state: dict[str, pd.DataFrame]
+) -> CaseData:
     """The case cut to window `w`'s snapshots, starting from `state` (module doc, step 2)."""
     a, c = w.start, w.solve_end
     snaps = full.snapshots[a:c]
-    horizon = full.case.horizon.model_copy(update={
-        "start": snaps[0].to_pydatetime(), "snapshots": c - a})
+    horizon = full.case.horizon.model_copy(
+        update={"start": snaps[0].to_pydatetime(), "snapshots": c - a}
+    )
     case = full.case.model_copy(update={"horizon": horizon, "rolling": None})
     sliced = {}
     for f in dataclasses.fields(full):
@@ -331,22 +388,40 @@ def _window_data(full: CaseData, w: Window, state: State, end_state: dict[str, p
         tables[table] = by_table[table].start_at(full.tables[table], level)
     for df in tables.values():
         df.attrs = dict(df.attrs)
-    return dataclasses.replace(full, case=case, tables=tables, snapshots=snaps,
-                               weights_h=full.weights_h[a:c], history=history,
-                               end_state=end_state, **sliced)
+    return dataclasses.replace(
+        full,
+        case=case,
+        tables=tables,
+        snapshots=snaps,
+        weights_h=full.weights_h[a:c],
+        history=history,
+        end_state=end_state,
+        **sliced,
+    )
 
 
 def _soft_targets(plan: SeasonalPlan | None, settings: Rolling) -> bool:
     """Whether the plan's targets may be missed at a penalty (and so may the last window's
     end levels, when they cannot be held exactly)."""
-    return (plan is not None and settings.seasonal == "targets"
-            and settings.target_penalty_factor is not None)
+    return (
+        plan is not None
+        and settings.seasonal == "targets"
+        and settings.target_penalty_factor is not None
+    )
 
 
-def _end_conditions(w: Window, last: bool, all_stores: dict[str, Stores], state: State,
-                    run_start: dict[str, np.ndarray], followed: dict[str, np.ndarray],
-                    plan: SeasonalPlan | None, settings: Rolling, hour: float,
-                    end_penalised: bool = False) -> dict[str, pd.DataFrame]:
+def _end_conditions(
+    w: Window,
+    last: bool,
+    all_stores: dict[str, Stores],
+    state: State,
+    run_start: dict[str, np.ndarray],
+    followed: dict[str, np.ndarray],
+    plan: SeasonalPlan | None,
+    settings: Rolling,
+    hour: float,
+    end_penalised: bool = False,
+) -> dict[str, pd.DataFrame]:
     """What each store must hold (or is worth) at the end of window `w` (module doc);
     the last window holds the case's end rules exactly unless `end_penalised`."""
     out = {}
@@ -387,9 +462,15 @@ def _end_conditions(w: Window, last: bool, all_stores: dict[str, Stores], state:
                 value[chase] = plan.value_at(table, hour).reindex(store.names).to_numpy()[chase]
         if np.isnan(level).all() and np.isnan(value).all():
             continue
-        out[table] = pd.DataFrame({"level": level, "rule": rule, "value_cny_per_unit": value,
-                                   "shortfall_penalty_cny_per_unit": penalty},
-                                  index=store.names)
+        out[table] = pd.DataFrame(
+            {
+                "level": level,
+                "rule": rule,
+                "value_cny_per_unit": value,
+                "shortfall_penalty_cny_per_unit": penalty,
+            },
+            index=store.names,
+        )
     return out
 
 
@@ -412,12 +493,18 @@ class WindowReport:
     price_basis: str = "lp"
 
     def row(self) -> dict[str, Any]:
-        return {"window": self.number, "first_snapshot": self.first,
-                "last_kept_snapshot": self.last_kept, "last_solved_snapshot": self.last_solved,
-                "status": str(self.status), "objective_cny": self.objective_cny,
-                "kept_cost_cny": self.kept_cost_cny, "mip_gap": self.mip_gap,
-                **{k: round(v, 4) for k, v in self.seconds.items()},
-                "solver_message": self.message}
+        return {
+            "window": self.number,
+            "first_snapshot": self.first,
+            "last_kept_snapshot": self.last_kept,
+            "last_solved_snapshot": self.last_solved,
+            "status": str(self.status),
+            "objective_cny": self.objective_cny,
+            "kept_cost_cny": self.kept_cost_cny,
+            "mip_gap": self.mip_gap,
+            **{k: round(v, 4) for k, v in self.seconds.items()},
+            "solver_message": self.message,
+        }
 
 
 @dataclass
@@ -441,26 +528,46 @@ class RollingResult:
         return float(self.summary.get("objective_cny") or np.nan)
 
 
-def settings_of(data: CaseData, window_h: int | None = None, overlap_h: int | None = None,
-                seasonal: str | None = None) -> Rolling:
+def settings_of(
+    data: CaseData,
+    window_h: int | None = None,
+    overlap_h: int | None = None,
+    seasonal: str | None = None,
+) -> Rolling:
     """The case's `rolling` settings with the given ones on top (command line)."""
     base = data.case.rolling
-    given = {k: v for k, v in (("window_h", window_h), ("overlap_h", overlap_h),
-                               ("seasonal", seasonal)) if v is not None}
+    given = {
+        k: v
+        for k, v in (("window_h", window_h), ("overlap_h", overlap_h), ("seasonal", seasonal))
+        if v is not None
+    }
     if base is None:
         if window_h is None:
-            raise InputError([Problem(str(data.path), "a rolling run needs window_h (case"
-                                      " setting rolling.window_h or --rolling)",
-                                      column="rolling")])
+            raise InputError(
+                [
+                    Problem(
+                        str(data.path),
+                        "a rolling run needs window_h (case setting rolling.window_h or --rolling)",
+                        column="rolling",
+                    )
+                ]
+            )
         return Rolling(**given)
     return base.model_copy(update=given)
 
 
-def solve_rolling(case_path: Path | str, out_dir: Path | str | None = None,
-                  formats: tuple[str, ...] = ("xlsx",), changes: dict[str, Any] | None = None,
-                  log: bool = False, progress: Callable[[str], None] | None = None,
-                  diagnose: bool = True, window_h: int | None = None,
-                  overlap_h: int | None = None, seasonal: str | None = None) -> RollingResult:
+def solve_rolling(
+    case_path: Path | str,
+    out_dir: Path | str | None = None,
+    formats: tuple[str, ...] = ("xlsx",),
+    changes: dict[str, Any] | None = None,
+    log: bool = False,
+    progress: Callable[[str], None] | None = None,
+    diagnose: bool = True,
+    window_h: int | None = None,
+    overlap_h: int | None = None,
+    seasonal: str | None = None,
+) -> RollingResult:
     """Solve a case by rolling horizon (module doc) and write the stitched results.
 
     `window_h`, `overlap_h` and `seasonal` override the case's `rolling` settings. The run
@@ -477,23 +584,34 @@ def solve_rolling(case_path: Path | str, out_dir: Path | str | None = None,
     res = full.case.horizon.resolution_h
     windows = plan_windows(full.n_snapshots, res, settings.window_h, settings.overlap_h)
     all_stores = stores(full)
-    followed = {t: (np.round(s.duration_h, 1) > settings.seasonal_resolution_h)
-                & (s.upper > s.lower)
-                if settings.seasonal != "none" else np.zeros(len(s.names), dtype=bool)
-                for t, s in all_stores.items()}
-    say(f"rolling horizon: {len(windows)} windows of {settings.window_h} h"
-        f" (+{settings.overlap_h} h overlap), seasonal coordination: {settings.seasonal}")
+    followed = {
+        t: (np.round(s.duration_h, 1) > settings.seasonal_resolution_h) & (s.upper > s.lower)
+        if settings.seasonal != "none"
+        else np.zeros(len(s.names), dtype=bool)
+        for t, s in all_stores.items()
+    }
+    say(
+        f"rolling horizon: {len(windows)} windows of {settings.window_h} h"
+        f" (+{settings.overlap_h} h overlap), seasonal coordination: {settings.seasonal}"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         logs = [Path(tmp) / "seasonal.log"]
         plan = None
         if settings.seasonal != "none" and any(f.any() for f in followed.values()):
-            say(f"seasonal plan: {full.n_snapshots * res // settings.seasonal_resolution_h}"
-                f" snapshots of {settings.seasonal_resolution_h} h")
+            say(
+                f"seasonal plan: {full.n_snapshots * res // settings.seasonal_resolution_h}"
+                f" snapshots of {settings.seasonal_resolution_h} h"
+            )
             plan = seasonal_plan(full, settings, followed, logs[0], diagnose)
-            say(f"seasonal plan: {plan.status} in {plan.seconds:.2f} s"
-                + (f", objective {plan.objective_cny:,.0f} CNY" if plan.status.has_solution
-                   else f" ({plan.message}); no window is solved"))
+            say(
+                f"seasonal plan: {plan.status} in {plan.seconds:.2f} s"
+                + (
+                    f", objective {plan.objective_cny:,.0f} CNY"
+                    if plan.status.has_solution
+                    else f" ({plan.message}); no window is solved"
+                )
+            )
             for line in plan.diagnosis[:10]:
                 say(f"  - {line}")
         run = _Run(full, settings, all_stores, followed, plan, str(case_path), diagnose, say)
@@ -512,9 +630,14 @@ def solve_rolling(case_path: Path | str, out_dir: Path | str | None = None,
                     if path.exists():
                         out.write(f"==== {path.stem} ====\n{path.read_text()}\n")
             sheets = {"summary": summary_table(result.summary), **result.tables}
-            result.summary = write_results(Path(out_dir), sheets, result.summary, formats,
-                                           extra_files={"solver.log": log_file},
-                                           progress=progress)
+            result.summary = write_results(
+                Path(out_dir),
+                sheets,
+                result.summary,
+                formats,
+                extra_files={"solver.log": log_file},
+                progress=progress,
+            )
             result.out_dir = Path(out_dir)
             say(f"wrote results in {result.summary['write_seconds']:.2f} s")
     return result
@@ -523,9 +646,17 @@ def solve_rolling(case_path: Path | str, out_dir: Path | str | None = None,
 class _Run:
     """The windows of one rolling run, solved in turn, and what they leave behind."""
 
-    def __init__(self, full: CaseData, settings: Rolling, all_stores: dict[str, Stores],
-                 followed: dict[str, np.ndarray], plan: SeasonalPlan | None, case_path: str,
-                 diagnose: bool, say: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        full: CaseData,
+        settings: Rolling,
+        all_stores: dict[str, Stores],
+        followed: dict[str, np.ndarray],
+        plan: SeasonalPlan | None,
+        case_path: str,
+        diagnose: bool,
+        say: Callable[[str], None],
+    ) -> None:
         self.full, self.settings, self.stores = full, settings, all_stores
         self.followed, self.plan, self.case_path = followed, plan, case_path
         self.diagnose, self.say = diagnose, say
@@ -560,29 +691,60 @@ class _Run:
         self.say(f"window {w.number}/{n_windows}: {span}")
         soft = last and _soft_targets(self.plan, self.settings)
         timings: dict[str, float] = {}
-        for penalised in ((False, True) if soft else (False,)):
-            end_state = _end_conditions(w, last, self.stores, self.state, self.run_start,
-                                        self.followed, self.plan, self.settings, hour,
-                                        penalised)
+        for penalised in (False, True) if soft else (False,):
+            end_state = _end_conditions(
+                w,
+                last,
+                self.stores,
+                self.state,
+                self.run_start,
+                self.followed,
+                self.plan,
+                self.settings,
+                hour,
+                penalised,
+            )
             data = _window_data(full, w, self.state, end_state)
             timings = {}
-            run = solve_data(data, self.case_path, timings, log_file, log, None,
-                             self.diagnose and (penalised or not soft))
-            if penalised or not soft or has_values(run.solution) or run.solution.status not in (
-                    Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
+            run = solve_data(
+                data,
+                self.case_path,
+                timings,
+                log_file,
+                log,
+                None,
+                self.diagnose and (penalised or not soft),
+            )
+            if (
+                penalised
+                or not soft
+                or has_values(run.solution)
+                or run.solution.status not in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED)
+            ):
                 break
-            self.say(f"window {w.number}/{n_windows}: the case's end levels cannot be held"
-                     " exactly; solved again with them penalised (misses are reported)")
+            self.say(
+                f"window {w.number}/{n_windows}: the case's end levels cannot be held"
+                " exactly; solved again with them penalised (misses are reported)"
+            )
         sol = run.solution
-        report = WindowReport(w.number, snaps[w.start], snaps[w.keep_end - 1],
-                              snaps[w.solve_end - 1], sol.status, message=sol.message,
-                              seconds={k: v for k, v in timings.items() if k.endswith("seconds")},
-                              mip_gap=sol.mip_gap, price_basis=sol.price_basis)
+        report = WindowReport(
+            w.number,
+            snaps[w.start],
+            snaps[w.keep_end - 1],
+            snaps[w.solve_end - 1],
+            sol.status,
+            message=sol.message,
+            seconds={k: v for k, v in timings.items() if k.endswith("seconds")},
+            mip_gap=sol.mip_gap,
+            price_basis=sol.price_basis,
+        )
         self.reports.append(report)
         if not has_values(sol):
             report.diagnosis = list(run.summary.get("diagnosis", []))
-            self.say(f"window {w.number}/{n_windows} ({span}) has no solution: {sol.status}"
-                     f" ({sol.message})")
+            self.say(
+                f"window {w.number}/{n_windows} ({span}) has no solution: {sol.status}"
+                f" ({sol.message})"
+            )
             for line in report.diagnosis[:10]:
                 self.say(f"  - {line}")
             return False
@@ -590,19 +752,22 @@ class _Run:
         self._keep(w, run, data)
         report.kept_cost_cny = float(self.parts["costs"][-1]["cost_cny"].sum())
         missed = _missed(run.tables.get("end_state"))
-        self.say(f"window {w.number}/{n_windows}: {sol.status} in"
-                 f" {timings.get('solve_seconds', 0.0):.2f} s (build"
-                 f" {timings.get('build_seconds', 0.0):.2f} s), kept cost"
-                 f" {report.kept_cost_cny:,.0f} CNY"
-                 + (f"; targets missed: {', '.join(missed)}" if missed else ""))
+        self.say(
+            f"window {w.number}/{n_windows}: {sol.status} in"
+            f" {timings.get('solve_seconds', 0.0):.2f} s (build"
+            f" {timings.get('build_seconds', 0.0):.2f} s), kept cost"
+            f" {report.kept_cost_cny:,.0f} CNY"
+            + (f"; targets missed: {', '.join(missed)}" if missed else "")
+        )
         return True
 
     def _keep(self, w: Window, run: RunResult, data: CaseData) -> None:
         """Stitch the kept part of a solved window and carry its end state to the next."""
         sol = run.solution
         K = w.keep_end - w.start
-        kept = _window_data(self.full, Window(w.number, w.start, w.keep_end, w.keep_end),
-                            self.state, {})
+        kept = _window_data(
+            self.full, Window(w.number, w.start, w.keep_end, w.keep_end), self.state, {}
+        )
         kept = dataclasses.replace(kept, tables=data.tables)
         view = restrict(sol, kept)
         tables = collect(view, families(kept))
@@ -610,7 +775,8 @@ class _Run:
             self.first_tables = network_tables(self.full)
         for name, table in tables.items():
             self.parts.setdefault(name, []).append(
-                table if name in _SUMMED else table.assign(window=w.number))
+                table if name in _SUMMED else table.assign(window=w.number)
+            )
         self.kept_snapshots = w.keep_end
         if "end_state" in run.tables:
             self.ends.append(run.tables["end_state"].assign(window=w.number))
@@ -629,8 +795,7 @@ class _Run:
                 cyclic = np.isnan(self.run_start[table])
                 self.run_start[table][cyclic] = x[cyclic, -1]
             levels[table] = np.clip(x[:, K - 1], store.lower, store.upper)
-        past = Past(self.full.snapshots,
-                    lambda name: np.concatenate(self.values[name], axis=1))
+        past = Past(self.full.snapshots, lambda name: np.concatenate(self.values[name], axis=1))
         self.state = State(levels, carrying(sol, K, past))
 
     def finish(self, read_seconds: float, seconds: float) -> RollingResult:
@@ -645,12 +810,23 @@ class _Run:
         failed = next((r for r in reports if r.objective_cny is None), None)
         if self.plan is not None and not self.plan.status.has_solution:
             # window 0: the seasonal plan, without which no window was solved
-            failed = WindowReport(0, full.snapshots[0], full.snapshots[-1], full.snapshots[-1],
-                                  self.plan.status, message=f"seasonal plan: {self.plan.message}",
-                                  diagnosis=self.plan.diagnosis)
+            failed = WindowReport(
+                0,
+                full.snapshots[0],
+                full.snapshots[-1],
+                full.snapshots[-1],
+                self.plan.status,
+                message=f"seasonal plan: {self.plan.message}",
+                diagnosis=self.plan.diagnosis,
+            )
         statuses = [r.status for r in reports]
-        status = (failed.status if failed is not None else
-                  Status.TIME_LIMIT if Status.TIME_LIMIT in statuses else Status.OPTIMAL)
+        status = (
+            failed.status
+            if failed is not None
+            else Status.TIME_LIMIT
+            if Status.TIME_LIMIT in statuses
+            else Status.OPTIMAL
+        )
         n_done = sum(r.objective_cny is not None for r in reports)
         values = {k: np.concatenate(v, axis=1) for k, v in self.values.items()}
         objective = float(tables["costs"]["cost_cny"].sum()) if "costs" in tables else np.nan
@@ -662,45 +838,73 @@ class _Run:
             extra["seasonal_plan"] = self.plan.table(full.snapshots[0])
         ordered = dict(tables)
         ordered.update(extra)
-        return RollingResult(full, self.settings, status, ordered, info, reports, self.plan,
-                             values)
+        return RollingResult(full, self.settings, status, ordered, info, reports, self.plan, values)
 
-    def _summary(self, tables: dict[str, pd.DataFrame], status: Status, objective: float,
-                 failed: WindowReport | None, n_done: int, read_seconds: float,
-                 seconds: float) -> dict[str, Any]:
+    def _summary(
+        self,
+        tables: dict[str, pd.DataFrame],
+        status: Status,
+        objective: float,
+        failed: WindowReport | None,
+        n_done: int,
+        read_seconds: float,
+        seconds: float,
+    ) -> dict[str, Any]:
         full, reports = self.full, self.reports
         done = [r for r in reports if r.objective_cny is not None]
         if tables and done:
             # the figures of a single solve's summary, on the stitched tables of the hours
             # solved (the summary reads the snapshots and weights from the case data)
             n = self.kept_snapshots
-            covered = dataclasses.replace(full, snapshots=full.snapshots[:n],
-                                          weights_h=full.weights_h[:n])
-            stub = Solution(model=LinearModel(covered), status=status, objective_cny=objective,
-                            x=np.zeros(0), row_dual=np.zeros(0),
-                            message=f"{n_done} of {len(reports)} windows solved",
-                            price_basis=done[0].price_basis)
+            covered = dataclasses.replace(
+                full, snapshots=full.snapshots[:n], weights_h=full.weights_h[:n]
+            )
+            stub = Solution(
+                model=LinearModel(covered),
+                status=status,
+                objective_cny=objective,
+                x=np.zeros(0),
+                row_dual=np.zeros(0),
+                message=f"{n_done} of {len(reports)} windows solved",
+                price_basis=done[0].price_basis,
+            )
             info = summary(stub, tables, {}, self.case_path, full.case.model)
         else:
-            info = {"case": self.case_path, "case_name": full.case.name,
-                    "model": full.case.model, "status": str(status), "objective_cny": None}
+            info = {
+                "case": self.case_path,
+                "case_name": full.case.name,
+                "model": full.case.model,
+                "status": str(status),
+                "objective_cny": None,
+            }
         info.pop("n_variables", None), info.pop("n_constraints", None)
         info.pop("n_nonzeros", None)
-        total = {k: sum(r.seconds.get(k, 0.0) for r in reports)
-                 for k in ("build_seconds", "solve_seconds", "extract_seconds")}
-        info.update({
-            "rolling": self.settings.model_dump(),
-            "n_windows": len(plan_windows(full.n_snapshots, full.case.horizon.resolution_h,
-                                          self.settings.window_h, self.settings.overlap_h)),
-            "windows_solved": n_done,
-            "read_seconds": round(read_seconds, 4),
-            **{k: round(v, 4) for k, v in total.items()},
-            "seasonal_seconds": round(self.plan.seconds, 4) if self.plan else 0.0,
-            "total_seconds": round(seconds, 4),
-            "window_status": {str(r.number): str(r.status) for r in reports},
-            "window_solve_seconds": {str(r.number): round(r.seconds.get("solve_seconds", 0.0),
-                                                          4) for r in reports},
-        })
+        total = {
+            k: sum(r.seconds.get(k, 0.0) for r in reports)
+            for k in ("build_seconds", "solve_seconds", "extract_seconds")
+        }
+        info.update(
+            {
+                "rolling": self.settings.model_dump(),
+                "n_windows": len(
+                    plan_windows(
+                        full.n_snapshots,
+                        full.case.horizon.resolution_h,
+                        self.settings.window_h,
+                        self.settings.overlap_h,
+                    )
+                ),
+                "windows_solved": n_done,
+                "read_seconds": round(read_seconds, 4),
+                **{k: round(v, 4) for k, v in total.items()},
+                "seasonal_seconds": round(self.plan.seconds, 4) if self.plan else 0.0,
+                "total_seconds": round(seconds, 4),
+                "window_status": {str(r.number): str(r.status) for r in reports},
+                "window_solve_seconds": {
+                    str(r.number): round(r.seconds.get("solve_seconds", 0.0), 4) for r in reports
+                },
+            }
+        )
         if self.ends:
             missed = _missed(pd.concat(self.ends, ignore_index=True), with_window=True)
             info["targets_missed"] = len(missed)
@@ -709,14 +913,19 @@ class _Run:
         if any(r.mip_gap is not None for r in done):
             info["largest_window_mip_gap"] = max(r.mip_gap or 0.0 for r in done)
         if self.plan is not None:
-            info["seasonal_plan"] = {"status": str(self.plan.status),
-                                     "objective_cny": self.plan.objective_cny,
-                                     "n_variables": self.plan.n_variables}
+            info["seasonal_plan"] = {
+                "status": str(self.plan.status),
+                "objective_cny": self.plan.objective_cny,
+                "n_variables": self.plan.n_variables,
+            }
         if failed is not None:
             info["failed_window"] = {
-                "window": failed.number, "first_snapshot": str(failed.first),
-                "last_solved_snapshot": str(failed.last_solved), "status": str(failed.status),
-                "solver_message": failed.message}
+                "window": failed.number,
+                "first_snapshot": str(failed.first),
+                "last_solved_snapshot": str(failed.last_solved),
+                "status": str(failed.status),
+                "solver_message": failed.message,
+            }
             info["diagnosis"] = failed.diagnosis
         return info
 
@@ -726,8 +935,11 @@ def _missed(ends: pd.DataFrame | None, with_window: bool = False) -> list[str]:
     if ends is None or "target_missed" not in ends:
         return []
     hit = ends[ends["target_missed"] > 1e-6 * np.maximum(1.0, ends["target"].abs())]
-    return [(f"window {r.window}: " if with_window else "")
-            + f"{r.store} by {r.target_missed:,.4g} {r.unit}" for r in hit.itertuples()]
+    return [
+        (f"window {r.window}: " if with_window else "")
+        + f"{r.store} by {r.target_missed:,.4g} {r.unit}"
+        for r in hit.itertuples()
+    ]
 
 
 def _stitch(parts: dict[str, list[pd.DataFrame]]) -> dict[str, pd.DataFrame]:
@@ -738,8 +950,9 @@ def _stitch(parts: dict[str, list[pd.DataFrame]]) -> dict[str, pd.DataFrame]:
         table = pd.concat(frames, ignore_index=True)
         if name in _SUMMED:
             keys = [k for k in _SUMMED[name] if k in table.columns]
-            table = table.groupby(keys, sort=False, dropna=False).sum(numeric_only=True
-                                                                      ).reset_index()
+            table = (
+                table.groupby(keys, sort=False, dropna=False).sum(numeric_only=True).reset_index()
+            )
             if name == "costs":
                 table = table.sort_values(["component", "cost_type", "name"], kind="stable")
             table = table.reset_index(drop=True)

@@ -41,10 +41,15 @@ class RunResult:
     out_dir: Path | None = None
 
 
-def solve_case(case_path: Path | str, out_dir: Path | str | None = None,
-               formats: tuple[str, ...] = ("xlsx",), changes: dict[str, Any] | None = None,
-               log: bool = False, progress: Callable[[str], None] | None = None,
-               diagnose: bool = True) -> RunResult:
+def solve_case(
+    case_path: Path | str,
+    out_dir: Path | str | None = None,
+    formats: tuple[str, ...] = ("xlsx",),
+    changes: dict[str, Any] | None = None,
+    log: bool = False,
+    progress: Callable[[str], None] | None = None,
+    diagnose: bool = True,
+) -> RunResult:
     """Solve a case file in one piece; write results to `out_dir` when given (even when not
     optimal). A case's `rolling` setting is read by `gridopt.studies.rolling.solve_rolling` (the
     `gridopt solve` command chooses).
@@ -66,18 +71,27 @@ def solve_case(case_path: Path | str, out_dir: Path | str | None = None,
         if out_dir is not None:
             say(f"writing results to {out_dir}")
             result.summary = write_results(
-                Path(out_dir), {"summary": summary_table(result.summary), **result.tables},
-                result.summary, formats, extra_files={"solver.log": log_file},
-                progress=progress)
+                Path(out_dir),
+                {"summary": summary_table(result.summary), **result.tables},
+                result.summary,
+                formats,
+                extra_files={"solver.log": log_file},
+                progress=progress,
+            )
             result.out_dir = Path(out_dir)
             say(f"wrote results in {result.summary['write_seconds']:.2f} s")
     return result
 
 
-def solve_data(data: CaseData, case_path: str, timings: dict[str, float],
-               log_file: Path | None = None, log: bool = False,
-               progress: Callable[[str], None] | None = None, diagnose: bool = True
-               ) -> RunResult:
+def solve_data(
+    data: CaseData,
+    case_path: str,
+    timings: dict[str, float],
+    log_file: Path | None = None,
+    log: bool = False,
+    progress: Callable[[str], None] | None = None,
+    diagnose: bool = True,
+) -> RunResult:
     """Build, solve and collect a prepared case, without writing: the part of a run that each
     window of a rolling run repeats. `timings` (phases so far) gains the phases of this one."""
     say = progress or (lambda _m: None)
@@ -85,20 +99,26 @@ def solve_data(data: CaseData, case_path: str, timings: dict[str, float],
     if problems:
         raise InputError(problems)
     t = time.perf_counter()
-    say(f"building the {data.case.model} model: {data.n_snapshots} snapshots,"
-        f" {len(data.tables['buses'])} buses")
+    say(
+        f"building the {data.case.model} model: {data.n_snapshots} snapshots,"
+        f" {len(data.tables['buses'])} buses"
+    )
     model = build_model(data)
     timings["build_seconds"] = time.perf_counter() - t
-    say(f"built {model.n_cols:,} variables and {model.n_rows:,} constraints in"
-        f" {timings['build_seconds']:.2f} s")
+    say(
+        f"built {model.n_cols:,} variables and {model.n_rows:,} constraints in"
+        f" {timings['build_seconds']:.2f} s"
+    )
 
     say("solving with HiGHS")
     mip = bool(model.integrality().any()) and not data.case.solver.relax
     with MipLine(None if log else progress, mip=mip) as line:
         sol = solve(model, data.case.solver, log=log, log_file=log_file, progress=line)
     timings.update(sol.timings)
-    say(f"solver finished: {sol.status} in {timings['solve_seconds']:.2f} s"
-        + (f", objective {sol.objective_cny:,.0f} CNY" if sol.status.has_solution else ""))
+    say(
+        f"solver finished: {sol.status} in {timings['solve_seconds']:.2f} s"
+        + (f", objective {sol.objective_cny:,.0f} CNY" if sol.status.has_solution else "")
+    )
 
     t = time.perf_counter()
     tables = collect(sol, families(data)) if has_values(sol) else {}
@@ -111,8 +131,9 @@ def solve_data(data: CaseData, case_path: str, timings: dict[str, float],
         say("the model is infeasible; finding which requirements conflict")
         info["diagnosis"] = [c.message for c in diagnose_infeasibility(model)]
     elif diagnose and sol.status is Status.UNBOUNDED:
-        info["diagnosis"] = [f"cost falls without limit along {v}"
-                             for v in unbounded_components(model)]
+        info["diagnosis"] = [
+            f"cost falls without limit along {v}" for v in unbounded_components(model)
+        ]
     return RunResult(data, model, sol, tables, info)
 
 
@@ -121,8 +142,9 @@ class MipLine:
     from the solver's progress hook; a clock thread repeats the last state every `every_s`
     seconds with the time updated while the solver reports nothing (e.g. in its root LP)."""
 
-    def __init__(self, progress: Callable[[str], None] | None, every_s: float = 3.0,
-                 mip: bool = True):
+    def __init__(
+        self, progress: Callable[[str], None] | None, every_s: float = 3.0, mip: bool = True
+    ):
         self.progress = progress
         self.mip = mip
         self.every_s = every_s
@@ -144,8 +166,11 @@ class MipLine:
             what = "MIP: presolve and root LP" if self.mip else "solving"
             status(self.progress, f"{what}, {duration(elapsed)} elapsed")
             return
-        found = (f"incumbent {p.objective_cny:,.0f} CNY" if math.isfinite(p.objective_cny)
-                 else "no incumbent yet")
+        found = (
+            f"incumbent {p.objective_cny:,.0f} CNY"
+            if math.isfinite(p.objective_cny)
+            else "no incumbent yet"
+        )
         bound = f"bound {p.bound_cny:,.0f} CNY" if math.isfinite(p.bound_cny) else "no bound yet"
         gap = f"gap {p.gap:.2%}" if math.isfinite(p.gap) and p.gap < 1e3 else "gap -"
         status(self.progress, f"MIP: {found}, {bound}, {gap}, {duration(elapsed)} elapsed")
@@ -170,5 +195,6 @@ class MipLine:
 
 def has_values(sol: Solution) -> bool:
     """Whether a solve left a point to report: optimal, or stopped with a feasible one."""
-    return sol.status is Status.OPTIMAL or (sol.status is Status.TIME_LIMIT
-                                            and not pd.isna(sol.x).all())
+    return sol.status is Status.OPTIMAL or (
+        sol.status is Status.TIME_LIMIT and not pd.isna(sol.x).all()
+    )

@@ -64,16 +64,35 @@ def check_names(scenarios: list[Scenario], file: str = "scenarios") -> list[Prob
     seen: dict[str, Scenario] = {}
     for s in scenarios:
         if not _NAME.match(s.name):
-            problems.append(Problem(file, "a scenario name is a folder name: up to 100"
-                                    " letters, digits, '.', '_' or '-', starting with a letter"
-                                    " or digit", column=s.source or None, value=s.name))
+            problems.append(
+                Problem(
+                    file,
+                    "a scenario name is a folder name: up to 100"
+                    " letters, digits, '.', '_' or '-', starting with a letter"
+                    " or digit",
+                    column=s.source or None,
+                    value=s.name,
+                )
+            )
         elif s.name.lower() in RESERVED:
-            problems.append(Problem(file, "is the name of a sweep output; choose another",
-                                    column=s.source or None, value=s.name))
+            problems.append(
+                Problem(
+                    file,
+                    "is the name of a sweep output; choose another",
+                    column=s.source or None,
+                    value=s.name,
+                )
+            )
         elif s.name.lower() in seen:
-            problems.append(Problem(file, f"scenario name used twice (also in"
-                                    f" {seen[s.name.lower()].source or 'the list'})",
-                                    column=s.source or None, value=s.name))
+            problems.append(
+                Problem(
+                    file,
+                    f"scenario name used twice (also in"
+                    f" {seen[s.name.lower()].source or 'the list'})",
+                    column=s.source or None,
+                    value=s.name,
+                )
+            )
         else:
             seen[s.name.lower()] = s
     return problems
@@ -88,15 +107,26 @@ def _from_yaml(path: Path) -> tuple[list[Scenario], list[Problem]]:
     if problems:
         return [], problems
     if not isinstance(raw, dict):
-        return [], [Problem(file, "a scenario file is a mapping with 'scenarios' and/or"
-                            " 'product' (and optionally 'changes' for all of them)")]
-    problems = [Problem(file, "unknown setting (use base, changes, scenarios, product)",
-                        column=k)
-                for k in raw if k not in ("base", "changes", "scenarios", "product")]
-    if "scenarios" not in raw and "product" not in raw and not isinstance(raw.get("base"),
-                                                                         dict):
-        problems.append(Problem(file, "give 'scenarios' (a list of {name, changes}) and/or"
-                                " 'product' (a mapping of settings to lists of values)"))
+        return [], [
+            Problem(
+                file,
+                "a scenario file is a mapping with 'scenarios' and/or"
+                " 'product' (and optionally 'changes' for all of them)",
+            )
+        ]
+    problems = [
+        Problem(file, "unknown setting (use base, changes, scenarios, product)", column=k)
+        for k in raw
+        if k not in ("base", "changes", "scenarios", "product")
+    ]
+    if "scenarios" not in raw and "product" not in raw and not isinstance(raw.get("base"), dict):
+        problems.append(
+            Problem(
+                file,
+                "give 'scenarios' (a list of {name, changes}) and/or"
+                " 'product' (a mapping of settings to lists of values)",
+            )
+        )
     common, found = _flat_changes(raw.get("changes") or {}, file, "changes")
     problems += found
     scenarios: list[Scenario] = []
@@ -107,16 +137,28 @@ def _from_yaml(path: Path) -> tuple[list[Scenario], list[Problem]]:
     for i, entry in enumerate(listed):
         where = f"scenarios[{i}]"
         if not isinstance(entry, dict) or "name" not in entry:
-            problems.append(Problem(file, "each scenario is a mapping with a name and"
-                                    " changes", column=where))
+            problems.append(
+                Problem(file, "each scenario is a mapping with a name and changes", column=where)
+            )
             continue
-        problems += [Problem(file, "unknown setting of a scenario (use name, changes)",
-                             column=f"{where}.{k}") for k in entry if k not in ("name",
-                                                                               "changes")]
+        problems += [
+            Problem(
+                file, "unknown setting of a scenario (use name, changes)", column=f"{where}.{k}"
+            )
+            for k in entry
+            if k not in ("name", "changes")
+        ]
         changes, found = _flat_changes(entry.get("changes") or {}, file, f"{where}.changes")
         problems += found
-        scenarios.append(Scenario(_name_text(entry["name"]), {**common, **changes}, where,
-                                  file, _yaml_line(text, ("scenarios", i))))
+        scenarios.append(
+            Scenario(
+                _name_text(entry["name"]),
+                {**common, **changes},
+                where,
+                file,
+                _yaml_line(text, ("scenarios", i)),
+            )
+        )
     product = raw.get("product") or {}
     if not isinstance(product, dict):
         problems.append(Problem(file, "must map settings to lists of values", column="product"))
@@ -125,8 +167,11 @@ def _from_yaml(path: Path) -> tuple[list[Scenario], list[Problem]]:
     problems += found
     for key, values in axes.items():
         if not isinstance(values, list) or not values:
-            problems.append(Problem(file, "give a non-empty list of values",
-                                    column=f"product.{key}", value=values))
+            problems.append(
+                Problem(
+                    file, "give a non-empty list of values", column=f"product.{key}", value=values
+                )
+            )
     if not problems and axes:
         line = _yaml_line(text, ("product",))
         scenarios += [replace(s, file=file, row=line) for s in _product(axes, common)]
@@ -134,27 +179,48 @@ def _from_yaml(path: Path) -> tuple[list[Scenario], list[Problem]]:
     if isinstance(base, dict):
         # the base defined here: the first scenario
         if "name" not in base or any(k not in ("name", "changes") for k in base):
-            problems.append(Problem(file, "base is the name of a scenario, or a scenario (a"
-                                    " mapping with a name and changes)", column="base"))
+            problems.append(
+                Problem(
+                    file,
+                    "base is the name of a scenario, or a scenario (a"
+                    " mapping with a name and changes)",
+                    column="base",
+                )
+            )
         else:
             changes, found = _flat_changes(base.get("changes") or {}, file, "base.changes")
             problems += found
-            scenarios.insert(0, Scenario(_name_text(base["name"]), {**common, **changes},
-                                         "base", file, _yaml_line(text, ("base",)),
-                                         base=True))
+            scenarios.insert(
+                0,
+                Scenario(
+                    _name_text(base["name"]),
+                    {**common, **changes},
+                    "base",
+                    file,
+                    _yaml_line(text, ("base",)),
+                    base=True,
+                ),
+            )
     elif base is not None:
         scenarios, found = with_base(scenarios, _name_text(base), file)
         problems += found
     return scenarios, problems
 
 
-def with_base(scenarios: list[Scenario], name: str, file: str = "--base"
-              ) -> tuple[list[Scenario], list[Problem]]:
+def with_base(
+    scenarios: list[Scenario], name: str, file: str = "--base"
+) -> tuple[list[Scenario], list[Problem]]:
     """The scenarios with `name` marked as the base (the only one); a problem when no scenario
     has that name."""
     if not any(s.name.lower() == name.lower() for s in scenarios):
-        return scenarios, [Problem(file, "names no scenario of the file (the base is one of"
-                                   " them, by name)", column="base", value=name)]
+        return scenarios, [
+            Problem(
+                file,
+                "names no scenario of the file (the base is one of them, by name)",
+                column="base",
+                value=name,
+            )
+        ]
     return [replace(s, base=s.name.lower() == name.lower()) for s in scenarios], []
 
 
@@ -168,8 +234,14 @@ def _flat_changes(raw: Any, file: str, where: str) -> tuple[dict[str, Any], list
     def walk(node: dict, prefix: str) -> None:
         for key, value in node.items():
             if not isinstance(key, str) or not all(part.strip() for part in key.split(".")):
-                problems.append(Problem(file, "a setting is a dotted name such as scale.demand",
-                                        column=where, value=key))
+                problems.append(
+                    Problem(
+                        file,
+                        "a setting is a dotted name such as scale.demand",
+                        column=where,
+                        value=key,
+                    )
+                )
                 continue
             dotted = f"{prefix}{key}"
             if isinstance(value, dict) and value:
@@ -183,14 +255,16 @@ def _flat_changes(raw: Any, file: str, where: str) -> tuple[dict[str, Any], list
 
 def _product(axes: dict[str, list[Any]], common: dict[str, Any]) -> list[Scenario]:
     last = [key.rsplit(".", 1)[-1] for key in axes]
-    labels = [short if last.count(short) == 1 else key for key, short in zip(axes, last,
-                                                                               strict=True)]
+    labels = [
+        short if last.count(short) == 1 else key for key, short in zip(axes, last, strict=True)
+    ]
     scenarios = []
     for combo in itertools.product(*(list(enumerate(v, 1)) for v in axes.values())):
-        parts = [f"{label}-{_value_label(value, k)}"
-                 for label, (k, value) in zip(labels, combo, strict=True)]
-        changes = {**common, **{key: value for key, (_k, value) in zip(axes, combo,
-                                                                         strict=True)}}
+        parts = [
+            f"{label}-{_value_label(value, k)}"
+            for label, (k, value) in zip(labels, combo, strict=True)
+        ]
+        changes = {**common, **{key: value for key, (_k, value) in zip(axes, combo, strict=True)}}
         scenarios.append(Scenario("_".join(parts), changes, "product"))
     return scenarios
 
@@ -213,8 +287,9 @@ def _name_text(value: Any) -> str:
 def _from_table(path: Path) -> tuple[list[Scenario], list[Problem]]:
     file = str(path)
     if path.stat().st_size > MAX_TABLE_BYTES:
-        return [], [Problem(file, "file is larger than 1 GiB (the limit for a table); refusing"
-                            " to read it")]
+        return [], [
+            Problem(file, "file is larger than 1 GiB (the limit for a table); refusing to read it")
+        ]
     try:
         if path.suffix.lower() == ".csv":
             df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -227,13 +302,19 @@ def _from_table(path: Path) -> tuple[list[Scenario], list[Problem]]:
         return [], [Problem(file, f"cannot be read as a table ({exc})")]
     df.columns = [str(c).strip() for c in df.columns]
     if "scenario" not in df.columns:
-        return [], [Problem(file, "needs a 'scenario' column with the scenario names and one"
-                            " column per setting (dotted names such as scale.demand)")]
+        return [], [
+            Problem(
+                file,
+                "needs a 'scenario' column with the scenario names and one"
+                " column per setting (dotted names such as scale.demand)",
+            )
+        ]
     problems = []
     for col in df.columns:
         if col != "scenario" and not all(part.strip() for part in col.split(".")):
-            problems.append(Problem(file, "a column is a dotted setting name such as"
-                                    " scale.demand", column=col))
+            problems.append(
+                Problem(file, "a column is a dotted setting name such as scale.demand", column=col)
+            )
     scenarios = []
     for i, row in enumerate(df.itertuples(index=False), start=2):
         cells = dict(zip(df.columns, row, strict=True))
@@ -245,8 +326,11 @@ def _from_table(path: Path) -> tuple[list[Scenario], list[Problem]]:
                 continue
             value, found = load_yaml(text, file)
             if found:
-                problems.append(Problem(file, f"not a valid value ({found[0].rule})", row=i,
-                                        column=col, value=text))
+                problems.append(
+                    Problem(
+                        file, f"not a valid value ({found[0].rule})", row=i, column=col, value=text
+                    )
+                )
             else:
                 changes[col] = value
         scenarios.append(Scenario(name, changes, f"row {i}", file, i))
@@ -256,12 +340,16 @@ def _from_table(path: Path) -> tuple[list[Scenario], list[Problem]]:
 def scenario_changes(scenario: Scenario) -> dict[str, Any]:
     """The changes a sweep solves a scenario with: one HiGHS thread unless it sets threads."""
     sets_threads = any(k in ("solver", "solver.threads") for k in scenario.changes)
-    return dict(scenario.changes) if sets_threads else {"solver.threads": 1,
-                                                        **scenario.changes}
+    return dict(scenario.changes) if sets_threads else {"solver.threads": 1, **scenario.changes}
 
 
-def in_scenario_file(problems: list[Problem], changes: Mapping[str, Any], case_file: str,
-                     scenario_file: str, row: int | None) -> list[Problem]:
+def in_scenario_file(
+    problems: list[Problem],
+    changes: Mapping[str, Any],
+    case_file: str,
+    scenario_file: str,
+    row: int | None,
+) -> list[Problem]:
     """Problems of the case file that a scenario's changes cause, located where the scenario
     is defined (its file and row or line), with the setting as the column: a misspelt or
     out-of-range change is the scenario file's error, not the case's."""
@@ -270,8 +358,7 @@ def in_scenario_file(problems: list[Problem], changes: Mapping[str, Any], case_f
     out = []
     for p in problems:
         column = p.column or ""
-        changed = any(column == key or column.startswith((f"{key}.", f"{key}["))
-                      for key in changes)
+        changed = any(column == key or column.startswith((f"{key}.", f"{key}[")) for key in changes)
         if p.file == case_file and changed:
             p = replace(p, file=scenario_file, row=row)
         out.append(p)
@@ -291,8 +378,13 @@ def _change_problems(raw: dict, changes: Mapping[str, Any]) -> list[tuple[str, s
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
                 kind = "a list" if isinstance(child, list) else f"the value {child!r}"
-                problems.append((key, f"cannot be set: '{'.'.join(parts[:i + 1])}' is {kind}"
-                                 " in the case, not a group of settings"))
+                problems.append(
+                    (
+                        key,
+                        f"cannot be set: '{'.'.join(parts[: i + 1])}' is {kind}"
+                        " in the case, not a group of settings",
+                    )
+                )
                 break
             node = child
         else:

@@ -186,20 +186,44 @@ def run_scenario(task: ScenarioTask) -> ScenarioOutcome:
         with claim_output(folder, overwrite=True):
             result = solve_case(task.case_path, folder, task.formats, changes=task.changes)
     except InputError as err:
-        problems = in_scenario_file(err.problems, task.changes, task.case_path,
-                                    task.scenario_file, task.scenario_row)
-        return ScenarioOutcome(task.scenario, INVALID, message=str(InputError(problems)),
-                               seconds=time.perf_counter() - t0, ran=True)
+        problems = in_scenario_file(
+            err.problems, task.changes, task.case_path, task.scenario_file, task.scenario_row
+        )
+        return ScenarioOutcome(
+            task.scenario,
+            INVALID,
+            message=str(InputError(problems)),
+            seconds=time.perf_counter() - t0,
+            ran=True,
+        )
     except Exception as exc:  # reported as this scenario's error; the sweep goes on
-        return ScenarioOutcome(task.scenario, ERROR, message=f"{type(exc).__name__}: {exc}",
-                               seconds=time.perf_counter() - t0, ran=True)
+        return ScenarioOutcome(
+            task.scenario,
+            ERROR,
+            message=f"{type(exc).__name__}: {exc}",
+            seconds=time.perf_counter() - t0,
+            ran=True,
+        )
     info = result.summary
-    outcome = ScenarioOutcome(task.scenario, info["status"], _objective(info),
-                              _message(info), time.perf_counter() - t0, ran=True, summary=info)
+    outcome = ScenarioOutcome(
+        task.scenario,
+        info["status"],
+        _objective(info),
+        _message(info),
+        time.perf_counter() - t0,
+        ran=True,
+        summary=info,
+    )
     if outcome.status in FINAL_STATUSES:
-        _write_json(state, {"fingerprint": task.fingerprint, "status": outcome.status,
-                            "objective_cny": outcome.objective_cny,
-                            "seconds": round(outcome.seconds, 4)})
+        _write_json(
+            state,
+            {
+                "fingerprint": task.fingerprint,
+                "status": outcome.status,
+                "objective_cny": outcome.objective_cny,
+                "seconds": round(outcome.seconds, 4),
+            },
+        )
     outcome.tables = key_tables(result.tables, info)
     return outcome
 
@@ -239,13 +263,17 @@ def _write_json(path: Path, content: dict[str, Any]) -> None:
 # ------------------------------------------------------------------------ the sweep
 
 
-def fingerprint(case_text: str, changes: Mapping[str, Any], formats: tuple[str, ...],
-                network_digest: str) -> str:
+def fingerprint(
+    case_text: str, changes: Mapping[str, Any], formats: tuple[str, ...], network_digest: str
+) -> str:
     """What a scenario's results depend on: case file, network files, changes, formats."""
-    content = {"case": case_text, "network": network_digest,
-               "changes": changes, "formats": sorted(formats)}
-    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()
-                          ).hexdigest()
+    content = {
+        "case": case_text,
+        "network": network_digest,
+        "changes": changes,
+        "formats": sorted(formats),
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def folder_digest(folder: Path) -> str:
@@ -260,9 +288,12 @@ def folder_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def plan(case_path: Path | str, scenarios: list[Scenario], out_dir: Path | str,
-         formats: tuple[str, ...] = ("parquet",)
-         ) -> tuple[list[ScenarioTask], dict[str, ScenarioOutcome]]:
+def plan(
+    case_path: Path | str,
+    scenarios: list[Scenario],
+    out_dir: Path | str,
+    formats: tuple[str, ...] = ("parquet",),
+) -> tuple[list[ScenarioTask], dict[str, ScenarioOutcome]]:
     """Split scenarios into tasks to solve and outcomes known now (complete or invalid).
 
     Each scenario's changes are checked by `read_case` (a bad override fails the scenario
@@ -280,9 +311,18 @@ def plan(case_path: Path | str, scenarios: list[Scenario], out_dir: Path | str,
         changes = scenario_changes(s)
         bad = _change_problems(raw, changes)
         if bad:
-            known[s.name] = ScenarioOutcome(s.name, INVALID, message=str(InputError([
-                Problem(s.file or str(case_path), rule, row=s.row, column=key)
-                for key, rule in bad])))
+            known[s.name] = ScenarioOutcome(
+                s.name,
+                INVALID,
+                message=str(
+                    InputError(
+                        [
+                            Problem(s.file or str(case_path), rule, row=s.row, column=key)
+                            for key, rule in bad
+                        ]
+                    )
+                ),
+            )
             continue
         try:
             case = read_case(case_path, changes)
@@ -293,9 +333,16 @@ def plan(case_path: Path | str, scenarios: list[Scenario], out_dir: Path | str,
             continue
         if net not in digests:
             digests[net] = folder_digest(net) if net.is_dir() else ""
-        task = ScenarioTask(s.name, str(case_path), str(out_dir), changes, formats,
-                            fingerprint(case_text, changes, formats, digests[net]),
-                            s.file, s.row)
+        task = ScenarioTask(
+            s.name,
+            str(case_path),
+            str(out_dir),
+            changes,
+            formats,
+            fingerprint(case_text, changes, formats, digests[net]),
+            s.file,
+            s.row,
+        )
         done = _complete(task)
         if done is not None:
             known[s.name] = done
@@ -313,12 +360,22 @@ def _complete(task: ScenarioTask) -> ScenarioOutcome | None:
         info = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if (state.get("fingerprint") != task.fingerprint or info.get("status") not in FINAL_STATUSES
-            or state.get("status") != info.get("status")):
+    if (
+        state.get("fingerprint") != task.fingerprint
+        or info.get("status") not in FINAL_STATUSES
+        or state.get("status") != info.get("status")
+    ):
         return None
-    return ScenarioOutcome(task.scenario, info["status"], _objective(info), _message(info),
-                           float(state.get("seconds") or 0.0), ran=False, summary=info,
-                           tables=_read_key_tables(folder, info))
+    return ScenarioOutcome(
+        task.scenario,
+        info["status"],
+        _objective(info),
+        _message(info),
+        float(state.get("seconds") or 0.0),
+        ran=False,
+        summary=info,
+        tables=_read_key_tables(folder, info),
+    )
 
 
 def _formats(formats: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -337,8 +394,9 @@ def default_workers() -> int:
 
 
 @contextmanager
-def dask_client(workers: int | None = None, scheduler: str | None = None,
-                client: Client | None = None) -> Iterator[Client]:
+def dask_client(
+    workers: int | None = None, scheduler: str | None = None, client: Client | None = None
+) -> Iterator[Client]:
     """A Dask client: the one given, one of a running cluster, or of a local cluster of
     `workers` single-threaded worker processes (closed on leaving)."""
     if client is not None:
@@ -350,17 +408,26 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
         try:
             remote = Client(scheduler)
         except (OSError, TimeoutError) as exc:
-            raise ConnectionError(f"cannot connect to the Dask scheduler at {scheduler}"
-                                  f" ({exc})") from None
+            raise ConnectionError(
+                f"cannot connect to the Dask scheduler at {scheduler} ({exc})"
+            ) from None
         with remote:
             yield remote
         return
     # no dashboard; the scheduler's small HTTP service takes any free port. The workers
     # preload this module so that Ctrl-C reaches only this process, which then stops them.
-    with LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
-                      processes=True, dashboard_address=None,
-                      scheduler_kwargs={"dashboard_address": ":0"}, preload=[__name__],
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as local:
+    with (
+        LocalCluster(
+            n_workers=workers or default_workers(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": ":0"},
+            preload=[__name__],
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as local,
+    ):
         yield local
 
 
@@ -371,10 +438,17 @@ def dask_setup(worker: Any) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def run_sweep(case_path: Path | str, scenarios: list[Scenario] | Path | str,
-              out_dir: Path | str, *, workers: int | None = None, scheduler: str | None = None,
-              client: Client | None = None, formats: tuple[str, ...] = ("parquet",),
-              progress: Callable[[str], None] | None = None) -> SweepResult:
+def run_sweep(
+    case_path: Path | str,
+    scenarios: list[Scenario] | Path | str,
+    out_dir: Path | str,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Client | None = None,
+    formats: tuple[str, ...] = ("parquet",),
+    progress: Callable[[str], None] | None = None,
+) -> SweepResult:
     """Solve every scenario not yet complete on a Dask cluster; write the combined outputs.
 
     `scenarios` is a list or a scenario file. The cluster is `client` if given, else the one
@@ -396,8 +470,9 @@ def run_sweep(case_path: Path | str, scenarios: list[Scenario] | Path | str,
     with claim_output(out_dir, "sweep", inputs=[case_path]) as claimed:
         claimed.open_in_place()
         _clean_leftovers(out_dir)
-        return _sweep(case_path, scenarios, out_dir, workers, scheduler, client, formats, say,
-                      started)
+        return _sweep(
+            case_path, scenarios, out_dir, workers, scheduler, client, formats, say, started
+        )
 
 
 # what an interrupted sweep may leave in its own folder: the temporary files and folders of
@@ -420,15 +495,25 @@ def _clean_leftovers(out_dir: Path) -> None:
                 entry.unlink(missing_ok=True)
 
 
-def _sweep(case_path: Path, scenarios: list[Scenario], out_dir: Path, workers: int | None,
-           scheduler: str | None, client: Client | None, formats: tuple[str, ...],
-           say: Callable[[str], None], started: float) -> SweepResult:
+def _sweep(
+    case_path: Path,
+    scenarios: list[Scenario],
+    out_dir: Path,
+    workers: int | None,
+    scheduler: str | None,
+    client: Client | None,
+    formats: tuple[str, ...],
+    say: Callable[[str], None],
+    started: float,
+) -> SweepResult:
     tasks, outcomes = plan(case_path, scenarios, out_dir, formats)
     n = len(scenarios)
     failed = sum(not o.ok for o in outcomes.values())
     complete = sum(o.status in FINAL_STATUSES for o in outcomes.values())
-    say(f"sweep of {n} scenario{'s' if n != 1 else ''}: {complete} complete from an earlier"
-        f" run, {len(tasks)} to solve" + (f", {failed} failed" if failed else ""))
+    say(
+        f"sweep of {n} scenario{'s' if n != 1 else ''}: {complete} complete from an earlier"
+        f" run, {len(tasks)} to solve" + (f", {failed} failed" if failed else "")
+    )
     for o in outcomes.values():
         if not o.ok:
             say(f"scenario {o.scenario} failed: {_one_line(o.message or o.status)}")
@@ -445,14 +530,23 @@ def _sweep(case_path: Path, scenarios: list[Scenario], out_dir: Path, workers: i
     seconds["combine_seconds"] = time.perf_counter() - t
     seconds["total_seconds"] = time.perf_counter() - started
     result = SweepResult(out_dir, ordered, seconds)
-    say(f"sweep finished: {sum(o.ok for o in ordered)} of {n} solved, {len(result.failed)}"
-        f" failed, {len(result.executed)} run now; comparison in {out_dir / 'sweep.xlsx'}")
+    say(
+        f"sweep finished: {sum(o.ok for o in ordered)} of {n} solved, {len(result.failed)}"
+        f" failed, {len(result.executed)} run now; comparison in {out_dir / 'sweep.xlsx'}"
+    )
     return result
 
 
-def _solve_tasks(tasks: list[ScenarioTask], outcomes: dict[str, ScenarioOutcome], n: int,
-                 workers: int | None, scheduler: str | None, client: Client | None,
-                 say: Callable[[str], None], seconds: dict[str, float]) -> None:
+def _solve_tasks(
+    tasks: list[ScenarioTask],
+    outcomes: dict[str, ScenarioOutcome],
+    n: int,
+    workers: int | None,
+    scheduler: str | None,
+    client: Client | None,
+    say: Callable[[str], None],
+    seconds: dict[str, float],
+) -> None:
     """Submit the tasks and gather their outcomes as they complete, reporting progress."""
     from distributed import as_completed
 
@@ -461,13 +555,23 @@ def _solve_tasks(tasks: list[ScenarioTask], outcomes: dict[str, ScenarioOutcome]
         seconds["cluster_start_seconds"] = time.perf_counter() - t
         t = time.perf_counter()
         token = uuid.uuid4().hex[:8]
-        futures = {c.submit(run_scenario, task, key=f"gridopt-sweep-{task.scenario}-{token}",
-                            pure=False, retries=0, priority=len(tasks) - i): task.scenario
-                   for i, task in enumerate(tasks)}
+        futures = {
+            c.submit(
+                run_scenario,
+                task,
+                key=f"gridopt-sweep-{task.scenario}-{token}",
+                pure=False,
+                retries=0,
+                priority=len(tasks) - i,
+            ): task.scenario
+            for i, task in enumerate(tasks)
+        }
         pending = set(futures)
         slots = sum(c.nthreads().values())
-        say(f"solving {len(tasks)} scenario{'s' if len(tasks) != 1 else ''} on {slots}"
-            f" worker thread{'s' if slots != 1 else ''}")
+        say(
+            f"solving {len(tasks)} scenario{'s' if len(tasks) != 1 else ''} on {slots}"
+            f" worker thread{'s' if slots != 1 else ''}"
+        )
         try:
             with steps(say, "scenarios solved", len(tasks)) as counted:
                 for future in as_completed(futures):
@@ -478,8 +582,10 @@ def _solve_tasks(tasks: list[ScenarioTask], outcomes: dict[str, ScenarioOutcome]
                     slots = sum(c.nthreads().values())
                     n_failed = sum(not x.ok for x in outcomes.values())
                     why = "" if o.ok else f": {_one_line(o.message or o.status)}"
-                    say(f"scenario {name} {'done' if o.ok else 'failed'} ({len(outcomes)}/{n}),"
-                        f" running {min(len(pending), slots)}, failed {n_failed}{why}")
+                    say(
+                        f"scenario {name} {'done' if o.ok else 'failed'} ({len(outcomes)}/{n}),"
+                        f" running {min(len(pending), slots)}, failed {n_failed}{why}"
+                    )
                     counted.advance(name)
         finally:
             if pending:
@@ -501,5 +607,3 @@ def _future_outcome(future: Any, name: str) -> ScenarioOutcome:
 
 
 # ------------------------------------------------------------------------ combined outputs
-
-

@@ -10,9 +10,18 @@ from collections.abc import Iterator
 
 HINT = "gridopt_"  # prefix of the extra columns that carry gridopt settings PyPSA does not have
 LOAD_SHEDDING = "load shedding"
-HYDRO_HINTS = ("mw_per_m3s", "storage_min_hm3", "storage_initial_hm3", "end_rule", "river",
-               "q_env_min_m3s", "withdrawal_m3s", "downstream", "travel_time_h",
-               "release_initial_m3s")
+HYDRO_HINTS = (
+    "mw_per_m3s",
+    "storage_min_hm3",
+    "storage_initial_hm3",
+    "end_rule",
+    "river",
+    "q_env_min_m3s",
+    "withdrawal_m3s",
+    "downstream",
+    "travel_time_h",
+    "release_initial_m3s",
+)
 _RTOL = 1e-9
 
 
@@ -31,4 +40,3 @@ def _quiet() -> Iterator[None]:
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
-

@@ -67,42 +67,169 @@ from gridopt.model.hydro import HM3_PER_M3S_H
 
 # attributes the importer maps, per component
 _EXPANSION = {"p_nom_extendable", "p_nom_min", "p_nom_max", "capital_cost"}
-_COMMITMENT = {"committable", "min_up_time", "min_down_time", "up_time_before",
-               "down_time_before", "start_up_cost", "shut_down_cost", "stand_by_cost",
-               "ramp_limit_start_up", "ramp_limit_shut_down"}
+_COMMITMENT = {
+    "committable",
+    "min_up_time",
+    "min_down_time",
+    "up_time_before",
+    "down_time_before",
+    "start_up_cost",
+    "shut_down_cost",
+    "stand_by_cost",
+    "ramp_limit_start_up",
+    "ramp_limit_shut_down",
+}
 _MAPPED: dict[str, set[str]] = {
     "Bus": {"name", "v_nom", "x", "y", "carrier"},
     "Carrier": {"name", "co2_emissions", "color", "nice_name"},
-    "Generator": {"name", "bus", "carrier", "p_nom", "p_min_pu", "p_max_pu", "marginal_cost",
-                  "marginal_cost_quadratic", "ramp_limit_up", "ramp_limit_down", "efficiency",
-                  "active", "p_init"} | _EXPANSION | _COMMITMENT,
+    "Generator": {
+        "name",
+        "bus",
+        "carrier",
+        "p_nom",
+        "p_min_pu",
+        "p_max_pu",
+        "marginal_cost",
+        "marginal_cost_quadratic",
+        "ramp_limit_up",
+        "ramp_limit_down",
+        "efficiency",
+        "active",
+        "p_init",
+    }
+    | _EXPANSION
+    | _COMMITMENT,
     "Load": {"name", "bus", "p_set", "active", "carrier"},
-    "Line": {"name", "bus0", "bus1", "x", "r", "s_nom", "s_max_pu", "type", "num_parallel",
-             "carrier", "length", "active", "s_nom_extendable", "s_nom_min", "s_nom_max",
-             "capital_cost", "v_ang_max", "v_ang_min"},
-    "Transformer": {"name", "bus0", "bus1", "x", "r", "s_nom", "s_max_pu", "type",
-                    "num_parallel", "active", "tap_ratio", "phase_shift", "s_nom_extendable",
-                    "s_nom_min", "s_nom_max", "capital_cost", "v_ang_max", "v_ang_min",
-                    "tap_position", "tap_side"},
-    "Link": {"name", "bus0", "bus1", "carrier", "efficiency", "active", "p_nom", "p_min_pu",
-             "p_max_pu", "marginal_cost", "length"} | _EXPANSION,
-    "StorageUnit": {"name", "bus", "carrier", "p_nom", "p_min_pu", "p_max_pu", "marginal_cost",
-                    "state_of_charge_initial", "state_of_charge_set", "cyclic_state_of_charge",
-                    "max_hours", "efficiency_store", "efficiency_dispatch", "standing_loss",
-                    "inflow", "active"} | _EXPANSION,
-    "Store": {"name", "bus", "carrier", "e_nom", "e_nom_extendable", "e_nom_min", "e_nom_max",
-              "capital_cost", "e_min_pu", "e_max_pu", "e_initial", "e_cyclic", "standing_loss",
-              "active"},
-    "GlobalConstraint": {"name", "type", "carrier_attribute", "sense", "constant",
-                         "investment_period"},
+    "Line": {
+        "name",
+        "bus0",
+        "bus1",
+        "x",
+        "r",
+        "s_nom",
+        "s_max_pu",
+        "type",
+        "num_parallel",
+        "carrier",
+        "length",
+        "active",
+        "s_nom_extendable",
+        "s_nom_min",
+        "s_nom_max",
+        "capital_cost",
+        "v_ang_max",
+        "v_ang_min",
+    },
+    "Transformer": {
+        "name",
+        "bus0",
+        "bus1",
+        "x",
+        "r",
+        "s_nom",
+        "s_max_pu",
+        "type",
+        "num_parallel",
+        "active",
+        "tap_ratio",
+        "phase_shift",
+        "s_nom_extendable",
+        "s_nom_min",
+        "s_nom_max",
+        "capital_cost",
+        "v_ang_max",
+        "v_ang_min",
+        "tap_position",
+        "tap_side",
+    },
+    "Link": {
+        "name",
+        "bus0",
+        "bus1",
+        "carrier",
+        "efficiency",
+        "active",
+        "p_nom",
+        "p_min_pu",
+        "p_max_pu",
+        "marginal_cost",
+        "length",
+    }
+    | _EXPANSION,
+    "StorageUnit": {
+        "name",
+        "bus",
+        "carrier",
+        "p_nom",
+        "p_min_pu",
+        "p_max_pu",
+        "marginal_cost",
+        "state_of_charge_initial",
+        "state_of_charge_set",
+        "cyclic_state_of_charge",
+        "max_hours",
+        "efficiency_store",
+        "efficiency_dispatch",
+        "standing_loss",
+        "inflow",
+        "active",
+    }
+    | _EXPANSION,
+    "Store": {
+        "name",
+        "bus",
+        "carrier",
+        "e_nom",
+        "e_nom_extendable",
+        "e_nom_min",
+        "e_nom_max",
+        "capital_cost",
+        "e_min_pu",
+        "e_max_pu",
+        "e_initial",
+        "e_cyclic",
+        "standing_loss",
+        "active",
+    },
+    "GlobalConstraint": {
+        "name",
+        "type",
+        "carrier_attribute",
+        "sense",
+        "constant",
+        "investment_period",
+    },
 }
-_FIXED_ASSET = {"capital_cost", "overnight_cost", "discount_rate", "fom_cost", "build_year",
-                "lifetime"}
-_EXPANSION_BOUNDS = {"p_nom_min", "p_nom_max", "p_nom_set", "s_nom_min", "s_nom_max",
-                     "s_nom_set", "e_nom_set"}
-_UNIT_DATA = {"min_up_time", "min_down_time", "up_time_before", "down_time_before",
-              "start_up_cost", "shut_down_cost", "ramp_limit_start_up", "ramp_limit_shut_down",
-              "maintenance_duration", "maintenance_pu", "maintenance_events"}
+_FIXED_ASSET = {
+    "capital_cost",
+    "overnight_cost",
+    "discount_rate",
+    "fom_cost",
+    "build_year",
+    "lifetime",
+}
+_EXPANSION_BOUNDS = {
+    "p_nom_min",
+    "p_nom_max",
+    "p_nom_set",
+    "s_nom_min",
+    "s_nom_max",
+    "s_nom_set",
+    "e_nom_set",
+}
+_UNIT_DATA = {
+    "min_up_time",
+    "min_down_time",
+    "up_time_before",
+    "down_time_before",
+    "start_up_cost",
+    "shut_down_cost",
+    "ramp_limit_start_up",
+    "ramp_limit_shut_down",
+    "maintenance_duration",
+    "maintenance_pu",
+    "maintenance_events",
+}
 # input attributes without effect on what gridopt solves (with the component as imported)
 _IRRELEVANT: dict[str, set[str]] = {
     "Bus": {"type", "unit", "location", "v_mag_pu_set", "v_mag_pu_min", "v_mag_pu_max"},
@@ -111,44 +238,70 @@ _IRRELEVANT: dict[str, set[str]] = {
     "Load": {"type", "q_set"},
     "Line": {"g", "b", "terrain_factor", "v_nom"} | _FIXED_ASSET | _EXPANSION_BOUNDS,
     "Transformer": {"g", "b", "model"} | _FIXED_ASSET | _EXPANSION_BOUNDS,
-    "Link": {"type", "terrain_factor", "p_init", "cyclic_delay"} | _FIXED_ASSET
-    | _EXPANSION_BOUNDS | _UNIT_DATA,
-    "StorageUnit": {"control", "type", "q_set", "state_of_charge_initial_per_period",
-                    "cyclic_state_of_charge_per_period"} | _FIXED_ASSET | _EXPANSION_BOUNDS,
-    "Store": {"type", "q_set", "e_initial_per_period", "e_cyclic_per_period"} | _FIXED_ASSET
+    "Link": {"type", "terrain_factor", "p_init", "cyclic_delay"}
+    | _FIXED_ASSET
+    | _EXPANSION_BOUNDS
+    | _UNIT_DATA,
+    "StorageUnit": {
+        "control",
+        "type",
+        "q_set",
+        "state_of_charge_initial_per_period",
+        "cyclic_state_of_charge_per_period",
+    }
+    | _FIXED_ASSET
+    | _EXPANSION_BOUNDS,
+    "Store": {"type", "q_set", "e_initial_per_period", "e_cyclic_per_period"}
+    | _FIXED_ASSET
     | _EXPANSION_BOUNDS,
     "GlobalConstraint": {"mu"},
 }
 # attributes whose use gridopt refuses, with the feature they belong to
 _REFUSED: dict[str, dict[str, str]] = {
-    "Generator": {"maintainable": "maintenance scheduling",
-                  "p_nom_mod": "modular (integer) capacity",
-                  "p_set": "fixed dispatch set points",
-                  "e_sum_min": "energy limits over the horizon",
-                  "e_sum_max": "energy limits over the horizon",
-                  "sign": "generators that consume"},
+    "Generator": {
+        "maintainable": "maintenance scheduling",
+        "p_nom_mod": "modular (integer) capacity",
+        "p_set": "fixed dispatch set points",
+        "e_sum_min": "energy limits over the horizon",
+        "e_sum_max": "energy limits over the horizon",
+        "sign": "generators that consume",
+    },
     "Load": {"sign": "loads that produce"},
     "Line": {"s_nom_mod": "modular capacity"},
-    "Transformer": {"s_nom_mod": "modular capacity",
-                    "phase_shift_min": "optimised phase shifts",
-                    "phase_shift_max": "optimised phase shifts"},
-    "Link": {"committable": "unit commitment of links", "maintainable": "maintenance scheduling",
-             "p_nom_mod": "modular capacity", "p_set": "fixed dispatch set points",
-             "marginal_cost_quadratic": "quadratic costs of links",
-             "stand_by_cost": "stand-by costs of links",
-             "ramp_limit_up": "ramp limits on links", "ramp_limit_down": "ramp limits on links",
-             "delay": "delayed delivery"},
-    "StorageUnit": {"p_nom_mod": "modular capacity",
-                    "p_set": "fixed dispatch set points",
-                    "p_dispatch_set": "fixed dispatch set points",
-                    "p_store_set": "fixed dispatch set points", "sign": "reversed sign",
-                    "spill_cost": "spill costs",
-                    "marginal_cost_quadratic": "quadratic costs of storage",
-                    "marginal_cost_storage": "costs of holding energy"},
-    "Store": {"e_nom_mod": "modular capacity", "p_set": "fixed dispatch set points",
-              "sign": "reversed sign", "marginal_cost": "costs of a Store's flow (it earns"
-              " them when charging)", "marginal_cost_quadratic": "quadratic costs of storage",
-              "marginal_cost_storage": "costs of holding energy"},
+    "Transformer": {
+        "s_nom_mod": "modular capacity",
+        "phase_shift_min": "optimised phase shifts",
+        "phase_shift_max": "optimised phase shifts",
+    },
+    "Link": {
+        "committable": "unit commitment of links",
+        "maintainable": "maintenance scheduling",
+        "p_nom_mod": "modular capacity",
+        "p_set": "fixed dispatch set points",
+        "marginal_cost_quadratic": "quadratic costs of links",
+        "stand_by_cost": "stand-by costs of links",
+        "ramp_limit_up": "ramp limits on links",
+        "ramp_limit_down": "ramp limits on links",
+        "delay": "delayed delivery",
+    },
+    "StorageUnit": {
+        "p_nom_mod": "modular capacity",
+        "p_set": "fixed dispatch set points",
+        "p_dispatch_set": "fixed dispatch set points",
+        "p_store_set": "fixed dispatch set points",
+        "sign": "reversed sign",
+        "spill_cost": "spill costs",
+        "marginal_cost_quadratic": "quadratic costs of storage",
+        "marginal_cost_storage": "costs of holding energy",
+    },
+    "Store": {
+        "e_nom_mod": "modular capacity",
+        "p_set": "fixed dispatch set points",
+        "sign": "reversed sign",
+        "marginal_cost": "costs of a Store's flow (it earns them when charging)",
+        "marginal_cost_quadratic": "quadratic costs of storage",
+        "marginal_cost_storage": "costs of holding energy",
+    },
 }
 _SUPPORTED = set(_MAPPED) | {"LineType", "TransformerType", "SubNetwork", "Shape"}
 _REFUSED_COMPONENTS = {
@@ -187,8 +340,10 @@ class _Import:
         spread = (values.max() - values.min()).abs()
         varies = spread > _RTOL * values.abs().max().clip(lower=1.0)
         if varies.any():
-            self.refuse(f"{component} {names_preview(names[varies.to_numpy()])}: time-varying"
-                        f" {attr} is not supported{what}")
+            self.refuse(
+                f"{component} {names_preview(names[varies.to_numpy()])}: time-varying"
+                f" {attr} is not supported{what}"
+            )
         return values.iloc[0] if len(values) else pd.Series(dtype=float, index=names)
 
 
@@ -205,13 +360,15 @@ def read_pypsa(src: Path | str) -> pypsa.Network:
             else:
                 n = pypsa.Network(src)
     except Exception as exc:  # any reader failure is a bad input file
-        raise InputError([Problem(str(src), f"cannot be read as a PyPSA network ({exc})")]
-                         ) from None
+        raise InputError(
+            [Problem(str(src), f"cannot be read as a PyPSA network ({exc})")]
+        ) from None
     return n
 
 
-def import_pypsa(src: Path | str, out_dir: Path | str, overwrite: bool = False,
-                 currency: str | None = None) -> list[str]:
+def import_pypsa(
+    src: Path | str, out_dir: Path | str, overwrite: bool = False, currency: str | None = None
+) -> list[str]:
     """Read a PyPSA network (netCDF file or CSV folder), write a gridopt case folder.
 
     Returns the warnings (each names the components concerned); raises `InputError` naming
@@ -223,8 +380,12 @@ def import_pypsa(src: Path | str, out_dir: Path | str, overwrite: bool = False,
     return imported.warnings
 
 
-def from_pypsa(n: pypsa.Network, source: str = "PyPSA network", name: str = "imported",
-               currency: str | None = None) -> ImportedCase:
+def from_pypsa(
+    n: pypsa.Network,
+    source: str = "PyPSA network",
+    name: str = "imported",
+    currency: str | None = None,
+) -> ImportedCase:
     """Map a PyPSA network to gridopt tables, series and case settings (see module docstring).
 
     `currency` is the ISO code of the network's costs (blank: the network's `meta`
@@ -262,23 +423,34 @@ def from_pypsa(n: pypsa.Network, source: str = "PyPSA network", name: str = "imp
         raise InputError(ctx.problems)
     shedding = _detect_load_shedding(ctx, tables, avail, load_mw)
     _complete_carriers(tables)
-    series = {key: hourly_series(df, start, resolution_h)
-              for key, df in (("load_mw", load_mw), ("availability_pu", avail),
-                              ("inflow_m3s", inflow), ("storage_inflow_mw", storage_inflow),
-                              *gas.series.items())
-              if df.shape[1]}
+    series = {
+        key: hourly_series(df, start, resolution_h)
+        for key, df in (
+            ("load_mw", load_mw),
+            ("availability_pu", avail),
+            ("inflow_m3s", inflow),
+            ("storage_inflow_mw", storage_inflow),
+            *gas.series.items(),
+        )
+        if df.shape[1]
+    }
     currency = currency or (n.meta or {}).get("currency")
     if not currency:
         currency = "EUR"
-        ctx.notes.append("the network does not state its currency (meta 'currency'); its costs"
-                         " are taken as EUR (give the currency to import it as another)")
+        ctx.notes.append(
+            "the network does not state its currency (meta 'currency'); its costs"
+            " are taken as EUR (give the currency to import it as another)"
+        )
     case = {
         "name": n.name or name,
         "description": f"imported from the PyPSA network {Path(source).name}",
         "network": ".",
         "currency": str(currency).upper(),
-        "horizon": {"start": start.strftime("%Y-%m-%d %H:%M"), "snapshots": len(n.snapshots),
-                    "resolution_h": resolution_h},
+        "horizon": {
+            "start": start.strftime("%Y-%m-%d %H:%M"),
+            "snapshots": len(n.snapshots),
+            "resolution_h": resolution_h,
+        },
         "model": "uc" if tables["generators"]["committable"].any() else "dispatch",
         "load_shedding": shedding,
     }
@@ -293,8 +465,10 @@ def _gas_plant_links(n: pypsa.Network) -> dict[str, pd.Index]:
     """Links from a gas bus to an electric one are gas-fired plants (`gas_import`), whose
     ramp limits gridopt maps: the attribute check lets them through."""
     carrier = n.buses["carrier"].replace("", "AC").fillna("AC")
-    plants = n.links.index[(n.links["bus0"].map(carrier) == "gas").to_numpy()
-                           & n.links["bus1"].map(carrier).isin(["AC", "DC"]).to_numpy()]
+    plants = n.links.index[
+        (n.links["bus0"].map(carrier) == "gas").to_numpy()
+        & n.links["bus1"].map(carrier).isin(["AC", "DC"]).to_numpy()
+    ]
     return {"Link.ramp_limit_up": plants, "Link.ramp_limit_down": plants}
 
 
@@ -310,14 +484,14 @@ def _check_structure(ctx: _Import) -> None:
         if c.static.empty:
             continue
         if c.name in _REFUSED_COMPONENTS:
-            ctx.refuse(f"{c.name} {names_preview(c.static.index)}:"
-                       f" {_REFUSED_COMPONENTS[c.name]}")
+            ctx.refuse(f"{c.name} {names_preview(c.static.index)}: {_REFUSED_COMPONENTS[c.name]}")
         elif c.name == "ShuntImpedance":
-            ctx.notes.append(f"ShuntImpedance {names_preview(c.static.index)}: ignored (no"
-                             " effect on a linear power flow dispatch)")
+            ctx.notes.append(
+                f"ShuntImpedance {names_preview(c.static.index)}: ignored (no"
+                " effect on a linear power flow dispatch)"
+            )
         elif c.name not in _SUPPORTED:
-            ctx.refuse(f"{c.name} {names_preview(c.static.index)}: this component is not"
-                       " supported")
+            ctx.refuse(f"{c.name} {names_preview(c.static.index)}: this component is not supported")
 
 
 def _snapshots(ctx: _Import) -> tuple[int, pd.Timestamp]:
@@ -326,30 +500,38 @@ def _snapshots(ctx: _Import) -> tuple[int, pd.Timestamp]:
     weights = n.snapshot_weightings
     first = float(weights.iloc[0, 0])
     if not np.allclose(weights.to_numpy(), first, rtol=0, atol=1e-9):
-        ctx.refuse("snapshot weightings must be equal for all snapshots and for objective,"
-                   " stores and generators (gridopt snapshots all have the same length);"
-                   f" found {sorted(set(np.round(weights.to_numpy().ravel(), 6)))[:6]}")
+        ctx.refuse(
+            "snapshot weightings must be equal for all snapshots and for objective,"
+            " stores and generators (gridopt snapshots all have the same length);"
+            f" found {sorted(set(np.round(weights.to_numpy().ravel(), 6)))[:6]}"
+        )
         raise InputError(ctx.problems)
     resolution = round(first)
     if abs(first - resolution) > 1e-9 or not 1 <= resolution <= 168:
-        ctx.refuse(f"snapshot weighting {first:g} h is not a whole number of hours between 1"
-                   " and 168")
+        ctx.refuse(
+            f"snapshot weighting {first:g} h is not a whole number of hours between 1 and 168"
+        )
         raise InputError(ctx.problems)
     sns = n.snapshots
     if isinstance(sns, pd.DatetimeIndex):
         if sns.tz is not None:
-            ctx.notes.append(f"snapshots are in time zone {sns.tz}; written as local times"
-                             " without the zone")
+            ctx.notes.append(
+                f"snapshots are in time zone {sns.tz}; written as local times without the zone"
+            )
             sns = sns.tz_localize(None)
         steps = np.diff(sns.to_numpy()).astype("timedelta64[s]").astype(float) / 3600.0
         if np.allclose(steps, resolution) and sns[0] == sns[0].floor("h"):
             return resolution, sns[0]
-        ctx.notes.append(f"snapshots are not spaced {resolution} h apart on whole hours as"
-                         f" their weighting says; the case numbers them as consecutive"
-                         f" {resolution} h steps from {sns[0].floor('h')}")
+        ctx.notes.append(
+            f"snapshots are not spaced {resolution} h apart on whole hours as"
+            f" their weighting says; the case numbers them as consecutive"
+            f" {resolution} h steps from {sns[0].floor('h')}"
+        )
         return resolution, sns[0].floor("h")
-    ctx.notes.append(f"snapshots are not dates and times; the case numbers them as consecutive"
-                     f" {resolution} h steps from {DEFAULT_START:%Y-%m-%d %H:%M}")
+    ctx.notes.append(
+        f"snapshots are not dates and times; the case numbers them as consecutive"
+        f" {resolution} h steps from {DEFAULT_START:%Y-%m-%d %H:%M}"
+    )
     return resolution, DEFAULT_START
 
 
@@ -377,8 +559,7 @@ def _check_attributes(ctx: _Import, component: str) -> None:
     dyn_active = c.dynamic.get("active")
     if dyn_active is not None and not dyn_active.empty:
         ctx.refuse(f"{component}: time-varying 'active' is not supported")
-    active = static["active"].astype(bool) if "active" in static else pd.Series(True,
-                                                                                 static.index)
+    active = static["active"].astype(bool) if "active" in static else pd.Series(True, static.index)
     off = static.index[~active.to_numpy()]
     if len(off):
         ctx.notes.append(f"{component} {names_preview(off)}: inactive, left out")
@@ -396,14 +577,18 @@ def _check_attributes(ctx: _Import, component: str) -> None:
             if attr.startswith("bus"):
                 used = static[attr].fillna("").astype(str) != ""
                 if used.any():
-                    ctx.refuse(f"{component} {names_preview(names[used.to_numpy()])}: {attr}"
-                               " is set, but links with more than two buses are not supported")
+                    ctx.refuse(
+                        f"{component} {names_preview(names[used.to_numpy()])}: {attr}"
+                        " is set, but links with more than two buses are not supported"
+                    )
             continue
         if attr not in defaults.index and attr not in known:
             set_ = static[attr].notna() & (static[attr].astype(str) != "")
             if set_.any():
-                ctx.notes.append(f"{component} {names_preview(names[set_.to_numpy()])}: extra"
-                                 f" column '{attr}' is not a PyPSA attribute; ignored")
+                ctx.notes.append(
+                    f"{component} {names_preview(names[set_.to_numpy()])}: extra"
+                    f" column '{attr}' is not a PyPSA attribute; ignored"
+                )
             continue
         if attr not in inputs or (attr in known and attr not in refused):
             continue
@@ -417,27 +602,36 @@ def _check_attributes(ctx: _Import, component: str) -> None:
         value = static.loc[hit[0], attr]
         value = value.item() if isinstance(value, np.generic) else value
         if attr in refused:
-            ctx.refuse(f"{component} {names_preview(hit)}: {attr}={value!r} is not supported"
-                       f" yet ({refused[attr]})")
+            ctx.refuse(
+                f"{component} {names_preview(hit)}: {attr}={value!r} is not supported"
+                f" yet ({refused[attr]})"
+            )
         else:
-            ctx.notes.append(f"{component} {names_preview(hit)}: {attr}={value!r} is not used"
-                             " by gridopt; ignored")
+            ctx.notes.append(
+                f"{component} {names_preview(hit)}: {attr}={value!r} is not used"
+                " by gridopt; ignored"
+            )
     for attr, df in c.dynamic.items():
         if df.empty or attr not in inputs or (attr in known and attr not in refused):
             continue
         cols = df.columns.intersection(names)
         if not len(cols) or df[cols].isna().all().all():
             continue
-        hit = pd.Index(cols).difference(ctx.exempt.get(f"{component}.{attr}", pd.Index([])),
-                                        sort=False)
+        hit = pd.Index(cols).difference(
+            ctx.exempt.get(f"{component}.{attr}", pd.Index([])), sort=False
+        )
         if hit.empty:
             continue
         if attr in refused:
-            ctx.refuse(f"{component} {names_preview(hit)}: time-varying {attr} is not supported"
-                       f" yet ({refused[attr]})")
+            ctx.refuse(
+                f"{component} {names_preview(hit)}: time-varying {attr} is not supported"
+                f" yet ({refused[attr]})"
+            )
         else:
-            ctx.notes.append(f"{component} {names_preview(hit)}: time-varying {attr} is not"
-                             " used by gridopt; ignored")
+            ctx.notes.append(
+                f"{component} {names_preview(hit)}: time-varying {attr} is not"
+                " used by gridopt; ignored"
+            )
     for attr, df in getattr(c, "piecewise", {}).items():
         if df is not None and not df.empty:
             ctx.refuse(f"{component}: piecewise {attr} is not supported")
@@ -456,29 +650,43 @@ def _import_buses(ctx: _Import) -> pd.DataFrame:
     carrier = b["carrier"].replace("", "AC").fillna("AC")
     other = ~carrier.isin(["AC", "DC"])
     if other.any():
-        ctx.notes.append(f"Bus {names_preview(names[other.to_numpy()])}: carriers"
-                         f" {names_preview(sorted(set(carrier[other])))} are balance nodes of"
-                         " their carrier (energy in MW and MWh, prices per MWh of it)")
+        ctx.notes.append(
+            f"Bus {names_preview(names[other.to_numpy()])}: carriers"
+            f" {names_preview(sorted(set(carrier[other])))} are balance nodes of"
+            " their carrier (energy in MW and MWh, prices per MWh of it)"
+        )
     if (b["v_nom"] <= 0).any():
-        ctx.refuse(f"Bus {names_preview(names[(b['v_nom'] <= 0).to_numpy()])}: v_nom must be"
-                   " positive")
+        ctx.refuse(
+            f"Bus {names_preview(names[(b['v_nom'] <= 0).to_numpy()])}: v_nom must be positive"
+        )
     region = _hint(b, "region")
     if region.isna().any() and "country" in b:
         region = region.fillna(b["country"].replace("", np.nan))
     if region.isna().any():
-        ctx.notes.append(f"Bus {names_preview(names[region.isna().to_numpy()])}: no region"
-                         " (gridopt_region or country column); set to 'all'")
+        ctx.notes.append(
+            f"Bus {names_preview(names[region.isna().to_numpy()])}: no region"
+            " (gridopt_region or country column); set to 'all'"
+        )
         region = region.fillna("all")
     x, y = b["x"].astype(float), b["y"].astype(float)
     unknown = (x == 0) & (y == 0)
     outside = (x.abs() > 180) | (y.abs() > 90)
     if outside.any():
-        ctx.notes.append(f"Bus {names_preview(names[outside.to_numpy()])}: x, y are not"
-                         " longitude and latitude; left blank")
+        ctx.notes.append(
+            f"Bus {names_preview(names[outside.to_numpy()])}: x, y are not"
+            " longitude and latitude; left blank"
+        )
     keep = ~(unknown | outside)
-    return pd.DataFrame({"region": region.astype(str), "carrier": carrier,
-                         "v_nom_kv": b["v_nom"].astype(float),
-                         "x_lon": x.where(keep), "y_lat": y.where(keep)}, index=names)
+    return pd.DataFrame(
+        {
+            "region": region.astype(str),
+            "carrier": carrier,
+            "v_nom_kv": b["v_nom"].astype(float),
+            "x_lon": x.where(keep),
+            "y_lat": y.where(keep),
+        },
+        index=names,
+    )
 
 
 def _import_carriers(ctx: _Import) -> pd.DataFrame:
@@ -493,12 +701,15 @@ def _import_carriers(ctx: _Import) -> pd.DataFrame:
     # without gridopt's own flags, carriers known by name (wind, solar, hydro, ...) are
     # renewable and fossil ones (or any that emits) fossil
     named = carrier_flags(car.index)
-    return pd.DataFrame({
-        "renewable": renewable.where(renewable.notna(), named["renewable"]).astype(bool),
-        "fossil": fossil.where(fossil.notna(), (co2 > 0) | named["fossil"]).astype(bool),
-        "color": car["color"].replace("", np.nan).fillna("#999999"),
-        "nice_name": car["nice_name"].replace("", np.nan),
-    }, index=car.index)
+    return pd.DataFrame(
+        {
+            "renewable": renewable.where(renewable.notna(), named["renewable"]).astype(bool),
+            "fossil": fossil.where(fossil.notna(), (co2 > 0) | named["fossil"]).astype(bool),
+            "color": car["color"].replace("", np.nan).fillna("#999999"),
+            "nice_name": car["nice_name"].replace("", np.nan),
+        },
+        index=car.index,
+    )
 
 
 def _import_loads(ctx: _Import) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -506,10 +717,14 @@ def _import_loads(ctx: _Import) -> tuple[pd.DataFrame, pd.DataFrame]:
     loads = ctx.n.loads.loc[names]
     p_set = ctx.dense("Load", "p_set", names)
     # a load with a negative p_set injects power: gridopt asks for that to be said
-    table = pd.DataFrame({"bus": loads["bus"], "scale": 1.0,
-                          "negative_allowed": (p_set < 0).any(axis=0).reindex(names,
-                                                                            fill_value=False)},
-                         index=names)
+    table = pd.DataFrame(
+        {
+            "bus": loads["bus"],
+            "scale": 1.0,
+            "negative_allowed": (p_set < 0).any(axis=0).reindex(names, fill_value=False),
+        },
+        index=names,
+    )
     return table, p_set
 
 
@@ -519,13 +734,16 @@ def _import_generators(ctx: _Import, hours: int) -> tuple[pd.DataFrame, pd.DataF
     p_nom = g["p_nom"].astype(float)
     p_max_pu = ctx.dense("Generator", "p_max_pu", names)
     p_min_pu = ctx.dense("Generator", "p_min_pu", names)
-    committable = g["committable"].astype(bool) if "committable" in g else pd.Series(
-        False, index=names)
+    committable = (
+        g["committable"].astype(bool) if "committable" in g else pd.Series(False, index=names)
+    )
     extendable = g["p_nom_extendable"].astype(bool)
     if (p_max_pu < 0).any().any() or (p_min_pu < 0).any().any():
         bad = names[((p_max_pu < 0).any() | (p_min_pu < 0).any()).to_numpy()]
-        ctx.refuse(f"Generator {names_preview(bad)}: negative p_min_pu or p_max_pu (a generator"
-                   " that consumes) is not supported")
+        ctx.refuse(
+            f"Generator {names_preview(bad)}: negative p_min_pu or p_max_pu (a generator"
+            " that consumes) is not supported"
+        )
     # gridopt's floor is min(p_min_mw, p_max_mw * availability): a constant floor, lowered
     # where the availability is lower (a committable unit's is its stable minimum when on)
     floor_pu = p_min_pu.max()
@@ -533,65 +751,89 @@ def _import_generators(ctx: _Import, hours: int) -> tuple[pd.DataFrame, pd.DataF
     mismatch = ~np.isclose(p_min_pu.to_numpy(), expected, rtol=1e-9, atol=1e-12).all(axis=0)
     infeasible = (p_min_pu.to_numpy() > p_max_pu.to_numpy() + 1e-12).any(axis=0)
     if mismatch.any():
-        ctx.refuse(f"Generator {names_preview(names[mismatch])}: a time-varying p_min_pu is"
-                   " supported only where it equals min(a constant, p_max_pu)")
+        ctx.refuse(
+            f"Generator {names_preview(names[mismatch])}: a time-varying p_min_pu is"
+            " supported only where it equals min(a constant, p_max_pu)"
+        )
     if infeasible.any():
-        ctx.notes.append(f"Generator {names_preview(names[infeasible])}: p_min_pu exceeds"
-                         " p_max_pu in some snapshots (PyPSA would find no solution); gridopt"
-                         " lowers the floor to the availability there")
+        ctx.notes.append(
+            f"Generator {names_preview(names[infeasible])}: p_min_pu exceeds"
+            " p_max_pu in some snapshots (PyPSA would find no solution); gridopt"
+            " lowers the floor to the availability there"
+        )
     cost = ctx.static("Generator", "marginal_cost", names)
     quadratic = ctx.static("Generator", "marginal_cost_quadratic", names)
     if (quadratic < 0).any():
-        ctx.refuse(f"Generator {names_preview(names[(quadratic < 0).to_numpy()])}: a negative"
-                   " marginal_cost_quadratic (a concave cost) is not supported")
+        ctx.refuse(
+            f"Generator {names_preview(names[(quadratic < 0).to_numpy()])}: a negative"
+            " marginal_cost_quadratic (a concave cost) is not supported"
+        )
     efficiency = ctx.dense("Generator", "efficiency", names).mean()
     ramps = {}
-    for attr, column in (("ramp_limit_up", "ramp_up_mw_per_h"),
-                         ("ramp_limit_down", "ramp_down_mw_per_h")):
+    for attr, column in (
+        ("ramp_limit_up", "ramp_up_mw_per_h"),
+        ("ramp_limit_down", "ramp_down_mw_per_h"),
+    ):
         limit = ctx.static("Generator", attr, names)
         ramps[column] = limit * p_nom / hours
     # extendable: PyPSA scales a p.u. floor and ramps with the capacity built, gridopt's are MW
-    fixed_mw = extendable & ((floor_pu > 0) | ramps["ramp_up_mw_per_h"].notna()
-                             | ramps["ramp_down_mw_per_h"].notna())
+    fixed_mw = extendable & (
+        (floor_pu > 0) | ramps["ramp_up_mw_per_h"].notna() | ramps["ramp_down_mw_per_h"].notna()
+    )
     if fixed_mw.any():
-        ctx.refuse(f"Generator {names_preview(names[fixed_mw.to_numpy()])}: an extendable"
-                   " generator with p_min_pu or ramp limits (PyPSA scales them with the"
-                   " capacity built; gridopt's are in MW) is not supported")
+        ctx.refuse(
+            f"Generator {names_preview(names[fixed_mw.to_numpy()])}: an extendable"
+            " generator with p_min_pu or ramp limits (PyPSA scales them with the"
+            " capacity built; gridopt's are in MW) is not supported"
+        )
     both = extendable & committable
     if both.any():
-        ctx.refuse(f"Generator {names_preview(names[both.to_numpy()])}: a generator both"
-                   " extendable and committable is not supported (a uc case commits fixed"
-                   " units)")
+        ctx.refuse(
+            f"Generator {names_preview(names[both.to_numpy()])}: a generator both"
+            " extendable and committable is not supported (a uc case commits fixed"
+            " units)"
+        )
     # the ramp into the first snapshot starts from p_init (blank: not limited), as in gridopt
-    p_init = (pd.to_numeric(g["p_init"], errors="coerce").astype(float) if "p_init" in g
-              else pd.Series(np.nan, index=names))
+    p_init = (
+        pd.to_numeric(g["p_init"], errors="coerce").astype(float)
+        if "p_init" in g
+        else pd.Series(np.nan, index=names)
+    )
     carrier = g["carrier"].replace("", np.nan).fillna("unspecified")
     co2 = _hint(g, "co2_t_per_mwh").astype(float)
     if co2.isna().any() and len(ctx.n.carriers):
         factor = carrier.map(ctx.n.carriers["co2_emissions"]).astype(float).fillna(0.0)
         co2 = co2.fillna(factor / efficiency.where(efficiency > 0, 1.0))
     variable = ~np.isclose(p_max_pu.to_numpy(), 1.0, rtol=0, atol=1e-12).all(axis=0)
-    table = pd.DataFrame({
-        "bus": g["bus"], "carrier": carrier, "p_max_mw": p_nom,
-        "p_min_mw": (floor_pu * p_nom).where(~committable, 0.0),
-        "marginal_cost_cny_per_mwh": cost, "quadratic_cost_cny_per_mw2h": quadratic,
-        "ramp_up_mw_per_h": ramps["ramp_up_mw_per_h"],
-        "ramp_down_mw_per_h": ramps["ramp_down_mw_per_h"],
-        "p_initial_mw": p_init,
-        "co2_t_per_mwh": co2.fillna(0.0),
-        "availability_profile": pd.Series(np.where(variable, names, None), index=names,
-                                          dtype=object),
-        # output per fuel burnt; PyPSA's default 1 means none given
-        "efficiency": efficiency.where((efficiency > 0) & (efficiency < 1)),
-        "committable": committable,
-    }, index=names)
+    table = pd.DataFrame(
+        {
+            "bus": g["bus"],
+            "carrier": carrier,
+            "p_max_mw": p_nom,
+            "p_min_mw": (floor_pu * p_nom).where(~committable, 0.0),
+            "marginal_cost_cny_per_mwh": cost,
+            "quadratic_cost_cny_per_mw2h": quadratic,
+            "ramp_up_mw_per_h": ramps["ramp_up_mw_per_h"],
+            "ramp_down_mw_per_h": ramps["ramp_down_mw_per_h"],
+            "p_initial_mw": p_init,
+            "co2_t_per_mwh": co2.fillna(0.0),
+            "availability_profile": pd.Series(
+                np.where(variable, names, None), index=names, dtype=object
+            ),
+            # output per fuel burnt; PyPSA's default 1 means none given
+            "efficiency": efficiency.where((efficiency > 0) & (efficiency < 1)),
+            "committable": committable,
+        },
+        index=names,
+    )
     if committable.any():
         _import_commitment(ctx, g[committable], floor_pu[committable], table)
     return table, p_max_pu.loc[:, variable]
 
 
-def _import_commitment(ctx: _Import, g: pd.DataFrame, stable_pu: pd.Series,
-                       table: pd.DataFrame) -> None:
+def _import_commitment(
+    ctx: _Import, g: pd.DataFrame, stable_pu: pd.Series, table: pd.DataFrame
+) -> None:
     """Committable generators -> single units of a uc case (`gridopt.model.commitment`).
 
     PyPSA's status before the horizon: off for the last down_time_before snapshots (on
@@ -605,27 +847,31 @@ def _import_commitment(ctx: _Import, g: pd.DataFrame, stable_pu: pd.Series,
     on = (down <= 0) & (up > 0)
     held = np.where(down > 0, down, np.where(up > 0, up, np.nan)) * h
     for column, value in (
-            ("units", 1), ("p_min_stable_pu", stable_pu.clip(0.0, 1.0)),
-            ("min_up_h", g["min_up_time"].astype(float) * h),
-            ("min_down_h", g["min_down_time"].astype(float) * h),
-            ("start_cost_cny", g["start_up_cost"].astype(float)),
-            ("stop_cost_cny", g["shut_down_cost"].astype(float)),
-            ("no_load_cost_cny_per_h", ctx.static("Generator", "stand_by_cost", names)),
-            ("startup_ramp_pu", g["ramp_limit_start_up"].astype(float).clip(upper=1.0)),
-            ("shutdown_ramp_pu", g["ramp_limit_shut_down"].astype(float).clip(upper=1.0)),
-            ("units_on_initial", on.astype(int)),
-            ("hours_in_state_initial", pd.Series(held, index=names))):
+        ("units", 1),
+        ("p_min_stable_pu", stable_pu.clip(0.0, 1.0)),
+        ("min_up_h", g["min_up_time"].astype(float) * h),
+        ("min_down_h", g["min_down_time"].astype(float) * h),
+        ("start_cost_cny", g["start_up_cost"].astype(float)),
+        ("stop_cost_cny", g["shut_down_cost"].astype(float)),
+        ("no_load_cost_cny_per_h", ctx.static("Generator", "stand_by_cost", names)),
+        ("startup_ramp_pu", g["ramp_limit_start_up"].astype(float).clip(upper=1.0)),
+        ("shutdown_ramp_pu", g["ramp_limit_shut_down"].astype(float).clip(upper=1.0)),
+        ("units_on_initial", on.astype(int)),
+        ("hours_in_state_initial", pd.Series(held, index=names)),
+    ):
         table.loc[names, column] = value
     below = (table.loc[names, "startup_ramp_pu"] < stable_pu) | (
-        table.loc[names, "shutdown_ramp_pu"] < stable_pu)
+        table.loc[names, "shutdown_ramp_pu"] < stable_pu
+    )
     if below.any():
-        ctx.refuse(f"Generator {names_preview(names[below.to_numpy()])}: ramp_limit_start_up"
-                   " or ramp_limit_shut_down below p_min_pu (the unit could never start or"
-                   " stop)")
+        ctx.refuse(
+            f"Generator {names_preview(names[below.to_numpy()])}: ramp_limit_start_up"
+            " or ramp_limit_shut_down below p_min_pu (the unit could never start or"
+            " stop)"
+        )
 
 
-def _import_storage(ctx: _Import
-                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _import_storage(ctx: _Import) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """StorageUnits that can charge -> storage_units (with their natural inflow, if any:
     pumped hydro on a river); those that cannot -> hydro stations. Returns both tables, the
     hydro inflow (m3/s) and the storage units' inflow (MW)."""
@@ -649,40 +895,73 @@ def _import_storage(ctx: _Import
     charge = s.loc[sto]
     bad = ~np.isclose(p_min_pu[sto], -p_max_pu[sto]) | (p_max_pu[sto] <= 0)
     if bad.any():
-        ctx.refuse(f"StorageUnit {names_preview(sto[bad.to_numpy()])}: charging and discharging"
-                   " limits must be equal (p_min_pu = -p_max_pu)")
+        ctx.refuse(
+            f"StorageUnit {names_preview(sto[bad.to_numpy()])}: charging and discharging"
+            " limits must be equal (p_min_pu = -p_max_pu)"
+        )
     if (inflow[sto] < 0).any().any():
-        ctx.refuse(f"StorageUnit {names_preview(sto[(inflow[sto] < 0).any().to_numpy()])}:"
-                   " a negative inflow is not supported")
+        ctx.refuse(
+            f"StorageUnit {names_preview(sto[(inflow[sto] < 0).any().to_numpy()])}:"
+            " a negative inflow is not supported"
+        )
     pumped = sto[(inflow[sto] > 0).any().to_numpy()]
     if soc_set[sto].notna().any().any():
-        ctx.refuse(f"StorageUnit {names_preview(sto[soc_set[sto].notna().any().to_numpy()])}:"
-                   " state_of_charge_set is not supported for storage units")
+        ctx.refuse(
+            f"StorageUnit {names_preview(sto[soc_set[sto].notna().any().to_numpy()])}:"
+            " state_of_charge_set is not supported for storage units"
+        )
     cyclic = charge["cyclic_state_of_charge"].astype(bool)
-    storage = pd.DataFrame({
-        "bus": charge["bus"], "carrier": carrier[sto].fillna("storage"),
-        "p_max_mw": p_nom[sto] * p_max_pu[sto], "energy_max_mwh": energy[sto],
-        "efficiency_charge": eff_store[sto], "efficiency_discharge": eff_dispatch[sto],
-        "standing_loss_per_h": loss[sto],
-        # PyPSA starts from its initial level as it is; gridopt applies the standing loss of
-        # the first snapshot to the level before it
-        "soc_initial_mwh": (charge["state_of_charge_initial"].astype(float)
-                            / (1.0 - loss[sto]) ** ctx.hours).where(~cyclic),
-        "marginal_cost_cny_per_mwh": cost[sto],
-        "inflow_profile": pd.Series(np.where(sto.isin(pumped), sto, None), index=sto,
-                                    dtype=object),
-    }, index=sto)
+    storage = pd.DataFrame(
+        {
+            "bus": charge["bus"],
+            "carrier": carrier[sto].fillna("storage"),
+            "p_max_mw": p_nom[sto] * p_max_pu[sto],
+            "energy_max_mwh": energy[sto],
+            "efficiency_charge": eff_store[sto],
+            "efficiency_discharge": eff_dispatch[sto],
+            "standing_loss_per_h": loss[sto],
+            # PyPSA starts from its initial level as it is; gridopt applies the standing loss of
+            # the first snapshot to the level before it
+            "soc_initial_mwh": (
+                charge["state_of_charge_initial"].astype(float) / (1.0 - loss[sto]) ** ctx.hours
+            ).where(~cyclic),
+            "marginal_cost_cny_per_mwh": cost[sto],
+            "inflow_profile": pd.Series(
+                np.where(sto.isin(pumped), sto, None), index=sto, dtype=object
+            ),
+        },
+        index=sto,
+    )
 
-    hydro, inflow_m3s = _import_hydro(ctx, s.loc[hy], p_nom[hy], p_min_pu[hy], p_max_pu[hy],
-                                      eff_dispatch[hy], loss[hy], cost[hy], inflow[hy],
-                                      soc_set[hy], carrier[hy])
+    hydro, inflow_m3s = _import_hydro(
+        ctx,
+        s.loc[hy],
+        p_nom[hy],
+        p_min_pu[hy],
+        p_max_pu[hy],
+        eff_dispatch[hy],
+        loss[hy],
+        cost[hy],
+        inflow[hy],
+        soc_set[hy],
+        carrier[hy],
+    )
     return storage, hydro, inflow_m3s, inflow.loc[:, pumped]
 
 
-def _import_hydro(ctx: _Import, s: pd.DataFrame, p_nom: pd.Series, p_min_pu: pd.Series,
-                  p_max_pu: pd.Series, eff_dispatch: pd.Series, loss: pd.Series,
-                  cost: pd.Series, inflow_mw: pd.DataFrame, soc_set: pd.DataFrame,
-                  carrier: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _import_hydro(
+    ctx: _Import,
+    s: pd.DataFrame,
+    p_nom: pd.Series,
+    p_min_pu: pd.Series,
+    p_max_pu: pd.Series,
+    eff_dispatch: pd.Series,
+    loss: pd.Series,
+    cost: pd.Series,
+    inflow_mw: pd.DataFrame,
+    soc_set: pd.DataFrame,
+    carrier: pd.Series,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Units that cannot charge: reservoirs. Water is counted so that power = mw_per_m3s * q.
 
     With k = mw_per_m3s (the `gridopt_mw_per_m3s` column, else efficiency_dispatch), one MWh of
@@ -692,16 +971,23 @@ def _import_hydro(ctx: _Import, s: pd.DataFrame, p_nom: pd.Series, p_min_pu: pd.
     names = s.index
     if names.empty:
         return pd.DataFrame(columns=TABLES["hydro"].column_names[1:]), pd.DataFrame(
-            index=ctx.n.snapshots)
+            index=ctx.n.snapshots
+        )
     if (p_min_pu > 0).any():
-        ctx.refuse(f"StorageUnit {names_preview(names[(p_min_pu > 0).to_numpy()])}: a minimum"
-                   " dispatch (p_min_pu > 0) is not supported")
+        ctx.refuse(
+            f"StorageUnit {names_preview(names[(p_min_pu > 0).to_numpy()])}: a minimum"
+            " dispatch (p_min_pu > 0) is not supported"
+        )
     if (loss > 0).any():
-        ctx.refuse(f"StorageUnit {names_preview(names[(loss > 0).to_numpy()])}: standing_loss"
-                   " on a unit that cannot charge (a reservoir) is not supported")
+        ctx.refuse(
+            f"StorageUnit {names_preview(names[(loss > 0).to_numpy()])}: standing_loss"
+            " on a unit that cannot charge (a reservoir) is not supported"
+        )
     if (eff_dispatch <= 0).any():
-        ctx.refuse(f"StorageUnit {names_preview(names[(eff_dispatch <= 0).to_numpy()])}:"
-                   " efficiency_dispatch must be positive")
+        ctx.refuse(
+            f"StorageUnit {names_preview(names[(eff_dispatch <= 0).to_numpy()])}:"
+            " efficiency_dispatch must be positive"
+        )
     k = _hint(s, "mw_per_m3s").astype(float)
     k = k.where(k > 0, eff_dispatch)
     hm3_per_mwh = HM3_PER_M3S_H * eff_dispatch / k
@@ -716,9 +1002,11 @@ def _import_hydro(ctx: _Import, s: pd.DataFrame, p_nom: pd.Series, p_min_pu: pd.
     fixed = last_only & ends_at_start & ~cyclic
     bad = set_points.any() & ~fixed
     if bad.any():
-        ctx.refuse(f"StorageUnit {names_preview(names[bad.to_numpy()])}: state_of_charge_set is"
-                   " supported only at the last snapshot and equal to state_of_charge_initial"
-                   " (a reservoir that ends where it starts)")
+        ctx.refuse(
+            f"StorageUnit {names_preview(names[bad.to_numpy()])}: state_of_charge_set is"
+            " supported only at the last snapshot and equal to state_of_charge_initial"
+            " (a reservoir that ends where it starts)"
+        )
     rule = pd.Series(np.where(cyclic, "cyclic", np.where(fixed, "fixed", "free")), index=names)
     initial = soc0 * hm3_per_mwh + v_min
     given = _hint(s, "storage_initial_hm3").astype(float)
@@ -729,23 +1017,34 @@ def _import_hydro(ctx: _Import, s: pd.DataFrame, p_nom: pd.Series, p_min_pu: pd.
     withdrawal = _hint(s, "withdrawal_m3s").astype(float).fillna(0.0)
     inflow_m3s = inflow_mw * (eff_dispatch / k).to_numpy()[None, :] + withdrawal.to_numpy()
     flows = (inflow_m3s != 0).any().to_numpy()
-    table = pd.DataFrame({
-        "bus": s["bus"], "carrier": carrier.fillna("hydro"), "river": _hint(s, "river"),
-        "p_max_mw": p_nom * p_max_pu, "mw_per_m3s": k, "storage_max_hm3": v_max,
-        "storage_min_hm3": v_min, "storage_initial_hm3": initial, "end_rule": rule,
-        "q_env_min_m3s": _hint(s, "q_env_min_m3s").astype(float).fillna(0.0),
-        "withdrawal_m3s": withdrawal,
-        "inflow_profile": pd.Series(np.where(flows, names, None), index=names, dtype=object),
-        "downstream": _hint(s, "downstream"),
-        "travel_time_h": _hint(s, "travel_time_h").astype(float).fillna(0.0),
-        "release_initial_m3s": _hint(s, "release_initial_m3s").astype(float),
-        "marginal_cost_cny_per_mwh": cost,
-    }, index=names)
+    table = pd.DataFrame(
+        {
+            "bus": s["bus"],
+            "carrier": carrier.fillna("hydro"),
+            "river": _hint(s, "river"),
+            "p_max_mw": p_nom * p_max_pu,
+            "mw_per_m3s": k,
+            "storage_max_hm3": v_max,
+            "storage_min_hm3": v_min,
+            "storage_initial_hm3": initial,
+            "end_rule": rule,
+            "q_env_min_m3s": _hint(s, "q_env_min_m3s").astype(float).fillna(0.0),
+            "withdrawal_m3s": withdrawal,
+            "inflow_profile": pd.Series(np.where(flows, names, None), index=names, dtype=object),
+            "downstream": _hint(s, "downstream"),
+            "travel_time_h": _hint(s, "travel_time_h").astype(float).fillna(0.0),
+            "release_initial_m3s": _hint(s, "release_initial_m3s").astype(float),
+            "marginal_cost_cny_per_mwh": cost,
+        },
+        index=names,
+    )
     behaviour = table["downstream"].notna() | (table["q_env_min_m3s"] > 0)
     if behaviour.any():
-        ctx.notes.append(f"StorageUnit {names_preview(names[behaviour.to_numpy()])}: river"
-                         " routing or minimum releases restored from the gridopt_* columns;"
-                         " PyPSA did not model them, so gridopt's optimum can differ")
+        ctx.notes.append(
+            f"StorageUnit {names_preview(names[behaviour.to_numpy()])}: river"
+            " routing or minimum releases restored from the gridopt_* columns;"
+            " PyPSA did not model them, so gridopt's optimum can differ"
+        )
     return table, inflow_m3s.loc[:, flows]
 
 
@@ -762,35 +1061,53 @@ def _import_passive(ctx: _Import) -> pd.DataFrame:
         if names.empty:
             continue
         br = table.loc[names]
-        dc = (bus_carrier.reindex(br["bus0"]).to_numpy() == "DC")
+        dc = bus_carrier.reindex(br["bus0"]).to_numpy() == "DC"
         x_pu = np.where(dc, br["r_pu_eff"].astype(float), br["x_pu_eff"].astype(float))
         bad = ~(x_pu != 0) | np.isnan(x_pu)
         if bad.any():
-            ctx.refuse(f"{component} {names_preview(names[bad])}: the series reactance"
-                       " (resistance on DC buses) must not be 0")
+            ctx.refuse(
+                f"{component} {names_preview(names[bad])}: the series reactance"
+                " (resistance on DC buses) must not be 0"
+            )
         s_max_pu = ctx.static(component, "s_max_pu", names)
-        carrier = (br["carrier"].replace("", np.nan) if "carrier" in br
-                   else pd.Series(np.nan, index=names)).fillna("AC")
-        length = (_length_km(br) if "length" in br else pd.Series(np.nan, index=names))
-        shift = (br["phase_shift"].astype(float).fillna(0.0) if "phase_shift" in br
-                 else pd.Series(0.0, index=names))
-        angle = (br["v_ang_max"].astype(float) if "v_ang_max" in br
-                 else pd.Series(np.nan, index=names))
+        carrier = (
+            br["carrier"].replace("", np.nan) if "carrier" in br else pd.Series(np.nan, index=names)
+        ).fillna("AC")
+        length = _length_km(br) if "length" in br else pd.Series(np.nan, index=names)
+        shift = (
+            br["phase_shift"].astype(float).fillna(0.0)
+            if "phase_shift" in br
+            else pd.Series(0.0, index=names)
+        )
+        angle = (
+            br["v_ang_max"].astype(float) if "v_ang_max" in br else pd.Series(np.nan, index=names)
+        )
         angle = angle.where(np.isfinite(angle) & (carrier == "AC").to_numpy())
-        parts.append(pd.DataFrame({
-            "bus0": br["bus0"], "bus1": br["bus1"],
-            "x_ohm": x_pu * v_nom.reindex(br["bus0"]).to_numpy() ** 2,
-            "s_max_mw": br["s_nom"].astype(float) * s_max_pu, "carrier": carrier,
-            "length_km": length, "phase_shift_deg": shift, "angle_min_deg": -angle,
-            "angle_max_deg": angle,
-        }, index=names))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "bus0": br["bus0"],
+                    "bus1": br["bus1"],
+                    "x_ohm": x_pu * v_nom.reindex(br["bus0"]).to_numpy() ** 2,
+                    "s_max_mw": br["s_nom"].astype(float) * s_max_pu,
+                    "carrier": carrier,
+                    "length_km": length,
+                    "phase_shift_deg": shift,
+                    "angle_min_deg": -angle,
+                    "angle_max_deg": angle,
+                },
+                index=names,
+            )
+        )
     if not parts:
         return pd.DataFrame(columns=TABLES["lines"].column_names[1:])
     if len(parts) == 2:
         clash = parts[0].index.intersection(parts[1].index)
         if len(clash):
-            ctx.notes.append(f"Transformer {names_preview(clash)}: a line has the same name;"
-                             " the transformer is named 'transformer <name>'")
+            ctx.notes.append(
+                f"Transformer {names_preview(clash)}: a line has the same name;"
+                " the transformer is named 'transformer <name>'"
+            )
             parts[1] = parts[1].rename(index={c: f"transformer {c}" for c in clash})
     return pd.concat(parts)
 
@@ -822,20 +1139,30 @@ def _import_links(ctx: _Import) -> tuple[pd.DataFrame, pd.DataFrame]:
     bad = (p_max_pu <= 0) & ~((p_max_pu == 0) & (p_min_pu == 0))
     bad |= (scaled_min < -1 - 1e-12) | (scaled_min > 1 + 1e-12)
     if bad.any():
-        ctx.refuse(f"Link {names_preview(names[bad.to_numpy()])}: p_min_pu / p_max_pu must lie"
-                   " in [-1, 1] with p_max_pu > 0 (gridopt links carry p_min_pu * p_max_mw ..."
-                   " p_max_mw)")
+        ctx.refuse(
+            f"Link {names_preview(names[bad.to_numpy()])}: p_min_pu / p_max_pu must lie"
+            " in [-1, 1] with p_max_pu > 0 (gridopt links carry p_min_pu * p_max_mw ..."
+            " p_max_mw)"
+        )
     if ((efficiency > 1) | (efficiency <= 0)).any():
-        ctx.refuse(f"Link {names_preview(names[((efficiency > 1) | (efficiency <= 0)).to_numpy()])}"
-                   ": efficiency must lie in (0, 1]")
+        ctx.refuse(
+            f"Link {names_preview(names[((efficiency > 1) | (efficiency <= 0)).to_numpy()])}"
+            ": efficiency must lie in (0, 1]"
+        )
     length = _length_km(k)
-    links = pd.DataFrame({
-        "bus0": k["bus0"], "bus1": k["bus1"],
-        "carrier": k["carrier"].replace("", np.nan).fillna("DC"),
-        "p_max_mw": p_nom * p_max_pu, "p_min_pu": scaled_min.fillna(0.0).clip(-1, 1),
-        "efficiency": efficiency, "marginal_cost_cny_per_mwh": cost,
-        "length_km": length,
-    }, index=names)
+    links = pd.DataFrame(
+        {
+            "bus0": k["bus0"],
+            "bus1": k["bus1"],
+            "carrier": k["carrier"].replace("", np.nan).fillna("DC"),
+            "p_max_mw": p_nom * p_max_pu,
+            "p_min_pu": scaled_min.fillna(0.0).clip(-1, 1),
+            "efficiency": efficiency,
+            "marginal_cost_cny_per_mwh": cost,
+            "length_km": length,
+        },
+        index=names,
+    )
     # A reversible lossy link: PyPSA runs it backwards at a gain (bus1 gives efficiency x |p|,
     # bus0 gets |p|), which gridopt's links refuse. It becomes one two-way corridor
     # (gridopt.model.corridors) that loses 1 - efficiency either way, where that model fits:
@@ -845,24 +1172,36 @@ def _import_links(ctx: _Import) -> tuple[pd.DataFrame, pd.DataFrame]:
     if lossy.any():
         misfit = lossy & (extendable | (cost < 0))
         if misfit.any():
-            ctx.refuse(f"Link {names_preview(names[misfit.to_numpy()])}: a reversible lossy"
-                       " link is a gridopt corridor, which cannot be extendable or have a"
-                       " negative marginal cost")
+            ctx.refuse(
+                f"Link {names_preview(names[misfit.to_numpy()])}: a reversible lossy"
+                " link is a gridopt corridor, which cannot be extendable or have a"
+                " negative marginal cost"
+            )
         two_way = links[lossy]
-        carrier = two_way["carrier"].where(two_way["carrier"].isin(
-            TABLES["corridors"].column("carrier").choices), "HVDC")
-        corridors = pd.DataFrame({
-            "bus0": two_way["bus0"], "bus1": two_way["bus1"], "carrier": carrier,
-            "p_max_mw": two_way["p_max_mw"],
-            "p_max_reverse_mw": -two_way["p_min_pu"] * two_way["p_max_mw"], "poles": 1,
-            "loss_pu": 1.0 - two_way["efficiency"],
-            "marginal_cost_cny_per_mwh": two_way["marginal_cost_cny_per_mwh"],
-            "length_km": two_way["length_km"]}, index=two_way.index)
+        carrier = two_way["carrier"].where(
+            two_way["carrier"].isin(TABLES["corridors"].column("carrier").choices), "HVDC"
+        )
+        corridors = pd.DataFrame(
+            {
+                "bus0": two_way["bus0"],
+                "bus1": two_way["bus1"],
+                "carrier": carrier,
+                "p_max_mw": two_way["p_max_mw"],
+                "p_max_reverse_mw": -two_way["p_min_pu"] * two_way["p_max_mw"],
+                "poles": 1,
+                "loss_pu": 1.0 - two_way["efficiency"],
+                "marginal_cost_cny_per_mwh": two_way["marginal_cost_cny_per_mwh"],
+                "length_km": two_way["length_km"],
+            },
+            index=two_way.index,
+        )
         links = links[~lossy]
-        ctx.notes.append(f"Link {names_preview(names[lossy.to_numpy()])}: reversible with"
-                         " losses, which PyPSA runs backwards at a gain; imported as two-way"
-                         " corridors that lose energy both ways (their directions binary), so"
-                         " where PyPSA runs them backwards its optimum is lower")
+        ctx.notes.append(
+            f"Link {names_preview(names[lossy.to_numpy()])}: reversible with"
+            " losses, which PyPSA runs backwards at a gain; imported as two-way"
+            " corridors that lose energy both ways (their directions binary), so"
+            " where PyPSA runs them backwards its optimum is lower"
+        )
     return links, corridors
 
 
@@ -881,41 +1220,58 @@ def _import_stores(ctx: _Import) -> pd.DataFrame:
     loss = ctx.static("Store", "standing_loss", names)
     extendable = s["e_nom_extendable"].astype(bool)
     if (e_min != 0).any():
-        ctx.refuse(f"Store {names_preview(names[(e_min != 0).to_numpy()])}: e_min_pu other than"
-                   " 0 is not supported")
+        ctx.refuse(
+            f"Store {names_preview(names[(e_min != 0).to_numpy()])}: e_min_pu other than"
+            " 0 is not supported"
+        )
     if ((e_max <= 0) | (e_max > 1)).any():
-        ctx.refuse(f"Store {names_preview(names[((e_max <= 0) | (e_max > 1)).to_numpy()])}:"
-                   " e_max_pu must lie in (0, 1]")
+        ctx.refuse(
+            f"Store {names_preview(names[((e_max <= 0) | (e_max > 1)).to_numpy()])}:"
+            " e_max_pu must lie in (0, 1]"
+        )
     most = s["e_nom"].astype(float).where(~extendable, s["e_nom_max"].astype(float))
     unbounded = extendable & ~np.isfinite(most)
     if unbounded.any():
-        ctx.refuse(f"Store {names_preview(names[unbounded.to_numpy()])}: an extendable Store"
-                   " needs a finite e_nom_max (it bounds its charging power in gridopt)")
+        ctx.refuse(
+            f"Store {names_preview(names[unbounded.to_numpy()])}: an extendable Store"
+            " needs a finite e_nom_max (it bounds its charging power in gridopt)"
+        )
     energy = s["e_nom"].astype(float) * e_max
     cyclic = s["e_cyclic"].astype(bool)
     over = ~cyclic & (s["e_initial"].astype(float) > energy + 1e-9)
     if over.any():
-        ctx.refuse(f"Store {names_preview(names[over.to_numpy()])}: e_initial above e_nom x"
-                   " e_max_pu (of an extendable Store: above what it has before expansion)")
+        ctx.refuse(
+            f"Store {names_preview(names[over.to_numpy()])}: e_initial above e_nom x"
+            " e_max_pu (of an extendable Store: above what it has before expansion)"
+        )
     carrier = s["carrier"].replace("", np.nan).fillna("store")
-    return pd.DataFrame({
-        "bus": s["bus"], "carrier": carrier,
-        "p_max_mw": (most * e_max / ctx.hours).where(np.isfinite(most), 0.0),
-        "energy_max_mwh": energy, "efficiency_charge": 1.0, "efficiency_discharge": 1.0,
-        "standing_loss_per_h": loss,
-        "soc_initial_mwh": (s["e_initial"].astype(float) / (1.0 - loss) ** ctx.hours
-                            ).where(~cyclic),
-        "marginal_cost_cny_per_mwh": 0.0,
-    }, index=names)
+    return pd.DataFrame(
+        {
+            "bus": s["bus"],
+            "carrier": carrier,
+            "p_max_mw": (most * e_max / ctx.hours).where(np.isfinite(most), 0.0),
+            "energy_max_mwh": energy,
+            "efficiency_charge": 1.0,
+            "efficiency_discharge": 1.0,
+            "standing_loss_per_h": loss,
+            "soc_initial_mwh": (s["e_initial"].astype(float) / (1.0 - loss) ** ctx.hours).where(
+                ~cyclic
+            ),
+            "marginal_cost_cny_per_mwh": 0.0,
+        },
+        index=names,
+    )
 
 
 # PyPSA component -> gridopt table, rating, and the p.u. attribute that scales the rating
-_CANDIDATE_OF = {"Generator": ("generators", "p_max_mw", "p_nom", None),
-                 "Line": ("lines", "s_max_mw", "s_nom", "s_max_pu"),
-                 "Transformer": ("lines", "s_max_mw", "s_nom", "s_max_pu"),
-                 "Link": ("links", "p_max_mw", "p_nom", "p_max_pu"),
-                 "StorageUnit": ("storage_units", "p_max_mw", "p_nom", "p_max_pu"),
-                 "Store": ("storage_units", "energy_max_mwh", "e_nom", "e_max_pu")}
+_CANDIDATE_OF = {
+    "Generator": ("generators", "p_max_mw", "p_nom", None),
+    "Line": ("lines", "s_max_mw", "s_nom", "s_max_pu"),
+    "Transformer": ("lines", "s_max_mw", "s_nom", "s_max_pu"),
+    "Link": ("links", "p_max_mw", "p_nom", "p_max_pu"),
+    "StorageUnit": ("storage_units", "p_max_mw", "p_nom", "p_max_pu"),
+    "Store": ("storage_units", "energy_max_mwh", "e_nom", "e_max_pu"),
+}
 
 
 def _import_candidates(ctx: _Import, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -948,40 +1304,57 @@ def _import_candidates(ctx: _Import, tables: dict[str, pd.DataFrame]) -> pd.Data
             rename = {}
         missing = [n for n in ext if rename.get(n, n) not in target.index]
         if missing:
-            ctx.refuse(f"{component} {names_preview(missing)}: extendable, but imported as"
-                       " something gridopt cannot extend (a reservoir or a corridor)")
+            ctx.refuse(
+                f"{component} {names_preview(missing)}: extendable, but imported as"
+                " something gridopt cannot extend (a reservoir or a corridor)"
+            )
             ext = ext.difference(missing)
-        r = (ctx.static(component, pu_attr, ext) if pu_attr else pd.Series(1.0, index=ext))
+        r = ctx.static(component, pu_attr, ext) if pu_attr else pd.Series(1.0, index=ext)
         r = r.where(r > 0)
         if r.isna().any():
-            ctx.refuse(f"{component} {names_preview(ext[r.isna().to_numpy()])}: extendable with"
-                       f" {pu_attr} <= 0")
+            ctx.refuse(
+                f"{component} {names_preview(ext[r.isna().to_numpy()])}: extendable with"
+                f" {pu_attr} <= 0"
+            )
             r = r.fillna(1.0)
         s = static.loc[ext]
         comps = [rename.get(n, n) for n in ext]
         nom = s[nominal].astype(float)
         below = s[f"{nominal}_min"].astype(float) < nom
         if below.any():
-            ctx.notes.append(f"{component} {names_preview(ext[below.to_numpy()])}: extendable"
-                             f" below {nominal} ({nominal}_min < {nominal}), so their whole"
-                             " capacity is charged: gridopt's objective is PyPSA's plus"
-                             f" {float((s['capital_cost'] * nom)[below].sum()):.12g}")
+            ctx.notes.append(
+                f"{component} {names_preview(ext[below.to_numpy()])}: extendable"
+                f" below {nominal} ({nominal}_min < {nominal}), so their whole"
+                " capacity is charged: gridopt's objective is PyPSA's plus"
+                f" {float((s['capital_cost'] * nom)[below].sum()):.12g}"
+            )
         existing = nom.where(~below, 0.0)
         target.loc[comps, rating] = (existing * r).to_numpy()
-        cand = pd.DataFrame({
-            "table": table, "component": comps, "rating": rating,
-            "build_min": ((s[f"{nominal}_min"].astype(float) - existing) * r).clip(lower=0.0
-                                                                                   ).to_numpy(),
-            "build_max": ((s[f"{nominal}_max"].astype(float) - existing) * r).replace(
-                np.inf, np.nan).to_numpy(),
-            "overnight_cost_cny_per_unit": 0.0, "lifetime_yr": 1.0, "discount_rate": 0.0,
-            "fixed_om_cny_per_unit_yr": (s["capital_cost"].astype(float) / r).to_numpy(),
-            "max_hours": (s["max_hours"].astype(float) / r).to_numpy()
-            if component == "StorageUnit" else np.nan,
-        }, index=pd.Index([f"{c} {rating}" for c in comps]))
+        cand = pd.DataFrame(
+            {
+                "table": table,
+                "component": comps,
+                "rating": rating,
+                "build_min": ((s[f"{nominal}_min"].astype(float) - existing) * r)
+                .clip(lower=0.0)
+                .to_numpy(),
+                "build_max": ((s[f"{nominal}_max"].astype(float) - existing) * r)
+                .replace(np.inf, np.nan)
+                .to_numpy(),
+                "overnight_cost_cny_per_unit": 0.0,
+                "lifetime_yr": 1.0,
+                "discount_rate": 0.0,
+                "fixed_om_cny_per_unit_yr": (s["capital_cost"].astype(float) / r).to_numpy(),
+                "max_hours": (s["max_hours"].astype(float) / r).to_numpy()
+                if component == "StorageUnit"
+                else np.nan,
+            },
+            index=pd.Index([f"{c} {rating}" for c in comps]),
+        )
         if component == "StorageUnit":
-            target.loc[comps, "energy_max_mwh"] = (existing * s["max_hours"].astype(float)
-                                                   ).to_numpy()
+            target.loc[comps, "energy_max_mwh"] = (
+                existing * s["max_hours"].astype(float)
+            ).to_numpy()
         rows.append(cand)
     if not rows:
         return pd.DataFrame(columns=TABLES["candidates"].column_names[1:])
@@ -991,8 +1364,7 @@ def _import_candidates(ctx: _Import, tables: dict[str, pd.DataFrame]) -> pd.Data
     return out
 
 
-def _import_global_constraints(ctx: _Import, tables: dict[str, pd.DataFrame]
-                               ) -> dict[str, object]:
+def _import_global_constraints(ctx: _Import, tables: dict[str, pd.DataFrame]) -> dict[str, object]:
     """GlobalConstraints -> the expansion policy of the case (one period, on the horizon).
 
     primary_energy on co2_emissions, "<=": a CO2 cap on the horizon; its left side, PyPSA's
@@ -1008,53 +1380,73 @@ def _import_global_constraints(ctx: _Import, tables: dict[str, pd.DataFrame]
     for name, row in gc.iterrows():
         kind, sense = str(row["type"]), str(row["sense"]).strip()
         if sense not in ("<=", "<"):
-            ctx.refuse(f"GlobalConstraint '{name}': sense '{sense}' is not supported (gridopt's"
-                       " caps are upper limits)")
+            ctx.refuse(
+                f"GlobalConstraint '{name}': sense '{sense}' is not supported (gridopt's"
+                " caps are upper limits)"
+            )
             continue
         if np.isfinite(float(row.get("investment_period", np.nan))):
             ctx.refuse(f"GlobalConstraint '{name}': an investment period is not supported")
             continue
         if kind == CO2_CAP:
             if row["carrier_attribute"] != "co2_emissions":
-                ctx.refuse(f"GlobalConstraint '{name}': primary_energy on"
-                           f" '{row['carrier_attribute']}' is not supported (gridopt carries"
-                           " co2_emissions)")
+                ctx.refuse(
+                    f"GlobalConstraint '{name}': primary_energy on"
+                    f" '{row['carrier_attribute']}' is not supported (gridopt carries"
+                    " co2_emissions)"
+                )
                 continue
             if "co2_cap_t_per_yr" in policy:
                 ctx.refuse(f"GlobalConstraint '{name}': a second CO2 limit is not supported")
                 continue
             emitting = ctx.n.carriers.index[ctx.n.carriers["co2_emissions"].astype(float) != 0]
-            stores = [n for c, cyc in (("StorageUnit", "cyclic_state_of_charge"),
-                                       ("Store", "e_cyclic"))
-                      for n, r in ctx.n.c[c].static.loc[ctx.active.get(c, [])].iterrows()
-                      if r["carrier"] in emitting and not r[cyc]]
+            stores = [
+                n
+                for c, cyc in (("StorageUnit", "cyclic_state_of_charge"), ("Store", "e_cyclic"))
+                for n, r in ctx.n.c[c].static.loc[ctx.active.get(c, [])].iterrows()
+                if r["carrier"] in emitting and not r[cyc]
+            ]
             if stores:
-                ctx.refuse(f"GlobalConstraint '{name}': stores of emitting carriers that are"
-                           f" not cyclic count in PyPSA's CO2 limit: {names_preview(stores)}")
+                ctx.refuse(
+                    f"GlobalConstraint '{name}': stores of emitting carriers that are"
+                    f" not cyclic count in PyPSA's CO2 limit: {names_preview(stores)}"
+                )
                 continue
             policy["co2_cap_t_per_yr"] = {year: float(row["constant"])}
         elif kind == VOLUME_CAP:
-            carriers = [c.strip() for c in re.sub(r"[\[\]()]", "",
-                                                  str(row["carrier_attribute"])).split(",")]
+            carriers = [
+                c.strip() for c in re.sub(r"[\[\]()]", "", str(row["carrier_attribute"])).split(",")
+            ]
             lines = ctx.n.lines.loc[ctx.active.get("Line", [])]
             pu = lines["s_max_pu"].astype(float)
-            off = lines.index[(lines["s_nom_extendable"].astype(bool) & (pu != 1)
-                               & lines["carrier"].isin(carriers)).to_numpy()]
+            off = lines.index[
+                (
+                    lines["s_nom_extendable"].astype(bool)
+                    & (pu != 1)
+                    & lines["carrier"].isin(carriers)
+                ).to_numpy()
+            ]
             if len(off):
-                ctx.refuse(f"GlobalConstraint '{name}': its lines {names_preview(off)} have"
-                           " s_max_pu other than 1 (gridopt's capacities are the usable"
-                           " ratings)")
+                ctx.refuse(
+                    f"GlobalConstraint '{name}': its lines {names_preview(off)} have"
+                    " s_max_pu other than 1 (gridopt's capacities are the usable"
+                    " ratings)"
+                )
                 continue
             policy.setdefault("transmission_volume", []).append(
-                {"name": str(name), "carriers": carriers, "max_mwkm": float(row["constant"])})
+                {"name": str(name), "carriers": carriers, "max_mwkm": float(row["constant"])}
+            )
         else:
-            ctx.refuse(f"GlobalConstraint '{name}': type '{kind}' is not supported (gridopt"
-                       f" maps {CO2_CAP} CO2 limits and {VOLUME_CAP})")
+            ctx.refuse(
+                f"GlobalConstraint '{name}': type '{kind}' is not supported (gridopt"
+                f" maps {CO2_CAP} CO2 limits and {VOLUME_CAP})"
+            )
     return policy
 
 
-def _detect_load_shedding(ctx: _Import, tables: dict[str, pd.DataFrame], avail: pd.DataFrame,
-                          load_mw: pd.DataFrame) -> dict[str, object]:
+def _detect_load_shedding(
+    ctx: _Import, tables: dict[str, pd.DataFrame], avail: pd.DataFrame, load_mw: pd.DataFrame
+) -> dict[str, object]:
     """Generators of carrier "load shedding" that can shed exactly each bus's demand at one
     price become the case's load shedding; otherwise they stay ordinary generators."""
     gens = tables["generators"]
@@ -1064,9 +1456,13 @@ def _detect_load_shedding(ctx: _Import, tables: dict[str, pd.DataFrame], avail: 
         return off
     g = gens.loc[shed]
     cost = g["marginal_cost_cny_per_mwh"]
-    if g["bus"].duplicated().any() or cost.nunique() != 1 or cost.iloc[0] <= 0 or \
-            (g["p_min_mw"] > 0).any() or g[["ramp_up_mw_per_h", "ramp_down_mw_per_h"]
-                                           ].notna().any().any():
+    if (
+        g["bus"].duplicated().any()
+        or cost.nunique() != 1
+        or cost.iloc[0] <= 0
+        or (g["p_min_mw"] > 0).any()
+        or g[["ramp_up_mw_per_h", "ramp_down_mw_per_h"]].notna().any().any()
+    ):
         return off
     loads = tables["loads"]
     demand = load_mw.T.groupby(loads["bus"]).sum().T.clip(lower=0)
@@ -1080,12 +1476,16 @@ def _detect_load_shedding(ctx: _Import, tables: dict[str, pd.DataFrame], avail: 
     tables["generators"] = gens.drop(index=shed)
     for name in avail.columns.intersection(shed):
         del avail[name]
-    if LOAD_SHEDDING in tables["carriers"].index and \
-            not (tables["generators"]["carrier"] == LOAD_SHEDDING).any():
+    if (
+        LOAD_SHEDDING in tables["carriers"].index
+        and not (tables["generators"]["carrier"] == LOAD_SHEDDING).any()
+    ):
         tables["carriers"] = tables["carriers"].drop(index=LOAD_SHEDDING)
-    ctx.notes.append(f"{len(shed)} generators of carrier '{LOAD_SHEDDING}' that can shed each"
-                     " bus's demand became the case's load shedding at"
-                     f" {cost.iloc[0]:g} per MWh")
+    ctx.notes.append(
+        f"{len(shed)} generators of carrier '{LOAD_SHEDDING}' that can shed each"
+        " bus's demand became the case's load shedding at"
+        f" {cost.iloc[0]:g} per MWh"
+    )
     return {"enabled": True, "voll_cny_per_mwh": float(cost.iloc[0])}
 
 
@@ -1094,8 +1494,11 @@ def _complete_carriers(tables: dict[str, pd.DataFrame]) -> None:
     car = tables["carriers"]
     if car.empty:
         return
-    used = pd.Index(pd.concat([tables[t]["carrier"] for t in ("generators", "storage_units",
-                                                               "hydro")]).dropna().unique())
+    used = pd.Index(
+        pd.concat([tables[t]["carrier"] for t in ("generators", "storage_units", "hydro")])
+        .dropna()
+        .unique()
+    )
     missing = used.difference(car.index)
     if len(missing):
         extra = carrier_flags(missing).assign(color="#999999", nice_name=np.nan)
