@@ -61,13 +61,21 @@ ASSUMPTIONS: dict[str, tuple[Any, str, str]] = {
         " network's Hong Kong consumption (derived); the policy's 25 % ceiling"
         " (security.yaml) then holds coal at a quarter. Without it, Hong Kong's coal and"
         " imports from Guangdong's coal-fired margin cost the same, and any split of the last"
-        " tenth of its supply between them (coal 15-25 %, imports 25-35 %) is optimal"),
+        " tenth of its supply between them (coal 15-25 %, imports 25-35 %) is optimal. The"
+        " minimum is prorated by hours while the ceiling is a share of the horizon's supply, so"
+        " on a short, low-load horizon (a winter day) the two cannot both hold: the plan is"
+        " therefore soft, its shortfall paid at 100 CNY/MWh (ASSUMPTION: a plan, not a"
+        " contract; enough to break the tie with imports, far below the value of lost load)"),
     "capacity_payment_scope": (
         "Guangdong gas fleet", "-",
         "the 100 CNY/kW/yr capacity tariff (secondary) is paid on the Guangdong gas fleet's"
         " installed capacity; Hong Kong's and Macao's plants are paid under their own schemes"
         " (Scheme of Control), which are not in the data"),
 }
+
+
+# a plan's tie-break with imports, not a contract's penalty (SOURCES.md, hk_coal_plan)
+HK_COAL_PLAN_SHORTFALL_CNY_PER_MWH = 100.0
 
 
 @dataclass
@@ -111,7 +119,8 @@ def build_operations(shared: Any, generators: pd.DataFrame, supplies: pd.DataFra
         "name": "Hong Kong coal plan", "plants": None, "region": "Hong Kong",
         "carrier": "coal", "period": "year", "month": None,
         "min_mwh": round(coal_share / 100.0 * hk_use * 1000.0, 1), "max_mwh": None,
-        "min_hours": None, "max_hours": None, "shortfall_penalty_cny_per_mwh": None}])
+        "min_hours": None, "max_hours": None,
+        "shortfall_penalty_cny_per_mwh": HK_COAL_PLAN_SHORTFALL_CNY_PER_MWH}])
 
     mtpa = shared.value("operations", "Dapeng take-or-pay quantity", region="Guangdong",
                         entity="Dapeng LNG (phase I)", parameter="long_term_LNG_contract")
