@@ -395,7 +395,7 @@ def draw_reservoir_storage(run: RunTables, out_dir: Path) -> list[Path]:
     """Reservoir storage trajectories, one panel per river."""
     hydro = run.get("hydro")
     rivers = reservoirs(hydro) if hydro is not None and len(hydro) else {}
-    if not rivers:
+    if hydro is None or not rivers:
         raise ChartSkipped("no hydro station holds water (all run-of-river)")
     hours = hours_per_snapshot(hydro["snapshot"], run.summary)
     n = len(rivers)
@@ -684,7 +684,7 @@ def draw_network_map(run: RunTables, out_dir: Path) -> list[Path]:
     ax.set_xlabel("longitude (°E)")
     ax.set_ylabel("latitude (°N)")
     ax.grid(alpha=0.3)
-    missing = len(buses) - len(placed)
+    missing = (len(buses) if buses is not None else 0) - len(placed)
     note = (f"; {missing} buses without coordinates not shown" if missing else "") + (
         f"; {unplaced} branches to them not shown" if unplaced else ""
     )

@@ -30,7 +30,7 @@ def compare_cmd(
         typer.echo("gridopt: give at least two results folders to compare", err=True)
         raise typer.Exit(EXIT_INPUT)
     try:
-        tables = compare_runs(runs, progress=progress)
+        tables = compare_runs(list(runs), progress=progress)
     except FileNotFoundError as err:
         typer.echo(f"gridopt: {err}", err=True)
         raise typer.Exit(EXIT_INPUT) from None

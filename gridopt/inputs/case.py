@@ -85,8 +85,10 @@ def prepare_case(case: Case, path: Path) -> CaseData:
     problems += _check_gas_plants(tables, file)
     zones, zone_problems = resolve_zones(case, path, tables, net)
     problems += zone_problems
-    expanding = case.expansion is not None and case.expansion.enabled
-    if expanding and case.expansion.periods:
+    expansion = case.expansion
+    expanding = expansion is not None and expansion.enabled
+    investment: InvestmentPeriods | None
+    if expansion is not None and expanding and expansion.periods:
         snapshots, weights, hours, investment, problems_h = _period_snapshots(case, net, file)
     else:
         snapshots, weights, problems_h = _snapshots(case, net, file)
@@ -100,12 +102,12 @@ def prepare_case(case: Case, path: Path) -> CaseData:
     if problems:
         raise InputError(_with_lines(problems, path))
     demand_factor = gas_factor = 1.0
-    if investment is not None and case.expansion.periods:
+    if investment is not None and expansion is not None and expansion.periods:
         # each period's own growth of demand, snapshot by snapshot
         demand_factor = _period_demand(case, tables)[investment.of_snapshot]
-        gas_factor = np.array([p.gas_demand for p in case.expansion.periods])[
-            investment.of_snapshot
-        ][:, None]
+        gas_factor = np.array([p.gas_demand for p in expansion.periods])[investment.of_snapshot][
+            :, None
+        ]
     load = (
         _layout(
             net,
@@ -513,8 +515,9 @@ def _period_demand(case: Case, tables: dict[str, pd.DataFrame]) -> np.ndarray:
     """(period x load) factor on each load's demand in each investment period."""
     loads = tables["loads"]
     region = tables["buses"]["region"].reindex(loads["bus"]).to_numpy()
-    out = np.ones((len(case.expansion.periods), len(loads)))
-    for p, period in enumerate(case.expansion.periods):  # a handful of periods
+    periods = case.expansion.periods if case.expansion is not None else []
+    out = np.ones((len(periods), len(loads)))
+    for p, period in enumerate(periods):  # a handful of periods
         if isinstance(period.demand, dict):
             out[p] = pd.Series(region).map(period.demand).fillna(1.0).to_numpy()
         else:
@@ -530,6 +533,7 @@ def _period_snapshots(
     their hours, the hours of the series they average, and the periods and weights."""
     h = case.horizon
     exp = case.expansion
+    assert exp is not None  # called for expansion cases only
     start = (
         pd.Timestamp(h.start)
         if h.start is not None

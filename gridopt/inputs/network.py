@@ -197,7 +197,8 @@ def _rule_problems(
 
 def _default_series(col: Column, index: pd.Index) -> pd.Series:
     if col.kind == "float":
-        return pd.Series(np.nan if col.default is None else float(col.default), index=index)
+        value = np.nan if col.default is None else float(col.default)  # type: ignore[arg-type]
+        return pd.Series(value, index=index)
     if col.kind == "bool":
         return pd.Series(bool(col.default), index=index)
     return pd.Series(col.default, index=index, dtype=object)

@@ -115,7 +115,7 @@ def _default(col: Column) -> str:
         return "blank"
     if isinstance(col.default, bool):
         return str(col.default).lower()
-    return f"`{col.default}`" if isinstance(col.default, str) else _num(float(col.default))
+    return f"`{col.default}`" if isinstance(col.default, str) else _num(float(col.default))  # type: ignore[arg-type]
 
 
 def _cell(text: str) -> str:

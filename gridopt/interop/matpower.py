@@ -204,7 +204,7 @@ def read_matpower(path: Path | str) -> MatpowerCase:
     missing = [k for k in ("bus", "gen", "branch") if k not in found]
     if base is None:
         missing.insert(0, "baseMVA")
-    if missing:
+    if missing or base is None:
         raise InputError(
             [Problem(file, "not a MATPOWER case: no " + ", ".join(f"mpc.{k}" for k in missing))]
         )
@@ -565,14 +565,14 @@ def _upper_envelope(pts: np.ndarray, p_min: float, p_max: float) -> np.ndarray:
     slopes = np.diff(pts[:, 1]) / np.diff(pts[:, 0])
     icept = pts[:-1, 1] - slopes * pts[:-1, 0]
     lo, hi = min(p_min, pts[0, 0]), max(p_max, pts[-1, 0])
-    xs = [lo, hi]
+    found = [lo, hi]
     for i in range(len(slopes)):  # a handful of segments
         for j in range(i + 1, len(slopes)):
             if slopes[i] != slopes[j]:
                 x = (icept[j] - icept[i]) / (slopes[i] - slopes[j])
                 if lo < x < hi:
-                    xs.append(x)
-    xs = np.unique(xs)
+                    found.append(x)
+    xs = np.unique(found)
     ys = (slopes[None, :] * xs[:, None] + icept[None, :]).max(axis=1)
     # keep the kinks only
     keep = np.ones(len(xs), dtype=bool)

@@ -171,10 +171,12 @@ class Fleet:
     start_cost_cny: np.ndarray
     # (k, T): units that must stay on (off) at t because they started (stopped) before the
     # horizon: U0 [t < K_up] (N - U0 [t < K_down]), or from the history of a rolling window
-    up_held: np.ndarray | None = None
-    down_held: np.ndarray | None = None
-    started_before: np.ndarray | None = None  # (k,) v[-1], units started just before (or 0)
-    p_initial_mw: np.ndarray | None = None  # (k,) p[-1], NaN: not known
+    up_held: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
+    down_held: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
+    # (k,) v[-1], units started just before (or 0)
+    started_before: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    # (k,) p[-1], NaN: not known
+    p_initial_mw: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.index)
@@ -244,7 +246,7 @@ def _held_before(model: LinearModel, f: Fleet) -> None:
     ):
         frame = model.data.history.get(key)
         known = f.index.isin(frame.columns) if frame is not None else np.zeros(len(f), bool)
-        if not known.any():
+        if frame is None or not known.any():
             continue
         # lag 1 (the snapshot just before the horizon) first
         past = frame[f.index[known]].to_numpy(dtype=float).T[:, ::-1]
@@ -267,12 +269,12 @@ def windows(
     """
     k, T = cols.shape
     typical = model is not None and model.aggregated
-    reach = model.period_length if typical else np.arange(1, T + 1)
+    reach = model.period_length if model is not None and typical else np.arange(1, T + 1)
     counts = np.minimum(np.asarray(length)[:, None], reach[None, :]).ravel()
     rows = np.repeat(np.arange(k * T), counts)
     first = np.cumsum(counts) - counts
     lag = np.arange(int(counts.sum())) - np.repeat(first, counts)
-    if not typical:
+    if model is None or not typical:
         return rows, cols.ravel()[rows - lag]
     t = rows % T
     start, span = model.period_start[t], model.period_length[t]

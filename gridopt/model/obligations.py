@@ -127,7 +127,7 @@ def energy_terms(model: LinearModel) -> tuple[Windows, Terms, list[CapacityTerms
         hours = table[f"{side}_hours"].to_numpy(dtype=float)
         given = ~np.isnan(hours[owner])
         win.table.loc[given, side] = (hours * fixed)[owner[given]] * share[given]
-        if variable.any():
+        if cap is not None and variable.any():
             period = model.investment_period
             first_t = np.argmax(win.mask, axis=1)
             pair_w, pair_m = np.nonzero(

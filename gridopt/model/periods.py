@@ -226,8 +226,8 @@ def outcome(
     duals = {"min": np.full(n, np.nan), "max": np.full(n, np.nan)}
     labels = pd.Index(tab["label"])
     if model.has(f"{prefix}_shortfall"):
-        block = model.variables[f"{prefix}_shortfall"]
-        short[labels.get_indexer(block.components)] = sol.value(block)[:, 0]
+        short_block = model.variables[f"{prefix}_shortfall"]
+        short[labels.get_indexer(short_block.components)] = sol.value(short_block)[:, 0]
     for side, sign in (("min", 1.0), ("max", -1.0)):
         name = f"{prefix}_{side}"
         if name in model.row_blocks:

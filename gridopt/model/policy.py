@@ -98,7 +98,7 @@ def share_demand_mwh(model: LinearModel, regions: str | list[str]) -> np.ndarray
 
 def _share_rows(model: LinearModel, shares: list, side: str, name: str) -> None:
     """The share rows of one side (least shares: `policy_share`; most: `policy_share_max`)."""
-    years = model.investment.years
+    years = model.periods.years
     per = model.investment_period
     kw = _energy_weight(model)
     gens = model.data.tables["generators"]
@@ -239,7 +239,7 @@ def build(model: LinearModel) -> None:
 
 def _transmission_volume(model: LinearModel, entries: list) -> None:
     """Rows policy_transmission_volume (module docstring), one per entry and period."""
-    years = model.investment.years
+    years = model.periods.years
     labels, rhs, terms = [], [], []
     for e in entries:
         for j in _periods_of(e.periods, years):

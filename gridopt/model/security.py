@@ -234,12 +234,13 @@ def _headroom_terms(model: LinearModel, pl: Plan, build: bool) -> list[Term]:
     """h[g,t] of each local unit (see the module doc); adds its variables and rows if `build`."""
     data = model.data
     n1 = pl.zone.n_1
+    assert n1 is not None  # built for zones with an N-1 target only
     gens = data.tables["generators"].iloc[pl.unit_pos]
     p = model.variables["gen_p"].cols[pl.unit_pos]
     avail = generation.available_mw(model)[pl.unit_pos]
     T = model.T
     com_row: dict[int, int] = {}
-    cap_u = u_cols = None
+    cap_u = u_cols = np.zeros((0, T))
     if model.has("uc_on"):
         from gridopt.model import commitment
 
@@ -292,6 +293,7 @@ def _n1_system(
 ) -> tuple[list[str], list[Term], np.ndarray, np.ndarray]:
     """Contingency labels, terms and the matrices L (lost) and C (cover) over the terms."""
     n1 = pl.zone.n_1
+    assert n1 is not None  # built for zones with an N-1 target only
     T = model.T
     gen_p = model.variables["gen_p"].cols
     heads = _headroom_terms(model, pl, build)
@@ -364,6 +366,7 @@ def _build_n1(model: LinearModel, pl: Plan) -> None:
     T = model.T
     base = C.max(axis=0)  # the whole cover: every spare and headroom term, weight 1
     own = L - (C - base)  # lost_k + own_k, over the terms
+    assert pl.zone.n_1 is not None  # built for zones with an N-1 target only
     margin = pl.zone.n_1.margin_mw
     const = np.array([t.const for t in terms])  # (J, T)
     part_term = np.array([j for j, t in enumerate(terms) for _ in t.parts])
@@ -486,7 +489,12 @@ def _gas_system(
     tables = data.tables
     nodes = tables["gas_nodes"]
     zone = pl.zone
-    empty = ([], np.zeros((0, T)), [], np.zeros(T))
+    empty: tuple[list[str], np.ndarray, list[tuple[np.ndarray, np.ndarray]], np.ndarray] = (
+        [],
+        np.zeros((0, T)),
+        [],
+        np.zeros(T),
+    )
     if nodes.empty or "gas_balance" not in model.row_blocks:
         return (*empty, "skipped: the network has no gas system")
     inside = set(zone.gas_nodes)
@@ -515,7 +523,7 @@ def _gas_system(
     gen_p = model.variables["gen_p"].cols
     parts = [(gen_p[g], np.full(T, 1.0 / float(gens["efficiency"].iloc[g]))) for g in burners]
     demand = np.zeros(T)
-    if zone.gas_n_1.include_non_power_demand:
+    if zone.gas_n_1 is not None and zone.gas_n_1.include_non_power_demand:
         demand = gas.demand_mwth(model)[nodes.index.get_indexer(list(inside))].sum(axis=0)
     return labels, np.array(caps).reshape(len(labels), T), parts, demand, ""
 
@@ -602,6 +610,7 @@ def _water_frame(sol: Solution, zone: SecurityZone) -> pd.DataFrame:
 
     model = sol.model
     table = model.data.tables["hydro"]
+    assert zone.water_supply is not None  # a frame of zones with a water supply target only
     pos = table.index.get_indexer(zone.water_supply.hydro)
     reach = hydro_family.reaching_m3s(sol)[pos]
     need = hydro_family.withdrawal_m3s(model.data)[pos]
@@ -626,6 +635,7 @@ def _water_frame(sol: Solution, zone: SecurityZone) -> pd.DataFrame:
 def reserve_margin_check(data: CaseData, zone: SecurityZone) -> dict[str, float | str]:
     """(2): firm capacity minus the largest element against peak demand x (1 + margin)."""
     rm = zone.reserve_margin
+    assert rm is not None  # checked for zones with a reserve margin only
     tables = data.tables
     gens = tables["generators"]
     units = local_units(zone, tables)
@@ -714,7 +724,7 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                     np.array([[rm["lhs_mw"]]]),
                     np.array([[rm["rhs_mw"]]]),
                     "MW",
-                    np.array([[rm["lhs_mw"] - rm["rhs_mw"]]]),
+                    np.array([[float(rm["lhs_mw"]) - float(rm["rhs_mw"])]]),
                     np.array([[np.nan]]),
                     "",
                     f"check (capacities are data): firm local {rm['firm_local_mw']:,.1f} MW + firm"

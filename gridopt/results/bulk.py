@@ -279,10 +279,10 @@ def _sheet_paths(book: zipfile.ZipFile) -> dict[str, str]:
     workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
     target = {r.get("Id"): r.get("Target") for r in rels.findall("p:Relationship", ns)}
-    out = {}
+    out: dict[str, str] = {}
     for sheet in workbook.findall("m:sheets/m:sheet", ns):
-        part = target[sheet.get(f"{{{ns['r']}}}id")]
-        out[sheet.get("name")] = part.lstrip("/") if part.startswith("/") else f"xl/{part}"
+        part = str(target[sheet.get(f"{{{ns['r']}}}id")])
+        out[str(sheet.get("name"))] = part.lstrip("/") if part.startswith("/") else f"xl/{part}"
     return out
 
 

@@ -345,7 +345,7 @@ def add_native_charts(
         shown = f", busiest {len(c.labels)} of {c.n_total}" if c.n_total > len(c.labels) else ""
         place(
             "corridor_utilisation" if i == 0 else f"{c.kind}_utilisation",
-            lambda block=block, what=what, shown=shown: _line_chart(
+            lambda block=block, what=what, shown=shown: _line_chart(  # type: ignore[misc]
                 workbook,
                 data,
                 block,

@@ -210,7 +210,7 @@ def _choose_algorithm(
     h: highspy.Highs, options: SolverOptions, is_lp: bool, n_columns: int
 ) -> None:
     for key, value in chosen_options(options, is_lp, n_columns).items():
-        h.setOptionValue(key, value)
+        h.setOptionValue(key, value)  # type: ignore[arg-type]
 
 
 # What to try when an LP solve stops on a solver failure (model status "Not Set" or

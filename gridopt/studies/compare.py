@@ -26,7 +26,7 @@ objective(base)).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,7 @@ def read_run(folder: Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
 
 
 def compare_runs(
-    folders: list[Path | str],
+    folders: Sequence[Path | str],
     names: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, pd.DataFrame]:

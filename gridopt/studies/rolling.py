@@ -441,7 +441,7 @@ def _end_conditions(
             cyclic = store.rule == "cyclic"
             level[cyclic] = run_start[table][cyclic]
             chase = followed[table] & ~np.isnan(level)
-            if soft and end_penalised and chase.any():
+            if plan is not None and soft and end_penalised and chase.any():
                 # at the most the plan ever valued the store: its value in the last coarse
                 # snapshot alone may be nil (a wet season), which would let the window
                 # empty a reservoir the case's rule wants back
@@ -452,7 +452,9 @@ def _end_conditions(
             keep = own & (store.rule != "free")
             level[keep] = start[keep]
             chase = ~own
-            if settings.seasonal == "targets" and chase.any():
+            if plan is None:
+                pass
+            elif settings.seasonal == "targets" and chase.any():
                 level[chase] = plan.level_at(table, hour).reindex(store.names).to_numpy()[chase]
                 rule[chase] = settings.target
                 if soft:

@@ -101,6 +101,7 @@ def water_supplied(data: CaseData, zone: SecurityZone, sol: Solution) -> tuple[f
     from gridopt.model.hydro import water_value_cny_per_m3, withdrawal_m3s
 
     hydro = data.tables["hydro"]
+    assert zone.water_supply is not None  # zones with a water supply target only
     pos = hydro.index.get_indexer(zone.water_supply.hydro)
     volume = withdrawal_m3s(data)[pos] * data.weights_h[None, :] * 3600.0
     total = float(volume.sum())
@@ -289,7 +290,7 @@ def cost_of_security(
                 continue
             sol_without = outcomes[("without", i, target)]
             sol_alone = outcomes[("alone", i, target)]
-            row = {
+            row: dict[str, Any] = {
                 "zone": zone.name,
                 "target": label,
                 "status": str(sol_without.status),
@@ -305,7 +306,7 @@ def cost_of_security(
                 row.update(
                     water_mm3=volume / 1e6,
                     water_value_cny_per_m3=value,
-                    cost_cny_per_m3=row["cost_cny"] / volume if volume > 0 else np.nan,
+                    cost_cny_per_m3=float(row["cost_cny"]) / volume if volume > 0 else np.nan,
                 )
             rows_out.append(row)
     table = pd.DataFrame(rows_out)
@@ -448,7 +449,7 @@ def contingency_study(
             from distributed import as_completed
 
             shared = c.scatter(base_data, broadcast=True)
-            futures = {
+            futures: dict[Any, int] = {
                 c.submit(
                     solve_variant,
                     c.scatter(matrix),

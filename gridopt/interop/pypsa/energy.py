@@ -38,6 +38,8 @@ corridors, switchable corridors in a uc case, and contracts (table `contracts`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pypsa
@@ -208,7 +210,7 @@ def _gas_plants(n: pypsa.Network, data: CaseData, hours: float, at: pd.Series) -
     positive = np.where(p_max > 0, p_max, 1.0)
     avail = data.availability_pu[plants].set_axis(n.snapshots)
     floor = np.minimum(gens["p_min_mw"].to_numpy()[None, :], avail.to_numpy() * p_max)
-    ramp = {
+    ramp: dict[str, Any] = {
         attr: np.where(p_max > 0, gens[col].to_numpy(dtype=float) * hours / positive, np.nan)
         for attr, col in (
             ("ramp_limit_up", "ramp_up_mw_per_h"),

@@ -92,6 +92,7 @@ describe the same schedules).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -280,7 +281,7 @@ def _export_generators(n: pypsa.Network, data: CaseData, hours: float) -> None:
     floor_mw = np.minimum(gens["p_min_mw"].to_numpy()[None, :], avail.to_numpy() * p_nom)
     p_min_pu = avail.copy()
     p_min_pu.loc[:, :] = np.where(has_capacity, floor_mw / np.where(has_capacity, p_nom, 1.0), 0.0)
-    ramp = {}
+    ramp: dict[str, Any] = {}
     for attr, column in (
         ("ramp_limit_up", "ramp_up_mw_per_h"),
         ("ramp_limit_down", "ramp_down_mw_per_h"),

@@ -1433,7 +1433,8 @@ def _import_global_constraints(ctx: _Import, tables: dict[str, pd.DataFrame]) ->
                     " ratings)"
                 )
                 continue
-            policy.setdefault("transmission_volume", []).append(
+            volumes: list[dict[str, object]] = policy.setdefault("transmission_volume", [])  # type: ignore[assignment]
+            volumes.append(
                 {"name": str(name), "carriers": carriers, "max_mwkm": float(row["constant"])}
             )
         else:
@@ -1451,7 +1452,7 @@ def _detect_load_shedding(
     price become the case's load shedding; otherwise they stay ordinary generators."""
     gens = tables["generators"]
     shed = gens.index[gens["carrier"] == LOAD_SHEDDING]
-    off = {"enabled": False}
+    off: dict[str, object] = {"enabled": False}
     if shed.empty:
         return off
     g = gens.loc[shed]
