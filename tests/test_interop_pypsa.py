@@ -390,12 +390,23 @@ def test_csv_folder_and_a_non_empty_output_folder(tmp_path):
     with _quiet():
         n.export_to_csv_folder(tmp_path / "native")
     import_pypsa(tmp_path / "native", tmp_path / "case")
+    # an imported case may have been edited since: not replaced unless asked
+    (tmp_path / "case" / "case.yaml").write_text(
+        (tmp_path / "case" / "case.yaml").read_text() + "# edited\n"
+    )
     with pytest.raises(InputError, match="not empty"):
         import_pypsa(tmp_path / "native", tmp_path / "case")
-    (tmp_path / "case" / "notes.txt").write_text("kept")
+    assert (tmp_path / "case" / "case.yaml").read_text().endswith("# edited\n")
     import_pypsa(tmp_path / "native", tmp_path / "case", overwrite=True)
-    assert (tmp_path / "case" / "notes.txt").read_text() == "kept"
+    assert not (tmp_path / "case" / "case.yaml").read_text().endswith("# edited\n")
     assert load_case(tmp_path / "case" / "case.yaml").n_snapshots == 4
+    # a folder gridopt did not write is never written into, even when asked
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("kept")
+    for overwrite in (False, True):
+        with pytest.raises(InputError, match="did not write"):
+            import_pypsa(tmp_path / "native", tmp_path / "mine", overwrite=overwrite)
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
 
 
 def _refused(edit) -> str:

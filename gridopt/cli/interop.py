@@ -23,7 +23,7 @@ import_app = typer.Typer(
     help="Read another tool's network as a gridopt case folder.",
 )
 
-_FORCE = typer.Option("--force", help="replace the case files in a non-empty OUT_DIR")
+_FORCE = typer.Option("--force", help="replace a case folder imported earlier at OUT_DIR (whole)")
 
 
 app.add_typer(export_app, name="export")

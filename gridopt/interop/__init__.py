@@ -19,7 +19,8 @@ import yaml
 
 from gridopt.errors import InputError, Problem
 from gridopt.inputs.case import load_case
-from gridopt.inputs.schema import SERIES, TABLES
+from gridopt.inputs.schema import TABLES
+from gridopt.results.folders import claim_output
 
 CASE_FILE = "case.yaml"
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M"
@@ -106,55 +107,50 @@ def names_preview(names: Any, limit: int = 5) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _written_files(out_dir: Path) -> list[Path]:
-    files = [out_dir / f"{name}.csv" for name in TABLES]
-    files += [out_dir / "timeseries" / f"{name}.csv" for name in SERIES]
-    return [*files, out_dir / "network.xlsx", out_dir / "network.yaml", out_dir / CASE_FILE]
-
-
-def write_case(imported: ImportedCase, out_dir: Path | str, overwrite: bool = False) -> Path:
+def write_case(
+    imported: ImportedCase,
+    out_dir: Path | str,
+    overwrite: bool = False,
+    inputs: tuple[Path | str, ...] = (),
+) -> Path:
     """Write the case folder and return the path of its case YAML.
 
-    The folder must be new or empty unless `overwrite` is set; then only the files a case
-    folder consists of (table CSVs, `timeseries/*.csv`, `network.xlsx`, `case.yaml`) are
-    replaced or removed, nothing else. Only the schema's columns are written, in its order.
-    The written case is read back with the normal loader, so a case that gridopt would not
-    accept is reported here rather than at solve time.
+    The folder is claimed as gridopt's output (`gridopt.results.folders`, kind "case"): it
+    must be new, empty, or an imported case folder written earlier (its marker), and it is
+    replaced only with `overwrite`, whole and only once the new folder is complete. `inputs`
+    are the files the import reads, which the folder may not hold. Only the schema's columns
+    are written, in its order. The written case is read back with the normal loader before
+    it replaces anything, so a case that gridopt would not accept is reported here rather
+    than at solve time.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError([Problem(str(out_dir), "output path exists and is not a folder")])
-    if out_dir.exists() and any(out_dir.iterdir()):
-        if not overwrite:
-            raise InputError(
-                [
-                    Problem(
-                        str(out_dir),
-                        "output folder is not empty (choose a new folder, or allow overwriting)",
-                    )
-                ]
-            )
-        for path in _written_files(out_dir):
-            path.unlink(missing_ok=True)
-    (out_dir / "timeseries").mkdir(parents=True, exist_ok=True)
+    with claim_output(out_dir, "case", overwrite=overwrite, inputs=inputs, inputs_ok=True) as out:
+        staged = out.staging()
+        _write_case_files(imported, staged)
+        out.publish(staged)
+    return out_dir / CASE_FILE
+
+
+def _write_case_files(imported: ImportedCase, folder: Path) -> None:
+    """The tables, series and case YAML of `imported` into the (new) `folder`, read back."""
+    (folder / "timeseries").mkdir(parents=True, exist_ok=True)
     for name, table in TABLES.items():
         df = imported.tables.get(name)
         if df is None or (df.empty and not table.required):
             continue
         cols = [c for c in table.column_names if c != "name" and c in df.columns]
-        df[cols].rename_axis("name").to_csv(out_dir / f"{name}.csv")
+        df[cols].rename_axis("name").to_csv(folder / f"{name}.csv")
     for name, df in imported.series.items():
         if df.shape[1] == 0:
             continue
         out = df.copy()
         out.index = pd.DatetimeIndex(out.index).strftime(TIMESTAMP_FORMAT)
-        out.rename_axis("timestamp").to_csv(out_dir / "timeseries" / f"{name}.csv")
-    case_path = out_dir / CASE_FILE
+        out.rename_axis("timestamp").to_csv(folder / "timeseries" / f"{name}.csv")
+    case_path = folder / CASE_FILE
     case_path.write_text(
         yaml.safe_dump(imported.case, sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
     load_case(case_path)
-    return case_path
 
 
 def hourly_series(values: pd.DataFrame, start: pd.Timestamp, resolution_h: int) -> pd.DataFrame:

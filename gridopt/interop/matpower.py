@@ -714,5 +714,5 @@ def import_matpower(
     imported = from_matpower(
         mpc, source=str(src), name=src.stem, quadratic_segments=quadratic_segments, dclines=dclines
     )
-    write_case(imported, out_dir, overwrite=overwrite)
+    write_case(imported, out_dir, overwrite=overwrite, inputs=(src,))
     return imported.warnings

@@ -12,6 +12,7 @@ export, import) claims its output with `claim_output` before it starts work. The
   one above it, a folder holding the case being solved, a project folder (one holding
   `cases/` and `networks/`) or any folder inside its `cases/` or `networks/` (unless the
   output is a case, `inputs_ok`);
+- an imported case folder is replaced only with `overwrite` (its user may have edited it);
 - a results folder is replaced whole, and only by a complete new one: the new one is
   written beside it in a hidden staging folder (`.NAME.gridopt-new-*`) and swapped in when
   complete; the earlier one is removed only after the swap;
@@ -53,6 +54,8 @@ KINDS = {
     "pypsa": "an exported PyPSA network",
     "case": "an imported case folder",
 }
+# outputs their users edit (an imported case): replaced only with `overwrite`
+EDITED_KINDS = frozenset({"case"})
 # statuses of a run that has a solution to report
 SOLVED = frozenset({"optimal", "time_limit"})
 
@@ -390,6 +393,12 @@ def _existing_rule(
             f"is {KINDS.get(str(marker.get('kind')), 'another output')}, not"
             f" {KINDS.get(kind, kind)}; give another folder"
         ), None
+    if kind in EDITED_KINDS and not overwrite:
+        # a case is an input its user may have edited since: replaced only when asked
+        return (
+            f"is not empty: it holds {KINDS[kind]} written earlier; give a new folder, or"
+            " --force to replace it whole"
+        ), marker
     return None, marker
 
 

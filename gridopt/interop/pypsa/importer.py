@@ -376,7 +376,7 @@ def import_pypsa(
     """
     n = read_pypsa(src)
     imported = from_pypsa(n, source=str(src), name=Path(src).stem, currency=currency)
-    write_case(imported, out_dir, overwrite=overwrite)
+    write_case(imported, out_dir, overwrite=overwrite, inputs=(src,))
     return imported.warnings
 
 
