@@ -461,3 +461,33 @@ def test_cli_import_matpower(tmp_path):
     res = runner.invoke(app, ["import", "matpower", str(bad), str(tmp_path / "d")])
     assert res.exit_code == 2 and "reactance x must not be 0" in res.output
     assert load_case(tmp_path / "c" / "case.yaml").tables["generators"].shape[0] == 3 * 8
+
+
+def _broken(ppc: dict, matrix: str, row: int, column: int, value: float) -> dict:
+    broken = {k: (np.array(v, dtype=float).copy() if k != "version" else v) for k, v in ppc.items()}
+    broken[matrix][row, column] = value
+    return broken
+
+
+@pytest.mark.parametrize(
+    ("matrix", "row", "column", "value", "message"),
+    [
+        ("gen", 1, 0, 77, r"mpc\.gen, row 2: its bus \(bus 77\) is not in mpc\.bus"),
+        ("branch", 3, 1, 99, r"mpc\.branch, row 4: its from or to bus \(bus 99\) is not in"),
+        ("bus", 2, 0, 1, r"mpc\.bus, row 3: bus number 1 is given twice"),
+    ],
+)
+def test_bus_numbers_that_do_not_match_are_named_by_matrix_and_row(
+    tmp_path, matrix, row, column, value, message
+):
+    ppc = _broken(pp.case9(), matrix, row, column, value)
+    with pytest.raises(InputError, match=message) as err:
+        import_matpower(write_m(ppc, tmp_path / "broken.m"), tmp_path / "case")
+    assert all(p.file.endswith("broken.m") for p in err.value.problems)
+    assert not (tmp_path / "case").exists()
+
+
+def test_a_case_without_generators_is_refused_by_name(tmp_path):
+    ppc = pp.case9() | {"gen": np.zeros((0, 21)), "gencost": np.zeros((0, 7))}
+    with pytest.raises(InputError, match=r"mpc\.gen has no rows"):
+        import_matpower(write_m(ppc, tmp_path / "nogen.m"), tmp_path / "case")

@@ -10,6 +10,7 @@ silently.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from gridopt.errors import InputError, Problem
+from gridopt.errors import InputError
 from gridopt.inputs.case import load_case
 from gridopt.inputs.schema import TABLES
 from gridopt.results.folders import claim_output
@@ -126,7 +127,16 @@ def write_case(
     out_dir = Path(out_dir)
     with claim_output(out_dir, "case", overwrite=overwrite, inputs=inputs, inputs_ok=True) as out:
         staged = out.staging()
-        _write_case_files(imported, staged)
+        try:
+            _write_case_files(imported, staged)
+        except InputError as err:
+            # named where the case would have been written: the staging folder is gone
+            raise InputError(
+                [
+                    dataclasses.replace(p, file=p.file.replace(str(staged), str(out_dir)))
+                    for p in err.problems
+                ]
+            ) from None
         out.publish(staged)
     return out_dir / CASE_FILE
 

@@ -229,7 +229,49 @@ def read_matpower(path: Path | str) -> MatpowerCase:
         genfuel=re.findall(r"'([^']*)'", fuel.group(1)) if fuel else None,
     )
     _run_known_code(mpc, _MATRIX.sub("", text), file)
+    _check_bus_numbers(mpc, file)
     return mpc
+
+
+def _check_bus_numbers(mpc: MatpowerCase, file: str) -> None:
+    """Every bus number once in mpc.bus, and every gen, branch and dcline end among them;
+    rows counted from 1 within each matrix, as MATPOWER's own messages count them."""
+    empty = [k for k in ("bus", "gen") if not getattr(mpc, k).size]
+    if empty:
+        raise InputError(
+            [
+                Problem(file, f"mpc.{k} has no rows: a case needs buses and generators")
+                for k in empty
+            ]
+        )
+    numbers = mpc.bus[:, BUS_I]
+    problems: list[Problem] = []
+    seen, first = np.unique(numbers, return_index=True)
+    twice = np.setdiff1d(np.arange(len(numbers)), first)
+    problems += [
+        Problem(file, f"mpc.bus, row {i + 1}: bus number {numbers[i]:g} is given twice", value=None)
+        for i in twice
+    ]
+    ends: list[tuple[str, np.ndarray, tuple[int, ...], str]] = [
+        ("gen", mpc.gen, (GEN_BUS,), "its bus")
+    ]
+    ends.append(("branch", mpc.branch, (F_BUS, T_BUS), "its from or to bus"))
+    if mpc.dcline is not None and mpc.dcline.size:
+        ends.append(("dcline", mpc.dcline, (0, 1), "its from or to bus"))
+    for matrix, rows, columns, what in ends:
+        if not rows.size:
+            continue
+        for i in np.flatnonzero(~np.isin(rows[:, list(columns)], seen).all(axis=1)):
+            missing = [f"{rows[i, c]:g}" for c in columns if rows[i, c] not in seen]
+            problems.append(
+                Problem(
+                    file,
+                    f"mpc.{matrix}, row {i + 1}: {what} (bus {', '.join(missing)}) is not in"
+                    " mpc.bus",
+                )
+            )
+    if problems:
+        raise InputError(problems[:20])
 
 
 def _run_known_code(mpc: MatpowerCase, code: str, file: str) -> None:
