@@ -141,8 +141,9 @@ PLAUSIBLE = st.one_of(
     st.floats(1e-9, 1e-4),
 )
 SOME_VALUE = st.one_of(PLAUSIBLE, VALUES)
-# (not solver.threads: HiGHS keeps one pool of threads per process, so a test process that
-# has solved once cannot solve again with another count; the command line solves once)
+# (not solver.threads: the thread count does not change an answer, and a pool of more
+# threads than the machine's cores only slows the suite; tests/test_solver_strategy.py
+# solves with several counts in one process)
 NUMERIC = [
     "scale.demand",
     "scale.inflow",

@@ -125,3 +125,15 @@ def test_choose_by_the_size_of_the_lp():
         "solver": "hipo"
     }
     assert chosen_options(SolverOptions(options={"solver": "ipx"}), True, big) == {}
+
+
+def test_solves_in_one_process_may_ask_for_different_thread_counts():
+    """HiGHS sizes one thread pool per process at its first solve; a later solve asking for
+    another size must still solve (not stop with an error and no solution)."""
+    model = build_model(load_case(CASES / "tiny_storage.yaml"))
+    objectives = [
+        solve(model, SolverOptions(method="simplex", threads=n)).objective_cny for n in (1, 2, 1)
+    ]
+    reference = solve(model, SolverOptions(method="simplex")).objective_cny
+    assert reference > 0
+    assert objectives == pytest.approx([reference] * 3, rel=1e-9)

@@ -110,6 +110,11 @@ def _apply_options(
         h.setOptionValue("threads", int(options.threads))
     for key, value in options.options.items():
         h.setOptionValue(str(key), value)
+    if options.threads is not None or "threads" in options.options:
+        # HiGHS keeps one thread pool per process, sized by the first solve: a later solve
+        # asking for another size would stop with an error (and no solution) unless the
+        # pool is rebuilt
+        h.resetGlobalScheduler(True)
 
 
 @dataclass
