@@ -73,7 +73,7 @@ import scipy.sparse as sp
 from gridopt.errors import InputError, Problem
 from gridopt.inputs.case import load_case, prepare_case
 from gridopt.inputs.data import CaseData, FutureCost
-from gridopt.inputs.settings import Horizon, Reserve, Rolling, SolverOptions
+from gridopt.inputs.settings import Horizon, Reserve, SolverOptions
 from gridopt.model.commitment import free_to_go_off
 from gridopt.model.core import LinearModel
 from gridopt.model.future_cost import CUT_COLUMNS, cut_matrix, state_of, theta_column
@@ -82,7 +82,7 @@ from gridopt.progress import steps
 from gridopt.solver.backends import backend_for
 from gridopt.solver.matrix import model_matrix
 from gridopt.solver.types import Matrix, Status
-from gridopt.studies.rolling import State, Window, _end_conditions, _window_data, stores
+from gridopt.studies.pieces import State, Window, piece_data, stores
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -312,24 +312,27 @@ def start_levels(data: CaseData) -> dict[str, np.ndarray]:
     return out
 
 
-def _end_rules(data: CaseData, levels: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
-    """The case's end rules for the last stage: fixed stores end at their initial level,
-    cyclic ones where they started (`start_levels`)."""
-    resolution_h = data.case.horizon.resolution_h
-    all_stores = stores(data)
-    followed = {t: np.zeros(len(s.names), dtype=bool) for t, s in all_stores.items()}
-    state = State(levels)
-    return _end_conditions(
-        Window(1, 0, 0, 0),
-        True,
-        all_stores,
-        state,
-        levels,
-        followed,
-        None,
-        Rolling(window_h=resolution_h, seasonal="none"),
-        0.0,
-    )
+def end_rules(data: CaseData, levels: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
+    """The case's end rules, for the last stage (`CaseData.end_state`): a fixed store ends at
+    its initial level, a cyclic one where it started (`levels`, `start_levels`)."""
+    out = {}
+    for table, store in stores(data).items():
+        level = np.full(len(store.names), np.nan)
+        fixed, cyclic = store.rule == "fixed", store.rule == "cyclic"
+        level[fixed] = store.initial[fixed]
+        level[cyclic] = levels[table][cyclic]
+        if np.isnan(level).all():
+            continue
+        out[table] = pd.DataFrame(
+            {
+                "level": level,
+                "rule": "equal",
+                "value_cny_per_unit": np.nan,
+                "shortfall_penalty_cny_per_unit": np.nan,
+            },
+            index=store.names,
+        )
+    return out
 
 
 def stage_data(
@@ -339,8 +342,8 @@ def stage_data(
     (the last stage) or a future cost."""
     levels = start_levels(coarse)
     a, b = bounds
-    end_state = _end_rules(coarse, levels) if last else {}
-    data = _window_data(coarse, Window(number, a, b, b), State(levels), end_state)
+    end_state = end_rules(coarse, levels) if last else {}
+    data = piece_data(coarse, Window(number, a, b, b), State(levels), end_state)
     return dataclasses.replace(
         data,
         stage_state=True,
@@ -375,7 +378,7 @@ def horizon_lp(data: CaseData, resolution_h: int) -> tuple[Status, float]:
     coarse = coarse_case(data, resolution_h)
     levels = start_levels(coarse)
     n = coarse.n_snapshots
-    whole = _window_data(coarse, Window(1, 0, n, n), State(levels), _end_rules(coarse, levels))
+    whole = piece_data(coarse, Window(1, 0, n, n), State(levels), end_rules(coarse, levels))
     model = build_model(whole)
     out = backend_for(whole.case.solver.backend).solve_matrix(
         model_matrix(model), whole.case.solver, relax=True
