@@ -296,6 +296,13 @@ def transit_entries(model: LinearModel, resolution_h: float) -> pd.DataFrame:
     )
 
 
+def steps_in_transit(hydro: pd.DataFrame, resolution_h: float) -> int:
+    """The most steps of `resolution_h` hours any station's release is in transit (max L_u,
+    `transit_entries`; 0 without a reach with a travel time)."""
+    reach = hydro["travel_time_h"][hydro["downstream"].notna()].to_numpy(dtype=float)
+    return int(np.ceil(reach / resolution_h).max()) if len(reach) else 0
+
+
 def _transit_at_start(model: LinearModel) -> tuple[np.ndarray, np.ndarray] | None:
     """Start columns of the water in transit (a stage, module doc of `_stateful`), held at the
     releases before the horizon (`release_before_m3s`), rows `hydro_transit_start`: (their

@@ -39,9 +39,9 @@ as one LP (`horizon_lp`) in finitely many passes. Over inflow scenarios (stochas
 stage are taken to be independent of the stages before (the inflows of week t are those of
 one of the years, whatever the weeks before were); each year is also a forward path, and
 `samples` more paths draw a year per stage at random. The lower bound is then the expected
-cost of that model; the upper bound is only a statistical estimate of the policy's cost over
-the paths run (not a bound), so the gap need not close: a stochastic run ends on the gap or,
-more often, on `max_iterations`.
+cost of that model; the upper bound is only a statistical estimate of the policy's cost (the
+mean cost of the sampled paths, or without samples of the years' own paths; not a bound), so
+the gap need not close: a stochastic run ends on the gap or, more often, on `max_iterations`.
 
 Feasibility: a stage that is infeasible from a trial start (a store too low to meet its end
 rule, say) is solved again with the start free to move at a penalty (`penalty_cny_per_unit`
@@ -60,6 +60,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -73,10 +74,11 @@ import scipy.sparse as sp
 from gridopt.errors import InputError, Problem
 from gridopt.inputs.case import load_case, prepare_case
 from gridopt.inputs.data import CaseData, FutureCost
-from gridopt.inputs.settings import Horizon, Reserve, SolverOptions
+from gridopt.inputs.settings import Case, Horizon, Reserve, SolverOptions
 from gridopt.model.commitment import free_to_go_off
 from gridopt.model.core import LinearModel
 from gridopt.model.future_cost import CUT_COLUMNS, cut_matrix, state_of, theta_column
+from gridopt.model.hydro import steps_in_transit
 from gridopt.model.registry import build_model
 from gridopt.progress import steps
 from gridopt.solver.backends import backend_for
@@ -96,6 +98,10 @@ PENALTY_CNY_PER_UNIT = 1e7
 STAGE_WORDS = {"day": 24, "week": 168}
 
 
+class StageFailed(RuntimeError):
+    """A stage without a solution even with its start free to move (its own rows conflict)."""
+
+
 # ---- settings ---------------------------------------------------------------------------------
 def parse_hours(text: str, what: str) -> int:
     """`24h`, `24`, `7d` -> hours (ValueError in words)."""
@@ -103,6 +109,11 @@ def parse_hours(text: str, what: str) -> int:
     if not match or int(match.group(1)) <= 0:
         raise ValueError(f"{what}: expected hours (24h) or days (7d); got {text!r}")
     return int(match.group(1)) * (24 if match.group(2) == "d" else 1)
+
+
+def inflow_years() -> list[str]:
+    """The inflow years a case may name (`inflow_year`)."""
+    return list(typing.get_args(Case.model_fields["inflow_year"].annotation))
 
 
 def stage_bounds(
@@ -116,7 +127,12 @@ def stage_bounds(
         month = snapshots.year * 12 + snapshots.month
         starts = np.flatnonzero(np.r_[True, month[1:] != month[:-1]])
     else:
-        hours = STAGE_WORDS.get(word) or parse_hours(word, "stages")
+        try:
+            hours = STAGE_WORDS.get(word) or parse_hours(word, "stages")
+        except ValueError:
+            raise ValueError(
+                f"stages: expected week, day, month or hours (72h, 3d); got {stages!r}"
+            ) from None
         if hours % resolution_h:
             raise ValueError(
                 f"stages: {hours} h is not a multiple of the resolution ({resolution_h} h)"
@@ -435,7 +451,7 @@ class FutureCostResult:
         for j, cuts in enumerate(self.cuts):
             frame = cuts.frame(self.keys)
             frame.insert(0, "stage", j + 1)
-            frame.insert(1, "stage_end", self.stages[j][1])
+            frame.insert(1, "stage_end", self.stages[j][1] + pd.Timedelta(hours=self.resolution_h))
             frame["unit"] = np.tile(self.units, len(cuts))
             parts.append(frame)
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -526,6 +542,21 @@ def future_cost_function(
     first = coarse[years[0]]
     bounds = stage_bounds(first.snapshots, stages, resolution_h)
     S = len(bounds)
+    longest = steps_in_transit(first.tables["hydro"], resolution_h)
+    shortest = min(b - a for a, b in bounds)
+    if shortest < longest:
+        # the water in transit at a stage's end must have been released in that stage
+        raise InputError(
+            [
+                Problem(
+                    str(data.path),
+                    f"every stage must last at least the longest travel time of a river"
+                    f" ({longest} steps of {resolution_h} h); the shortest lasts {shortest}",
+                    column="stages",
+                    value=stages,
+                )
+            ]
+        )
     say(
         f"future cost: {S} stages of {first.n_snapshots} snapshots of {resolution_h} h,"
         f" {len(years)} scenario{'s' if len(years) != 1 else ''} ({', '.join(years)})"
@@ -549,9 +580,8 @@ def future_cost_function(
     # the start: every store's start level, water in transit as the case gives it
     x0 = np.asarray(built[(years[0], 0)].matrix.row_lb[built[(years[0], 0)].start_rows])
     rng = np.random.default_rng(seed)
-    paths = [[years.index(y)] * S for y in years] + [
-        list(rng.choice(len(years), size=S, p=p)) for _ in range(samples)
-    ]
+    # each year's own inflows through every stage, then the sampled paths (drawn each pass)
+    paths = [[years.index(y)] * S for y in years] + [[0] * S for _ in range(samples)]
     path_names = list(years) + [f"sample {i + 1}" for i in range(samples)]
     cuts = [Cuts() for _ in range(S - 1)]
     options = first.case.solver.model_copy(update={"relax": True})
@@ -575,7 +605,7 @@ def future_cost_function(
         )
 
     def failed(out: StageOutcome, stage: Stage, what: str) -> None:
-        raise RuntimeError(
+        raise StageFailed(
             f"{what}: stage {stage.number} ({bounds_words(stage.number - 1)}) under"
             f" {stage.scenario} has no solution: {out.status} ({out.message})"
         )
@@ -592,6 +622,9 @@ def future_cost_function(
         iteration = 0
         for iteration in range(1, max_iterations + 1):
             t_it = time.perf_counter()
+            # new sampled paths every pass: the cuts go where the policy goes
+            for k in range(len(years), len(paths)):
+                paths[k] = [int(y) for y in rng.choice(len(years), size=S, p=p)]
             # forward pass: every path through the stages with the cuts so far
             start = np.repeat(x0[None, :], len(paths), axis=0)
             costs = np.zeros(len(paths))
@@ -615,7 +648,8 @@ def future_cost_function(
                     costs[k] += out.cost_cny
                     trial[k, s] = out.end
                     start[k] = out.end
-            upper = float(costs.mean())
+            # sampled paths, where there are any, estimate the policy's expected cost
+            upper = float(costs[len(years) :].mean() if samples else costs.mean())
             # backward pass: a cut for every stage but the last, from every trial state
             values_now: list[dict[str, Any]] = []
             for s in range(S - 1, 0, -1):
@@ -744,6 +778,16 @@ def _check(
     if probabilities is not None and (min(probabilities) < 0 or sum(probabilities) <= 0):
         problems.append(
             Problem(file, "probabilities must be >= 0 and not all 0", column="probabilities")
+        )
+    unknown = [y for y in scenarios or [] if y not in inflow_years()]
+    if unknown:
+        problems.append(
+            Problem(
+                file,
+                f"not an inflow year; the years are {', '.join(inflow_years())}",
+                column="scenarios",
+                value=", ".join(unknown),
+            )
         )
     if scenarios is not None and len(set(scenarios)) != len(scenarios):
         problems.append(Problem(file, "a scenario is named twice", column="scenarios"))
