@@ -195,6 +195,35 @@ def test_stochastic_cuts_are_valid_for_the_expected_cost_of_the_next_stage(data)
             assert best <= expected * (1 + 1e-7), (t, path, best, expected)
 
 
+def test_a_dry_year_with_normal_year_cuts_and_with_scenario_cuts(data, ddp):
+    """Dry-year stress: the windows of a dry year valued by the normal year's cuts draw Upper
+    down in the first weeks and the last week cannot bring it back (infeasible: no fallback);
+    valued by cuts over dry, normal and wet years they keep the water and the year is run."""
+    sto = future_cost_function(
+        data, stages="week", resolution_h=24, scenarios=["dry", "normal", "wet"], max_iterations=8
+    )
+    dry = {"inflow_year": "dry"}
+    with_normal = solve_rolling(
+        CASE, changes=dry, window_h=168, seasonal="future_cost", future_cost=ddp
+    )
+    assert with_normal.status == "infeasible"
+    assert with_normal.summary["failed_window"]["window"] == 4
+    with_scenarios = solve_rolling(
+        CASE, changes=dry, window_h=168, seasonal="future_cost", future_cost=sto
+    )
+    assert with_scenarios.status == "optimal"
+    assert with_scenarios.summary["unserved_mwh"] == 0
+    foresight = horizon_lp(load_case(CASE, dry), 24)[1]
+    assert with_scenarios.objective_cny >= foresight * (1 - 1e-9)
+
+
+def test_stage_solves_on_a_dask_cluster_give_the_same_bounds(data, ddp):
+    parallel = future_cost_function(data, stages="week", resolution_h=24, gap=1e-9, workers=2)
+    assert parallel.iterations == ddp.iterations
+    assert np.allclose(parallel.bounds["lower_bound_cny"], ddp.bounds["lower_bound_cny"], rtol=1e-9)
+    assert np.allclose(parallel.bounds["upper_bound_cny"], ddp.bounds["upper_bound_cny"], rtol=1e-9)
+
+
 def test_cuts_as_a_table_round_trip():
     cuts = Cuts()
     cuts.add(10.0, np.array([-1.0, -2.0]), np.array([3.0, 4.0]))
