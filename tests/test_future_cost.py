@@ -248,6 +248,11 @@ def test_cli_writes_the_three_sheets(tmp_path):
     )
     bounds = pd.read_csv(out / "csv" / "future_cost_bounds.csv")
     assert {"iteration", "lower_bound_cny", "upper_bound_cny", "gap"} <= set(bounds.columns)
+    # the reservoirs' trajectories against their ranges, drawn from the folder
+    plots = tmp_path / "plots"
+    drawn = CliRunner().invoke(app, ["plot", str(out), "--out", str(plots)])
+    assert drawn.exit_code == 0, drawn.output
+    assert (plots / "future_cost_levels.png").is_file()
 
 
 @pytest.mark.parametrize(

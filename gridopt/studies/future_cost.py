@@ -429,6 +429,7 @@ class FutureCostResult:
     seconds: float
     notes: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    case_name: str = ""
 
     @property
     def converged(self) -> bool:
@@ -467,6 +468,7 @@ class FutureCostResult:
     def summary(self) -> dict[str, Any]:
         return {
             "case": self.case_path,
+            "case_name": self.case_name,
             "study": "future-cost function (dual dynamic programming)",
             "status": self.status,
             "stages": len(self.stages),
@@ -899,6 +901,7 @@ def _result(
         seconds,
         notes,
         path_names,
+        data.case.name,
     )
 
 
