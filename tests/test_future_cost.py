@@ -271,3 +271,10 @@ def test_bad_options_exit_2_with_a_clear_message(tmp_path, args, words):
     assert result.exit_code == 2, result.output
     assert words in result.output
     assert not out.exists()
+
+
+def test_a_rolling_run_with_one_stage_is_refused():
+    from gridopt.errors import InputError
+
+    with pytest.raises(InputError, match="rolling.stage_h"):
+        solve_rolling(CASE, window_h=168, seasonal="future_cost", changes={"rolling.stage_h": 672})

@@ -197,6 +197,16 @@ def _check(data: CaseData, settings: Rolling) -> None:
                     value=r,
                 )
             )
+    if settings.seasonal == "future_cost" and settings.stage_h >= h.snapshots * res:
+        problems.append(
+            Problem(
+                file,
+                f"must be shorter than the horizon ({h.snapshots * res} h): one stage has no"
+                " future cost to give the windows",
+                column="rolling.stage_h",
+                value=settings.stage_h,
+            )
+        )
     if settings.seasonal == "future_cost" and settings.stage_h % settings.seasonal_resolution_h:
         problems.append(
             Problem(
