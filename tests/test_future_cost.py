@@ -276,5 +276,6 @@ def test_bad_options_exit_2_with_a_clear_message(tmp_path, args, words):
 def test_a_rolling_run_with_one_stage_is_refused():
     from gridopt.errors import InputError
 
-    with pytest.raises(InputError, match="rolling.stage_h"):
-        solve_rolling(CASE, window_h=168, seasonal="future_cost", changes={"rolling.stage_h": 672})
+    rolling = {"window_h": 168, "seasonal": "future_cost", "stage_h": 672}
+    with pytest.raises(InputError, match=r"rolling\.stage_h.*one stage"):
+        solve_rolling(CASE, changes={"rolling": rolling})
