@@ -34,6 +34,13 @@ V[h,-1] = V[h,T-1]. The recursion and its linking across typical periods (where 
 apply to the level chained through the year; table `hydro_year`) are `_stateful.level_rows`.
 The dual of the water balance is the water value (reported in CNY per m3 and per MWh that the
 station would make of it).
+
+State (`state`, for future-cost functions, `gridopt.model.future_cost`): the reservoir levels at
+the end, and the water in transit: the release r[u, T-j] of each station u with a reach below
+it in each of its last L_u steps (`transit_entries`), which reaches the station below after
+the end. In a stage of a future-cost function (`CaseData.stage_state`) the releases before the
+horizon are columns held by rows (`hydro_transit_start`) instead of constants, so that a stage
+starts from any water in transit and the duals of those rows value it.
 """
 
 from __future__ import annotations

@@ -826,8 +826,9 @@ def _result(
     notes: list[str],
 ) -> FutureCostResult:
     snaps = coarse.snapshots
-    units = _units(stage1, keys)
-    ranges = _ranges(stage1, keys)
+    state = state_of(stage1.model)
+    units = state.labels["unit"].to_numpy().astype(object)
+    ranges = (state.lower, state.upper)
     table = keys.get_level_values(0).to_numpy()
     store = keys.get_level_values(1).to_numpy()
     n_paths, S, n = trial.shape
@@ -903,16 +904,6 @@ def _result(
         path_names,
         data.case.name,
     )
-
-
-def _units(stage: Stage, keys: pd.MultiIndex) -> np.ndarray:
-    labels = state_of(stage.model).labels
-    return labels["unit"].to_numpy().astype(object)
-
-
-def _ranges(stage: Stage, keys: pd.MultiIndex) -> tuple[np.ndarray, np.ndarray]:
-    state = state_of(stage.model)
-    return state.lower, state.upper
 
 
 def run_future_cost(
