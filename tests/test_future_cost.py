@@ -70,6 +70,16 @@ def test_deterministic_ddp_converges_to_the_one_piece_lp(data, ddp):
     ]
 
 
+def test_a_remainder_shorter_than_the_travel_time_joins_the_last_stage():
+    # 22 days: three weeks and a day; the day cannot hold the water in transit (two steps)
+    short = load_case(CASE, {"horizon.snapshots": 22})
+    result = future_cost_function(short, stages="week", resolution_h=24, gap=1e-9)
+    assert len(result.stages) == 3
+    assert result.stages[-1] == (pd.Timestamp("2025-01-20"), pd.Timestamp("2025-01-27"))
+    assert result.converged
+    assert _rel(result.lower_bound_cny, horizon_lp(short, 24)[1]) < 1e-6
+
+
 def test_rolling_windows_with_the_cuts_equal_the_lp_when_windows_are_the_stages(data, ddp):
     _status, lp = horizon_lp(data, 24)
     run = solve_rolling(CASE, window_h=168, overlap_h=0, seasonal="future_cost", future_cost=ddp)

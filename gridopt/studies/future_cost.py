@@ -543,8 +543,11 @@ def future_cost_function(
     coarse = {y: coarse_case(data, resolution_h, y) for y in years}
     first = coarse[years[0]]
     bounds = stage_bounds(first.snapshots, stages, resolution_h)
-    S = len(bounds)
     longest = steps_in_transit(first.tables["hydro"], resolution_h)
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < longest:
+        # a short remainder (a year's 365th day after 52 weeks) joins the stage before it
+        bounds = [*bounds[:-2], (bounds[-2][0], bounds[-1][1])]
+    S = len(bounds)
     shortest = min(b - a for a, b in bounds)
     if shortest < longest:
         # the water in transit at a stage's end must have been released in that stage
