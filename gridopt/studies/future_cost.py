@@ -215,7 +215,7 @@ class StageOutcome:
     slopes: np.ndarray | None
     x: np.ndarray | None
     penalised: bool = False
-    moved: float = 0.0
+    moved: np.ndarray | None = None  # per entry, how far its start moved (penalised only)
 
     @property
     def cost_cny(self) -> float:
@@ -241,7 +241,9 @@ def solve_stage(task: StageTask) -> StageOutcome:
     n = m.A.shape[1]
     x = out.x[:n]
     theta = float(x[task.theta]) if task.theta is not None else 0.0
-    moved = float(np.abs(out.x[n:]).sum()) if penalised else 0.0
+    k = len(task.start_rows)
+    # the start row reads x0 + down - up = start (`_movable`)
+    moved = out.x[n + k :] - out.x[n : n + k] if penalised else None
     return StageOutcome(
         out.status,
         out.message,
@@ -255,9 +257,21 @@ def solve_stage(task: StageTask) -> StageOutcome:
     )
 
 
+def _moves(moved: np.ndarray | None, stage: Stage, most: int = 3) -> str:
+    """The largest moves of a stage's start, in words: `Upper +1.2 hm3, ...`."""
+    if moved is None or not len(moved):
+        return "not at all"
+    units = state_of(stage.model).labels["unit"].to_numpy()
+    order = np.argsort(-np.abs(moved), kind="stable")[:most]
+    words = [f"{stage.keys[i][1]} {moved[i]:+,.4g} {units[i]}" for i in order if abs(moved[i]) > 0]
+    more = int((np.abs(moved) > 0).sum()) - len(words)
+    return ", ".join(words) + (f" and {more} more" if more > 0 else "")
+
+
 def _movable(m: Matrix, rows: np.ndarray) -> Matrix:
-    """The matrix with two columns per start row, x0 = start + up - down, up, down >= 0 at
-    `PENALTY_CNY_PER_UNIT` each: the stage from any start (a relaxation of it)."""
+    """The matrix with two columns per start row, down and up >= 0 at `PENALTY_CNY_PER_UNIT`
+    each, the row reading x0 + down - up = start (x0 = start - down + up): the stage from any
+    start (a relaxation of it)."""
     k = len(rows)
     extra = sp.csr_matrix(
         (np.r_[np.ones(k), -np.ones(k)], (np.r_[rows, rows], np.arange(2 * k))),
@@ -645,9 +659,9 @@ def future_cost_function(
                         notes.append(
                             f"iteration {iteration}, forward pass: stage {s + 1}"
                             f" ({bounds_words(s)}) under {jobs[k].scenario} was infeasible from"
-                            f" the state the stage before left; solved with its start moved by"
-                            f" {out.moved:,.4g} units in all at {PENALTY_CNY_PER_UNIT:,.0f} CNY"
-                            " per unit"
+                            f" the state the stage before left; solved with its start moved"
+                            f" ({_moves(out.moved, jobs[k])}) at {PENALTY_CNY_PER_UNIT:,.0f}"
+                            " CNY per unit"
                         )
                         say(notes[-1])
                     costs[k] += out.cost_cny
