@@ -70,6 +70,27 @@ def test_deterministic_ddp_converges_to_the_one_piece_lp(data, ddp):
     ]
 
 
+def test_every_kind_of_store_in_the_state_of_daily_stages():
+    """tiny_rolling in daily stages: a battery and a gas tank without a start level (they
+    start, and end, at the middle of their range), a pumped store, a reservoir that must end
+    where it started and water that reaches the pondage below within the day it is released
+    (5.5 h at 24 h steps: one step in transit). The bounds meet at the one-piece LP."""
+    rolling = load_case(CASES / "tiny_rolling.yaml")
+    result = future_cost_function(rolling, stages="day", resolution_h=24, gap=1e-7)
+    assert set(result.keys.get_level_values(0)) == {
+        "storage_units",
+        "hydro",
+        "hydro_transit",
+        "gas_storage",
+    }
+    assert ("hydro_transit", "Upper release t-1") in result.keys
+    assert ("hydro_transit", "Upper release t-2") not in result.keys
+    assert result.converged, result.bounds.tail()
+    _status, lp = horizon_lp(rolling, 24)
+    assert _rel(result.lower_bound_cny, lp) < 1e-6
+    assert _rel(result.upper_bound_cny, lp) < 1e-6
+
+
 def test_a_remainder_shorter_than_the_travel_time_joins_the_last_stage():
     # 22 days: three weeks and a day; the day cannot hold the water in transit (two steps)
     short = load_case(CASE, {"horizon.snapshots": 22})
