@@ -16,6 +16,7 @@ or `results.xlsx`, in that order of preference) and draws every chart in `CHARTS
 | gas_supply | `gas_supply.png` | gas_supply (gas_burn, gas_prices, gas_storage) |
 | gas_pipelines | `gas_pipelines.png` | gas_flows |
 | security | `security.png` (`security_2.png`, ... beyond 3 zones) | security |
+| future_cost_levels | `future_cost_levels.png` | future_cost_levels (`gridopt future-cost`) |
 
 Each chart declares the tables it needs; when one is missing from the run the chart is skipped
 with a one-line note, so a dispatch run without hydro or links still gets the rest.
@@ -60,6 +61,7 @@ from gridopt.results.chart_data import (
     region_prices,
     reservoirs,
     security_targets,
+    store_trajectories,
     transfers,
 )
 from gridopt.results.read import RunTables
@@ -909,6 +911,40 @@ def _draw_security_zone(ax_h: Axes, ax_p: Axes, t: pd.DataFrame, zone: str) -> N
     ax_p.grid(axis="x", alpha=0.3)
 
 
+def draw_future_cost_levels(run: RunTables, out_dir: Path) -> list[Path]:
+    """Each reservoir's level at the end of every stage of a future-cost run, one line per
+    forward path, against its range (shaded)."""
+    levels = run.get("future_cost_levels")
+    stores = store_trajectories(levels, limit=12) if levels is not None else {}
+    if not stores:
+        raise ChartSkipped("no reservoir can move between its levels")
+    n = len(stores)
+    ncols = min(3, n)
+    fig, axes = _figure(math.ceil(n / ncols), ncols)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax, (store, t) in zip(axes.flat, stores.items(), strict=False):
+        x = pd.to_datetime(t.levels.index)
+        ax.axhspan(t.lower, t.upper, color="#1f78b4", alpha=0.08, label="range")
+        for i, path in enumerate(t.levels.columns[:MAX_LINES]):
+            ax.plot(
+                x,
+                t.levels[path].to_numpy(),
+                marker="o" if len(x) <= 60 else None,
+                markersize=3,
+                lw=1.6 if i == 0 else 1.0,
+                color=SERIES_PALETTE[i % len(SERIES_PALETTE)],
+                label=str(path),
+            )
+        ax.set_title(str(store), fontsize="medium")
+        ax.set_ylabel(f"level ({t.unit})")
+        ax.grid(alpha=0.3)
+        _time_axis(ax)
+    axes.flat[0].legend(fontsize="x-small", title="path", title_fontsize="small")
+    fig.suptitle(f"{run.case_name}: reservoir levels at the end of each stage")
+    return [_save(fig, out_dir / "future_cost_levels.png")]
+
+
 # The chart registry. Later result tables (capacity expansion) add entries here.
 CHARTS: tuple[Chart, ...] = (
     Chart(
@@ -952,6 +988,12 @@ CHARTS: tuple[Chart, ...] = (
         "binding hours and shadow prices of the supply-security targets",
         ("security",),
         draw_security,
+    ),
+    Chart(
+        "future_cost_levels",
+        "reservoir levels at the end of each stage of a future-cost run, against their range",
+        ("future_cost_levels",),
+        draw_future_cost_levels,
     ),
 )
 

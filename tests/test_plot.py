@@ -109,6 +109,7 @@ def test_every_chart_is_drawn_from_a_small_run(full_run, tmp_path):
         "skipping gas_supply: the run has no gas_supply table",
         "skipping gas_pipelines: the run has no gas_flows table",
         "skipping security: the run has no security table",
+        "skipping future_cost_levels: the run has no future_cost_levels table",
     ]
     assert sorted(p.name for p in paths) == sorted(
         [
@@ -163,6 +164,7 @@ def test_chart_without_its_table_is_skipped_with_a_note(two_bus_run, tmp_path):
         "skipping gas_supply: the run has no gas_supply table",
         "skipping gas_pipelines: the run has no gas_flows table",
         "skipping security: the run has no security table",
+        "skipping future_cost_levels: the run has no future_cost_levels table",
     ]
     # no links in this network: the flows chart shows its AC line instead
     assert sorted(p.name for p in paths) == [

@@ -3,6 +3,7 @@
 - `common`: the app, exit codes, shared options, progress and bad-input reporting;
 - `solve`: solve (also by rolling horizon), validate, info;
 - `studies`: security, contingency, calibrate;
+- `future_cost`: future-cost functions by dual dynamic programming;
 - `sweep`, `plot`, `compare`, `reference` (`gridopt schema`), `interop` (export and import
   groups).
 """
@@ -15,7 +16,16 @@ import sys
 import threading
 
 # importing a command module registers its commands on `app`
-from gridopt.cli import compare, interop, plot, reference, solve, studies, sweep  # noqa: F401
+from gridopt.cli import (  # noqa: F401
+    compare,
+    future_cost,
+    interop,
+    plot,
+    reference,
+    solve,
+    studies,
+    sweep,
+)
 from gridopt.cli.common import EXIT_INPUT, EXIT_INTERRUPTED, app, interrupt_reported
 
 INTERRUPTED = (

@@ -75,7 +75,8 @@ def solve_cmd(
         str | None,
         typer.Option(
             "--seasonal",
-            help="rolling: stores follow a seasonal plan as targets, water_values, or none",
+            help="rolling: stores follow a seasonal plan as targets, water_values, by a"
+            " future-cost function (future_cost), or none",
         ),
     ] = None,
     overwrite: Overwrite = False,
@@ -257,9 +258,20 @@ def solve_rolling_cmd(
                 window_h, overlap_h = parse_rolling(rolling)
             except ValueError as exc:
                 raise InputError([Problem("--rolling", str(exc), value=rolling)]) from None
-        if seasonal is not None and seasonal not in ("targets", "water_values", "none"):
+        if seasonal is not None and seasonal not in (
+            "targets",
+            "water_values",
+            "future_cost",
+            "none",
+        ):
             raise InputError(
-                [Problem("--seasonal", "one of targets, water_values, none", value=seasonal)]
+                [
+                    Problem(
+                        "--seasonal",
+                        "one of targets, water_values, future_cost, none",
+                        value=seasonal,
+                    )
+                ]
             )
         result = solve_rolling(
             case,

@@ -51,6 +51,14 @@ class CaseData:
     # else (seasonal plans of a rolling run), per store table a mask over its rows:
     # gridopt.model.middle_levels
     near_middle: dict[str, np.ndarray] = field(default_factory=dict)
+    # a stage of a future-cost function (gridopt.studies.future_cost): the start state of
+    # every store and the water in transit before the first snapshot are columns held by rows
+    # (`<level>_initial`, `hydro_transit_initial`), whose bounds set the start and whose duals
+    # are the value of one more unit at the start (gridopt.model._stateful)
+    stage_state: bool = False
+    # the future cost of the state at the end of the horizon, as Benders cuts
+    # (gridopt.model.future_cost); None: no future-cost term
+    future_cost: FutureCost | None = None
     # expansion cases: the investment periods, the period and the weight of each snapshot
     investment: InvestmentPeriods | None = None
     # cases in typical periods (horizon.aggregation): the period of each snapshot, the order
@@ -85,6 +93,22 @@ class CaseData:
         if name in tables:
             return tables[name]
         raise AttributeError(name)
+
+
+@dataclass
+class FutureCost:
+    """Cuts of a future-cost function of the state at the end of a horizon.
+
+    `cuts` has one row per cut and state entry: `cut` (a number), `table` (the store table, or
+    `hydro_transit` for water released and not yet arrived), `store` (the entry's label),
+    `intercept_cny` (alpha_k, the same on every row of a cut), `slope_cny_per_unit` (beta_k,i)
+    and `at_level` (xhat_k,i, the state the cut was made at). An empty table still gives the
+    future-cost variable (theta >= 0). Water in transit is counted in steps of `resolution_h`
+    hours (the steps of the stages the cuts come from).
+    """
+
+    cuts: pd.DataFrame
+    resolution_h: int
 
 
 @dataclass

@@ -209,11 +209,21 @@ class Rolling(_Strict):
     overlap_h: int = Field(
         0, ge=0, le=MAX_HORIZON_HOURS, description="hours solved after the kept part, discarded"
     )
-    seasonal: Literal["targets", "water_values", "none"] = Field(
-        "targets", description="how windows follow the seasonal plan of the stores"
+    seasonal: Literal["targets", "water_values", "future_cost", "none"] = Field(
+        "targets",
+        description="how windows follow the seasonal plan of the stores (future_cost: each"
+        " window minimises its cost plus the future cost of its end state, cuts by dual"
+        " dynamic programming over stages of stage_h hours)",
     )
     seasonal_resolution_h: int = Field(
         24, gt=0, le=24 * 7, description="hours per snapshot of the seasonal LP"
+    )
+    stage_h: int = Field(
+        168,
+        gt=0,
+        le=MAX_HORIZON_HOURS,
+        description="hours per stage of the future-cost function (seasonal: future_cost;"
+        " a multiple of seasonal_resolution_h)",
     )
     target: Literal["at_least", "equal"] = Field(
         "at_least",

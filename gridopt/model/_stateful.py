@@ -40,6 +40,17 @@ period boundary, and each component is linked in one of two ways (case setting
   x0[i] where given, else S[i,O] = S[i,0] (row `<name>_year_cyclic`: the year ends where it
   starts); a given final level fixes S[i,O]. Components whose level cannot move (x_max =
   x_min) are periodic.
+
+State of a stage (`CaseData.stage_state`, chronological only): the stages of a future-cost
+function (`gridopt.studies.future_cost`) are built once and solved again from other start
+levels. The level before the horizon is then a column x0[i], held by a row
+
+    x0[i] = x0_given[i]                                      (rows `<name>_start`)
+
+and the first level row reads x[i,0] - r[i,0] x0[i] - ... = ..., so that a new start is a
+change of that row's bounds and its dual is d(cost)/d(x0[i]), the slope of a Benders cut.
+`StatePart` and `StateBlock` describe the state of a built model: per entry its start row (if
+any) and its value at the end of the horizon as a linear expression of the columns.
 """
 
 from __future__ import annotations
@@ -49,8 +60,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from gridopt.model.core import INF, LinearModel, RowBlock, Rows, VarBlock
+from gridopt.model.stores import StoreKind
 from gridopt.model.tables import tidy
 
 if TYPE_CHECKING:
@@ -97,6 +110,19 @@ def level_rows(
         rhs[~cyclic, 0] = keep[~cyclic, 0] * initial[~cyclic]
     rows = model.rows(name, components, **words)
     rows.add(level.cols, 1.0).add(level.cols[:, model.previous], -keep_prev)
+    given = np.flatnonzero(~np.isnan(initial))
+    if model.data.stage_state and not model.aggregated and len(given):
+        # the start level is a column held by its own row (module doc: state of a stage)
+        x0 = start_state(
+            model,
+            f"{level.name}_at_start",
+            f"{name}_start",
+            components[given],
+            np.asarray(initial, dtype=float)[given],
+            words.get("unit", ""),
+        )
+        rows.scatter(given[:, None] * model.T, x0.cols, -keep[given, :1])
+        rhs[given, 0] = 0.0
     if chained.any():
         _chain(
             model,
@@ -110,6 +136,116 @@ def level_rows(
             words.get("unit", ""),
         )
     return rows, rhs
+
+
+def start_state(
+    model: LinearModel,
+    column: str,
+    name: str,
+    components: pd.Index,
+    value: np.ndarray,
+    unit: str,
+) -> VarBlock:
+    """Columns x0[i] (one per component, free in sign) held at `value` by rows
+    x0[i] = value[i] (rows `name`, on the first snapshot): a start state whose bounds a stage
+    of a future-cost function changes between solves, and whose duals are the slopes of
+    its cuts."""
+    x0 = model.add_variables(column, components, -INF, INF, time=False)
+    model.rows(
+        name,
+        components,
+        model.snapshots[:1],
+        meaning="start state of {}",
+        unit=unit,
+        below="start short by",
+        above="start over by",
+    ).add(x0.cols, 1.0).equal(np.asarray(value, dtype=float)[:, None])
+    return x0
+
+
+@dataclass
+class StatePart:
+    """Entries of the state of a built model that one family keeps (a kind of store, or the
+    water in transit on its rivers): their labels, unit and range, their value at the end of
+    the horizon as rows of `end` (entries x model columns: end value = end @ x), and the
+    rows that hold their start (`start_rows`, -1 where the start is not a row; None in a
+    model that is not a stage)."""
+
+    table: str
+    names: pd.Index
+    unit: str
+    end: sp.csr_matrix
+    lower: np.ndarray
+    upper: np.ndarray
+    start_rows: np.ndarray | None
+
+
+@dataclass
+class StateBlock:
+    """The whole state of a built model: every entry of its parts, in order."""
+
+    parts: list[StatePart]
+
+    @property
+    def labels(self) -> pd.DataFrame:
+        """table, store and unit of each entry."""
+        return pd.DataFrame(
+            {
+                "table": np.concatenate([[p.table] * len(p.names) for p in self.parts] or [[]]),
+                "store": np.concatenate([p.names.to_numpy() for p in self.parts] or [[]]),
+                "unit": np.concatenate([[p.unit] * len(p.names) for p in self.parts] or [[]]),
+            }
+        )
+
+    @property
+    def keys(self) -> pd.MultiIndex:
+        """(table, store) of each entry: how cuts name them."""
+        labels = self.labels
+        return pd.MultiIndex.from_arrays([labels["table"], labels["store"]])
+
+    def end(self, n_cols: int) -> sp.csr_matrix:
+        """(entries x n_cols): the value of each entry at the end of the horizon is end @ x."""
+        mats = [sp.csr_matrix(p.end, shape=(p.end.shape[0], n_cols)) for p in self.parts]
+        return sp.vstack(mats, format="csr") if mats else sp.csr_matrix((0, n_cols))
+
+    @property
+    def start_rows(self) -> np.ndarray:
+        """Row numbers that hold each entry's start (-1: none)."""
+        return np.concatenate(
+            [
+                p.start_rows if p.start_rows is not None else np.full(len(p.names), -1)
+                for p in self.parts
+            ]
+            or [np.zeros(0, dtype=np.int64)]
+        ).astype(np.int64)
+
+    @property
+    def lower(self) -> np.ndarray:
+        return np.concatenate([p.lower for p in self.parts] or [np.zeros(0)])
+
+    @property
+    def upper(self) -> np.ndarray:
+        return np.concatenate([p.upper for p in self.parts] or [np.zeros(0)])
+
+
+def level_state(model: LinearModel, kind: StoreKind) -> StatePart | None:
+    """The stores of `kind` as entries of the state (their level at the end of the last
+    snapshot; start rows where the model is a stage). None where the model has none or is
+    in typical periods (no end in time)."""
+    if kind.table not in model.store_kinds or model.aggregated or not model.has(kind.level):
+        return None
+    level = model.variables[kind.level]
+    n = len(level.components)
+    end = sp.csr_matrix((np.ones(n), (np.arange(n), level.cols[:, -1])), shape=(n, model.n_cols))
+    lb, ub = model.bounds(level)
+    block = model.row_blocks.get(f"{kind.balance}_start")
+    starts = None
+    if model.data.stage_state:
+        starts = np.full(n, -1, dtype=np.int64)
+        if block is not None:
+            pos = level.components.get_indexer(block.components)
+            starts[pos] = block.first_row + np.arange(len(pos))
+    return StatePart(kind.table, level.components, kind.unit, end, lb[:, -1], ub[:, -1], starts)
 
 
 def level_balance(

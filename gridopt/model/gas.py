@@ -51,7 +51,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from gridopt.model._stateful import level_balance, level_values, year_table
+from gridopt.model._stateful import (
+    StatePart,
+    level_balance,
+    level_state,
+    level_values,
+    year_table,
+)
 from gridopt.model.core import LinearModel
 from gridopt.model.stores import StoreKind, Stores, hours_to_move
 from gridopt.model.tables import region_of, tidy
@@ -442,3 +448,9 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     if costs:
         out["costs"] = pd.concat(costs, ignore_index=True)
     return out
+
+
+def state(model: LinearModel, resolution_h: float) -> list[StatePart]:
+    """The levels of these stores as entries of the state (`gridopt.model._stateful`)."""
+    part = level_state(model, STORES[0])
+    return [part] if part is not None else []

@@ -34,6 +34,13 @@ V[h,-1] = V[h,T-1]. The recursion and its linking across typical periods (where 
 apply to the level chained through the year; table `hydro_year`) are `_stateful.level_rows`.
 The dual of the water balance is the water value (reported in CNY per m3 and per MWh that the
 station would make of it).
+
+State (`state`, for future-cost functions, `gridopt.model.future_cost`): the reservoir levels at
+the end, and the water in transit: the release r[u, T-j] of each station u with a reach below
+it in each of its last L_u steps (`transit_entries`), which reaches the station below after
+the end. In a stage of a future-cost function (`CaseData.stage_state`) the releases before the
+horizon are columns held by rows (`hydro_transit_start`) instead of constants, so that a stage
+starts from any water in transit and the duals of those rows value it.
 """
 
 from __future__ import annotations
@@ -43,10 +50,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from gridopt.inputs.case import _layout
 from gridopt.inputs.data import CaseData
-from gridopt.model._stateful import level_rows, level_values, year_table
+from gridopt.model._stateful import (
+    StatePart,
+    level_rows,
+    level_state,
+    level_values,
+    start_state,
+    year_table,
+)
 from gridopt.model.core import LinearModel
 from gridopt.model.stores import Carried, Past, StoreKind, Stores, hours_to_move
 from gridopt.model.tables import region_of, tidy
@@ -213,18 +228,26 @@ def build(model: LinearModel) -> None:
     rhs = rhs + kw * (inflow - withdrawal)
     rows.add(q.cols, kw).add(s.cols, kw)
 
+    # a stage of a future-cost function: the water in transit at its start is a state too
+    transit = _transit_at_start(model) if model.data.stage_state else None
     # arrivals from upstream: time-shifted releases, for all reaches at once
-    for down, up, src, share, inside, earlier in arrival_terms(model):
+    for down, up, src, share, inside, earlier, lag in arrival_terms(model):
         row = down * T + np.arange(T)[None, :]
         coef = -share * kw * inside
         rows.scatter(row, q.cols[up, src], coef)
         rows.scatter(row, s.cols[up, src], coef)
-        # water released before the horizon, still on its way down, is a constant
-        np.add.at(
-            rhs,
-            (np.broadcast_to(down, src.shape), np.broadcast_to(np.arange(T), src.shape)),
-            share * kw * ~inside * earlier,
-        )
+        if transit is None:
+            # water released before the horizon, still on its way down, is a constant
+            np.add.at(
+                rhs,
+                (np.broadcast_to(down, src.shape), np.broadcast_to(np.arange(T), src.shape)),
+                share * kw * ~inside * earlier,
+            )
+        else:
+            cols, entry = transit
+            out = ~inside & (share > 0)
+            ups = np.broadcast_to(up, src.shape)
+            rows.scatter(row[out], cols[entry[ups[out], lag[out]]], -(share * kw)[out])
     rows.equal(rhs)
 
     fixed = np.flatnonzero(rule == "fixed")
@@ -258,6 +281,100 @@ def build(model: LinearModel) -> None:
     )
 
 
+def transit_entries(model: LinearModel, resolution_h: float) -> pd.DataFrame:
+    """The water in transit as entries of the state: the release of each station u with a
+    reach below it in each of the last L_u steps of `resolution_h` hours, whose water has
+    not all arrived by the end (d = tau_u / resolution_h, k = floor(d), L_u = k, + 1 where
+    d has a fraction). Columns: `up` (position), `lag` (1: the last step), `store` (label)."""
+    hydro = model.data.tables["hydro"]
+    reach = hydro["downstream"].dropna()
+    delay = hydro.loc[reach.index, "travel_time_h"].to_numpy(dtype=float) / resolution_h
+    k = np.floor(delay + 1e-9).astype(int)
+    steps = k + (delay - k > 0)  # as `routing`: a fraction f > 0 reaches one step further
+    up = np.repeat(hydro.index.get_indexer(reach.index), steps)
+    lag = np.concatenate([np.arange(1, n + 1) for n in steps] or [np.zeros(0, dtype=int)])
+    names = hydro.index.to_numpy()[up]
+    return pd.DataFrame(
+        {
+            "up": up.astype(int),
+            "lag": lag.astype(int),
+            "store": [f"{n} release t-{j}" for n, j in zip(names, lag, strict=True)],
+        }
+    )
+
+
+def steps_in_transit(hydro: pd.DataFrame, resolution_h: float) -> int:
+    """The most steps of `resolution_h` hours any station's release is in transit (max L_u,
+    `transit_entries`; 0 without a reach with a travel time)."""
+    reach = hydro["travel_time_h"][hydro["downstream"].notna()].to_numpy(dtype=float)
+    return int(np.ceil(reach / resolution_h).max()) if len(reach) else 0
+
+
+def _transit_at_start(model: LinearModel) -> tuple[np.ndarray, np.ndarray] | None:
+    """Start columns of the water in transit (a stage, module doc of `_stateful`), held at the
+    releases before the horizon (`release_before_m3s`), rows `hydro_transit_start`: (their
+    columns, lookup (station x lag) -> entry)."""
+    entries = transit_entries(model, model.data.case.horizon.resolution_h)
+    if model.aggregated or not len(entries):
+        return None
+    up, lag = entries["up"].to_numpy(), entries["lag"].to_numpy()
+    x0 = start_state(
+        model,
+        "hydro_transit_at_start",
+        "hydro_transit_start",
+        pd.Index(entries["store"]),
+        release_before_m3s(model, up, lag),
+        "m3/s",
+    )
+    lookup = np.full((len(model.data.tables["hydro"]), lag.max() + 1), -1, dtype=int)
+    lookup[up, lag] = np.arange(len(entries))
+    return x0.cols[:, 0], lookup
+
+
+def state(model: LinearModel, resolution_h: float) -> list[StatePart]:
+    """The state hydro keeps (`gridopt.model._stateful.StateBlock`): reservoir levels, and
+    the water in transit (`transit_entries`) in steps of `resolution_h` hours, the release of
+    step j being the mean release of the snapshots in it: (1/m) sum (q + s) over the m
+    snapshots of hours [T_h - j R, T_h - (j - 1) R) of the horizon's T_h hours."""
+    hydro = model.data.tables["hydro"]
+    if hydro.empty or not model.has("hydro_turbine") or model.aggregated:
+        return []
+    parts = [p for p in (level_state(model, STORES[0]),) if p is not None]
+    entries = transit_entries(model, resolution_h)
+    if not len(entries):
+        return parts
+    res = model.data.case.horizon.resolution_h
+    m = max(1, round(resolution_h / res))
+    up, lag = entries["up"].to_numpy(), entries["lag"].to_numpy()
+    # the snapshots of each entry's step (clipped into the horizon)
+    snap = np.clip(model.T - (lag[:, None] - 1) * m - 1 - np.arange(m)[None, :], 0, model.T - 1)
+    q = model.variables["hydro_turbine"].cols[up[:, None], snap]
+    s = model.variables["hydro_spill"].cols[up[:, None], snap]
+    n = len(entries)
+    rows = np.repeat(np.arange(n), 2 * m)
+    cols = np.concatenate([q, s], axis=1).ravel()
+    end = sp.csr_matrix((np.full(len(cols), 1.0 / m), (rows, cols)), shape=(n, model.n_cols))
+    end.sum_duplicates()
+    block = model.row_blocks.get("hydro_transit_start")
+    starts = None
+    if model.data.stage_state:
+        starts = np.full(n, -1, dtype=np.int64)
+        if block is not None and res == resolution_h:
+            starts = block.first_row + np.arange(n)
+    parts.append(
+        StatePart(
+            "hydro_transit",
+            pd.Index(entries["store"]),
+            "m3/s",
+            end,
+            np.zeros(n),
+            np.full(n, np.inf),  # spill has no upper bound
+            starts,
+        )
+    )
+    return parts
+
+
 def implied_minimum(model: LinearModel) -> np.ndarray:
     """Stations whose minimum release holds in every snapshot without its row (bool, n).
 
@@ -277,7 +394,8 @@ def implied_minimum(model: LinearModel) -> np.ndarray:
     q_env = hydro["q_env_min_m3s"].to_numpy(dtype=float)
     v_min, v_max = hydro["storage_min_hm3"].to_numpy(), hydro["storage_max_hm3"].to_numpy()
     fixed = (np.minimum(v_min, v_max) == v_max) & (initial_storage_hm3(hydro) == v_max)
-    if not fixed.any() or hydro["downstream"].isna().all():
+    # a stage's water in transit at its start is not known when it is built: every row stays
+    if not fixed.any() or hydro["downstream"].isna().all() or model.data.stage_state:
         return np.zeros(len(hydro), dtype=bool)
     own = model.data.inflow_m3s[hydro.index].to_numpy().T - withdrawal_m3s(model.data)
     floor = np.repeat(q_env[:, None], model.T, axis=1)
@@ -292,7 +410,7 @@ def implied_minimum(model: LinearModel) -> np.ndarray:
 
 def arrival_terms(model: LinearModel):
     """Per delay part of every reach u -> h: (h, u, source snapshot, share, inside horizon,
-    release before the horizon).
+    release before the horizon, snapshots before the first where outside).
 
     Arrays have shape (reaches x snapshots); `h` and `u` are column vectors of positions. The
     source snapshot is clipped into the horizon where `inside` is False: the term is then the
@@ -308,7 +426,7 @@ def arrival_terms(model: LinearModel):
         src, inside = model.lag(shift)
         lag = shift - np.arange(model.T)[None, :]  # snapshots before the first, where outside
         earlier = np.where(inside, 0.0, release_before_m3s(model, up, np.maximum(lag, 1)))
-        yield (down, up, src, np.broadcast_to(share, src.shape), inside, earlier)
+        yield (down, up, src, np.broadcast_to(share, src.shape), inside, earlier, lag)
 
 
 def withdrawal_rows(model: LinearModel, stations: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -344,7 +462,7 @@ def arrivals_m3s(model: LinearModel, release: np.ndarray) -> np.ndarray:
     """Arrivals from upstream (m3/s) from releases, by the same terms as the water balance."""
     hydro = model.data.tables["hydro"]
     out = np.zeros((len(hydro), model.T))
-    for down, up, src, share, inside, earlier in arrival_terms(model):
+    for down, up, src, share, inside, earlier, _lag in arrival_terms(model):
         flow = np.where(inside, release[up, src], earlier)
         np.add.at(
             out,

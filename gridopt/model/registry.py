@@ -22,6 +22,7 @@ from gridopt.model import (
     corridors,
     end_state,
     expansion,
+    future_cost,
     gas,
     generation,
     hydro,
@@ -38,7 +39,9 @@ from gridopt.model.stores import Carried, Past, StoreKind
 if TYPE_CHECKING:
     from gridopt.solver.types import Solution
 
-# end_state: targets and values of what stores hold at the end (windows of a rolling run only)
+# end_state: targets and values of what stores hold at the end (windows of a rolling run only);
+# future_cost: the cost after the horizon as a function of its end state (stages of a
+# future-cost function and the windows that use one only)
 # obligations: energy plans and gas contracts over calendar periods, once plants and supplies
 # exist
 DISPATCH: tuple[ModuleType, ...] = (
@@ -51,6 +54,7 @@ DISPATCH: tuple[ModuleType, ...] = (
     obligations,
     security,
     end_state,
+    future_cost,
     balance,
 )
 # unit commitment: the dispatch families plus commitment of the committable generators
@@ -65,6 +69,7 @@ UC: tuple[ModuleType, ...] = (
     obligations,
     security,
     end_state,
+    future_cost,
     balance,
 )
 # capacity expansion (case setting `expansion:`): the capacities first, since every family

@@ -454,6 +454,41 @@ def reservoirs(hydro: pd.DataFrame, limit: int | None = None) -> dict[str, pd.Da
     return out
 
 
+@dataclass
+class Trajectory:
+    """A store's level at the end of each stage of a future-cost run, per forward path."""
+
+    levels: pd.DataFrame  # time x path
+    lower: float
+    upper: float
+    unit: str
+
+
+def store_trajectories(
+    levels: pd.DataFrame, table: str = "hydro", limit: int | None = None
+) -> dict[str, Trajectory]:
+    """Sheet `future_cost_levels` by store of `table` (reservoirs by default), those that can
+    move (upper > lower), the widest ranges first up to `limit`."""
+    sel = levels[levels["table"] == table]
+    ranges = sel.groupby("store", sort=False)[["lower", "upper"]].first()
+    ranges = ranges[ranges["upper"] > ranges["lower"]]
+    order = (ranges["upper"] - ranges["lower"]).sort_values(ascending=False, kind="stable")
+    if limit is not None:
+        order = order.iloc[:limit]
+    out = {}
+    for store in order.index:
+        df = sel[sel["store"] == store]
+        out[str(store)] = Trajectory(
+            df.pivot_table(index="time", columns="path", values="level", sort=False).reindex(
+                columns=list(pd.unique(df["path"]))
+            ),
+            float(ranges.at[store, "lower"]),
+            float(ranges.at[store, "upper"]),
+            str(df["unit"].iloc[0]),
+        )
+    return out
+
+
 def gas_node_prices(gas_prices: pd.DataFrame) -> pd.DataFrame:
     """Gas price of each gas node and snapshot (CNY/MWh_th): snapshot rows, one column per node
     in the order of the table, named "node (region)" where the region has another name."""

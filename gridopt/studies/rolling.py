@@ -55,6 +55,14 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
      contains) hour c_k: the value of water held past the window's end. One value per store
      is a linear valuation: a window empties or keeps a store whole as its prices cross it,
      which the last window's end rules may then not undo (a hard rule: infeasible);
+   - `future_cost`: no plan and no target; the window minimises its cost plus the future
+     cost of its end state (`gridopt.model.future_cost`), the Benders cuts of a future-cost
+     function built by dual dynamic programming over stages of `rolling.stage_h` hours at
+     `seasonal_resolution_h` (`gridopt.studies.future_cost`): the cuts of the stage boundary
+     at or after the window's end (inside the last stage, the boundary before it). The
+     state it values is every store's level and the water released upstream and not yet
+     arrived, so no store is steered on its own and no fallback is needed; stores without
+     an initial level start (and the run ends) where the stages started them;
    - `none`: no plan is solved.
 
    Stores the plan does not follow (short-duration ones, and all of them under `none`) keep the
@@ -113,8 +121,8 @@ from gridopt.inputs.data import CaseData
 from gridopt.inputs.settings import Horizon, Reserve, Rolling
 from gridopt.model.commitment import free_to_go_off
 from gridopt.model.core import LinearModel
-from gridopt.model.registry import build_model, carrying, families, store_kinds
-from gridopt.model.stores import Carried, Past, StoreKind, Stores
+from gridopt.model.registry import build_model, carrying, families
+from gridopt.model.stores import Past, Stores
 from gridopt.progress import steps
 from gridopt.results.tables import (
     collect,
@@ -127,6 +135,8 @@ from gridopt.results.write import write_results
 from gridopt.solver.diagnose import diagnose_infeasibility
 from gridopt.solver.solve import solve
 from gridopt.solver.types import Solution, Status, restrict, timed
+from gridopt.studies.future_cost import FutureCostResult, future_cost_function
+from gridopt.studies.pieces import State, Window, kinds, piece_data, stores
 from gridopt.studies.run import RunResult, has_values, solve_data
 
 # tables whose rows add up over windows (others without snapshots are listed per window)
@@ -187,6 +197,26 @@ def _check(data: CaseData, settings: Rolling) -> None:
                     value=r,
                 )
             )
+    if settings.seasonal == "future_cost" and settings.stage_h >= h.snapshots * res:
+        problems.append(
+            Problem(
+                file,
+                f"must be shorter than the horizon ({h.snapshots * res} h): one stage has no"
+                " future cost to give the windows",
+                column="rolling.stage_h",
+                value=settings.stage_h,
+            )
+        )
+    if settings.seasonal == "future_cost" and settings.stage_h % settings.seasonal_resolution_h:
+        problems.append(
+            Problem(
+                file,
+                "must be a multiple of rolling.seasonal_resolution_h"
+                f" ({settings.seasonal_resolution_h} h)",
+                column="rolling.stage_h",
+                value=settings.stage_h,
+            )
+        )
     if getattr(h, "aggregation", None) is not None or getattr(data, "expanding", False):
         problems.append(
             Problem(
@@ -201,16 +231,6 @@ def _check(data: CaseData, settings: Rolling) -> None:
 
 
 # ---- windows ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Window:
-    """Window `number` (1-based): snapshots [start, keep_end) kept, [start, solve_end) solved."""
-
-    number: int
-    start: int
-    keep_end: int
-    solve_end: int
-
-
 def plan_windows(
     n_snapshots: int, resolution_h: int, window_h: int, overlap_h: int
 ) -> list[Window]:
@@ -221,17 +241,6 @@ def plan_windows(
         Window(k + 1, a, min(a + keep, n_snapshots), min(a + keep + extra, n_snapshots))
         for k, a in enumerate(starts)
     ]
-
-
-# ---- stores -----------------------------------------------------------------------------------
-def stores(data: CaseData) -> dict[str, Stores]:
-    """Every store of the case, per table, as its family reads it (`gridopt.model.stores`)."""
-    return {kind.table: kind.read(data.tables) for kind in store_kinds(data)}
-
-
-def kinds(data: CaseData) -> dict[str, StoreKind]:
-    """The kinds of store of the case, per table."""
-    return {kind.table: kind for kind in store_kinds(data)}
 
 
 # ---- the seasonal plan --------------------------------------------------------------------------
@@ -350,56 +359,6 @@ def seasonal_plan(
 
 
 # ---- one window -------------------------------------------------------------------------------
-@dataclass
-class State:
-    """What a window starts from: the end of the kept part of the window before it."""
-
-    levels: dict[str, np.ndarray]  # per store table, NaN: cyclic in this window
-    # what the families hand on (`gridopt.model.stores.Carried`): table columns, history
-    carried: list[Carried] = field(default_factory=list)
-
-
-def _window_data(
-    full: CaseData, w: Window, state: State, end_state: dict[str, pd.DataFrame]
-) -> CaseData:
-    """The case cut to window `w`'s snapshots, starting from `state` (module doc, step 2)."""
-    a, c = w.start, w.solve_end
-    snaps = full.snapshots[a:c]
-    horizon = full.case.horizon.model_copy(
-        update={"start": snaps[0].to_pydatetime(), "snapshots": c - a}
-    )
-    case = full.case.model_copy(update={"horizon": horizon, "rolling": None})
-    sliced = {}
-    for f in dataclasses.fields(full):
-        value = getattr(full, f.name)
-        if isinstance(value, pd.DataFrame) and value.index.equals(full.snapshots):
-            sliced[f.name] = value.iloc[a:c]
-    tables = dict(full.tables)
-    history: dict[str, pd.DataFrame] = {}
-    for carried in state.carried:
-        for (table, column), values in carried.columns.items():
-            if tables[table] is full.tables[table]:
-                tables[table] = full.tables[table].copy()
-            tables[table].loc[values.index, column] = values.to_numpy()
-        history.update(carried.history)
-    by_table = kinds(full)
-    for table, level in state.levels.items():
-        # end conditions come from end_state; a level not carried (NaN) stays cyclic
-        tables[table] = by_table[table].start_at(full.tables[table], level)
-    for df in tables.values():
-        df.attrs = dict(df.attrs)
-    return dataclasses.replace(
-        full,
-        case=case,
-        tables=tables,
-        snapshots=snaps,
-        weights_h=full.weights_h[a:c],
-        history=history,
-        end_state=end_state,
-        **sliced,
-    )
-
-
 def _soft_targets(plan: SeasonalPlan | None, settings: Rolling) -> bool:
     """Whether the plan's targets may be missed at a penalty (and so may the last window's
     end levels, when they cannot be held exactly)."""
@@ -569,12 +528,15 @@ def solve_rolling(
     window_h: int | None = None,
     overlap_h: int | None = None,
     seasonal: str | None = None,
+    future_cost: FutureCostResult | None = None,
 ) -> RollingResult:
     """Solve a case by rolling horizon (module doc) and write the stitched results.
 
     `window_h`, `overlap_h` and `seasonal` override the case's `rolling` settings. The run
     stops at the first window without a solution; the windows before it are written and
-    the summary names the failing window, its dates and diagnosis.
+    the summary names the failing window, its dates and diagnosis. `future_cost`: the
+    future-cost function the windows use under `seasonal: future_cost` (None: built here,
+    `gridopt.studies.future_cost`).
     """
     say = progress or (lambda _m: None)
     started = time.perf_counter()
@@ -588,7 +550,7 @@ def solve_rolling(
     all_stores = stores(full)
     followed = {
         t: (np.round(s.duration_h, 1) > settings.seasonal_resolution_h) & (s.upper > s.lower)
-        if settings.seasonal != "none"
+        if settings.seasonal not in ("none", "future_cost")
         else np.zeros(len(s.names), dtype=bool)
         for t, s in all_stores.items()
     }
@@ -616,7 +578,21 @@ def solve_rolling(
             )
             for line in plan.diagnosis[:10]:
                 say(f"  - {line}")
+        if settings.seasonal == "future_cost" and future_cost is None:
+            say(
+                f"future-cost function: stages of {settings.stage_h} h at"
+                f" {settings.seasonal_resolution_h} h"
+            )
+            future_cost = future_cost_function(
+                full,
+                stages=f"{settings.stage_h}h",
+                resolution_h=settings.seasonal_resolution_h,
+                progress=progress,
+            )
         run = _Run(full, settings, all_stores, followed, plan, str(case_path), diagnose, say)
+        run.future_cost = future_cost if settings.seasonal == "future_cost" else None
+        if run.future_cost is not None:
+            run.start_from(run.future_cost.start)
         with steps(progress, "windows", len(windows)) as counted:
             for w in windows if plan is None or plan.status.has_solution else []:
                 logs.append(Path(tmp) / f"window_{w.number}.log")
@@ -680,6 +656,16 @@ class _Run:
         self.ends: list[pd.DataFrame] = []
         self.first_tables: dict[str, pd.DataFrame] = {}
         self.kept_snapshots = 0
+        self.future_cost: FutureCostResult | None = None
+
+    def start_from(self, levels: dict[str, np.ndarray]) -> None:
+        """Stores without an initial level (cyclic) start, and the run ends, at `levels`
+        (where a future-cost function started them)."""
+        for table, start in levels.items():
+            level = self.state.levels[table]
+            cyclic = np.isnan(level)
+            level[cyclic] = start[cyclic]
+            self.run_start[table][cyclic] = start[cyclic]
 
     def step(self, w: Window, n_windows: int, log_file: Path, log: bool) -> bool:
         """Solve window `w`; False when it has no solution (the run stops)."""
@@ -706,7 +692,14 @@ class _Run:
                 hour,
                 penalised,
             )
-            data = _window_data(full, w, self.state, end_state)
+            fc = self.future_cost
+            if fc is not None and not last:
+                # no target: what the window leaves is worth what the stages after it
+                # would make of it (the cuts of the stage boundary at or after its end)
+                end_state = {}
+            data = piece_data(full, w, self.state, end_state)
+            if fc is not None and not last:
+                data = dataclasses.replace(data, future_cost=fc.cuts_at(hour))
             timings = {}
             run = solve_data(
                 data,
@@ -767,7 +760,7 @@ class _Run:
         """Stitch the kept part of a solved window and carry its end state to the next."""
         sol = run.solution
         K = w.keep_end - w.start
-        kept = _window_data(
+        kept = piece_data(
             self.full, Window(w.number, w.start, w.keep_end, w.keep_end), self.state, {}
         )
         kept = dataclasses.replace(kept, tables=data.tables)
@@ -838,6 +831,8 @@ class _Run:
             extra["window_ends"] = pd.concat(self.ends, ignore_index=True)
         if self.plan is not None and self.plan.levels and self.plan.status.has_solution:
             extra["seasonal_plan"] = self.plan.table(full.snapshots[0])
+        if self.future_cost is not None:
+            extra["future_cost_bounds"] = self.future_cost.bounds
         ordered = dict(tables)
         ordered.update(extra)
         return RollingResult(full, self.settings, status, ordered, info, reports, self.plan, values)
@@ -914,6 +909,17 @@ class _Run:
                 info["targets_missed_detail"] = missed[:50]
         if any(r.mip_gap is not None for r in done):
             info["largest_window_mip_gap"] = max(r.mip_gap or 0.0 for r in done)
+        fc = self.future_cost
+        if fc is not None:
+            info["future_cost"] = {
+                "status": fc.status,
+                "stages": len(fc.stages),
+                "iterations": fc.iterations,
+                "lower_bound_cny": fc.lower_bound_cny,
+                "upper_bound_cny": fc.upper_bound_cny,
+                "gap": fc.gap,
+                "seconds": round(fc.seconds, 3),
+            }
         if self.plan is not None:
             info["seasonal_plan"] = {
                 "status": str(self.plan.status),

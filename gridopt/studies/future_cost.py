@@ -1,0 +1,951 @@
+"""Future-cost functions by dual dynamic programming (DDP), over inflow scenarios.
+
+The value of what the stores hold is a function of all of them together: a reservoir's water
+is worth less when the one below it is full, and water released upstream but not yet arrived
+is as good as stored. `future_cost_function` builds that function as Benders cuts:
+
+1. Stages. The horizon, at a coarse resolution R (`resolution_h`, a day by default), is cut
+   into stages t = 1..S (`stages`: a week, a day, a calendar month, or hours). Each stage is
+   the case over its snapshots (as a dispatch LP: a uc case's commitment relaxed, as the
+   seasonal plan of a rolling run does), built ONCE per inflow scenario: its start state x0 is
+   a set of columns held by rows (`CaseData.stage_state`, `gridopt.model._stateful`): the
+   level of every store and the release of each upstream station in the last steps before
+   the stage that has not yet reached the station below (`gridopt.model.hydro`). A new start
+   is a change of those rows' bounds, and their duals are d(stage cost)/d(x0). Every stage
+   but the last carries the future cost of its end state, theta_t >= 0 (CNY), bounded by the
+   cuts found so far (`gridopt.model.future_cost`); the last applies the case's end rules (a
+   `fixed` reservoir ends at its initial level, a store without an initial level starts at
+   the middle of its range and ends there).
+
+2. Forward pass: each path solves the stages in turn from the case's start, each stage from
+   the state the one before left, with the current cuts; the stage costs (objective less
+   theta) add up to the path's cost. The upper bound is the mean cost over the paths.
+
+3. Backward pass: from the last stage down to the second, every stage t is solved again from
+   each trial state xhat (the end of stage t - 1 on a path), under every scenario w, and
+   one cut is added to stage t - 1:
+
+       theta_{t-1} >= sum_w p_w [ Q_t,w(xhat) + pi_t,w(xhat)' (x - xhat) ]
+
+   with Q the stage's objective (its theta included) and pi the duals of its start rows.
+   The lower bound is the expected objective of stage 1 from the case's start with its cuts.
+
+4. Stop when (upper - lower) / |upper| <= `gap`, or after `max_iterations` passes.
+
+Deterministic (one scenario): each Q_t is a convex polyhedral function of the start, the cuts
+are exact where they are made, and the bounds meet at the optimum of the same horizon solved
+as one LP (`horizon_lp`) in finitely many passes. Over inflow scenarios (stochastic DDP,
+`scenarios`: the case's inflow years, equal probability unless given) the inflows of each
+stage are taken to be independent of the stages before (the inflows of week t are those of
+one of the years, whatever the weeks before were); each year is also a forward path, and
+`samples` more paths draw a year per stage at random. The lower bound is then the expected
+cost of that model; the upper bound is only a statistical estimate of the policy's cost (the
+mean cost of the sampled paths, or without samples of the years' own paths; not a bound), so
+the gap need not close: a stochastic run ends on the gap or, more often, on `max_iterations`.
+
+Feasibility: a stage that is infeasible from a trial start (a store too low to meet its end
+rule, say) is solved again with the start free to move at a penalty (`penalty_cny_per_unit`
+per unit moved, per entry); its cut is still valid (the penalised stage is a relaxation of
+the stage), and each such solve is reported in words (`FutureCostResult.notes`). A forward
+pass that needed it gives no valid upper bound: its paths are marked.
+
+Independent solves (the paths of a forward pass at one stage, the trial states and
+scenarios of a backward pass at one stage) run on the existing Dask machinery
+(`gridopt.studies.sweep.dask_client`: a local cluster of `workers` processes by default, or
+the running cluster at `scheduler`); small stages are solved one by one in this process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+import typing
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from gridopt.errors import InputError, Problem
+from gridopt.inputs.case import load_case, prepare_case
+from gridopt.inputs.data import CaseData, FutureCost
+from gridopt.inputs.settings import Case, Horizon, Reserve, SolverOptions
+from gridopt.model.commitment import free_to_go_off
+from gridopt.model.core import LinearModel
+from gridopt.model.future_cost import CUT_COLUMNS, cut_matrix, state_of, theta_column
+from gridopt.model.hydro import steps_in_transit
+from gridopt.model.registry import build_model
+from gridopt.progress import steps
+from gridopt.solver.backends import backend_for
+from gridopt.solver.matrix import model_matrix
+from gridopt.solver.types import Matrix, Status
+from gridopt.studies.pieces import State, Window, piece_data, stores
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+# stages whose models have this many columns or more are solved on Dask (below: one by one
+# here, where starting a cluster would take longer than the solves)
+PARALLEL_FROM_COLUMNS = 20_000
+# what moving a stage's start costs, per unit of a store or m3/s of water in transit, when
+# the stage is infeasible from the start it was given (a relaxation: its cuts stay valid)
+PENALTY_CNY_PER_UNIT = 1e7
+STAGE_WORDS = {"day": 24, "week": 168}
+
+
+class StageFailed(RuntimeError):
+    """A stage without a solution even with its start free to move (its own rows conflict)."""
+
+
+# ---- settings ---------------------------------------------------------------------------------
+def parse_hours(text: str, what: str) -> int:
+    """`24h`, `24`, `7d` -> hours (ValueError in words)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([hd]?)\s*", str(text).lower())
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(f"{what}: expected hours (24h) or days (7d); got {text!r}")
+    return int(match.group(1)) * (24 if match.group(2) == "d" else 1)
+
+
+def inflow_years() -> list[str]:
+    """The inflow years a case may name (`inflow_year`)."""
+    return list(typing.get_args(Case.model_fields["inflow_year"].annotation))
+
+
+def stage_bounds(
+    snapshots: pd.DatetimeIndex, stages: str, resolution_h: int
+) -> list[tuple[int, int]]:
+    """The stages as [start, end) positions on the coarse snapshots: `week`, `day`, `month`
+    (calendar months) or a length in hours (`72h`, `3d`); the last stage may be shorter."""
+    n = len(snapshots)
+    word = str(stages).strip().lower()
+    if word == "month":
+        month = snapshots.year * 12 + snapshots.month
+        starts = np.flatnonzero(np.r_[True, month[1:] != month[:-1]])
+    else:
+        try:
+            hours = STAGE_WORDS.get(word) or parse_hours(word, "stages")
+        except ValueError:
+            raise ValueError(
+                f"stages: expected week, day, month or hours (72h, 3d); got {stages!r}"
+            ) from None
+        if hours % resolution_h:
+            raise ValueError(
+                f"stages: {hours} h is not a multiple of the resolution ({resolution_h} h)"
+            )
+        starts = np.arange(0, n, hours // resolution_h)
+    ends = np.r_[starts[1:], n]
+    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+# ---- stages -----------------------------------------------------------------------------------
+@dataclass
+class Stage:
+    """One stage under one scenario, built once: its model, matrix and state."""
+
+    number: int  # 1-based
+    scenario: str
+    model: LinearModel
+    matrix: Matrix
+    end: sp.csr_matrix  # (entries x columns): the state at its end is end @ x
+    start_rows: np.ndarray  # rows holding each entry's start
+    theta: int | None  # the future-cost column (None: the last stage)
+    keys: pd.MultiIndex  # (table, store) of each entry
+
+
+@dataclass
+class Cuts:
+    """The cuts of one stage's future cost: theta >= alpha_k + beta_k' (x - xhat_k)."""
+
+    alpha: list[float] = field(default_factory=list)
+    beta: list[np.ndarray] = field(default_factory=list)
+    xhat: list[np.ndarray] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.alpha)
+
+    def add(self, alpha: float, beta: np.ndarray, xhat: np.ndarray) -> None:
+        self.alpha.append(float(alpha))
+        # copies: the trial states are overwritten by the next forward pass
+        self.beta.append(np.array(beta, dtype=float))
+        self.xhat.append(np.array(xhat, dtype=float))
+
+    def frame(self, keys: pd.MultiIndex) -> pd.DataFrame:
+        """The cuts as a table (`gridopt.inputs.data.FutureCost`)."""
+        n, k = len(keys), len(self.alpha)
+        return pd.DataFrame(
+            {
+                "cut": np.repeat(np.arange(1, k + 1), n),
+                "table": np.tile(keys.get_level_values(0).to_numpy(), k),
+                "store": np.tile(keys.get_level_values(1).to_numpy(), k),
+                "intercept_cny": np.repeat(self.alpha, n),
+                "slope_cny_per_unit": np.concatenate(self.beta) if k else np.zeros(0),
+                "at_level": np.concatenate(self.xhat) if k else np.zeros(0),
+            },
+            columns=CUT_COLUMNS,
+        )
+
+
+@dataclass
+class StageTask:
+    """One solve of a stage: its matrix with the cuts as extra rows and its start."""
+
+    matrix: Matrix
+    start_rows: np.ndarray
+    start: np.ndarray
+    end: sp.csr_matrix
+    theta: int | None
+    options: SolverOptions
+
+
+@dataclass
+class StageOutcome:
+    """What a stage solve gives: status, objective (theta included), theta, the state at its
+    end, the duals of its start rows (slopes), its point, and whether the start moved."""
+
+    status: Status
+    message: str
+    objective_cny: float
+    theta_cny: float
+    end: np.ndarray | None
+    slopes: np.ndarray | None
+    x: np.ndarray | None
+    penalised: bool = False
+    moved: np.ndarray | None = None  # per entry, how far its start moved (penalised only)
+
+    @property
+    def cost_cny(self) -> float:
+        """The stage's own cost: its objective less its future cost."""
+        return self.objective_cny - self.theta_cny
+
+
+def solve_stage(task: StageTask) -> StageOutcome:
+    """Solve a stage from its start (a Dask task): as it is, and where that is infeasible,
+    again with the start free to move at `PENALTY_CNY_PER_UNIT` per unit (module doc)."""
+    m = task.matrix
+    row_lb, row_ub = m.row_lb.copy(), m.row_ub.copy()
+    row_lb[task.start_rows] = row_ub[task.start_rows] = task.start
+    backend = backend_for(task.options.backend)
+    fixed = dataclasses.replace(m, row_lb=row_lb, row_ub=row_ub)
+    out = backend.solve_matrix(fixed, task.options, relax=True)
+    penalised = False
+    if out.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
+        out = backend.solve_matrix(_movable(fixed, task.start_rows), task.options, relax=True)
+        penalised = True
+    if not out.status.has_solution or out.x is None or out.row_dual is None:
+        return StageOutcome(out.status, out.message, np.nan, 0.0, None, None, None, penalised)
+    n = m.A.shape[1]
+    x = out.x[:n]
+    theta = float(x[task.theta]) if task.theta is not None else 0.0
+    k = len(task.start_rows)
+    # the start row reads x0 + down - up = start (`_movable`)
+    moved = out.x[n + k :] - out.x[n : n + k] if penalised else None
+    return StageOutcome(
+        out.status,
+        out.message,
+        float(out.objective_cny),
+        theta,
+        task.end @ x,
+        out.row_dual[task.start_rows],
+        x,
+        penalised,
+        moved,
+    )
+
+
+def _moves(moved: np.ndarray | None, stage: Stage, most: int = 3) -> str:
+    """The largest moves of a stage's start, in words: `Upper +1.2 hm3, ...`."""
+    if moved is None or not len(moved):
+        return "not at all"
+    units = state_of(stage.model).labels["unit"].to_numpy()
+    order = np.argsort(-np.abs(moved), kind="stable")[:most]
+    words = [f"{stage.keys[i][1]} {moved[i]:+,.4g} {units[i]}" for i in order if abs(moved[i]) > 0]
+    more = int((np.abs(moved) > 0).sum()) - len(words)
+    return ", ".join(words) + (f" and {more} more" if more > 0 else "")
+
+
+def _movable(m: Matrix, rows: np.ndarray) -> Matrix:
+    """The matrix with two columns per start row, down and up >= 0 at `PENALTY_CNY_PER_UNIT`
+    each, the row reading x0 + down - up = start (x0 = start - down + up): the stage from any
+    start (a relaxation of it)."""
+    k = len(rows)
+    extra = sp.csr_matrix(
+        (np.r_[np.ones(k), -np.ones(k)], (np.r_[rows, rows], np.arange(2 * k))),
+        shape=(m.A.shape[0], 2 * k),
+    )
+    return dataclasses.replace(
+        m,
+        A=sp.hstack([m.A, extra], format="csr"),
+        c=np.r_[m.c, np.full(2 * k, PENALTY_CNY_PER_UNIT)],
+        col_lb=np.r_[m.col_lb, np.zeros(2 * k)],
+        col_ub=np.r_[m.col_ub, np.full(2 * k, np.inf)],
+        integer=np.r_[m.integer, np.zeros(2 * k, dtype=bool)],
+        q=None if m.q is None else np.r_[m.q, np.zeros(2 * k)],
+    )
+
+
+def with_cuts(stage: Stage, cuts: Cuts) -> Matrix:
+    """The stage's matrix with its cuts as rows theta - beta_k' E x >= alpha_k - beta_k' xhat_k
+    (`gridopt.model.future_cost`)."""
+    m = stage.matrix
+    if stage.theta is None or not len(cuts):
+        return m
+    n = m.A.shape[1]
+    end = sp.csr_matrix(stage.end, shape=(stage.end.shape[0], n))
+    rows, rhs, _ids = cut_matrix(stage.keys, end, cuts.frame(stage.keys))
+    theta = sp.csr_matrix(
+        (np.ones(len(rhs)), (np.arange(len(rhs)), np.full(len(rhs), stage.theta))),
+        shape=(len(rhs), n),
+    )
+    return dataclasses.replace(
+        m,
+        A=sp.vstack([m.A, theta - rows], format="csr"),
+        row_lb=np.r_[m.row_lb, rhs],
+        row_ub=np.r_[m.row_ub, np.full(len(rhs), np.inf)],
+    )
+
+
+# ---- the coarse case and its stages -------------------------------------------------------------
+def coarse_case(data: CaseData, resolution_h: int, inflow_year: str | None = None) -> CaseData:
+    """The case over its whole horizon at `resolution_h` hours per snapshot, as a dispatch
+    LP (a uc case's commitment relaxed and its units free to go off), in `inflow_year`."""
+    case = data.case
+    hours = data.n_snapshots * case.horizon.resolution_h
+    update: dict[str, Any] = {
+        "horizon": Horizon(
+            start=data.snapshots[0].to_pydatetime(),
+            snapshots=hours // resolution_h,
+            resolution_h=resolution_h,
+        ),
+        "model": "dispatch",
+        "reserve": Reserve(),
+        "rolling": None,
+        "solver": case.solver.model_copy(update={"relax": True}),
+    }
+    if inflow_year is not None:
+        update["inflow_year"] = inflow_year
+    coarse = prepare_case(case.model_copy(update=update), data.path)
+    return free_to_go_off(coarse) if case.model == "uc" else coarse
+
+
+def start_levels(data: CaseData) -> dict[str, np.ndarray]:
+    """Where every store starts: its initial level, or, where it has none (cyclic), the
+    middle of its range (and the last stage ends there)."""
+    out = {}
+    for table, store in stores(data).items():
+        middle = 0.5 * (store.lower + store.upper)
+        out[table] = np.where(np.isnan(store.initial), middle, store.initial)
+    return out
+
+
+def end_rules(data: CaseData, levels: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
+    """The case's end rules, for the last stage (`CaseData.end_state`): a fixed store ends at
+    its initial level, a cyclic one where it started (`levels`, `start_levels`)."""
+    out = {}
+    for table, store in stores(data).items():
+        level = np.full(len(store.names), np.nan)
+        fixed, cyclic = store.rule == "fixed", store.rule == "cyclic"
+        level[fixed] = store.initial[fixed]
+        level[cyclic] = levels[table][cyclic]
+        if np.isnan(level).all():
+            continue
+        out[table] = pd.DataFrame(
+            {
+                "level": level,
+                "rule": "equal",
+                "value_cny_per_unit": np.nan,
+                "shortfall_penalty_cny_per_unit": np.nan,
+            },
+            index=store.names,
+        )
+    return out
+
+
+def stage_data(
+    coarse: CaseData, bounds: tuple[int, int], number: int, last: bool, resolution_h: int
+) -> CaseData:
+    """The coarse case cut to one stage, its start a state of rows, its end the case's rules
+    (the last stage) or a future cost."""
+    levels = start_levels(coarse)
+    a, b = bounds
+    end_state = end_rules(coarse, levels) if last else {}
+    data = piece_data(coarse, Window(number, a, b, b), State(levels), end_state)
+    return dataclasses.replace(
+        data,
+        stage_state=True,
+        future_cost=None if last else FutureCost(pd.DataFrame(columns=CUT_COLUMNS), resolution_h),
+    )
+
+
+def build_stage(data: CaseData, number: int, scenario: str, resolution_h: int) -> Stage:
+    """Build a stage's model and matrix once, and read its state."""
+    model = build_model(data)
+    matrix = model_matrix(model)
+    state = state_of(model, resolution_h)
+    rows = state.start_rows
+    if (rows < 0).any():
+        raise ValueError("every entry of a stage's state needs a start row")
+    return Stage(
+        number,
+        scenario,
+        model,
+        matrix,
+        state.end(model.n_cols),
+        rows,
+        theta_column(model),
+        state.keys,
+    )
+
+
+def horizon_lp(data: CaseData, resolution_h: int) -> tuple[Status, float]:
+    """The same horizon as the stages, solved as one LP at `resolution_h`: the same start
+    (`start_levels`), the same end rules. Its optimum is what a deterministic DDP converges
+    to."""
+    coarse = coarse_case(data, resolution_h)
+    levels = start_levels(coarse)
+    n = coarse.n_snapshots
+    whole = piece_data(coarse, Window(1, 0, n, n), State(levels), end_rules(coarse, levels))
+    model = build_model(whole)
+    out = backend_for(whole.case.solver.backend).solve_matrix(
+        model_matrix(model), whole.case.solver, relax=True
+    )
+    return out.status, float(out.objective_cny)
+
+
+# ---- the run ----------------------------------------------------------------------------------
+@dataclass
+class FutureCostResult:
+    """Cuts of every stage, the bounds by iteration and the trial states."""
+
+    case_path: str
+    stages: list[tuple[pd.Timestamp, pd.Timestamp]]  # first and last coarse snapshot
+    stage_hours: list[int]  # hour (from the start) at which each stage ends
+    resolution_h: int
+    scenarios: list[str]
+    probabilities: np.ndarray
+    keys: pd.MultiIndex
+    units: list[str]
+    cuts: list[Cuts]  # per stage but the last: its future cost
+    bounds: pd.DataFrame
+    trials: pd.DataFrame  # path, stage, table, store, level at the stage's end
+    values: pd.DataFrame  # stage, path, table, store, level, slope, value
+    ranges: pd.DataFrame  # table, store, lower, upper
+    start: dict[str, np.ndarray]
+    status: str
+    lower_bound_cny: float
+    upper_bound_cny: float
+    gap: float
+    iterations: int
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    case_name: str = ""
+
+    @property
+    def converged(self) -> bool:
+        return self.status == "converged"
+
+    def cuts_at(self, hour: float) -> FutureCost | None:
+        """The future cost of the state at `hour` (from the start): the cuts of the stage
+        that ends at the first stage boundary at or after it, or, for an hour inside the last
+        stage, at the boundary before it; None where there is no boundary but the end."""
+        ends = np.asarray(self.stage_hours[:-1], dtype=float)
+        if not len(ends):
+            return None
+        after = np.flatnonzero(ends >= hour - 1e-9)
+        j = int(after[0]) if len(after) else len(ends) - 1
+        return FutureCost(self.cuts[j].frame(self.keys), self.resolution_h)
+
+    def cut_table(self) -> pd.DataFrame:
+        """Sheet `future_cost_cuts`: every cut of every stage, entry by entry."""
+        parts = []
+        for j, cuts in enumerate(self.cuts):
+            frame = cuts.frame(self.keys)
+            frame.insert(0, "stage", j + 1)
+            frame.insert(1, "stage_end", self.stages[j][1] + pd.Timedelta(hours=self.resolution_h))
+            frame["unit"] = np.tile(self.units, len(cuts))
+            parts.append(frame)
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "future_cost_bounds": self.bounds,
+            "future_cost_cuts": self.cut_table(),
+            "future_cost_values": self.values,
+            "future_cost_levels": self.trials,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "case": self.case_path,
+            "case_name": self.case_name,
+            "study": "future-cost function (dual dynamic programming)",
+            "status": self.status,
+            "stages": len(self.stages),
+            "resolution_h": self.resolution_h,
+            "scenarios": ", ".join(self.scenarios),
+            "probabilities": ", ".join(f"{p:g}" for p in self.probabilities),
+            "forward_paths": ", ".join(self.paths),
+            "iterations": self.iterations,
+            "lower_bound_cny": self.lower_bound_cny,
+            "upper_bound_cny": self.upper_bound_cny,
+            "gap": self.gap,
+            "upper_bound_is": "a bound (one scenario)"
+            if len(self.scenarios) == 1
+            else "a statistical estimate (the mean cost of the forward paths)",
+            "cuts": int(sum(len(c) for c in self.cuts)),
+            "state_entries": len(self.keys),
+            "seconds": round(self.seconds, 3),
+            "notes": self.notes,
+        }
+
+
+class _Solver:
+    """Runs stage solves here or on a Dask client, in batches."""
+
+    def __init__(self, client: Client | None) -> None:
+        self.client = client
+
+    def run(self, tasks: list[StageTask]) -> list[StageOutcome]:
+        if self.client is None or len(tasks) < 2:
+            return [solve_stage(t) for t in tasks]
+        futures = self.client.map(solve_stage, tasks, pure=False)
+        return self.client.gather(futures)
+
+
+@contextmanager
+def _runner(
+    n_columns: int, n_parallel: int, workers: int | None, scheduler: str | None
+) -> Iterator[Client | None]:
+    """A Dask client for the independent solves (None: one by one here)."""
+    small = n_columns < PARALLEL_FROM_COLUMNS or n_parallel < 2
+    if scheduler is None and (workers == 1 or (workers is None and small)):
+        yield None
+        return
+    from gridopt.studies.sweep import dask_client
+
+    with dask_client(workers, scheduler) as client:
+        yield client
+
+
+def future_cost_function(
+    data: CaseData,
+    stages: str = "week",
+    resolution_h: int = 24,
+    gap: float = 1e-6,
+    max_iterations: int = 50,
+    scenarios: list[str] | None = None,
+    probabilities: list[float] | None = None,
+    samples: int = 0,
+    seed: int = 0,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> FutureCostResult:
+    """Cuts of the future cost of every stage by DDP (module doc). `scenarios`: inflow years
+    of the case (None: the case's own); `probabilities` (None: equal)."""
+    say = progress or (lambda _m: None)
+    started = time.perf_counter()
+    _check(data, resolution_h, scenarios, probabilities, gap, max_iterations)
+    years = scenarios or [data.case.inflow_year]
+    p = np.asarray(probabilities or [1.0 / len(years)] * len(years), dtype=float)
+    p = p / p.sum()
+    coarse = {y: coarse_case(data, resolution_h, y) for y in years}
+    first = coarse[years[0]]
+    bounds = stage_bounds(first.snapshots, stages, resolution_h)
+    longest = steps_in_transit(first.tables["hydro"], resolution_h)
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] < longest:
+        # a short remainder (a year's 365th day after 52 weeks) joins the stage before it
+        bounds = [*bounds[:-2], (bounds[-2][0], bounds[-1][1])]
+    S = len(bounds)
+    shortest = min(b - a for a, b in bounds)
+    if shortest < longest:
+        # the water in transit at a stage's end must have been released in that stage
+        raise InputError(
+            [
+                Problem(
+                    str(data.path),
+                    f"every stage must last at least the longest travel time of a river"
+                    f" ({longest} steps of {resolution_h} h); the shortest lasts {shortest}",
+                    column="stages",
+                    value=stages,
+                )
+            ]
+        )
+    say(
+        f"future cost: {S} stages of {first.n_snapshots} snapshots of {resolution_h} h,"
+        f" {len(years)} scenario{'s' if len(years) != 1 else ''} ({', '.join(years)})"
+    )
+    t0 = time.perf_counter()
+    built = {
+        (y, s): build_stage(
+            stage_data(coarse[y], bounds[s], s + 1, s == S - 1, resolution_h),
+            s + 1,
+            y,
+            resolution_h,
+        )
+        for y in years
+        for s in range(S)
+    }
+    keys = built[(years[0], 0)].keys
+    say(
+        f"built {len(built)} stage models in {time.perf_counter() - t0:.2f} s;"
+        f" state of {len(keys)} entries"
+    )
+    # the start: every store's start level, water in transit as the case gives it
+    x0 = np.asarray(built[(years[0], 0)].matrix.row_lb[built[(years[0], 0)].start_rows])
+    rng = np.random.default_rng(seed)
+    # each year's own inflows through every stage, then the sampled paths (drawn each pass)
+    paths = [[years.index(y)] * S for y in years] + [[0] * S for _ in range(samples)]
+    path_names = list(years) + [f"sample {i + 1}" for i in range(samples)]
+    cuts = [Cuts() for _ in range(S - 1)]
+    options = first.case.solver.model_copy(update={"relax": True})
+    if workers != 1 or scheduler is not None:
+        options = options.model_copy(update={"threads": 1}) if options.threads is None else options
+    history: list[dict[str, Any]] = []
+    notes: list[str] = []
+    trial: np.ndarray = np.zeros((len(paths), S, len(keys)))
+    lower, upper, rel, status = -np.inf, np.inf, np.inf, "max_iterations"
+    last_values: list[dict[str, Any]] = []
+    n_cols = max(st.matrix.A.shape[1] for st in built.values())
+
+    def task(stage: Stage, start: np.ndarray) -> StageTask:
+        return StageTask(
+            with_cuts(stage, cuts[stage.number - 1] if stage.number < S else Cuts()),
+            stage.start_rows,
+            start,
+            stage.end,
+            stage.theta,
+            options,
+        )
+
+    def failed(out: StageOutcome, stage: Stage, what: str) -> None:
+        raise StageFailed(
+            f"{what}: stage {stage.number} ({bounds_words(stage.number - 1)}) under"
+            f" {stage.scenario} has no solution: {out.status} ({out.message})"
+        )
+
+    def bounds_words(s: int) -> str:
+        a, b = bounds[s]
+        return f"{first.snapshots[a]:%Y-%m-%d} .. {first.snapshots[b - 1]:%Y-%m-%d}"
+
+    with (
+        _runner(n_cols, max(len(paths), len(years)), workers, scheduler) as client,
+        steps(progress, "DDP iterations", max_iterations) as counted,
+    ):
+        solver = _Solver(client)
+        iteration = 0
+        for iteration in range(1, max_iterations + 1):
+            t_it = time.perf_counter()
+            # new sampled paths every pass: the cuts go where the policy goes
+            for k in range(len(years), len(paths)):
+                paths[k] = [int(y) for y in rng.choice(len(years), size=S, p=p)]
+            # forward pass: every path through the stages with the cuts so far
+            start = np.repeat(x0[None, :], len(paths), axis=0)
+            costs = np.zeros(len(paths))
+            penalised_paths = np.zeros(len(paths), dtype=bool)
+            for s in range(S):
+                jobs = [built[(years[paths[k][s]], s)] for k in range(len(paths))]
+                outs = solver.run([task(st, start[k]) for k, st in enumerate(jobs)])
+                for k, out in enumerate(outs):
+                    if out.end is None:
+                        failed(out, jobs[k], f"iteration {iteration}, forward pass")
+                    if out.penalised:
+                        penalised_paths[k] = True
+                        notes.append(
+                            f"iteration {iteration}, forward pass: stage {s + 1}"
+                            f" ({bounds_words(s)}) under {jobs[k].scenario} was infeasible from"
+                            f" the state the stage before left; solved with its start moved"
+                            f" ({_moves(out.moved, jobs[k])}) at {PENALTY_CNY_PER_UNIT:,.0f}"
+                            " CNY per unit"
+                        )
+                        say(notes[-1])
+                    costs[k] += out.cost_cny
+                    trial[k, s] = out.end
+                    start[k] = out.end
+            # sampled paths, where there are any, estimate the policy's expected cost
+            upper = float(costs[len(years) :].mean() if samples else costs.mean())
+            # backward pass: a cut for every stage but the last, from every trial state
+            values_now: list[dict[str, Any]] = []
+            for s in range(S - 1, 0, -1):
+                states = trial[:, s - 1]
+                pairs = [(k, y) for k in range(len(paths)) for y in range(len(years))]
+                outs = solver.run([task(built[(years[y], s)], states[k]) for k, y in pairs])
+                for k in range(len(paths)):
+                    alpha, beta = 0.0, np.zeros(len(keys))
+                    for (kk, y), out in zip(pairs, outs, strict=True):
+                        if kk != k:
+                            continue
+                        if out.slopes is None:
+                            failed(
+                                out, built[(years[y], s)], f"iteration {iteration}, backward pass"
+                            )
+                        if out.penalised:
+                            notes.append(
+                                f"iteration {iteration}, backward pass: stage {s + 1}"
+                                f" ({bounds_words(s)}) under {years[y]} was infeasible from"
+                                f" the trial state of path {path_names[k]}; its cut comes from"
+                                " the stage with its start moved at a penalty (still valid)"
+                            )
+                            say(notes[-1])
+                        alpha += p[y] * out.objective_cny
+                        beta += p[y] * np.asarray(out.slopes)
+                    cuts[s - 1].add(alpha, beta, states[k])
+                    values_now.append(
+                        {"stage": s, "path": path_names[k], "level": states[k], "slope": beta}
+                    )
+            # the lower bound: stage 1 from the start with its new cuts, every scenario
+            outs = solver.run([task(built[(y, 0)], x0) for y in years])
+            for out, year in zip(outs, years, strict=True):
+                if out.end is None:
+                    failed(out, built[(year, 0)], f"iteration {iteration}, lower bound")
+            lower = float(sum(p[i] * o.objective_cny for i, o in enumerate(outs)))
+            rel = (upper - lower) / max(abs(upper), 1e-9)
+            last_values = values_now
+            history.append(
+                {
+                    "iteration": iteration,
+                    "lower_bound_cny": lower,
+                    "upper_bound_cny": upper,
+                    "gap": rel,
+                    "upper_bound_valid": not penalised_paths.any(),
+                    "cuts": int(sum(len(c) for c in cuts)),
+                    "seconds": round(time.perf_counter() - t_it, 4),
+                }
+            )
+            counted.advance(f"iteration {iteration}")
+            say(
+                f"iteration {iteration}: lower bound {lower:,.2f} CNY, upper bound"
+                f" {upper:,.2f} CNY{'' if len(years) == 1 else ' (estimate)'}, gap {rel:.3g}"
+                f" ({time.perf_counter() - t_it:.2f} s)"
+            )
+            if abs(rel) <= gap and not penalised_paths.any():
+                status = "converged"
+                break
+    result = _result(
+        data,
+        first,
+        bounds,
+        resolution_h,
+        years,
+        p,
+        keys,
+        built[(years[0], 0)],
+        cuts,
+        history,
+        trial,
+        path_names,
+        last_values,
+        status,
+        lower,
+        upper,
+        rel,
+        iteration,
+        time.perf_counter() - started,
+        notes,
+    )
+    say(
+        f"future cost {status} after {iteration} iterations: lower bound {lower:,.2f} CNY,"
+        f" upper bound {upper:,.2f} CNY, gap {rel:.3g}"
+    )
+    return result
+
+
+def _check(
+    data: CaseData,
+    resolution_h: int,
+    scenarios: list[str] | None,
+    probabilities: list[float] | None,
+    gap: float,
+    max_iterations: int,
+) -> None:
+    """Settings that cannot work with the case, each named (InputError)."""
+    file, h = str(data.path), data.case.horizon
+    problems = []
+    hours = h.snapshots * h.resolution_h
+    if resolution_h % h.resolution_h or hours % resolution_h:
+        problems.append(
+            Problem(
+                file,
+                f"must be a multiple of the case's resolution_h ({h.resolution_h} h) that"
+                f" divides the horizon ({hours} h)",
+                column="resolution",
+                value=resolution_h,
+            )
+        )
+    if h.aggregation is not None or data.expanding:
+        problems.append(
+            Problem(
+                file,
+                "a future-cost function needs a chronological case: no typical periods"
+                " (horizon.aggregation), no expansion",
+                column="horizon",
+            )
+        )
+    if scenarios is not None and probabilities is not None and len(scenarios) != len(probabilities):
+        problems.append(
+            Problem(
+                file,
+                f"{len(probabilities)} probabilities for {len(scenarios)} scenarios",
+                column="probabilities",
+            )
+        )
+    if probabilities is not None and (min(probabilities) < 0 or sum(probabilities) <= 0):
+        problems.append(
+            Problem(file, "probabilities must be >= 0 and not all 0", column="probabilities")
+        )
+    unknown = [y for y in scenarios or [] if y not in inflow_years()]
+    if unknown:
+        problems.append(
+            Problem(
+                file,
+                f"not an inflow year; the years are {', '.join(inflow_years())}",
+                column="scenarios",
+                value=", ".join(unknown),
+            )
+        )
+    if scenarios is not None and len(set(scenarios)) != len(scenarios):
+        problems.append(Problem(file, "a scenario is named twice", column="scenarios"))
+    if not gap >= 0:
+        problems.append(Problem(file, "must be >= 0", column="gap", value=gap))
+    if max_iterations < 1:
+        problems.append(
+            Problem(file, "must be >= 1", column="max_iterations", value=max_iterations)
+        )
+    if problems:
+        raise InputError(problems)
+
+
+def _result(
+    data: CaseData,
+    coarse: CaseData,
+    bounds: list[tuple[int, int]],
+    resolution_h: int,
+    years: list[str],
+    p: np.ndarray,
+    keys: pd.MultiIndex,
+    stage1: Stage,
+    cuts: list[Cuts],
+    history: list[dict[str, Any]],
+    trial: np.ndarray,
+    path_names: list[str],
+    last_values: list[dict[str, Any]],
+    status: str,
+    lower: float,
+    upper: float,
+    rel: float,
+    iteration: int,
+    seconds: float,
+    notes: list[str],
+) -> FutureCostResult:
+    snaps = coarse.snapshots
+    state = state_of(stage1.model)
+    units = state.labels["unit"].to_numpy().astype(object)
+    ranges = (state.lower, state.upper)
+    table = keys.get_level_values(0).to_numpy()
+    store = keys.get_level_values(1).to_numpy()
+    n_paths, S, n = trial.shape
+    stage_end = [snaps[b - 1] + pd.Timedelta(hours=resolution_h) for _a, b in bounds]
+    trials = pd.DataFrame(
+        {
+            "path": np.repeat(path_names, S * n),
+            "stage": np.tile(np.repeat(np.arange(1, S + 1), n), n_paths),
+            "time": np.tile(np.repeat(stage_end, n), n_paths),
+            "table": np.tile(table, n_paths * S),
+            "store": np.tile(store, n_paths * S),
+            "unit": np.tile(units, n_paths * S),
+            "level": trial.ravel(),
+            "lower": np.tile(ranges[0], n_paths * S),
+            "upper": np.tile(ranges[1], n_paths * S),
+        }
+    )
+    start = pd.DataFrame(
+        {
+            "path": np.repeat(path_names, n),
+            "stage": 0,
+            "time": snaps[0],
+            "table": np.tile(table, n_paths),
+            "store": np.tile(store, n_paths),
+            "unit": np.tile(units, n_paths),
+            "level": np.tile(stage1.matrix.row_lb[stage1.start_rows], n_paths),
+            "lower": np.tile(ranges[0], n_paths),
+            "upper": np.tile(ranges[1], n_paths),
+        }
+    )
+    trials = pd.concat([start, trials], ignore_index=True)
+    values = pd.DataFrame(
+        [
+            {
+                "stage": v["stage"],
+                "stage_end": stage_end[v["stage"] - 1],
+                "path": v["path"],
+                "table": t,
+                "store": s,
+                "unit": u,
+                "level": lv,
+                "slope_cny_per_unit": b + 0.0,
+                "value_cny_per_unit": -b + 0.0,
+            }
+            for v in last_values
+            for t, s, u, lv, b in zip(table, store, units, v["level"], v["slope"], strict=True)
+        ]
+    )
+    if len(values):
+        values = values.sort_values(["stage", "path"], kind="stable").reset_index(drop=True)
+    return FutureCostResult(
+        str(data.path),
+        [(snaps[a], snaps[b - 1]) for a, b in bounds],
+        [b * resolution_h for _a, b in bounds],
+        resolution_h,
+        years,
+        p,
+        keys,
+        list(units),
+        cuts,
+        pd.DataFrame(history),
+        trials,
+        values,
+        pd.DataFrame({"table": table, "store": store, "lower": ranges[0], "upper": ranges[1]}),
+        start_levels(coarse),
+        status,
+        lower,
+        upper,
+        rel,
+        iteration,
+        seconds,
+        notes,
+        path_names,
+        data.case.name,
+    )
+
+
+def run_future_cost(
+    case_path: Path | str,
+    out_dir: Path | str | None = None,
+    formats: tuple[str, ...] = ("xlsx",),
+    changes: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+    **settings: Any,
+) -> FutureCostResult:
+    """Read a case, build its future-cost function (`future_cost_function`, `settings`) and
+    write the sheets `future_cost_cuts`, `future_cost_values`, `future_cost_bounds` and
+    `future_cost_levels` to `out_dir`."""
+    from gridopt.results.tables import summary_table
+    from gridopt.results.write import write_results
+
+    data = load_case(case_path, changes)
+    result = future_cost_function(data, progress=progress, **settings)
+    if out_dir is not None:
+        info = result.summary()
+        write_results(
+            Path(out_dir),
+            {"summary": summary_table(info), **result.tables()},
+            info,
+            formats,
+            progress=progress,
+        )
+    return result

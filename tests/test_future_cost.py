@@ -1,0 +1,312 @@
+"""Future-cost functions by dual dynamic programming (gridopt.studies.future_cost) on a small
+two-reservoir cascade over four weekly stages (cases/tiny_cascade_stages.yaml): the bounds meet
+at the optimum of the same four weeks as one LP, the windows that use the cuts reproduce it,
+the cut slopes are subgradients of the cost to the end, and the cuts over inflow scenarios are
+valid for the expected cost of the stage after them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from gridopt.cli import app
+from gridopt.inputs.case import load_case
+from gridopt.studies.future_cost import (
+    Cuts,
+    StageTask,
+    build_stage,
+    coarse_case,
+    end_rules,
+    future_cost_function,
+    horizon_lp,
+    solve_stage,
+    stage_bounds,
+    stage_data,
+    start_levels,
+    with_cuts,
+)
+from gridopt.studies.pieces import State, Window, piece_data
+from gridopt.studies.rolling import solve_rolling
+from tests.conftest import CASES, solve
+
+CASE = CASES / "tiny_cascade_stages.yaml"
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_case(CASE)
+
+
+@pytest.fixture(scope="module")
+def ddp(data):
+    return future_cost_function(data, stages="week", resolution_h=24, gap=1e-9)
+
+
+def _rel(a: float, b: float) -> float:
+    return abs(a - b) / max(abs(b), 1.0)
+
+
+def test_deterministic_ddp_converges_to_the_one_piece_lp(data, ddp):
+    status, lp = horizon_lp(data, 24)
+    assert status == "optimal"
+    # the case is daily: the same horizon as one LP is the case itself, solved as usual
+    assert _rel(lp, solve(CASE).solution.objective_cny) < 1e-9
+    assert ddp.converged, ddp.bounds
+    assert _rel(ddp.lower_bound_cny, lp) < 1e-6
+    assert _rel(ddp.upper_bound_cny, lp) < 1e-6
+    lower = ddp.bounds["lower_bound_cny"].to_numpy()
+    # cuts are only added: the lower bound never falls, and never passes the optimum
+    assert (np.diff(lower) >= -1e-6 * abs(lp)).all()
+    assert (lower <= lp * (1 + 1e-9)).all()
+    # the state holds both reservoirs and the water of Upper still on its way (30 h at 24 h
+    # steps: the releases of the last two days)
+    assert sorted(ddp.keys.tolist()) == [
+        ("hydro", "Lower"),
+        ("hydro", "Upper"),
+        ("hydro_transit", "Upper release t-1"),
+        ("hydro_transit", "Upper release t-2"),
+    ]
+
+
+def test_every_kind_of_store_in_the_state_of_daily_stages():
+    """tiny_rolling in daily stages: a battery and a gas tank without a start level (they
+    start, and end, at the middle of their range), a pumped store, a reservoir that must end
+    where it started and water that reaches the pondage below within the day it is released
+    (5.5 h at 24 h steps: one step in transit). The bounds meet at the one-piece LP."""
+    rolling = load_case(CASES / "tiny_rolling.yaml")
+    result = future_cost_function(rolling, stages="day", resolution_h=24, gap=1e-7)
+    assert set(result.keys.get_level_values(0)) == {
+        "storage_units",
+        "hydro",
+        "hydro_transit",
+        "gas_storage",
+    }
+    assert ("hydro_transit", "Upper release t-1") in result.keys
+    assert ("hydro_transit", "Upper release t-2") not in result.keys
+    assert result.converged, result.bounds.tail()
+    _status, lp = horizon_lp(rolling, 24)
+    assert _rel(result.lower_bound_cny, lp) < 1e-6
+    assert _rel(result.upper_bound_cny, lp) < 1e-6
+
+
+def test_a_remainder_shorter_than_the_travel_time_joins_the_last_stage():
+    # 22 days: three weeks and a day; the day cannot hold the water in transit (two steps)
+    short = load_case(CASE, {"horizon.snapshots": 22})
+    result = future_cost_function(short, stages="week", resolution_h=24, gap=1e-9)
+    assert len(result.stages) == 3
+    assert result.stages[-1] == (pd.Timestamp("2025-01-20"), pd.Timestamp("2025-01-27"))
+    assert result.converged
+    assert _rel(result.lower_bound_cny, horizon_lp(short, 24)[1]) < 1e-6
+
+
+def test_rolling_windows_with_the_cuts_equal_the_lp_when_windows_are_the_stages(data, ddp):
+    _status, lp = horizon_lp(data, 24)
+    run = solve_rolling(CASE, window_h=168, overlap_h=0, seasonal="future_cost", future_cost=ddp)
+    assert run.status == "optimal"
+    assert len(run.windows) == 4
+    assert _rel(run.objective_cny, lp) < 1e-6
+    # no targets: nothing is reported missed, and the run's costs are the kept hours' only
+    assert run.summary.get("targets_missed", 0) == 0
+    assert "future_cost" not in set(run.tables["costs"]["component"])
+    # built inside the run from the case's rolling settings: the same
+    again = solve_rolling(CASE, window_h=168, overlap_h=0, seasonal="future_cost")
+    assert _rel(again.objective_cny, lp) < 1e-6
+    assert again.summary["future_cost"]["status"] == "converged"
+
+
+def _cost_to_end(coarse, bounds, stage: int, start: np.ndarray) -> float:
+    """The cost from the start of stage `stage` (0-based) to the end, as one LP from
+    `start` (the same entries as the stages' state)."""
+    a, n = bounds[stage][0], coarse.n_snapshots
+    levels = start_levels(coarse)
+    piece = piece_data(coarse, Window(1, a, n, n), State(levels), end_rules(coarse, levels))
+    import dataclasses
+
+    rest = build_stage(dataclasses.replace(piece, stage_state=True), stage + 1, "normal", 24)
+    out = solve_stage(
+        StageTask(rest.matrix, rest.start_rows, start, rest.end, None, coarse.case.solver)
+    )
+    assert out.status == "optimal" and not out.penalised
+    return out.objective_cny
+
+
+def test_marginal_values_are_subgradients_of_the_cost_to_the_end(data, ddp):
+    """At the converged trial state x of a stage's end, the cut slope beta_i bounds the
+    finite differences of the cost from there to the end: (V(x - h e_i) - V(x)) / -h <=
+    beta_i <= (V(x + h e_i) - V(x)) / h, and equals both where V is smooth."""
+    coarse = coarse_case(data, 24)
+    bounds = stage_bounds(coarse.snapshots, "week", 24)
+    values = ddp.values
+    checked = 0
+    for stage in (1, 2):
+        rows = values[values["stage"] == stage]
+        x = rows["level"].to_numpy()
+        slope = rows["slope_cny_per_unit"].to_numpy()
+        v0 = _cost_to_end(coarse, bounds, stage, x)
+        for i, (lo, hi) in enumerate(zip(ddp.ranges["lower"], ddp.ranges["upper"], strict=True)):
+            h = 1e-3 * max(1.0, abs(x[i]))
+            e = np.zeros(len(x))
+            e[i] = h
+            right = (
+                (_cost_to_end(coarse, bounds, stage, x + e) - v0) / h if x[i] + h <= hi else None
+            )
+            left = (v0 - _cost_to_end(coarse, bounds, stage, x - e)) / h if x[i] - h >= lo else None
+            tol = 1e-6 * max(1.0, abs(slope[i])) + 1e-6 * abs(v0) / h
+            if right is not None:
+                assert slope[i] <= right + tol, (stage, rows.iloc[i]["store"], slope[i], right)
+            if left is not None:
+                assert left <= slope[i] + tol, (stage, rows.iloc[i]["store"], left, slope[i])
+            if left is not None and right is not None and abs(right - left) < tol:
+                assert _rel(slope[i], right) < 1e-5
+                checked += 1
+    # the reservoirs' levels are inside their ranges at the weeks' ends: smooth there
+    assert checked >= 2
+
+
+def test_stochastic_cuts_are_valid_for_the_expected_cost_of_the_next_stage(data):
+    years = ["dry", "normal", "wet"]
+    sto = future_cost_function(
+        data, stages="week", resolution_h=24, scenarios=years, max_iterations=8, gap=1e-9
+    )
+    assert sto.status == "max_iterations" or sto.converged
+    # a dry last week cannot bring Upper back to its start from every level: early passes
+    # find such starts (said in words); the cuts then keep enough water back, and the last
+    # forward pass needs no start moved
+    assert any("infeasible" in note for note in sto.notes)
+    assert sto.bounds["upper_bound_valid"].iloc[-1]
+    lower = sto.bounds["lower_bound_cny"].to_numpy()
+    assert (np.diff(lower) >= -1e-6 * abs(lower[-1])).all()
+    # each year's own path is a schedule of that year: it costs at least its perfect-foresight
+    # optimum (the same four weeks as one LP, that year's inflows)
+    foresight = {}
+    for year in years:
+        one = load_case(CASE, {"inflow_year": year})
+        foresight[year] = horizon_lp(one, 24)[1]
+    assert foresight["dry"] > foresight["normal"] > foresight["wet"]
+    # the cuts of stage t bound the expected cost of stage t + 1 (with its final cuts) from
+    # below at any state: here the trial states of every path
+    coarse = {y: coarse_case(data, 24, y) for y in years}
+    bounds = stage_bounds(coarse["normal"].snapshots, "week", 24)
+    trials = sto.trials
+    for t in (1, 2):
+        stage = {
+            y: build_stage(stage_data(coarse[y], bounds[t], t + 1, False, 24), t + 1, y, 24)
+            for y in years
+        }
+        cuts = sto.cuts[t]
+        cut_frame = sto.cuts[t - 1].frame(sto.keys)
+        for path in years:
+            x = trials[(trials["path"] == path) & (trials["stage"] == t)]["level"].to_numpy()
+            expected = 0.0
+            for y in years:
+                m = with_cuts(stage[y], cuts)
+                out = solve_stage(
+                    StageTask(
+                        m,
+                        stage[y].start_rows,
+                        x,
+                        stage[y].end,
+                        stage[y].theta,
+                        coarse[y].case.solver,
+                    )
+                )
+                assert out.status == "optimal"
+                expected += out.objective_cny / len(years)
+            value = (
+                cut_frame.assign(
+                    term=cut_frame["slope_cny_per_unit"]
+                    * (np.tile(x, len(sto.cuts[t - 1])) - cut_frame["at_level"])
+                )
+                .groupby("cut")
+                .agg(alpha=("intercept_cny", "first"), term=("term", "sum"))
+            )
+            best = float((value["alpha"] + value["term"]).max())
+            assert best <= expected * (1 + 1e-7), (t, path, best, expected)
+
+
+def test_a_dry_year_with_normal_year_cuts_and_with_scenario_cuts(data, ddp):
+    """Dry-year stress: the windows of a dry year valued by the normal year's cuts draw Upper
+    down in the first weeks and the last week cannot bring it back (infeasible: no fallback);
+    valued by cuts over dry, normal and wet years they keep the water and the year is run."""
+    sto = future_cost_function(
+        data, stages="week", resolution_h=24, scenarios=["dry", "normal", "wet"], max_iterations=8
+    )
+    dry = {"inflow_year": "dry"}
+    with_normal = solve_rolling(
+        CASE, changes=dry, window_h=168, seasonal="future_cost", future_cost=ddp
+    )
+    assert with_normal.status == "infeasible"
+    assert with_normal.summary["failed_window"]["window"] == 4
+    with_scenarios = solve_rolling(
+        CASE, changes=dry, window_h=168, seasonal="future_cost", future_cost=sto
+    )
+    assert with_scenarios.status == "optimal"
+    assert with_scenarios.summary["unserved_mwh"] == 0
+    foresight = horizon_lp(load_case(CASE, dry), 24)[1]
+    assert with_scenarios.objective_cny >= foresight * (1 - 1e-9)
+
+
+def test_stage_solves_on_a_dask_cluster_give_the_same_bounds(data, ddp):
+    parallel = future_cost_function(data, stages="week", resolution_h=24, gap=1e-9, workers=2)
+    assert parallel.iterations == ddp.iterations
+    assert np.allclose(parallel.bounds["lower_bound_cny"], ddp.bounds["lower_bound_cny"], rtol=1e-9)
+    assert np.allclose(parallel.bounds["upper_bound_cny"], ddp.bounds["upper_bound_cny"], rtol=1e-9)
+
+
+def test_cuts_as_a_table_round_trip():
+    cuts = Cuts()
+    cuts.add(10.0, np.array([-1.0, -2.0]), np.array([3.0, 4.0]))
+    keys = pd.MultiIndex.from_tuples([("hydro", "A"), ("hydro", "B")])
+    frame = cuts.frame(keys)
+    assert list(frame["store"]) == ["A", "B"] and list(frame["intercept_cny"]) == [10.0, 10.0]
+
+
+def test_cli_writes_the_three_sheets(tmp_path):
+    out = tmp_path / "fc"
+    result = CliRunner().invoke(
+        app, ["future-cost", str(CASE), "--gap", "1e-9", "--out", str(out), "-f", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "converged" in result.output
+    for sheet in ("future_cost_cuts", "future_cost_values", "future_cost_bounds"):
+        table = pd.read_csv(out / "csv" / f"{sheet}.csv")
+        assert len(table), sheet
+    cuts = pd.read_csv(out / "csv" / "future_cost_cuts.csv")
+    assert {"stage", "cut", "store", "intercept_cny", "slope_cny_per_unit", "at_level"} <= set(
+        cuts.columns
+    )
+    bounds = pd.read_csv(out / "csv" / "future_cost_bounds.csv")
+    assert {"iteration", "lower_bound_cny", "upper_bound_cny", "gap"} <= set(bounds.columns)
+    # the reservoirs' trajectories against their ranges, drawn from the folder
+    plots = tmp_path / "plots"
+    drawn = CliRunner().invoke(app, ["plot", str(out), "--out", str(plots)])
+    assert drawn.exit_code == 0, drawn.output
+    assert (plots / "future_cost_levels.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--stages", "fortnight"], "stages: expected week, day, month or hours"),
+        (["--stages", "day"], "longest travel time"),
+        (["--resolution", "soon"], "--resolution: expected hours"),
+        (["--scenarios", "dry,soggy"], "not an inflow year"),
+        (["--max-iterations", "0"], "--max-iterations must be at least 1"),
+    ],
+)
+def test_bad_options_exit_2_with_a_clear_message(tmp_path, args, words):
+    out = tmp_path / "fc"
+    result = CliRunner().invoke(app, ["future-cost", str(CASE), *args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert words in result.output
+    assert not out.exists()
+
+
+def test_a_rolling_run_with_one_stage_is_refused():
+    from gridopt.errors import InputError
+
+    rolling = {"window_h": 168, "seasonal": "future_cost", "stage_h": 672}
+    with pytest.raises(InputError, match=r"rolling\.stage_h.*one stage"):
+        solve_rolling(CASE, changes={"rolling": rolling})
