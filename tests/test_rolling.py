@@ -441,3 +441,71 @@ def test_an_initial_output_above_what_was_on_is_bad_input(tmp_path, model):
         load_case(case)
     rule = "exceeds p_max_mw" if model == "dispatch" else "exceeds the rating of the units on"
     assert rule in str(err.value) and "p_initial_mw" in str(err.value)
+
+
+# ---- energy shares of security zones in windows -------------------------------------------------
+def _coal_zone(tmp_path: Path) -> Path:
+    """A zone Z of 150 MW on day 1 and 50 MW on day 2, fed by one 100 MW line from mainland
+    energy at 30 CNY/MWh, with local coal at 10 CNY/MWh and local gas at 80 CNY/MWh, and coal
+    at most 25 % of its energy over the horizon."""
+    net = tmp_path / "networks" / "coal_zone"
+    (net / "timeseries").mkdir(parents=True)
+    (net / "buses.csv").write_text(
+        "name,region,v_nom_kv,x_lon,y_lat\nM,Mainland,500,113.3,23.1\nZ,Zone,500,114.2,22.3\n"
+    )
+    (net / "carriers.csv").write_text(
+        "name,renewable,fossil,color\ncoal,false,true,#555555\ngas,false,true,#e05b09\n"
+        "import,false,false,#888888\n"
+    )
+    (net / "generators.csv").write_text(
+        "name,bus,carrier,p_max_mw,marginal_cost_cny_per_mwh,co2_t_per_mwh\n"
+        "mainland,M,import,1000,30,0\nlocal coal,Z,coal,200,10,0.9\nlocal gas,Z,gas,200,80,0.4\n"
+    )
+    (net / "lines.csv").write_text("name,bus0,bus1,x_ohm,s_max_mw\nL1,M,Z,10,100\n")
+    (net / "loads.csv").write_text("name,bus\nzone load,Z\n")
+    hours = pd.date_range("2025-01-01", periods=48, freq="h")
+    load = pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%d %H:%M"), "zone load": 150.0})
+    load.loc[24:, "zone load"] = 50.0
+    load.to_csv(net / "timeseries" / "load_mw.csv", index=False)
+    case = tmp_path / "cases" / "coal_zone.yaml"
+    case.parent.mkdir()
+    case.write_text(
+        yaml.safe_dump(
+            {
+                "name": "coal zone",
+                "network": "../networks/coal_zone",
+                "horizon": {"start": "2025-01-01 00:00", "snapshots": 48},
+                "model": "dispatch",
+                "security": [
+                    {
+                        "name": "Zone",
+                        "buses": ["Z"],
+                        "imports": [{"line": "L1"}],
+                        "fuel_mix": [{"carriers": ["coal"], "max_pu": 0.25}],
+                    }
+                ],
+                "rolling": {"window_h": 24, "overlap_h": 24, "seasonal": "none"},
+            }
+        )
+    )
+    return case
+
+
+def test_a_share_holds_on_the_kept_hours_of_every_window_not_on_its_look_ahead(tmp_path):
+    """Held over window 1 as a whole (days 1 and 2), the coal ceiling of 1,200 MWh would all go
+    to day 1, where coal displaces gas (80 CNY/MWh) rather than imports (30): day 1 would burn
+    1,200 MWh of coal (33 % of its 3,600 MWh) and window 2 another 300 MWh on day 2, 31 % of
+    the 4,800 MWh stitched. Held on the kept day and the look-ahead apart, day 1 burns 900 MWh
+    (25 %) and the stitched run 1,200 MWh: exactly the ceiling."""
+    run = solve_rolling(_coal_zone(tmp_path))
+    assert run.status.has_solution
+    gen = run.tables["generation"].pivot(index="snapshot", columns="generator", values="p_mw")
+    coal_mwh, demand_mwh = gen["local coal"].sum(), 24 * 150.0 + 24 * 50.0
+    assert coal_mwh / demand_mwh <= 0.25 + 1e-6
+    assert gen["local coal"].iloc[:24].sum() <= 0.25 * 24 * 150.0 + 1e-6
+    assert coal_mwh / demand_mwh == pytest.approx(0.25, abs=1e-6)
+    # the security table reports each window's share on the hours it kept
+    shares = run.tables["security"]
+    coal = shares[shares["element"].str.startswith("max 25")]
+    assert list(coal["period"]) == ["horizon", "horizon"]
+    assert coal["lhs"].to_numpy() == pytest.approx([0.25, 0.25], abs=1e-6)

@@ -51,6 +51,10 @@ class CaseData:
     # else (seasonal plans of a rolling run), per store table a mask over its rows:
     # gridopt.model.middle_levels
     near_middle: dict[str, np.ndarray] = field(default_factory=dict)
+    # a window of a rolling run: how many of the first snapshots it keeps (the rest look
+    # ahead and are discarded); rows over a period (energy shares of security zones) hold on
+    # the kept snapshots and on the look-ahead separately. None: every snapshot is kept
+    kept_snapshots: int | None = None
     # expansion cases: the investment periods, the period and the weight of each snapshot
     investment: InvestmentPeriods | None = None
     # cases in typical periods (horizon.aggregation): the period of each snapshot, the order

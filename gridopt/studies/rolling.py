@@ -84,7 +84,11 @@ Exact across window boundaries: ramp limits of generators (dispatch and committe
 and down times, the start-up and shut-down capability of units stopping in a window's first
 hour, storage levels and water in transit. Not carried: the ramp limits of corridor schedules
 (a window's first hour is not ramp-limited), and energy obligations over calendar periods
-(contracts, must-take), which each window meets pro rata over the hours it solves. Water still
+(contracts, must-take), which each window meets pro rata over the hours it solves. The energy
+shares of security zones (Hong Kong's fuel mix: gas at least 50 %, coal at most 25 %) hold on
+each window's kept hours and, separately, on its look-ahead (`CaseData.kept_snapshots`,
+`gridopt.model.security`): held over the window as a whole, the discarded look-ahead could
+carry a share that the kept hours then miss, and so could the stitched run. Water still
 in transit at a window's end counts for no store's end condition, so a window does not release
 upstream water that cannot arrive before its end: as a single solve, a window should solve at
 least the longest travel time of a cascade (PPRD: 45 h from Lianghekou down the Yalong; 24- and
@@ -396,6 +400,7 @@ def _window_data(
         weights_h=full.weights_h[a:c],
         history=history,
         end_state=end_state,
+        kept_snapshots=w.keep_end - a,
         **sliced,
     )
 
