@@ -215,6 +215,12 @@ class Rolling(_Strict):
     seasonal_resolution_h: int = Field(
         24, gt=0, le=24 * 7, description="hours per snapshot of the seasonal LP"
     )
+    plan_span: Literal["horizon", "year"] = Field(
+        "horizon",
+        description="what the seasonal LP covers: the horizon, or the calendar years that"
+        " contain it (stores then start and end the horizon at the plan's levels for those"
+        " dates, and the plan leaves out the zones' hourly N-1 rows)",
+    )
     target: Literal["at_least", "equal"] = Field(
         "at_least",
         description="a store ends each window at least at (or at) its seasonal"
