@@ -26,10 +26,15 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
    its long-duration stores at the plan's levels for its first hour and ends them at the
    plan's levels for its end, as a slice of the year. Over the horizon alone a 24-hour
    horizon must end its reservoirs at their start level (a fixed rule) and so hold back the
-   water a winter day turbines from storage: PPRD on 1 January then sheds 441 GWh in
-   Sichuan (2,459 GWh over a week). The plan of a year leaves out the zones' hourly N-1 rows
-   (`security_n1_*`, `security_gas_n1_*`), which make it several times heavier; the windows
-   keep them.
+   water a winter day turbines from storage: PPRD on 1 January then sheds 441 GWh (279 GWh
+   in Sichuan, the rest where its HVDC lines deliver; 2,459 GWh over a week). The plan of a
+   year leaves out the zones' N-1 rows (`security_n1_*`, `security_gas_n1_*`: one per
+   contingency and snapshot, on daily averages that understate every hour's peak); the
+   windows keep them, hour by hour. It is solved as `solver.method: choose` without
+   crossover to a vertex (HiPO from 20,000 columns): the plan needs levels and values, not a
+   vertex, and on the PPRD year's daily plan HiPO takes 334 s with crossover and 11 s
+   without (dual simplex, the PPRD cases' method for their windows: 365 s). Its values are
+   then interior duals.
 
 2. Windows (`plan_windows`): window k keeps the hours [a_k, b_k) (b_k - a_k = `window_h`, the
    last one shorter) and is solved over [a_k, c_k), c_k = min(b_k + `overlap_h`, end): the
@@ -339,13 +344,25 @@ def seasonal_plan(
     case = data.case
     r = settings.seasonal_resolution_h
     start, hours, offset = plan_span(data, settings)
+    solver = case.solver.model_copy(update={"relax": True})
+    if settings.plan_span == "year":
+        # the plan of a year is not the LP the case's method was chosen for (its windows):
+        # it needs levels and values, not a vertex, and crossover is most of its time (PPRD,
+        # 2025 daily: 365 s by dual simplex, 334 s by HiPO with crossover, 11 s without).
+        # HiGHS options the case sets itself still win
+        solver = solver.model_copy(
+            update={
+                "method": "choose",
+                "options": {"run_crossover": "off", **solver.options},
+            }
+        )
     coarse = case.model_copy(
         update={
             "horizon": Horizon(start=start.to_pydatetime(), snapshots=hours // r, resolution_h=r),
             "model": "dispatch",
             "reserve": Reserve(),
             "rolling": None,
-            "solver": case.solver.model_copy(update={"relax": True}),
+            "solver": solver,
         }
     )
     coarse_data = prepare_case(coarse, data.path)
@@ -353,8 +370,8 @@ def seasonal_plan(
         coarse_data = free_to_go_off(coarse_data)
     if settings.plan_span == "year":
         # a year of a zone's N-1 rows (one per contingency and snapshot, on daily averages
-        # that understate every hour's peak) makes the plan several times heavier and hardly
-        # moves a reservoir's path; the windows keep them, hour by hour
+        # that understate every hour's peak) adds to the plan's size and hardly moves a
+        # reservoir's path; the windows keep them, hour by hour
         coarse_data = dataclasses.replace(
             coarse_data,
             security_zones=[
