@@ -441,3 +441,147 @@ def test_an_initial_output_above_what_was_on_is_bad_input(tmp_path, model):
         load_case(case)
     rule = "exceeds p_max_mw" if model == "dispatch" else "exceeds the rating of the units on"
     assert rule in str(err.value) and "p_initial_mw" in str(err.value)
+
+
+# ---- energy shares of security zones in windows -------------------------------------------------
+def _coal_zone(tmp_path: Path) -> Path:
+    """A zone Z of 150 MW on day 1 and 50 MW on day 2, fed by one 100 MW line from mainland
+    energy at 30 CNY/MWh, with local coal at 10 CNY/MWh and local gas at 80 CNY/MWh, and coal
+    at most 25 % of its energy over the horizon."""
+    net = tmp_path / "networks" / "coal_zone"
+    (net / "timeseries").mkdir(parents=True)
+    (net / "buses.csv").write_text(
+        "name,region,v_nom_kv,x_lon,y_lat\nM,Mainland,500,113.3,23.1\nZ,Zone,500,114.2,22.3\n"
+    )
+    (net / "carriers.csv").write_text(
+        "name,renewable,fossil,color\ncoal,false,true,#555555\ngas,false,true,#e05b09\n"
+        "import,false,false,#888888\n"
+    )
+    (net / "generators.csv").write_text(
+        "name,bus,carrier,p_max_mw,marginal_cost_cny_per_mwh,co2_t_per_mwh\n"
+        "mainland,M,import,1000,30,0\nlocal coal,Z,coal,200,10,0.9\nlocal gas,Z,gas,200,80,0.4\n"
+    )
+    (net / "lines.csv").write_text("name,bus0,bus1,x_ohm,s_max_mw\nL1,M,Z,10,100\n")
+    (net / "loads.csv").write_text("name,bus\nzone load,Z\n")
+    hours = pd.date_range("2025-01-01", periods=48, freq="h")
+    load = pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%d %H:%M"), "zone load": 150.0})
+    load.loc[24:, "zone load"] = 50.0
+    load.to_csv(net / "timeseries" / "load_mw.csv", index=False)
+    case = tmp_path / "cases" / "coal_zone.yaml"
+    case.parent.mkdir()
+    case.write_text(
+        yaml.safe_dump(
+            {
+                "name": "coal zone",
+                "network": "../networks/coal_zone",
+                "horizon": {"start": "2025-01-01 00:00", "snapshots": 48},
+                "model": "dispatch",
+                "security": [
+                    {
+                        "name": "Zone",
+                        "buses": ["Z"],
+                        "imports": [{"line": "L1"}],
+                        "fuel_mix": [{"carriers": ["coal"], "max_pu": 0.25}],
+                    }
+                ],
+                "rolling": {"window_h": 24, "overlap_h": 24, "seasonal": "none"},
+            }
+        )
+    )
+    return case
+
+
+def test_a_share_holds_on_the_kept_hours_of_every_window_not_on_its_look_ahead(tmp_path):
+    """Held over window 1 as a whole (days 1 and 2), the coal ceiling of 1,200 MWh would all go
+    to day 1, where coal displaces gas (80 CNY/MWh) rather than imports (30): day 1 would burn
+    1,200 MWh of coal (33 % of its 3,600 MWh) and window 2 another 300 MWh on day 2, 31 % of
+    the 4,800 MWh stitched. Held on the kept day and the look-ahead apart, day 1 burns 900 MWh
+    (25 %) and the stitched run 1,200 MWh: exactly the ceiling."""
+    run = solve_rolling(_coal_zone(tmp_path))
+    assert run.status.has_solution
+    gen = run.tables["generation"].pivot(index="snapshot", columns="generator", values="p_mw")
+    coal_mwh, demand_mwh = gen["local coal"].sum(), 24 * 150.0 + 24 * 50.0
+    assert coal_mwh / demand_mwh <= 0.25 + 1e-6
+    assert gen["local coal"].iloc[:24].sum() <= 0.25 * 24 * 150.0 + 1e-6
+    assert coal_mwh / demand_mwh == pytest.approx(0.25, abs=1e-6)
+    # the security table reports each window's share on the hours it kept
+    shares = run.tables["security"]
+    coal = shares[shares["element"].str.startswith("max 25")]
+    assert list(coal["period"]) == ["horizon", "horizon"]
+    assert coal["lhs"].to_numpy() == pytest.approx([0.25, 0.25], abs=1e-6)
+
+
+# ---- the seasonal plan over the year ------------------------------------------------------------
+def _winter_valley(tmp_path: Path) -> Path:
+    """A valley H whose reservoir (500 hm3, 300 at 1 January, fixed end rule; turbine 100 m3/s
+    at 1 MW per m3/s) takes 20 m3/s of inflow from January to March and 80 m3/s from April,
+    feeding a plain X of 150 MW demand with 100 MW of thermal plant beside it: the winter
+    needs 30 m3/s more than flows in, from storage the rest of the year refills."""
+    net = tmp_path / "networks" / "winter_valley"
+    (net / "timeseries").mkdir(parents=True)
+    (net / "buses.csv").write_text(
+        "name,region,v_nom_kv,x_lon,y_lat\nX,Plain,500,113.0,23.0\nH,Valley,500,110.0,25.0\n"
+    )
+    (net / "carriers.csv").write_text(
+        "name,renewable,fossil,color\ncoal,false,true,#555555\nhydro,true,false,#1f78b4\n"
+    )
+    (net / "generators.csv").write_text(
+        "name,bus,carrier,p_max_mw,marginal_cost_cny_per_mwh,co2_t_per_mwh\n"
+        "thermal,X,coal,100,300,0.9\n"
+    )
+    (net / "hydro.csv").write_text(
+        "name,bus,carrier,river,p_max_mw,mw_per_m3s,storage_max_hm3,storage_min_hm3,"
+        "storage_initial_hm3,end_rule,inflow_profile\n"
+        "Dam,H,hydro,Valley river,100,1.0,500,0,300,fixed,Dam\n"
+    )
+    (net / "lines.csv").write_text("name,bus0,bus1,x_ohm,s_max_mw\nH-X,H,X,20,400\n")
+    (net / "loads.csv").write_text("name,bus\nload X,X\n")
+    hours = pd.date_range("2025-01-01", "2025-12-31 23:00", freq="h")
+    stamps = hours.strftime("%Y-%m-%d %H:%M")
+    pd.DataFrame({"timestamp": stamps, "load X": 150.0}).to_csv(
+        net / "timeseries" / "load_mw.csv", index=False
+    )
+    inflow = np.where(hours.month <= 3, 20.0, 80.0)
+    pd.DataFrame({"timestamp": stamps, "Dam": inflow}).to_csv(
+        net / "timeseries" / "inflow_m3s.csv", index=False
+    )
+    case = tmp_path / "cases" / "winter_day.yaml"
+    case.parent.mkdir()
+    case.write_text(
+        yaml.safe_dump(
+            {
+                "name": "winter day",
+                "network": "../networks/winter_valley",
+                "horizon": {"start": "2025-01-01 00:00", "snapshots": 24},
+                "model": "dispatch",
+                "load_shedding": {"enabled": True, "voll_cny_per_mwh": 50000},
+                "rolling": {"window_h": 24, "seasonal": "targets", "plan_span": "year"},
+            }
+        )
+    )
+    return case
+
+
+def test_a_plan_of_the_year_lets_a_winter_day_draw_on_its_reservoir(tmp_path):
+    """Planned over the day alone, the fixed reservoir must end the day where it started and
+    turbines only the 20 m3/s flowing in: 30 MW short for 24 h, 720 MWh shed. Planned over
+    2025, it draws 30 m3/s from storage through the winter (233 hm3 by the end of March,
+    refilled from April): the day starts at the case's level, ends at the plan's level for
+    2 January (within what the turbine can draw in a day) and sheds nothing."""
+    case = _winter_valley(tmp_path)
+    day = solve_rolling(case, changes={"rolling.plan_span": "horizon"})
+    assert day.summary["unserved_mwh"] == pytest.approx(720.0, rel=1e-6)
+    run = solve_rolling(case)
+    assert run.status.has_solution and run.plan is not None
+    assert run.summary["unserved_mwh"] <= 1e-6
+    assert run.summary["seasonal_plan"]["span"] == "year"
+    sheet = run.tables["seasonal_plan"]
+    assert sheet["time"].iloc[0] == pd.Timestamp("2025-01-01") and len(sheet) == 366
+    level = run.tables["hydro"].groupby("snapshot")["storage_hm3"].last()
+    assert level.iloc[-1] == pytest.approx(run.plan.level_at("hydro", 24).iloc[0], abs=1e-6)
+    assert 300.0 - 24 * 0.0036 * 100 - 1e-6 <= level.iloc[-1] < 300.0 - 1.0
+    # a day later in the year starts at the plan's level for its date, not the case's
+    later = solve_rolling(case, changes={"horizon.start": "2025-02-10 00:00"})
+    first = later.tables["hydro"].groupby("snapshot")["storage_hm3"].first()
+    assert later.summary["unserved_mwh"] <= 1e-6
+    assert first.iloc[0] < 250.0

@@ -59,6 +59,10 @@ class CaseData:
     # the future cost of the state at the end of the horizon, as Benders cuts
     # (gridopt.model.future_cost); None: no future-cost term
     future_cost: FutureCost | None = None
+    # a window of a rolling run: how many of the first snapshots it keeps (the rest look
+    # ahead and are discarded); rows over a period (energy shares of security zones) hold on
+    # the kept snapshots and on the look-ahead separately. None: every snapshot is kept
+    kept_snapshots: int | None = None
     # expansion cases: the investment periods, the period and the weight of each snapshot
     investment: InvestmentPeriods | None = None
     # cases in typical periods (horizon.aggregation): the period of each snapshot, the order

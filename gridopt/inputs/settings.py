@@ -225,6 +225,12 @@ class Rolling(_Strict):
         description="hours per stage of the future-cost function (seasonal: future_cost;"
         " a multiple of seasonal_resolution_h)",
     )
+    plan_span: Literal["horizon", "year"] = Field(
+        "horizon",
+        description="what the seasonal LP covers: the horizon, or the calendar years that"
+        " contain it (stores then start and end the horizon at the plan's levels for those"
+        " dates, and the plan leaves out the zones' hourly N-1 rows)",
+    )
     target: Literal["at_least", "equal"] = Field(
         "at_least",
         description="a store ends each window at least at (or at) its seasonal"

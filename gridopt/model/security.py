@@ -57,7 +57,8 @@ contingency; units are when U_g >= the zone's unit threshold.
     (largest: U_g or Cap_e / n_e). Capacities are data in gridopt, so this is a reported check
     with its slack, not a row; it becomes a row once capacities are variables.
 
-(3) Shares, per period W (the horizon, or each calendar month), E_W = sum_{t in W} w D:
+(3) Shares, per period W (the horizon, or each calendar month; in a window of a rolling run
+    each split into the hours it keeps and its look-ahead), E_W = sum_{t in W} w D:
 
         local:   min E_W <= sum_{t in W} w sum_g p[g,t]  <= max E_W
         import:  min E_W <= sum_{t in W} w sum_e I_e[t]  <= max E_W
@@ -409,14 +410,33 @@ def _build_n1(model: LinearModel, pl: Plan) -> None:
 
 # ---- (3), (4) energy shares ----------------------------------------------------------------
 def _periods(model: LinearModel, share: ShareBound) -> tuple[np.ndarray, list[str], pd.Index]:
-    """Period of each snapshot, the period labels and their first snapshots."""
+    """Period of each snapshot, the period labels and their first snapshots.
+
+    A period is the horizon or a calendar month; in a window of a rolling run
+    (`CaseData.kept_snapshots` = K < T) each is split into its kept part (t < K) and its
+    look-ahead part (t >= K, labels ending in "look-ahead"), so that a share holds on the
+    hours the run keeps: over the whole window the discarded look-ahead could carry the share
+    while the kept hours miss it.
+    """
     snaps = pd.DatetimeIndex(model.snapshots)
     if share.period == "horizon":
-        return np.zeros(model.T, dtype=np.int64), ["horizon"], pd.DatetimeIndex(snaps[:1])
-    months = snaps.to_period("M")
-    labels, idx = np.unique(months.astype(str), return_inverse=True)
-    first = [snaps[np.flatnonzero(idx == i)[0]] for i in range(len(labels))]
-    return idx.astype(np.int64), [str(x) for x in labels], pd.DatetimeIndex(first)
+        key = np.full(model.T, "horizon", dtype=object)
+    else:
+        key = np.asarray(snaps.to_period("M").astype(str), dtype=object)
+    kept = model.data.kept_snapshots
+    if kept is not None and kept < model.T:
+        ahead = np.arange(model.T) >= kept
+        key[ahead] = key[ahead] + " look-ahead"
+    # periods in time order (kept parts before the look-ahead)
+    labels, first, idx = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return (
+        rank[idx].astype(np.int64),
+        [str(x) for x in labels[order]],
+        pd.DatetimeIndex(snaps[first[order]]),
+    )
 
 
 def _share_parts(model: LinearModel, pl: Plan, target: str) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -87,5 +87,6 @@ def piece_data(
         weights_h=full.weights_h[a:c],
         history=history,
         end_state=end_state,
+        kept_snapshots=w.keep_end - a,
         **sliced,
     )

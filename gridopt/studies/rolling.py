@@ -20,6 +20,22 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
    reservoirs as low as costs nothing leaves none for the peaks within a day that it averages
    away).
 
+   `rolling.plan_span: year` solves the plan over the calendar years that contain the horizon
+   instead (1 January to 1 January, `plan_span`), the case's initial levels and end rules
+   then holding at the ends of those years: a short horizon (a day, a week in January) starts
+   its long-duration stores at the plan's levels for its first hour and ends them at the
+   plan's levels for its end, as a slice of the year. Over the horizon alone a 24-hour
+   horizon must end its reservoirs at their start level (a fixed rule) and so hold back the
+   water a winter day turbines from storage: PPRD on 1 January then sheds 441 GWh (279 GWh
+   in Sichuan, the rest where its HVDC lines deliver; 2,459 GWh over a week). The plan of a
+   year leaves out the zones' N-1 rows (`security_n1_*`, `security_gas_n1_*`: one per
+   contingency and snapshot, on daily averages that understate every hour's peak); the
+   windows keep them, hour by hour. It is solved as `solver.method: choose` without
+   crossover to a vertex (HiPO from 20,000 columns): the plan needs levels and values, not a
+   vertex, and on the PPRD year's daily plan HiPO takes 334 s with crossover and 11 s
+   without (dual simplex, the PPRD cases' method for their windows: 365 s). Its values are
+   then interior duals.
+
 2. Windows (`plan_windows`): window k keeps the hours [a_k, b_k) (b_k - a_k = `window_h`, the
    last one shorter) and is solved over [a_k, c_k), c_k = min(b_k + `overlap_h`, end): the
    overlap looks ahead, and its results are discarded. Each window is the case with its
@@ -69,7 +85,9 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
    case's own rule, window by window: `fixed` and cyclic stores end each window at the level
    they started it with; `free` ones (and storage with a given initial level) end anywhere.
 
-   The last window applies the case's end rules to the whole horizon: a `fixed` reservoir
+   The last window applies the case's end rules to the whole horizon (with `plan_span: year`,
+   to the stores the plan does not steer only; those it steers end at the plan's level for
+   the horizon's end, as at any window's end): a `fixed` reservoir
    ends at its initial level, a cyclic store where the stitched run started (its level at the
    plan's start, or, for a store the plan does not follow, where the first window, solved
    cyclic, started), exactly: the stitched run is then a schedule of the whole horizon (as
@@ -92,7 +110,11 @@ Exact across window boundaries: ramp limits of generators (dispatch and committe
 and down times, the start-up and shut-down capability of units stopping in a window's first
 hour, storage levels and water in transit. Not carried: the ramp limits of corridor schedules
 (a window's first hour is not ramp-limited), and energy obligations over calendar periods
-(contracts, must-take), which each window meets pro rata over the hours it solves. Water still
+(contracts, must-take), which each window meets pro rata over the hours it solves. The energy
+shares of security zones (Hong Kong's fuel mix: gas at least 50 %, coal at most 25 %) hold on
+each window's kept hours and, separately, on its look-ahead (`CaseData.kept_snapshots`,
+`gridopt.model.security`): held over the window as a whole, the discarded look-ahead could
+carry a share that the kept hours then miss, and so could the stitched run. Water still
 in transit at a window's end counts for no store's end condition, so a window does not release
 upstream water that cannot arrive before its end: as a single solve, a window should solve at
 least the longest travel time of a cascade (PPRD: 45 h from Lianghekou down the Yalong; 24- and
@@ -187,12 +209,14 @@ def _check(data: CaseData, settings: Rolling) -> None:
         )
     if settings.seasonal != "none":
         r = settings.seasonal_resolution_h
-        if r % res or (h.snapshots * res) % r:
+        _start, span_h, _offset = plan_span(data, settings)
+        spans = "the horizon" if settings.plan_span == "horizon" else "the plan's calendar years"
+        if r % res or span_h % r:
             problems.append(
                 Problem(
                     file,
-                    f"must be a multiple of resolution_h ({res} h) that divides the horizon"
-                    f" ({h.snapshots * res} h)",
+                    f"must be a multiple of resolution_h ({res} h) that divides {spans}"
+                    f" ({span_h} h)",
                     column="rolling.seasonal_resolution_h",
                     value=r,
                 )
@@ -244,6 +268,19 @@ def plan_windows(
 
 
 # ---- the seasonal plan --------------------------------------------------------------------------
+def plan_span(data: CaseData, settings: Rolling) -> tuple[pd.Timestamp, int, int]:
+    """What the seasonal plan covers: its first hour, its length and the hours from its start
+    to the horizon's (`rolling.plan_span`: the horizon, or the calendar years it touches)."""
+    snaps = data.snapshots
+    hours = len(snaps) * data.case.horizon.resolution_h
+    if settings.plan_span == "horizon":
+        return snaps[0], hours, 0
+    start = pd.Timestamp(year=snaps[0].year, month=1, day=1)
+    end = pd.Timestamp(year=snaps[-1].year + 1, month=1, day=1)
+    offset = (snaps[0] - start) // pd.Timedelta(hours=1)
+    return start, int((end - start) // pd.Timedelta(hours=1)), int(offset)
+
+
 @dataclass
 class SeasonalPlan:
     """Levels and values of the long-duration stores from a coarse LP of the whole horizon."""
@@ -260,23 +297,28 @@ class SeasonalPlan:
     n_variables: int = 0
     message: str = ""
     diagnosis: list[str] = field(default_factory=list)
+    # hours from the plan's start to the horizon's (plan_span: year); `hour` arguments below
+    # count from the horizon's start
+    offset_h: int = 0
 
     def level_at(self, table: str, hour: float) -> pd.Series:
         """X_i(hour): the plan's level, interpolated between the ends of its snapshots."""
         frame = self.levels[table]
         knots = self.resolution_h * np.arange(frame.shape[1])
         return pd.Series(
-            [np.interp(hour, knots, row) for row in frame.to_numpy()], index=frame.index
+            [np.interp(hour + self.offset_h, knots, row) for row in frame.to_numpy()],
+            index=frame.index,
         )
 
     def value_at(self, table: str, hour: float) -> pd.Series:
         """lambda_i of the coarse snapshot that starts at (or contains) `hour`."""
         frame = self.values[table]
-        j = min(int(hour // self.resolution_h), frame.shape[1] - 1)
+        j = min(int((hour + self.offset_h) // self.resolution_h), frame.shape[1] - 1)
         return frame.iloc[:, j]
 
     def table(self, start: pd.Timestamp) -> pd.DataFrame:
-        """The plan as a tidy sheet: time, store, level and value."""
+        """The plan as a tidy sheet: time, store, level and value (`start`: the horizon's)."""
+        start = start - pd.Timedelta(hours=self.offset_h)
         parts = []
         for name, frame in self.levels.items():
             hours = self.resolution_h * np.arange(frame.shape[1])
@@ -304,26 +346,48 @@ def seasonal_plan(
     log_file: Path | None = None,
     diagnose: bool = True,
 ) -> SeasonalPlan:
-    """Solve the coarse LP of the whole horizon and read the plan of the `followed` stores
-    (an infeasible plan is diagnosed, as a window would be)."""
+    """Solve the coarse LP of the whole horizon (or of its calendar years, `plan_span`) and
+    read the plan of the `followed` stores (an infeasible plan is diagnosed, as a window
+    would be)."""
     t0 = time.perf_counter()
     case = data.case
     r = settings.seasonal_resolution_h
-    hours = len(data.snapshots) * case.horizon.resolution_h
+    start, hours, offset = plan_span(data, settings)
+    solver = case.solver.model_copy(update={"relax": True})
+    if settings.plan_span == "year":
+        # the plan of a year is not the LP the case's method was chosen for (its windows):
+        # it needs levels and values, not a vertex, and crossover is most of its time (PPRD,
+        # 2025 daily: 365 s by dual simplex, 334 s by HiPO with crossover, 11 s without).
+        # HiGHS options the case sets itself still win
+        solver = solver.model_copy(
+            update={
+                "method": "choose",
+                "options": {"run_crossover": "off", **solver.options},
+            }
+        )
     coarse = case.model_copy(
         update={
-            "horizon": Horizon(
-                start=data.snapshots[0].to_pydatetime(), snapshots=hours // r, resolution_h=r
-            ),
+            "horizon": Horizon(start=start.to_pydatetime(), snapshots=hours // r, resolution_h=r),
             "model": "dispatch",
             "reserve": Reserve(),
             "rolling": None,
-            "solver": case.solver.model_copy(update={"relax": True}),
+            "solver": solver,
         }
     )
     coarse_data = prepare_case(coarse, data.path)
     if case.model == "uc":
         coarse_data = free_to_go_off(coarse_data)
+    if settings.plan_span == "year":
+        # a year of a zone's N-1 rows (one per contingency and snapshot, on daily averages
+        # that understate every hour's peak) adds to the plan's size and hardly moves a
+        # reservoir's path; the windows keep them, hour by hour
+        coarse_data = dataclasses.replace(
+            coarse_data,
+            security_zones=[
+                z.model_copy(update={"n_1": None, "gas_n_1": None})
+                for z in coarse_data.security_zones
+            ],
+        )
     # of the level paths that cost the same, the one nearest the middle of each range
     coarse_data = dataclasses.replace(coarse_data, near_middle=followed)
     model = build_model(coarse_data)
@@ -355,6 +419,7 @@ def seasonal_plan(
         sol.n_variables,
         sol.message,
         diagnosis,
+        offset,
     )
 
 
@@ -382,8 +447,11 @@ def _end_conditions(
     end_penalised: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """What each store must hold (or is worth) at the end of window `w` (module doc);
-    the last window holds the case's end rules exactly unless `end_penalised`."""
+    the last window holds the case's end rules exactly unless `end_penalised`, but for the
+    stores a plan of the year steers (`plan_span: year`): they end at the plan's level for
+    the horizon's end, as any window does."""
     out = {}
+    spanned = plan is not None and settings.plan_span == "year"
     for table, store in all_stores.items():
         n = len(store.names)
         level = np.full(n, np.nan)
@@ -399,6 +467,11 @@ def _end_conditions(
             level[fixed] = store.initial[fixed]
             cyclic = store.rule == "cyclic"
             level[cyclic] = run_start[table][cyclic]
+            # a horizon shorter than the plan's year ends where the plan has the store by
+            # then, not back at its start: a day in January would otherwise have to refill
+            # its reservoirs to their start level within the day
+            planned = followed[table] if spanned else np.zeros(n, dtype=bool)
+            level[planned] = np.nan
             chase = followed[table] & ~np.isnan(level)
             if plan is not None and soft and end_penalised and chase.any():
                 # at the most the plan ever valued the store: its value in the last coarse
@@ -410,17 +483,17 @@ def _end_conditions(
             own = ~followed[table] | (plan is None)
             keep = own & (store.rule != "free")
             level[keep] = start[keep]
-            chase = ~own
-            if plan is None:
-                pass
-            elif settings.seasonal == "targets" and chase.any():
-                level[chase] = plan.level_at(table, hour).reindex(store.names).to_numpy()[chase]
-                rule[chase] = settings.target
-                if soft:
-                    worth = plan.value_at(table, hour).reindex(store.names).to_numpy()[chase]
-                    penalty[chase] = settings.target_penalty_factor * np.maximum(worth, 0.0)
-            elif settings.seasonal == "water_values" and chase.any():
-                value[chase] = plan.value_at(table, hour).reindex(store.names).to_numpy()[chase]
+            planned = ~own
+        if plan is None or not planned.any():
+            pass
+        elif settings.seasonal == "targets":
+            level[planned] = plan.level_at(table, hour).reindex(store.names).to_numpy()[planned]
+            rule[planned] = settings.target
+            if soft:
+                worth = plan.value_at(table, hour).reindex(store.names).to_numpy()[planned]
+                penalty[planned] = settings.target_penalty_factor * np.maximum(worth, 0.0)
+        elif settings.seasonal == "water_values":
+            value[planned] = plan.value_at(table, hour).reindex(store.names).to_numpy()[planned]
         if np.isnan(level).all() and np.isnan(value).all():
             continue
         out[table] = pd.DataFrame(
@@ -563,9 +636,10 @@ def solve_rolling(
         logs = [Path(tmp) / "seasonal.log"]
         plan = None
         if settings.seasonal != "none" and any(f.any() for f in followed.values()):
+            first, span_h, _offset = plan_span(full, settings)
             say(
-                f"seasonal plan: {full.n_snapshots * res // settings.seasonal_resolution_h}"
-                f" snapshots of {settings.seasonal_resolution_h} h"
+                f"seasonal plan: {span_h // settings.seasonal_resolution_h}"
+                f" snapshots of {settings.seasonal_resolution_h} h from {first:%Y-%m-%d}"
             )
             plan = seasonal_plan(full, settings, followed, logs[0], diagnose)
             say(
@@ -642,9 +716,15 @@ class _Run:
         for table, store in all_stores.items():
             level = store.initial.copy()
             if plan is not None and table in plan.levels:
-                start = plan.levels[table].iloc[:, 0].reindex(store.names).to_numpy()
-                cyclic = np.isnan(level) & ~np.isnan(start)
-                level[cyclic] = start[cyclic]
+                # the plan's level at the horizon's start: the case's own initial level (or
+                # the plan's cyclic start) when the plan starts with the horizon, and where
+                # the plan of the year has the store by then (plan_span: year)
+                start = plan.level_at(table, 0).reindex(store.names).to_numpy()
+                if settings.plan_span == "year":
+                    taken = ~np.isnan(start)
+                else:
+                    taken = np.isnan(level) & ~np.isnan(start)
+                level[taken] = start[taken]
             levels[table] = level
         # the level the stitched run starts from (cyclic stores: known after window 1)
         self.run_start = {t: v.copy() for t, v in levels.items()}
@@ -922,6 +1002,7 @@ class _Run:
             }
         if self.plan is not None:
             info["seasonal_plan"] = {
+                "span": self.settings.plan_span,
                 "status": str(self.plan.status),
                 "objective_cny": self.plan.objective_cny,
                 "n_variables": self.plan.n_variables,
