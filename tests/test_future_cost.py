@@ -308,6 +308,36 @@ def test_a_feasibility_cut_cuts_off_a_start_the_stage_after_cannot_recover_from(
     assert not fine.penalised and fine.shortfall == 0
 
 
+def test_a_stage_whose_feasibility_cuts_cannot_hold_is_solved_without_them(data):
+    """A feasibility cut no end state can meet (Upper above its range) makes the stage
+    infeasible from every start; it is then solved without its feasibility cuts (a
+    relaxation: its cut stays valid) rather than stopping the run."""
+    coarse = coarse_case(data, 24)
+    bounds = stage_bounds(coarse.snapshots, "week", 24)
+    stage = build_stage(stage_data(coarse, bounds[1], 2, False, 24), 2, "normal", 24)
+    start = np.asarray(stage.matrix.row_lb[stage.start_rows], dtype=float)
+    sigma = np.zeros(len(stage.keys))
+    sigma[stage.keys.get_loc(("hydro", "Upper"))] = -1.0
+    impossible = Cuts()
+    impossible.add(1000.0, sigma, start)  # Upper >= start + 1000 hm3 at the end
+    options = coarse.case.solver.model_copy(update={"relax": True})
+    task = StageTask(
+        with_cuts(stage, Cuts(), impossible),
+        stage.start_rows,
+        start,
+        stage.end,
+        stage.theta,
+        options,
+        feasibility_rows=1,
+    )
+    out = solve_stage(task)
+    assert out.penalised and out.end is not None and out.slopes is not None
+    alone = solve_stage(
+        StageTask(stage.matrix, stage.start_rows, start, stage.end, stage.theta, options)
+    )
+    assert _rel(out.objective_cny, alone.objective_cny) < 1e-9
+
+
 def test_stage_solves_on_a_dask_cluster_give_the_same_bounds(data, ddp):
     parallel = future_cost_function(data, stages="week", resolution_h=24, gap=1e-9, workers=2)
     assert parallel.iterations == ddp.iterations

@@ -214,6 +214,7 @@ class StageTask:
     end: sp.csr_matrix
     theta: int | None
     options: SolverOptions
+    feasibility_rows: int = 0  # the matrix's last rows that are feasibility cuts
 
 
 @dataclass
@@ -252,7 +253,9 @@ def solve_stage(task: StageTask) -> StageOutcome:
     out = backend.solve_matrix(fixed, task.options, relax=True)
     penalised = False
     shortfall, shortfall_slopes = 0.0, None
-    if out.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
+    if not out.status.has_solution:
+        # infeasible (or, as a solver may call an infeasible LP, unbounded: the stage's cost
+        # is bounded below): solve it with its start free to move
         movable = _movable(fixed, task.start_rows)
         # the least move (in the units of the entries) and its slopes: a feasibility cut
         least = dataclasses.replace(
@@ -267,6 +270,20 @@ def solve_stage(task: StageTask) -> StageOutcome:
             shortfall_slopes = np.asarray(phase1.row_dual[task.start_rows], dtype=float)
         out = backend.solve_matrix(movable, task.options, relax=True)
         penalised = True
+        if not out.status.has_solution and task.feasibility_rows:
+            # the feasibility cuts of its end state in conflict with its own rows (cuts made
+            # of near-parallel duals): the stage without them, a relaxation, its cut valid
+            keep = movable.A.shape[0] - task.feasibility_rows
+            out = backend.solve_matrix(
+                dataclasses.replace(
+                    movable,
+                    A=movable.A[:keep],
+                    row_lb=movable.row_lb[:keep],
+                    row_ub=movable.row_ub[:keep],
+                ),
+                task.options,
+                relax=True,
+            )
     if not out.status.has_solution or out.x is None or out.row_dual is None:
         return StageOutcome(out.status, out.message, np.nan, 0.0, None, None, None, penalised)
     n = m.A.shape[1]
@@ -743,6 +760,7 @@ def future_cost_function(
             stage.end,
             stage.theta,
             options,
+            len(feasible[stage.number - 1]) if stage.number < S else 0,
         )
 
     def failed(out: StageOutcome, stage: Stage, what: str) -> None:
