@@ -248,6 +248,96 @@ def test_a_dry_year_with_normal_year_cuts_and_with_scenario_cuts(data, ddp):
     assert with_scenarios.objective_cny >= foresight * (1 - 1e-9)
 
 
+def test_the_first_pass_from_the_horizon_lp_reaches_the_same_bound(data, ddp):
+    """The first trial states are the whole horizon solved as one LP (a feasible path: its
+    cost is the first upper bound), and the bounds still meet at its optimum; a pass without
+    cuts gets there too."""
+    _status, lp = horizon_lp(data, 24)
+    assert ddp.bounds["trials"].tolist()[0] == "horizon LP"
+    assert _rel(ddp.bounds["upper_bound_cny"].iloc[0], lp) < 1e-9
+    # the policy of the cuts is followed at least once before the run may stop
+    assert set(ddp.bounds["trials"].iloc[1:]) == {"forward pass"}
+    forward = future_cost_function(data, "week", 24, gap=1e-9, first_pass="forward")
+    assert forward.converged and set(forward.bounds["trials"]) == {"forward pass"}
+    assert _rel(forward.lower_bound_cny, lp) < 1e-6 and _rel(ddp.lower_bound_cny, lp) < 1e-6
+
+
+def test_a_pass_from_an_infeasible_start_leaves_a_feasibility_cut():
+    """A dry year: the first pass without cuts draws Upper down and the last week cannot bring
+    it back to its end level. That stage is solved with its start moved (its cut carries the
+    penalty), the least move gives a feasibility cut on the week before, and the bounds meet
+    at the LP optimum; from the horizon LP's path no stage is ever infeasible."""
+    dry = load_case(CASE, {"inflow_year": "dry"})
+    _status, lp = horizon_lp(dry, 24)
+    naive = future_cost_function(dry, "week", 24, gap=1e-9, first_pass="forward")
+    assert any("was infeasible" in note for note in naive.notes), naive.notes
+    assert not naive.bounds["upper_bound_valid"].iloc[0]
+    assert naive.bounds["feasibility_cuts"].iloc[-1] >= 1
+    assert naive.converged and _rel(naive.lower_bound_cny, lp) < 1e-6
+    planned = future_cost_function(dry, "week", 24, gap=1e-9)
+    assert planned.converged and _rel(planned.lower_bound_cny, lp) < 1e-6
+    assert not planned.notes and planned.bounds["feasibility_cuts"].iloc[-1] == 0
+
+
+def test_a_feasibility_cut_cuts_off_a_start_the_stage_after_cannot_recover_from():
+    """Dry year, last week: from Upper at its minimum it cannot end at its start level. The
+    least move and its slopes make a row on the week before's end state that this start
+    breaks by the least move and the start the year began from (that the week can recover
+    from) keeps."""
+    coarse = coarse_case(load_case(CASE, {"inflow_year": "dry"}), 24)
+    bounds = stage_bounds(coarse.snapshots, "week", 24)
+    last = build_stage(stage_data(coarse, bounds[-1], 4, True, 24), 4, "dry", 24)
+    before = build_stage(stage_data(coarse, bounds[-2], 3, False, 24), 3, "dry", 24)
+    options = coarse.case.solver.model_copy(update={"relax": True})
+    start = np.asarray(last.matrix.row_lb[last.start_rows], dtype=float)
+    low = start.copy()
+    upper = last.keys.get_loc(("hydro", "Upper"))
+    low[upper] = 4.0  # storage_min_hm3
+    out = solve_stage(StageTask(last.matrix, last.start_rows, low, last.end, None, options))
+    assert out.penalised and out.shortfall > 0 and out.shortfall_slopes is not None
+    assert out.shortfall_slopes[upper] < 0  # more water in Upper: less to move
+    cut = Cuts()
+    cut.add(out.shortfall, out.shortfall_slopes, low)
+    m = with_cuts(before, Cuts(), cut)
+    assert m.A.shape[0] == before.matrix.A.shape[0] + 1
+    # the row reads -sigma' x >= v - sigma' xhat
+    sigma, rhs = out.shortfall_slopes, m.row_lb[-1]
+    assert np.isclose(-sigma @ low, rhs - out.shortfall)
+    assert -sigma @ start >= rhs - 1e-9
+    fine = solve_stage(StageTask(last.matrix, last.start_rows, start, last.end, None, options))
+    assert not fine.penalised and fine.shortfall == 0
+
+
+def test_a_stage_whose_feasibility_cuts_cannot_hold_is_solved_without_them(data):
+    """A feasibility cut no end state can meet (Upper above its range) makes the stage
+    infeasible from every start; it is then solved without its feasibility cuts (a
+    relaxation: its cut stays valid) rather than stopping the run."""
+    coarse = coarse_case(data, 24)
+    bounds = stage_bounds(coarse.snapshots, "week", 24)
+    stage = build_stage(stage_data(coarse, bounds[1], 2, False, 24), 2, "normal", 24)
+    start = np.asarray(stage.matrix.row_lb[stage.start_rows], dtype=float)
+    sigma = np.zeros(len(stage.keys))
+    sigma[stage.keys.get_loc(("hydro", "Upper"))] = -1.0
+    impossible = Cuts()
+    impossible.add(1000.0, sigma, start)  # Upper >= start + 1000 hm3 at the end
+    options = coarse.case.solver.model_copy(update={"relax": True})
+    task = StageTask(
+        with_cuts(stage, Cuts(), impossible),
+        stage.start_rows,
+        start,
+        stage.end,
+        stage.theta,
+        options,
+        feasibility_rows=1,
+    )
+    out = solve_stage(task)
+    assert out.penalised and out.end is not None and out.slopes is not None
+    alone = solve_stage(
+        StageTask(stage.matrix, stage.start_rows, start, stage.end, stage.theta, options)
+    )
+    assert _rel(out.objective_cny, alone.objective_cny) < 1e-9
+
+
 def test_stage_solves_on_a_dask_cluster_give_the_same_bounds(data, ddp):
     parallel = future_cost_function(data, stages="week", resolution_h=24, gap=1e-9, workers=2)
     assert parallel.iterations == ddp.iterations
@@ -294,6 +384,7 @@ def test_cli_writes_the_three_sheets(tmp_path):
         (["--resolution", "soon"], "--resolution: expected hours"),
         (["--scenarios", "dry,soggy"], "not an inflow year"),
         (["--max-iterations", "0"], "--max-iterations must be at least 1"),
+        (["--first-pass", "soon"], "must be one of horizon, forward"),
     ],
 )
 def test_bad_options_exit_2_with_a_clear_message(tmp_path, args, words):

@@ -102,6 +102,14 @@ def future_cost(
             help="address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786)",
         ),
     ] = None,
+    first_pass: Annotated[
+        str,
+        typer.Option(
+            "--first-pass",
+            help="first trial states: horizon (the whole horizon as one LP at the stages'"
+            " resolution, a feasible path) or forward (a pass without cuts)",
+        ),
+    ] = "horizon",
     out: StudyOutDir = None,
     format: Formats = "xlsx",
     overwrite: Overwrite = False,
@@ -143,6 +151,7 @@ def future_cost(
                 seed=seed,
                 workers=workers,
                 scheduler=scheduler,
+                first_pass=first_pass,
             )
         except InputError as err:
             fail_input(err)

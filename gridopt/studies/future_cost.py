@@ -19,7 +19,12 @@ is as good as stored. `future_cost_function` builds that function as Benders cut
 
 2. Forward pass: each path solves the stages in turn from the case's start, each stage from
    the state the one before left, with the current cuts; the stage costs (objective less
-   theta) add up to the path's cost. The upper bound is the mean cost over the paths.
+   theta) add up to the path's cost. The upper bound is the mean cost over the paths. The
+   first pass (`first_pass="horizon"`, the default) instead takes each year's whole horizon
+   solved as one LP at the stages' resolution (`first_trials`) and its states at the stage
+   ends: a feasible path, so the first cuts are made where the optimum goes rather than where
+   stages that see nothing after them leave the stores (empty); its cost is the first upper
+   bound. A run stops only after a pass that followed the cuts' own policy.
 
 3. Backward pass: from the last stage down to the second, every stage t is solved again from
    each trial state xhat (the end of stage t - 1 on a path), under every scenario w, and
@@ -44,10 +49,15 @@ mean cost of the sampled paths, or without samples of the years' own paths; not 
 the gap need not close: a stochastic run ends on the gap or, more often, on `max_iterations`.
 
 Feasibility: a stage that is infeasible from a trial start (a store too low to meet its end
-rule, say) is solved again with the start free to move at a penalty (`penalty_cny_per_unit`
+rule, say) is solved again with the start free to move at a penalty (`PENALTY_CNY_PER_UNIT`
 per unit moved, per entry); its cut is still valid (the penalised stage is a relaxation of
 the stage), and each such solve is reported in words (`FutureCostResult.notes`). A forward
-pass that needed it gives no valid upper bound: its paths are marked.
+pass that needed it gives no valid upper bound: its paths are marked. The penalised cut alone
+lets the stage before trade the missing water of one store for the water values of others;
+so the backward pass also solves the least total move v(xhat) (each entry in its own unit)
+and adds to the stage before a feasibility cut v(xhat) + sigma' (x - xhat) <= 0 (sigma the
+duals of the start rows in that solve; v is convex and 0 wherever the stage can start, so no
+feasible state is cut off), as in the L-shaped method.
 
 Independent solves (the paths of a forward pass at one stage, the trial states and
 scenarios of a backward pass at one stage) run on the existing Dask machinery
@@ -96,6 +106,10 @@ PARALLEL_FROM_COLUMNS = 20_000
 # the stage is infeasible from the start it was given (a relaxation: its cuts stay valid)
 PENALTY_CNY_PER_UNIT = 1e7
 STAGE_WORDS = {"day": 24, "week": 168}
+# where the first pass's trial states come from: the whole horizon solved as one LP at the
+# stages' resolution (a feasible path: cuts where the optimum goes from the first pass), or
+# a forward pass with no cuts (stages that see nothing after them: the stores are emptied)
+FIRST_PASS = ("horizon", "forward")
 
 
 class StageFailed(RuntimeError):
@@ -200,6 +214,7 @@ class StageTask:
     end: sp.csr_matrix
     theta: int | None
     options: SolverOptions
+    feasibility_rows: int = 0  # the matrix's last rows that are feasibility cuts
 
 
 @dataclass
@@ -216,6 +231,10 @@ class StageOutcome:
     x: np.ndarray | None
     penalised: bool = False
     moved: np.ndarray | None = None  # per entry, how far its start moved (penalised only)
+    # penalised only: the least total move that makes the stage feasible from its start, and
+    # its slopes in the start (a feasibility cut for the stage before: `feasibility_row`)
+    shortfall: float = 0.0
+    shortfall_slopes: np.ndarray | None = None
 
     @property
     def cost_cny(self) -> float:
@@ -233,9 +252,38 @@ def solve_stage(task: StageTask) -> StageOutcome:
     fixed = dataclasses.replace(m, row_lb=row_lb, row_ub=row_ub)
     out = backend.solve_matrix(fixed, task.options, relax=True)
     penalised = False
-    if out.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
-        out = backend.solve_matrix(_movable(fixed, task.start_rows), task.options, relax=True)
+    shortfall, shortfall_slopes = 0.0, None
+    if not out.status.has_solution:
+        # infeasible (or, as a solver may call an infeasible LP, unbounded: the stage's cost
+        # is bounded below): solve it with its start free to move
+        movable = _movable(fixed, task.start_rows)
+        # the least move (in the units of the entries) and its slopes: a feasibility cut
+        least = dataclasses.replace(
+            movable,
+            c=np.r_[np.zeros(m.A.shape[1]), np.ones(movable.A.shape[1] - m.A.shape[1])],
+            c0=0.0,
+            q=None,
+        )
+        phase1 = backend.solve_matrix(least, task.options, relax=True)
+        if phase1.status.has_solution and phase1.row_dual is not None:
+            shortfall = float(phase1.objective_cny)
+            shortfall_slopes = np.asarray(phase1.row_dual[task.start_rows], dtype=float)
+        out = backend.solve_matrix(movable, task.options, relax=True)
         penalised = True
+        if not out.status.has_solution and task.feasibility_rows:
+            # the feasibility cuts of its end state in conflict with its own rows (cuts made
+            # of near-parallel duals): the stage without them, a relaxation, its cut valid
+            keep = movable.A.shape[0] - task.feasibility_rows
+            out = backend.solve_matrix(
+                dataclasses.replace(
+                    movable,
+                    A=movable.A[:keep],
+                    row_lb=movable.row_lb[:keep],
+                    row_ub=movable.row_ub[:keep],
+                ),
+                task.options,
+                relax=True,
+            )
     if not out.status.has_solution or out.x is None or out.row_dual is None:
         return StageOutcome(out.status, out.message, np.nan, 0.0, None, None, None, penalised)
     n = m.A.shape[1]
@@ -254,6 +302,8 @@ def solve_stage(task: StageTask) -> StageOutcome:
         x,
         penalised,
         moved,
+        shortfall,
+        shortfall_slopes,
     )
 
 
@@ -288,24 +338,36 @@ def _movable(m: Matrix, rows: np.ndarray) -> Matrix:
     )
 
 
-def with_cuts(stage: Stage, cuts: Cuts) -> Matrix:
+def with_cuts(stage: Stage, cuts: Cuts, feasible: Cuts | None = None) -> Matrix:
     """The stage's matrix with its cuts as rows theta - beta_k' E x >= alpha_k - beta_k' xhat_k
-    (`gridopt.model.future_cost`)."""
+    (`gridopt.model.future_cost`) and its feasibility cuts (`feasible`: alpha the least move
+    v_k of the stage after from xhat_k, beta its slopes sigma_k) as rows
+    -sigma_k' E x >= v_k - sigma_k' xhat_k: the end states from which the stage after can
+    start (v_k + sigma_k' (x - xhat_k) <= 0, as v is convex and 0 there)."""
     m = stage.matrix
-    if stage.theta is None or not len(cuts):
+    if stage.theta is None or not (len(cuts) or (feasible is not None and len(feasible))):
         return m
     n = m.A.shape[1]
     end = sp.csr_matrix(stage.end, shape=(stage.end.shape[0], n))
-    rows, rhs, _ids = cut_matrix(stage.keys, end, cuts.frame(stage.keys))
-    theta = sp.csr_matrix(
-        (np.ones(len(rhs)), (np.arange(len(rhs)), np.full(len(rhs), stage.theta))),
-        shape=(len(rhs), n),
-    )
+    blocks, lbs = [m.A], [m.row_lb]
+    if len(cuts):
+        rows, rhs, _ids = cut_matrix(stage.keys, end, cuts.frame(stage.keys))
+        theta = sp.csr_matrix(
+            (np.ones(len(rhs)), (np.arange(len(rhs)), np.full(len(rhs), stage.theta))),
+            shape=(len(rhs), n),
+        )
+        blocks.append(theta - rows)
+        lbs.append(rhs)
+    if feasible is not None and len(feasible):
+        rows, rhs, _ids = cut_matrix(stage.keys, end, feasible.frame(stage.keys))
+        blocks.append(-rows)
+        lbs.append(rhs)
+    lb = np.concatenate(lbs)
     return dataclasses.replace(
         m,
-        A=sp.vstack([m.A, theta - rows], format="csr"),
-        row_lb=np.r_[m.row_lb, rhs],
-        row_ub=np.r_[m.row_ub, np.full(len(rhs), np.inf)],
+        A=sp.vstack(blocks, format="csr"),
+        row_lb=lb,
+        row_ub=np.r_[m.row_ub, np.full(len(lb) - len(m.row_lb), np.inf)],
     )
 
 
@@ -401,11 +463,9 @@ def build_stage(data: CaseData, number: int, scenario: str, resolution_h: int) -
     )
 
 
-def horizon_lp(data: CaseData, resolution_h: int) -> tuple[Status, float]:
-    """The same horizon as the stages, solved as one LP at `resolution_h`: the same start
-    (`start_levels`), the same end rules. Its optimum is what a deterministic DDP converges
-    to."""
-    coarse = coarse_case(data, resolution_h)
+def _whole(coarse: CaseData) -> tuple[LinearModel, Any]:
+    """The coarse case over its whole horizon as one LP, from the stages' start
+    (`start_levels`) to the last stage's end rules: its model and its solution."""
     levels = start_levels(coarse)
     n = coarse.n_snapshots
     whole = piece_data(coarse, Window(1, 0, n, n), State(levels), end_rules(coarse, levels))
@@ -413,7 +473,61 @@ def horizon_lp(data: CaseData, resolution_h: int) -> tuple[Status, float]:
     out = backend_for(whole.case.solver.backend).solve_matrix(
         model_matrix(model), whole.case.solver, relax=True
     )
+    return model, out
+
+
+def horizon_lp(data: CaseData, resolution_h: int) -> tuple[Status, float]:
+    """The same horizon as the stages, solved as one LP at `resolution_h`: the same start
+    (`start_levels`), the same end rules. Its optimum is what a deterministic DDP converges
+    to."""
+    _model, out = _whole(coarse_case(data, resolution_h))
     return out.status, float(out.objective_cny)
+
+
+def states_at(
+    model: LinearModel, x: np.ndarray, ends: list[int], resolution_h: int
+) -> tuple[pd.MultiIndex, np.ndarray]:
+    """The state (`state_of`) of a solved chronological model at the end of snapshot b - 1
+    for each b in `ends`: (keys, len(ends) x entries). The end-state expression is moved
+    back in time, every column of a timed variable to the same component T - b snapshots
+    earlier (clipped at the first snapshot, as the water in transit is)."""
+    state = state_of(model, resolution_h)
+    end = state.end(model.n_cols).tocoo()
+    T = len(model.snapshots)
+    block = np.full(model.n_cols, -1, dtype=np.int64)
+    comp = np.zeros(model.n_cols, dtype=np.int64)
+    snap = np.zeros(model.n_cols, dtype=np.int64)
+    blocks = [v for v in model.variables.values() if v.timed and v.cols.shape[1] == T]
+    for j, var in enumerate(blocks):
+        flat = var.cols.ravel()
+        block[flat] = j
+        comp[flat] = np.repeat(np.arange(var.cols.shape[0]), T)
+        snap[flat] = np.tile(np.arange(T), var.cols.shape[0])
+    out = np.zeros((len(ends), end.shape[0]))
+    for i, b in enumerate(ends):
+        cols = end.col.copy()
+        timed = block[cols] >= 0
+        for j in np.unique(block[cols[timed]]):
+            at = np.flatnonzero(block[cols] == j)
+            t = np.clip(snap[cols[at]] - (T - b), 0, T - 1)
+            cols[at] = blocks[j].cols[comp[cols[at]], t]
+        out[i] = np.bincount(end.row, weights=end.data * x[cols], minlength=end.shape[0])
+    return state.keys, out
+
+
+def first_trials(
+    coarse: CaseData, bounds: list[tuple[int, int]], keys: pd.MultiIndex, resolution_h: int
+) -> tuple[np.ndarray | None, float, str]:
+    """The first trial states: the state of the whole horizon solved as one LP (`_whole`)
+    at every stage's end, a feasible path (stages x entries), with its cost; None and why
+    not where that LP has no solution or its state is not the stages' one."""
+    model, out = _whole(coarse)
+    if not out.status.has_solution or out.x is None:
+        return None, np.nan, f"the whole horizon as one LP has no solution ({out.status})"
+    have, states = states_at(model, np.asarray(out.x), [b for _a, b in bounds], resolution_h)
+    if not have.equals(keys):
+        return None, np.nan, "the whole horizon as one LP keeps another state than the stages"
+    return states, float(out.objective_cny), ""
 
 
 # ---- the run ----------------------------------------------------------------------------------
@@ -545,12 +659,14 @@ def future_cost_function(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[str], None] | None = None,
+    first_pass: str = "horizon",
 ) -> FutureCostResult:
     """Cuts of the future cost of every stage by DDP (module doc). `scenarios`: inflow years
-    of the case (None: the case's own); `probabilities` (None: equal)."""
+    of the case (None: the case's own); `probabilities` (None: equal); `first_pass`: where the
+    first pass's trial states come from (`FIRST_PASS`)."""
     say = progress or (lambda _m: None)
     started = time.perf_counter()
-    _check(data, resolution_h, scenarios, probabilities, gap, max_iterations)
+    _check(data, resolution_h, scenarios, probabilities, gap, max_iterations, first_pass)
     years = scenarios or [data.case.inflow_year]
     p = np.asarray(probabilities or [1.0 / len(years)] * len(years), dtype=float)
     p = p / p.sum()
@@ -603,6 +719,8 @@ def future_cost_function(
     paths = [[years.index(y)] * S for y in years] + [[0] * S for _ in range(samples)]
     path_names = list(years) + [f"sample {i + 1}" for i in range(samples)]
     cuts = [Cuts() for _ in range(S - 1)]
+    # feasibility cuts of every stage but the last: where the stage after can start from
+    feasible = [Cuts() for _ in range(S - 1)]
     options = first.case.solver.model_copy(update={"relax": True})
     if workers != 1 or scheduler is not None:
         options = options.model_copy(update={"threads": 1}) if options.threads is None else options
@@ -612,15 +730,37 @@ def future_cost_function(
     lower, upper, rel, status = -np.inf, np.inf, np.inf, "max_iterations"
     last_values: list[dict[str, Any]] = []
     n_cols = max(st.matrix.A.shape[1] for st in built.values())
+    # the first trial states: each year's whole horizon as one LP (a feasible path)
+    planned: dict[int, np.ndarray] = {}
+    planned_cost: dict[int, float] = {}
+    if first_pass == "horizon":
+        t0 = time.perf_counter()
+        for y, year in enumerate(years):
+            states, cost, why = first_trials(coarse[year], bounds, keys, resolution_h)
+            if states is None:
+                notes.append(f"first trial states from a forward pass under {year}: {why}")
+                say(notes[-1])
+                continue
+            planned[y], planned_cost[y] = states, cost
+        if planned:
+            say(
+                f"first trial states: the whole horizon as one LP under"
+                f" {', '.join(years[y] for y in planned)}, {planned_cost[min(planned)]:,.2f} CNY"
+                f"{'' if len(planned) == 1 else ' (the first)'}"
+                f" ({time.perf_counter() - t0:.2f} s)"
+            )
 
     def task(stage: Stage, start: np.ndarray) -> StageTask:
         return StageTask(
-            with_cuts(stage, cuts[stage.number - 1] if stage.number < S else Cuts()),
+            with_cuts(stage, cuts[stage.number - 1], feasible[stage.number - 1])
+            if stage.number < S
+            else stage.matrix,
             stage.start_rows,
             start,
             stage.end,
             stage.theta,
             options,
+            len(feasible[stage.number - 1]) if stage.number < S else 0,
         )
 
     def failed(out: StageOutcome, stage: Stage, what: str) -> None:
@@ -644,11 +784,18 @@ def future_cost_function(
             # new sampled paths every pass: the cuts go where the policy goes
             for k in range(len(years), len(paths)):
                 paths[k] = [int(y) for y in rng.choice(len(years), size=S, p=p)]
-            # forward pass: every path through the stages with the cuts so far
+            # forward pass: every path through the stages with the cuts so far (the first:
+            # the paths of the whole horizon as one LP, where every year has one)
             start = np.repeat(x0[None, :], len(paths), axis=0)
             costs = np.zeros(len(paths))
             penalised_paths = np.zeros(len(paths), dtype=bool)
-            for s in range(S):
+            planned_pass = iteration == 1 and len(planned) == len(years)
+            if planned_pass:
+                for k in range(len(paths)):
+                    trial[k] = [planned[paths[k][s]][s] for s in range(S)]
+                    # a sampled path mixes the years' paths: its cost is not known
+                    costs[k] = planned_cost[paths[k][0]] if k < len(years) else np.nan
+            for s in range(S if not planned_pass else 0):
                 jobs = [built[(years[paths[k][s]], s)] for k in range(len(paths))]
                 outs = solver.run([task(st, start[k]) for k, st in enumerate(jobs)])
                 for k, out in enumerate(outs):
@@ -694,6 +841,10 @@ def future_cost_function(
                             say(notes[-1])
                         alpha += p[y] * out.objective_cny
                         beta += p[y] * np.asarray(out.slopes)
+                        sigma = out.shortfall_slopes
+                        if out.penalised and sigma is not None and np.abs(sigma).max() > 0:
+                            # every scenario's stage must start feasibly: a cut for each
+                            feasible[s - 1].add(out.shortfall, sigma, states[k])
                     cuts[s - 1].add(alpha, beta, states[k])
                     values_now.append(
                         {"stage": s, "path": path_names[k], "level": states[k], "slope": beta}
@@ -713,7 +864,9 @@ def future_cost_function(
                     "upper_bound_cny": upper,
                     "gap": rel,
                     "upper_bound_valid": not penalised_paths.any(),
+                    "trials": "horizon LP" if planned_pass else "forward pass",
                     "cuts": int(sum(len(c) for c in cuts)),
+                    "feasibility_cuts": int(sum(len(c) for c in feasible)),
                     "seconds": round(time.perf_counter() - t_it, 4),
                 }
             )
@@ -723,7 +876,8 @@ def future_cost_function(
                 f" {upper:,.2f} CNY{'' if len(years) == 1 else ' (estimate)'}, gap {rel:.3g}"
                 f" ({time.perf_counter() - t_it:.2f} s)"
             )
-            if abs(rel) <= gap and not penalised_paths.any():
+            # the policy of the cuts must have been followed (not the horizon LP's path)
+            if abs(rel) <= gap and not penalised_paths.any() and not planned_pass:
                 status = "converged"
                 break
     result = _result(
@@ -762,6 +916,7 @@ def _check(
     probabilities: list[float] | None,
     gap: float,
     max_iterations: int,
+    first_pass: str = "horizon",
 ) -> None:
     """Settings that cannot work with the case, each named (InputError)."""
     file, h = str(data.path), data.case.horizon
@@ -815,6 +970,15 @@ def _check(
     if max_iterations < 1:
         problems.append(
             Problem(file, "must be >= 1", column="max_iterations", value=max_iterations)
+        )
+    if first_pass not in FIRST_PASS:
+        problems.append(
+            Problem(
+                file,
+                f"must be one of {', '.join(FIRST_PASS)}",
+                column="first_pass",
+                value=first_pass,
+            )
         )
     if problems:
         raise InputError(problems)
