@@ -139,20 +139,6 @@ def _pypsa_objective(case: Path) -> float:
     return float(n.objective)
 
 
-def _pypsa_objective(case: Path) -> float:
-    """PyPSA's optimum of the network gridopt exports for `case` (unregularised QP)."""
-    from gridopt.inputs.case import load_case
-    from gridopt.interop.pypsa import _quiet, to_pypsa
-
-    n, _ = to_pypsa(load_case(case))
-    with _quiet():
-        _, condition = n.optimize(
-            solver_name="highs", output_flag=False, qp_regularization_value=0.0
-        )
-    assert str(condition) == "optimal", condition
-    return float(n.objective)
-
-
 def test_largest_against_pypsa(benchmark, record, request, tmp_path, large_case):
     from gridopt.inputs.case import load_case
     from gridopt.interop.matpower import import_matpower
