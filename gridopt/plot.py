@@ -112,6 +112,15 @@ def _figure(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[Figure, Any]:
     return fig, axes
 
 
+def _panels(n: int, max_cols: int) -> tuple[Figure, Any]:
+    """A figure of n panels in rows of at most `max_cols`; the unused cells are hidden."""
+    ncols = min(max_cols, n)
+    fig, axes = _figure(math.ceil(n / ncols), ncols)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def _save(fig: Figure, path: Path) -> Path:
     """Write the PNG beside its final name, then move it into place (no half-written files)."""
     tmp = path.with_name(f".{path.name}.tmp")
@@ -401,10 +410,7 @@ def draw_reservoir_storage(run: RunTables, out_dir: Path) -> list[Path]:
         raise ChartSkipped("no hydro station holds water (all run-of-river)")
     hours = hours_per_snapshot(hydro["snapshot"], run.summary)
     n = len(rivers)
-    ncols = min(2, n)
-    fig, axes = _figure(math.ceil(n / ncols), ncols)
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
+    fig, axes = _panels(n, 2)
     for ax, (river, table) in zip(axes.flat, rivers.items(), strict=False):
         # storage is the level at the end of each snapshot; start the line at its start
         x = _steps(table.index, hours)[1:]
@@ -919,10 +925,7 @@ def draw_future_cost_levels(run: RunTables, out_dir: Path) -> list[Path]:
     if not stores:
         raise ChartSkipped("no reservoir can move between its levels")
     n = len(stores)
-    ncols = min(3, n)
-    fig, axes = _figure(math.ceil(n / ncols), ncols)
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
+    fig, axes = _panels(n, 3)
     for ax, (store, t) in zip(axes.flat, stores.items(), strict=False):
         x = pd.to_datetime(t.levels.index)
         ax.axhspan(t.lower, t.upper, color="#1f78b4", alpha=0.08, label="range")
