@@ -225,14 +225,17 @@ def outcome(
     short = np.zeros(n)
     duals = {"min": np.full(n, np.nan), "max": np.full(n, np.nan)}
     labels = pd.Index(tab["label"])
+    # the kept part of a rolling run's window (`gridopt.solver.types.restrict`) has the rows
+    # and shortfalls of the window's look-ahead too, for periods it does not reach: not its own
     if model.has(f"{prefix}_shortfall"):
         short_block = model.variables[f"{prefix}_shortfall"]
-        short[labels.get_indexer(short_block.components)] = sol.value(short_block)[:, 0]
+        at = labels.get_indexer(short_block.components)
+        short[at[at >= 0]] = sol.value(short_block)[at >= 0, 0]
     for side, sign in (("min", 1.0), ("max", -1.0)):
         name = f"{prefix}_{side}"
         if name in model.row_blocks:
-            block = model.row_blocks[name]
-            duals[side][labels.get_indexer(block.components)] = sign * sol.dual(name)[:, 0]
+            at = labels.get_indexer(model.row_blocks[name].components)
+            duals[side][at[at >= 0]] = sign * sol.dual(name)[at >= 0, 0]
     extra = capacity_bound_values(sol, win, capacity)
     return Outcome(
         quantity + 0.0,
