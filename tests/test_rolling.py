@@ -26,7 +26,7 @@ from gridopt.model.registry import build_model
 from gridopt.solver.matrix import matrix_from_blocks
 from gridopt.studies.rolling import parse_rolling, plan_windows, solve_rolling
 from gridopt.studies.run import solve_case
-from tests.conftest import CASES
+from tests.conftest import CASES, copy_case
 from tests.invariants import station_storage_residual_hm3, water_balance_residual_hm3
 
 CASE = CASES / "tiny_rolling.yaml"
@@ -509,6 +509,73 @@ def test_a_share_holds_on_the_kept_hours_of_every_window_not_on_its_look_ahead(t
     coal = shares[shares["element"].str.startswith("max 25")]
     assert list(coal["period"]) == ["horizon", "horizon"]
     assert coal["lhs"].to_numpy() == pytest.approx([0.25, 0.25], abs=1e-6)
+
+
+# ---- energy obligations and take-or-pay in windows ---------------------------------------------
+def _obligation_days(tmp_path: Path) -> Path:
+    """tiny_obligation (coal at 200 CNY/MWh, a gas plant at 2 x 100 + 10 = 210 on pipeline gas
+    or 2 x 150 + 10 = 310 on LNG), with an oil plant beside them (100 MW, 205 CNY/MWh) and a
+    load of 100 MW on 30 January and 1 February and 200 MW on 31 January and 2 February, rolled
+    in day windows looking a day ahead. Its January plan asks the gas plant for 651 full-load
+    hours (2,100 MWh a day); its take-or-pay contract is replaced by a hard February one for
+    28,000 MWh_th of LNG (1,000 MWh_th a day). On a 200 MW day gas displaces oil (5 or 105
+    CNY/MWh dearer), on a 100 MW day coal (10 or 110): both obligations are cheapest met on
+    the dearer days."""
+    case = copy_case(
+        tmp_path,
+        "tiny_obligation",
+        "rolling: {window_h: 24, overlap_h: 24, seasonal: none}",
+    )
+    net = tmp_path / "networks" / "tiny_obligation"
+    for name, line in (
+        ("carriers.csv", "oil,false,true,#8c564b\n"),
+        ("generators.csv", "oil plant,A,oil,100,205,0.75,,\n"),
+    ):
+        (net / name).write_text((net / name).read_text() + line)
+    (net / "gas_contracts.csv").write_text(
+        "name,supplies,period,month,min_mwh_th\nLNG February,LNG,month,2,28000\n"
+    )
+    hours = pd.date_range("2025-01-30", periods=96, freq="h")
+    load = np.where(np.isin(hours.day, [31, 2]), 200.0, 100.0)
+    pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%d %H:%M"), "load A": load}).to_csv(
+        net / "timeseries" / "load_mw.csv", index=False
+    )
+    return case
+
+
+def test_obligations_hold_on_the_kept_hours_of_every_window_not_on_its_look_ahead(tmp_path):
+    """Met pro rata over a whole window, each obligation goes to the window's look-ahead where
+    that day is dearer, and the stitched run falls short. January plan: window 1 (30 and 31
+    January) owes 4,200 MWh and makes 2,400 of them (the plant's 100 MW all day) on the 31st,
+    discarded, so the 30th keeps 1,800; window 2 owes the 31st's 2,100: 3,900 MWh stitched for
+    the 4,200 of the two January days. LNG: window 3 (1 and 2 February) burns its 2,000 MWh_th
+    all on the 2nd, discarded, so the 1st keeps none; window 4 burns the 2nd's 1,000: 1,000
+    MWh_th stitched for 2,000. Held on the kept day and the look-ahead apart, every kept day
+    carries its own share: 2,100 MWh on each January day (4,200) and 1,000 MWh_th on each
+    February day (2,000), exactly."""
+    run = solve_rolling(_obligation_days(tmp_path))
+    assert run.status.has_solution
+    gen = run.tables["generation"].pivot(index="snapshot", columns="generator", values="p_mw")
+    gas = gen["gas plant"].groupby(gen.index.day).sum()
+    assert gas[30] == pytest.approx(2100, abs=1e-6)
+    assert gas[31] == pytest.approx(2100, abs=1e-6)
+    assert gas[[30, 31]].sum() == pytest.approx(651 * 100 * 48 / 744, abs=1e-6)
+    supply = run.tables["gas_supply"].pivot(
+        index="snapshot", columns="supply", values="supply_mwth"
+    )
+    lng = supply["LNG"].groupby(supply.index.day).sum()
+    assert lng[1] == pytest.approx(1000, abs=1e-6)
+    assert lng[[1, 2]].sum() == pytest.approx(28_000 * 48 / 672, abs=1e-6)
+    # the stitched tables report each window's obligation on the hours it kept, met
+    plan = run.tables["contracts"]
+    assert list(plan["window"]) == [1, 2]
+    assert list(plan["period"]) == ["2025-01", "2025-01"]
+    assert plan["min_mwh"].to_numpy() == pytest.approx([2100, 2100], rel=1e-12)
+    assert plan["energy_mwh"].to_numpy() == pytest.approx([2100, 2100], abs=1e-6)
+    top = run.tables["gas_contracts"]
+    assert list(top["window"]) == [3, 4]
+    assert top["min_mwh_th"].to_numpy() == pytest.approx([1000, 1000], rel=1e-12)
+    assert top["gas_mwh_th"].to_numpy() == pytest.approx([1000, 1000], abs=1e-6)
 
 
 # ---- the seasonal plan over the year ------------------------------------------------------------

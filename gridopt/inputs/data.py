@@ -60,8 +60,9 @@ class CaseData:
     # (gridopt.model.future_cost); None: no future-cost term
     future_cost: FutureCost | None = None
     # a window of a rolling run: how many of the first snapshots it keeps (the rest look
-    # ahead and are discarded); rows over a period (energy shares of security zones) hold on
-    # the kept snapshots and on the look-ahead separately. None: every snapshot is kept
+    # ahead and are discarded); rows over a period (energy shares of security zones, energy
+    # obligations and gas contracts, gridopt.model.periods) hold on the kept snapshots and on
+    # the look-ahead separately. None: every snapshot is kept
     kept_snapshots: int | None = None
     # expansion cases: the investment periods, the period and the weight of each snapshot
     investment: InvestmentPeriods | None = None

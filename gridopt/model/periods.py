@@ -20,6 +20,21 @@ minimum is hard), and the K terms are capacities an expansion case builds (a bou
 full-load hours of plants whose rating is a variable: `CapacityTerms`). The dual of the min
 row is what one more unit of obligation costs the system (capped by the penalty); minus the
 dual of the max row is what one more unit allowed would save.
+
+In a window of a rolling run, which keeps its first K snapshots and discards the rest, its
+look-ahead (`CaseData.kept_snapshots` = K < T), every period W is two parts, each with the
+rows above on its own (`look_ahead`; labels of the look-ahead part end in "look-ahead"):
+
+    W_kept  = {t in W: t < K},    share[W_kept]  = hours of W_kept  / hours of the period
+    W_ahead = {t in W: t >= K},   share[W_ahead] = hours of W_ahead / hours of the period
+
+so share[W_kept] + share[W_ahead] is the window's share[W], and the kept parts of a run's
+windows add up to the period's share of the run's horizon (a must-take's available energy,
+`gridopt.model.corridors`, is also the part's). Held over the window as one, the obligation
+would go to whichever hours meet it cheapest, the discarded look-ahead among them, and the kept
+hours, all that the stitched run is made of, would miss their share (or, for a maximum, take
+the look-ahead's too). The energy shares of security zones (`gridopt.model.security`) split
+their periods the same way, by the same `look_ahead`.
 """
 
 from __future__ import annotations
@@ -36,6 +51,16 @@ if TYPE_CHECKING:
     from gridopt.solver.types import Solution
 
 PERIOD_LABEL = pd.Index(["the period"])
+# the end of the label of a period's look-ahead part in a window of a rolling run
+LOOK_AHEAD = " look-ahead"
+
+
+def look_ahead(model: LinearModel) -> np.ndarray:
+    """Whether each snapshot t (T,) lies in the look-ahead of a rolling run's window: t >= K,
+    K = `CaseData.kept_snapshots` (None: all kept, as in a single solve). Rows over a period
+    hold on its kept part and on its look-ahead part apart (module doc)."""
+    kept = model.data.kept_snapshots
+    return np.arange(model.T) >= (model.T if kept is None else kept)
 
 
 @dataclass
@@ -47,8 +72,9 @@ class Windows:
 
 
 def windows(model: LinearModel, table: pd.DataFrame) -> Windows:
-    """Each obligation's calendar periods that the snapshots reach, and the share of each
-    period's hours that lies in the horizon."""
+    """Each obligation's calendar periods that the snapshots reach (in a window of a rolling
+    run, their kept and look-ahead parts apart), and the share of each period's hours that
+    lies in the horizon (in the part)."""
     snaps = pd.DatetimeIndex(model.snapshots)
     years, months = snaps.year.to_numpy(), snaps.month.to_numpy()
     monthly = (table["period"] == "month").to_numpy()
@@ -58,9 +84,14 @@ def windows(model: LinearModel, table: pd.DataFrame) -> Windows:
         np.where(months[None, :] == month[:, None], years * 100 + months, -1),
         years[None, :],
     )
+    # a window's look-ahead is discarded: its hours hold each obligation apart from the kept ones
+    ahead = look_ahead(model)
     owner, t = np.nonzero(key >= 0)
-    win = pd.DataFrame({"owner": owner, "key": key[owner, t]}).drop_duplicates(ignore_index=True)
-    mask = key[win["owner"].to_numpy()] == win["key"].to_numpy()[:, None]
+    win = pd.DataFrame({"owner": owner, "key": key[owner, t], "ahead": ahead[t]})
+    win = win.drop_duplicates(ignore_index=True)
+    mask = (key[win["owner"].to_numpy()] == win["key"].to_numpy()[:, None]) & (
+        ahead[None, :] == win["ahead"].to_numpy()[:, None]
+    )
     is_month = monthly[win["owner"].to_numpy()]
     year = np.where(is_month, win["key"] // 100, win["key"]).astype(int)
     first = pd.to_datetime(
@@ -71,15 +102,12 @@ def windows(model: LinearModel, table: pd.DataFrame) -> Windows:
     ).astype(float)
     covered = mask.astype(float) @ model.w
     names = table.index.to_numpy()[win["owner"].to_numpy()]
-    win["label"] = [
-        f"{n} {p}"
-        for n, p in zip(
-            names,
-            np.where(is_month, first.dt.strftime("%Y-%m"), first.dt.strftime("%Y")),
-            strict=True,
-        )
-    ]
-    win["period"] = np.where(is_month, first.dt.strftime("%Y-%m"), first.dt.strftime("%Y"))
+    period = np.where(is_month, first.dt.strftime("%Y-%m"), first.dt.strftime("%Y")).astype(object)
+    period[win["ahead"].to_numpy()] += LOOK_AHEAD
+    win["label"] = names.astype(object) + " " + period
+    win["period"] = period
+    # pro rata by the hours of the part: a window's kept and look-ahead parts add up to the
+    # period's share in the window
     win["share_pu"] = np.minimum(covered / full_h, 1.0)
     win["first"] = [snaps[np.argmax(m)] for m in mask] if len(win) else []
     return Windows(win, mask)

@@ -98,6 +98,7 @@ from gridopt.inputs.settings import SecurityZone, ShareBound
 from gridopt.inputs.zones import local_units, slug, target_label
 from gridopt.model import generation
 from gridopt.model.core import INF, LinearModel
+from gridopt.model.periods import LOOK_AHEAD, look_ahead
 
 if TYPE_CHECKING:
     from gridopt.solver.types import Solution
@@ -414,7 +415,8 @@ def _periods(model: LinearModel, share: ShareBound) -> tuple[np.ndarray, list[st
 
     A period is the horizon or a calendar month; in a window of a rolling run
     (`CaseData.kept_snapshots` = K < T) each is split into its kept part (t < K) and its
-    look-ahead part (t >= K, labels ending in "look-ahead"), so that a share holds on the
+    look-ahead part (t >= K, labels ending in "look-ahead"), as the rows of obligations over
+    calendar periods are (`gridopt.model.periods.look_ahead`), so that a share holds on the
     hours the run keeps: over the whole window the discarded look-ahead could carry the share
     while the kept hours miss it.
     """
@@ -423,10 +425,8 @@ def _periods(model: LinearModel, share: ShareBound) -> tuple[np.ndarray, list[st
         key = np.full(model.T, "horizon", dtype=object)
     else:
         key = np.asarray(snaps.to_period("M").astype(str), dtype=object)
-    kept = model.data.kept_snapshots
-    if kept is not None and kept < model.T:
-        ahead = np.arange(model.T) >= kept
-        key[ahead] = key[ahead] + " look-ahead"
+    ahead = look_ahead(model)
+    key[ahead] += LOOK_AHEAD
     # periods in time order (kept parts before the look-ahead)
     labels, first, idx = np.unique(key, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")

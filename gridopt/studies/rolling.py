@@ -109,12 +109,17 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
 Exact across window boundaries: ramp limits of generators (dispatch and committed), minimum up
 and down times, the start-up and shut-down capability of units stopping in a window's first
 hour, storage levels and water in transit. Not carried: the ramp limits of corridor schedules
-(a window's first hour is not ramp-limited), and energy obligations over calendar periods
-(contracts, must-take), which each window meets pro rata over the hours it solves. The energy
-shares of security zones (Hong Kong's fuel mix: gas at least 50 %, coal at most 25 %) hold on
-each window's kept hours and, separately, on its look-ahead (`CaseData.kept_snapshots`,
-`gridopt.model.security`): held over the window as a whole, the discarded look-ahead could
-carry a share that the kept hours then miss, and so could the stitched run. Water still
+(a window's first hour is not ramp-limited). Energy obligations over calendar periods
+(corridor contracts, must-take, the energy obligations of fleets, regions and carriers, gas
+take-or-pay) are met pro rata by hours, each window's share of a period on its kept hours and,
+separately, on its look-ahead (`CaseData.kept_snapshots`, `gridopt.model.periods`): the
+stitched run delivers every period's share of the hours it kept, window by window, but does
+not shift energy between windows to meet a period's total more cheaply. The energy shares of
+security zones (Hong Kong's fuel mix: gas at least 50 %, coal at most 25 %) hold on the kept
+hours and the look-ahead apart in the same way (`gridopt.model.security`). Held over the window
+as a whole, either would go to the discarded look-ahead where that is cheaper, and the kept
+hours, and so the stitched run, would miss it (or, for a maximum, take the look-ahead's part
+too). Water still
 in transit at a window's end counts for no store's end condition, so a window does not release
 upstream water that cannot arrive before its end: as a single solve, a window should solve at
 least the longest travel time of a cascade (PPRD: 45 h from Lianghekou down the Yalong; 24- and
