@@ -73,8 +73,39 @@ def _fmt(value: object, digits: int = 3) -> str:
     return "" if value is None else str(value)
 
 
+def _refused(tool: object) -> bool:
+    """Whether a tool's figures are its refusal (`benchmarks.harness.run_pypsa_or_refusal`)."""
+    return isinstance(tool, dict) and str(tool.get("status", "")).startswith("refused")
+
+
+def _refusal_lines(records: list[dict]) -> list[str]:
+    """Where PyPSA refused for lack of memory: what it refused, who refereed gridopt instead,
+    and the checks of gridopt's solution."""
+    lines = []
+    for r in records:
+        if not _refused(r.get("pypsa")):
+            continue
+        p, checks = r["pypsa"], r.get("checks", {})
+        asked = f" ({_fmt(p['requested_gib'])} GiB)" if "requested_gib" in p else ""
+        referee = r.get("reference", "")
+        if r.get("objective_rel_diff") is not None:
+            referee += f", objective relative difference {_fmt(r['objective_rel_diff'])}"
+        if r.get("referee_scope"):
+            referee += f"; compared: {r['referee_scope']}"
+        lines.append(
+            f"- {r['case']}: **PyPSA refused{asked}**: {p.get('exception')}: "
+            f"{p.get('message')}. Referee: {referee}. Checks of gridopt's solution (MW): "
+            + ", ".join(f"{k} = {_fmt(v)}" for k, v in checks.items())
+        )
+    if lines:
+        lines = ["", "PyPSA could not build or solve these cases for lack of memory:", *lines]
+    return lines
+
+
 def markdown(machine: dict, records: list[dict]) -> str:
-    """One table row per gridopt-vs-PyPSA comparison, then the other records as lists."""
+    """One table row per gridopt-vs-PyPSA comparison (PyPSA's refusal in its cells where it
+    ran out of memory, and below the table what refereed instead), then the other records as
+    lists."""
     head = (
         "| case | snapshots | rows | columns | non-zeros | gridopt read, build, hand-off, "
         "solve, extract, write (s) | gridopt total (s) | PyPSA read, optimize, write (s) "
@@ -92,17 +123,25 @@ def markdown(machine: dict, records: list[dict]) -> str:
             for k in ("read", "build", "handoff", "solve", "extract", "write")
         )
         mem = (
-            f"{_fmt(r['gridopt_peak_mb'])} / {_fmt(r['pypsa_peak_mb'])}"
+            f"{_fmt(r['gridopt_peak_mb'])} / {_fmt(r.get('pypsa_peak_mb', '-'))}"
             if "gridopt_peak_mb" in r
             else ""
         )
+        if _refused(p):
+            asked = f": {_fmt(p['requested_gib'])} GiB" if "requested_gib" in p else ""
+            theirs = f"**refused (out of memory{asked})** | - | - "
+        else:
+            theirs = (
+                f"{_fmt(p['read_seconds'])}, {_fmt(p['optimize_seconds'])}, "
+                f"{_fmt(p['write_seconds'])} | {_fmt(p['total_seconds'])} | "
+                f"{_fmt(r['ratio_end_to_end'])} "
+            )
         lines.append(
             f"| {r['case']} | {r['snapshots']} | {g['n_constraints']:,} | {g['n_variables']:,} "
-            f"| {g['n_nonzeros']:,} | {phases} | {_fmt(g['total_seconds'])} | "
-            f"{_fmt(p['read_seconds'])}, {_fmt(p['optimize_seconds'])}, "
-            f"{_fmt(p['write_seconds'])} | {_fmt(p['total_seconds'])} | "
-            f"{_fmt(r['ratio_end_to_end'])} | {_fmt(r['non_solver_share_of_solve'])} | {mem} |"
+            f"| {g['n_nonzeros']:,} | {phases} | {_fmt(g['total_seconds'])} | {theirs}"
+            f"| {_fmt(r['non_solver_share_of_solve'])} | {mem} |"
         )
+    lines += _refusal_lines(records)
     whole = sorted(
         (r["snapshots"], r["gridopt_full"]["solve_seconds"], r.get("ratio_whole_to_twin_solve"))
         for r in records

@@ -132,13 +132,55 @@ def run_pypsa(network: Path | str, solver_options: dict[str, Any] | None = None)
     return {
         "tool": "pypsa",
         "status": str(condition),
-        "objective_cny": float(n.objective),
+        # not solved (e.g. HiGHS at its memory limit): no objective stored
+        "objective_cny": float(n.objective) if str(condition) == "optimal" else float("nan"),
         "solver_options": solver_options or {},
         "read_seconds": t1 - t0,
         "optimize_seconds": t2 - t1,
         "write_seconds": t3 - t2,
         "total_seconds": t3 - t0,
     }
+
+
+def memory_refusal(err: MemoryError, tool: str = "pypsa") -> dict[str, Any]:
+    """What `tool` refused for lack of memory: the exception and its message, and for numpy's
+    refusal of an array (`numpy._core._exceptions._ArrayMemoryError`, a MemoryError) the shape
+    and size it asked for."""
+    refusal: dict[str, Any] = {
+        "tool": tool,
+        "status": "refused: out of memory",
+        "exception": f"{type(err).__module__}.{type(err).__qualname__}",
+        "message": str(err),
+    }
+    shape, dtype = getattr(err, "shape", None), getattr(err, "dtype", None)
+    if shape is not None and dtype is not None:
+        import numpy as np
+
+        refusal["requested_shape"] = [int(k) for k in shape]
+        refusal["requested_gib"] = float(np.prod(shape, dtype=float)) * np.dtype(dtype).itemsize
+        refusal["requested_gib"] /= 2**30
+    return refusal
+
+
+def run_pypsa_or_refusal(
+    network: Path | str, solver_options: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`run_pypsa`, or where PyPSA cannot build or solve the model for lack of memory its
+    refusal (`memory_refusal`): a MemoryError while building or solving, or HiGHS stopping at
+    its memory limit (linopy's `resource_interrupt`). Any other failure is raised."""
+    try:
+        out = run_pypsa(network, solver_options)
+    except MemoryError as err:
+        return memory_refusal(err) | {"solver_options": solver_options or {}}
+    if out["status"] == "resource_interrupt":
+        return {
+            "tool": "pypsa",
+            "status": "refused: out of memory",
+            "exception": None,
+            "message": "HiGHS stopped at its memory limit (kMemoryLimit: resource_interrupt)",
+            "solver_options": solver_options or {},
+        }
+    return out
 
 
 def fresh_run(
