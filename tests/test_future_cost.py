@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 from gridopt.cli import app
 from gridopt.inputs.case import load_case
 from gridopt.studies.future_cost import (
+    PULL_FLOOR,
     Cuts,
+    Reach,
     StageTask,
     build_stage,
     coarse_case,
@@ -227,18 +229,26 @@ def test_stochastic_cuts_are_valid_for_the_expected_cost_of_the_next_stage(data)
 
 
 def test_a_dry_year_with_normal_year_cuts_and_with_scenario_cuts(data, ddp):
-    """Dry-year stress: the windows of a dry year valued by the normal year's cuts draw Upper
-    down in the first weeks and the last week cannot bring it back (infeasible: no fallback);
-    valued by cuts over dry, normal and wet years they keep the water and the year is run."""
+    """Dry-year stress: the windows of a dry year valued by the normal year's cuts alone (no
+    tie-break) draw Upper down in the first weeks and the last week cannot bring it back
+    (infeasible: no fallback); valued by cuts over dry, normal and wet years they keep the
+    water and the year is run. With the tie-break toward the normal year's path (the
+    default) the normal year's cuts keep enough too: at equal value, Upper stays on a path
+    that keeps water."""
     sto = future_cost_function(
         data, stages="week", resolution_h=24, scenarios=["dry", "normal", "wet"], max_iterations=8
     )
+    plain = future_cost_function(data, stages="week", resolution_h=24, gap=1e-9, pull=0.0)
     dry = {"inflow_year": "dry"}
     with_normal = solve_rolling(
-        CASE, changes=dry, window_h=168, seasonal="future_cost", future_cost=ddp
+        CASE, changes=dry, window_h=168, seasonal="future_cost", future_cost=plain
     )
     assert with_normal.status == "infeasible"
     assert with_normal.summary["failed_window"]["window"] == 4
+    along_normal = solve_rolling(
+        CASE, changes=dry, window_h=168, seasonal="future_cost", future_cost=ddp
+    )
+    assert along_normal.status == "optimal" and along_normal.summary["unserved_mwh"] == 0
     with_scenarios = solve_rolling(
         CASE, changes=dry, window_h=168, seasonal="future_cost", future_cost=sto
     )
@@ -401,3 +411,63 @@ def test_a_rolling_run_with_one_stage_is_refused():
     rolling = {"window_h": 168, "seasonal": "future_cost", "stage_h": 672}
     with pytest.raises(InputError, match=r"rolling\.stage_h.*one stage"):
         solve_rolling(CASE, changes={"rolling": rolling})
+
+
+def test_a_start_the_stage_cannot_recover_from_gives_each_store_its_least_level():
+    """Dry year, last week, Upper at its minimum: with every other entry free to move, Upper
+    must still rise by m to make the week feasible. Upper at m less than that (the others as
+    high as they go) is still infeasible; at that level the week can start (the bound is
+    the projection of the starts it can start from, not a guess)."""
+    coarse = coarse_case(load_case(CASE, {"inflow_year": "dry"}), 24)
+    bounds = stage_bounds(coarse.snapshots, "week", 24)
+    last = build_stage(stage_data(coarse, bounds[-1], 4, True, 24), 4, "dry", 24)
+    options = coarse.case.solver.model_copy(update={"relax": True})
+    start = np.asarray(last.matrix.row_lb[last.start_rows], dtype=float)
+    upper, lower = last.keys.get_loc(("hydro", "Upper")), last.keys.get_loc(("hydro", "Lower"))
+    low = start.copy()
+    low[upper] = 4.0  # storage_min_hm3
+    task = StageTask(last.matrix, last.start_rows, low, last.end, None, options, with_bounds=True)
+    out = solve_stage(task)
+    assert out.penalised and out.least_moves is not None
+    assert out.least_moves[upper] > 0 and out.least_moves[lower] == 0
+    reach = Reach.none(len(last.keys))
+    reach.add(low, out.least_moves)
+    assert reach.rows == 1 and np.isclose(reach.low[upper], 4.0 + out.least_moves[upper])
+    full = low.copy()
+    full[lower] = float(coarse.tables["hydro"].loc["Lower", "storage_max_hm3"])
+    for level, recovers in ((reach.low[upper] - 0.01, False), (reach.low[upper] + 1e-6, True)):
+        full[upper] = level
+        again = solve_stage(StageTask(last.matrix, last.start_rows, full, last.end, None, options))
+        assert again.penalised is not recovers, (level, again.moved)
+
+
+def test_the_forward_pass_pulled_toward_the_best_path_stops_only_on_the_cuts_own_policy(data, ddp):
+    """With one scenario the forward passes are pulled toward the cheapest path so far, at a
+    strength that fades to a tie-break (PULL_FLOOR); the run stops only on a pass with the
+    tie-break alone, at the one-piece LP's optimum, as the run without the pull does."""
+    _status, lp = horizon_lp(data, 24)
+    pulled = ddp.bounds[ddp.bounds["trials"] == "forward pass"]
+    assert (pulled["pull"] > PULL_FLOOR).any() and ddp.bounds["pull"].iloc[-1] == PULL_FLOOR
+    assert ddp.converged and _rel(ddp.upper_bound_cny, lp) < 1e-6
+    plain = future_cost_function(data, "week", 24, gap=1e-9, pull=0.0)
+    assert plain.converged and (plain.bounds["pull"] == 0).all()
+    assert _rel(plain.lower_bound_cny, ddp.lower_bound_cny) < 1e-9
+
+
+def test_stages_end_where_a_rolling_run_s_windows_end():
+    """Windows of a week looking a day ahead end on days 8, 15, 22 and 28: the stages end
+    there too, so each window's end state is valued by the cuts of its own boundary, and the
+    stitched run equals the four weeks as one LP."""
+    data = load_case(CASE)
+    assert stage_bounds(coarse_case(data, 24).snapshots, [192, 360, 528, 672], 24) == [
+        (0, 8),
+        (8, 15),
+        (15, 22),
+        (22, 28),
+    ]
+    with pytest.raises(ValueError, match="not multiples of the resolution"):
+        stage_bounds(coarse_case(data, 24).snapshots, [100], 24)
+    _status, lp = horizon_lp(data, 24)
+    run = solve_rolling(CASE, window_h=168, overlap_h=24, seasonal="future_cost")
+    assert run.status == "optimal" and _rel(run.objective_cny, lp) < 1e-9
+    assert run.summary["future_cost"]["stages"] == 4

@@ -110,6 +110,14 @@ def future_cost(
             " resolution, a feasible path) or forward (a pass without cuts)",
         ),
     ] = "horizon",
+    pull: Annotated[
+        float,
+        typer.Option(
+            "--pull",
+            help="one scenario: the forward pass is pulled toward the cheapest path so far,"
+            " at this fraction of each store's marginal value, fading by 0.8 a pass (0: none)",
+        ),
+    ] = 0.5,
     out: StudyOutDir = None,
     format: Formats = "xlsx",
     overwrite: Overwrite = False,
@@ -152,6 +160,7 @@ def future_cost(
                 workers=workers,
                 scheduler=scheduler,
                 first_pass=first_pass,
+                pull=pull,
             )
         except InputError as err:
             fail_input(err)

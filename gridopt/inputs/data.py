@@ -114,6 +114,13 @@ class FutureCost:
 
     cuts: pd.DataFrame
     resolution_h: int
+    # the levels the end state must keep for what follows to be feasible at all: `table`,
+    # `store`, `low`, `high` (units of the entries; -inf/inf where unbounded); a miss costs
+    # `gridopt.model.future_cost.MISS_CNY_PER_UNIT` per unit
+    reach: pd.DataFrame | None = None
+    # a path to keep to among end states of almost equal cost: `table`, `store`, `level`,
+    # `price_cny_per_unit` (`gridopt.model.future_cost`)
+    toward: pd.DataFrame | None = None
 
 
 @dataclass

@@ -218,12 +218,26 @@ class Rolling(_Strict):
     seasonal_resolution_h: int = Field(
         24, gt=0, le=24 * 7, description="hours per snapshot of the seasonal LP"
     )
-    stage_h: int = Field(
-        168,
+    stage_h: int | None = Field(
+        None,
         gt=0,
         le=MAX_HORIZON_HOURS,
         description="hours per stage of the future-cost function (seasonal: future_cost;"
-        " a multiple of seasonal_resolution_h)",
+        " a multiple of seasonal_resolution_h); null: the stages end where the windows end"
+        " (their look-ahead included), so each window's end state is valued by the cuts of"
+        " its own boundary",
+    )
+    future_cost_gap: float = Field(
+        1e-4,
+        ge=0,
+        description="the future-cost function's passes stop at this relative gap between its"
+        " bounds (seasonal: future_cost)",
+    )
+    future_cost_iterations: int = Field(
+        50,
+        ge=1,
+        le=10_000,
+        description="at most this many passes of the future-cost function (seasonal: future_cost)",
     )
     plan_span: Literal["horizon", "year"] = Field(
         "horizon",

@@ -17,6 +17,23 @@ end-state expression of entry i (`state_of`). beta_{k,i} is what one more unit o
 the end is worth to the future (CNY per unit, negative where more water saves cost later).
 The dual of a cut row is the weight of that cut in the function at the optimum. Nothing is
 built without `future_cost`; an empty set of cuts leaves theta = 0.
+
+Where the function knows levels below (or above) which what follows cannot be feasible at all
+(`FutureCost.reach`: a reservoir too low to get back to its end-of-year level, found by the
+stages that could not start there), the end state keeps them, a miss paid at
+`MISS_CNY_PER_UNIT` per unit so that a window is never infeasible for them:
+
+    x_i + short_i >= low_i,   x_i - over_i <= high_i,   cost += MISS (short_i + over_i)
+                                                  (rows `future_cost_reach_low`/`_high`)
+
+Cuts value many end states alike (a reservoir's water at the same value over a range of its
+levels, the same water in one store or the one below); an LP then takes any of them, and
+the stages after it may pay for that choice where the cuts are not yet exact. Where the
+function gives a path to stay near (`FutureCost.toward`: the cheapest path the future-cost
+function's passes found, with a price p_i per unit a tiny fraction of the store's value),
+the end state keeps to it among the states of (almost) equal cost:
+
+    x_i - above_i + below_i = to_i,   cost += p_i (above_i + below_i)   (rows `future_cost_toward`)
 """
 
 from __future__ import annotations
@@ -38,6 +55,8 @@ NAME = "future_cost"
 # the families that keep a state, in the order of its entries
 KEEPERS = (storage, hydro, gas)
 CUT_COLUMNS = ["cut", "table", "store", "intercept_cny", "slope_cny_per_unit", "at_level"]
+# what a unit of the end state beyond a level the future cannot recover from costs (module doc)
+MISS_CNY_PER_UNIT = 1e7
 
 
 def state_of(model: LinearModel, resolution_h: float | None = None) -> StateBlock:
@@ -90,7 +109,10 @@ def build(model: LinearModel) -> None:
     state = state_of(model, given.resolution_h)
     theta = model.add_variables(NAME, pd.Index(["future cost"]), 0.0, INF, time=False)
     model.add_cost(theta.cols[:, 0], 1.0)
-    BE, rhs, ids = cut_matrix(state.keys, state.end(model.n_cols), given.cuts)
+    end = state.end(model.n_cols)
+    _reach(model, state.keys, end, given.reach)
+    _toward(model, state.keys, end, given.toward)
+    BE, rhs, ids = cut_matrix(state.keys, end, given.cuts)
     if not len(ids):
         return
     rows = model.rows(
@@ -105,6 +127,73 @@ def build(model: LinearModel) -> None:
     coo = BE.tocoo()
     rows.scatter(coo.row, coo.col, -coo.data)
     rows.greater(rhs[:, None])
+
+
+def _reach(
+    model: LinearModel, keys: pd.MultiIndex, end: sp.csr_matrix, reach: pd.DataFrame | None
+) -> None:
+    """The levels the end state keeps, a miss paid (module doc)."""
+    if reach is None or not len(reach):
+        return
+    pos = keys.get_indexer(pd.MultiIndex.from_arrays([reach["table"], reach["store"]]))
+    if (pos < 0).any():
+        raise KeyError("future-cost reach names state entries the model does not have")
+    for side, column, sign in (("low", "low", 1.0), ("high", "high", -1.0)):
+        level = reach[column].to_numpy(dtype=float)
+        held = np.isfinite(level)
+        if not held.any():
+            continue
+        names = pd.Index(
+            [f"{t}: {s}" for t, s in reach.loc[held, ["table", "store"]].itertuples(index=False)]
+        )
+        miss = model.add_variables(f"{NAME}_reach_{side}_miss", names, 0.0, INF, time=False)
+        model.add_cost(miss.cols[:, 0], MISS_CNY_PER_UNIT)
+        rows = model.rows(
+            f"{NAME}_reach_{side}",
+            names,
+            model.snapshots[-1:],
+            meaning="end state the future can recover from, {}",
+            unit="units of the store",
+        )
+        coo = end[pos[held]].tocoo()
+        rows.scatter(coo.row, coo.col, sign * coo.data)
+        rows.add(miss.cols, 1.0)
+        rows.greater(sign * level[held][:, None])
+
+
+def pull_block(end: sp.csr_matrix, price: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The rows x_i - above_i + below_i (= to_i) over the columns [x, above, below] and the
+    costs of above and below (module doc): one entry per row of `end`."""
+    k = end.shape[0]
+    return sp.hstack([end, -sp.identity(k), sp.identity(k)], format="csr"), np.r_[price, price]
+
+
+def _toward(
+    model: LinearModel, keys: pd.MultiIndex, end: sp.csr_matrix, toward: pd.DataFrame | None
+) -> None:
+    """The end state kept near a path among states of almost equal cost (module doc)."""
+    if toward is None or not len(toward):
+        return
+    pos = keys.get_indexer(pd.MultiIndex.from_arrays([toward["table"], toward["store"]]))
+    if (pos < 0).any():
+        raise KeyError("future-cost path names state entries the model does not have")
+    names = pd.Index([f"{t}: {s}" for t, s in toward[["table", "store"]].itertuples(index=False)])
+    price = toward["price_cny_per_unit"].to_numpy(dtype=float)
+    block, cost = pull_block(end[pos], price)
+    above = model.add_variables(f"{NAME}_above_path", names, 0.0, INF, time=False)
+    below = model.add_variables(f"{NAME}_below_path", names, 0.0, INF, time=False)
+    cols = np.r_[np.arange(end.shape[1]), above.cols[:, 0], below.cols[:, 0]]
+    model.add_cost(np.r_[above.cols[:, 0], below.cols[:, 0]], cost)
+    rows = model.rows(
+        f"{NAME}_toward",
+        names,
+        model.snapshots[-1:],
+        meaning="end state near the future-cost function's path, {}",
+        unit="units of the store",
+    )
+    coo = block.tocoo()
+    rows.scatter(coo.row, cols[coo.col], coo.data)
+    rows.equal(toward["level"].to_numpy(dtype=float)[:, None])
 
 
 def results(sol: Solution) -> dict[str, pd.DataFrame]:

@@ -26,6 +26,24 @@ is as good as stored. `future_cost_function` builds that function as Benders cut
    stages that see nothing after them leave the stores (empty); its cost is the first upper
    bound. A run stops only after a pass that followed the cuts' own policy.
 
+   With one scenario the forward pass is pulled toward the cheapest path found so far (the
+   incumbent x_bar, the horizon LP's path to begin with): stage t also pays
+
+       rho_k sum_i w_t,i |x_t,i - x_bar_t,i|,   w_t,i = mean_k |beta_t,k,i|
+
+   (w the store's mean marginal value in the cuts of stage t, so the pull is priced as a
+   fraction rho_k of what the water is worth), with rho_k = `pull` * PULL_DECAY^(k - 2) on
+   pass k (regularised DDP, Asamov and Powell 2018). Without it, the forward pass of a state
+   of 89 stores goes wherever the cuts made so far underestimate the cost (they are exact
+   only where they were made) and the December stages start too low for the end of the year
+   in most passes; pulled, the trial states stay where the cuts are being made exact. A
+   pulled path is a feasible path: its cost (without the pull) is still an upper bound; the
+   backward pass and the lower bound are never pulled, so the cuts stay valid. The pull
+   never fades below PULL_FLOOR (1e-6 of the water's value): a tie-break among end states
+   the cuts value alike, which otherwise an LP settles at any vertex, often one the stages
+   after pay for. The policy is the cuts with that tie-break, and the windows of a rolling
+   run follow the same (`FutureCost.toward`); the run stops only on a pass at the floor.
+
 3. Backward pass: from the last stage down to the second, every stage t is solved again from
    each trial state xhat (the end of stage t - 1 on a path), under every scenario w, and
    one cut is added to stage t - 1:
@@ -71,7 +89,7 @@ import dataclasses
 import re
 import time
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +105,13 @@ from gridopt.inputs.data import CaseData, FutureCost
 from gridopt.inputs.settings import Case, Horizon, Reserve, SolverOptions
 from gridopt.model.commitment import free_to_go_off
 from gridopt.model.core import LinearModel
-from gridopt.model.future_cost import CUT_COLUMNS, cut_matrix, state_of, theta_column
+from gridopt.model.future_cost import (
+    CUT_COLUMNS,
+    cut_matrix,
+    pull_block,
+    state_of,
+    theta_column,
+)
 from gridopt.model.hydro import steps_in_transit
 from gridopt.model.registry import build_model
 from gridopt.progress import steps
@@ -110,6 +134,14 @@ STAGE_WORDS = {"day": 24, "week": 168}
 # stages' resolution (a feasible path: cuts where the optimum goes from the first pass), or
 # a forward pass with no cuts (stages that see nothing after them: the stores are emptied)
 FIRST_PASS = ("horizon", "forward")
+# how fast the pull toward the incumbent path fades, per pass (module doc)
+PULL_DECAY = 0.8
+# the least pull: a tie-break among end states the cuts value alike (a fraction of each
+# store's value), kept by the passes that decide convergence and by the windows of a
+# rolling run that use the cuts
+PULL_FLOOR = 1e-6
+# a move of a stage's start smaller than this (in the entry's unit) is no move
+MOVE_TOLERANCE = 1e-6
 
 
 class StageFailed(RuntimeError):
@@ -131,11 +163,25 @@ def inflow_years() -> list[str]:
 
 
 def stage_bounds(
-    snapshots: pd.DatetimeIndex, stages: str, resolution_h: int
+    snapshots: pd.DatetimeIndex, stages: str | Sequence[int], resolution_h: int
 ) -> list[tuple[int, int]]:
     """The stages as [start, end) positions on the coarse snapshots: `week`, `day`, `month`
-    (calendar months) or a length in hours (`72h`, `3d`); the last stage may be shorter."""
+    (calendar months) or a length in hours (`72h`, `3d`); the last stage may be shorter. Or
+    the hours (from the start) at which the stages end, increasing (a rolling run's window
+    ends: each window's end is then a stage's end)."""
     n = len(snapshots)
+    if not isinstance(stages, str):
+        given = sorted({int(h) for h in stages if 0 < int(h) < n * resolution_h})
+        off = [h for h in given if h % resolution_h]
+        if off:
+            raise ValueError(
+                f"stages: the stage ends at hours {off[:3]} are not multiples of the"
+                f" resolution ({resolution_h} h)"
+            )
+        stage_ends = np.r_[np.asarray(given, dtype=int) // resolution_h, n]
+        return [
+            (int(a), int(b)) for a, b in zip(np.r_[0, stage_ends[:-1]], stage_ends, strict=True)
+        ]
     word = str(stages).strip().lower()
     if word == "month":
         month = snapshots.year * 12 + snapshots.month
@@ -215,6 +261,10 @@ class StageTask:
     theta: int | None
     options: SolverOptions
     feasibility_rows: int = 0  # the matrix's last rows that are feasibility cuts
+    # the forward pass's pull: toward these end levels, at these prices (CNY per unit)
+    pull_to: np.ndarray | None = None
+    pull_cny_per_unit: np.ndarray | None = None
+    with_bounds: bool = False  # find each entry's least move where it is infeasible
 
 
 @dataclass
@@ -235,24 +285,35 @@ class StageOutcome:
     # its slopes in the start (a feasibility cut for the stage before: `feasibility_row`)
     shortfall: float = 0.0
     shortfall_slopes: np.ndarray | None = None
+    pull_cny: float = 0.0  # what the pull toward the incumbent cost (forward pass only)
+    # penalised backward solves only: per entry, the least move with the others free
+    # (`_least_starts`): + the start must be at least that much higher, - lower
+    least_moves: np.ndarray | None = None
 
     @property
     def cost_cny(self) -> float:
-        """The stage's own cost: its objective less its future cost."""
-        return self.objective_cny - self.theta_cny
+        """The stage's own cost: its objective less its future cost and its pull."""
+        return self.objective_cny - self.theta_cny - self.pull_cny
 
 
 def solve_stage(task: StageTask) -> StageOutcome:
     """Solve a stage from its start (a Dask task): as it is, and where that is infeasible,
     again with the start free to move at `PENALTY_CNY_PER_UNIT` per unit (module doc)."""
     m = task.matrix
-    row_lb, row_ub = m.row_lb.copy(), m.row_ub.copy()
+    n = m.A.shape[1]
+    pulled = (
+        m
+        if task.pull_to is None or task.pull_cny_per_unit is None
+        else _pulled(m, task.end, task.pull_to, task.pull_cny_per_unit)
+    )
+    row_lb, row_ub = pulled.row_lb.copy(), pulled.row_ub.copy()
     row_lb[task.start_rows] = row_ub[task.start_rows] = task.start
     backend = backend_for(task.options.backend)
-    fixed = dataclasses.replace(m, row_lb=row_lb, row_ub=row_ub)
+    fixed = dataclasses.replace(pulled, row_lb=row_lb, row_ub=row_ub)
     out = backend.solve_matrix(fixed, task.options, relax=True)
     penalised = False
     shortfall, shortfall_slopes = 0.0, None
+    least_up: np.ndarray | None = None
     if not out.status.has_solution:
         # infeasible (or, as a solver may call an infeasible LP, unbounded: the stage's cost
         # is bounded below): solve it with its start free to move
@@ -260,7 +321,7 @@ def solve_stage(task: StageTask) -> StageOutcome:
         # the least move (in the units of the entries) and its slopes: a feasibility cut
         least = dataclasses.replace(
             movable,
-            c=np.r_[np.zeros(m.A.shape[1]), np.ones(movable.A.shape[1] - m.A.shape[1])],
+            c=np.r_[np.zeros(fixed.A.shape[1]), np.ones(movable.A.shape[1] - fixed.A.shape[1])],
             c0=0.0,
             q=None,
         )
@@ -268,43 +329,75 @@ def solve_stage(task: StageTask) -> StageOutcome:
         if phase1.status.has_solution and phase1.row_dual is not None:
             shortfall = float(phase1.objective_cny)
             shortfall_slopes = np.asarray(phase1.row_dual[task.start_rows], dtype=float)
+            if task.with_bounds and phase1.x is not None:
+                least_up = _least_starts(least, phase1.x, task, fixed.A.shape[1])
         out = backend.solve_matrix(movable, task.options, relax=True)
         penalised = True
         if not out.status.has_solution and task.feasibility_rows:
             # the feasibility cuts of its end state in conflict with its own rows (cuts made
             # of near-parallel duals): the stage without them, a relaxation, its cut valid
-            keep = movable.A.shape[0] - task.feasibility_rows
+            # (they are the last rows of the stage's own matrix; the pull's rows follow)
+            keep = np.r_[
+                np.arange(m.A.shape[0] - task.feasibility_rows),
+                np.arange(m.A.shape[0], movable.A.shape[0]),
+            ]
             out = backend.solve_matrix(
                 dataclasses.replace(
                     movable,
-                    A=movable.A[:keep],
-                    row_lb=movable.row_lb[:keep],
-                    row_ub=movable.row_ub[:keep],
+                    A=movable.A[keep],
+                    row_lb=movable.row_lb[keep],
+                    row_ub=movable.row_ub[keep],
                 ),
                 task.options,
                 relax=True,
             )
     if not out.status.has_solution or out.x is None or out.row_dual is None:
         return StageOutcome(out.status, out.message, np.nan, 0.0, None, None, None, penalised)
-    n = m.A.shape[1]
     x = out.x[:n]
     theta = float(x[task.theta]) if task.theta is not None else 0.0
-    k = len(task.start_rows)
+    k, f = len(task.start_rows), fixed.A.shape[1]
     # the start row reads x0 + down - up = start (`_movable`)
-    moved = out.x[n + k :] - out.x[n : n + k] if penalised else None
+    moved = out.x[f + k :] - out.x[f : f + k] if penalised else None
+    end = task.end @ x
+    pull = (
+        0.0
+        if task.pull_to is None or task.pull_cny_per_unit is None
+        else float(task.pull_cny_per_unit @ np.abs(end - task.pull_to))
+    )
     return StageOutcome(
         out.status,
         out.message,
         float(out.objective_cny),
         theta,
-        task.end @ x,
+        end,
         out.row_dual[task.start_rows],
         x,
         penalised,
         moved,
         shortfall,
         shortfall_slopes,
+        pull,
+        least_up,
     )
+
+
+def _least_starts(least: Matrix, x: np.ndarray, task: StageTask, f: int) -> np.ndarray:
+    """For each entry the least-move solution `x` moved, the least it must move with every
+    other entry free (that solve's objective, signed: + up, - down; 0 elsewhere): the
+    projection of the starts the stage can start from on that entry, so x_i >= start_i + m_i
+    (or <= start_i - m_i) holds at every such start, whatever the others."""
+    k = len(task.start_rows)
+    down, up = x[f : f + k], x[f + k : f + 2 * k]
+    moved = up - down
+    out = np.zeros(k)
+    backend = backend_for(task.options.backend)
+    for i in np.flatnonzero(np.abs(moved) > MOVE_TOLERANCE):
+        c = np.zeros(least.A.shape[1])
+        c[[f + i, f + k + i]] = 1.0
+        alone = backend.solve_matrix(dataclasses.replace(least, c=c), task.options, relax=True)
+        if alone.status.has_solution and alone.objective_cny > MOVE_TOLERANCE:
+            out[i] = np.sign(moved[i]) * float(alone.objective_cny)
+    return out
 
 
 def _moves(moved: np.ndarray | None, stage: Stage, most: int = 3) -> str:
@@ -338,14 +431,47 @@ def _movable(m: Matrix, rows: np.ndarray) -> Matrix:
     )
 
 
-def with_cuts(stage: Stage, cuts: Cuts, feasible: Cuts | None = None) -> Matrix:
+def _pulled(m: Matrix, end: sp.csr_matrix, to: np.ndarray, price: np.ndarray) -> Matrix:
+    """The matrix with the pull toward end levels `to` (`gridopt.model.future_cost`, rows
+    `future_cost_toward`): two columns per entry, above and below >= 0 at `price` each."""
+    n, k = m.A.shape[1], len(to)
+    rows, cost = pull_block(sp.csr_matrix(end, shape=(k, n)), price)
+    return dataclasses.replace(
+        m,
+        A=sp.vstack([sp.hstack([m.A, sp.csr_matrix((m.A.shape[0], 2 * k))]), rows], format="csr"),
+        row_lb=np.r_[m.row_lb, to],
+        row_ub=np.r_[m.row_ub, to],
+        c=np.r_[m.c, cost],
+        col_lb=np.r_[m.col_lb, np.zeros(2 * k)],
+        col_ub=np.r_[m.col_ub, np.full(2 * k, np.inf)],
+        integer=np.r_[m.integer, np.zeros(2 * k, dtype=bool)],
+        q=None if m.q is None else np.r_[m.q, np.zeros(2 * k)],
+    )
+
+
+def pull_prices(cuts: Cuts, strength: float) -> np.ndarray | None:
+    """What a unit of each entry's distance from the incumbent costs a stage's forward solve:
+    `strength` times the entry's mean |slope| over the stage's cuts (None: no cuts yet)."""
+    if not len(cuts) or strength <= 0:
+        return None
+    return strength * np.abs(np.asarray(cuts.beta)).mean(axis=0)
+
+
+def with_cuts(
+    stage: Stage, cuts: Cuts, feasible: Cuts | None = None, reach: Reach | None = None
+) -> Matrix:
     """The stage's matrix with its cuts as rows theta - beta_k' E x >= alpha_k - beta_k' xhat_k
-    (`gridopt.model.future_cost`) and its feasibility cuts (`feasible`: alpha the least move
+    (`gridopt.model.future_cost`), its feasibility cuts (`feasible`: alpha the least move
     v_k of the stage after from xhat_k, beta its slopes sigma_k) as rows
     -sigma_k' E x >= v_k - sigma_k' xhat_k: the end states from which the stage after can
-    start (v_k + sigma_k' (x - xhat_k) <= 0, as v is convex and 0 there)."""
+    start (v_k + sigma_k' (x - xhat_k) <= 0, as v is convex and 0 there), and last the
+    levels each entry must end within for the stage after to start (`reach`): rows
+    low_i <= E_i x <= high_i."""
     m = stage.matrix
-    if stage.theta is None or not (len(cuts) or (feasible is not None and len(feasible))):
+    bounded = reach is not None and reach.rows > 0
+    if stage.theta is None or not (
+        len(cuts) or (feasible is not None and len(feasible)) or bounded
+    ):
         return m
     n = m.A.shape[1]
     end = sp.csr_matrix(stage.end, shape=(stage.end.shape[0], n))
@@ -363,12 +489,36 @@ def with_cuts(stage: Stage, cuts: Cuts, feasible: Cuts | None = None) -> Matrix:
         blocks.append(-rows)
         lbs.append(rhs)
     lb = np.concatenate(lbs)
-    return dataclasses.replace(
-        m,
-        A=sp.vstack(blocks, format="csr"),
-        row_lb=lb,
-        row_ub=np.r_[m.row_ub, np.full(len(lb) - len(m.row_lb), np.inf)],
-    )
+    ub = np.r_[m.row_ub, np.full(len(lb) - len(m.row_lb), np.inf)]
+    if reach is not None and reach.rows > 0:
+        held = np.isfinite(reach.low) | np.isfinite(reach.high)
+        blocks.append(end[np.flatnonzero(held)])
+        lb, ub = np.r_[lb, reach.low[held]], np.r_[ub, reach.high[held]]
+    return dataclasses.replace(m, A=sp.vstack(blocks, format="csr"), row_lb=lb, row_ub=ub)
+
+
+@dataclass
+class Reach:
+    """The levels each entry of a stage's end state must keep for the stage after to be
+    able to start (`_least_starts`): valid bounds found where a start could not."""
+
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def none(cls, n: int) -> Reach:
+        return cls(np.full(n, -np.inf), np.full(n, np.inf))
+
+    @property
+    def rows(self) -> int:
+        return int((np.isfinite(self.low) | np.isfinite(self.high)).sum())
+
+    def add(self, at: np.ndarray, moves: np.ndarray) -> None:
+        """From a start `at` that had to move by `moves` (+ up, - down, each with the other
+        entries free): at least at + move, or at most."""
+        up, down = moves > 0, moves < 0
+        self.low[up] = np.maximum(self.low[up], at[up] + moves[up])
+        self.high[down] = np.minimum(self.high[down], at[down] + moves[down])
 
 
 # ---- the coarse case and its stages -------------------------------------------------------------
@@ -558,6 +708,9 @@ class FutureCostResult:
     notes: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     case_name: str = ""
+    reach: list[Reach] = field(default_factory=list)  # per stage but the last
+    # the cheapest path the passes found (stages x entries; None: none, or several scenarios)
+    path: np.ndarray | None = None
 
     @property
     def converged(self) -> bool:
@@ -572,7 +725,29 @@ class FutureCostResult:
             return None
         after = np.flatnonzero(ends >= hour - 1e-9)
         j = int(after[0]) if len(after) else len(ends) - 1
-        return FutureCost(self.cuts[j].frame(self.keys), self.resolution_h)
+        reach = None
+        if j < len(self.reach) and self.reach[j].rows and abs(ends[j] - hour) < 1e-9:
+            # levels the stage after cannot start from hold only at the stage's own boundary
+            reach = pd.DataFrame(
+                {
+                    "table": self.keys.get_level_values(0),
+                    "store": self.keys.get_level_values(1),
+                    "low": self.reach[j].low,
+                    "high": self.reach[j].high,
+                }
+            )
+        toward = None
+        prices = pull_prices(self.cuts[j], PULL_FLOOR)
+        if self.path is not None and prices is not None and abs(ends[j] - hour) < 1e-9:
+            toward = pd.DataFrame(
+                {
+                    "table": self.keys.get_level_values(0),
+                    "store": self.keys.get_level_values(1),
+                    "level": self.path[j],
+                    "price_cny_per_unit": prices,
+                }
+            )
+        return FutureCost(self.cuts[j].frame(self.keys), self.resolution_h, reach, toward)
 
     def cut_table(self) -> pd.DataFrame:
         """Sheet `future_cost_cuts`: every cut of every stage, entry by entry."""
@@ -648,7 +823,7 @@ def _runner(
 
 def future_cost_function(
     data: CaseData,
-    stages: str = "week",
+    stages: str | Sequence[int] = "week",
     resolution_h: int = 24,
     gap: float = 1e-6,
     max_iterations: int = 50,
@@ -660,13 +835,15 @@ def future_cost_function(
     scheduler: str | None = None,
     progress: Callable[[str], None] | None = None,
     first_pass: str = "horizon",
+    pull: float = 0.5,
 ) -> FutureCostResult:
     """Cuts of the future cost of every stage by DDP (module doc). `scenarios`: inflow years
     of the case (None: the case's own); `probabilities` (None: equal); `first_pass`: where the
-    first pass's trial states come from (`FIRST_PASS`)."""
+    first pass's trial states come from (`FIRST_PASS`); `pull`: the first strength of the
+    forward pass's pull toward the incumbent path (one scenario only; 0: none)."""
     say = progress or (lambda _m: None)
     started = time.perf_counter()
-    _check(data, resolution_h, scenarios, probabilities, gap, max_iterations, first_pass)
+    _check(data, resolution_h, scenarios, probabilities, gap, max_iterations, first_pass, pull)
     years = scenarios or [data.case.inflow_year]
     p = np.asarray(probabilities or [1.0 / len(years)] * len(years), dtype=float)
     p = p / p.sum()
@@ -721,6 +898,7 @@ def future_cost_function(
     cuts = [Cuts() for _ in range(S - 1)]
     # feasibility cuts of every stage but the last: where the stage after can start from
     feasible = [Cuts() for _ in range(S - 1)]
+    reach = [Reach.none(len(keys)) for _ in range(S - 1)]
     options = first.case.solver.model_copy(update={"relax": True})
     if workers != 1 or scheduler is not None:
         options = options.model_copy(update={"threads": 1}) if options.threads is None else options
@@ -750,17 +928,31 @@ def future_cost_function(
                 f" ({time.perf_counter() - t0:.2f} s)"
             )
 
-    def task(stage: Stage, start: np.ndarray) -> StageTask:
+    # the cheapest path found so far and its cost (one scenario: the forward pass's pull);
+    # the horizon LP's path to begin with, whose cost in stages is not known (the LP meets
+    # energy obligations and shares over the horizon, the stages each over its own hours)
+    pulls = len(years) == 1 and not samples and pull > 0
+    incumbent: np.ndarray | None = planned.get(0) if pulls else None
+    incumbent_cny = np.inf
+    check = False
+
+    def task(
+        stage: Stage, start: np.ndarray, strength: float = 0.0, backward: bool = False
+    ) -> StageTask:
+        s = stage.number - 1
+        last = stage.number == S
+        prices = pull_prices(cuts[s], strength) if incumbent is not None and not last else None
         return StageTask(
-            with_cuts(stage, cuts[stage.number - 1], feasible[stage.number - 1])
-            if stage.number < S
-            else stage.matrix,
+            stage.matrix if last else with_cuts(stage, cuts[s], feasible[s], reach[s]),
             stage.start_rows,
             start,
             stage.end,
             stage.theta,
             options,
-            len(feasible[stage.number - 1]) if stage.number < S else 0,
+            0 if last else len(feasible[s]) + reach[s].rows,
+            None if prices is None or incumbent is None else incumbent[s],
+            prices,
+            backward,
         )
 
     def failed(out: StageOutcome, stage: Stage, what: str) -> None:
@@ -790,6 +982,11 @@ def future_cost_function(
             costs = np.zeros(len(paths))
             penalised_paths = np.zeros(len(paths), dtype=bool)
             planned_pass = iteration == 1 and len(planned) == len(years)
+            # a pass after a pulled pass within the gap follows the cuts with the least pull
+            # (a tie-break, PULL_FLOOR): the policy the windows of a rolling run follow; the
+            # run stops only on such a pass
+            strength = max(pull * PULL_DECAY ** max(iteration - 2, 0), PULL_FLOOR) if pulls else 0.0
+            strength = PULL_FLOOR if pulls and check else strength
             if planned_pass:
                 for k in range(len(paths)):
                     trial[k] = [planned[paths[k][s]][s] for s in range(S)]
@@ -797,7 +994,7 @@ def future_cost_function(
                     costs[k] = planned_cost[paths[k][0]] if k < len(years) else np.nan
             for s in range(S if not planned_pass else 0):
                 jobs = [built[(years[paths[k][s]], s)] for k in range(len(paths))]
-                outs = solver.run([task(st, start[k]) for k, st in enumerate(jobs)])
+                outs = solver.run([task(st, start[k], strength) for k, st in enumerate(jobs)])
                 for k, out in enumerate(outs):
                     if out.end is None:
                         failed(out, jobs[k], f"iteration {iteration}, forward pass")
@@ -816,12 +1013,16 @@ def future_cost_function(
                     start[k] = out.end
             # sampled paths, where there are any, estimate the policy's expected cost
             upper = float(costs[len(years) :].mean() if samples else costs.mean())
+            if pulls and not penalised_paths.any() and upper < incumbent_cny:
+                incumbent, incumbent_cny = trial[0].copy(), upper
             # backward pass: a cut for every stage but the last, from every trial state
             values_now: list[dict[str, Any]] = []
             for s in range(S - 1, 0, -1):
                 states = trial[:, s - 1]
                 pairs = [(k, y) for k in range(len(paths)) for y in range(len(years))]
-                outs = solver.run([task(built[(years[y], s)], states[k]) for k, y in pairs])
+                outs = solver.run(
+                    [task(built[(years[y], s)], states[k], backward=True) for k, y in pairs]
+                )
                 for k in range(len(paths)):
                     alpha, beta = 0.0, np.zeros(len(keys))
                     for (kk, y), out in zip(pairs, outs, strict=True):
@@ -845,6 +1046,8 @@ def future_cost_function(
                         if out.penalised and sigma is not None and np.abs(sigma).max() > 0:
                             # every scenario's stage must start feasibly: a cut for each
                             feasible[s - 1].add(out.shortfall, sigma, states[k])
+                        if out.least_moves is not None:
+                            reach[s - 1].add(states[k], out.least_moves)
                     cuts[s - 1].add(alpha, beta, states[k])
                     values_now.append(
                         {"stage": s, "path": path_names[k], "level": states[k], "slope": beta}
@@ -863,10 +1066,14 @@ def future_cost_function(
                     "lower_bound_cny": lower,
                     "upper_bound_cny": upper,
                     "gap": rel,
-                    "upper_bound_valid": not penalised_paths.any(),
+                    # the horizon LP's cost is not one of the stages' (`incumbent`)
+                    "upper_bound_valid": not penalised_paths.any() and not planned_pass,
                     "trials": "horizon LP" if planned_pass else "forward pass",
+                    "pull": 0.0 if planned_pass else strength,
+                    "best_upper_bound_cny": incumbent_cny if pulls else np.nan,
                     "cuts": int(sum(len(c) for c in cuts)),
                     "feasibility_cuts": int(sum(len(c) for c in feasible)),
+                    "reach_bounds": int(sum(r.rows for r in reach)),
                     "seconds": round(time.perf_counter() - t_it, 4),
                 }
             )
@@ -876,10 +1083,13 @@ def future_cost_function(
                 f" {upper:,.2f} CNY{'' if len(years) == 1 else ' (estimate)'}, gap {rel:.3g}"
                 f" ({time.perf_counter() - t_it:.2f} s)"
             )
-            # the policy of the cuts must have been followed (not the horizon LP's path)
-            if abs(rel) <= gap and not penalised_paths.any() and not planned_pass:
+            # the policy of the cuts must have been followed (not the horizon LP's path, not
+            # a pulled pass)
+            within = abs(rel) <= gap and not penalised_paths.any() and not planned_pass
+            if within and strength <= (PULL_FLOOR if pulls else 0.0):
                 status = "converged"
                 break
+            check = within
     result = _result(
         data,
         first,
@@ -901,6 +1111,8 @@ def future_cost_function(
         iteration,
         time.perf_counter() - started,
         notes,
+        reach,
+        incumbent if np.isfinite(incumbent_cny) else None,
     )
     say(
         f"future cost {status} after {iteration} iterations: lower bound {lower:,.2f} CNY,"
@@ -917,6 +1129,7 @@ def _check(
     gap: float,
     max_iterations: int,
     first_pass: str = "horizon",
+    pull: float = 0.0,
 ) -> None:
     """Settings that cannot work with the case, each named (InputError)."""
     file, h = str(data.path), data.case.horizon
@@ -971,6 +1184,8 @@ def _check(
         problems.append(
             Problem(file, "must be >= 1", column="max_iterations", value=max_iterations)
         )
+    if not (pull >= 0 and np.isfinite(pull)):
+        problems.append(Problem(file, "must be a number >= 0", column="pull", value=pull))
     if first_pass not in FIRST_PASS:
         problems.append(
             Problem(
@@ -1005,6 +1220,8 @@ def _result(
     iteration: int,
     seconds: float,
     notes: list[str],
+    reach: list[Reach],
+    path: np.ndarray | None,
 ) -> FutureCostResult:
     snaps = coarse.snapshots
     state = state_of(stage1.model)
@@ -1084,6 +1301,8 @@ def _result(
         notes,
         path_names,
         data.case.name,
+        reach,
+        path,
     )
 
 

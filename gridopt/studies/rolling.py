@@ -226,7 +226,8 @@ def _check(data: CaseData, settings: Rolling) -> None:
                     value=r,
                 )
             )
-    if settings.seasonal == "future_cost" and settings.stage_h >= h.snapshots * res:
+    stage_h = settings.stage_h
+    if settings.seasonal == "future_cost" and stage_h is not None and stage_h >= h.snapshots * res:
         problems.append(
             Problem(
                 file,
@@ -236,7 +237,11 @@ def _check(data: CaseData, settings: Rolling) -> None:
                 value=settings.stage_h,
             )
         )
-    if settings.seasonal == "future_cost" and settings.stage_h % settings.seasonal_resolution_h:
+    if (
+        settings.seasonal == "future_cost"
+        and stage_h is not None
+        and stage_h % settings.seasonal_resolution_h
+    ):
         problems.append(
             Problem(
                 file,
@@ -244,6 +249,25 @@ def _check(data: CaseData, settings: Rolling) -> None:
                 f" ({settings.seasonal_resolution_h} h)",
                 column="rolling.stage_h",
                 value=settings.stage_h,
+            )
+        )
+    if (
+        settings.seasonal == "future_cost"
+        and stage_h is None
+        and (
+            settings.window_h % settings.seasonal_resolution_h
+            or settings.overlap_h % settings.seasonal_resolution_h
+        )
+    ):
+        # the stages end where the windows end, on the stages' coarse snapshots
+        problems.append(
+            Problem(
+                file,
+                "with rolling.stage_h unset the stages end where the windows end: the window"
+                " and its look-ahead must be multiples of rolling.seasonal_resolution_h"
+                f" ({settings.seasonal_resolution_h} h)",
+                column="rolling.window_h",
+                value=f"{settings.window_h}h:{settings.overlap_h}h",
             )
         )
     if getattr(h, "aggregation", None) is not None or getattr(data, "expanding", False):
@@ -658,13 +682,22 @@ def solve_rolling(
             for line in plan.diagnosis[:10]:
                 say(f"  - {line}")
         if settings.seasonal == "future_cost" and future_cost is None:
+            # stages end where the windows end (`RollingSettings.stage_h`)
+            ends = [w.solve_end * res for w in windows]
             say(
-                f"future-cost function: stages of {settings.stage_h} h at"
-                f" {settings.seasonal_resolution_h} h"
+                "future-cost function: "
+                + (
+                    "stages ending where the windows end"
+                    if settings.stage_h is None
+                    else f"stages of {settings.stage_h} h"
+                )
+                + f" at {settings.seasonal_resolution_h} h"
             )
             future_cost = future_cost_function(
                 full,
-                stages=f"{settings.stage_h}h",
+                stages=ends if settings.stage_h is None else f"{settings.stage_h}h",
+                gap=settings.future_cost_gap,
+                max_iterations=settings.future_cost_iterations,
                 resolution_h=settings.seasonal_resolution_h,
                 progress=progress,
             )
