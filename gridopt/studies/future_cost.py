@@ -140,6 +140,11 @@ PULL_DECAY = 0.8
 # store's value), kept by the passes that decide convergence and by the windows of a
 # rolling run that use the cuts
 PULL_FLOOR = 1e-6
+# the backward pass also makes a cut at states below the trial states, every store this
+# fraction of the way down to its floor (one fraction a pass, in turn): the cuts then know
+# what water is worth where the passes do not go but the windows of a rolling run may (their
+# hours see peaks the stages' days smooth over, and they draw the stores further)
+LOW_POINTS = (0.5, 0.2, 0.8)
 # a move of a stage's start smaller than this (in the entry's unit) is no move
 MOVE_TOLERANCE = 1e-6
 
@@ -836,11 +841,13 @@ def future_cost_function(
     progress: Callable[[str], None] | None = None,
     first_pass: str = "horizon",
     pull: float = 0.5,
+    low_points: bool = True,
 ) -> FutureCostResult:
     """Cuts of the future cost of every stage by DDP (module doc). `scenarios`: inflow years
     of the case (None: the case's own); `probabilities` (None: equal); `first_pass`: where the
     first pass's trial states come from (`FIRST_PASS`); `pull`: the first strength of the
-    forward pass's pull toward the incumbent path (one scenario only; 0: none)."""
+    forward pass's pull toward the incumbent path (one scenario only; 0: none); `low_points`:
+    cuts also at states below the trial states (`LOW_POINTS`)."""
     say = progress or (lambda _m: None)
     started = time.perf_counter()
     _check(data, resolution_h, scenarios, probabilities, gap, max_iterations, first_pass, pull)
@@ -899,6 +906,8 @@ def future_cost_function(
     # feasibility cuts of every stage but the last: where the stage after can start from
     feasible = [Cuts() for _ in range(S - 1)]
     reach = [Reach.none(len(keys)) for _ in range(S - 1)]
+    # each entry's lowest level (the floor the backward pass's low points go toward)
+    floor = np.asarray(state_of(built[(years[0], 0)].model).lower, dtype=float)
     options = first.case.solver.model_copy(update={"relax": True})
     if workers != 1 or scheduler is not None:
         options = options.model_copy(update={"threads": 1}) if options.threads is None else options
@@ -1019,39 +1028,53 @@ def future_cost_function(
             values_now: list[dict[str, Any]] = []
             for s in range(S - 1, 0, -1):
                 states = trial[:, s - 1]
+                # and from states below the trial states (`LOW_POINTS`): a cut there too
+                f = LOW_POINTS[iteration % len(LOW_POINTS)] if low_points else 0.0
+                lows = states - f * np.where(np.isfinite(floor), states - floor, 0.0)
+                points = [(states, True), (lows, False)] if f > 0 else [(states, True)]
                 pairs = [(k, y) for k in range(len(paths)) for y in range(len(years))]
-                outs = solver.run(
-                    [task(built[(years[y], s)], states[k], backward=True) for k, y in pairs]
+                outs_all = solver.run(
+                    [
+                        task(built[(years[y], s)], at[k], backward=trial_point)
+                        for at, trial_point in points
+                        for k, y in pairs
+                    ]
                 )
-                for k in range(len(paths)):
-                    alpha, beta = 0.0, np.zeros(len(keys))
-                    for (kk, y), out in zip(pairs, outs, strict=True):
-                        if kk != k:
-                            continue
-                        if out.slopes is None:
-                            failed(
-                                out, built[(years[y], s)], f"iteration {iteration}, backward pass"
+                for j, (at, trial_point) in enumerate(points):
+                    outs = outs_all[j * len(pairs) : (j + 1) * len(pairs)]
+                    for k in range(len(paths)):
+                        alpha, beta = 0.0, np.zeros(len(keys))
+                        for (kk, y), out in zip(pairs, outs, strict=True):
+                            if kk != k:
+                                continue
+                            if out.slopes is None:
+                                failed(
+                                    out,
+                                    built[(years[y], s)],
+                                    f"iteration {iteration}, backward pass",
+                                )
+                            if out.penalised and trial_point:
+                                notes.append(
+                                    f"iteration {iteration}, backward pass: stage {s + 1}"
+                                    f" ({bounds_words(s)}) under {years[y]} was infeasible from"
+                                    f" the trial state of path {path_names[k]}; its cut comes"
+                                    " from the stage with its start moved at a penalty (still"
+                                    " valid)"
+                                )
+                                say(notes[-1])
+                            alpha += p[y] * out.objective_cny
+                            beta += p[y] * np.asarray(out.slopes)
+                            sigma = out.shortfall_slopes
+                            if out.penalised and sigma is not None and np.abs(sigma).max() > 0:
+                                # every scenario's stage must start feasibly: a cut for each
+                                feasible[s - 1].add(out.shortfall, sigma, at[k])
+                            if out.least_moves is not None:
+                                reach[s - 1].add(at[k], out.least_moves)
+                        cuts[s - 1].add(alpha, beta, at[k])
+                        if trial_point:
+                            values_now.append(
+                                {"stage": s, "path": path_names[k], "level": at[k], "slope": beta}
                             )
-                        if out.penalised:
-                            notes.append(
-                                f"iteration {iteration}, backward pass: stage {s + 1}"
-                                f" ({bounds_words(s)}) under {years[y]} was infeasible from"
-                                f" the trial state of path {path_names[k]}; its cut comes from"
-                                " the stage with its start moved at a penalty (still valid)"
-                            )
-                            say(notes[-1])
-                        alpha += p[y] * out.objective_cny
-                        beta += p[y] * np.asarray(out.slopes)
-                        sigma = out.shortfall_slopes
-                        if out.penalised and sigma is not None and np.abs(sigma).max() > 0:
-                            # every scenario's stage must start feasibly: a cut for each
-                            feasible[s - 1].add(out.shortfall, sigma, states[k])
-                        if out.least_moves is not None:
-                            reach[s - 1].add(states[k], out.least_moves)
-                    cuts[s - 1].add(alpha, beta, states[k])
-                    values_now.append(
-                        {"stage": s, "path": path_names[k], "level": states[k], "slope": beta}
-                    )
             # the lower bound: stage 1 from the start with its new cuts, every scenario
             outs = solver.run([task(built[(y, 0)], x0) for y in years])
             for out, year in zip(outs, years, strict=True):
