@@ -474,3 +474,26 @@ def test_stages_end_where_a_rolling_run_s_windows_end():
     run = solve_rolling(CASE, window_h=168, overlap_h=24, seasonal="future_cost")
     assert run.status == "optimal" and _rel(run.objective_cny, lp) < 1e-9
     assert run.summary["future_cost"]["stages"] == 4
+
+
+def test_water_in_transit_of_an_hourly_horizon_is_what_a_daily_step_counts():
+    """tiny_rolling: Upper's water reaches Lower 5.5 h after release. A daily step counts its
+    last day's release R in transit for 5.5/24 of the day (5.5 h x R of water). An hourly
+    horizon valued by daily cuts counts the mean release of its last 6 hours (round(5.5)):
+    the water released earlier that day has already reached Lower and is stored there, so
+    counting it in transit too would value it twice."""
+    from gridopt.model.future_cost import state_of
+    from gridopt.model.registry import build_model
+
+    model = build_model(load_case(CASES / "tiny_rolling.yaml", {"horizon.snapshots": 48}))
+    daily = state_of(model, 24)
+    at = daily.keys.get_loc(("hydro_transit", "Upper release t-1"))
+    row = daily.end(model.n_cols)[at]
+    q = model.variables["hydro_turbine"].cols[0]
+    s = model.variables["hydro_spill"].cols[0]
+    assert sorted(row.indices) == sorted(np.r_[q[-6:], s[-6:]])
+    assert np.allclose(row.data, 1 / 6)
+    hourly = state_of(model, 1)
+    lags = [k for k in hourly.keys if k[0] == "hydro_transit"]
+    assert len(lags) == 6  # 5 whole hours and the hour of which half is in transit
+    assert hourly.end(model.n_cols)[hourly.keys.get_loc(lags[0])].nnz == 2

@@ -333,9 +333,20 @@ def _transit_at_start(model: LinearModel) -> tuple[np.ndarray, np.ndarray] | Non
 
 def state(model: LinearModel, resolution_h: float) -> list[StatePart]:
     """The state hydro keeps (`gridopt.model._stateful.StateBlock`): reservoir levels, and
-    the water in transit (`transit_entries`) in steps of `resolution_h` hours, the release of
-    step j being the mean release of the snapshots in it: (1/m) sum (q + s) over the m
-    snapshots of hours [T_h - j R, T_h - (j - 1) R) of the horizon's T_h hours."""
+    the water in transit (`transit_entries`) in steps of `resolution_h` hours R, the release
+    of step j being the mean release of the snapshots of that step still in transit:
+
+        (1/n_j) sum (q + s) over the n_j snapshots of hours
+            [T_h - (j - 1) R - n_j r, T_h - (j - 1) R)
+
+    of the horizon's T_h hours (r its resolution): all m = R / r of them for a step whose
+    water is all in transit (j <= k, tau = (k + f) R), and the round(f m) (at least 1) nearest
+    the end for the step of which a fraction f is (j = k + 1). At R = r that is the release of
+    step j. At a finer resolution (an hourly window valued by daily cuts) it counts what is
+    in transit as the coarse step does, f R x the entry: over all m snapshots it would also
+    count water released early in the last step that has already arrived below, stored
+    there and valued again (a window would then release water just before its end to have it
+    counted twice)."""
     hydro = model.data.tables["hydro"]
     if hydro.empty or not model.has("hydro_turbine") or model.aggregated:
         return []
@@ -346,14 +357,22 @@ def state(model: LinearModel, resolution_h: float) -> list[StatePart]:
     res = model.data.case.horizon.resolution_h
     m = max(1, round(resolution_h / res))
     up, lag = entries["up"].to_numpy(), entries["lag"].to_numpy()
-    # the snapshots of each entry's step (clipped into the horizon)
-    snap = np.clip(model.T - (lag[:, None] - 1) * m - 1 - np.arange(m)[None, :], 0, model.T - 1)
-    q = model.variables["hydro_turbine"].cols[up[:, None], snap]
-    s = model.variables["hydro_spill"].cols[up[:, None], snap]
+    delay = hydro["travel_time_h"].to_numpy(dtype=float)[up] / resolution_h
+    k = np.floor(delay + 1e-9)
+    partial = (lag == k + 1) & (delay - k > 1e-9)
+    counted = np.where(partial, np.maximum(1, np.round((delay - k) * m)), m).astype(int)
+    # the snapshots of each entry's step still in transit (clipped into the horizon)
+    offset = np.arange(m)[None, :]
+    snap = np.clip(model.T - (lag[:, None] - 1) * m - 1 - offset, 0, model.T - 1)
+    keep = offset < counted[:, None]
+    weight = np.broadcast_to(1.0 / counted[:, None], keep.shape)[keep]
+    q = model.variables["hydro_turbine"].cols[up[:, None], snap][keep]
+    s = model.variables["hydro_spill"].cols[up[:, None], snap][keep]
     n = len(entries)
-    rows = np.repeat(np.arange(n), 2 * m)
-    cols = np.concatenate([q, s], axis=1).ravel()
-    end = sp.csr_matrix((np.full(len(cols), 1.0 / m), (rows, cols)), shape=(n, model.n_cols))
+    rows = np.repeat(np.arange(n), keep.sum(axis=1))
+    end = sp.csr_matrix(
+        (np.r_[weight, weight], (np.r_[rows, rows], np.r_[q, s])), shape=(n, model.n_cols)
+    )
     end.sum_duplicates()
     block = model.row_blocks.get("hydro_transit_start")
     starts = None
