@@ -13,9 +13,13 @@ as cuts k = 1..K, each made at a state xhat_k (`gridopt.inputs.data.FutureCost`)
     cost += theta
 
 written theta - sum_i beta_{k,i} x_i >= alpha_k - sum_i beta_{k,i} xhat_{k,i}, with x_i the
-end-state expression of entry i (`state_of`). beta_{k,i} is what one more unit of entry i at
-the end is worth to the future (CNY per unit, negative where more water saves cost later).
-The dual of a cut row is the weight of that cut in the function at the optimum. Nothing is
+end-state expression of entry i (`state_of`), in units of THETA_UNIT_CNY (theta, the rows and
+their right-hand sides divided by it: a year's future cost is some 1e11 CNY and a penalised
+cut's slope 1e7 CNY per unit, which in CNY put the rows far outside the solver's comfortable
+range, and crossover then failed on windows of a rolling run). beta_{k,i} is what one more
+unit of entry i at the end is worth to the future (CNY per unit, negative where more water
+saves cost later). The dual of a cut row is the weight of that cut in the function at the
+optimum (times THETA_UNIT_CNY). Nothing is
 built without `future_cost`; an empty set of cuts leaves theta = 0.
 
 Where the function knows levels below (or above) which what follows cannot be feasible at all
@@ -55,6 +59,8 @@ NAME = "future_cost"
 # the families that keep a state, in the order of its entries
 KEEPERS = (storage, hydro, gas)
 CUT_COLUMNS = ["cut", "table", "store", "intercept_cny", "slope_cny_per_unit", "at_level"]
+# the unit of theta and of the cut rows (module doc)
+THETA_UNIT_CNY = 1e6
 # what a unit of the end state beyond a level the future cannot recover from costs (module doc)
 MISS_CNY_PER_UNIT = 1e7
 
@@ -73,13 +79,13 @@ def theta_column(model: LinearModel) -> int | None:
 
 
 def cut_matrix(
-    keys: pd.MultiIndex, end: sp.csr_matrix, cuts: pd.DataFrame
+    keys: pd.MultiIndex, end: sp.csr_matrix, cuts: pd.DataFrame, unit: float = 1.0
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """The cuts as rows over the model's columns, without theta: (B E, rhs, cut numbers), so
-    that cut k reads theta - (B E x)_k >= rhs_k (module doc). `keys` are the (table, store)
-    of the state's entries and `end` their end-state expressions (`StateBlock.end`). Entries
-    that a cut does not name have slope 0; a cut naming an entry the model does not have is
-    an error."""
+    that cut k reads theta - (B E x)_k >= rhs_k (module doc), both divided by `unit` (theta's
+    unit, THETA_UNIT_CNY). `keys` are the (table, store) of the state's entries and `end`
+    their end-state expressions (`StateBlock.end`). Entries that a cut does not name have
+    slope 0; a cut naming an entry the model does not have is an error."""
     ids = pd.Index(pd.unique(cuts["cut"]), name="cut")
     if not len(cuts):
         return sp.csr_matrix((0, end.shape[1])), np.zeros(0), ids.to_numpy()
@@ -97,7 +103,7 @@ def cut_matrix(
         k, weights=slope * cuts["at_level"].to_numpy(dtype=float), minlength=len(ids)
     )
     alpha = cuts.groupby("cut", sort=False)["intercept_cny"].first().reindex(ids).to_numpy()
-    return (B @ end).tocsr(), alpha - shift, ids.to_numpy()
+    return (B @ end).tocsr() / unit, (alpha - shift) / unit, ids.to_numpy()
 
 
 def build(model: LinearModel) -> None:
@@ -108,11 +114,11 @@ def build(model: LinearModel) -> None:
         raise ValueError("a future cost of the end state needs a chronological horizon")
     state = state_of(model, given.resolution_h)
     theta = model.add_variables(NAME, pd.Index(["future cost"]), 0.0, INF, time=False)
-    model.add_cost(theta.cols[:, 0], 1.0)
+    model.add_cost(theta.cols[:, 0], THETA_UNIT_CNY)
     end = state.end(model.n_cols)
     _reach(model, state.keys, end, given.reach)
     _toward(model, state.keys, end, given.toward)
-    BE, rhs, ids = cut_matrix(state.keys, end, given.cuts)
+    BE, rhs, ids = cut_matrix(state.keys, end, given.cuts, THETA_UNIT_CNY)
     if not len(ids):
         return
     rows = model.rows(
@@ -120,7 +126,7 @@ def build(model: LinearModel) -> None:
         pd.Index(ids, name="cut"),
         model.snapshots[-1:],
         meaning="future cost of the end state, cut {}",
-        unit="CNY",
+        unit=f"{THETA_UNIT_CNY:,.0f} CNY",
         below="future cost below the cut by",
     )
     rows.add(np.broadcast_to(theta.cols[0, 0], (len(ids), 1)), 1.0)
@@ -200,7 +206,7 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     model = sol.model
     if model.data.future_cost is None or not model.has(NAME):
         return {}
-    theta = float(sol.value(NAME)[0, 0])
+    theta = float(sol.value(NAME)[0, 0]) * THETA_UNIT_CNY
     table = pd.DataFrame({"snapshot": [model.snapshots[-1]], "future_cost_cny": [theta + 0.0]})
     costs = pd.DataFrame(
         {

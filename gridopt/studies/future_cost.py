@@ -107,6 +107,7 @@ from gridopt.model.commitment import free_to_go_off
 from gridopt.model.core import LinearModel
 from gridopt.model.future_cost import (
     CUT_COLUMNS,
+    THETA_UNIT_CNY,
     cut_matrix,
     pull_block,
     state_of,
@@ -359,7 +360,7 @@ def solve_stage(task: StageTask) -> StageOutcome:
     if not out.status.has_solution or out.x is None or out.row_dual is None:
         return StageOutcome(out.status, out.message, np.nan, 0.0, None, None, None, penalised)
     x = out.x[:n]
-    theta = float(x[task.theta]) if task.theta is not None else 0.0
+    theta = float(x[task.theta]) * THETA_UNIT_CNY if task.theta is not None else 0.0
     k, f = len(task.start_rows), fixed.A.shape[1]
     # the start row reads x0 + down - up = start (`_movable`)
     moved = out.x[f + k :] - out.x[f : f + k] if penalised else None
@@ -482,7 +483,7 @@ def with_cuts(
     end = sp.csr_matrix(stage.end, shape=(stage.end.shape[0], n))
     blocks, lbs = [m.A], [m.row_lb]
     if len(cuts):
-        rows, rhs, _ids = cut_matrix(stage.keys, end, cuts.frame(stage.keys))
+        rows, rhs, _ids = cut_matrix(stage.keys, end, cuts.frame(stage.keys), THETA_UNIT_CNY)
         theta = sp.csr_matrix(
             (np.ones(len(rhs)), (np.arange(len(rhs)), np.full(len(rhs), stage.theta))),
             shape=(len(rhs), n),
