@@ -39,7 +39,7 @@ from benchmarks.harness import (
     same_algorithm,
 )
 from gridopt.errors import InputError
-from gridopt.interop.matpower import MatpowerCase, read_matpower
+from gridopt.interop.matpower import MatpowerCase, read_matpower, to_pypower
 
 LIBRARY = Path(matpower.__file__).parent / "data"
 LARGEST = ("case_ACTIVSg70k", "case_SyntheticUSA")
@@ -97,16 +97,8 @@ def _constant(warnings: list[str]) -> float:
 def pypower_dcopf(mpc: MatpowerCase) -> tuple[dict, float]:
     """PYPOWER's `rundcopf` on a parsed MATPOWER case (DC lines left out: PYPOWER has none),
     and its time in s. The one reference both the library and the largest cases use."""
-    ppc = {
-        "version": "2",
-        "baseMVA": mpc.base_mva,
-        "bus": mpc.bus,
-        "gen": mpc.gen,
-        "branch": mpc.branch,
-        "gencost": mpc.gencost,
-    }
     t0 = time.perf_counter()
-    result = pp.rundcopf(ppc, PP_OPTIONS)
+    result = pp.rundcopf(to_pypower(mpc), PP_OPTIONS)
     return result, time.perf_counter() - t0
 
 

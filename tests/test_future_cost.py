@@ -497,3 +497,20 @@ def test_water_in_transit_of_an_hourly_horizon_is_what_a_daily_step_counts():
     lags = [k for k in hourly.keys if k[0] == "hydro_transit"]
     assert len(lags) == 6  # 5 whole hours and the hour of which half is in transit
     assert hourly.end(model.n_cols)[hourly.keys.get_loc(lags[0])].nnz == 2
+
+
+def test_a_window_keeps_near_the_cheapest_path_at_the_pull_it_is_given(ddp):
+    """The future cost a window's end is valued by carries the cheapest path the passes found
+    at the window's boundary, each store priced at the pull times its mean value in the cuts
+    (the tie-break 1e-6 by default); off a boundary it carries none."""
+    hour = ddp.stage_hours[0]
+    tie = ddp.cuts_at(hour)
+    firm = ddp.cuts_at(hour, 0.5)
+    assert tie is not None and firm is not None
+    assert tie.toward is not None and firm.toward is not None
+    assert np.allclose(tie.toward["level"], ddp.path[0])
+    value = np.abs(np.asarray(ddp.cuts[0].beta)).mean(axis=0)
+    assert np.allclose(firm.toward["price_cny_per_unit"], 0.5 * value)
+    assert np.allclose(tie.toward["price_cny_per_unit"], PULL_FLOOR * value)
+    inside = ddp.cuts_at(hour - 24)
+    assert inside is not None and inside.toward is None

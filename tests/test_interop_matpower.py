@@ -28,6 +28,7 @@ from gridopt.interop.matpower import (
     from_matpower,
     import_matpower,
     read_matpower,
+    to_pypower,
 )
 from gridopt.model.registry import build_model
 from gridopt.solver.solve import solve
@@ -376,15 +377,7 @@ LIBRARY_SUBSET = [
 
 def library_reference(mpc: MatpowerCase) -> dict:
     """PYPOWER's rundcopf on a parsed library case (DC lines left out: PYPOWER has none)."""
-    ppc = {
-        "version": "2",
-        "baseMVA": mpc.base_mva,
-        "bus": mpc.bus,
-        "gen": mpc.gen,
-        "branch": mpc.branch,
-        "gencost": mpc.gencost,
-    }
-    return pp.rundcopf(ppc, PP_OPTIONS)
+    return pp.rundcopf(to_pypower(mpc), PP_OPTIONS)
 
 
 @pytest.mark.parametrize("name", LIBRARY_SUBSET)

@@ -233,6 +233,13 @@ class Rolling(_Strict):
         description="the future-cost function's passes stop at this relative gap between its"
         " bounds (seasonal: future_cost)",
     )
+    future_cost_pull: float = Field(
+        1e-6,
+        ge=0,
+        le=10,
+        description="a window's end state keeps near the future-cost function's cheapest path"
+        " at this fraction of each store's value (seasonal: future_cost; 1e-6: a tie-break)",
+    )
     future_cost_iterations: int = Field(
         50,
         ge=1,

@@ -64,6 +64,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -132,6 +133,18 @@ class MatpowerCase:
     gencost: np.ndarray | None
     dcline: np.ndarray | None = None
     genfuel: list[str] | None = None
+
+
+def to_pypower(mpc: MatpowerCase) -> dict[str, Any]:
+    """The case as PYPOWER takes it (`ppc`; PYPOWER has no DC lines: they are left out)."""
+    return {
+        "version": "2",
+        "baseMVA": mpc.base_mva,
+        "bus": mpc.bus,
+        "gen": mpc.gen,
+        "branch": mpc.branch,
+        "gencost": mpc.gencost,
+    }
 
 
 def _strip_comments(text: str) -> str:

@@ -135,23 +135,28 @@ def build(model: LinearModel) -> None:
     rows.greater(rhs[:, None])
 
 
+def _entries(keys: pd.MultiIndex, table: pd.DataFrame, what: str) -> tuple[np.ndarray, pd.Index]:
+    """The positions in the state of the entries a table names (`table`, `store`), and their
+    labels `table: store`."""
+    pos = keys.get_indexer(pd.MultiIndex.from_arrays([table["table"], table["store"]]))
+    if (pos < 0).any():
+        raise KeyError(f"future-cost {what} names state entries the model does not have")
+    return pos, pd.Index(table["table"].astype(str) + ": " + table["store"].astype(str))
+
+
 def _reach(
     model: LinearModel, keys: pd.MultiIndex, end: sp.csr_matrix, reach: pd.DataFrame | None
 ) -> None:
     """The levels the end state keeps, a miss paid (module doc)."""
     if reach is None or not len(reach):
         return
-    pos = keys.get_indexer(pd.MultiIndex.from_arrays([reach["table"], reach["store"]]))
-    if (pos < 0).any():
-        raise KeyError("future-cost reach names state entries the model does not have")
+    pos, _names = _entries(keys, reach, "reach")
     for side, column, sign in (("low", "low", 1.0), ("high", "high", -1.0)):
         level = reach[column].to_numpy(dtype=float)
         held = np.isfinite(level)
         if not held.any():
             continue
-        names = pd.Index(
-            [f"{t}: {s}" for t, s in reach.loc[held, ["table", "store"]].itertuples(index=False)]
-        )
+        names = _names[held]
         miss = model.add_variables(f"{NAME}_reach_{side}_miss", names, 0.0, INF, time=False)
         model.add_cost(miss.cols[:, 0], MISS_CNY_PER_UNIT)
         rows = model.rows(
@@ -180,10 +185,7 @@ def _toward(
     """The end state kept near a path among states of almost equal cost (module doc)."""
     if toward is None or not len(toward):
         return
-    pos = keys.get_indexer(pd.MultiIndex.from_arrays([toward["table"], toward["store"]]))
-    if (pos < 0).any():
-        raise KeyError("future-cost path names state entries the model does not have")
-    names = pd.Index([f"{t}: {s}" for t, s in toward[["table", "store"]].itertuples(index=False)])
+    pos, names = _entries(keys, toward, "path")
     price = toward["price_cny_per_unit"].to_numpy(dtype=float)
     block, cost = pull_block(end[pos], price)
     above = model.add_variables(f"{NAME}_above_path", names, 0.0, INF, time=False)

@@ -722,10 +722,12 @@ class FutureCostResult:
     def converged(self) -> bool:
         return self.status == "converged"
 
-    def cuts_at(self, hour: float) -> FutureCost | None:
+    def cuts_at(self, hour: float, pull: float = PULL_FLOOR) -> FutureCost | None:
         """The future cost of the state at `hour` (from the start): the cuts of the stage
         that ends at the first stage boundary at or after it, or, for an hour inside the last
-        stage, at the boundary before it; None where there is no boundary but the end."""
+        stage, at the boundary before it; None where there is no boundary but the end. At a
+        boundary the state also keeps near the cheapest path at `pull` times each store's
+        value (`pull_prices`; the tie-break PULL_FLOOR by default)."""
         ends = np.asarray(self.stage_hours[:-1], dtype=float)
         if not len(ends):
             return None
@@ -743,7 +745,7 @@ class FutureCostResult:
                 }
             )
         toward = None
-        prices = pull_prices(self.cuts[j], PULL_FLOOR)
+        prices = pull_prices(self.cuts[j], pull)
         if self.path is not None and prices is not None and abs(ends[j] - hour) < 1e-9:
             toward = pd.DataFrame(
                 {

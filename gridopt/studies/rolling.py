@@ -817,7 +817,9 @@ class _Run:
                 end_state = {}
             data = piece_data(full, w, self.state, end_state)
             if fc is not None and not last:
-                data = dataclasses.replace(data, future_cost=fc.cuts_at(hour))
+                data = dataclasses.replace(
+                    data, future_cost=fc.cuts_at(hour, self.settings.future_cost_pull)
+                )
             timings = {}
             run = solve_data(
                 data,
