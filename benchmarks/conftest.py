@@ -36,6 +36,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="also measure peak memory of each tool in a fresh process",
     )
+    parser.addoption(
+        "--bench-no-whole",
+        action="store_true",
+        default=False,
+        help="PPRD dispatch: compare the export-scope twin with PyPSA only, without solving "
+        "the whole case after it (the whole year alone takes about 20 minutes)",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -7,7 +7,8 @@ PPRD sizes (24 h to the year from 1 January) are solved on the PPRD network redu
 PyPSA export maps (`gridopt.interop.scope`: river routing replaced by routed natural inflows,
 gas-fired plants' fuel priced in their marginal cost, corridors as plain links), since PyPSA
 has no equivalent of those parts. gridopt's time on the whole PPRD case at the same size is
-recorded next to it (`gridopt_full`), and so is the growth of its build time with the horizon.
+recorded next to it (`gridopt_full`; `--bench-no-whole` leaves it out), and so is the growth of
+its build time with the horizon.
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ def test_pprd_dispatch(benchmark, record, request, tmp_path, snapshots):
         snapshots,
         request.config.getoption("--bench-memory"),
     )
+    if request.config.getoption("--bench-no-whole"):
+        record(figures)
+        return
     # the whole case (gas network, corridors, routing): gridopt only, no PyPSA equivalent;
     # its solve against the solve of its export-scope twin above
     # (written as analysts take it: the workbook and Parquet)
