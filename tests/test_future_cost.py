@@ -232,9 +232,9 @@ def test_a_dry_year_with_normal_year_cuts_and_with_scenario_cuts(data, ddp):
     """Dry-year stress: the windows of a dry year valued by the normal year's cuts alone (no
     tie-break) draw Upper down in the first weeks and the last week cannot bring it back
     (infeasible: no fallback); valued by cuts over dry, normal and wet years they keep the
-    water and the year is run. With the tie-break toward the normal year's path (the
-    default) the normal year's cuts keep enough too: at equal value, Upper stays on a path
-    that keeps water."""
+    water and the year is run. With the pull toward the normal year's path (the default,
+    `rolling.future_cost_pull`) the normal year's cuts keep enough too: Upper stays near a
+    path that keeps water."""
     sto = future_cost_function(
         data, stages="week", resolution_h=24, scenarios=["dry", "normal", "wet"], max_iterations=8
     )

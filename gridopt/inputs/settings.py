@@ -234,11 +234,12 @@ class Rolling(_Strict):
         " bounds (seasonal: future_cost)",
     )
     future_cost_pull: float = Field(
-        1e-6,
+        0.5,
         ge=0,
         le=10,
         description="a window's end state keeps near the future-cost function's cheapest path"
-        " at this fraction of each store's value (seasonal: future_cost; 1e-6: a tie-break)",
+        " at this fraction of each store's value (seasonal: future_cost; 1e-6: only a"
+        " tie-break)",
     )
     future_cost_iterations: int = Field(
         50,

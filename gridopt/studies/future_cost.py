@@ -41,8 +41,10 @@ is as good as stored. `future_cost_function` builds that function as Benders cut
    backward pass and the lower bound are never pulled, so the cuts stay valid. The pull
    never fades below PULL_FLOOR (1e-6 of the water's value): a tie-break among end states
    the cuts value alike, which otherwise an LP settles at any vertex, often one the stages
-   after pay for. The policy is the cuts with that tie-break, and the windows of a rolling
-   run follow the same (`FutureCost.toward`); the run stops only on a pass at the floor.
+   after pay for. The policy is the cuts with that tie-break; the run stops only on a pass
+   at the floor. The windows of a rolling run keep near the same path, by default at half
+   each store's value (`rolling.future_cost_pull`, `FutureCost.toward`): their hours see
+   peaks the stages' days smooth over, and the cuts are exact only near the path.
 
 3. Backward pass: from the last stage down to the second, every stage t is solved again from
    each trial state xhat (the end of stage t - 1 on a path), under every scenario w, and

@@ -78,7 +78,10 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
      at or after the window's end (inside the last stage, the boundary before it). The
      state it values is every store's level and the water released upstream and not yet
      arrived, so no store is steered on its own and no fallback is needed; stores without
-     an initial level start (and the run ends) where the stages started them;
+     an initial level start (and the run ends) where the stages started them. By default the
+     stages end where the windows end; each window's end also keeps the levels below which
+     the stages after cannot start (a miss paid), and keeps near the cheapest path of the
+     function's passes at `rolling.future_cost_pull` times each store's value in the cuts;
    - `none`: no plan is solved.
 
    Stores the plan does not follow (short-duration ones, and all of them under `none`) keep the
