@@ -50,7 +50,7 @@ import scipy.sparse as sp
 
 from gridopt.model import gas, hydro, storage
 from gridopt.model._stateful import StateBlock
-from gridopt.model.core import INF, LinearModel
+from gridopt.model.core import INF, LinearModel, Rows, VarBlock
 
 if TYPE_CHECKING:
     from gridopt.solver.types import Solution
@@ -144,6 +144,24 @@ def _entries(keys: pd.MultiIndex, table: pd.DataFrame, what: str) -> tuple[np.nd
     return pos, pd.Index(table["table"].astype(str) + ": " + table["store"].astype(str))
 
 
+def _paid(model: LinearModel, name: str, names: pd.Index, cost_cny: float | np.ndarray) -> VarBlock:
+    """Columns >= 0, one per entry, each unit at `cost_cny` (a miss, a distance)."""
+    block = model.add_variables(name, names, 0.0, INF, time=False)
+    model.add_cost(block.cols[:, 0], cost_cny)
+    return block
+
+
+def _end_rows(model: LinearModel, name: str, names: pd.Index, what: str) -> Rows:
+    """A row per entry of the end state, at the last snapshot, in the entry's units."""
+    return model.rows(
+        name,
+        names,
+        model.snapshots[-1:],
+        meaning=f"end state {what}, {{}}",
+        unit="units of the store",
+    )
+
+
 def _reach(
     model: LinearModel, keys: pd.MultiIndex, end: sp.csr_matrix, reach: pd.DataFrame | None
 ) -> None:
@@ -157,15 +175,8 @@ def _reach(
         if not held.any():
             continue
         names = _names[held]
-        miss = model.add_variables(f"{NAME}_reach_{side}_miss", names, 0.0, INF, time=False)
-        model.add_cost(miss.cols[:, 0], MISS_CNY_PER_UNIT)
-        rows = model.rows(
-            f"{NAME}_reach_{side}",
-            names,
-            model.snapshots[-1:],
-            meaning="end state the future can recover from, {}",
-            unit="units of the store",
-        )
+        miss = _paid(model, f"{NAME}_reach_{side}_miss", names, MISS_CNY_PER_UNIT)
+        rows = _end_rows(model, f"{NAME}_reach_{side}", names, "the future can recover from")
         coo = end[pos[held]].tocoo()
         rows.scatter(coo.row, coo.col, sign * coo.data)
         rows.add(miss.cols, 1.0)
@@ -188,17 +199,10 @@ def _toward(
     pos, names = _entries(keys, toward, "path")
     price = toward["price_cny_per_unit"].to_numpy(dtype=float)
     block, cost = pull_block(end[pos], price)
-    above = model.add_variables(f"{NAME}_above_path", names, 0.0, INF, time=False)
-    below = model.add_variables(f"{NAME}_below_path", names, 0.0, INF, time=False)
+    above = _paid(model, f"{NAME}_above_path", names, cost[: len(names)])
+    below = _paid(model, f"{NAME}_below_path", names, cost[len(names) :])
     cols = np.r_[np.arange(end.shape[1]), above.cols[:, 0], below.cols[:, 0]]
-    model.add_cost(np.r_[above.cols[:, 0], below.cols[:, 0]], cost)
-    rows = model.rows(
-        f"{NAME}_toward",
-        names,
-        model.snapshots[-1:],
-        meaning="end state near the future-cost function's path, {}",
-        unit="units of the store",
-    )
+    rows = _end_rows(model, f"{NAME}_toward", names, "near the future-cost function's path")
     coo = block.tocoo()
     rows.scatter(coo.row, cols[coo.col], coo.data)
     rows.equal(toward["level"].to_numpy(dtype=float)[:, None])
