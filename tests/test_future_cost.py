@@ -170,12 +170,18 @@ def test_marginal_values_are_subgradients_of_the_cost_to_the_end(data, ddp):
 def test_stochastic_cuts_are_valid_for_the_expected_cost_of_the_next_stage(data):
     years = ["dry", "normal", "wet"]
     sto = future_cost_function(
-        data, stages="week", resolution_h=24, scenarios=years, max_iterations=8, gap=1e-9
+        data,
+        stages="week",
+        resolution_h=24,
+        scenarios=years,
+        max_iterations=8,
+        gap=1e-9,
+        pull=0.0,
     )
     assert sto.status == "max_iterations" or sto.converged
-    # a dry last week cannot bring Upper back to its start from every level: early passes
-    # find such starts (said in words); the cuts then keep enough water back, and the last
-    # forward pass needs no start moved
+    # a dry last week cannot bring Upper back to its start from every level: early free
+    # passes find such starts (said in words); the cuts then keep enough water back, and the
+    # last forward pass needs no start moved
     assert any("infeasible" in note for note in sto.notes)
     assert sto.bounds["upper_bound_valid"].iloc[-1]
     lower = sto.bounds["lower_bound_cny"].to_numpy()
@@ -256,6 +262,13 @@ def test_a_dry_year_with_normal_year_cuts_and_with_scenario_cuts(data, ddp):
     assert with_scenarios.summary["unserved_mwh"] == 0
     foresight = horizon_lp(load_case(CASE, dry), 24)[1]
     assert with_scenarios.objective_cny >= foresight * (1 - 1e-9)
+    # over several years the windows keep near the years' paths weighted by probability:
+    # levels inside every store's range
+    assert sto.path is not None and sto.path.shape == (len(sto.stages), len(sto.keys))
+    assert ((sto.path >= sto.ranges["lower"].to_numpy() - 1e-6).all()) and (
+        (sto.path <= sto.ranges["upper"].to_numpy() + 1e-6).all()
+    )
+    assert np.allclose(sto.cuts_at(168, 0.5).toward["level"], sto.path[0])
 
 
 def test_the_first_pass_from_the_horizon_lp_reaches_the_same_bound(data, ddp):
@@ -514,3 +527,77 @@ def test_a_window_keeps_near_the_cheapest_path_at_the_pull_it_is_given(ddp):
     assert np.allclose(tie.toward["price_cny_per_unit"], PULL_FLOOR * value)
     inside = ddp.cuts_at(hour - 24)
     assert inside is not None and inside.toward is None
+
+
+# ---- contract energy delivered so far, as state ----------------------------------------------
+OBLIGATION = CASES / "tiny_obligation.yaml"
+
+
+def test_contract_energy_delivered_so_far_is_part_of_the_state():
+    """tiny_obligation's January plan (4,200 MWh over 30 and 31 January for its 48 hours) and
+    its LNG take-or-pay (6,000 MWh_th for the horizon's 96 hours) span daily stages. Pro rata
+    each day would carry 1/2 (1/4) of them, where gas is dearer on some days than others; as
+    state entries (the energy delivered so far) the stages meet each on the whole, and DDP
+    meets the one-piece LP exactly."""
+    data = load_case(OBLIGATION)
+    single = solve(OBLIGATION).solution.objective_cny
+    assert horizon_lp(data, 1)[1] == pytest.approx(single, rel=1e-12)
+    fc = future_cost_function(data, stages="day", resolution_h=1, gap=1e-9, max_iterations=20)
+    assert fc.converged
+    assert fc.lower_bound_cny == pytest.approx(single, rel=1e-9)
+    assert fc.upper_bound_cny == pytest.approx(single, rel=1e-9)
+    assert list(fc.keys) == [
+        ("energy_obligation", "gas plan January 2025-01"),
+        ("gas_contract", "LNG take-or-pay 2025"),
+    ]
+    # what each stage's end has delivered: the plan met by the end of January; the
+    # take-or-pay's gas not taken is paid at its own price (it may be left); each only grows
+    levels = fc.trials.pivot(index="stage", columns="store", values="level")
+    january, lng = levels["gas plan January 2025-01"], levels["LNG take-or-pay 2025"]
+    assert january[2] >= 651 * 100 * 48 / 744 - 1e-6
+    for delivered in (january, lng):
+        assert (np.diff(delivered.to_numpy()) >= -1e-6).all()
+
+
+@pytest.mark.parametrize("overlap_h", [0, 24])
+def test_windows_carry_contract_energy_and_meet_the_one_piece_optimum(overlap_h):
+    """Rolled by the day with the cuts, the windows carry what each contract has delivered
+    (`delivered_before_*` in the stitched tables) and the run costs what the one-piece LP
+    does; every minimum is met where it is due, on the whole period."""
+    single = solve(OBLIGATION).solution.objective_cny
+    run = solve_rolling(OBLIGATION, window_h=24, overlap_h=overlap_h, seasonal="future_cost")
+    assert run.status == "optimal"
+    assert run.objective_cny == pytest.approx(single, rel=1e-9)
+    plan = run.tables["contracts"]
+    assert plan["min_mwh"].isna().iloc[0] and plan["min_mwh"].iloc[-1] == pytest.approx(4200)
+    carried = plan["delivered_before_mwh"].to_numpy()
+    kept = plan["energy_mwh"].to_numpy()
+    assert carried[0] == 0 and carried[1:] == pytest.approx(np.cumsum(kept)[:-1], abs=1e-6)
+    assert carried[-1] + kept[-1] == pytest.approx(4200, abs=1e-6)
+    assert plan["shortfall_mwh"].sum() == pytest.approx(0, abs=1e-9)
+    gas = run.tables["gas_contracts"]
+    assert gas["gas_mwh_th"].sum() >= gas["min_mwh_th"].dropna().iloc[-1] - 1e-6
+
+
+def test_a_shortfall_due_in_a_look_ahead_is_paid_once(tmp_path):
+    """The January plan raised to 800 full-load hours (5,161 MWh over the horizon's 48 January
+    hours, where the 100 MW plant makes at most 4,800) with a penalty of 1,000 CNY per MWh
+    short: 361 MWh short. Window 1 (30 January, looking a day ahead) solves the plan's whole
+    period, due in its look-ahead; its kept part pays no shortfall, window 2's does, once."""
+    from tests.conftest import copy_case
+
+    case = copy_case(tmp_path, "tiny_obligation")
+    table = tmp_path / "networks" / "tiny_obligation" / "energy_obligations.csv"
+    frame = pd.read_csv(table)
+    frame.loc[0, ["min_hours", "shortfall_penalty_cny_per_mwh"]] = [800, 1000]
+    frame.to_csv(table, index=False)
+    single = solve(case)
+    short = 800 * 100 * 48 / 744 - 4800
+    costs = single.tables["costs"]
+    assert costs.loc[costs["cost_type"] == "shortfall penalty", "cost_cny"].sum() == (
+        pytest.approx(1000 * short, rel=1e-9)
+    )
+    run = solve_rolling(case, window_h=24, overlap_h=24, seasonal="future_cost")
+    assert run.objective_cny == pytest.approx(single.solution.objective_cny, rel=1e-9)
+    plan = run.tables["contracts"]
+    assert plan["shortfall_mwh"].to_numpy() == pytest.approx([0, short], abs=1e-6)

@@ -82,10 +82,19 @@ def test_rolling_text_in_hours_or_days():
 
 
 def test_windows_tile_the_horizon_and_look_ahead_within_it():
+    # the window whose look-ahead reaches the end keeps the rest and is the last
     windows = plan_windows(10, 1, 4, 3)
+    assert [(w.start, w.keep_end, w.solve_end) for w in windows] == [(0, 4, 7), (4, 10, 10)]
+    windows = plan_windows(12, 1, 4, 3)
     assert [(w.start, w.keep_end, w.solve_end) for w in windows] == [
         (0, 4, 7),
-        (4, 8, 10),
+        (4, 8, 11),
+        (8, 12, 12),
+    ]
+    windows = plan_windows(10, 1, 4, 0)
+    assert [(w.start, w.keep_end, w.solve_end) for w in windows] == [
+        (0, 4, 4),
+        (4, 8, 8),
         (8, 10, 10),
     ]
     windows = plan_windows(365, 24, 168 * 24, 24)  # daily snapshots, weekly windows
@@ -106,7 +115,7 @@ def test_hourly_plan_with_equal_targets_reproduces_the_single_solve(single):
     """A plan at the case's own resolution is the single solve; windows held to its levels at
     their ends, with two days of look-ahead, find its optimum again (to 1e-6)."""
     run = _roll(window_h=24, overlap_h=48, seasonal_resolution_h=1, target="equal")
-    assert run.status == "optimal" and run.summary["windows_solved"] == 7
+    assert run.status == "optimal" and run.summary["windows_solved"] == 5
     assert run.objective_cny == pytest.approx(single, rel=1e-6)
 
 
@@ -255,12 +264,13 @@ def test_storage_levels_carry_exactly_across_boundaries(daily_targets):
     net = gas["injection_mwth"].to_numpy() - gas["withdrawal_mwth"].to_numpy()
     np.testing.assert_allclose(v, np.concatenate([[v[-1]], v[:-1]]) + net, atol=1e-6)
     # the gas tank follows the daily plan: at least the plan's level at the end of windows
-    # 1-5; windows 6 and 7 look ahead to the week's end, where the tank (cyclic) must be back
-    # at the level the run started from, the plan's level at the start
+    # 1-5; window 6 looks ahead to the week's end and so keeps the last two days, where the
+    # tank (cyclic) must be back at the level the run started from, the plan's level at the
+    # start
     ends = run.tables["window_ends"].query("store == 'tank'").set_index("window")
-    assert list(ends["rule"]) == ["at_least"] * 5 + ["equal"] * 2
+    assert list(ends["rule"]) == ["at_least"] * 5 + ["equal"]
     assert (ends["level"] >= ends["target"] - 1e-6).all()
-    assert ends.loc[7, "level"] == pytest.approx(v[-1])
+    assert ends.loc[6, "level"] == pytest.approx(v[-1])
     assert v[-1] == pytest.approx(run.plan.levels["gas_storage"].loc["tank", 0])
 
 
@@ -374,15 +384,15 @@ def test_the_case_setting_rolls_without_the_option(tmp_path):
     out = tmp_path / "run"
     result = CliRunner().invoke(app, ["solve", str(case), "--out", str(out), "-f", "csv"])
     assert result.exit_code == 0, result.output
-    assert "optimal: 4 windows" in result.output
+    assert "optimal: 3 windows" in result.output
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["rolling"]["window_h"] == 48 and summary["n_windows"] == 4
+    assert summary["rolling"]["window_h"] == 48 and summary["n_windows"] == 3
     assert set(summary["window_status"].values()) == {"optimal"}
     costs = pd.read_csv(out / "csv" / "costs.csv")
     assert costs["cost_cny"].sum() == pytest.approx(summary["objective_cny"])
     gen = pd.read_csv(out / "csv" / "generation.csv")
     assert len(gen) == 168 * gen["generator"].nunique()
-    assert sorted(gen["window"].unique()) == [1, 2, 3, 4]
+    assert sorted(gen["window"].unique()) == [1, 2, 3]
 
 
 # ---- output before the horizon (p_initial_mw), by hand ------------------------------------------
@@ -445,7 +455,7 @@ def test_an_initial_output_above_what_was_on_is_bad_input(tmp_path, model):
 
 # ---- energy shares of security zones in windows -------------------------------------------------
 def _coal_zone(tmp_path: Path) -> Path:
-    """A zone Z of 150 MW on day 1 and 50 MW on day 2, fed by one 100 MW line from mainland
+    """A zone Z of 150 MW on day 1 and 50 MW on days 2 and 3, fed by one 100 MW line from mainland
     energy at 30 CNY/MWh, with local coal at 10 CNY/MWh and local gas at 80 CNY/MWh, and coal
     at most 25 % of its energy over the horizon."""
     net = tmp_path / "networks" / "coal_zone"
@@ -463,7 +473,7 @@ def _coal_zone(tmp_path: Path) -> Path:
     )
     (net / "lines.csv").write_text("name,bus0,bus1,x_ohm,s_max_mw\nL1,M,Z,10,100\n")
     (net / "loads.csv").write_text("name,bus\nzone load,Z\n")
-    hours = pd.date_range("2025-01-01", periods=48, freq="h")
+    hours = pd.date_range("2025-01-01", periods=72, freq="h")
     load = pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%d %H:%M"), "zone load": 150.0})
     load.loc[24:, "zone load"] = 50.0
     load.to_csv(net / "timeseries" / "load_mw.csv", index=False)
@@ -474,7 +484,7 @@ def _coal_zone(tmp_path: Path) -> Path:
             {
                 "name": "coal zone",
                 "network": "../networks/coal_zone",
-                "horizon": {"start": "2025-01-01 00:00", "snapshots": 48},
+                "horizon": {"start": "2025-01-01 00:00", "snapshots": 72},
                 "model": "dispatch",
                 "security": [
                     {
@@ -494,13 +504,14 @@ def _coal_zone(tmp_path: Path) -> Path:
 def test_a_share_holds_on_the_kept_hours_of_every_window_not_on_its_look_ahead(tmp_path):
     """Held over window 1 as a whole (days 1 and 2), the coal ceiling of 1,200 MWh would all go
     to day 1, where coal displaces gas (80 CNY/MWh) rather than imports (30): day 1 would burn
-    1,200 MWh of coal (33 % of its 3,600 MWh) and window 2 another 300 MWh on day 2, 31 % of
-    the 4,800 MWh stitched. Held on the kept day and the look-ahead apart, day 1 burns 900 MWh
-    (25 %) and the stitched run 1,200 MWh: exactly the ceiling."""
+    1,200 MWh of coal (33 % of its 3,600 MWh) and window 2 (days 2 and 3, the last: its
+    look-ahead reaches the end) another 600 MWh, 30 % of the 6,000 MWh stitched. Held on the
+    kept day and the look-ahead apart, day 1 burns 900 MWh (25 %) and the stitched run 1,500
+    MWh: exactly the ceiling."""
     run = solve_rolling(_coal_zone(tmp_path))
     assert run.status.has_solution
     gen = run.tables["generation"].pivot(index="snapshot", columns="generator", values="p_mw")
-    coal_mwh, demand_mwh = gen["local coal"].sum(), 24 * 150.0 + 24 * 50.0
+    coal_mwh, demand_mwh = gen["local coal"].sum(), 24 * 150.0 + 48 * 50.0
     assert coal_mwh / demand_mwh <= 0.25 + 1e-6
     assert gen["local coal"].iloc[:24].sum() <= 0.25 * 24 * 150.0 + 1e-6
     assert coal_mwh / demand_mwh == pytest.approx(0.25, abs=1e-6)
@@ -515,8 +526,9 @@ def test_a_share_holds_on_the_kept_hours_of_every_window_not_on_its_look_ahead(t
 def _obligation_days(tmp_path: Path) -> Path:
     """tiny_obligation (coal at 200 CNY/MWh, a gas plant at 2 x 100 + 10 = 210 on pipeline gas
     or 2 x 150 + 10 = 310 on LNG), with an oil plant beside them (100 MW, 205 CNY/MWh) and a
-    load of 100 MW on 30 January and 1 February and 200 MW on 31 January and 2 February, rolled
-    in day windows looking a day ahead. Its January plan asks the gas plant for 651 full-load
+    load of 100 MW on 30 January, 1 and 3 February and 200 MW on 31 January and 2 February,
+    rolled in day windows looking a day ahead (the fourth, whose look-ahead reaches the end,
+    keeps 2 and 3 February). Its January plan asks the gas plant for 651 full-load
     hours (2,100 MWh a day); its take-or-pay contract is replaced by a hard February one for
     28,000 MWh_th of LNG (1,000 MWh_th a day). On a 200 MW day gas displaces oil (5 or 105
     CNY/MWh dearer), on a 100 MW day coal (10 or 110): both obligations are cheapest met on
@@ -524,7 +536,8 @@ def _obligation_days(tmp_path: Path) -> Path:
     case = copy_case(
         tmp_path,
         "tiny_obligation",
-        "rolling: {window_h: 24, overlap_h: 24, seasonal: none}",
+        "rolling: {window_h: 24, overlap_h: 24, seasonal: none}\n"
+        'horizon: {start: "2025-01-30 00:00", snapshots: 120, resolution_h: 1}',
     )
     net = tmp_path / "networks" / "tiny_obligation"
     for name, line in (
@@ -535,7 +548,7 @@ def _obligation_days(tmp_path: Path) -> Path:
     (net / "gas_contracts.csv").write_text(
         "name,supplies,period,month,min_mwh_th\nLNG February,LNG,month,2,28000\n"
     )
-    hours = pd.date_range("2025-01-30", periods=96, freq="h")
+    hours = pd.date_range("2025-01-30", periods=120, freq="h")
     load = np.where(np.isin(hours.day, [31, 2]), 200.0, 100.0)
     pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%d %H:%M"), "load A": load}).to_csv(
         net / "timeseries" / "load_mw.csv", index=False
@@ -551,8 +564,8 @@ def test_obligations_hold_on_the_kept_hours_of_every_window_not_on_its_look_ahea
     the 4,200 of the two January days. LNG: window 3 (1 and 2 February) burns its 2,000 MWh_th
     all on the 2nd, discarded, so the 1st keeps none; window 4 burns the 2nd's 1,000: 1,000
     MWh_th stitched for 2,000. Held on the kept day and the look-ahead apart, every kept day
-    carries its own share: 2,100 MWh on each January day (4,200) and 1,000 MWh_th on each
-    February day (2,000), exactly."""
+    carries its own share: 2,100 MWh on each January day (4,200) and 1,000 MWh_th on 1
+    February; window 4 keeps 2 and 3 February and owes their 2,000 MWh_th (3,000 in all)."""
     run = solve_rolling(_obligation_days(tmp_path))
     assert run.status.has_solution
     gen = run.tables["generation"].pivot(index="snapshot", columns="generator", values="p_mw")
@@ -565,7 +578,7 @@ def test_obligations_hold_on_the_kept_hours_of_every_window_not_on_its_look_ahea
     )
     lng = supply["LNG"].groupby(supply.index.day).sum()
     assert lng[1] == pytest.approx(1000, abs=1e-6)
-    assert lng[[1, 2]].sum() == pytest.approx(28_000 * 48 / 672, abs=1e-6)
+    assert lng[[1, 2, 3]].sum() == pytest.approx(28_000 * 72 / 672, abs=1e-6)
     # the stitched tables report each window's obligation on the hours it kept, met
     plan = run.tables["contracts"]
     assert list(plan["window"]) == [1, 2]
@@ -574,8 +587,8 @@ def test_obligations_hold_on_the_kept_hours_of_every_window_not_on_its_look_ahea
     assert plan["energy_mwh"].to_numpy() == pytest.approx([2100, 2100], abs=1e-6)
     top = run.tables["gas_contracts"]
     assert list(top["window"]) == [3, 4]
-    assert top["min_mwh_th"].to_numpy() == pytest.approx([1000, 1000], rel=1e-12)
-    assert top["gas_mwh_th"].to_numpy() == pytest.approx([1000, 1000], abs=1e-6)
+    assert top["min_mwh_th"].to_numpy() == pytest.approx([1000, 2000], rel=1e-12)
+    assert top["gas_mwh_th"].to_numpy() == pytest.approx([1000, 2000], abs=1e-6)
 
 
 # ---- the seasonal plan over the year ------------------------------------------------------------

@@ -127,6 +127,27 @@ def test_choose_by_the_size_of_the_lp():
     assert chosen_options(SolverOptions(options={"solver": "ipx"}), True, big) == {}
 
 
+def test_crossover_is_asked_for_without_naming_the_solver():
+    """`solver.crossover` on or off overrides the choice by size, for any interior method;
+    HiGHS' own option still wins; a rolling run's windows take auto as off."""
+    from gridopt.studies.rolling import window_case
+
+    mid, big = IPM_FROM_COLUMNS, INTERIOR_FROM_COLUMNS
+    off, on = SolverOptions(crossover="off"), SolverOptions(crossover="on")
+    assert chosen_options(off, True, mid) == {"solver": "hipo", "run_crossover": "off"}
+    assert chosen_options(on, True, big) == {"solver": "hipo", "run_crossover": "on"}
+    assert chosen_options(SolverOptions(method="hipo", crossover="off"), True, 10) == {
+        "run_crossover": "off"
+    }
+    both = SolverOptions(crossover="off", options={"run_crossover": "on"})
+    assert chosen_options(both, True, big) == {"solver": "hipo"}
+    data = load_case(CASES / "tiny_rolling.yaml")
+    assert window_case(data).case.solver.crossover == "off"
+    assert data.case.solver.crossover == "auto"
+    kept = load_case(CASES / "tiny_rolling.yaml", {"solver.crossover": "on"})
+    assert window_case(kept).case.solver.crossover == "on"
+
+
 def test_solves_in_one_process_may_ask_for_different_thread_counts():
     """HiGHS sizes one thread pool per process at its first solve; a later solve asking for
     another size must still solve (not stop with an error and no solution)."""

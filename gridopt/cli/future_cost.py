@@ -114,7 +114,7 @@ def future_cost(
         float,
         typer.Option(
             "--pull",
-            help="one scenario: the forward pass is pulled toward the cheapest path so far,"
+            help="the forward pass is pulled toward the cheapest paths so far (each year's own),"
             " at this fraction of each store's marginal value, fading by 0.8 a pass (0: none)",
         ),
     ] = 0.5,

@@ -56,6 +56,13 @@ class CaseData:
     # (`<level>_initial`, `hydro_transit_initial`), whose bounds set the start and whose duals
     # are the value of one more unit at the start (gridopt.model._stateful)
     stage_state: bool = False
+    # a piece of a longer horizon that carries the energy of calendar periods (a stage of a
+    # future-cost function, a window of a rolling run that uses one): by entry
+    # `<family>: <obligation> <period>`, the energy delivered before the first snapshot
+    # (`before`), the period's share of the whole horizon (`share_pu`) and when it is due
+    # (`due`); bounds then hold on the whole period and what it has delivered is part of the
+    # state (gridopt.model.periods). None: bounds pro rata by the piece's hours
+    delivered: pd.DataFrame | None = None
     # the future cost of the state at the end of the horizon, as Benders cuts
     # (gridopt.model.future_cost); None: no future-cost term
     future_cost: FutureCost | None = None

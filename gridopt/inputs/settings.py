@@ -114,6 +114,12 @@ class SolverOptions(_Strict):
         " bound (blank: the solver's default)",
     )
     method: Literal["choose", "simplex", "ipm", "hipo", "ipx", "pdlp"] = "choose"
+    crossover: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="whether an interior point's solution is taken on to a vertex of the LP"
+        " (off: its own point and interior duals); auto: by the LP's size under method:"
+        " choose, and off for the windows of a rolling run",
+    )
     threads: int | None = Field(None, gt=0, le=4096)
     backend: Literal["highs"] = Field(
         "highs", description="the solver backend (gridopt.solver.backends)"

@@ -178,6 +178,9 @@ class StatePart:
     lower: np.ndarray
     upper: np.ndarray
     start_rows: np.ndarray | None
+    # the entries are sums over the horizon's snapshots (energy delivered so far): at an
+    # earlier end b they count the snapshots before b (`gridopt.studies.future_cost.states_at`)
+    sums: bool = False
 
 
 @dataclass

@@ -289,6 +289,9 @@ class LinearModel:
         self.levels: dict[str, Any] = {}
         # the kinds of store the families built, by table (`gridopt.model.stores`)
         self.store_kinds: dict[str, StoreKind] = {}
+        # energy of calendar periods carried from piece to piece of a longer horizon, by row
+        # prefix (`gridopt.model.periods`)
+        self.carried_periods: dict[str, Any] = {}
         # neighbourhoods a MIP solution that leaves demand unserved is re-optimised over: each
         # maps a solution to the columns to free (gridopt.solver, gridopt.model.commitment)
         self.repairs: list[Callable[[np.ndarray], np.ndarray]] = []

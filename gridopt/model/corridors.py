@@ -149,6 +149,7 @@ from gridopt.model.periods import (
     prorated_bounds,
     window_terms,
     windows,
+    with_before,
 )
 from gridopt.model.tables import region_of, tidy
 
@@ -533,7 +534,7 @@ def contract_pairs(data: CaseData, lay: Layout) -> pd.DataFrame:
 def contract_terms(model: LinearModel, lay: Layout) -> tuple[Windows, Terms]:
     data = model.data
     con = data.tables["contracts"]
-    win = windows(model, con)
+    win = windows(model, con, "contract")
     prorated_bounds(win, con)
     pairs = contract_pairs(data, lay)
     c = pairs["corridor"].to_numpy()
@@ -723,7 +724,7 @@ def _obligation_results(
             "max_dual_cny_per_mwh": got.max_dual,
         }
     )
-    result = {"contracts": out}
+    result = {"contracts": with_before(out, win, got, "energy_mwh")}
     if got.shortfall.any() or sol.model.has(f"{prefix}_shortfall"):
         result["costs"] = penalty_costs(win, got, table, kind, "shortfall penalty")
     return result

@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from gridopt.model import gas, hydro, storage
+from gridopt.model import gas, hydro, periods, storage
 from gridopt.model._stateful import StateBlock
 from gridopt.model.core import INF, LinearModel, Rows, VarBlock
 
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
 NAME = "future_cost"
 # the families that keep a state, in the order of its entries
-KEEPERS = (storage, hydro, gas)
+KEEPERS = (storage, hydro, gas, periods)
 CUT_COLUMNS = ["cut", "table", "store", "intercept_cny", "slope_cny_per_unit", "at_level"]
 # the unit of theta and of the cut rows (module doc)
 THETA_UNIT_CNY = 1e6

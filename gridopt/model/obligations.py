@@ -53,11 +53,13 @@ from gridopt.model.periods import (
     Windows,
     bound_rows,
     join_terms,
+    open_minimums,
     outcome,
     penalty_costs,
     prorated_bounds,
     window_terms,
     windows,
+    with_before,
 )
 
 if TYPE_CHECKING:
@@ -87,7 +89,7 @@ def _members(model: LinearModel, table: pd.DataFrame) -> pd.DataFrame:
 def energy_terms(model: LinearModel) -> tuple[Windows, Terms, list[CapacityTerms]]:
     """Windows, energy terms and capacity terms of the energy obligations."""
     table = model.data.tables["energy_obligations"]
-    win = windows(model, table)
+    win = windows(model, table, "energy_obligation")
     prorated_bounds(win, table)
     members = _members(model, table)
     parts = []
@@ -136,6 +138,7 @@ def energy_terms(model: LinearModel) -> tuple[Windows, Terms, list[CapacityTerms
             cols = cap.cols[k_col[variable][pair_m], period[first_t[pair_w]]]
             coef = hours[owner[pair_w]] * share[pair_w]
             capacity.append(CapacityTerms(side, pair_w, cols, coef))
+    open_minimums(win)
     return win, join_terms(parts), capacity
 
 
@@ -152,7 +155,7 @@ def _set_words(table: pd.DataFrame) -> pd.Series:
 # ---- gas contracts ---------------------------------------------------------------------------
 def gas_terms(model: LinearModel) -> tuple[Windows, Terms]:
     table = model.data.tables["gas_contracts"]
-    win = windows(model, table)
+    win = windows(model, table, "gas_contract")
     prorated_bounds(win, table, unit="mwh_th", penalty="shortfall_penalty_cny_per_mwh_th")
     listed = table["supplies"].astype(str).str.split(";").explode().str.strip()
     owner = table.index.get_indexer(listed.index)
@@ -203,22 +206,27 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         owner = tab["owner"].to_numpy()
         penalty = tab["penalty"].to_numpy()
         out.setdefault("contracts", []).append(
-            pd.DataFrame(
-                {
-                    "kind": "energy obligation",
-                    "contract": obligations.index.to_numpy()[owner],
-                    "on": _set_words(obligations).to_numpy()[owner],
-                    "period": tab["period"],
-                    "first_snapshot": tab["first"],
-                    "period_share_pu": tab["share_pu"],
-                    "energy_mwh": got.quantity,
-                    "min_mwh": got.min_bound,
-                    "max_mwh": got.max_bound,
-                    "shortfall_mwh": got.shortfall,
-                    "shortfall_penalty_cny": np.nan_to_num(penalty) * got.shortfall + 0.0,
-                    "min_dual_cny_per_mwh": got.min_dual,
-                    "max_dual_cny_per_mwh": got.max_dual,
-                }
+            with_before(
+                pd.DataFrame(
+                    {
+                        "kind": "energy obligation",
+                        "contract": obligations.index.to_numpy()[owner],
+                        "on": _set_words(obligations).to_numpy()[owner],
+                        "period": tab["period"],
+                        "first_snapshot": tab["first"],
+                        "period_share_pu": tab["share_pu"],
+                        "energy_mwh": got.quantity,
+                        "min_mwh": got.min_bound,
+                        "max_mwh": got.max_bound,
+                        "shortfall_mwh": got.shortfall,
+                        "shortfall_penalty_cny": np.nan_to_num(penalty) * got.shortfall + 0.0,
+                        "min_dual_cny_per_mwh": got.min_dual,
+                        "max_dual_cny_per_mwh": got.max_dual,
+                    }
+                ),
+                win,
+                got,
+                "energy_mwh",
             )
         )
         if model.has("energy_obligation_shortfall"):
@@ -236,21 +244,26 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
         owner = tab["owner"].to_numpy()
         penalty = tab["penalty"].to_numpy()
         out.setdefault("gas_contracts", []).append(
-            pd.DataFrame(
-                {
-                    "contract": contracts.index.to_numpy()[owner],
-                    "supplies": contracts["supplies"].to_numpy()[owner],
-                    "period": tab["period"],
-                    "first_snapshot": tab["first"],
-                    "period_share_pu": tab["share_pu"],
-                    "gas_mwh_th": got.quantity,
-                    "min_mwh_th": got.min_bound,
-                    "max_mwh_th": got.max_bound,
-                    "not_taken_mwh_th": got.shortfall,
-                    "take_or_pay_cny": np.nan_to_num(penalty) * got.shortfall + 0.0,
-                    "min_dual_cny_per_mwh_th": got.min_dual,
-                    "max_dual_cny_per_mwh_th": got.max_dual,
-                }
+            with_before(
+                pd.DataFrame(
+                    {
+                        "contract": contracts.index.to_numpy()[owner],
+                        "supplies": contracts["supplies"].to_numpy()[owner],
+                        "period": tab["period"],
+                        "first_snapshot": tab["first"],
+                        "period_share_pu": tab["share_pu"],
+                        "gas_mwh_th": got.quantity,
+                        "min_mwh_th": got.min_bound,
+                        "max_mwh_th": got.max_bound,
+                        "not_taken_mwh_th": got.shortfall,
+                        "take_or_pay_cny": np.nan_to_num(penalty) * got.shortfall + 0.0,
+                        "min_dual_cny_per_mwh_th": got.min_dual,
+                        "max_dual_cny_per_mwh_th": got.max_dual,
+                    }
+                ),
+                win,
+                got,
+                "gas_mwh_th",
             )
         )
         if model.has("gas_contract_shortfall"):

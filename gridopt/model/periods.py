@@ -35,6 +35,26 @@ would go to whichever hours meet it cheapest, the discarded look-ahead among the
 hours, all that the stitched run is made of, would miss their share (or, for a maximum, take
 the look-ahead's too). The energy shares of security zones (`gridopt.model.security`) split
 their periods the same way, by the same `look_ahead`.
+
+A piece of a longer horizon valued by a future-cost function (a stage of one, a window of a
+rolling run that uses one: `CaseData.delivered` given) carries each period's energy instead of
+prorating it. With D0[k,W] the energy delivered in W before the piece (`CaseData.delivered`,
+held as a column by the rows `<name>_delivered_start`, whose dual in a stage is the slope of a
+cut) the piece's rows bound the period as a whole, in the share of it that the whole horizon
+covers (share_H[W]: 1 for a year inside the horizon), the minimum only in the piece where
+that share ends (the period's end, or the horizon's):
+
+    D0[k,W] + E[k,W] + short[k,W] >= share_H[W] min[k]      (due in the piece)
+    D0[k,W] + E[k,W]              <= share_H[W] max[k]
+
+and D[k,W] = D0[k,W] + E[k,W] is an entry of the state the piece ends in (`state`, table
+`<name>`, store `<obligation> <period>`, a sum over the piece's snapshots: at an earlier end it
+counts the snapshots before it). The future-cost function then says what delivering now rather
+than later is worth, and an annual contract is delivered when its energy is cheapest (the
+Yazhong-Jiangxi line's 36 TWh in the Yalong's wet season) rather than 1/52 of it each week.
+Every entry of the horizon (`carried_entries`) is in every piece's state, so that the cuts of
+all pieces name the same entries; one a piece does not reach passes through unchanged. Must-take
+obligations (a share of what is available in each hour) stay pro rata.
 """
 
 from __future__ import annotations
@@ -44,15 +64,25 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-from gridopt.model.core import LinearModel
+from gridopt.model._stateful import StatePart
+from gridopt.model.core import INF, LinearModel
 
 if TYPE_CHECKING:
+    from gridopt.inputs.data import CaseData
     from gridopt.solver.types import Solution
 
 PERIOD_LABEL = pd.Index(["the period"])
 # the end of the label of a period's look-ahead part in a window of a rolling run
 LOOK_AHEAD = " look-ahead"
+# the families whose period bounds a piece of a longer horizon carries (module doc): the
+# prefix of their rows, their table, and the unit of their energy
+CARRIED = (
+    ("contract", "contracts", "MWh"),
+    ("energy_obligation", "energy_obligations", "MWh"),
+    ("gas_contract", "gas_contracts", "MWh_th"),
+)
 
 
 def look_ahead(model: LinearModel) -> np.ndarray:
@@ -67,15 +97,41 @@ def look_ahead(model: LinearModel) -> np.ndarray:
 class Windows:
     """The calendar periods obligations apply to: one row per (obligation, period)."""
 
-    table: pd.DataFrame  # owner (position), label, period, share_pu, first, min/max, penalty
+    # owner (position), label, period, share_pu, first, closes, min/max, penalty
+    table: pd.DataFrame
     mask: np.ndarray  # bool (windows x snapshots): snapshots in the period
+    # the periods' energy is carried from piece to piece (module doc): bounds on the whole
+    # period, the minimum only where it ends in the piece
+    carried: bool = False
 
 
-def windows(model: LinearModel, table: pd.DataFrame) -> Windows:
+def windows(model: LinearModel, table: pd.DataFrame, prefix: str | None = None) -> Windows:
     """Each obligation's calendar periods that the snapshots reach (in a window of a rolling
     run, their kept and look-ahead parts apart), and the share of each period's hours that
-    lies in the horizon (in the part)."""
+    lies in the horizon (in the part). In a piece that carries the periods' energy
+    (`CaseData.delivered`, for families that name their row `prefix`) the parts are not split
+    and every bound is the period's share of the whole horizon the piece is part of, its
+    minimum due where that share ends (module doc)."""
+    given = model.data.delivered
+    carried = prefix is not None and given is not None
+    # a window's look-ahead is discarded: its hours hold each obligation apart from the kept
+    # ones (unless the energy is carried: the state then counts the kept hours alone)
+    ahead = look_ahead(model) & (not carried)
     snaps = pd.DatetimeIndex(model.snapshots)
+    win, mask = _periods(snaps, model.w, table, ahead)
+    if carried and given is not None:
+        whole = given.reindex(f"{prefix}: " + win["label"].astype(str))
+        win["share_pu"] = whole["share_pu"].fillna(win["share_pu"]).to_numpy(dtype=float)
+        end = snaps[-1] + pd.Timedelta(hours=float(model.w[-1]))
+        due = pd.to_datetime(whole["due"]).fillna(win["ends"].set_axis(whole.index))
+        win["closes"] = (due <= end).to_numpy()
+    return Windows(win, mask, carried)
+
+
+def _periods(
+    snaps: pd.DatetimeIndex, w: np.ndarray, table: pd.DataFrame, ahead: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The (obligation, period) pairs of `windows` over `snaps`, split where `ahead`."""
     years, months = snaps.year.to_numpy(), snaps.month.to_numpy()
     monthly = (table["period"] == "month").to_numpy()
     month = table["month"].fillna(0).to_numpy(dtype=int)
@@ -84,8 +140,6 @@ def windows(model: LinearModel, table: pd.DataFrame) -> Windows:
         np.where(months[None, :] == month[:, None], years * 100 + months, -1),
         years[None, :],
     )
-    # a window's look-ahead is discarded: its hours hold each obligation apart from the kept ones
-    ahead = look_ahead(model)
     owner, t = np.nonzero(key >= 0)
     win = pd.DataFrame({"owner": owner, "key": key[owner, t], "ahead": ahead[t]})
     win = win.drop_duplicates(ignore_index=True)
@@ -100,7 +154,7 @@ def windows(model: LinearModel, table: pd.DataFrame) -> Windows:
     full_h = np.where(
         is_month, first.dt.days_in_month * 24, np.where(first.dt.is_leap_year, 8784, 8760)
     ).astype(float)
-    covered = mask.astype(float) @ model.w
+    covered = mask.astype(float) @ w
     names = table.index.to_numpy()[win["owner"].to_numpy()]
     period = np.where(is_month, first.dt.strftime("%Y-%m"), first.dt.strftime("%Y")).astype(object)
     period[win["ahead"].to_numpy()] += LOOK_AHEAD
@@ -110,7 +164,47 @@ def windows(model: LinearModel, table: pd.DataFrame) -> Windows:
     # period's share in the window
     win["share_pu"] = np.minimum(covered / full_h, 1.0)
     win["first"] = [snaps[np.argmax(m)] for m in mask] if len(win) else []
-    return Windows(win, mask)
+    # when the period ends, and whether by the end of the snapshots
+    end = snaps[-1] + pd.Timedelta(hours=float(w[-1])) if len(snaps) else pd.Timestamp(0)
+    win["ends"] = first + pd.to_timedelta(full_h, unit="h")
+    win["closes"] = (win["ends"] <= end).to_numpy()
+    return win, mask
+
+
+def carried_entries(data: CaseData) -> pd.DataFrame:
+    """Every (obligation, period) entry a piece of `data`'s horizon carries (module doc), as
+    `CaseData.delivered` at the horizon's start: by label `<prefix>: <obligation> <period>`,
+    the energy delivered before it (`before`, 0), the period's share of the horizon
+    (`share_pu`) and when that share ends (`due`: the period's end, or the horizon's)."""
+    snaps = pd.DatetimeIndex(data.snapshots)
+    end = snaps[-1] + pd.Timedelta(hours=float(data.weights_h[-1]))
+    parts = []
+    for prefix, name, _unit in CARRIED:
+        table = data.tables[name]
+        if table.empty:
+            continue
+        win, _mask = _periods(snaps, data.weights_h, table, np.zeros(len(snaps), dtype=bool))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "before": 0.0,
+                    "share_pu": win["share_pu"].to_numpy(),
+                    "due": np.minimum(win["ends"].to_numpy(), end.to_datetime64()),
+                },
+                index=pd.Index(f"{prefix}: " + win["label"].astype(str), dtype=object),
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            {"before": [], "share_pu": [], "due": pd.to_datetime([])}, index=pd.Index([])
+        )
+    return pd.concat(parts)
+
+
+def open_minimums(win: Windows) -> None:
+    """No minimum for a carried period that goes on after the piece (module doc)."""
+    if win.carried:
+        win.table.loc[~win.table["closes"].to_numpy(dtype=bool), "min"] = np.nan
 
 
 @dataclass
@@ -156,6 +250,7 @@ def prorated_bounds(
             table[column].to_numpy(dtype=float)[owner] * share if column in table else np.nan
         )
     win.table["penalty"] = table[penalty].to_numpy(dtype=float)[owner]
+    open_minimums(win)
 
 
 @dataclass
@@ -168,6 +263,103 @@ class CapacityTerms:
     coef: np.ndarray
 
 
+@dataclass
+class Carried:
+    """The carried periods of one family in a built model (module doc): entry e's energy at
+    the end is before[e] + sum of the terms whose entry is e."""
+
+    prefix: str
+    names: pd.Index  # `<obligation> <period>`
+    unit: str
+    before: np.ndarray  # column of D0, per entry
+    start_rows: np.ndarray  # row that holds D0, per entry
+    upper: np.ndarray  # the period's maximum (inf: none)
+    entry: np.ndarray  # entry of each term
+    terms: Terms
+
+
+def _carry_rows(
+    model: LinearModel, prefix: str, win: Windows, terms: Terms, unit: str
+) -> np.ndarray:
+    """The columns D0 of every carried entry of the family (those the piece reaches, and the
+    horizon's others, which pass through), held by `<prefix>_delivered_start`; registers the
+    family's state (`Carried`). Returns D0's column for each window of `win`."""
+    given = model.data.delivered
+    assert given is not None
+    tag = f"{prefix}: "
+    listed = given.loc[given.index.astype(str).str.startswith(tag), "before"]
+    here = pd.Index(win.table["label"].to_numpy(dtype=object))
+    names = pd.Index(listed.index.str.slice(len(tag)), dtype=object)
+    names = names.append(here.difference(names, sort=False))
+    start = listed.set_axis(names[: len(listed)]).reindex(names).fillna(0.0)
+    before = model.add_variables(f"{prefix}_delivered_before", names, -INF, INF, time=False)
+    rows = model.rows(
+        f"{prefix}_delivered_start",
+        names,
+        PERIOD_LABEL,
+        meaning="energy delivered before the horizon in {}",
+        unit=unit,
+    )
+    block = rows.add(before.cols, 1.0).equal(start.to_numpy(dtype=float)[:, None])
+    upper = pd.Series(win.table["max"].to_numpy(dtype=float), index=here)
+    entry = names.get_indexer(here)
+    model.carried_periods[prefix] = Carried(
+        prefix,
+        names,
+        unit,
+        before.cols[:, 0],
+        block.first_row + np.arange(len(names)),
+        upper.reindex(names).fillna(np.inf).to_numpy(),
+        entry[terms.row],
+        terms,
+    )
+    return before.cols[entry, 0]
+
+
+def state(model: LinearModel, resolution_h: float) -> list[StatePart]:
+    """The energy each carried period has delivered by the end of the horizon (module doc),
+    one part per family; none where the model does not carry periods."""
+    del resolution_h  # a sum over the snapshots, whatever the cuts' resolution
+    parts = []
+    for c in model.carried_periods.values():
+        n = len(c.names)
+        end = sp.csr_matrix(
+            (
+                np.r_[np.ones(n), c.terms.coef],
+                (np.r_[np.arange(n), c.entry], np.r_[c.before, c.terms.col]),
+            ),
+            shape=(n, model.n_cols),
+        )
+        starts = c.start_rows if model.data.stage_state else None
+        parts.append(
+            StatePart(c.prefix, c.names, c.unit, end, np.full(n, -np.inf), c.upper, starts, True)
+        )
+    return parts
+
+
+def delivered_at(model: LinearModel, x: np.ndarray, k: int) -> pd.DataFrame | None:
+    """`CaseData.delivered` for a piece that starts after snapshot k - 1 of this solved model:
+    every carried entry's energy delivered by then (module doc); None where the model carries
+    none."""
+    given = model.data.delivered
+    if given is None:
+        return None
+    out = given.copy()
+    snapshot = np.full(model.n_cols, -1, dtype=np.int64)
+    for var in model.variables.values():
+        if var.timed and var.cols.shape[1] == model.T:
+            snapshot[var.cols] = np.arange(model.T)[None, :]
+    for c in model.carried_periods.values():
+        use = snapshot[c.terms.col] < k
+        value = x[c.before] + np.bincount(
+            c.entry[use], weights=c.terms.coef[use] * x[c.terms.col[use]], minlength=len(c.names)
+        )
+        labels = pd.Index(f"{c.prefix}: " + c.names.astype(str), dtype=object)
+        out = out.reindex(out.index.append(labels.difference(out.index, sort=False)))
+        out.loc[labels, "before"] = value
+    return out
+
+
 def bound_rows(
     model: LinearModel,
     prefix: str,
@@ -178,9 +370,12 @@ def bound_rows(
     capacity: list[CapacityTerms] | None = None,
 ) -> None:
     """The rows `<prefix>_min` and `<prefix>_max` of the windows with a bound (see the module
-    doc), with a shortfall column `<prefix>_shortfall` for soft minimums."""
+    doc), with a shortfall column `<prefix>_shortfall` for soft minimums; where the periods'
+    energy is carried, the energy delivered before the piece (`<prefix>_delivered_before`)
+    counts in every row."""
     tab = win.table
     labels = pd.Index(tab["label"])
+    before = _carry_rows(model, prefix, win, terms, unit) if win.carried else None
     for side in ("min", "max"):
         bound = tab[side].to_numpy(dtype=float)
         sel = np.flatnonzero(~np.isnan(bound))
@@ -199,6 +394,8 @@ def bound_rows(
         )
         keep = pos[terms.row] >= 0
         rows.scatter(pos[terms.row[keep]], terms.col[keep], terms.coef[keep])
+        if before is not None:
+            rows.scatter(pos[sel], before[sel], 1.0)
         for cap in capacity or []:
             if cap.side == side:
                 mine = pos[cap.row] >= 0
@@ -235,6 +432,8 @@ class Outcome:
     max_dual: np.ndarray
     min_bound: np.ndarray
     max_bound: np.ndarray
+    # energy delivered in the period before the piece (carried periods; 0 otherwise)
+    before: np.ndarray
 
 
 def outcome(
@@ -264,7 +463,19 @@ def outcome(
         if name in model.row_blocks:
             at = labels.get_indexer(model.row_blocks[name].components)
             duals[side][at[at >= 0]] = sign * sol.dual(name)[at >= 0, 0]
+    if win.carried:
+        # a carried period not due in these snapshots (the kept part of a rolling run's
+        # window whose look-ahead it is due in) has no minimum here: its shortfall and dual
+        # belong to the window that keeps the hours it is due in
+        due_later = ~tab["closes"].to_numpy(dtype=bool)
+        short[due_later] = 0.0
+        duals["min"][due_later] = np.nan
     extra = capacity_bound_values(sol, win, capacity)
+    before = np.zeros(n)
+    given = model.data.delivered
+    if win.carried and given is not None:
+        at = given["before"].reindex(f"{prefix}: " + tab["label"].astype(str))
+        before = at.fillna(0.0).to_numpy(dtype=float)
     return Outcome(
         quantity + 0.0,
         short + 0.0,
@@ -272,7 +483,18 @@ def outcome(
         duals["max"] + 0.0,
         tab["min"].to_numpy(dtype=float) + extra["min"],
         tab["max"].to_numpy(dtype=float) + extra["max"],
+        before + 0.0,
     )
+
+
+def with_before(table: pd.DataFrame, win: Windows, got: Outcome, quantity: str) -> pd.DataFrame:
+    """A results table with the energy each carried period delivered before the piece, in the
+    column before `quantity` (`delivered_before_<unit>`, the unit of `quantity`); unchanged
+    where the periods are not carried."""
+    if win.carried:
+        unit = quantity.split("_", 1)[1]
+        table.insert(table.columns.get_loc(quantity), f"delivered_before_{unit}", got.before)
+    return table
 
 
 def penalty_costs(

@@ -195,19 +195,22 @@ INTERIOR_FROM_COLUMNS = 500_000
 
 def chosen_options(options: SolverOptions, is_lp: bool, n_columns: int) -> dict[str, object]:
     """HiGHS options that `method: choose` adds for a model of this kind and size (none for a
-    MIP, a small LP, another method, or options that set the solver themselves); options the
-    case sets itself win."""
+    MIP, a small LP, another method, or options that set the solver themselves), and the
+    crossover the case asks for (`solver.crossover` other than auto); HiGHS options the case
+    sets itself win."""
+    chosen: dict[str, object] = {}
     if (
-        options.method != "choose"
-        or not is_lp
-        or n_columns < IPM_FROM_COLUMNS
-        or "solver" in options.options
+        options.method == "choose"
+        and is_lp
+        and n_columns >= IPM_FROM_COLUMNS
+        and "solver" not in options.options
     ):
-        return {}
-    chosen = {
-        "solver": "hipo",
-        "run_crossover": "on" if n_columns < INTERIOR_FROM_COLUMNS else "off",
-    }
+        chosen = {
+            "solver": "hipo",
+            "run_crossover": "on" if n_columns < INTERIOR_FROM_COLUMNS else "off",
+        }
+    if options.crossover != "auto":
+        chosen["run_crossover"] = options.crossover
     return {k: v for k, v in chosen.items() if k not in options.options}
 
 
@@ -330,7 +333,12 @@ def solve_matrix(
     if relax:
         integrality[:] = 0
     _choose_algorithm(h, options, not integrality.any(), int(A.shape[1]))
-    if not need_duals and not integrality.any() and "run_crossover" not in options.options:
+    if (
+        not need_duals
+        and not integrality.any()
+        and options.crossover == "auto"
+        and "run_crossover" not in options.options
+    ):
         # the objective and point of the interior point are what is asked: no crossover
         h.setOptionValue("run_crossover", "off")
     _pass(h, matrix, integrality)

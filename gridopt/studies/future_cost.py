@@ -26,8 +26,9 @@ is as good as stored. `future_cost_function` builds that function as Benders cut
    stages that see nothing after them leave the stores (empty); its cost is the first upper
    bound. A run stops only after a pass that followed the cuts' own policy.
 
-   With one scenario the forward pass is pulled toward the cheapest path found so far (the
-   incumbent x_bar, the horizon LP's path to begin with): stage t also pays
+   The forward pass is pulled toward the cheapest paths found so far (the incumbent x_bar:
+   each year's own path in the pass of least mean cost; the horizon LPs' paths to begin
+   with): stage t of a path also pays
 
        rho_k sum_i w_t,i |x_t,i - x_bar_t,i|,   w_t,i = mean_k |beta_t,k,i|
 
@@ -44,7 +45,10 @@ is as good as stored. `future_cost_function` builds that function as Benders cut
    after pay for. The policy is the cuts with that tie-break; the run stops only on a pass
    at the floor. The windows of a rolling run keep near the same path, by default at half
    each store's value (`rolling.future_cost_pull`, `FutureCost.toward`): their hours see
-   peaks the stages' days smooth over, and the cuts are exact only near the path.
+   peaks the stages' days smooth over, and the cuts are exact only near the path. Over
+   several years that path is the years' paths weighted by their probabilities: a window
+   does not know which year it is in, and keeps near the expected path. Sampled paths
+   (`samples`) mix years stage by stage and have no path of their own: no pull.
 
 3. Backward pass: from the last stage down to the second, every stage t is solved again from
    each trial state xhat (the end of stage t - 1 on a path), under every scenario w, and
@@ -116,6 +120,7 @@ from gridopt.model.future_cost import (
     theta_column,
 )
 from gridopt.model.hydro import steps_in_transit
+from gridopt.model.periods import carried_entries
 from gridopt.model.registry import build_model
 from gridopt.progress import steps
 from gridopt.solver.backends import backend_for
@@ -549,6 +554,8 @@ def coarse_case(data: CaseData, resolution_h: int, inflow_year: str | None = Non
     if inflow_year is not None:
         update["inflow_year"] = inflow_year
     coarse = prepare_case(case.model_copy(update=update), data.path)
+    # its stages carry the energy of contracts that span them (`gridopt.model.periods`)
+    coarse = dataclasses.replace(coarse, delivered=carried_entries(coarse))
     return free_to_go_off(coarse) if case.model == "uc" else coarse
 
 
@@ -648,9 +655,13 @@ def states_at(
     """The state (`state_of`) of a solved chronological model at the end of snapshot b - 1
     for each b in `ends`: (keys, len(ends) x entries). The end-state expression is moved
     back in time, every column of a timed variable to the same component T - b snapshots
-    earlier (clipped at the first snapshot, as the water in transit is)."""
+    earlier (clipped at the first snapshot, as the water in transit is); an entry that sums
+    over the snapshots (`StatePart.sums`: energy delivered so far) counts those before b."""
     state = state_of(model, resolution_h)
     end = state.end(model.n_cols).tocoo()
+    sums = np.concatenate(
+        [np.full(len(p.names), p.sums) for p in state.parts] or [np.zeros(0, dtype=bool)]
+    )[end.row]
     T = len(model.snapshots)
     block = np.full(model.n_cols, -1, dtype=np.int64)
     comp = np.zeros(model.n_cols, dtype=np.int64)
@@ -665,11 +676,14 @@ def states_at(
     for i, b in enumerate(ends):
         cols = end.col.copy()
         timed = block[cols] >= 0
-        for j in np.unique(block[cols[timed]]):
-            at = np.flatnonzero(block[cols] == j)
+        for j in np.unique(block[cols[timed & ~sums]]):
+            at = np.flatnonzero((block[cols] == j) & ~sums)
             t = np.clip(snap[cols[at]] - (T - b), 0, T - 1)
             cols[at] = blocks[j].cols[comp[cols[at]], t]
-        out[i] = np.bincount(end.row, weights=end.data * x[cols], minlength=end.shape[0])
+        counted = ~(sums & timed & (snap[cols] >= b))
+        out[i] = np.bincount(
+            end.row[counted], weights=(end.data * x[cols])[counted], minlength=end.shape[0]
+        )
     return state.keys, out
 
 
@@ -717,7 +731,8 @@ class FutureCostResult:
     paths: list[str] = field(default_factory=list)
     case_name: str = ""
     reach: list[Reach] = field(default_factory=list)  # per stage but the last
-    # the cheapest path the passes found (stages x entries; None: none, or several scenarios)
+    # the cheapest path the passes found (stages x entries; over several years the years'
+    # paths weighted by their probabilities; None: none, or sampled paths)
     path: np.ndarray | None = None
 
     @property
@@ -851,7 +866,7 @@ def future_cost_function(
     """Cuts of the future cost of every stage by DDP (module doc). `scenarios`: inflow years
     of the case (None: the case's own); `probabilities` (None: equal); `first_pass`: where the
     first pass's trial states come from (`FIRST_PASS`); `pull`: the first strength of the
-    forward pass's pull toward the incumbent path (one scenario only; 0: none); `low_points`:
+    forward pass's pull toward the incumbent paths (not with `samples`; 0: none); `low_points`:
     cuts also at states below the trial states (`LOW_POINTS`)."""
     say = progress or (lambda _m: None)
     started = time.perf_counter()
@@ -942,16 +957,25 @@ def future_cost_function(
                 f" ({time.perf_counter() - t0:.2f} s)"
             )
 
-    # the cheapest path found so far and its cost (one scenario: the forward pass's pull);
-    # the horizon LP's path to begin with, whose cost in stages is not known (the LP meets
-    # energy obligations and shares over the horizon, the stages each over its own hours)
-    pulls = len(years) == 1 and not samples and pull > 0
-    incumbent: np.ndarray | None = planned.get(0) if pulls else None
+    # the cheapest paths found so far (each year's, in the pass of least mean cost) and their
+    # mean cost: the forward pass's pull; the horizon LPs' paths to begin with, whose cost in
+    # stages is not known (an LP meets energy obligations and shares over the horizon, the
+    # stages each over its own hours)
+    pulls = not samples and pull > 0
+    incumbent: np.ndarray | None = (
+        np.stack([planned[y] for y in range(len(years))])
+        if pulls and len(planned) == len(years)
+        else None
+    )
     incumbent_cny = np.inf
     check = False
 
     def task(
-        stage: Stage, start: np.ndarray, strength: float = 0.0, backward: bool = False
+        stage: Stage,
+        start: np.ndarray,
+        strength: float = 0.0,
+        backward: bool = False,
+        path: int = 0,
     ) -> StageTask:
         s = stage.number - 1
         last = stage.number == S
@@ -964,7 +988,7 @@ def future_cost_function(
             stage.theta,
             options,
             0 if last else len(feasible[s]) + reach[s].rows,
-            None if prices is None or incumbent is None else incumbent[s],
+            None if prices is None or incumbent is None else incumbent[path, s],
             prices,
             backward,
         )
@@ -1008,7 +1032,9 @@ def future_cost_function(
                     costs[k] = planned_cost[paths[k][0]] if k < len(years) else np.nan
             for s in range(S if not planned_pass else 0):
                 jobs = [built[(years[paths[k][s]], s)] for k in range(len(paths))]
-                outs = solver.run([task(st, start[k], strength) for k, st in enumerate(jobs)])
+                outs = solver.run(
+                    [task(st, start[k], strength, path=k) for k, st in enumerate(jobs)]
+                )
                 for k, out in enumerate(outs):
                     if out.end is None:
                         failed(out, jobs[k], f"iteration {iteration}, forward pass")
@@ -1028,7 +1054,7 @@ def future_cost_function(
             # sampled paths, where there are any, estimate the policy's expected cost
             upper = float(costs[len(years) :].mean() if samples else costs.mean())
             if pulls and not penalised_paths.any() and upper < incumbent_cny:
-                incumbent, incumbent_cny = trial[0].copy(), upper
+                incumbent, incumbent_cny = trial.copy(), upper
             # backward pass: a cut for every stage but the last, from every trial state
             values_now: list[dict[str, Any]] = []
             for s in range(S - 1, 0, -1):
@@ -1140,7 +1166,9 @@ def future_cost_function(
         time.perf_counter() - started,
         notes,
         reach,
-        incumbent if np.isfinite(incumbent_cny) else None,
+        None
+        if incumbent is None or not np.isfinite(incumbent_cny)
+        else np.tensordot(p, incumbent, 1),
     )
     say(
         f"future cost {status} after {iteration} iterations: lower bound {lower:,.2f} CNY,"

@@ -47,6 +47,9 @@ class State:
     levels: dict[str, np.ndarray]  # per store table, NaN: cyclic in this window
     # what the families hand on (`gridopt.model.stores.Carried`): table columns, history
     carried: list[Carried] = field(default_factory=list)
+    # the energy calendar periods have delivered so far (`CaseData.delivered`; None: the
+    # whole case's)
+    delivered: pd.DataFrame | None = None
 
 
 def piece_data(
@@ -87,6 +90,7 @@ def piece_data(
         weights_h=full.weights_h[a:c],
         history=history,
         end_state=end_state,
+        delivered=full.delivered if state.delivered is None else state.delivered,
         kept_snapshots=w.keep_end - a,
         **sliced,
     )

@@ -36,9 +36,10 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
    without (dual simplex, the PPRD cases' method for their windows: 365 s). Its values are
    then interior duals.
 
-2. Windows (`plan_windows`): window k keeps the hours [a_k, b_k) (b_k - a_k = `window_h`, the
-   last one shorter) and is solved over [a_k, c_k), c_k = min(b_k + `overlap_h`, end): the
-   overlap looks ahead, and its results are discarded. Each window is the case with its
+2. Windows (`plan_windows`): window k keeps the hours [a_k, b_k) (b_k - a_k = `window_h`)
+   and is solved over [a_k, c_k), c_k = b_k + `overlap_h`: the overlap looks ahead, and its
+   results are discarded. The first window whose look-ahead reaches the horizon's end keeps
+   everything to the end and is the last (b_k = c_k = end). Each window is the case with its
    horizon cut to [a_k, c_k) and its initial-state columns set to the state at a_k that the
    window before left at the end of its kept part:
 
@@ -117,7 +118,12 @@ hour, storage levels and water in transit. Not carried: the ramp limits of corri
 take-or-pay) are met pro rata by hours, each window's share of a period on its kept hours and,
 separately, on its look-ahead (`CaseData.kept_snapshots`, `gridopt.model.periods`): the
 stitched run delivers every period's share of the hours it kept, window by window, but does
-not shift energy between windows to meet a period's total more cheaply. The energy shares of
+not shift energy between windows to meet a period's total more cheaply. Under `seasonal:
+future_cost` the windows carry instead what each contract, energy obligation and take-or-pay
+has delivered so far in its period (`CaseData.delivered`, an entry of the state the cuts
+value, as the stages of the future-cost function do): a period's bound holds on the whole
+period in the window where it is due, and an annual contract is delivered when that is
+cheapest (must-take stays pro rata). The energy shares of
 security zones (Hong Kong's fuel mix: gas at least 50 %, coal at most 25 %) hold on the kept
 hours and the look-ahead apart in the same way (`gridopt.model.security`). Held over the window
 as a whole, either would go to the discarded look-ahead where that is cheaper, and the kept
@@ -151,6 +157,7 @@ from gridopt.inputs.data import CaseData
 from gridopt.inputs.settings import Horizon, Reserve, Rolling
 from gridopt.model.commitment import free_to_go_off
 from gridopt.model.core import LinearModel
+from gridopt.model.periods import carried_entries, delivered_at
 from gridopt.model.registry import build_model, carrying, families
 from gridopt.model.stores import Past, Stores
 from gridopt.progress import steps
@@ -290,13 +297,20 @@ def _check(data: CaseData, settings: Rolling) -> None:
 def plan_windows(
     n_snapshots: int, resolution_h: int, window_h: int, overlap_h: int
 ) -> list[Window]:
-    """Consecutive windows over the snapshots (see the module doc)."""
+    """Consecutive windows over the snapshots (see the module doc).
+
+    A window whose look-ahead reaches the horizon's end keeps it and is the last: it has
+    already solved those hours with the horizon's end rules, and a window after it would
+    start from a level that meets them only to its solver's tolerance.
+    """
     keep, extra = window_h // resolution_h, overlap_h // resolution_h
-    starts = range(0, n_snapshots, keep)
-    return [
-        Window(k + 1, a, min(a + keep, n_snapshots), min(a + keep + extra, n_snapshots))
-        for k, a in enumerate(starts)
-    ]
+    windows: list[Window] = []
+    for a in range(0, n_snapshots, keep):
+        if a + keep + extra >= n_snapshots:
+            windows.append(Window(len(windows) + 1, a, n_snapshots, n_snapshots))
+            break
+        windows.append(Window(len(windows) + 1, a, a + keep, a + keep + extra))
+    return windows
 
 
 # ---- the seasonal plan --------------------------------------------------------------------------
@@ -390,11 +404,11 @@ def seasonal_plan(
         # the plan of a year is not the LP the case's method was chosen for (its windows):
         # it needs levels and values, not a vertex, and crossover is most of its time (PPRD,
         # 2025 daily: 365 s by dual simplex, 334 s by HiPO with crossover, 11 s without).
-        # HiGHS options the case sets itself still win
+        # a crossover the case asks for itself still wins
         solver = solver.model_copy(
             update={
                 "method": "choose",
-                "options": {"run_crossover": "off", **solver.options},
+                "crossover": "off" if solver.crossover == "auto" else solver.crossover,
             }
         )
     coarse = case.model_copy(
@@ -649,6 +663,9 @@ def solve_rolling(
     full = load_case(case_path, changes)
     settings = settings_of(full, window_h, overlap_h, seasonal)
     _check(full, settings)
+    if settings.seasonal == "future_cost":
+        # the windows carry the energy of contracts that span them, as the stages do
+        full = dataclasses.replace(full, delivered=carried_entries(full))
     read_seconds = time.perf_counter() - started
     res = full.case.horizon.resolution_h
     windows = plan_windows(full.n_snapshots, res, settings.window_h, settings.overlap_h)
@@ -736,6 +753,22 @@ def solve_rolling(
     return result
 
 
+def window_case(full: CaseData) -> CaseData:
+    """The case as its windows solve it: `solver.crossover: auto` is off in a window.
+
+    A window needs its levels, costs and prices, not a vertex. On the PPRD year's week
+    windows (HiPO, 76,000 columns) crossover ended "imprecise" in every window and the simplex
+    clean-up after it took up to 312 s, against 8-13 s for a whole window without it
+    (benchmarks/RESULTS.md, "The year by rolling horizon"). A window's prices are then interior
+    duals (`price_basis` lp_interior); windows small enough for simplex end at a vertex anyway.
+    """
+    solver = full.case.solver
+    if solver.crossover != "auto":
+        return full
+    case = full.case.model_copy(update={"solver": solver.model_copy(update={"crossover": "off"})})
+    return dataclasses.replace(full, case=case)
+
+
 class _Run:
     """The windows of one rolling run, solved in turn, and what they leave behind."""
 
@@ -750,7 +783,7 @@ class _Run:
         diagnose: bool,
         say: Callable[[str], None],
     ) -> None:
-        self.full, self.settings, self.stores = full, settings, all_stores
+        self.full, self.settings, self.stores = window_case(full), settings, all_stores
         self.followed, self.plan, self.case_path = followed, plan, case_path
         self.diagnose, self.say = diagnose, say
         levels = {}
@@ -914,7 +947,7 @@ class _Run:
                 self.run_start[table][cyclic] = x[cyclic, -1]
             levels[table] = np.clip(x[:, K - 1], store.lower, store.upper)
         past = Past(self.full.snapshots, lambda name: np.concatenate(self.values[name], axis=1))
-        self.state = State(levels, carrying(sol, K, past))
+        self.state = State(levels, carrying(sol, K, past), delivered_at(sol.model, sol.x, K))
 
     def finish(self, read_seconds: float, seconds: float) -> RollingResult:
         """The stitched tables and the summary of the run."""
