@@ -37,6 +37,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also measure peak memory of each tool in a fresh process",
     )
     parser.addoption(
+        "--bench-year-lp",
+        action="store_true",
+        default=False,
+        help="rolling with future cost: also solve the PPRD year as one hourly LP to compare"
+        " (about 20 minutes)",
+    )
+    parser.addoption(
         "--bench-no-whole",
         action="store_true",
         default=False,

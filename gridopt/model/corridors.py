@@ -143,13 +143,13 @@ from gridopt.model.periods import (
     Terms,
     Windows,
     bound_rows,
+    contracts_table,
     join_terms,
     outcome,
     penalty_costs,
     prorated_bounds,
     window_terms,
     windows,
-    with_before,
 )
 from gridopt.model.tables import region_of, tidy
 
@@ -696,35 +696,15 @@ def _corridor_results(sol: Solution, lay: Layout) -> dict[str, pd.DataFrame]:
 def _obligation_results(
     sol: Solution, prefix: str, win: Windows, terms: Terms, table: pd.DataFrame
 ) -> dict[str, pd.DataFrame]:
-    tab = win.table
     got = outcome(sol, prefix, win, terms)
-    owner = tab["owner"].to_numpy()
-    penalty = tab["penalty"].to_numpy()
     if prefix == "contract":
         kind = "contract"
         what = table["corridors"].fillna(table["from_region"] + " -> " + table["to_region"])
     else:
         kind = "must-take"
         what = table["generator"].fillna(table["hydro"])
-    out = pd.DataFrame(
-        {
-            "kind": kind,
-            "contract": table.index.to_numpy()[owner],
-            "on": what.to_numpy()[owner],
-            "period": tab["period"],
-            "first_snapshot": tab["first"],
-            "period_share_pu": tab["share_pu"],
-            "energy_mwh": got.quantity,
-            "min_mwh": got.min_bound,
-            "max_mwh": got.max_bound,
-            "shortfall_mwh": got.shortfall,
-            "shortfall_penalty_cny": np.where(np.isnan(penalty), 0.0, penalty) * got.shortfall
-            + 0.0,
-            "min_dual_cny_per_mwh": got.min_dual,
-            "max_dual_cny_per_mwh": got.max_dual,
-        }
-    )
-    result = {"contracts": with_before(out, win, got, "energy_mwh")}
+    out = contracts_table(kind, table.index.to_numpy(), what.to_numpy(), win, got)
+    result = {"contracts": out}
     if got.shortfall.any() or sol.model.has(f"{prefix}_shortfall"):
         result["costs"] = penalty_costs(win, got, table, kind, "shortfall penalty")
     return result

@@ -52,6 +52,7 @@ from gridopt.model.periods import (
     Terms,
     Windows,
     bound_rows,
+    contracts_table,
     join_terms,
     open_minimums,
     outcome,
@@ -202,31 +203,13 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
     if not obligations.empty:
         win, terms, capacity = energy_terms(model)
         got = outcome(sol, "energy_obligation", win, terms, capacity)
-        tab = win.table
-        owner = tab["owner"].to_numpy()
-        penalty = tab["penalty"].to_numpy()
         out.setdefault("contracts", []).append(
-            with_before(
-                pd.DataFrame(
-                    {
-                        "kind": "energy obligation",
-                        "contract": obligations.index.to_numpy()[owner],
-                        "on": _set_words(obligations).to_numpy()[owner],
-                        "period": tab["period"],
-                        "first_snapshot": tab["first"],
-                        "period_share_pu": tab["share_pu"],
-                        "energy_mwh": got.quantity,
-                        "min_mwh": got.min_bound,
-                        "max_mwh": got.max_bound,
-                        "shortfall_mwh": got.shortfall,
-                        "shortfall_penalty_cny": np.nan_to_num(penalty) * got.shortfall + 0.0,
-                        "min_dual_cny_per_mwh": got.min_dual,
-                        "max_dual_cny_per_mwh": got.max_dual,
-                    }
-                ),
+            contracts_table(
+                "energy obligation",
+                obligations.index.to_numpy(),
+                _set_words(obligations).to_numpy(),
                 win,
                 got,
-                "energy_mwh",
             )
         )
         if model.has("energy_obligation_shortfall"):

@@ -487,6 +487,34 @@ def outcome(
     )
 
 
+def contracts_table(
+    kind: str, names: np.ndarray, on: np.ndarray, win: Windows, got: Outcome
+) -> pd.DataFrame:
+    """Rows of the `contracts` sheet (energy in MWh), one per window: `names` and `on` (what
+    the obligation covers, in words) by owner position."""
+    tab = win.table
+    owner = tab["owner"].to_numpy()
+    penalty = np.nan_to_num(tab["penalty"].to_numpy(dtype=float))
+    table = pd.DataFrame(
+        {
+            "kind": kind,
+            "contract": names[owner],
+            "on": on[owner],
+            "period": tab["period"],
+            "first_snapshot": tab["first"],
+            "period_share_pu": tab["share_pu"],
+            "energy_mwh": got.quantity,
+            "min_mwh": got.min_bound,
+            "max_mwh": got.max_bound,
+            "shortfall_mwh": got.shortfall,
+            "shortfall_penalty_cny": penalty * got.shortfall + 0.0,
+            "min_dual_cny_per_mwh": got.min_dual,
+            "max_dual_cny_per_mwh": got.max_dual,
+        }
+    )
+    return with_before(table, win, got, "energy_mwh")
+
+
 def with_before(table: pd.DataFrame, win: Windows, got: Outcome, quantity: str) -> pd.DataFrame:
     """A results table with the energy each carried period delivered before the piece, in the
     column before `quantity` (`delivered_before_<unit>`, the unit of `quantity`); unchanged
