@@ -635,8 +635,10 @@ def _whole(coarse: CaseData) -> tuple[LinearModel, Any]:
     n = coarse.n_snapshots
     whole = piece_data(coarse, Window(1, 0, n, n), State(levels), end_rules(coarse, levels))
     model = build_model(whole)
+    # its point and cost are what is read, not its duals: no crossover (the dry year's daily
+    # LP with crossover ran for more than 10 minutes; without it, 11 s)
     out = backend_for(whole.case.solver.backend).solve_matrix(
-        model_matrix(model), whole.case.solver, relax=True
+        model_matrix(model), whole.case.solver, relax=True, need_duals=False
     )
     return model, out
 
