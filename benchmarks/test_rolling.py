@@ -185,3 +185,71 @@ def test_rolling_with_future_cost(benchmark, record, request):
             assert one.objective_cny * (1 - 1e-9) <= run.objective_cny <= one.objective_cny * 1.02
     benchmark.extra_info.update({k: v for k, v in figures.items() if not isinstance(v, list)})
     record(figures)
+
+
+CASCADE = ROOT / "cases" / "tiny_cascade_stages.yaml"
+
+
+@pytest.mark.benchmark(group="rolling")
+def test_dry_year_stress(benchmark, record, request):
+    """A dry inflow year rolled with the normal year's cuts and with cuts over the dry, normal
+    and wet years (stochastic DDP): the unserved energy and cost of each, against the dry
+    year's own one-piece LP at 24 h (perfect foresight). Quick: tiny_cascade_stages in weekly
+    windows; full: the PPRD year, 168h:24h (scenario passes on a local Dask cluster)."""
+    from gridopt.inputs.case import load_case
+    from gridopt.studies.future_cost import future_cost_function, horizon_lp
+    from gridopt.studies.rolling import parse_rolling, plan_windows
+
+    full = request.config.getoption("--bench-full")
+    case, rolling, passes = (YEAR, "168h:24h", 15) if full else (CASCADE, "168h:0h", 8)
+    window_h, overlap_h = parse_rolling(rolling)
+    data = load_case(case)
+    res = data.case.horizon.resolution_h
+    ends = [w.solve_end * res for w in plan_windows(data.n_snapshots, res, window_h, overlap_h)]
+    dry = {"inflow_year": "dry"}
+
+    def stress() -> dict:
+        out: dict = {}
+        t0 = time.perf_counter()
+        normal = future_cost_function(data, stages=ends, resolution_h=24, gap=1e-4)
+        out["normal_cuts_seconds"] = round(time.perf_counter() - t0, 2)
+        t0 = time.perf_counter()
+        years = ["dry", "normal", "wet"]
+        scenario = future_cost_function(
+            data,
+            stages=ends,
+            resolution_h=24,
+            gap=1e-4,
+            max_iterations=passes,
+            scenarios=years,
+            workers=2 if full else 1,
+        )
+        out["scenario_cuts_seconds"] = round(time.perf_counter() - t0, 2)
+        for name, cuts in (("normal_cuts", normal), ("scenario_cuts", scenario)):
+            run = solve_rolling(
+                case,
+                changes=dry,
+                window_h=window_h,
+                overlap_h=overlap_h,
+                seasonal="future_cost",
+                future_cost=cuts,
+            )
+            assert run.status == "optimal", run.summary.get("failed_window")
+            out[f"{name}_objective_cny"] = run.objective_cny
+            out[f"{name}_unserved_mwh"] = run.summary.get("unserved_mwh")
+        return out
+
+    figures = benchmark.pedantic(stress, rounds=1, iterations=1)
+    status, foresight = horizon_lp(load_case(case, dry), 24)
+    assert status == "optimal"
+    for name in ("normal_cuts", "scenario_cuts"):
+        assert figures[f"{name}_objective_cny"] >= foresight * (1 - 1e-6)
+    figures.update(
+        case=f"{'pprd year' if full else 'tiny_cascade_stages'}, dry year, {rolling}",
+        dry_foresight_objective_cny=foresight,
+        scenario_against_normal_cuts=figures["scenario_cuts_objective_cny"]
+        / figures["normal_cuts_objective_cny"]
+        - 1,
+    )
+    benchmark.extra_info.update(figures)
+    record(figures)
