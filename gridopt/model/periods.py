@@ -77,11 +77,11 @@ PERIOD_LABEL = pd.Index(["the period"])
 # the end of the label of a period's look-ahead part in a window of a rolling run
 LOOK_AHEAD = " look-ahead"
 # the families whose period bounds a piece of a longer horizon carries (module doc): the
-# prefix of their rows, their table, and the unit of their energy
+# prefix of their rows and their table
 CARRIED = (
-    ("contract", "contracts", "MWh"),
-    ("energy_obligation", "energy_obligations", "MWh"),
-    ("gas_contract", "gas_contracts", "MWh_th"),
+    ("contract", "contracts"),
+    ("energy_obligation", "energy_obligations"),
+    ("gas_contract", "gas_contracts"),
 )
 
 
@@ -179,7 +179,7 @@ def carried_entries(data: CaseData) -> pd.DataFrame:
     snaps = pd.DatetimeIndex(data.snapshots)
     end = snaps[-1] + pd.Timedelta(hours=float(data.weights_h[-1]))
     parts = []
-    for prefix, name, _unit in CARRIED:
+    for prefix, name in CARRIED:
         table = data.tables[name]
         if table.empty:
             continue
