@@ -15,12 +15,7 @@ import pytest
 from gridopt.inputs.case import load_case
 from gridopt.inputs.settings import SolverOptions
 from gridopt.model.registry import build_model
-from gridopt.solver.highs import (
-    INTERIOR_FROM_COLUMNS,
-    INTERIOR_GAP,
-    IPM_FROM_COLUMNS,
-    chosen_options,
-)
+from gridopt.solver.highs import INTERIOR_FROM_COLUMNS, IPM_FROM_COLUMNS, chosen_options
 from gridopt.solver.solve import solve
 from tests.conftest import CASES
 
@@ -122,11 +117,7 @@ def test_choose_by_the_size_of_the_lp():
     mid, big = IPM_FROM_COLUMNS, INTERIOR_FROM_COLUMNS
     assert chosen_options(SolverOptions(), True, mid - 1) == {}  # HiGHS' own: dual simplex
     assert chosen_options(SolverOptions(), True, mid) == {"solver": "hipo", "run_crossover": "on"}
-    assert chosen_options(SolverOptions(), True, big) == {
-        "solver": "hipo",
-        "run_crossover": "off",
-        "ipm_optimality_tolerance": INTERIOR_GAP,
-    }
+    assert chosen_options(SolverOptions(), True, big) == {"solver": "hipo", "run_crossover": "off"}
     assert chosen_options(SolverOptions(), False, big) == {}  # a MIP: branch and bound
     assert chosen_options(SolverOptions(method="simplex"), True, big) == {}
     # the case's own HiGHS options win
@@ -145,7 +136,6 @@ def test_crossover_is_asked_for_without_naming_the_solver():
     off, on = SolverOptions(crossover="off"), SolverOptions(crossover="on")
     assert chosen_options(off, True, mid) == {"solver": "hipo", "run_crossover": "off"}
     assert chosen_options(on, True, big) == {"solver": "hipo", "run_crossover": "on"}
-    assert chosen_options(off, True, big)["ipm_optimality_tolerance"] == INTERIOR_GAP
     assert chosen_options(SolverOptions(method="hipo", crossover="off"), True, 10) == {
         "run_crossover": "off"
     }

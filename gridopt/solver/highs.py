@@ -191,12 +191,6 @@ _METHOD = {
 #   duals (`price_basis` "lp_interior", tests/test_solver_strategy.py).
 IPM_FROM_COLUMNS = 20_000
 INTERIOR_FROM_COLUMNS = 500_000
-# where the interior point's own point is the answer (no crossover), it stops at a relative
-# primal-dual gap of 1e-6 rather than HiGHS' 1e-8: the objective is then within 1e-6 of the
-# optimum (0.6 M CNY of the PPRD year's 586 bn), and the last iterations, which take the gap
-# from 5.6e-7 to 4.5e-10 on the year, are not spent (2 of 92 iterations, 28 s; on the
-# first 720 h 5 of 48, objective 4.1e-7 above)
-INTERIOR_GAP = 1e-6
 
 
 def chosen_options(options: SolverOptions, is_lp: bool, n_columns: int) -> dict[str, object]:
@@ -217,9 +211,6 @@ def chosen_options(options: SolverOptions, is_lp: bool, n_columns: int) -> dict[
         }
     if options.crossover != "auto":
         chosen["run_crossover"] = options.crossover
-    crossover = options.options.get("run_crossover", chosen.get("run_crossover"))
-    if "solver" in chosen and n_columns >= INTERIOR_FROM_COLUMNS and crossover == "off":
-        chosen["ipm_optimality_tolerance"] = INTERIOR_GAP
     return {k: v for k, v in chosen.items() if k not in options.options}
 
 
