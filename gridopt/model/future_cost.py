@@ -78,6 +78,12 @@ def theta_column(model: LinearModel) -> int | None:
     return int(model.variables[NAME].cols[0, 0]) if model.has(NAME) else None
 
 
+def theta_cny(sol: Solution) -> float:
+    """The future cost of a solution's end state, CNY (0: the model has none)."""
+    col = theta_column(sol.model)
+    return 0.0 if col is None else float(sol.x[col]) * THETA_UNIT_CNY
+
+
 def cut_matrix(
     keys: pd.MultiIndex, end: sp.csr_matrix, cuts: pd.DataFrame, unit: float = 1.0
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
