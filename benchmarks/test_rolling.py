@@ -19,9 +19,10 @@ windows, at least the LP relaxation of the day.
   year as one LP at 24 h (a lower bound of the stages' own model, 11 s) and, with
   `--bench-year-lp`, the year as one hourly LP (about 20 minutes); the quick run rolls
   tiny_rolling in day windows looking a day ahead against its hourly LP (within 2 %);
-- the PPRD year of unit commitment (cases/pprd_uc_year.yaml: two-day windows looking a day
-  ahead after a daily plan), compared with the LP relaxation of the whole year in one piece
-  (4.6 million rows, 4.4 million columns; HiGHS' HiPO interior point without crossover), a
+- the PPRD year of unit commitment (cases/pprd_uc_year.yaml: three-day windows looking a day
+  ahead, valued by a future-cost function of the year), compared with the LP relaxation of
+  the whole year in one piece (4.9 million rows, 4.6 million columns; HiGHS' HiPO interior
+  point without crossover), a
   lower bound on the year's unit-commitment optimum: the stitched run, a schedule of the
   whole year when its last window holds the case's end levels, costs at least that.
 """

@@ -224,8 +224,8 @@ def refuse_quadratic_mip(model: LinearModel, matrix: Matrix, relax: bool) -> Non
 # the repair of unserved energy (`_repair`): its sub-MIP's time limit, at most the case's and
 # REPAIR_TIME_S, and otherwise as long as the MIP took, but at least REPAIR_MIN_TIME_S (on the
 # windows of the PPRD year of unit commitment the repair, proving its gap over every cost of the
-# regions it frees, took twice the MIP's own time); and its absolute gap in MWh of lost load
-# (at the case's value of lost load)
+# regions it frees, took more than twice the MIP's own time in April and May); and its absolute
+# gap in MWh of lost load (at the case's value of lost load)
 REPAIR_TIME_S = 300.0
 REPAIR_MIN_TIME_S = 30.0
 REPAIR_GAP_MWH = 0.01
