@@ -25,7 +25,14 @@ from gridopt.errors import InputError
 from gridopt.inputs.case import load_case
 from gridopt.model.registry import build_model
 from gridopt.solver.matrix import matrix_from_blocks
-from gridopt.studies.rolling import own_cost_gap, parse_rolling, plan_windows, solve_rolling
+from gridopt.studies import rolling
+from gridopt.studies.rolling import (
+    own_cost_gap,
+    own_mip_gap,
+    parse_rolling,
+    plan_windows,
+    solve_rolling,
+)
 from gridopt.studies.run import solve_case
 from tests.conftest import CASES, copy_case
 from tests.invariants import station_storage_residual_hm3, water_balance_residual_hm3
@@ -187,7 +194,7 @@ def test_commitment_windows_valued_by_the_cuts_come_within_reach_of_the_week():
     assert week.objective_cny * (1 - 1e-9) <= run.objective_cny <= week.objective_cny * 1.015
 
 
-def test_a_window_valued_by_the_cuts_stops_on_a_gap_of_its_own_cost():
+def test_a_window_valued_by_the_cuts_stops_on_a_gap_of_its_own_cost(monkeypatch):
     """A window's objective carries the cost of the rest of the horizon (the future cost of
     its end state): the MIP gap applies to the window's share of the horizon's cost, in CNY,
     and the gap a window reports is relative to its own cost."""
@@ -202,6 +209,13 @@ def test_a_window_valued_by_the_cuts_stops_on_a_gap_of_its_own_cost():
             update={"solver": case.solver.model_copy(update={"mip_abs_gap": given})}
         )
         assert own_cost_gap(tight, fc, 72).solver.mip_abs_gap == pytest.approx(expected)
+    # the gap reported: (objective - bound) / (objective - future cost), the solver's own
+    # where the window carries no future cost
+    sol = SimpleNamespace(mip_gap=1e-4, best_bound_cny=99.0e9, objective_cny=100.0e9)
+    for theta, expected in ((94.0e9, 1.0e9 / 6.0e9), (0.0, 1e-4)):
+        monkeypatch.setattr(rolling, "theta_cny", lambda _sol, t=theta: t)
+        assert own_mip_gap(sol) == pytest.approx(expected)
+    monkeypatch.undo()
     # without a usable bound the case is left as it is
     assert own_cost_gap(case, SimpleNamespace(stage_hours=[], lower_bound_cny=7e9), 72) is case
     # a rolled run reports every window's gap on its own cost, within the case's gap

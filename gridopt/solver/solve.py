@@ -224,7 +224,7 @@ def refuse_quadratic_mip(model: LinearModel, matrix: Matrix, relax: bool) -> Non
 # the repair of unserved energy (`_repair`): its sub-MIP's time limit, at most the case's and
 # REPAIR_TIME_S, and otherwise as long as the MIP took, but at least REPAIR_MIN_TIME_S (on the
 # windows of the PPRD year of unit commitment the repair, proving its gap over every cost of the
-# regions it frees, took more than twice the MIP's own time in April and May); and its absolute
+# regions it frees, took more than twice the MIP's own time in late March); and its absolute
 # gap in MWh of lost load (at the case's value of lost load)
 REPAIR_TIME_S = 300.0
 REPAIR_MIN_TIME_S = 30.0
