@@ -17,6 +17,7 @@ from gridopt.inputs.settings import SolverOptions
 from gridopt.model.registry import build_model
 from gridopt.solver.highs import INTERIOR_FROM_COLUMNS, IPM_FROM_COLUMNS, chosen_options
 from gridopt.solver.solve import solve
+from gridopt.solver.types import Status
 from tests.conftest import CASES
 
 # interior prices within this many CNY/MWh of the vertex prices (plus 1e-4 of the price):
@@ -125,6 +126,31 @@ def test_choose_by_the_size_of_the_lp():
         "solver": "hipo"
     }
     assert chosen_options(SolverOptions(options={"solver": "ipx"}), True, big) == {}
+
+
+def test_a_mip_given_threads_searches_its_tree_in_parallel_and_an_lp_does_not():
+    big = INTERIOR_FROM_COLUMNS
+    assert chosen_options(SolverOptions(threads=2), False, 10) == {"parallel": "on"}
+    assert chosen_options(SolverOptions(threads=1), False, 10) == {}
+    assert chosen_options(SolverOptions(threads=2, method="simplex"), False, 10) == {}
+    assert chosen_options(SolverOptions(threads=2, options={"parallel": "off"}), False, 10) == {}
+    # an LP keeps serial dual simplex below IPM_FROM_COLUMNS, HiPO above
+    assert chosen_options(SolverOptions(threads=2), True, 10) == {}
+    assert chosen_options(SolverOptions(threads=2), True, big) == {
+        "solver": "hipo",
+        "run_crossover": "off",
+    }
+
+
+def test_a_parallel_tree_search_finds_the_same_optimum():
+    """tiny_uc to a zero gap with one search worker and with two: the same optimum (the
+    schedule may differ where ties allow it, the cost may not)."""
+    data = load_case(CASES / "tiny_uc.yaml", {"solver.mip_gap": 0.0})
+    costs = [
+        solve(build_model(data), data.case.solver.model_copy(update={"threads": n})) for n in (1, 2)
+    ]
+    assert all(c.status is Status.OPTIMAL for c in costs)
+    assert costs[1].objective_cny == pytest.approx(costs[0].objective_cny, rel=1e-9)
 
 
 def test_crossover_is_asked_for_without_naming_the_solver():

@@ -19,6 +19,7 @@ from gridopt.inputs.case import load_case
 from gridopt.model.commitment import fleet, unserved_neighbourhood
 from gridopt.model.registry import build_model
 from gridopt.solver.backends import backend_for
+from gridopt.solver.check import breaches
 from gridopt.solver.matrix import model_matrix
 from gridopt.solver.solve import REPAIR_GAP_MWH, _repair, solve
 from gridopt.solver.types import Status
@@ -59,6 +60,8 @@ def test_repair_turns_a_shedding_schedule_into_the_optimum():
     assert repaired is not None
     x, objective, note = repaired
     assert "repaired" in note
+    # it stops at its first schedule that sheds nothing, rather than proving its gap beyond it
+    assert note.endswith("stopped at its first solution that serves all demand")
     assert _shed_mwh(model, x) == pytest.approx(0.0, abs=1e-6)
     assert objective < bad.objective_cny
     assert objective == pytest.approx(best.objective_cny, abs=REPAIR_GAP_MWH * 50_000 + 1e-6)
@@ -87,3 +90,31 @@ def test_a_loose_gap_still_ends_without_shedding_and_says_how_much_was_unserved(
     assert run.solution.status is Status.OPTIMAL
     assert run.summary["unserved_mwh"] == pytest.approx(0.0, abs=1e-6)
     assert run.summary["unserved_by_region_mwh"] == {}
+
+
+def test_a_mip_asked_to_stop_keeps_the_first_incumbent_that_met_the_condition():
+    """`stop_when` (the backend interface): the MIP ends at its first incumbent that meets
+    the condition, with status INTERRUPTED and a point that is a schedule of the whole model,
+    no worse than that incumbent and no better than the optimum; a condition never met
+    changes nothing."""
+    data = load_case(CASES / "tiny_uc.yaml", {**SHEDDING, "solver.mip_gap": 0.0})
+    model = build_model(data)
+    matrix = model_matrix(model)
+    backend = backend_for("highs")
+    best = backend.solve_matrix(matrix, data.case.solver)
+    assert best.status is Status.OPTIMAL
+    met: list[float] = []
+
+    def first(x: np.ndarray) -> bool:
+        met.append(float(matrix.c @ x + matrix.c0))
+        return True
+
+    out = backend.solve_matrix(matrix, data.case.solver, stop_when=first)
+    assert out.status is Status.INTERRUPTED and out.x is not None
+    assert len(met) == 1  # asked once: the condition held at the first incumbent
+    assert breaches(model, matrix, out.x, relax=False) == []
+    assert best.objective_cny - 1e-6 <= out.objective_cny <= met[0] + 1e-6
+    assert out.objective_cny > best.objective_cny  # stopped early: this case's first is worse
+    never = backend.solve_matrix(matrix, data.case.solver, stop_when=lambda x: False)
+    assert never.status is Status.OPTIMAL
+    assert never.objective_cny == pytest.approx(best.objective_cny, rel=1e-9)

@@ -120,7 +120,14 @@ class SolverOptions(_Strict):
         " (off: its own point and interior duals); auto: by the LP's size under method:"
         " choose, and off for the windows of a rolling run",
     )
-    threads: int | None = Field(None, gt=0, le=4096)
+    threads: int | None = Field(
+        None,
+        gt=0,
+        le=4096,
+        description="threads the solver may use (blank: its default; HiGHS takes half the"
+        " machine's); from 2 under method: choose, a MIP searches its tree with that many"
+        " workers",
+    )
     backend: Literal["highs"] = Field(
         "highs", description="the solver backend (gridopt.solver.backends)"
     )

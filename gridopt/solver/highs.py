@@ -16,7 +16,7 @@ import math
 import re
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,26 @@ def report_progress(h: highspy.Highs, progress: MipProgress, every_s: float = 1.
     h.cbMipImprovingSolution.subscribe(lambda event: seen(event, improving=True))
     for callback in (h.cbMipInterrupt, h.cbMipLogging):
         callback.subscribe(seen)
+
+
+def stop_on(h: highspy.Highs, stop_when: Callable[[np.ndarray], bool], n_cols: int) -> list[bool]:
+    """Interrupt the MIP at its first incumbent x with stop_when(x); the returned flag says
+    whether it was met. HiGHS gives an incumbent to cbMipImprovingSolution and takes an
+    interrupt only from cbMipInterrupt, so the first marks and the second stops."""
+    met = [False]
+
+    def improving(event: highspy.HighsCallbackEvent) -> None:
+        x = np.asarray(event.data_out.mip_solution, dtype=float)
+        if not met[0] and len(x) == n_cols and stop_when(x):
+            met[0] = True
+
+    def check(event: highspy.HighsCallbackEvent) -> None:
+        if met[0]:
+            event.interrupt()
+
+    h.cbMipImprovingSolution.subscribe(improving)
+    h.cbMipInterrupt.subscribe(check)
+    return met
 
 
 def _close_trace(h: highspy.Highs, trace: list[GapPoint]) -> None:
@@ -191,14 +211,21 @@ _METHOD = {
 #   duals (`price_basis` "lp_interior", tests/test_solver_strategy.py).
 IPM_FROM_COLUMNS = 20_000
 INTERIOR_FROM_COLUMNS = 500_000
+# A MIP given more than one thread (`solver.threads`) under `method: choose` searches its tree
+# in parallel (HiGHS' option `parallel` on, which for a MIP starts that many search workers and
+# keeps its LPs on serial dual simplex; on an LP it would switch to the parallel dual simplex,
+# slower on these models). On 96 h windows of the PPRD year of unit commitment, two workers
+# against one: 15.2 s against 22.8 s (August), 44.2 s against 57.1 s (May), same schedule.
 
 
 def chosen_options(options: SolverOptions, is_lp: bool, n_columns: int) -> dict[str, object]:
-    """HiGHS options that `method: choose` adds for a model of this kind and size (none for a
-    MIP, a small LP, another method, or options that set the solver themselves), and the
-    crossover the case asks for (`solver.crossover` other than auto); HiGHS options the case
-    sets itself win."""
+    """HiGHS options that `method: choose` adds for a model of this kind and size (a
+    parallel tree search for a MIP given threads; none for a small LP, another method, or
+    options that set the solver themselves), and the crossover the case asks for
+    (`solver.crossover` other than auto); HiGHS options the case sets itself win."""
     chosen: dict[str, object] = {}
+    if options.method == "choose" and not is_lp and (options.threads or 1) > 1:
+        chosen["parallel"] = "on"
     if (
         options.method == "choose"
         and is_lp
@@ -313,6 +340,7 @@ def solve_matrix(
     progress: MipProgress | None = None,
     warm_start: np.ndarray | None = None,
     need_duals: bool = True,
+    stop_when: Callable[[np.ndarray], bool] | None = None,
 ) -> Outcome:
     """Solve the matrix with HiGHS (the backend interface, `gridopt.solver.types.Backend`).
 
@@ -343,6 +371,7 @@ def solve_matrix(
         h.setOptionValue("run_crossover", "off")
     _pass(h, matrix, integrality)
     _pass_quadratic(h, matrix, options)
+    met = stop_on(h, stop_when, int(A.shape[1])) if stop_when is not None else [False]
     if warm_start is not None and integrality.any():
         # a point to start a MIP from: HiGHS takes it as its first incumbent if feasible
         h.setSolution(
@@ -362,9 +391,13 @@ def solve_matrix(
     seconds = time.perf_counter() - t1
     info = h.getInfo()
     sol = h.getSolution()
-    # a time-limited run keeps its point only if HiGHS says it is feasible
+    # a time-limited run, or one stopped on `stop_when`, keeps its point only if HiGHS says
+    # it is feasible
+    stopped = status is Status.INTERRUPTED and met[0]
+    if stopped:
+        message = "stopped at its first incumbent that met the caller's condition"
     has_x = status is Status.OPTIMAL or (
-        status is Status.TIME_LIMIT
+        (status is Status.TIME_LIMIT or stopped)
         and info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     )
     is_mip = bool(integrality.any())

@@ -167,6 +167,7 @@ class Backend(Protocol):
         progress: MipProgress | None = None,
         warm_start: np.ndarray | None = None,
         need_duals: bool = True,
+        stop_when: Callable[[np.ndarray], bool] | None = None,
     ) -> Outcome:
         """Solve min c'x + c0 over the matrix with the case's options; never raise for solver
         outcomes. `relax` drops integrality; `gap_trace` receives a MIP's progress, and
@@ -174,7 +175,9 @@ class Backend(Protocol):
         reports); `warm_start` is a point (one value per column) the solver may start from
         where it can (a MIP's first incumbent, if feasible); `need_duals` False says only the
         objective and the point are wanted, so the backend may skip the work that gives duals
-        and a vertex (e.g. crossover after an interior point)."""
+        and a vertex (e.g. crossover after an interior point); `stop_when` ends a MIP at its
+        first incumbent x for which stop_when(x) holds, with status INTERRUPTED and that
+        incumbent as its point."""
         ...
 
     def primal_ray(self, matrix: Matrix) -> np.ndarray | None:
