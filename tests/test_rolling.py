@@ -26,6 +26,7 @@ from gridopt.inputs.case import load_case
 from gridopt.model.registry import build_model
 from gridopt.solver.matrix import matrix_from_blocks
 from gridopt.studies import rolling
+from gridopt.studies.future_cost import future_cost_function
 from gridopt.studies.rolling import (
     own_cost_gap,
     own_mip_gap,
@@ -580,6 +581,51 @@ def test_a_share_holds_on_the_kept_hours_of_every_window_not_on_its_look_ahead(t
     coal = shares[shares["element"].str.startswith("max 25")]
     assert list(coal["period"]) == ["horizon", "horizon"]
     assert coal["lhs"].to_numpy() == pytest.approx([0.25, 0.25], abs=1e-6)
+
+
+def test_a_share_carried_by_the_cuts_is_met_over_the_horizon_where_it_is_cheapest(tmp_path):
+    """The same run valued by the cuts carries the coal counted so far (module doc of
+    `gridopt.model.security`): the 1,500 MWh of the ceiling go where coal saves most, all on
+    day 1 (1,200 MWh displacing gas at 70 CNY/MWh, 300 displacing imports at 20), and the
+    stitched run costs what the horizon solved in one piece costs, 150,000 CNY by hand: day 1
+    100 MW of imports (72,000) and 1,200 MWh of coal (12,000); days 2 and 3 300 MWh of coal
+    (3,000) and 2,100 MWh of imports (63,000). Held per window it costs 165,000. A gas floor of
+    10 % a month is due in the last window only: the first reports it unmet by no one (no
+    slack), the last meets it on the whole month."""
+    case = _coal_zone(tmp_path)
+    spec = yaml.safe_load(case.read_text())
+    whole = solve_case(case).solution
+    assert whole.objective_cny == pytest.approx(150_000.0, rel=1e-9)
+    per_window = solve_rolling(case)
+    assert per_window.objective_cny == pytest.approx(165_000.0, rel=1e-9)
+    run = solve_rolling(case, seasonal="future_cost")
+    assert run.status == "optimal"
+    assert run.objective_cny == pytest.approx(150_000.0, rel=1e-9)
+    gen = run.tables["generation"].pivot(index="snapshot", columns="generator", values="p_mw")
+    demand_mwh = 24 * 150.0 + 48 * 50.0
+    # day 1 alone is far above the ceiling, the horizon exactly at it
+    assert gen["local coal"].iloc[:24].sum() / (24 * 150.0) > 0.4
+    assert gen["local coal"].sum() / demand_mwh == pytest.approx(0.25, abs=1e-6)
+    shares = run.tables["security"]
+    assert shares["lhs"].to_numpy() == pytest.approx([0.25, 0.25], abs=1e-6)
+    assert shares["binding"].all()
+
+    spec["security"][0]["fuel_mix"].append({"carriers": ["gas"], "min_pu": 0.1, "period": "month"})
+    case.write_text(yaml.safe_dump(spec))
+    whole = solve_case(case).solution
+    run = solve_rolling(case, seasonal="future_cost")
+    assert run.objective_cny == pytest.approx(whole.objective_cny, rel=1e-9)
+    gen = run.tables["generation"].pivot(index="snapshot", columns="generator", values="p_mw")
+    assert gen["local gas"].sum() >= 0.1 * demand_mwh - 1e-6
+    shares = run.tables["security"]
+    floor = shares[shares["element"] == "min 10 %"]
+    assert list(floor["period"]) == ["2025-01", "2025-01"]
+    assert np.isnan(floor["slack"].iloc[0]) and floor["met"].iloc[0]
+    assert not floor["binding"].iloc[0]
+    assert floor["lhs"].iloc[1] >= 0.1 - 1e-9 and floor["met"].iloc[1]
+    # the share counted so far is an entry of every stage's state, which the cuts price
+    cuts = future_cost_function(load_case(case), stages="day", resolution_h=24).cut_table()
+    assert {"security_fuel_mix_0_zone", "security_fuel_mix_1_zone"} <= set(cuts["table"])
 
 
 # ---- energy obligations and take-or-pay in windows ---------------------------------------------

@@ -194,6 +194,13 @@ def carried_entries(data: CaseData) -> pd.DataFrame:
                 index=pd.Index(f"{prefix}: " + win["label"].astype(str), dtype=object),
             )
         )
+    # the energy shares of security zones are carried the same way; imported here, as that
+    # family builds its rows with this module
+    from gridopt.model.security import carried_share_entries
+
+    shares = carried_share_entries(data)
+    if len(shares):
+        parts.append(shares)
     if not parts:
         return pd.DataFrame(
             {"before": [], "share_pu": [], "due": pd.to_datetime([])}, index=pd.Index([])

@@ -67,6 +67,22 @@ contingency; units are when U_g >= the zone's unit threshold.
     s_c p[c,t] (unattributed grid imports count for no carrier). Duals of (3), (4): CNY per MWh
     of the row, reported per percentage point of share (x E_W / 100).
 
+    In a piece of a longer horizon valued by a future-cost function (`CaseData.delivered`
+    given: a stage of one, a window of a rolling run under `seasonal: future_cost`) (3) and (4)
+    are carried as the energy of contracts is (`gridopt.model.periods`): with Q_W the energy
+    the target counts in the piece's snapshots of W, Q0_W what it counted before the piece
+    (rows `security_<target>_<zone>_delivered_start`) and E_W the demand of the whole period
+    (the horizon's part of it, `carried_share_entries`),
+
+        Q0_W + Q_W >= min E_W     only in the piece where W is due (it ends there)
+        Q0_W + Q_W <= max E_W     in every piece
+
+    rows `security_<target>_<zone>_min`, `_max`. Q0_W + Q_W is an entry of the state the piece
+    ends in, so the cuts say what counting a MWh now rather than later is worth, and Hong
+    Kong's yearly gas floor is met in the hours where gas is cheapest rather than in every
+    window alike. The results report (Q0_W + Q_W) / E_W, the share of the period's whole
+    demand counted so far.
+
 (5) Gas N-1, per gas source k of the zone's gas nodes N and snapshot t (rows
     `security_gas_n1_<zone>`): sources are the listed pipelines into N (rating into N times
     efficiency), the gas supplies at N (rating x availability) and gas storage at N (withdrawal
@@ -96,7 +112,7 @@ import pandas as pd
 from gridopt.inputs.data import CaseData
 from gridopt.inputs.settings import SecurityZone, ShareBound
 from gridopt.inputs.zones import local_units, slug, target_label
-from gridopt.model import generation
+from gridopt.model import generation, periods
 from gridopt.model.core import INF, LinearModel
 from gridopt.model.periods import LOOK_AHEAD, look_ahead
 
@@ -496,6 +512,212 @@ def _build_share(model: LinearModel, pl: Plan, target: str) -> None:
             rows.less(bound * energy[None, :])
 
 
+# ---- (3), (4) carried from piece to piece (`CaseData.delivered`) ----------------------------
+def _carried_prefix(zone: SecurityZone, target: str) -> str:
+    """The prefix of a carried share's rows and state entries: `security_<target>_<zone>`."""
+    return f"security_{slug(target)}_{slug(zone.name)}"
+
+
+def _period_keys(snapshots: pd.Index, share: ShareBound) -> np.ndarray:
+    """The period of each snapshot, whole (never split into kept hours and look-ahead)."""
+    if share.period == "horizon":
+        return np.full(len(snapshots), "horizon", dtype=object)
+    return np.asarray(pd.DatetimeIndex(snapshots).to_period("M").astype(str), dtype=object)
+
+
+def _carried_words(zone: SecurityZone, target: str) -> str:
+    return f"{zone.name} {target_label(zone, target)}"
+
+
+def carried_share_entries(data: CaseData) -> pd.DataFrame:
+    """The entries of `CaseData.delivered` for the energy shares of `data`'s zones (module
+    doc): per zone, share target and period of the horizon, by label `<prefix>: <zone>
+    <target> <period>`, the energy counted before it (`before`, 0), `share_pu` 1, when the
+    period ends (`due`: the month's end, or the horizon's) and the period's demand over the
+    horizon (`demand_mwh`, E_W), which the pieces' bounds are a share of."""
+    snaps = pd.DatetimeIndex(data.snapshots)
+    w = np.asarray(data.weights_h, dtype=float)
+    end = snaps[-1] + pd.Timedelta(hours=float(w[-1]))
+    parts = []
+    for zone in zones(data):
+        demand = zone_demand_mw(data, zone)
+        for target in _share_targets(zone):
+            key = _period_keys(snaps, _share_of(zone, target))
+            energy = pd.Series(w * demand).groupby(key, sort=False).sum()
+            ends = pd.DatetimeIndex(
+                [
+                    end if k == "horizon" else (pd.Period(k, "M") + 1).start_time
+                    for k in energy.index
+                ]
+            )
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "before": 0.0,
+                        "share_pu": 1.0,
+                        "due": np.minimum(ends.to_numpy(), end.to_datetime64()),
+                        "demand_mwh": energy.to_numpy(),
+                    },
+                    index=pd.Index(
+                        f"{_carried_prefix(zone, target)}: {_carried_words(zone, target)} "
+                        + energy.index.astype(str),
+                        dtype=object,
+                    ),
+                )
+            )
+    if not parts:
+        return pd.DataFrame({"before": [], "share_pu": [], "due": pd.to_datetime([])})
+    return pd.concat(parts)
+
+
+@dataclass
+class _CarriedShare:
+    """One carried share target in a piece: its periods (`periods.Windows`, bounds in MWh),
+    the energy it counts (`periods.Terms`) and each period's E_W and whether it is due here."""
+
+    prefix: str
+    win: periods.Windows
+    terms: periods.Terms
+    energy_mwh: np.ndarray
+    due: np.ndarray
+
+
+def _carried_share(model: LinearModel, pl: Plan, target: str) -> _CarriedShare:
+    """The periods of a carried share over `model`'s snapshots: the minimum min E_W only where
+    the period is due by the piece's end, the maximum max E_W in every piece (what is counted
+    can only grow towards it: a piece that passed it could not be undone later)."""
+    share = _share_of(pl.zone, target)
+    prefix = _carried_prefix(pl.zone, target)
+    key = _period_keys(model.snapshots, share)
+    names, first, idx = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    period = rank[idx].astype(np.int64)
+    labels = pd.Index(
+        [f"{_carried_words(pl.zone, target)} {n}" for n in names[order]], dtype=object
+    )
+    given = model.data.delivered
+    assert given is not None  # a carried share is built only where the piece carries
+    whole = given.reindex(f"{prefix}: " + labels.astype(str))
+    # a period the entries do not list: this piece's own demand, due at the piece's end
+    own = np.bincount(period, model.w * pl.demand_mw, minlength=len(labels))
+    listed = whole.get("demand_mwh", pd.Series(np.nan, index=whole.index))
+    energy = np.where(listed.isna(), own, listed.to_numpy(dtype=float))
+    snaps = pd.DatetimeIndex(model.snapshots)
+    end = snaps[-1] + pd.Timedelta(hours=float(model.w[-1]))
+    due = (pd.to_datetime(whole["due"]).fillna(end) <= end).to_numpy()
+    bound = {
+        side: np.full(len(labels), np.nan) if b is None else b * energy
+        for side, b in (("min", share.min_pu), ("max", share.max_pu))
+    }
+    bound["min"][~due] = np.nan
+    table = pd.DataFrame(
+        {
+            "owner": 0,
+            "label": labels,
+            "period": labels,
+            "first": snaps[first[order]],
+            "closes": due,
+            "share_pu": 1.0,
+            "min": bound["min"],
+            "max": bound["max"],
+            "penalty": np.nan,
+        }
+    )
+    mask = period[None, :] == np.arange(len(labels))[:, None]
+    parts = [
+        periods.Terms(period, cols.astype(np.int64), coef * model.w)
+        for cols, coef in _share_parts(model, pl, target)
+    ]
+    return _CarriedShare(
+        prefix, periods.Windows(table, mask, carried=True), periods.join_terms(parts), energy, due
+    )
+
+
+def _build_carried_share(model: LinearModel, pl: Plan, target: str) -> None:
+    """(3), (4) carried: Q0_W + Q_W >= min E_W where W is due, Q0_W + Q_W <= max E_W, with Q_W
+    the energy the target counts in the piece, Q0_W before it (module doc)."""
+    c = _carried_share(model, pl, target)
+    periods.bound_rows(model, c.prefix, c.win, c.terms, "energy counted by {} so far")
+
+
+def _carried_share_frames(sol: Solution, pl: Plan, target: str) -> list[pd.DataFrame]:
+    """Results of a carried share: per period, the share of its whole demand E_W counted so far
+    ((Q0 + Q) / E_W) against each bound; a minimum not due in the piece is reported with no
+    slack (met, not binding)."""
+    share = _share_of(pl.zone, target)
+    c = _carried_share(sol.model, pl, target)
+    got = periods.outcome(sol, c.prefix, c.win, c.terms)
+    achieved = np.divide(
+        got.before + got.quantity,
+        c.energy_mwh,
+        out=np.zeros_like(c.energy_mwh),
+        where=c.energy_mwh > 0,
+    )
+    words = _carried_words(pl.zone, target) + " "
+    labels = [str(x).removeprefix(words) for x in c.win.table["label"]]
+    frames = []
+    for side, bound, dual in (
+        ("min", share.min_pu, got.min_dual),
+        ("max", share.max_pu, got.max_dual),
+    ):
+        if bound is None:
+            continue
+        slack = achieved - bound if side == "min" else bound - achieved
+        if side == "min":
+            slack = np.where(c.due, slack, np.nan)
+        frames.append(
+            _share_frame(
+                pl.zone,
+                target,
+                side,
+                bound,
+                labels,
+                achieved,
+                slack,
+                np.nan_to_num(dual) + 0.0,
+                c.energy_mwh,
+                "carried: share of the period's whole demand counted so far (minimum checked"
+                " where the period ends); ",
+            )
+        )
+    return frames
+
+
+def _share_frame(
+    zone: SecurityZone,
+    target: str,
+    side: str,
+    bound: float,
+    periods_: list[str],
+    achieved: np.ndarray,
+    slack: np.ndarray,
+    per_mwh: np.ndarray,
+    energy_mwh: np.ndarray,
+    note: str = "",
+) -> pd.DataFrame:
+    """Result rows of one side of a share target, per period: the share achieved against the
+    bound, its price per percentage point (per MWh x E_W / 100)."""
+    return _frame(
+        zone.name,
+        target_label(zone, target),
+        [f"{side} {100 * bound:g} %"],
+        None,
+        periods_,
+        achieved[None, :],
+        np.full((1, len(periods_)), bound),
+        "pu of demand",
+        slack[None, :],
+        (per_mwh * energy_mwh / 100.0)[None, :],
+        "CNY/pp",
+        note
+        + "shadow price per percentage point of share; per MWh: "
+        + ", ".join(f"{v:,.4g}" for v in per_mwh)
+        + " CNY/MWh",
+    )
+
+
 # ---- (5) gas N-1 -----------------------------------------------------------------------------
 def _gas_system(
     model: LinearModel, pl: Plan
@@ -567,12 +789,16 @@ def _build_gas(model: LinearModel, pl: Plan) -> None:
 
 
 def build(model: LinearModel) -> None:
+    carried = model.data.delivered is not None
     for zone in zones(model.data):
         pl = plan(model, zone)
         if zone.n_1 is not None:
             _build_n1(model, pl)
         for target in _share_targets(zone):
-            _build_share(model, pl, target)
+            if carried:
+                _build_carried_share(model, pl, target)
+            else:
+                _build_share(model, pl, target)
         if zone.gas_n_1 is not None:
             _build_gas(model, pl)
 
@@ -612,7 +838,8 @@ def _frame(
             "rhs": rhs.ravel() + 0.0,
             "unit": unit,
             "slack": slack.ravel() + 0.0,
-            "met": (slack >= -tol).ravel(),
+            # no slack (NaN): nothing to meet here (a carried minimum not yet due)
+            "met": ((slack >= -tol) | np.isnan(slack)).ravel(),
             "binding": (np.abs(slack) <= tol).ravel(),
             "shadow_price": price.ravel() + 0.0,
             "shadow_price_unit": price_unit,
@@ -753,6 +980,9 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                 )
             )
         for target in _share_targets(zone):
+            if model.data.delivered is not None:
+                frames.extend(_carried_share_frames(sol, pl, target))
+                continue
             share = _share_of(zone, target)
             period, labels, _starts = _periods(model, share)
             w = model.w
@@ -768,21 +998,8 @@ def results(sol: Solution) -> dict[str, pd.DataFrame]:
                 per_mwh = (dual if side == "min" else -dual) + 0.0
                 slack = achieved - bound if side == "min" else bound - achieved
                 frames.append(
-                    _frame(
-                        name,
-                        target_label(zone, target),
-                        [f"{side} {100 * bound:g} %"],
-                        None,
-                        labels,
-                        achieved[None, :],
-                        np.full((1, len(labels)), bound),
-                        "pu of demand",
-                        slack[None, :],
-                        (per_mwh * energy / 100.0)[None, :],
-                        "CNY/pp",
-                        "shadow price per percentage point of share; per MWh: "
-                        + ", ".join(f"{v:,.4g}" for v in per_mwh)
-                        + " CNY/MWh",
+                    _share_frame(
+                        zone, target, side, bound, labels, achieved, slack, per_mwh, energy
                     )
                 )
         if zone.water_supply is not None and "hydro_water_balance" in model.row_blocks:
@@ -881,7 +1098,13 @@ def target_removal(model: LinearModel, zone: SecurityZone, target: str) -> Remov
     elif target == "gas_n_1":
         names = [f"security_gas_n1_{s}"]
     elif target in ("local_share", "import_share") or target.startswith("fuel_mix["):
-        names = [f"security_{slug(target)}_{side}_{s}" for side in ("min", "max")]
+        # per piece, or carried (`_carried_prefix`)
+        names = [
+            f"security_{slug(target)}_{side}_{s}"
+            if model.data.delivered is None
+            else f"{_carried_prefix(zone, target)}_{side}"
+            for side in ("min", "max")
+        ]
     else:
         names = []
     blocks = [model.row_blocks[n] for n in names if n in model.row_blocks]

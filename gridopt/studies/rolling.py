@@ -125,10 +125,11 @@ value, as the stages of the future-cost function do): a period's bound holds on 
 period in the window where it is due, and an annual contract is delivered when that is
 cheapest (must-take stays pro rata). The energy shares of
 security zones (Hong Kong's fuel mix: gas at least 50 %, coal at most 25 %) hold on the kept
-hours and the look-ahead apart in the same way (`gridopt.model.security`). Held over the window
-as a whole, either would go to the discarded look-ahead where that is cheaper, and the kept
-hours, and so the stitched run, would miss it (or, for a maximum, take the look-ahead's part
-too). Water still
+hours and the look-ahead apart in the same way (`gridopt.model.security`); under `seasonal:
+future_cost` they are carried as contracts are, the share counted so far an entry of the
+state. Held over the window as a whole, either would go to the discarded look-ahead where
+that is cheaper, and the kept hours, and so the stitched run, would miss it (or, for a
+maximum, take the look-ahead's part too). Water still
 in transit at a window's end counts for no store's end condition, so a window does not release
 upstream water that cannot arrive before its end: as a single solve, a window should solve at
 least the longest travel time of a cascade (PPRD: 45 h from Lianghekou down the Yalong; 24- and
