@@ -93,6 +93,50 @@ def stop_on(h: highspy.Highs, stop_when: Callable[[np.ndarray], bool], n_cols: i
     return met
 
 
+@dataclass
+class Incumbent:
+    """A MIP's last incumbent and the best bound seen by HiGHS' callbacks (`keep_incumbent`)."""
+
+    x: np.ndarray | None = None
+    bound_cny: float = -math.inf
+
+
+def keep_incumbent(h: highspy.Highs, n_cols: int) -> Incumbent:
+    """Keep each new incumbent of the MIP and the bound its log lines report."""
+    kept = Incumbent()
+
+    def bound(event: highspy.HighsCallbackEvent) -> None:
+        kept.bound_cny = max(kept.bound_cny, float(event.data_out.mip_dual_bound))
+
+    def improving(event: highspy.HighsCallbackEvent) -> None:
+        x = np.asarray(event.data_out.mip_solution, dtype=float)
+        if len(x) == n_cols:
+            kept.x = x.copy()
+        bound(event)
+
+    h.cbMipImprovingSolution.subscribe(improving)
+    h.cbMipLogging.subscribe(bound)
+    return kept
+
+
+def _checked_optimum(
+    h: highspy.Highs, matrix: Matrix, kept: Incumbent
+) -> tuple[np.ndarray, float] | None:
+    """The optimum a MIP found before HiGHS called its solve an error: HiGHS checks the point
+    it claims optimal against the original rows with absolute tolerances, however large the
+    row (ERGO-Code/HiGHS#2782, #2808; on a PPRD window a row of 29,427 off by 2.4e-5), and
+    then forgets the point. Its last incumbent, where the bound seen closes the gap, is that
+    point; `gridopt.solver.check` then holds it to tolerances relative to each row, as every
+    answer is. None where there is no such incumbent."""
+    if kept.x is None:
+        return None
+    objective = float(matrix.c @ kept.x + matrix.c0)
+    gap = objective - kept.bound_cny
+    relative = float(h.getOptionValue("mip_rel_gap")[1]) * max(abs(objective), 1e-9)
+    absolute = float(h.getOptionValue("mip_abs_gap")[1])
+    return (kept.x, objective) if gap <= max(relative, absolute) else None
+
+
 def _close_trace(h: highspy.Highs, trace: list[GapPoint]) -> None:
     """The MIP's final state, which HiGHS reports to no callback (e.g. the bound that closes
     the gap at the end of the search)."""
@@ -372,6 +416,7 @@ def solve_matrix(
     _pass(h, matrix, integrality)
     _pass_quadratic(h, matrix, options)
     met = stop_on(h, stop_when, int(A.shape[1])) if stop_when is not None else [False]
+    kept = keep_incumbent(h, int(A.shape[1])) if integrality.any() else Incumbent()
     if warm_start is not None and integrality.any():
         # a point to start a MIP from: HiGHS takes it as its first incumbent if feasible
         h.setSolution(
@@ -401,14 +446,27 @@ def solve_matrix(
         and info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     )
     is_mip = bool(integrality.any())
+    x = np.asarray(sol.col_value, dtype=float) if has_x else None
+    objective = float(info.objective_function_value) if has_x else float("nan")
+    gap, bound = float(info.mip_gap), float(info.mip_dual_bound)
+    optimum = _checked_optimum(h, matrix, kept) if status is Status.ERROR and is_mip else None
+    if optimum is not None:
+        x, objective = optimum
+        bound = kept.bound_cny
+        gap = (objective - bound) / max(abs(objective), 1e-9)
+        status = Status.OPTIMAL
+        message = (
+            "Optimal (HiGHS called its optimum a solve error, its rows checked with absolute"
+            " tolerances; checked here relative to each row)"
+        )
     return Outcome(
         status=status,
         message=message,
-        objective_cny=float(info.objective_function_value) if has_x else float("nan"),
-        x=np.asarray(sol.col_value, dtype=float) if has_x else None,
+        objective_cny=objective,
+        x=x,
         row_dual=np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None,
-        mip_gap=float(info.mip_gap) if is_mip else None,
-        best_bound_cny=float(info.mip_dual_bound) if is_mip else None,
+        mip_gap=gap if is_mip else None,
+        best_bound_cny=bound if is_mip else None,
         handoff_seconds=handoff,
         solve_seconds=seconds,
         # an interior point's solution without crossover to a vertex: no valid basis
