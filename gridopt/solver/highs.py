@@ -104,6 +104,10 @@ class Incumbent:
 def keep_incumbent(h: highspy.Highs, n_cols: int) -> Incumbent:
     """Keep each new incumbent of the MIP and the bound its log lines report."""
     kept = Incumbent()
+    # the bound that closes the gap reaches no callback but the log line HiGHS writes at the
+    # end of its search, and log lines reach callbacks only with output on (written nowhere
+    # unless a log is asked for)
+    h.setOptionValue("output_flag", True)
 
     def bound(event: highspy.HighsCallbackEvent) -> None:
         kept.bound_cny = max(kept.bound_cny, float(event.data_out.mip_dual_bound))
