@@ -2,7 +2,10 @@
 
 The matrix goes to HiGHS in one `passModel` call (`solve_matrix`); HiGHS' statuses map to
 gridopt's `Status`; `check_options` checks a case's raw options against HiGHS' own option list
-before a solve. `trace_gap` records a MIP's incumbent, bound and gap from HiGHS' callbacks;
+before a solve. An LP that fails numerically is solved again by other algorithms (`_retry`); a
+MIP whose optimum HiGHS' own final check calls a "Solve error" keeps that optimum
+(`keep_incumbent`, `_checked_optimum`) for gridopt's check relative to each row.
+`trace_gap` records a MIP's incumbent, bound and gap from HiGHS' callbacks;
 `run_highs` solves a HiGHS model built by another tool (PyPSA's, through linopy) with the same
 options and trace, for benchmarks in the same process.
 """
