@@ -58,7 +58,8 @@ contingency; units are when U_g >= the zone's unit threshold.
     with its slack, not a row; it becomes a row once capacities are variables.
 
 (3) Shares, per period W (the horizon, or each calendar month; in a window of a rolling run
-    each split into the hours it keeps and its look-ahead), E_W = sum_{t in W} w D:
+    each split into the hours it keeps and its look-ahead, unless carried: below),
+    E_W = sum_{t in W} w D:
 
         local:   min E_W <= sum_{t in W} w sum_g p[g,t]  <= max E_W
         import:  min E_W <= sum_{t in W} w sum_e I_e[t]  <= max E_W
