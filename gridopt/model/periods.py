@@ -52,7 +52,9 @@ and D[k,W] = D0[k,W] + E[k,W] is an entry of the state the piece ends in (`state
 counts the snapshots before it). The future-cost function then says what delivering now rather
 than later is worth, and an annual contract is delivered when its energy is cheapest (the
 Yazhong-Jiangxi line's 36 TWh in the Yalong's wet season) rather than 1/52 of it each week.
-Every entry of the horizon (`carried_entries`) is in every piece's state, so that the cuts of
+Every entry of the horizon (`carried_entries`; with the zones' energy shares, which
+`gridopt.model.security` carries the same way: `gridopt.model.registry.carried_entries`) is in
+every piece's state, so that the cuts of
 all pieces name the same entries; one a piece does not reach passes through unchanged. Must-take
 obligations (a share of what is available in each hour) stay pro rata.
 """
@@ -194,13 +196,6 @@ def carried_entries(data: CaseData) -> pd.DataFrame:
                 index=pd.Index(f"{prefix}: " + win["label"].astype(str), dtype=object),
             )
         )
-    # the energy shares of security zones are carried the same way; imported here, as that
-    # family builds its rows with this module
-    from gridopt.model.security import carried_share_entries
-
-    shares = carried_share_entries(data)
-    if len(shares):
-        parts.append(shares)
     if not parts:
         return pd.DataFrame(
             {"before": [], "share_pu": [], "due": pd.to_datetime([])}, index=pd.Index([])

@@ -13,6 +13,7 @@ import time
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+import pandas as pd
 from pyomo.common.gc_manager import PauseGC
 
 from gridopt.inputs.data import CaseData
@@ -28,6 +29,7 @@ from gridopt.model import (
     hydro,
     middle_levels,
     obligations,
+    periods,
     policy,
     security,
     storage,
@@ -83,6 +85,7 @@ EXPANSION: tuple[ModuleType, ...] = (
     corridors,
     gas,
     obligations,
+    periods,
     policy,
     balance,
 )
@@ -115,6 +118,15 @@ def build_model(data: CaseData) -> LinearModel:
         model.finish()
     model.build_seconds = time.perf_counter() - t0
     return model
+
+
+def carried_entries(data: CaseData) -> pd.DataFrame:
+    """`CaseData.delivered` at the start of `data`'s horizon for a horizon solved in pieces
+    valued by a future-cost function: every calendar-period obligation's entry
+    (`gridopt.model.periods.carried_entries`) and every zone's energy share's
+    (`gridopt.model.security.carried_share_entries`), nothing delivered yet."""
+    parts = [periods.carried_entries(data), security.carried_share_entries(data)]
+    return pd.concat([p for p in parts if len(p)] or parts[:1])
 
 
 def store_kinds(data: CaseData) -> list[StoreKind]:

@@ -120,8 +120,7 @@ from gridopt.model.future_cost import (
     theta_column,
 )
 from gridopt.model.hydro import steps_in_transit
-from gridopt.model.periods import carried_entries
-from gridopt.model.registry import build_model
+from gridopt.model.registry import build_model, carried_entries
 from gridopt.progress import steps
 from gridopt.solver.backends import backend_for
 from gridopt.solver.matrix import model_matrix

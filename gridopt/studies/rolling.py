@@ -159,8 +159,8 @@ from gridopt.inputs.settings import Case, Horizon, Reserve, Rolling
 from gridopt.model.commitment import free_to_go_off
 from gridopt.model.core import LinearModel
 from gridopt.model.future_cost import theta_cny
-from gridopt.model.periods import carried_entries, delivered_at
-from gridopt.model.registry import build_model, carrying, families
+from gridopt.model.periods import delivered_at
+from gridopt.model.registry import build_model, carried_entries, carrying, families
 from gridopt.model.stores import Past, Stores
 from gridopt.progress import steps
 from gridopt.results.tables import (
