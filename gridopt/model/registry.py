@@ -85,7 +85,6 @@ EXPANSION: tuple[ModuleType, ...] = (
     corridors,
     gas,
     obligations,
-    periods,
     policy,
     balance,
 )
