@@ -444,16 +444,19 @@ def _periods(model: LinearModel, share: ShareBound) -> tuple[np.ndarray, list[st
         key = np.asarray(snaps.to_period("M").astype(str), dtype=object)
     ahead = look_ahead(model)
     key[ahead] += LOOK_AHEAD
-    # periods in time order (kept parts before the look-ahead)
+    # kept parts before the look-ahead
+    period, labels, first = _in_time_order(key)
+    return period, labels, pd.DatetimeIndex(snaps[first])
+
+
+def _in_time_order(key: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Number the periods of the snapshots' keys in time order: each snapshot's period, the
+    periods' keys and the position of each period's first snapshot."""
     labels, first, idx = np.unique(key, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    return (
-        rank[idx].astype(np.int64),
-        [str(x) for x in labels[order]],
-        pd.DatetimeIndex(snaps[first[order]]),
-    )
+    return rank[idx].astype(np.int64), [str(x) for x in labels[order]], first[order]
 
 
 def _share_parts(model: LinearModel, pl: Plan, target: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -589,15 +592,8 @@ def _carried_share(model: LinearModel, pl: Plan, target: str) -> _CarriedShare:
     can only grow towards it: a piece that passed it could not be undone later)."""
     share = _share_of(pl.zone, target)
     prefix = _carried_prefix(pl.zone, target)
-    key = _period_keys(model.snapshots, share)
-    names, first, idx = np.unique(key, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    period = rank[idx].astype(np.int64)
-    labels = pd.Index(
-        [f"{_carried_words(pl.zone, target)} {n}" for n in names[order]], dtype=object
-    )
+    period, names, first = _in_time_order(_period_keys(model.snapshots, share))
+    labels = pd.Index([f"{_carried_words(pl.zone, target)} {n}" for n in names], dtype=object)
     given = model.data.delivered
     assert given is not None  # a carried share is built only where the piece carries
     whole = given.reindex(f"{prefix}: " + labels.astype(str))
@@ -618,7 +614,7 @@ def _carried_share(model: LinearModel, pl: Plan, target: str) -> _CarriedShare:
             "owner": 0,
             "label": labels,
             "period": labels,
-            "first": snaps[first[order]],
+            "first": snaps[first],
             "closes": due,
             "share_pu": 1.0,
             "min": bound["min"],
