@@ -138,6 +138,13 @@ class SolverOptions(_Strict):
         " the backend's own list before solving",
     )
     relax: bool = Field(False, description="solve the LP relaxation (integrality dropped)")
+    mip_start: Literal["none", "rounded_relaxation"] = Field(
+        "none",
+        description="how a MIP starts: none, the solver's own search; rounded_relaxation,"
+        " the LP relaxation first, its integers rounded by the model's families (unit"
+        " commitment: units on rounded up) and the rest re-optimised; within the MIP gap of"
+        " the relaxation's bound that is the answer, otherwise the MIP's first incumbent",
+    )
 
 
 class LoadShedding(_Strict):

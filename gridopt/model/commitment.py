@@ -395,6 +395,8 @@ def build(model: LinearModel) -> None:
     # a solution that sheds load is re-optimised over the commitment of the regions it sheds
     # in (gridopt.solver): see `unserved_neighbourhood`
     model.repairs.append(lambda x: unserved_neighbourhood(model, f, (u, v, z), x))
+    # a MIP may start from its relaxation with the units on rounded up (gridopt.solver)
+    model.roundings.append(lambda x: rounded_up_commitment(model, f, (u, v, z), x))
 
     # (9) spinning reserve per region
     reserve = model.data.case.reserve
@@ -440,6 +442,46 @@ def unserved_neighbourhood(
     for block in blocks:
         mask[block.cols[mine].ravel()] = True
     return mask
+
+
+# a relaxation's units on within this of an integer count as that integer
+ROUND_TOL_UNITS = 1e-6
+
+
+def rounded_up_commitment(model: LinearModel, f: Fleet, blocks: tuple, x: np.ndarray) -> np.ndarray:
+    """Point `x` (an LP relaxation's) with integer commitment: units on rounded up, starts and
+    stops the changes between snapshots.
+
+        u'[t] = max(ceil(u[t]), min(u'[t-1], H_up[t] + sum_{tau = t-UT+1 .. t-1} v'[tau]))
+        v'[t] = max(u'[t] - u'[t-1], 0),   z'[t] = max(u'[t-1] - u'[t], 0),   u'[-1] = U0
+
+    Why up: every unit the relaxation has partly on is on, so the rounded schedule holds at
+    least the relaxation's capacity, reserve and ramp room, and the relaxation's dispatch
+    nearly fits it (its cost is the no-load and start costs of the fractions, and the output
+    the stable minimum adds). The second term keeps a unit on until its minimum up time has
+    passed, (2) of the module doc, with H_up the starts held from before the horizon. A
+    schedule that still breaks a row (a minimum down time, a share held by a ceiling) is
+    judged by the solver, never assumed feasible. The other columns keep their values."""
+    u, v, z = blocks
+    x = x.copy()
+    n = f.units[:, None]
+    on = np.clip(np.ceil(x[u.cols] - ROUND_TOL_UNITS), 0.0, n)
+    prev = on[:, model.previous]
+    if not model.aggregated:
+        starts = np.zeros_like(on)
+        before = f.units_on_initial
+        for t in range(model.T):
+            first = max(t - int(f.up_snapshots.max()) + 1, 0)
+            lags = t - np.arange(first, t)  # 1 .. UT-1 snapshots back
+            inside = lags[None, :] < f.up_snapshots[:, None]
+            must = f.up_held[:, t] + (starts[:, first:t] * inside).sum(axis=1)
+            on[:, t] = np.maximum(on[:, t], np.minimum(before, must))
+            starts[:, t] = np.maximum(on[:, t] - before, 0.0)
+            before = on[:, t]
+        prev = np.concatenate([f.units_on_initial[:, None], on[:, :-1]], axis=1)
+    change = on - prev
+    x[u.cols], x[v.cols], x[z.cols] = on, np.maximum(change, 0.0), np.maximum(-change, 0.0)
+    return x
 
 
 def reserve_requirement_mw(model: LinearModel, f: Fleet) -> tuple[pd.Index, np.ndarray]:

@@ -295,6 +295,10 @@ class LinearModel:
         # neighbourhoods a MIP solution that leaves demand unserved is re-optimised over: each
         # maps a solution to the columns to free (gridopt.solver, gridopt.model.commitment)
         self.repairs: list[Callable[[np.ndarray], np.ndarray]] = []
+        # roundings of an LP relaxation's point to one with integer columns that a MIP may
+        # start from: each maps a point to the point with its family's integers set
+        # (gridopt.solver `mip_start: rounded_relaxation`, gridopt.model.commitment)
+        self.roundings: list[Callable[[np.ndarray], np.ndarray]] = []
         self._time_structure()
 
     # ---- time structure --------------------------------------------------------------------

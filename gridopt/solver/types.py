@@ -150,6 +150,8 @@ class Outcome:
     interior: bool = False
     # iterations of each algorithm the backend ran ("ipm", "crossover", "simplex", "pdlp")
     iterations: dict[str, int] = field(default_factory=dict)
+    # the row duals are those of the LP with the integer columns fixed at x (a MIP's prices)
+    duals_with_integers_fixed: bool = False
 
 
 class Backend(Protocol):
