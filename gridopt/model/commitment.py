@@ -136,6 +136,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage
 
 from gridopt.inputs.data import CaseData
 from gridopt.model import balance
@@ -449,39 +450,89 @@ ROUND_TOL_UNITS = 1e-6
 
 
 def rounded_up_commitment(model: LinearModel, f: Fleet, blocks: tuple, x: np.ndarray) -> np.ndarray:
-    """Point `x` (an LP relaxation's) with integer commitment: units on rounded up, starts and
-    stops the changes between snapshots.
+    """Point `x` (an LP relaxation's) with integer commitment, starts and stops the changes
+    between snapshots; the other columns keep their values.
 
-        u'[t] = max(ceil(u[t]), min(u'[t-1], H_up[t] + sum_{tau = t-UT+1 .. t-1} v'[tau]))
-        v'[t] = max(u'[t] - u'[t-1], 0),   z'[t] = max(u'[t-1] - u'[t], 0),   u'[-1] = U0
+    - A cluster of N > 1 units has its units on rounded up, u' = ceil(u): it holds at least
+      the relaxation's capacity, reserve and ramp room.
+    - Single units (N = 1) are switched on per region, fuel and snapshot in the order of their
+      relaxed u until their ratings cover the relaxation's committed capacity there,
+      sum_on cap >= sum_g cap[g] u[g]: rounding each up would start every unit the
+      relaxation keeps a sliver of (Hong Kong's and Macao's 43 units), and their stable
+      minima together exceed what the zone can use at night.
+    - A stop followed by a start within the minimum down time DT is not made: the units stay
+      on through the dip (a closing of u over DT snapshots, from U0 before the horizon).
+    - A start keeps its units on for the minimum up time UT (H_up: starts before the horizon):
+      u'[t] = max(u'[t], min(u'[t-1], H_up[t] + sum_{tau = t-UT+1 .. t-1} v'[tau])).
+    - v'[t] = max(u'[t] - u'[t-1], 0), z'[t] = max(u'[t-1] - u'[t], 0), u'[-1] = U0.
 
-    Why up: every unit the relaxation has partly on is on, so the rounded schedule holds at
-    least the relaxation's capacity, reserve and ramp room, and the relaxation's dispatch
-    nearly fits it (its cost is the no-load and start costs of the fractions, and the output
-    the stable minimum adds). The second term keeps a unit on until its minimum up time has
-    passed, (2) of the module doc, with H_up the starts held from before the horizon. A
-    schedule that still breaks a row (a minimum down time, a share held by a ceiling) is
-    judged by the solver, never assumed feasible. The other columns keep their values."""
+    A schedule that still breaks a row (a share held by a ceiling, a ramp) is judged by the
+    solver, never assumed feasible."""
     u, v, z = blocks
     x = x.copy()
     n = f.units[:, None]
-    on = np.clip(np.ceil(x[u.cols] - ROUND_TOL_UNITS), 0.0, n)
+    relaxed = np.clip(x[u.cols], 0.0, n)
+    on = np.ceil(relaxed - ROUND_TOL_UNITS)
+    single = np.flatnonzero(f.units == 1)
+    if len(single):
+        gens = model.data.tables["generators"].iloc[f.rows[single]]
+        region = region_of(model.data.tables, gens["bus"])
+        group = pd.Series(region, dtype=str).str.cat(gens["carrier"].astype(str).to_numpy(), "|")
+        on[single] = _covering(relaxed[single], f.cap_mw[single], group.to_numpy())
     prev = on[:, model.previous]
     if not model.aggregated:
-        starts = np.zeros_like(on)
-        before = f.units_on_initial
-        for t in range(model.T):
-            first = max(t - int(f.up_snapshots.max()) + 1, 0)
-            lags = t - np.arange(first, t)  # 1 .. UT-1 snapshots back
-            inside = lags[None, :] < f.up_snapshots[:, None]
-            must = f.up_held[:, t] + (starts[:, first:t] * inside).sum(axis=1)
-            on[:, t] = np.maximum(on[:, t], np.minimum(before, must))
-            starts[:, t] = np.maximum(on[:, t] - before, 0.0)
-            before = on[:, t]
+        on = _without_short_stops(on, f)
+        on = _held_up(on, f)
         prev = np.concatenate([f.units_on_initial[:, None], on[:, :-1]], axis=1)
     change = on - prev
     x[u.cols], x[v.cols], x[z.cols] = on, np.maximum(change, 0.0), np.maximum(-change, 0.0)
     return x
+
+
+def _covering(relaxed: np.ndarray, cap_mw: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Single units on (1) or off (0), per group and snapshot: in decreasing relaxed u, each
+    unit is on while the ratings before it fall short of sum cap u of its group."""
+    on = np.zeros_like(relaxed)
+    for members in pd.Series(np.arange(len(group))).groupby(group).indices.values():
+        r, c = relaxed[members], cap_mw[members]
+        order = np.argsort(-r, axis=0, kind="stable")
+        need = (r * c).sum(axis=0)
+        c_sorted = np.take_along_axis(c, order, axis=0)
+        before = np.cumsum(c_sorted, axis=0) - c_sorted
+        taken = (before < need[None, :] * (1.0 - ROUND_TOL_UNITS)) & (
+            np.take_along_axis(r, order, axis=0) > ROUND_TOL_UNITS
+        )
+        block = np.zeros_like(r)
+        np.put_along_axis(block, order, taken.astype(float), axis=0)
+        on[members] = block
+    return on
+
+
+def _without_short_stops(on: np.ndarray, f: Fleet) -> np.ndarray:
+    """Dips of u shorter than the minimum down time filled (a grey closing over DT snapshots
+    with U0 before the first): no stop is followed by a start within DT."""
+    out = on.copy()
+    for dt in np.unique(f.down_snapshots[f.down_snapshots > 1]):
+        sel = f.down_snapshots == dt
+        padded = np.concatenate([f.units_on_initial[sel, None], on[sel]], axis=1)
+        closed = ndimage.grey_closing(padded, size=(1, int(dt)), mode="nearest")
+        out[sel] = np.maximum(on[sel], closed[:, 1:])
+    return out
+
+
+def _held_up(on: np.ndarray, f: Fleet) -> np.ndarray:
+    """Units kept on until their minimum up time has passed (see rounded_up_commitment)."""
+    on = on.copy()
+    starts = np.zeros_like(on)
+    before = f.units_on_initial
+    for t in range(on.shape[1]):
+        first = max(t - int(f.up_snapshots.max()) + 1, 0)
+        inside = (t - np.arange(first, t))[None, :] < f.up_snapshots[:, None]
+        must = f.up_held[:, t] + (starts[:, first:t] * inside).sum(axis=1)
+        on[:, t] = np.maximum(on[:, t], np.minimum(before, must))
+        starts[:, t] = np.maximum(on[:, t] - before, 0.0)
+        before = on[:, t]
+    return on
 
 
 def reserve_requirement_mw(model: LinearModel, f: Fleet) -> tuple[pd.Index, np.ndarray]:

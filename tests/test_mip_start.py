@@ -1,0 +1,144 @@
+"""A MIP that starts from its rounded LP relaxation (`solver.mip_start: rounded_relaxation`).
+
+The tiny unit-commitment case (`cases/tiny_uc.yaml`: coal A on all day, CCGT B and OCGT C to
+start) without ramp limits, whose optimum, 3,817,000 CNY, the exhaustive search of
+tests/test_commitment.py finds. Its relaxation (3,748,061.90 CNY) has B and C partly on; rounded
+up, B runs 07:00-21:00 and C 17:00-19:00, a schedule whose cost is worked out here hour by hour
+by merit order, independently of gridopt's rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gridopt.inputs.case import load_case
+from gridopt.inputs.data import CaseData
+from gridopt.model.commitment import fleet, rounded_up_commitment
+from gridopt.model.registry import build_model
+from gridopt.solver.solve import solve
+from gridopt.solver.types import Status
+from tests.conftest import CASES
+from tests.test_commitment import without_ramps
+
+OPTIMUM_CNY = 3_817_000.0  # exhaustive search, tests/test_commitment.py
+
+
+def _tiny(**changes: object) -> CaseData:
+    settings = {"solver.mip_start": "rounded_relaxation", **changes}
+    return without_ramps(load_case(CASES / "tiny_uc.yaml", settings))
+
+
+def _schedule_cost(data: CaseData, on: np.ndarray) -> float:
+    """Cost of an on/off schedule (unit x hour, single units, no ramp limits): start costs
+    plus each hour's merit order between the units' lower and upper limits. A unit that is on
+    makes at least its stable minimum; at most its start-up capability in its first hour and
+    its shut-down capability in its last hour before it stops (min up >= 2 h), else its
+    rating."""
+    g = data.tables["generators"]
+    rating = g["p_max_mw"].to_numpy(float)
+    lo = g["p_min_stable_pu"].to_numpy(float) * rating
+    su = g["startup_ramp_pu"].astype(float).fillna(1.0).to_numpy() * rating
+    sd = g["shutdown_ramp_pu"].astype(float).fillna(1.0).to_numpy() * rating
+    cost = g["marginal_cost_cny_per_mwh"].to_numpy(float)
+    before = g["units_on_initial"].astype(float).to_numpy()[:, None]
+    prev = np.concatenate([before, on[:, :-1]], axis=1)
+    after = np.concatenate([on[:, 1:], on[:, -1:]], axis=1)
+    starts = (on > prev) & (on > 0)
+    stops_next = (on > 0) & (after < on) & (g["min_up_h"].to_numpy(float) >= 2)[:, None]
+    hi = np.where(starts, su[:, None], rating[:, None])
+    hi = np.where(stops_next, np.minimum(hi, sd[:, None]), hi) * on
+    low = lo[:, None] * on
+    demand = data.load_mw.sum(axis=1).to_numpy()
+    total = float((starts * g["start_cost_cny"].to_numpy(float)[:, None]).sum())
+    order = np.argsort(cost)
+    for t, d in enumerate(demand):
+        left = d - low[:, t].sum()
+        assert left >= -1e-9, f"hour {t}: the stable minima exceed demand"
+        total += float(low[:, t] @ cost)
+        for i in order:
+            take = min(left, hi[i, t] - low[i, t])
+            total += take * cost[i]
+            left -= take
+        assert left <= 1e-9, f"hour {t}: demand not met"
+    return total
+
+
+def test_a_rounding_within_the_gap_is_the_answer_with_the_relaxation_as_its_bound():
+    data = _tiny(**{"solver.mip_gap": 0.05})
+    sol = solve(build_model(data), data.case.solver)
+    relaxed = solve(build_model(data), data.case.solver, relax=True)
+    assert sol.status is Status.OPTIMAL and "rounded relaxation" in sol.message
+    assert "within the MIP gap" in sol.message
+    on = np.round(sol.value("uc_on"))
+    expected = np.zeros_like(on)
+    expected[0] = 1.0  # coal A
+    expected[1, 7:22] = 1.0  # CCGT B, 07:00-21:00
+    expected[2, 17:20] = 1.0  # OCGT C, 17:00-19:00
+    np.testing.assert_array_equal(on, expected)
+    assert sol.objective_cny == pytest.approx(_schedule_cost(data, on), abs=1e-6)
+    assert sol.objective_cny == pytest.approx(3_830_500.0, abs=1e-6)
+    # the bound is the relaxation's, and it proves the gap: the optimum lies between them
+    assert sol.best_bound_cny == pytest.approx(relaxed.objective_cny, rel=1e-9)
+    assert sol.best_bound_cny <= OPTIMUM_CNY <= sol.objective_cny
+    assert sol.objective_cny - sol.best_bound_cny <= 0.05 * sol.objective_cny
+    # its prices are those of its dispatch with the commitment fixed, as for any MIP
+    assert sol.price_basis == "commitment_fixed" and np.isfinite(sol.row_dual).all()
+    fixed = solve(build_model(data), data.case.solver.model_copy(update={"mip_start": "none"}))
+    assert fixed.price_basis == "commitment_fixed"
+
+
+def test_a_rounding_outside_the_gap_starts_the_mip_which_still_reaches_the_optimum():
+    data = _tiny(**{"solver.mip_gap": 0.0})
+    sol = solve(build_model(data), data.case.solver)
+    assert sol.status is Status.OPTIMAL
+    assert "the MIP's first incumbent" in sol.message
+    assert sol.objective_cny == pytest.approx(OPTIMUM_CNY, abs=1e-6)
+
+
+def test_an_infeasible_rounding_leaves_the_mip_to_itself():
+    # with its ramps, B rounded up to run until 21:00 leaves coal A unable to ramp up to
+    # 22:00's demand once B stops, and nothing may be shed: no schedule from that rounding
+    data = load_case(CASES / "tiny_uc.yaml", {"solver.mip_start": "rounded_relaxation"})
+    sol = solve(build_model(data), data.case.solver)
+    plain = solve(build_model(data), data.case.solver.model_copy(update={"mip_start": "none"}))
+    assert sol.status is Status.OPTIMAL and "rounded relaxation is infeasible" in sol.message
+    assert sol.objective_cny == pytest.approx(plain.objective_cny, abs=1e-6)
+
+
+def test_units_rounded_up_stay_on_for_their_minimum_up_time():
+    data = _tiny()
+    model = build_model(data)
+    f = fleet(model)
+    u, v, z = (model.variables[n] for n in ("uc_on", "uc_start", "uc_stop"))
+    x = np.zeros(model.n_cols)
+    x[u.cols[0]] = 1.0  # coal A on all day, as it starts
+    x[u.cols[1, 5]] = 0.3  # CCGT B (minimum up 4 h) a third on at 05:00 only
+    x[u.cols[2, 9]] = 1e-7  # OCGT C within the tolerance of off
+    r = rounded_up_commitment(model, f, (u, v, z), x)
+    on, started, stopped = r[u.cols], r[v.cols], r[z.cols]
+    np.testing.assert_array_equal(on[1], (np.arange(24) >= 5) & (np.arange(24) <= 8))
+    assert started[1, 5] == 1.0 and stopped[1, 9] == 1.0
+    assert started[1].sum() == 1.0 and stopped[1].sum() == 1.0
+    assert not on[2].any() and not on[0].min() < 1.0
+    # every transition row holds: u[t] - u[t-1] = v[t] - z[t], u[-1] = U0
+    prev = np.concatenate([f.units_on_initial[:, None], on[:, :-1]], axis=1)
+    np.testing.assert_array_equal(on - prev, started - stopped)
+
+
+def test_single_units_cover_their_fuels_relaxed_capacity_and_short_dips_stay_on():
+    data = _tiny()
+    model = build_model(data)
+    f = fleet(model)
+    u, v, z = (model.variables[n] for n in ("uc_on", "uc_start", "uc_stop"))
+    x = np.zeros(model.n_cols)
+    x[u.cols[0]] = 1.0
+    x[u.cols[0, 3:6]] = 0.0  # coal A (minimum down 8 h) off for 3 h in the relaxation
+    # CCGT B (300 MW) and OCGT C (150 MW), both gas, half on at noon: 225 MW of committed
+    # capacity, which B alone covers; rounding each up would start both
+    x[u.cols[1, 12]] = x[u.cols[2, 12]] = 0.5
+    r = rounded_up_commitment(model, f, (u, v, z), x)
+    on, started, stopped = r[u.cols], r[v.cols], r[z.cols]
+    assert on[0].all() and not started[0].any() and not stopped[0].any()
+    np.testing.assert_array_equal(on[1], (np.arange(24) >= 12) & (np.arange(24) <= 15))
+    assert not on[2].any()
