@@ -106,13 +106,17 @@ def test_an_infeasible_rounding_leaves_the_mip_to_itself():
     assert sol.objective_cny == pytest.approx(plain.objective_cny, abs=1e-6)
 
 
-def test_units_rounded_up_stay_on_for_their_minimum_up_time():
-    data = _tiny()
-    model = build_model(data)
-    f = fleet(model)
+def _rounding_of_tiny() -> tuple:
+    """The tiny case's model, fleet, commitment blocks, and a zero point with coal A on."""
+    model = build_model(_tiny())
     u, v, z = (model.variables[n] for n in ("uc_on", "uc_start", "uc_stop"))
     x = np.zeros(model.n_cols)
     x[u.cols[0]] = 1.0  # coal A on all day, as it starts
+    return model, fleet(model), (u, v, z), x
+
+
+def test_units_rounded_up_stay_on_for_their_minimum_up_time():
+    model, f, (u, v, z), x = _rounding_of_tiny()
     x[u.cols[1, 5]] = 0.3  # CCGT B (minimum up 4 h) a third on at 05:00 only
     x[u.cols[2, 9]] = 1e-7  # OCGT C within the tolerance of off
     r = rounded_up_commitment(model, f, (u, v, z), x)
@@ -127,12 +131,7 @@ def test_units_rounded_up_stay_on_for_their_minimum_up_time():
 
 
 def test_single_units_cover_their_fuels_relaxed_capacity_and_short_dips_stay_on():
-    data = _tiny()
-    model = build_model(data)
-    f = fleet(model)
-    u, v, z = (model.variables[n] for n in ("uc_on", "uc_start", "uc_stop"))
-    x = np.zeros(model.n_cols)
-    x[u.cols[0]] = 1.0
+    model, f, (u, v, z), x = _rounding_of_tiny()
     x[u.cols[0, 3:6]] = 0.0  # coal A (minimum down 8 h) off for 3 h in the relaxation
     # CCGT B (300 MW) and OCGT C (150 MW), both gas, half on at noon: 225 MW of committed
     # capacity, which B alone covers; rounding each up would start both
