@@ -25,6 +25,11 @@ A MIP solution that leaves demand unserved is first re-optimised over the intege
 the model's families name for it (`LinearModel.repairs`; unit commitment frees the commitment of
 the regions that shed), every other integer fixed, to an absolute gap of a hundredth of a MWh
 of lost load (`_repair`): a relative gap on the whole system's cost would accept the shedding.
+
+With `mip_start: rounded_relaxation` a MIP first solves its LP relaxation, the families round
+it (`LinearModel.roundings`), and the LP with those integers fixed is solved: within the MIP's
+gap of the relaxation's bound that is the answer, otherwise the MIP's first incumbent
+(`_rounded_relaxation`).
 """
 
 from __future__ import annotations
