@@ -142,7 +142,8 @@ class SolverOptions(_Strict):
         "none",
         description="how a MIP starts: none, the solver's own search; rounded_relaxation,"
         " the LP relaxation first, its integers rounded by the model's families (unit"
-        " commitment: units on rounded up) and the rest re-optimised; within the MIP gap of"
+        " commitment: clusters up, single units covering their fuel's relaxed capacity)"
+        " and the rest re-optimised; within the MIP gap of"
         " the relaxation's bound that is the answer, otherwise the MIP's first incumbent",
     )
 

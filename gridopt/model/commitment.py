@@ -396,7 +396,7 @@ def build(model: LinearModel) -> None:
     # a solution that sheds load is re-optimised over the commitment of the regions it sheds
     # in (gridopt.solver): see `unserved_neighbourhood`
     model.repairs.append(lambda x: unserved_neighbourhood(model, f, (u, v, z), x))
-    # a MIP may start from its relaxation with the units on rounded up (gridopt.solver)
+    # a MIP may start from its relaxation with its commitment rounded (gridopt.solver)
     model.roundings.append(lambda x: rounded_up_commitment(model, f, (u, v, z), x))
 
     # (9) spinning reserve per region
