@@ -31,7 +31,7 @@ from gridopt.studies.future_cost import (
 )
 from gridopt.studies.pieces import State, Window, piece_data
 from gridopt.studies.rolling import solve_rolling
-from tests.conftest import CASES, solve
+from tests.conftest import CASES, ROOT, solve
 
 CASE = CASES / "tiny_cascade_stages.yaml"
 
@@ -179,11 +179,14 @@ def test_stochastic_cuts_are_valid_for_the_expected_cost_of_the_next_stage(data)
         pull=0.0,
     )
     assert sto.status == "max_iterations" or sto.converged
-    # a dry last week cannot bring Upper back to its start from every level: early free
-    # passes find such starts (said in words); the cuts then keep enough water back, and the
-    # last forward pass needs no start moved
-    assert any("infeasible" in note for note in sto.notes)
+    # a dry last week cannot bring Upper back to its start from every level: the stages keep
+    # it within reach of its end under the driest year from the start (`within_reach`), so no
+    # pass needs a start moved
+    assert not any("infeasible" in note for note in sto.notes), sto.notes
     assert sto.bounds["upper_bound_valid"].iloc[-1]
+    dry = within_reach_of(sto, "dry")
+    upper = sto.keys.get_loc(("hydro", "Upper"))
+    assert sto.reach[-1].low[upper] == pytest.approx(dry, rel=1e-9)
     lower = sto.bounds["lower_bound_cny"].to_numpy()
     assert (np.diff(lower) >= -1e-6 * abs(lower[-1])).all()
     # each year's own path is a schedule of that year: it costs at least its perfect-foresight
@@ -292,17 +295,54 @@ def test_a_pass_from_an_infeasible_start_leaves_a_feasibility_cut():
     at the LP optimum; from the horizon LP's path no stage is ever infeasible."""
     dry = load_case(CASE, {"inflow_year": "dry"})
     _status, lp = horizon_lp(dry, 24)
-    naive = future_cost_function(dry, "week", 24, gap=1e-9, first_pass="forward")
+    # the stages learn where the end is out of reach only from the starts that fail
+    naive = future_cost_function(dry, "week", 24, gap=1e-9, first_pass="forward", known_reach=False)
     assert any("was infeasible" in note for note in naive.notes), naive.notes
     assert not naive.bounds["upper_bound_valid"].iloc[0]
     assert naive.bounds["feasibility_cuts"].iloc[-1] >= 1
     assert naive.converged and _rel(naive.lower_bound_cny, lp) < 1e-6
-    planned = future_cost_function(dry, "week", 24, gap=1e-9)
+    planned = future_cost_function(dry, "week", 24, gap=1e-9, known_reach=False)
     assert planned.converged and _rel(planned.lower_bound_cny, lp) < 1e-6
     # the trial states never; the states below them (`LOW_POINTS`) may be infeasible
     assert not planned.notes
-    on_path = future_cost_function(dry, "week", 24, gap=1e-9, low_points=False)
+    on_path = future_cost_function(dry, "week", 24, gap=1e-9, low_points=False, known_reach=False)
     assert on_path.converged and on_path.bounds["feasibility_cuts"].iloc[-1] == 0
+
+
+def within_reach_of(result, year: str) -> float:
+    """Upper's lowest level at the start of the last week from which its end level (20 hm3)
+    is within reach in `year`: its inflow that week less its minimum release, by hand."""
+    name = "inflow_m3s.csv" if year == "normal" else f"inflow_m3s_{year}.csv"
+    inflow = pd.read_csv(
+        ROOT / "networks" / "tiny_cascade_stages" / "timeseries" / name,
+        index_col=0,
+        parse_dates=True,
+    )["Upper"]
+    last_week = inflow["2025-01-27":"2025-02-02"]  # hourly, m3/s
+    return 20.0 - 0.0036 * float((last_week - 10.0).sum())
+
+
+def test_stages_that_know_the_reach_of_the_end_never_start_where_it_is_out_of_reach():
+    """Dry year: Upper (the head of the river) refills in the last week by at most its inflow
+    less its minimum release, so it must start that week at 20 hm3 (its end level) less that
+    much; its inflow read from the network's own dry-year file. With that bound from the start,
+    the pass without cuts never leaves Upper below it, no stage is infeasible, and the bounds
+    meet at the LP optimum in fewer passes than when the bound is found by failing."""
+    dry = load_case(CASE, {"inflow_year": "dry"})
+    _status, lp = horizon_lp(dry, 24)
+    known = future_cost_function(dry, "week", 24, gap=1e-9, first_pass="forward")
+    found = future_cost_function(dry, "week", 24, gap=1e-9, first_pass="forward", known_reach=False)
+    hand = within_reach_of(known, "dry")
+    upper = known.keys.get_loc(("hydro", "Upper"))
+    assert known.reach[-1].low[upper] == pytest.approx(hand, rel=1e-9)
+    lower = known.keys.get_loc(("hydro", "Lower"))
+    assert np.isneginf(known.reach[-1].low[lower])  # fed from above: no bound of its own
+    assert not known.notes and known.bounds["upper_bound_valid"].all()
+    assert known.converged and _rel(known.lower_bound_cny, lp) < 1e-6
+    assert known.iterations < found.iterations
+    trials = known.trials
+    ends = trials[(trials["stage"] == 3) & (trials["store"] == "Upper")]["level"]
+    assert len(ends) and (ends >= hand - 1e-6).all()
 
 
 def test_a_feasibility_cut_cuts_off_a_start_the_stage_after_cannot_recover_from():

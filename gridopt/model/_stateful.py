@@ -63,7 +63,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from gridopt.model.core import INF, LinearModel, RowBlock, Rows, VarBlock
-from gridopt.model.stores import StoreKind
+from gridopt.model.stores import Motion, StoreKind
 from gridopt.model.tables import tidy
 
 if TYPE_CHECKING:
@@ -181,6 +181,8 @@ class StatePart:
     # the entries are sums over the horizon's snapshots (energy delivered so far): at an
     # earlier end b they count the snapshots before b (`gridopt.studies.future_cost.states_at`)
     sums: bool = False
+    # how far the levels can move in each snapshot of the model (`gridopt.model.stores.Motion`)
+    motion: Motion | None = None
 
 
 @dataclass
@@ -248,7 +250,10 @@ def level_state(model: LinearModel, kind: StoreKind) -> StatePart | None:
         if block is not None:
             pos = level.components.get_indexer(block.components)
             starts[pos] = block.first_row + np.arange(len(pos))
-    return StatePart(kind.table, level.components, kind.unit, end, lb[:, -1], ub[:, -1], starts)
+    motion = kind.motion(model) if kind.motion is not None else None
+    return StatePart(
+        kind.table, level.components, kind.unit, end, lb[:, -1], ub[:, -1], starts, False, motion
+    )
 
 
 def level_balance(

@@ -59,7 +59,7 @@ from gridopt.model._stateful import (
     year_table,
 )
 from gridopt.model.core import LinearModel
-from gridopt.model.stores import StoreKind, Stores, hours_to_move
+from gridopt.model.stores import Motion, StoreKind, Stores, hours_to_move
 from gridopt.model.tables import region_of, tidy
 
 if TYPE_CHECKING:
@@ -137,6 +137,21 @@ def _start_at(gas: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
     return gas
 
 
+def _motion(model: LinearModel) -> Motion:
+    """How far each gas storage can fill or empty in each snapshot: at its injection rate
+    (times its efficiency) and its withdrawal rate, dt[t] hours each."""
+    sto = model.data.tables["gas_storage"]
+    dt = model.dt[None, :]
+    rise = (
+        dt
+        * (sto["efficiency"].to_numpy() * model.rating("gas_storage", "injection_max_mwth"))[
+            :, None
+        ]
+    )
+    fall = dt * model.rating("gas_storage", "withdrawal_max_mwth")[:, None]
+    return Motion(rise, fall, np.ones(rise.shape))
+
+
 STORES = (
     StoreKind(
         "gas_storage",
@@ -146,6 +161,7 @@ STORES = (
         "gas storage",
         _stores,
         _start_at,
+        _motion,
     ),
 )
 

@@ -63,7 +63,7 @@ from gridopt.model._stateful import (
     year_table,
 )
 from gridopt.model.core import LinearModel
-from gridopt.model.stores import Carried, Past, StoreKind, Stores, hours_to_move
+from gridopt.model.stores import Carried, Motion, Past, StoreKind, Stores, hours_to_move
 from gridopt.model.tables import region_of, tidy
 
 if TYPE_CHECKING:
@@ -183,9 +183,33 @@ def _start_at(hydro: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
     return hydro
 
 
+def _motion(model: LinearModel) -> Motion:
+    """How far each reservoir can rise or fall in each snapshot on its own: a station with no
+    river above it rises at most by its inflow less its withdrawal and minimum release,
+
+        rise[h,t] = k w[t] (inflow[h,t] - z[h,t] - q_env_min[h])
+
+    and a station below another by as much as the stations above release (no limit); any
+    station falls without limit (spill is unbounded)."""
+    hydro = model.data.tables["hydro"]
+    kw = HM3_PER_M3S_H * model.dt[None, :]
+    inflow = model.data.inflow_m3s[hydro.index].to_numpy().T
+    rise = kw * (inflow - withdrawal_m3s(model.data) - hydro["q_env_min_m3s"].to_numpy()[:, None])
+    fed = hydro.index.isin(hydro["downstream"].dropna().to_numpy())
+    rise[fed] = np.inf
+    return Motion(rise, np.full(rise.shape, np.inf), np.ones(rise.shape))
+
+
 STORES = (
     StoreKind(
-        "hydro", "hydro_storage", "hydro_water_balance", "hm3", "hydro station", _stores, _start_at
+        "hydro",
+        "hydro_storage",
+        "hydro_water_balance",
+        "hm3",
+        "hydro station",
+        _stores,
+        _start_at,
+        _motion,
     ),
 )
 

@@ -32,7 +32,7 @@ from gridopt.model._stateful import (
     year_table,
 )
 from gridopt.model.core import LinearModel
-from gridopt.model.stores import StoreKind, Stores, hours_to_move
+from gridopt.model.stores import Motion, StoreKind, Stores, hours_to_move
 from gridopt.model.tables import region_of, tidy
 
 if TYPE_CHECKING:
@@ -64,6 +64,20 @@ def _start_at(sto: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
     return sto
 
 
+def _motion(model: LinearModel) -> Motion:
+    """How far each storage unit can fill or empty in each snapshot: charging at full power
+    (times its charging efficiency) plus its natural inflow, or discharging at full power
+    (over its discharging efficiency), after its standing loss."""
+    sto = model.data.tables["storage_units"]
+    dt = model.dt[None, :]
+    p_max = model.rating("storage_units", "p_max_mw")[:, None]
+    inflow = inflow_mw(model)
+    rise = dt * (sto["efficiency_charge"].to_numpy()[:, None] * p_max + np.maximum(inflow, 0.0))
+    fall = dt * (p_max / sto["efficiency_discharge"].to_numpy()[:, None] + np.maximum(-inflow, 0.0))
+    keep = (1.0 - sto["standing_loss_per_h"].to_numpy()[:, None]) ** dt
+    return Motion(rise, fall, np.broadcast_to(keep, rise.shape).copy())
+
+
 STORES = (
     StoreKind(
         "storage_units",
@@ -73,6 +87,7 @@ STORES = (
         "storage unit",
         _stores,
         _start_at,
+        _motion,
     ),
 )
 

@@ -8,6 +8,10 @@ function) hands each piece the state the one before it left. The families own th
   from the case's table, and how to set a table's start level), and registers the kinds it
   builds in the model (`LinearModel.store_kinds`) so that conditions on end levels
   (`gridopt.model.end_state`) find the level variable by table;
+- a kind may say how far its level can move on its own in each snapshot (`StoreKind.motion`,
+  a `Motion`): from that and the case's end level follow the levels from which the end is
+  still within reach (`Motion.reachable`), which a long horizon solved in pieces keeps at
+  every piece's end (`gridopt.studies.future_cost`);
 - a family whose components remember the past beyond a level (output for ramp limits, units
   on and the starts and stops of the hours before, water still travelling down a river)
   gives `carry(solution, k, past) -> Carried`: the table columns and history frames that
@@ -20,9 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from gridopt.model.core import LinearModel
 
 
 @dataclass
@@ -55,6 +63,58 @@ class StoreKind:
     label: str
     read: Callable[[dict[str, pd.DataFrame]], Stores]
     start_at: Callable[[pd.DataFrame, np.ndarray], pd.DataFrame]
+    # how far the levels of a built model can move in each snapshot (None: not known)
+    motion: Callable[[LinearModel], Motion] | None = None
+
+
+@dataclass
+class Motion:
+    """How far each store's level can move in each snapshot, whatever else happens:
+
+        x[i,t] = keep[i,t] x[i,t-1] + n[i,t],    -fall[i,t] <= n[i,t] <= rise[i,t]
+
+    (level units per snapshot; inf: no limit; a negative rise is a store that must drain,
+    such as a reservoir whose inflow is below its minimum release)."""
+
+    rise: np.ndarray  # (store x snapshot)
+    fall: np.ndarray
+    keep: np.ndarray
+
+    @classmethod
+    def join(cls, parts: list[Motion]) -> Motion:
+        """The motion of consecutive horizons, in time order."""
+        return cls(
+            np.hstack([m.rise for m in parts]),
+            np.hstack([m.fall for m in parts]),
+            np.hstack([m.keep for m in parts]),
+        )
+
+    def reachable(
+        self, lower: np.ndarray, upper: np.ndarray, end: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The levels from which each store can still end the horizon at `end` (NaN: anywhere
+        in its range), before each snapshot t = 0..T (store x (T + 1)): low and high, by
+
+            low[T] = end,   low[t-1] = max(lower, (low[t] - rise[t]) / keep[t])
+            high[T] = end,  high[t-1] = min(upper, (high[t] + fall[t]) / keep[t])
+
+        Necessary, not sufficient: a store outside [low, high] cannot make its end whatever
+        the rest of the system does; inside, it still may not (its water is needed
+        elsewhere). Where the end is out of the range altogether, low is the upper end of the
+        range (and high its lower end)."""
+        n, T = self.rise.shape
+        low, high = np.empty((n, T + 1)), np.empty((n, T + 1))
+        low[:, T] = np.where(np.isnan(end), lower, end)
+        high[:, T] = np.where(np.isnan(end), upper, end)
+        keep = np.where(self.keep > 0, self.keep, np.nan)  # nothing kept: no bound
+        # a recursion in time over all stores at once (T steps, each a vector operation)
+        with np.errstate(invalid="ignore"):
+            for t in range(T - 1, -1, -1):
+                below = (low[:, t + 1] - self.rise[:, t]) / keep[:, t]
+                above = (high[:, t + 1] + self.fall[:, t]) / keep[:, t]
+                low[:, t] = np.maximum(lower, np.where(np.isnan(below), -np.inf, below))
+                high[:, t] = np.minimum(upper, np.where(np.isnan(above), np.inf, above))
+        return np.minimum(low, upper[:, None]), np.maximum(high, lower[:, None])
 
 
 @dataclass

@@ -121,6 +121,7 @@ from gridopt.model.future_cost import (
 )
 from gridopt.model.hydro import steps_in_transit
 from gridopt.model.registry import build_model, carried_entries
+from gridopt.model.stores import Motion
 from gridopt.progress import steps
 from gridopt.solver.backends import backend_for
 from gridopt.solver.matrix import model_matrix
@@ -154,6 +155,8 @@ PULL_FLOOR = 1e-6
 LOW_POINTS = (0.5, 0.2, 0.8)
 # a move of a stage's start smaller than this (in the entry's unit) is no move
 MOVE_TOLERANCE = 1e-6
+# a level within this share of its range of the range's own end is no bound (`within_reach`)
+REACH_TOLERANCE = 1e-6
 
 
 class StageFailed(RuntimeError):
@@ -533,6 +536,49 @@ class Reach:
         self.high[down] = np.minimum(self.high[down], at[down] + moves[down])
 
 
+def within_reach(
+    built: dict[tuple[str, int], Stage], years: list[str], S: int, coarse: dict[str, CaseData]
+) -> list[Reach]:
+    """The levels each store must keep at the end of every stage but the last for the case's
+    end rules to be within its reach whatever the rest of the system does
+    (`gridopt.model.stores.Motion.reachable` over the stages after it), under every scenario:
+    the same kind of bounds as the backward pass finds (`Reach`), known before it starts. A
+    reservoir at the head of a river refills only from its own inflow, so in a dry season it
+    must already hold nearly what it is to end the year with; without these bounds the stages
+    learn that only from the trial states that could not start, and the windows of a rolling
+    run, which leave the trial path, could end a window below them and leave the last window
+    unable to make the end."""
+    first = state_of(built[(years[0], 0)].model)
+    out = [Reach.none(len(first.keys)) for _ in range(S - 1)]
+    for year in years:
+        parts = [state_of(built[(year, s)].model).parts for s in range(S)]
+        ends = end_rules(coarse[year], start_levels(coarse[year]))
+        # the stages' ends, in snapshots from the start
+        lengths = [built[(year, s)].model.T for s in range(S)]
+        at = np.cumsum(lengths)[:-1]
+        offset = 0
+        for i, part in enumerate(parts[0]):
+            n = len(part.names)
+            motions = [stage[i].motion for stage in parts]
+            if all(m is not None for m in motions):
+                end = (
+                    ends[part.table]["level"].reindex(part.names).to_numpy(dtype=float)
+                    if part.table in ends
+                    else np.full(n, np.nan)
+                )
+                low, high = Motion.join(motions).reachable(part.lower, part.upper, end)  # type: ignore[arg-type]
+                span = np.where(np.isfinite(part.upper - part.lower), part.upper - part.lower, 1.0)
+                tol = REACH_TOLERANCE * span
+                for s, b in enumerate(at):
+                    held = slice(offset, offset + n)
+                    lo = np.where(low[:, b] > part.lower + tol, low[:, b], -np.inf)
+                    hi = np.where(high[:, b] < part.upper - tol, high[:, b], np.inf)
+                    out[s].low[held] = np.maximum(out[s].low[held], lo)
+                    out[s].high[held] = np.minimum(out[s].high[held], hi)
+            offset += n
+    return out
+
+
 # ---- the coarse case and its stages -------------------------------------------------------------
 def coarse_case(data: CaseData, resolution_h: int, inflow_year: str | None = None) -> CaseData:
     """The case over its whole horizon at `resolution_h` hours per snapshot, as a dispatch
@@ -863,12 +909,15 @@ def future_cost_function(
     first_pass: str = "horizon",
     pull: float = 0.5,
     low_points: bool = True,
+    known_reach: bool = True,
 ) -> FutureCostResult:
     """Cuts of the future cost of every stage by DDP (module doc). `scenarios`: inflow years
     of the case (None: the case's own); `probabilities` (None: equal); `first_pass`: where the
     first pass's trial states come from (`FIRST_PASS`); `pull`: the first strength of the
     forward pass's pull toward the incumbent paths (not with `samples`; 0: none); `low_points`:
-    cuts also at states below the trial states (`LOW_POINTS`)."""
+    cuts also at states below the trial states (`LOW_POINTS`); `known_reach`: the stages keep
+    from the start the levels from which the case's end is within reach (`within_reach`;
+    False: only those the backward pass finds)."""
     say = progress or (lambda _m: None)
     started = time.perf_counter()
     _check(data, resolution_h, scenarios, probabilities, gap, max_iterations, first_pass, pull)
@@ -926,8 +975,13 @@ def future_cost_function(
     cuts = [Cuts() for _ in range(S - 1)]
     # feasibility cuts of every stage but the last: where the stage after can start from
     feasible = [Cuts() for _ in range(S - 1)]
-    reach = [Reach.none(len(keys)) for _ in range(S - 1)]
-    # each entry's lowest level (the floor the backward pass's low points go toward)
+    reach = (
+        within_reach(built, years, S, coarse)
+        if known_reach
+        else [Reach.none(len(keys)) for _ in range(S - 1)]
+    )
+    # each entry's lowest level (the floor the backward pass's low points go toward, raised
+    # at each boundary to the levels from which the case's end is still within reach)
     floor = np.asarray(state_of(built[(years[0], 0)].model).lower, dtype=float)
     options = first.case.solver.model_copy(update={"relax": True})
     if workers != 1 or scheduler is not None:
@@ -1062,7 +1116,8 @@ def future_cost_function(
                 states = trial[:, s - 1]
                 # and from states below the trial states (`LOW_POINTS`): a cut there too
                 f = LOW_POINTS[iteration % len(LOW_POINTS)] if low_points else 0.0
-                lows = states - f * np.where(np.isfinite(floor), states - floor, 0.0)
+                least = np.minimum(states, np.fmax(floor, reach[s - 1].low))
+                lows = states - f * np.where(np.isfinite(least), states - least, 0.0)
                 points = [(states, True), (lows, False)] if f > 0 else [(states, True)]
                 pairs = [(k, y) for k in range(len(paths)) for y in range(len(years))]
                 outs_all = solver.run(

@@ -78,10 +78,12 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
      `seasonal_resolution_h` (`gridopt.studies.future_cost`): the cuts of the stage boundary
      at or after the window's end (inside the last stage, the boundary before it). The
      state it values is every store's level and the water released upstream and not yet
-     arrived, so no store is steered on its own and no fallback is needed; stores without
-     an initial level start (and the run ends) where the stages started them. By default the
-     stages end where the windows end; each window's end also keeps the levels below which
-     the stages after cannot start (a miss paid), and keeps near the cheapest path of the
+     arrived, so no store is steered on its own; stores without an initial level start (and
+     the run ends) where the stages started them. By default the stages end where the
+     windows end; each window's end also keeps the levels below which the stages after
+     cannot start (a miss paid; among them, known before the function's passes begin, the
+     levels from which a store can still make the case's end on its own inflow and rates,
+     `gridopt.studies.future_cost.within_reach`), and keeps near the cheapest path of the
      function's passes at `rolling.future_cost_pull` times each store's value in the cuts;
    - `none`: no plan is solved.
 
@@ -100,7 +102,9 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
    window is infeasible) is it solved again with the end levels of the stores the plan steers
    penalised, at `target_penalty_factor` x the most the plan valued the store in any coarse
    snapshot (its value in the last one alone may be nil, in a wet season), and the misses are
-   reported as missed targets.
+   reported as missed targets. Under `future_cost` no plan values them: a miss costs
+   `gridopt.model.future_cost.MISS_CNY_PER_UNIT` per unit, as a window's miss of the levels
+   the stages after cannot start from does.
 
 3. Stitching: the kept part of every window (its variables and the duals of its rows on the
    kept snapshots) is read by the families' own `results`, so the stitched result set has the
@@ -158,7 +162,7 @@ from gridopt.inputs.data import CaseData
 from gridopt.inputs.settings import Case, Horizon, Reserve, Rolling
 from gridopt.model.commitment import free_to_go_off
 from gridopt.model.core import LinearModel
-from gridopt.model.future_cost import theta_cny
+from gridopt.model.future_cost import MISS_CNY_PER_UNIT, theta_cny
 from gridopt.model.periods import delivered_at
 from gridopt.model.registry import build_model, carried_entries, carrying, families
 from gridopt.model.stores import Past, Stores
@@ -521,7 +525,11 @@ def _end_conditions(
             planned = followed[table] if spanned else np.zeros(n, dtype=bool)
             level[planned] = np.nan
             chase = followed[table] & ~np.isnan(level)
-            if plan is not None and soft and end_penalised and chase.any():
+            if end_penalised and settings.seasonal == "future_cost":
+                # no plan values the stores: a miss costs what missing a level the future
+                # cannot recover from costs any window (`gridopt.model.future_cost`)
+                penalty[~np.isnan(level)] = MISS_CNY_PER_UNIT
+            elif plan is not None and soft and end_penalised and chase.any():
                 # at the most the plan ever valued the store: its value in the last coarse
                 # snapshot alone may be nil (a wet season), which would let the window
                 # empty a reservoir the case's rule wants back
@@ -871,7 +879,11 @@ class _Run:
         if w.solve_end > w.keep_end:
             span += f" (+{w.solve_end - w.keep_end} snapshots ahead)"
         self.say(f"window {w.number}/{n_windows}: {span}")
-        soft = last and _soft_targets(self.plan, self.settings)
+        # the last window holds the case's end rules; where the windows before it left too
+        # little to get there, it misses them at a penalty and says so
+        soft = last and (
+            _soft_targets(self.plan, self.settings) or self.settings.seasonal == "future_cost"
+        )
         timings: dict[str, float] = {}
         for penalised in (False, True) if soft else (False,):
             end_state = _end_conditions(
