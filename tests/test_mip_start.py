@@ -9,8 +9,13 @@ by merit order, independently of gridopt's rows.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
+import yaml
 
 from gridopt.inputs.case import load_case
 from gridopt.inputs.data import CaseData
@@ -98,12 +103,104 @@ def test_a_rounding_outside_the_gap_starts_the_mip_which_still_reaches_the_optim
 
 def test_an_infeasible_rounding_leaves_the_mip_to_itself():
     # with its ramps, B rounded up to run until 21:00 leaves coal A unable to ramp up to
-    # 22:00's demand once B stops, and nothing may be shed: no schedule from that rounding
+    # 22:00's demand once B stops, and nothing may be shed: no schedule from that rounding,
+    # nor between the floors and ceilings of the relaxation
     data = load_case(CASES / "tiny_uc.yaml", {"solver.mip_start": "rounded_relaxation"})
     sol = solve(build_model(data), data.case.solver)
     plain = solve(build_model(data), data.case.solver.model_copy(update={"mip_start": "none"}))
     assert sol.status is Status.OPTIMAL and "rounded relaxation is infeasible" in sol.message
+    assert "neighbourhood" in sol.message and "none (infeasible)" in sol.message
     assert sol.objective_cny == pytest.approx(plain.objective_cny, abs=1e-6)
+
+
+def _fleet_and_peaker(tmp_path: Path, gap: float) -> CaseData:
+    """The tiny case's day served by a fleet of four 200 MW CCGTs (stable minimum 180 MW
+    each, 300 CNY/MWh, 1,000 CNY a start, two on before the day) and a 200 MW peaker (900
+    CNY/MWh, not committed). The relaxation runs the fleet at load / 200 units, so rounded up
+    its stable minima exceed the load (300 MW at 00:00 with two units on: 360 MW): no
+    schedule; between the floor and the ceiling of each hour, one is."""
+    base = {
+        "bus": "X",
+        "carrier": "gas",
+        "ramp_up_mw_per_h": np.nan,
+        "ramp_down_mw_per_h": np.nan,
+        "co2_t_per_mwh": 0.37,
+        "startup_ramp_pu": np.nan,
+        "shutdown_ramp_pu": np.nan,
+        "hours_in_state_initial": 5,
+    }
+    gens = pd.DataFrame(
+        [
+            {
+                **base,
+                "name": "ccgt fleet",
+                "p_max_mw": 800.0,
+                "marginal_cost_cny_per_mwh": 300.0,
+                "committable": True,
+                "units": 4,
+                "p_min_stable_pu": 0.9,
+                "min_up_h": 1,
+                "min_down_h": 1,
+                "start_cost_cny": 1000.0,
+                "units_on_initial": 2,
+            },
+            {
+                **base,
+                "name": "ocgt peaker",
+                "p_max_mw": 200.0,
+                "marginal_cost_cny_per_mwh": 900.0,
+                "committable": False,
+                "units": 1,
+                "p_min_stable_pu": 0.0,
+                "min_up_h": 0,
+                "min_down_h": 0,
+                "start_cost_cny": 0.0,
+                "units_on_initial": np.nan,
+            },
+        ]
+    )
+    net = tmp_path / "networks" / "uc"
+    shutil.copytree(CASES.parent / "networks" / "tiny_uc", net)
+    gens.to_csv(net / "generators.csv", index=False)
+    settings = yaml.safe_load((CASES / "tiny_uc.yaml").read_text())
+    settings.update(
+        {
+            "network": "../networks/uc",
+            "solver": {"mip_gap": gap, "mip_start": "rounded_relaxation"},
+        }
+    )
+    (tmp_path / "cases").mkdir()
+    case = tmp_path / "cases" / "uc.yaml"
+    case.write_text(yaml.safe_dump(settings))
+    return load_case(case)
+
+
+def test_an_infeasible_rounding_gives_way_to_the_best_rounding_of_the_relaxation(tmp_path):
+    # the relaxation is weak here (a fraction of a unit at the fleet's cost where a whole
+    # schedule needs the peaker): a 20 % gap
+    data = _fleet_and_peaker(tmp_path / "a", 0.2)
+    sol = solve(build_model(data), data.case.solver)
+    relaxed = solve(build_model(data), data.case.solver, relax=True)
+    optimum = solve(build_model(data), data.case.solver.model_copy(update={"mip_gap": 0.0}))
+    assert sol.status is Status.OPTIMAL and "rounded relaxation is infeasible" in sol.message
+    assert "neighbourhood" in sol.message and "within the MIP gap" in sol.message
+    assert sol.best_bound_cny == pytest.approx(relaxed.objective_cny, rel=1e-9)
+    assert sol.best_bound_cny <= optimum.objective_cny + 1e-6 <= sol.objective_cny + 2e-6
+    assert sol.objective_cny - sol.best_bound_cny <= 0.2 * sol.objective_cny
+    # its schedule costed by hand: the fleet makes all it can (it is the cheaper), the
+    # peaker the rest, plus the starts
+    on = np.round(sol.value("uc_on"))[0]
+    load = data.load_mw.sum(axis=1).to_numpy()
+    fleet_mw = np.minimum(load, 200.0 * on)
+    assert (fleet_mw >= 180.0 * on - 1e-9).all() and (load - fleet_mw <= 200.0 + 1e-9).all()
+    starts = np.maximum(np.diff(np.r_[2.0, on]), 0.0)
+    hand = float(300.0 * fleet_mw.sum() + 900.0 * (load - fleet_mw).sum() + 1000.0 * starts.sum())
+    assert sol.objective_cny == pytest.approx(hand, abs=1e-6)
+    # at no gap it only starts the MIP, which reaches the optimum
+    exact = _fleet_and_peaker(tmp_path / "b", 0.0)
+    sol0 = solve(build_model(exact), exact.case.solver)
+    assert "neighbourhood" in sol0.message and "first incumbent" in sol0.message
+    assert sol0.objective_cny == pytest.approx(optimum.objective_cny, abs=1e-6)
 
 
 def _rounding_of_tiny() -> tuple:
