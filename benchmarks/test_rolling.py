@@ -32,6 +32,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from benchmarks.harness import ROOT
@@ -238,6 +239,22 @@ def test_dry_year_stress(benchmark, record, request):
             assert run.status == "optimal", run.summary.get("failed_window")
             out[f"{name}_objective_cny"] = run.objective_cny
             out[f"{name}_unserved_mwh"] = run.summary.get("unserved_mwh")
+            # the end levels the last window could not hold (missed at a penalty), per store
+            window_ends = run.tables.get("window_ends")
+            missed = (
+                window_ends[window_ends["target_missed"] > 1e-6]
+                if window_ends is not None
+                else pd.DataFrame()
+            )
+            out[f"{name}_end_levels_missed"] = {
+                f"{t} {s}": round(float(m), 3)
+                for t, s, m in zip(
+                    missed.get("table", []),
+                    missed.get("store", []),
+                    missed.get("target_missed", []),
+                    strict=True,
+                )
+            }
         return out
 
     figures = benchmark.pedantic(stress, rounds=1, iterations=1)

@@ -919,7 +919,8 @@ def _draw_security_zone(ax_h: Axes, ax_p: Axes, t: pd.DataFrame, zone: str) -> N
 
 def draw_future_cost_levels(run: RunTables, out_dir: Path) -> list[Path]:
     """Each reservoir's level at the end of every stage of a future-cost run, one line per
-    forward path, against its range (shaded)."""
+    forward path, against its range (shaded) and the least level from which the stages after
+    can still make the case's end (dashed, where there is one)."""
     levels = run.get("future_cost_levels")
     stores = store_trajectories(levels, limit=12) if levels is not None else {}
     if not stores:
@@ -938,6 +939,15 @@ def draw_future_cost_levels(run: RunTables, out_dir: Path) -> list[Path]:
                 lw=1.6 if i == 0 else 1.0,
                 color=SERIES_PALETTE[i % len(SERIES_PALETTE)],
                 label=str(path),
+            )
+        if t.keep_at_least is not None:
+            ax.plot(
+                pd.to_datetime(t.keep_at_least.index),
+                t.keep_at_least.to_numpy(),
+                ls="--",
+                lw=1.0,
+                color="#e31a1c",
+                label="keep at least",
             )
         ax.set_title(str(store), fontsize="medium")
         ax.set_ylabel(f"level ({t.unit})")

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from gridopt.cli import app
 from gridopt.inputs.case import load_case
+from gridopt.results.chart_data import store_trajectories
 from gridopt.studies.future_cost import (
     PULL_FLOOR,
     Cuts,
@@ -347,8 +348,13 @@ def test_stages_that_know_the_reach_of_the_end_never_start_where_it_is_out_of_re
     assert known.converged and _rel(known.lower_bound_cny, lp) < 1e-6
     assert known.iterations < found.iterations
     trials = known.trials
-    ends = trials[(trials["stage"] == 3) & (trials["store"] == "Upper")]["level"]
-    assert len(ends) and (ends >= hand - 1e-6).all()
+    ends = trials[(trials["stage"] == 3) & (trials["store"] == "Upper")]
+    assert len(ends) and (ends["level"] >= hand - 1e-6).all()
+    # the levels sheet says so, and its chart draws it
+    assert ends["keep_at_least"].to_numpy() == pytest.approx(hand, rel=1e-9)
+    assert trials[trials["store"] == "Lower"]["keep_at_least"].isna().all()
+    drawn = store_trajectories(trials)["Upper"].keep_at_least
+    assert drawn is not None and drawn.iloc[3] == pytest.approx(hand, rel=1e-9)
 
 
 def test_a_feasibility_cut_cuts_off_a_start_the_stage_after_cannot_recover_from():

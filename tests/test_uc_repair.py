@@ -118,3 +118,34 @@ def test_a_mip_asked_to_stop_keeps_the_first_incumbent_that_met_the_condition():
     never = backend.solve_matrix(matrix, data.case.solver, stop_when=lambda x: False)
     assert never.status is Status.OPTIMAL
     assert never.objective_cny == pytest.approx(best.objective_cny, rel=1e-9)
+
+
+def test_a_repair_whose_relaxation_still_sheds_gets_the_least_time():
+    """Demand 20 % higher: the peak (888 MW) exceeds all three units (850 MW), so no
+    commitment serves every hour. The repair's relaxation says so before its search (it
+    still sheds), the search gets REPAIR_MIN_TIME_S, and it still turns the schedule that
+    keeps C off into one that sheds only what the optimum sheds."""
+    data = load_case(CASES / "tiny_uc.yaml", SHEDDING)
+    data.load_mw[:] = data.load_mw.to_numpy() * 1.2
+    best = solve(build_model(data), data.case.solver)
+    assert best.status is Status.OPTIMAL
+    unavoidable = _shed_mwh(best.model, best.x)
+    assert unavoidable >= (1.2 * 740.0 - 850.0) - 1e-6
+    model = build_model(data)
+    matrix = model_matrix(model)
+    c = model.variables["uc_on"].components.get_loc("ocgt C")
+    off = np.concatenate(
+        [model.variables[name].cols[c] for name in ("uc_on", "uc_start", "uc_stop")]
+    )
+    col_ub = matrix.col_ub.copy()
+    col_ub[off] = 0.0
+    bad = solve(model, data.case.solver, matrix=replace(matrix, col_ub=col_ub))
+    assert _shed_mwh(model, bad.x) > unavoidable + 100.0
+    repaired = _repair(
+        model, backend_for("highs"), matrix, bad.x, bad.objective_cny, data.case.solver
+    )
+    assert repaired is not None
+    x, objective, note = repaired
+    assert "given the least time: its relaxation leaves demand unserved too" in note
+    assert _shed_mwh(model, x) == pytest.approx(unavoidable, abs=1e-3)
+    assert objective == pytest.approx(best.objective_cny, abs=REPAIR_GAP_MWH * 50_000 + 1e-6)

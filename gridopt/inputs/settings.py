@@ -143,8 +143,10 @@ class SolverOptions(_Strict):
         description="how a MIP starts: none, the solver's own search; rounded_relaxation,"
         " the LP relaxation first, its integers rounded by the model's families (unit"
         " commitment: clusters up, single units covering their fuel's relaxed capacity)"
-        " and the rest re-optimised; within the MIP gap of"
-        " the relaxation's bound that is the answer, otherwise the MIP's first incumbent",
+        " and the rest re-optimised (where that is infeasible, the best rounding: every"
+        " integer between the floor and the ceiling of its relaxed value); within the MIP"
+        " gap of the relaxation's bound that is the answer, otherwise the MIP's first"
+        " incumbent",
     )
 
 

@@ -462,6 +462,8 @@ class Trajectory:
     lower: float
     upper: float
     unit: str
+    # by time, the least level the stages after can start from (NaN: any); None: not given
+    keep_at_least: pd.Series | None = None
 
 
 def store_trajectories(
@@ -478,6 +480,9 @@ def store_trajectories(
     out = {}
     for store in order.index:
         df = sel[sel["store"] == store]
+        least = None
+        if "keep_at_least" in df and df["keep_at_least"].notna().any():
+            least = df.groupby("time", sort=False)["keep_at_least"].max()
         out[str(store)] = Trajectory(
             df.pivot_table(index="time", columns="path", values="level", sort=False).reindex(
                 columns=list(pd.unique(df["path"]))
@@ -485,6 +490,7 @@ def store_trajectories(
             float(ranges.at[store, "lower"]),
             float(ranges.at[store, "upper"]),
             str(df["unit"].iloc[0]),
+            least,
         )
     return out
 

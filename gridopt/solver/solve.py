@@ -27,9 +27,10 @@ the regions that shed), every other integer fixed, to an absolute gap of a hundr
 of lost load (`_repair`): a relative gap on the whole system's cost would accept the shedding.
 
 With `mip_start: rounded_relaxation` a MIP first solves its LP relaxation, the families round
-it (`LinearModel.roundings`), and the LP with those integers fixed is solved: within the MIP's
-gap of the relaxation's bound that is the answer, otherwise the MIP's first incumbent
-(`_rounded_relaxation`).
+it (`LinearModel.roundings`), and the LP with those integers fixed is solved (where that is
+infeasible, the best rounding of the relaxation is searched instead, `_neighbourhood`):
+within the MIP's gap of the relaxation's bound that is the answer, otherwise the MIP's first
+incumbent (`_rounded_relaxation`).
 """
 
 from __future__ import annotations
@@ -270,9 +271,14 @@ def _repair(
     holds, and proving the REPAIR_GAP_MWH gap beyond it bought nothing the window keeps (on the
     PPRD year of unit commitment such repairs ran to their time limit). Otherwise it is given
     as long as the MIP took (`REPAIR_MIN_TIME_S` to `REPAIR_TIME_S`, `mip_seconds`); stopped
-    there, it keeps the best it found. The note says which. Returns the new solution, its
-    objective and a note, or None.
-    """
+    there, it keeps the best it found. The note says which.
+
+    Its relaxation (the freed integers continuous) comes first: the sub-MIP cannot do better
+    than it. Where it is no lower than `x`'s objective (less the gap), `x` stays, with a
+    note; where it still leaves demand unserved, no schedule of the freed units serves it
+    all, and the sub-MIP gets only `REPAIR_MIN_TIME_S` to serve what it can. Returns the new
+    solution (or `x`), its objective and a note, or None where nothing is short or nothing
+    better was found."""
     free = np.zeros(len(x), dtype=bool)
     for neighbourhood in model.repairs:
         free |= neighbourhood(x)
@@ -298,6 +304,23 @@ def _repair(
         options.time_limit_s or REPAIR_TIME_S,
         max(REPAIR_MIN_TIME_S, mip_seconds),
     )
+    # the sub-MIP's own relaxation bounds what it can do: no better than its objective, and
+    # where even the freed units' commitment taken continuous leaves demand unserved, no
+    # schedule of theirs serves it all (the search could never stop at its first schedule
+    # that does, and on the PPRD year such repairs ran to their limit)
+    relaxed = backend.solve_matrix(sub, options, relax=True, need_duals=False)
+    why = ""
+    if relaxed.x is not None and relaxed.status is Status.OPTIMAL:
+        if relaxed.objective_cny >= objective - REPAIR_GAP_MWH * voll:
+            return (
+                x,
+                objective,
+                "not repaired: with the commitment of the regions with unserved energy"
+                " relaxed the objective is no lower, so no schedule of theirs serves more",
+            )
+        if any(n(relaxed.x).any() for n in model.repairs):
+            limit = min(limit, REPAIR_MIN_TIME_S)
+            why = ", given the least time: its relaxation leaves demand unserved too"
     settings = options.model_copy(
         update={"mip_gap": 0.0, "time_limit_s": limit, "mip_abs_gap": REPAIR_GAP_MWH * voll}
     )
@@ -318,7 +341,8 @@ def _repair(
         out.objective_cny,
         f"repaired: {int(free.sum()):,} integer columns of the regions with unserved energy"
         f" re-optimised, objective {objective:,.0f} -> {out.objective_cny:,.0f} CNY"
-        + stop.get(out.status, ""),
+        + stop.get(out.status, "")
+        + why,
     )
 
 

@@ -1343,6 +1343,10 @@ def _result(
     store = keys.get_level_values(1).to_numpy()
     n_paths, S, n = trial.shape
     stage_end = [snaps[b - 1] + pd.Timedelta(hours=resolution_h) for _a, b in bounds]
+    kept = (np.full((S, n), np.nan), np.full((S, n), np.nan))
+    for s, r in enumerate(reach):
+        kept[0][s] = np.where(np.isfinite(r.low), r.low, np.nan)
+        kept[1][s] = np.where(np.isfinite(r.high), r.high, np.nan)
     trials = pd.DataFrame(
         {
             "path": np.repeat(path_names, S * n),
@@ -1354,6 +1358,9 @@ def _result(
             "level": trial.ravel(),
             "lower": np.tile(ranges[0], n_paths * S),
             "upper": np.tile(ranges[1], n_paths * S),
+            # the levels the stages after can start from (`Reach`: known or found), NaN: any
+            "keep_at_least": np.tile(kept[0].ravel(), n_paths),
+            "keep_at_most": np.tile(kept[1].ravel(), n_paths),
         }
     )
     start = pd.DataFrame(
