@@ -316,17 +316,18 @@ def test_a_pass_from_an_infeasible_start_leaves_a_feasibility_cut():
     assert on_path.converged and on_path.bounds["feasibility_cuts"].iloc[-1] == 0
 
 
-def within_reach_of(result, year: str) -> float:
-    """Upper's lowest level at the start of the last week from which its end level (20 hm3)
-    is within reach in `year`: its inflow that week less its minimum release, by hand."""
+def within_reach_of(result, year: str, first_day: str = "2025-01-27") -> float:
+    """Upper's lowest level at the start of `first_day` (by default the last week's) from
+    which its end level (20 hm3) is within reach in `year`: its inflow from then on less its
+    minimum release, by hand."""
     name = "inflow_m3s.csv" if year == "normal" else f"inflow_m3s_{year}.csv"
     inflow = pd.read_csv(
         ROOT / "networks" / "tiny_cascade_stages" / "timeseries" / name,
         index_col=0,
         parse_dates=True,
     )["Upper"]
-    last_week = inflow["2025-01-27":"2025-02-02"]  # hourly, m3/s
-    return 20.0 - 0.0036 * float((last_week - 10.0).sum())
+    rest = inflow[first_day:"2025-02-02"]  # hourly, m3/s
+    return 20.0 - 0.0036 * float((rest - 10.0).sum())
 
 
 def test_stages_that_know_the_reach_of_the_end_never_start_where_it_is_out_of_reach():
@@ -355,6 +356,12 @@ def test_stages_that_know_the_reach_of_the_end_never_start_where_it_is_out_of_re
     assert trials[trials["store"] == "Lower"]["keep_at_least"].isna().all()
     drawn = store_trajectories(trials)["Upper"].keep_at_least
     assert drawn is not None and drawn.iloc[3] == pytest.approx(hand, rel=1e-9)
+    # a window that ends inside a stage (31 January, day 25 of 28) keeps them too
+    inside = known.cuts_at(25 * 24)
+    assert inside is not None and inside.reach is not None
+    low = inside.reach.set_index("store")["low"]
+    assert low["Upper"] == pytest.approx(within_reach_of(known, "dry", "2025-01-31"), rel=1e-9)
+    assert np.isneginf(low["Lower"])
 
 
 def test_a_feasibility_cut_cuts_off_a_start_the_stage_after_cannot_recover_from():
@@ -653,3 +660,23 @@ def test_a_shortfall_due_in_a_look_ahead_is_paid_once(tmp_path):
     assert run.objective_cny == pytest.approx(single.solution.objective_cny, rel=1e-9)
     plan = run.tables["contracts"]
     assert plan["shortfall_mwh"].to_numpy() == pytest.approx([0, short], abs=1e-6)
+
+
+def test_a_window_ending_inside_the_last_stage_keeps_the_horizon_to_its_end():
+    """Five-day windows looking two days ahead over four weeks: the fifth ends its look-ahead
+    on day 27, a day before the end, and the stages that end where the windows end would
+    leave a last stage of one day, shorter than Upper's water takes to reach Lower; it joins
+    the stage before it. The fifth window then keeps the horizon to its end under the
+    case's end rules (the sixth joins it), rather than being valued by cuts made for a state
+    with days more to go: five windows, Upper back at its 20 hm3."""
+    run = solve_rolling(CASE, window_h=120, overlap_h=48, seasonal="future_cost")
+    assert run.status == "optimal"
+    windows = run.tables["windows"]
+    assert len(windows) == 5
+    last = windows.iloc[-1]
+    assert last["first_snapshot"] == pd.Timestamp("2025-01-26")
+    assert last["last_kept_snapshot"] == last["last_solved_snapshot"] == pd.Timestamp("2025-02-02")
+    hydro = run.tables["hydro"]
+    end = hydro[(hydro["station"] == "Upper")].sort_values("snapshot")["storage_hm3"].iloc[-1]
+    assert end == pytest.approx(20.0, abs=1e-6)
+    assert run.summary["targets_missed"] == 0

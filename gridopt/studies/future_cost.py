@@ -538,45 +538,53 @@ class Reach:
 
 def within_reach(
     built: dict[tuple[str, int], Stage], years: list[str], S: int, coarse: dict[str, CaseData]
-) -> list[Reach]:
-    """The levels each store must keep at the end of every stage but the last for the case's
-    end rules to be within its reach whatever the rest of the system does
-    (`gridopt.model.stores.Motion.reachable` over the stages after it), under every scenario:
-    the same kind of bounds as the backward pass finds (`Reach`), known before it starts. A
+) -> Reach:
+    """The levels each store must keep at the end of every coarse snapshot (rows 0..T: before
+    the first, ..., after the last; columns: the state's entries) for the case's end rules
+    to be within its reach whatever the rest of the system does
+    (`gridopt.model.stores.Motion.reachable` over the stages), under every scenario: the
+    same kind of bounds as the backward pass finds (`Reach`), known before it starts. A
     reservoir at the head of a river refills only from its own inflow, so in a dry season it
     must already hold nearly what it is to end the year with; without these bounds the stages
     learn that only from the trial states that could not start, and the windows of a rolling
     run, which leave the trial path, could end a window below them and leave the last window
-    unable to make the end."""
+    unable to make the end. Entries without a motion (water in transit, energy delivered so
+    far) have none (-inf, inf)."""
     first = state_of(built[(years[0], 0)].model)
-    out = [Reach.none(len(first.keys)) for _ in range(S - 1)]
+    T = sum(built[(years[0], s)].model.T for s in range(S))
+    n = len(first.keys)
+    out = Reach(np.full((T + 1, n), -np.inf), np.full((T + 1, n), np.inf))
     for year in years:
         parts = [state_of(built[(year, s)].model).parts for s in range(S)]
         ends = end_rules(coarse[year], start_levels(coarse[year]))
-        # the stages' ends, in snapshots from the start
-        lengths = [built[(year, s)].model.T for s in range(S)]
-        at = np.cumsum(lengths)[:-1]
         offset = 0
         for i, part in enumerate(parts[0]):
-            n = len(part.names)
+            k = len(part.names)
             motions = [stage[i].motion for stage in parts]
             if all(m is not None for m in motions):
                 end = (
                     ends[part.table]["level"].reindex(part.names).to_numpy(dtype=float)
                     if part.table in ends
-                    else np.full(n, np.nan)
+                    else np.full(k, np.nan)
                 )
                 low, high = Motion.join(motions).reachable(part.lower, part.upper, end)  # type: ignore[arg-type]
                 span = np.where(np.isfinite(part.upper - part.lower), part.upper - part.lower, 1.0)
-                tol = REACH_TOLERANCE * span
-                for s, b in enumerate(at):
-                    held = slice(offset, offset + n)
-                    lo = np.where(low[:, b] > part.lower + tol, low[:, b], -np.inf)
-                    hi = np.where(high[:, b] < part.upper - tol, high[:, b], np.inf)
-                    out[s].low[held] = np.maximum(out[s].low[held], lo)
-                    out[s].high[held] = np.minimum(out[s].high[held], hi)
-            offset += n
+                tol = (REACH_TOLERANCE * span)[:, None]
+                held = slice(offset, offset + k)
+                lo = np.where(low > part.lower[:, None] + tol, low, -np.inf).T
+                hi = np.where(high < part.upper[:, None] - tol, high, np.inf).T
+                out.low[:, held] = np.maximum(out.low[:, held], lo)
+                out.high[:, held] = np.minimum(out.high[:, held], hi)
+            offset += k
     return out
+
+
+def reach_at_boundaries(
+    known: Reach, built: dict[tuple[str, int], Stage], year: str, S: int
+) -> list[Reach]:
+    """The known levels (`within_reach`) at the end of every stage but the last."""
+    at = np.cumsum([built[(year, s)].model.T for s in range(S)])[:-1]
+    return [Reach(known.low[b].copy(), known.high[b].copy()) for b in at]
 
 
 # ---- the coarse case and its stages -------------------------------------------------------------
@@ -778,6 +786,9 @@ class FutureCostResult:
     paths: list[str] = field(default_factory=list)
     case_name: str = ""
     reach: list[Reach] = field(default_factory=list)  # per stage but the last
+    # the levels known to keep at the end of every coarse snapshot (`within_reach`; rows
+    # 0..T), None: not computed
+    known: Reach | None = None
     # the cheapest path the passes found (stages x entries; over several years the years'
     # paths weighted by their probabilities; None: none, or sampled paths)
     path: np.ndarray | None = None
@@ -791,21 +802,35 @@ class FutureCostResult:
         that ends at the first stage boundary at or after it, or, for an hour inside the last
         stage, at the boundary before it; None where there is no boundary but the end. At a
         boundary the state also keeps near the cheapest path at `pull` times each store's
-        value (`pull_prices`; the tie-break PULL_FLOOR by default)."""
+        value (`pull_prices`; the tie-break PULL_FLOOR by default), and the levels the stage
+        after was found unable to start from; at any hour that ends a coarse step, the
+        levels from which the case's end is within reach (`within_reach`)."""
         ends = np.asarray(self.stage_hours[:-1], dtype=float)
         if not len(ends):
             return None
         after = np.flatnonzero(ends >= hour - 1e-9)
         j = int(after[0]) if len(after) else len(ends) - 1
+        keep = Reach.none(len(self.keys))
+        if j < len(self.reach) and abs(ends[j] - hour) < 1e-9:
+            # levels the stage after was found unable to start from hold only at the stage's
+            # own boundary
+            keep.low, keep.high = self.reach[j].low.copy(), self.reach[j].high.copy()
+        step = hour / self.resolution_h
+        if self.known is not None and abs(step - round(step)) < 1e-9:
+            # those known from the end rules hold at any hour the coarse steps end at: a
+            # window that ends inside the last stage (a short remainder joins the stage
+            # before) keeps them too
+            k = min(max(round(step), 0), len(self.known.low) - 1)
+            keep.low = np.maximum(keep.low, self.known.low[k])
+            keep.high = np.minimum(keep.high, self.known.high[k])
         reach = None
-        if j < len(self.reach) and self.reach[j].rows and abs(ends[j] - hour) < 1e-9:
-            # levels the stage after cannot start from hold only at the stage's own boundary
+        if keep.rows:
             reach = pd.DataFrame(
                 {
                     "table": self.keys.get_level_values(0),
                     "store": self.keys.get_level_values(1),
-                    "low": self.reach[j].low,
-                    "high": self.reach[j].high,
+                    "low": keep.low,
+                    "high": keep.high,
                 }
             )
         toward = None
@@ -975,9 +1000,10 @@ def future_cost_function(
     cuts = [Cuts() for _ in range(S - 1)]
     # feasibility cuts of every stage but the last: where the stage after can start from
     feasible = [Cuts() for _ in range(S - 1)]
+    known = within_reach(built, years, S, coarse) if known_reach else None
     reach = (
-        within_reach(built, years, S, coarse)
-        if known_reach
+        reach_at_boundaries(known, built, years[0], S)
+        if known is not None
         else [Reach.none(len(keys)) for _ in range(S - 1)]
     )
     # each entry's lowest level (the floor the backward pass's low points go toward, raised
@@ -1225,6 +1251,7 @@ def future_cost_function(
         None
         if incumbent is None or not np.isfinite(incumbent_cny)
         else np.tensordot(p, incumbent, 1),
+        known,
     )
     say(
         f"future cost {status} after {iteration} iterations: lower bound {lower:,.2f} CNY,"
@@ -1334,6 +1361,7 @@ def _result(
     notes: list[str],
     reach: list[Reach],
     path: np.ndarray | None,
+    known: Reach | None = None,
 ) -> FutureCostResult:
     snaps = coarse.snapshots
     state = state_of(stage1.model)
@@ -1421,6 +1449,7 @@ def _result(
         path_names,
         data.case.name,
         reach,
+        known,
         path,
     )
 

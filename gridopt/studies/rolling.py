@@ -104,7 +104,10 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
    snapshot (its value in the last one alone may be nil, in a wet season), and the misses are
    reported as missed targets. Under `future_cost` no plan values them: a miss costs
    `gridopt.model.future_cost.MISS_CNY_PER_UNIT` per unit, as a window's miss of the levels
-   the stages after cannot start from does.
+   the stages after cannot start from does. Under `future_cost`, a window before the last
+   that ends inside the function's last stage (a remainder shorter than a river's travel
+   time joins the stage before it) keeps the horizon to its end instead, and is the last
+   (`_last_at_a_boundary`).
 
 3. Stitching: the kept part of every window (its variables and the duals of its rows on the
    kept snapshots) is read by the families' own `results`, so the stitched result set has the
@@ -475,6 +478,33 @@ def seasonal_plan(
     )
 
 
+def _last_at_a_boundary(
+    windows: list[Window],
+    future_cost: FutureCostResult,
+    res: int,
+    n: int,
+    say: Callable[[str], None],
+) -> list[Window]:
+    """The windows, the window before the last merged into the last while it ends inside the
+    function's last stage. A remainder shorter than a river's travel time joins the stage
+    before it (`future_cost_function`), so the window before the last, which ends a day
+    before the horizon, would end inside that stage and be valued by the cuts of the stage
+    boundary before it, made for a state with days more to go: on the PPRD year of unit
+    commitment it left Hong Kong's LNG tank 575 GWh_th below where the last window had to
+    end it. It keeps the horizon to its end instead, under the case's end rules."""
+    boundaries = future_cost.stage_hours[:-1]
+    while len(windows) > 1 and boundaries:
+        before = windows[-2]
+        if before.solve_end * res <= boundaries[-1] + 1e-9:
+            break
+        say(
+            f"window {before.number} ends inside the future-cost function's last stage:"
+            f" it keeps the horizon to its end (window {windows[-1].number} joins it)"
+        )
+        windows = [*windows[:-2], Window(before.number, before.start, n, n)]
+    return windows
+
+
 # ---- one window -------------------------------------------------------------------------------
 def _soft_targets(plan: SeasonalPlan | None, settings: Rolling) -> bool:
     """Whether the plan's targets may be missed at a penalty (and so may the last window's
@@ -731,6 +761,8 @@ def solve_rolling(
                 resolution_h=settings.seasonal_resolution_h,
                 progress=progress,
             )
+        if settings.seasonal == "future_cost" and future_cost is not None:
+            windows = _last_at_a_boundary(windows, future_cost, res, full.n_snapshots, say)
         run = _Run(full, settings, all_stores, followed, plan, str(case_path), diagnose, say)
         run.future_cost = future_cost if settings.seasonal == "future_cost" else None
         if run.future_cost is not None:
