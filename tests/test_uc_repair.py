@@ -33,13 +33,11 @@ def _shed_mwh(model, x: np.ndarray) -> float:
     return float((x[model.variables["load_shed"].cols] * model.w[None, :]).sum())
 
 
-def test_repair_turns_a_shedding_schedule_into_the_optimum():
-    data = load_case(CASES / "tiny_uc.yaml", SHEDDING)
-    best = solve(build_model(data), data.case.solver)
-    assert best.status is Status.OPTIMAL and _shed_mwh(best.model, best.x) == 0.0
+def _with_c_off(data):
+    """The model, its matrix, and a worse MIP solution: C kept off all day (a restriction, so
+    feasible for the MIP)."""
     model = build_model(data)
     matrix = model_matrix(model)
-    # a worse MIP solution: C kept off all day (a restriction, so feasible for the MIP)
     c = model.variables["uc_on"].components.get_loc("ocgt C")
     off = np.concatenate(
         [model.variables[name].cols[c] for name in ("uc_on", "uc_start", "uc_stop")]
@@ -47,6 +45,14 @@ def test_repair_turns_a_shedding_schedule_into_the_optimum():
     col_ub = matrix.col_ub.copy()
     col_ub[off] = 0.0
     bad = solve(model, data.case.solver, matrix=replace(matrix, col_ub=col_ub))
+    return model, matrix, bad
+
+
+def test_repair_turns_a_shedding_schedule_into_the_optimum():
+    data = load_case(CASES / "tiny_uc.yaml", SHEDDING)
+    best = solve(build_model(data), data.case.solver)
+    assert best.status is Status.OPTIMAL and _shed_mwh(best.model, best.x) == 0.0
+    model, matrix, bad = _with_c_off(data)
     assert bad.status is Status.OPTIMAL
     shed = _shed_mwh(model, bad.x)
     assert shed > 60.0 - 1e-6  # at least the peak above A + B's 700 MW (ramps add to it)
@@ -131,15 +137,7 @@ def test_a_repair_whose_relaxation_still_sheds_gets_the_least_time():
     assert best.status is Status.OPTIMAL
     unavoidable = _shed_mwh(best.model, best.x)
     assert unavoidable >= (1.2 * 740.0 - 850.0) - 1e-6
-    model = build_model(data)
-    matrix = model_matrix(model)
-    c = model.variables["uc_on"].components.get_loc("ocgt C")
-    off = np.concatenate(
-        [model.variables[name].cols[c] for name in ("uc_on", "uc_start", "uc_stop")]
-    )
-    col_ub = matrix.col_ub.copy()
-    col_ub[off] = 0.0
-    bad = solve(model, data.case.solver, matrix=replace(matrix, col_ub=col_ub))
+    model, matrix, bad = _with_c_off(data)
     assert _shed_mwh(model, bad.x) > unavoidable + 100.0
     repaired = _repair(
         model, backend_for("highs"), matrix, bad.x, bad.objective_cny, data.case.solver

@@ -24,13 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
-
-if TYPE_CHECKING:
-    from gridopt.model.core import LinearModel
 
 
 @dataclass
@@ -63,8 +60,9 @@ class StoreKind:
     label: str
     read: Callable[[dict[str, pd.DataFrame]], Stores]
     start_at: Callable[[pd.DataFrame, np.ndarray], pd.DataFrame]
-    # how far the levels of a built model can move in each snapshot (None: not known)
-    motion: Callable[[LinearModel], Motion] | None = None
+    # how far the levels of a built model (a `LinearModel`, which this module does not import:
+    # the model imports it) can move in each snapshot (None: not known)
+    motion: Callable[[Any], Motion] | None = None
 
 
 @dataclass
