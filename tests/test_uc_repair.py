@@ -33,6 +33,18 @@ def _shed_mwh(model, x: np.ndarray) -> float:
     return float((x[model.variables["load_shed"].cols] * model.w[None, :]).sum())
 
 
+def _repair_of(sol, data):
+    """The repair of a solution of the whole model, as `solution_of` would run it."""
+    return _repair(
+        sol.model,
+        backend_for("highs"),
+        model_matrix(sol.model),
+        sol.x,
+        sol.objective_cny,
+        data.case.solver,
+    )
+
+
 def _with_c_off(data):
     """The model, its matrix, and a worse MIP solution: C kept off all day (a restriction, so
     feasible for the MIP)."""
@@ -76,17 +88,7 @@ def test_repair_turns_a_shedding_schedule_into_the_optimum():
 def test_repair_leaves_a_schedule_that_sheds_nothing_alone():
     data = load_case(CASES / "tiny_uc.yaml", SHEDDING)
     best = solve(build_model(data), data.case.solver)
-    assert (
-        _repair(
-            best.model,
-            backend_for("highs"),
-            model_matrix(best.model),
-            best.x,
-            best.objective_cny,
-            data.case.solver,
-        )
-        is None
-    )
+    assert _repair_of(best, data) is None
 
 
 def test_a_loose_gap_still_ends_without_shedding_and_says_how_much_was_unserved():
@@ -147,3 +149,20 @@ def test_a_repair_whose_relaxation_still_sheds_gets_the_least_time():
     assert "given the least time: its relaxation leaves demand unserved too" in note
     assert _shed_mwh(model, x) == pytest.approx(unavoidable, abs=1e-3)
     assert objective == pytest.approx(best.objective_cny, abs=REPAIR_GAP_MWH * 50_000 + 1e-6)
+
+
+def test_a_repair_whose_relaxation_is_no_lower_leaves_the_schedule_as_it_is():
+    """Demand 20 % higher and every unit's minimum up and down time two days: no unit can
+    change its state within the day, so even with the commitment relaxed the objective is
+    no lower. The repair says so and keeps the schedule, without a search."""
+    data = load_case(CASES / "tiny_uc.yaml", SHEDDING)
+    data.load_mw[:] = data.load_mw.to_numpy() * 1.2
+    data.tables["generators"]["min_up_h"] = 48
+    data.tables["generators"]["min_down_h"] = 48
+    best = solve(build_model(data), data.case.solver)
+    assert best.status is Status.OPTIMAL and _shed_mwh(best.model, best.x) > 0.0
+    repaired = _repair_of(best, data)
+    assert repaired is not None
+    x, objective, note = repaired
+    assert note.startswith("not repaired: with the commitment of the regions")
+    assert objective == best.objective_cny and np.array_equal(x, best.x)

@@ -142,12 +142,8 @@ def _motion(model: LinearModel) -> Motion:
     (times its efficiency) and its withdrawal rate, dt[t] hours each."""
     sto = model.data.tables["gas_storage"]
     dt = model.dt[None, :]
-    rise = (
-        dt
-        * (sto["efficiency"].to_numpy() * model.rating("gas_storage", "injection_max_mwth"))[
-            :, None
-        ]
-    )
+    injection = sto["efficiency"].to_numpy() * model.rating("gas_storage", "injection_max_mwth")
+    rise = dt * injection[:, None]
     fall = dt * model.rating("gas_storage", "withdrawal_max_mwth")[:, None]
     return Motion(rise, fall, np.ones(rise.shape))
 

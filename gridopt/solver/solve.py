@@ -438,7 +438,7 @@ def _neighbourhood(
     whole (on the PPRD year's windows 4,000 to 13,000 of 16,128 integers are fractional in
     the relaxation; the rest are fixed), which may round a unit down where rounding it up is
     infeasible: it answered 14 of the 24 windows whose rounding was infeasible within their
-    gap, in 18-35 s a window. Its point is a point of the
+    gap, in 15-35 s a window. Its point is a point of the
     MIP; it stops at its first point z with z - z_LP within the MIP's gap of the
     relaxation's bound z_LP, or after NEIGHBOURHOOD_TIME_S (and within the MIP's limit)."""
     lo, hi = matrix.col_lb.copy(), matrix.col_ub.copy()

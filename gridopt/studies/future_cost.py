@@ -560,14 +560,14 @@ def within_reach(
         offset = 0
         for i, part in enumerate(parts[0]):
             k = len(part.names)
-            motions = [stage[i].motion for stage in parts]
-            if all(m is not None for m in motions):
+            motions = [m for stage in parts if (m := stage[i].motion) is not None]
+            if len(motions) == S:
                 end = (
                     ends[part.table]["level"].reindex(part.names).to_numpy(dtype=float)
                     if part.table in ends
                     else np.full(k, np.nan)
                 )
-                low, high = Motion.join(motions).reachable(part.lower, part.upper, end)  # type: ignore[arg-type]
+                low, high = Motion.join(motions).reachable(part.lower, part.upper, end)
                 span = np.where(np.isfinite(part.upper - part.lower), part.upper - part.lower, 1.0)
                 tol = (REACH_TOLERANCE * span)[:, None]
                 held = slice(offset, offset + k)
