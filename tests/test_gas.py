@@ -140,6 +140,34 @@ def test_gas_storage_carries_lng_into_an_hour_without_it(tmp_path):
     assert np.abs(gas_balance_residual(run).to_numpy()).max() < TOL
 
 
+def test_a_gas_storage_fills_no_faster_than_gas_reaches_its_node(tmp_path):
+    """The tank of the test above, able to take in 3000 MWth. The most gas that can reach
+    `Coast gas` is LNG (2000 MWth in hour 0, none in hour 1) plus the trunk (200 MWth), less
+    the city gas (100 MWth, which must be served: no gas shedding), so the tank can rise by at
+    most 0.9 x 2100 = 1890 MWh_th in hour 0 and 0.9 x 100 = 90 in hour 1, not 0.9 x 3000; it
+    can fall by its withdrawal rate, 2000 MWh_th. The known levels of a future-cost function
+    are built on these moves."""
+    case = copy_case(tmp_path, "tiny_gas")
+    net = tmp_path / "networks" / "tiny_gas"
+    supplies = pd.read_csv(net / "gas_supplies.csv")
+    supplies.loc[supplies["name"] == "LNG", "p_max_mwth"] = 2000
+    supplies["profile"] = np.where(supplies["name"] == "LNG", "LNG shipments", "")
+    supplies.to_csv(net / "gas_supplies.csv", index=False)
+    (net / "timeseries" / "gas_supply_pu.csv").write_text(
+        "timestamp,LNG shipments\n2025-01-01 00:00,1\n2025-01-01 01:00,0\n"
+    )
+    (net / "gas_storage.csv").write_text(
+        "name,gas_node,injection_max_mwth,withdrawal_max_mwth,volume_max_mwh_th,efficiency\n"
+        "tank,Coast gas,3000,2000,2000,0.9\n"
+    )
+    model = build_model(load_case(case))
+    motion = model.store_kinds["gas_storage"].motion
+    assert motion is not None
+    moves = motion(model)
+    np.testing.assert_allclose(moves.rise, [[1890, 90]], atol=TOL)
+    np.testing.assert_allclose(moves.fall, [[2000, 2000]], atol=TOL)
+
+
 def test_gas_rows_equal_pyomo_standard_form():
     """The gas family's bulk rows are what Pyomo compiles from the same model."""
     from gridopt.solver.matrix import matrix_from_blocks, matrix_from_pyomo

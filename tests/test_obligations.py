@@ -226,3 +226,38 @@ def test_bad_obligations_are_reported(tmp_path, table, text, rule):
         solve(case)
     assert rule in str(err.value)
     assert table in str(err.value)
+
+
+def test_the_last_window_of_a_future_cost_run_may_miss_a_hard_minimum_and_says_by_how_much(
+    tmp_path,
+):
+    """The January plan raised to 1,000 full-load hours: 100 x 1,000 x 48 / 744 = 6,451.6 MWh
+    in the horizon's January hours, more than the gas plant can make in them (100 x 48 = 4,800
+    MWh). Hard (no shortfall penalty), the case has no solution. As the last window of a
+    `future_cost` rolling run sees it, the minimum is missable at the value of lost load: the
+    plant runs flat out through January, the plan falls 1,651.6 MWh short, and the miss is
+    named in words."""
+    from gridopt.inputs.case import load_case
+    from gridopt.studies.rolling import _minimums_missable, _minimums_missed
+    from gridopt.studies.run import solve_data
+
+    case = copy_case(tmp_path, "tiny_obligation")
+    net = tmp_path / "networks" / "tiny_obligation"
+    plans = net / "energy_obligations.csv"
+    plans.write_text(plans.read_text().replace(",651,", ",1000,"))
+    data = load_case(case)
+    hard = solve_data(data, str(case), {}, diagnose=False)
+    assert hard.solution.status in ("infeasible", "infeasible_or_unbounded")
+    missable, names = _minimums_missable(data)
+    assert names == {"contracts": ["gas plan January"]}
+    assert np.isnan(data.tables["energy_obligations"]["shortfall_penalty_cny_per_mwh"]).all()
+    run = solve_data(missable, str(case), {}, diagnose=False)
+    assert run.solution.status == "optimal"
+    short = 100 * 1000 * 48 / 744 - 100 * 48
+    assert _row(run, "contracts", "gas plan January")["shortfall_mwh"] == pytest.approx(
+        short, rel=1e-9
+    )
+    g = run.tables["generation"]
+    gas = g[(g["generator"] == "gas plant") & (g["snapshot"].dt.month == 1)]
+    np.testing.assert_allclose(gas["p_mw"], 100, atol=1e-6)
+    assert _minimums_missed(run, names) == [f"gas plan January (2025-01) short by {short:,.6g} MWh"]

@@ -138,13 +138,39 @@ def _start_at(gas: pd.DataFrame, level: np.ndarray) -> pd.DataFrame:
 
 
 def _motion(model: LinearModel) -> Motion:
-    """How far each gas storage can fill or empty in each snapshot: at its injection rate
-    (times its efficiency) and its withdrawal rate, dt[t] hours each."""
-    sto = model.data.tables["gas_storage"]
+    """How far each gas storage k at node n can fill or empty in each snapshot, dt[t] hours
+    each. It empties at its withdrawal rate O[k]. It fills at its injection rate I[k] times its
+    efficiency, but no faster than gas can reach its node:
+
+        rise[k,t] = dt[t] eta_k min(I[k], max(0, in[n,t] + sum_{j at n, j != k} O[j] - D[n,t]))
+
+    with in[n,t] the most the node's supplies and inbound pipelines (after their losses) can
+    deliver, and D[n,t] its non-power demand where gas shedding is off (it must be served)."""
+    tables = model.data.tables
+    sto = tables["gas_storage"]
+    nodes = tables["gas_nodes"]
     dt = model.dt[None, :]
-    injection = sto["efficiency"].to_numpy() * model.rating("gas_storage", "injection_max_mwth")
-    rise = dt * injection[:, None]
-    fall = dt * model.rating("gas_storage", "withdrawal_max_mwth")[:, None]
+    withdrawal = model.rating("gas_storage", "withdrawal_max_mwth")
+    reach_mwth = np.zeros((len(nodes), model.T))
+    sup, pipes = tables["gas_supplies"], tables["pipelines"]
+    if len(sup):
+        np.add.at(reach_mwth, nodes.index.get_indexer(sup["gas_node"]), available_mwth(model))
+    if len(pipes):
+        eta = pipes["efficiency"].to_numpy()
+        for column, end in (("p_max_mwth", "node1"), ("p_max_reverse_mwth", "node0")):
+            delivered = eta * model.rating("pipelines", column)
+            np.add.at(reach_mwth, nodes.index.get_indexer(pipes[end]), delivered[:, None])
+    at = nodes.index.get_indexer(sto["gas_node"])
+    np.add.at(reach_mwth, at, withdrawal[:, None])
+    if not model.data.case.gas_shedding.enabled:
+        reach_mwth -= demand_mwth(model)
+    # an unbounded candidate's withdrawal (inf - inf) leaves its node unbounded
+    into_store_mwth = np.nan_to_num(
+        np.maximum(reach_mwth[at] - withdrawal[:, None], 0.0), nan=np.inf
+    )
+    injection = model.rating("gas_storage", "injection_max_mwth")[:, None]
+    rise = dt * sto["efficiency"].to_numpy()[:, None] * np.minimum(injection, into_store_mwth)
+    fall = dt * withdrawal[:, None]
     return Motion(rise, fall, np.ones(rise.shape))
 
 

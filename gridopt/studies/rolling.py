@@ -104,7 +104,12 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
    snapshot (its value in the last one alone may be nil, in a wet season), and the misses are
    reported as missed targets. Under `future_cost` no plan values them: a miss costs
    `gridopt.model.future_cost.MISS_CNY_PER_UNIT` per unit, as a window's miss of the levels
-   the stages after cannot start from does. Under `future_cost`, a window before the last
+   the stages after cannot start from does, and the period minimums that close in the last
+   window and are hard (contracts, must-take, energy obligations and gas contracts with no
+   shortfall penalty) are missable too, at the value of lost load per MWh (MWh_th): the
+   windows before it may have left more than two days can deliver (`_minimums_missable`);
+   the contracts sheets and the summary's `minimums_missed` say by how much. Under
+   `future_cost`, a window before the last
    that ends inside the function's last stage (a remainder shorter than a river's travel
    time joins the stage before it) keeps the horizon to its end instead, and is the last
    (`_last_at_a_boundary`).
@@ -594,6 +599,51 @@ def _end_conditions(
     return out
 
 
+# the period tables whose minimum is hard where the shortfall penalty is blank, with their
+# penalty column and the results sheet and column that report the shortfall
+_HARD_MINIMUMS = {
+    "contracts": ("shortfall_penalty_cny_per_mwh", "contracts", "shortfall_mwh"),
+    "must_take": ("shortfall_penalty_cny_per_mwh", "contracts", "shortfall_mwh"),
+    "energy_obligations": ("shortfall_penalty_cny_per_mwh", "contracts", "shortfall_mwh"),
+    "gas_contracts": ("shortfall_penalty_cny_per_mwh_th", "gas_contracts", "not_taken_mwh_th"),
+}
+
+
+def _minimums_missable(data: CaseData) -> tuple[CaseData, dict[str, list[str]]]:
+    """`data` with every hard period minimum (a blank shortfall penalty) missable at the
+    value of lost load per MWh (of gas: per MWh_th): met wherever that does not shed load.
+    Also the names made missable, by results sheet."""
+    tables = dict(data.tables)
+    voll = data.case.load_shedding.voll_cny_per_mwh
+    missable: dict[str, list[str]] = {}
+    for name, (column, sheet, _short) in _HARD_MINIMUMS.items():
+        table = tables.get(name)
+        if table is None or table.empty or column not in table:
+            continue
+        hard = table[column].isna()
+        if hard.any():
+            tables[name] = table.assign(**{column: table[column].fillna(voll)})
+            missable.setdefault(sheet, []).extend(table.index[hard].astype(str))
+    return dataclasses.replace(data, tables=tables), missable
+
+
+def _minimums_missed(run: RunResult, missable: dict[str, list[str]]) -> list[str]:
+    """The minimums of `missable` that `run` missed, in words."""
+    out = []
+    shorts = {sheet: short for _c, sheet, short in _HARD_MINIMUMS.values()}
+    for sheet, names in missable.items():
+        table = run.tables.get(sheet)
+        short = shorts[sheet]
+        if table is None or short not in table:
+            continue
+        key = "contract"
+        hit = table[table[key].astype(str).isin(names) & (table[short] > 1e-6)]
+        unit = short.split("_", 1)[1].replace("mwh_th", "MWh_th").replace("mwh", "MWh")
+        words = zip(hit[key], hit["period"], hit[short], strict=True)
+        out += [f"{name} ({period}) short by {value:,.6g} {unit}" for name, period, value in words]
+    return out
+
+
 # ---- the run ----------------------------------------------------------------------------------
 @dataclass
 class WindowReport:
@@ -888,6 +938,7 @@ class _Run:
         self.parts: dict[str, list[pd.DataFrame]] = {}
         self.values: dict[str, list[np.ndarray]] = {}
         self.ends: list[pd.DataFrame] = []
+        self.minimums_missed: list[str] = []
         self.first_tables: dict[str, pd.DataFrame] = {}
         self.kept_snapshots = 0
         self.future_cost: FutureCostResult | None = None
@@ -936,6 +987,9 @@ class _Run:
                 # would make of it (the cuts of the stage boundary at or after its end)
                 end_state = {}
             data = piece_data(full, w, self.state, end_state)
+            missable: dict[str, list[str]] = {}
+            if penalised and fc is not None:
+                data, missable = _minimums_missable(data)
             if fc is not None and not last:
                 window_h = (w.solve_end - w.start) * full.case.horizon.resolution_h
                 data = dataclasses.replace(
@@ -963,6 +1017,7 @@ class _Run:
             self.say(
                 f"window {w.number}/{n_windows}: the case's end levels cannot be held"
                 " exactly; solved again with them penalised (misses are reported)"
+                + ("; so are the hard minimums of its periods" if fc is not None else "")
             )
         sol = run.solution
         report = WindowReport(
@@ -987,6 +1042,9 @@ class _Run:
                 self.say(f"  - {line}")
             return False
         report.objective_cny = float(sol.objective_cny)
+        for line in _minimums_missed(run, missable):
+            self.minimums_missed.append(f"window {w.number}: {line}")
+            self.say(f"window {w.number}/{n_windows}: missed at a penalty: {line}")
         self._keep(w, run, data)
         report.kept_cost_cny = float(self.parts["costs"][-1]["cost_cny"].sum())
         missed = _missed(run.tables.get("end_state"))
@@ -1150,6 +1208,8 @@ class _Run:
             info["targets_missed"] = len(missed)
             if missed:
                 info["targets_missed_detail"] = missed[:50]
+        if self.minimums_missed:
+            info["minimums_missed"] = self.minimums_missed
         if any(r.mip_gap is not None for r in done):
             info["largest_window_mip_gap"] = max(r.mip_gap or 0.0 for r in done)
         fc = self.future_cost
