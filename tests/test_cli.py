@@ -109,6 +109,22 @@ def test_infeasible_case_exits_3_with_a_diagnosis(tmp_path):
     assert len(summary["diagnosis"]) == 1
 
 
+def test_a_case_infeasible_by_less_than_the_tolerance_names_the_row_that_takes_it(tmp_path):
+    """Bus B can get at most 600 MW (its own 500 MW and the 100 MW line); at 02:00 it asks
+    600.0000004 MW. The solver resolves 1e-7 MW, so the case is infeasible, but by less than
+    the 1e-6 the diagnosis reports; it still names the balance and says why."""
+    case = copy_case(tmp_path, "tiny_two_bus")
+    load = tmp_path / "networks" / "tiny_two_bus" / "timeseries" / "load_mw.csv"
+    load.write_text(load.read_text().replace("02:00,300", "02:00,600.0000004"))
+    res = gridopt("solve", str(case), "--out", str(tmp_path / "run"))
+    assert res.returncode == 3
+    assert "Traceback" not in res.stderr
+    assert "power balance at bus B cannot be met at 2025-01-01 02:00: supply short by" in (
+        res.stderr
+    )
+    assert "infeasible only within the solver's tolerances" in res.stderr
+
+
 def test_bad_table_value_names_file_row_and_column(tmp_path):
     net = tmp_path / "net"
     shutil.copytree(ROOT / "networks" / "tiny_two_bus", net)

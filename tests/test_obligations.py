@@ -261,3 +261,38 @@ def test_the_last_window_of_a_future_cost_run_may_miss_a_hard_minimum_and_says_b
     gas = g[(g["generator"] == "gas plant") & (g["snapshot"].dt.month == 1)]
     np.testing.assert_allclose(gas["p_mw"], 100, atol=1e-6)
     assert _minimums_missed(run, names) == [f"gas plan January (2025-01) short by {short:,.6g} MWh"]
+
+
+def test_energy_carried_to_the_next_piece_never_exceeds_the_periods_maximum(tmp_path):
+    """A rolling run under future-cost functions carries each period's energy so far from
+    piece to piece. Guangdong's coal capped at 4,380 full-load hours a year, 4,800 MWh in the
+    horizon (the share of the year it covers; test above), binds. A solution meets the cap
+    to within the solver's tolerance; 1e-7 MWh more coal in one hour must not reach the next
+    piece, which could make no less coal and would be infeasible by that much: the energy
+    carried is 4,800 MWh."""
+    import dataclasses
+
+    from gridopt.inputs.case import load_case
+    from gridopt.model.periods import delivered_at
+    from gridopt.model.registry import build_model, carried_entries
+    from gridopt.solver.solve import solve as solve_model
+
+    case = copy_case(tmp_path, "tiny_obligation")
+    path = tmp_path / "networks" / "tiny_obligation" / "energy_obligations.csv"
+    path.write_text(path.read_text() + "coal cap,,Guangdong,coal,year,,,4380,,\n")
+    data = load_case(case)
+    given = carried_entries(data)
+    label = "energy_obligation: coal cap 2025"
+    assert given.loc[label, "before"] == 0
+    model = build_model(dataclasses.replace(data, delivered=given))
+    sol = solve_model(model)
+    assert sol.status == "optimal"
+    coal = model.variables["gen_p"]
+    x = sol.x.copy()
+    made = x[coal.cols[0]].sum()  # the coal plant, the first generator
+    assert made == pytest.approx(4_800, abs=1e-6)
+    x[coal.cols[0, 0]] += 1e-7
+    carried = delivered_at(model, x, model.T)
+    assert carried is not None
+    assert carried.loc[label, "before"] == pytest.approx(4_800, rel=1e-12)
+    assert carried.loc[label, "before"] <= 100 * 4_380 * 96 / 8_760

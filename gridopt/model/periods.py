@@ -356,6 +356,9 @@ def delivered_at(model: LinearModel, x: np.ndarray, k: int) -> pd.DataFrame | No
         value = x[c.before] + np.bincount(
             c.entry[use], weights=c.terms.coef[use] * x[c.terms.col[use]], minlength=len(c.names)
         )
+        # a solution meets the period's maximum to within the solver's tolerance only: an
+        # excess carried on would leave a piece that must deliver no more infeasible by it
+        value = np.minimum(value, c.upper)
         labels = pd.Index(f"{c.prefix}: " + c.names.astype(str), dtype=object)
         out = out.reindex(out.index.append(labels.difference(out.index, sort=False)))
         out.loc[labels, "before"] = value

@@ -47,6 +47,28 @@ def diagnose_infeasibility(
     x = out.x
     up = x[n_cols : n_cols + n_rows]
     down = x[n_cols + n_rows :]
+    conflicts = _slack_rows(model, up, down, tolerance)
+    if not conflicts and max(up.max(initial=0.0), down.max(initial=0.0)) > 0.0:
+        # every requirement holds to within the tolerance, yet not all of them exactly: the
+        # model is infeasible by less than the solver resolves (a bound given, or carried
+        # over from an earlier solve, to more digits than that); name the rows that take it
+        tiny = _slack_rows(model, up, down, 0.0)
+        tiny.sort(key=lambda c: -c.worst)
+        for c in tiny[:5]:
+            c.message += (
+                f" (less than {tolerance:g} {c.unit}: infeasible only within the solver's"
+                " tolerances)"
+            )
+        return tiny[:5]
+    conflicts.sort(key=lambda c: -c.n_snapshots * max(c.worst, 1.0))
+    return conflicts
+
+
+def _slack_rows(
+    model: LinearModel, up: np.ndarray, down: np.ndarray, tolerance: float
+) -> list[Conflict]:
+    """The rows whose elastic slack (`up`: the left side falls short, `down`: it exceeds)
+    is above `tolerance`, grouped by row family and component."""
     conflicts = []
     for block in model.row_blocks.values():
         n = int(np.prod(block.shape))
@@ -79,7 +101,6 @@ def diagnose_infeasibility(
                         block.unit,
                     )
                 )
-    conflicts.sort(key=lambda c: -c.n_snapshots * max(c.worst, 1.0))
     return conflicts
 
 
