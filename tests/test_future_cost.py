@@ -29,6 +29,7 @@ from gridopt.studies.future_cost import (
     stage_data,
     start_levels,
     with_cuts,
+    within_tolerance,
 )
 from gridopt.studies.pieces import State, Window, piece_data
 from gridopt.studies.rolling import solve_rolling
@@ -680,3 +681,19 @@ def test_a_window_ending_inside_the_last_stage_keeps_the_horizon_to_its_end():
     end = hydro[(hydro["station"] == "Upper")].sort_values("snapshot")["storage_hm3"].iloc[-1]
     assert end == pytest.approx(20.0, abs=1e-6)
     assert run.summary["targets_missed"] == 0
+
+
+def test_a_stage_end_past_its_range_by_the_solvers_tolerance_starts_the_next_on_the_range():
+    """A stage's solution meets its bounds to within a tolerance: Hong Kong's coal, capped at
+    12,382,000.008 MWh for the year, was carried as 1.35e-7 MWh more, and the stage after,
+    which could make no less coal, was infeasible by that much. An end that far outside is
+    put back on the bound; one further outside (a real miss, 1 MWh) and one inside are kept."""
+    floor = np.array([0.0, 0.0, 4.0])
+    ceiling = np.array([12_382_000.008, 12_382_000.008, 20.0])
+    end = np.array([12_382_000.008 + 1.35e-7, 12_382_001.008, 4.0 - 1e-12])
+    got = within_tolerance(end, floor, ceiling)
+    assert got[0] == ceiling[0]  # back on the cap
+    assert got[1] == end[1]  # a miss stays a miss
+    assert got[2] == 4.0  # back on the floor
+    inside = np.array([5.0, 10.0, 12.5])
+    assert (within_tolerance(inside, floor, ceiling) == inside).all()

@@ -157,6 +157,9 @@ LOW_POINTS = (0.5, 0.2, 0.8)
 MOVE_TOLERANCE = 1e-6
 # a level within this share of its range of the range's own end is no bound (`within_reach`)
 REACH_TOLERANCE = 1e-6
+# a stage's end state outside its range by less than this share of the bound (at least one
+# unit's share) is on it (`within_tolerance`)
+STATE_TOLERANCE = 1e-9
 
 
 class StageFailed(RuntimeError):
@@ -704,6 +707,17 @@ def horizon_lp(data: CaseData, resolution_h: int) -> tuple[Status, float]:
     return out.status, float(out.objective_cny)
 
 
+def within_tolerance(end: np.ndarray, floor: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
+    """A stage's end state with every entry that passes its range by no more than the solver's
+    tolerance (STATE_TOLERANCE of the range's bound) put back on it: a solution meets its
+    bounds (a level's, a period's most energy) only to within a tolerance, and a start that
+    much outside them would leave the next stage infeasible by that much."""
+    slack = STATE_TOLERANCE * np.maximum(1.0, np.abs(np.nan_to_num(np.r_[floor, ceiling])))
+    low, high = slack[: len(floor)], slack[len(floor) :]
+    out = np.where((end < floor) & (end >= floor - low), floor, end)
+    return np.where((out > ceiling) & (out <= ceiling + high), ceiling, out)
+
+
 def states_at(
     model: LinearModel, x: np.ndarray, ends: list[int], resolution_h: int
 ) -> tuple[pd.MultiIndex, np.ndarray]:
@@ -1009,6 +1023,7 @@ def future_cost_function(
     # each entry's lowest level (the floor the backward pass's low points go toward, raised
     # at each boundary to the levels from which the case's end is still within reach)
     floor = np.asarray(state_of(built[(years[0], 0)].model).lower, dtype=float)
+    ceiling = np.asarray(state_of(built[(years[0], 0)].model).upper, dtype=float)
     options = first.case.solver.model_copy(update={"relax": True})
     if workers != 1 or scheduler is not None:
         options = options.model_copy(update={"threads": 1}) if options.threads is None else options
@@ -1130,8 +1145,7 @@ def future_cost_function(
                         )
                         say(notes[-1])
                     costs[k] += out.cost_cny
-                    trial[k, s] = out.end
-                    start[k] = out.end
+                    trial[k, s] = start[k] = within_tolerance(out.end, floor, ceiling)
             # sampled paths, where there are any, estimate the policy's expected cost
             upper = float(costs[len(years) :].mean() if samples else costs.mean())
             if pulls and not penalised_paths.any() and upper < incumbent_cny:
