@@ -99,7 +99,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -1089,7 +1089,7 @@ def future_cost_function(
             backward,
         )
 
-    def failed(out: StageOutcome, stage: Stage, what: str) -> None:
+    def failed(out: StageOutcome, stage: Stage, what: str) -> NoReturn:
         raise StageFailed(
             f"{what}: stage {stage.number} ({bounds_words(stage.number - 1)}) under"
             f" {stage.scenario} has no solution: {out.status} ({out.message})"
