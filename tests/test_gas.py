@@ -94,17 +94,10 @@ def test_lng_cargo_price_shifts_dispatch_from_the_gas_plant_to_the_corridor():
     assert costs[("gas_supply", "LNG")] == pytest.approx(1600 * 300, rel=TOL)
 
 
-def test_gas_storage_carries_lng_into_an_hour_without_it(tmp_path):
-    """No LNG in hour 1 (supply profile 1, 0; LNG rating raised to 2000 MWth) and a tank of
-    2000 MWh_th that keeps 90 % of what it takes in (injection and withdrawal up to 2000 MWth,
-    cyclic).
-
-    Stored LNG costs 300 / 0.9 = 333.3 CNY/MWh_th, so the CCGT on it (676.7 CNY/MWh) still
-    beats the import: 500 MW in hour 1, burning 1000 MWth; with 100 MWth of city gas and 200
-    from the trunk, the tank gives 900 MWth, for which it takes in 1000 MWth of LNG in hour 0
-    (LNG 800 + 100 - 200 + 1000 = 1700 MWth). Cost 1700 x 300 + 60 000 + 900 x 10 + 200 x 700
-    = 719 000 CNY. Gas price 300 in hour 0, 333.3 in hour 1; the stored gas is worth 333.3.
-    """
+def _with_tank(tmp_path, injection_mwth: float):
+    """tiny_gas with no LNG in hour 1 (supply profile 1, 0; LNG rating raised to 2000 MWth)
+    and a tank of 2000 MWh_th at the coast that keeps 90 % of what it takes in (withdrawal up
+    to 2000 MWth, cyclic)."""
     case = copy_case(tmp_path, "tiny_gas")
     net = tmp_path / "networks" / "tiny_gas"
     supplies = pd.read_csv(net / "gas_supplies.csv")
@@ -116,8 +109,23 @@ def test_gas_storage_carries_lng_into_an_hour_without_it(tmp_path):
     )
     (net / "gas_storage.csv").write_text(
         "name,gas_node,injection_max_mwth,withdrawal_max_mwth,volume_max_mwh_th,efficiency\n"
-        "tank,Coast gas,2000,2000,2000,0.9\n"
+        f"tank,Coast gas,{injection_mwth:g},2000,2000,0.9\n"
     )
+    return case
+
+
+def test_gas_storage_carries_lng_into_an_hour_without_it(tmp_path):
+    """No LNG in hour 1 (supply profile 1, 0; LNG rating raised to 2000 MWth) and a tank of
+    2000 MWh_th that keeps 90 % of what it takes in (injection and withdrawal up to 2000 MWth,
+    cyclic).
+
+    Stored LNG costs 300 / 0.9 = 333.3 CNY/MWh_th, so the CCGT on it (676.7 CNY/MWh) still
+    beats the import: 500 MW in hour 1, burning 1000 MWth; with 100 MWth of city gas and 200
+    from the trunk, the tank gives 900 MWth, for which it takes in 1000 MWth of LNG in hour 0
+    (LNG 800 + 100 - 200 + 1000 = 1700 MWth). Cost 1700 x 300 + 60 000 + 900 x 10 + 200 x 700
+    = 719 000 CNY. Gas price 300 in hour 0, 333.3 in hour 1; the stored gas is worth 333.3.
+    """
+    case = _with_tank(tmp_path, injection_mwth=2000)
     run = solve(case)
     assert run.solution.objective_cny == pytest.approx(719_000, rel=TOL)
     s = run.tables["gas_storage"]
@@ -147,19 +155,7 @@ def test_a_gas_storage_fills_no_faster_than_gas_reaches_its_node(tmp_path):
     most 0.9 x 2100 = 1890 MWh_th in hour 0 and 0.9 x 100 = 90 in hour 1, not 0.9 x 3000; it
     can fall by its withdrawal rate, 2000 MWh_th. The known levels of a future-cost function
     are built on these moves."""
-    case = copy_case(tmp_path, "tiny_gas")
-    net = tmp_path / "networks" / "tiny_gas"
-    supplies = pd.read_csv(net / "gas_supplies.csv")
-    supplies.loc[supplies["name"] == "LNG", "p_max_mwth"] = 2000
-    supplies["profile"] = np.where(supplies["name"] == "LNG", "LNG shipments", "")
-    supplies.to_csv(net / "gas_supplies.csv", index=False)
-    (net / "timeseries" / "gas_supply_pu.csv").write_text(
-        "timestamp,LNG shipments\n2025-01-01 00:00,1\n2025-01-01 01:00,0\n"
-    )
-    (net / "gas_storage.csv").write_text(
-        "name,gas_node,injection_max_mwth,withdrawal_max_mwth,volume_max_mwh_th,efficiency\n"
-        "tank,Coast gas,3000,2000,2000,0.9\n"
-    )
+    case = _with_tank(tmp_path, injection_mwth=3000)
     model = build_model(load_case(case))
     motion = model.store_kinds["gas_storage"].motion
     assert motion is not None
