@@ -15,12 +15,7 @@ import pytest
 from gridopt.inputs.case import load_case
 from gridopt.inputs.settings import SolverOptions
 from gridopt.model.registry import build_model
-from gridopt.solver.highs import (
-    INTERIOR_FROM_COLUMNS,
-    INTERIOR_GAP,
-    IPM_FROM_COLUMNS,
-    chosen_options,
-)
+from gridopt.solver.highs import INTERIOR_FROM_COLUMNS, IPM_FROM_COLUMNS, chosen_options
 from gridopt.solver.solve import solve
 from gridopt.solver.types import Status
 from tests.conftest import CASES
@@ -123,16 +118,7 @@ def test_choose_by_the_size_of_the_lp():
     mid, big = IPM_FROM_COLUMNS, INTERIOR_FROM_COLUMNS
     assert chosen_options(SolverOptions(), True, mid - 1) == {}  # HiGHS' own: dual simplex
     assert chosen_options(SolverOptions(), True, mid) == {"solver": "hipo", "run_crossover": "on"}
-    assert chosen_options(SolverOptions(), True, big) == {
-        "solver": "hipo",
-        "run_crossover": "off",
-        "ipm_optimality_tolerance": INTERIOR_GAP,
-    }
-    # crossover asked for: the interior point runs to HiGHS' own gap, for crossover to start from
-    assert chosen_options(SolverOptions(crossover="on"), True, big) == {
-        "solver": "hipo",
-        "run_crossover": "on",
-    }
+    assert chosen_options(SolverOptions(), True, big) == {"solver": "hipo", "run_crossover": "off"}
     assert chosen_options(SolverOptions(), False, big) == {}  # a MIP: branch and bound
     assert chosen_options(SolverOptions(method="simplex"), True, big) == {}
     # the case's own HiGHS options win
@@ -153,7 +139,6 @@ def test_a_mip_given_threads_searches_its_tree_in_parallel_and_an_lp_does_not():
     assert chosen_options(SolverOptions(threads=2), True, big) == {
         "solver": "hipo",
         "run_crossover": "off",
-        "ipm_optimality_tolerance": INTERIOR_GAP,
     }
 
 

@@ -262,10 +262,6 @@ _METHOD = {
 #   duals (`price_basis` "lp_interior", tests/test_solver_strategy.py).
 IPM_FROM_COLUMNS = 20_000
 INTERIOR_FROM_COLUMNS = 500_000
-# Without crossover the interior point stops at a relative primal-dual gap of INTERIOR_GAP
-# rather than HiGHS' 1e-8: on the PPRD year its iterations from a gap of 1e-7 to 1e-8 take
-# a minute and change the objective by less than 1e-7 (benchmarks/RESULTS.md)
-INTERIOR_GAP = 1e-7
 # A MIP given more than one thread (`solver.threads`) under `method: choose` searches its tree
 # in parallel (HiGHS' option `parallel` on, which for a MIP starts that many search workers and
 # keeps its LPs on serial dual simplex; on an LP it would switch to the parallel dual simplex,
@@ -287,15 +283,12 @@ def chosen_options(options: SolverOptions, is_lp: bool, n_columns: int) -> dict[
         and n_columns >= IPM_FROM_COLUMNS
         and "solver" not in options.options
     ):
-        interior = n_columns >= INTERIOR_FROM_COLUMNS
-        chosen = {"solver": "hipo", "run_crossover": "off" if interior else "on"}
-        if interior:
-            chosen["ipm_optimality_tolerance"] = INTERIOR_GAP
+        chosen = {
+            "solver": "hipo",
+            "run_crossover": "on" if n_columns < INTERIOR_FROM_COLUMNS else "off",
+        }
     if options.crossover != "auto":
         chosen["run_crossover"] = options.crossover
-    if options.options.get("run_crossover", chosen.get("run_crossover")) == "on":
-        # a vertex is wanted: crossover starts from the interior point HiGHS would give
-        chosen.pop("ipm_optimality_tolerance", None)
     return {k: v for k, v in chosen.items() if k not in options.options}
 
 
