@@ -107,7 +107,7 @@ commitment far more so). Operators plan it in two steps, and so does `solve_roll
    the stages after cannot start from does, and the period minimums that close in the last
    window and are hard (contracts, must-take, energy obligations and gas contracts with no
    shortfall penalty) are missable too, at the value of lost load per MWh (MWh_th): the
-   windows before it may have left more than two days can deliver (`_minimums_missable`);
+   windows before it may have left more than the last can deliver (`_minimums_missable`);
    the contracts sheets and the summary's `minimums_missed` say by how much. Under
    `future_cost`, a window before the last
    that ends inside the function's last stage (a remainder shorter than a river's travel
