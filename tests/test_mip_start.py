@@ -21,6 +21,7 @@ from gridopt.inputs.case import load_case
 from gridopt.inputs.data import CaseData
 from gridopt.model.commitment import fleet, rounded_up_commitment
 from gridopt.model.registry import build_model
+from gridopt.solver.matrix import model_matrix
 from gridopt.solver.solve import solve
 from gridopt.solver.types import Status
 from tests.conftest import CASES
@@ -238,3 +239,24 @@ def test_single_units_cover_their_fuels_relaxed_capacity_and_short_dips_stay_on(
     assert on[0].all() and not started[0].any() and not stopped[0].any()
     np.testing.assert_array_equal(on[1], (np.arange(24) >= 12) & (np.arange(24) <= 15))
     assert not on[2].any()
+
+
+def test_a_start_held_on_for_its_minimum_up_time_leaves_no_dip_shorter_than_its_minimum_down():
+    """CCGT B (minimum up and down 4 h) a third on at 05:00 and from 11:00: held on from 05:00
+    to 08:00 for its minimum up time, it would stop for 09:00 and 10:00 only, two hours
+    against its four; it stays on through them instead."""
+    model, f, (u, v, z), x = _rounding_of_tiny()
+    x[u.cols[1, 5]] = 0.3
+    x[u.cols[1, 11:]] = 0.3
+    r = rounded_up_commitment(model, f, (u, v, z), x)
+    on, started, stopped = r[u.cols], r[v.cols], r[z.cols]
+    np.testing.assert_array_equal(on[1], np.arange(24) >= 5)
+    assert started[1].sum() == 1.0 and started[1, 5] == 1.0 and not stopped[1].any()
+    # every minimum up and down row of the model holds at the rounded point
+    matrix = model_matrix(model)
+    for name in ("uc_min_up", "uc_min_down", "uc_transition"):
+        block = model.row_blocks[name]
+        rows = slice(block.first_row, block.first_row + int(np.prod(block.shape)))
+        lhs = matrix.A[rows] @ r
+        assert (lhs <= matrix.row_ub[rows] + 1e-9).all()
+        assert (lhs >= matrix.row_lb[rows] - 1e-9).all()

@@ -464,6 +464,9 @@ def rounded_up_commitment(model: LinearModel, f: Fleet, blocks: tuple, x: np.nda
       on through the dip (a closing of u over DT snapshots, from U0 before the horizon).
     - A start keeps its units on for the minimum up time UT (H_up: starts before the horizon):
       u'[t] = max(u'[t], min(u'[t-1], H_up[t] + sum_{tau = t-UT+1 .. t-1} v'[tau])).
+    - These two are repeated until neither changes u': a start held on for UT can end
+      within DT of the next start (on the PPRD year, a Lamma CCGT picked at 02:00 and again
+      from 09:00, held on until 05:00, stopped for three hours against its four).
     - v'[t] = max(u'[t] - u'[t-1], 0), z'[t] = max(u'[t-1] - u'[t], 0), u'[-1] = U0.
 
     A schedule that still breaks a row (a share held by a ceiling, a ramp) is judged by the
@@ -481,8 +484,13 @@ def rounded_up_commitment(model: LinearModel, f: Fleet, blocks: tuple, x: np.nda
         on[single] = _covering(relaxed[single], f.cap_mw[single], group.to_numpy())
     prev = on[:, model.previous]
     if not model.aggregated:
-        on = _without_short_stops(on, f)
-        on = _held_up(on, f)
+        # each pass only adds units on, so this ends; one pass is not enough, as holding a
+        # start on for UT can leave a dip shorter than DT before the next start
+        while True:
+            kept = _held_up(_without_short_stops(on, f), f)
+            if np.array_equal(kept, on):
+                break
+            on = kept
         prev = np.concatenate([f.units_on_initial[:, None], on[:, :-1]], axis=1)
     change = on - prev
     x[u.cols], x[v.cols], x[z.cols] = on, np.maximum(change, 0.0), np.maximum(-change, 0.0)
