@@ -25,6 +25,7 @@ from gridopt.solver.solve import REPAIR_GAP_MWH, _repair, solve
 from gridopt.solver.types import Status
 from tests.conftest import CASES
 from tests.conftest import solve as solve_case
+from tests.test_commitment import without_ramps
 
 SHEDDING = {"load_shedding": {"enabled": True, "voll_cny_per_mwh": 50_000}}
 
@@ -166,3 +167,24 @@ def test_a_repair_whose_relaxation_is_no_lower_leaves_the_schedule_as_it_is():
     x, objective, note = repaired
     assert note.startswith("not repaired: with the commitment of the regions")
     assert objective == best.objective_cny and np.array_equal(x, best.x)
+
+
+def test_a_repair_whose_rounded_relaxation_serves_all_demand_needs_no_search():
+    """Without running ramps, the repair's relaxation rounded (gas units B and C covering the
+    gas capacity it commits) serves every hour: that schedule is the repair, found by one LP
+    instead of a search. It is a schedule of the whole MIP, no better than the optimum and
+    far better than keeping C off."""
+    data = without_ramps(load_case(CASES / "tiny_uc.yaml", SHEDDING))
+    best = solve(build_model(data), data.case.solver)
+    model, matrix, bad = _with_c_off(data)
+    assert _shed_mwh(model, bad.x) > 60.0 - 1e-6
+    repaired = _repair(
+        model, backend_for("highs"), matrix, bad.x, bad.objective_cny, data.case.solver
+    )
+    assert repaired is not None
+    x, objective, note = repaired
+    assert "rounded from their relaxation" in note and note.endswith("serving all demand")
+    assert _shed_mwh(model, x) == pytest.approx(0.0, abs=1e-6)
+    assert breaches(model, matrix, x, relax=False) == []
+    assert best.objective_cny - 1e-6 <= objective < bad.objective_cny
+    assert objective == pytest.approx(float(matrix.c @ x + matrix.c0), rel=1e-9)
