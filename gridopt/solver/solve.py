@@ -25,6 +25,7 @@ A MIP solution that leaves demand unserved is first re-optimised over the intege
 the model's families name for it (`LinearModel.repairs`; unit commitment frees the commitment of
 the regions that shed), every other integer fixed, to an absolute gap of a hundredth of a MWh
 of lost load (`_repair`): a relative gap on the whole system's cost would accept the shedding.
+Its relaxation, rounded, is tried first: a schedule that serves all demand needs no search.
 
 With `mip_start: rounded_relaxation` a MIP first solves its LP relaxation, the families round
 it (`LinearModel.roundings`), and the LP with those integers fixed is solved (where that is
@@ -276,9 +277,12 @@ def _repair(
     Its relaxation (the freed integers continuous) comes first: the sub-MIP cannot do better
     than it. Where it is no lower than `x`'s objective (less the gap), `x` stays, with a
     note; where it still leaves demand unserved, no schedule of the freed units serves it
-    all, and the sub-MIP gets only `REPAIR_MIN_TIME_S` to serve what it can. Returns the new
-    solution (or `x`), its objective and a note, or None where nothing is short or nothing
-    better was found."""
+    all, and the sub-MIP gets only `REPAIR_MIN_TIME_S` to serve what it can. Otherwise that
+    relaxation is rounded as a MIP's start is (`_rounded_repair`): a rounded schedule that
+    costs less than `x` and serves all demand is the repair, found by one LP, and is exactly
+    what the search would have stopped at; one that costs less but still sheds is where the
+    search starts. Returns the new solution (or `x`), its objective and a note, or None
+    where nothing is short or nothing better was found."""
     free = np.zeros(len(x), dtype=bool)
     for neighbourhood in model.repairs:
         free |= neighbourhood(x)
