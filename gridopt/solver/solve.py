@@ -279,9 +279,9 @@ def _repair(
     note; where it still leaves demand unserved, no schedule of the freed units serves it
     all, and the sub-MIP gets only `REPAIR_MIN_TIME_S` to serve what it can. Otherwise that
     relaxation is rounded as a MIP's start is (`_rounded_repair`): a rounded schedule that
-    costs less than `x` and serves all demand is the repair, found by one LP, and is exactly
-    what the search would have stopped at; one that costs less but still sheds is where the
-    search starts. Returns the new solution (or `x`), its objective and a note, or None
+    costs less than `x` and serves all demand is the repair, found by one LP (and taken on
+    the same terms as the search's first schedule that serves all demand); one that costs
+    less but still sheds is where the search starts. Returns the new solution (or `x`), its objective and a note, or None
     where nothing is short or nothing better was found."""
     free = np.zeros(len(x), dtype=bool)
     for neighbourhood in model.repairs:
