@@ -281,8 +281,8 @@ def _repair(
     relaxation is rounded as a MIP's start is (`_rounded_repair`): a rounded schedule that
     costs less than `x` and serves all demand is the repair, found by one LP (and taken on
     the same terms as the search's first schedule that serves all demand); one that costs
-    less but still sheds is where the search starts. Returns the new solution (or `x`), its objective and a note, or None
-    where nothing is short or nothing better was found."""
+    less but still sheds is where the search starts. Returns the new solution (or `x`), its
+    objective and a note, or None where nothing is short or nothing better was found."""
     free = np.zeros(len(x), dtype=bool)
     for neighbourhood in model.repairs:
         free |= neighbourhood(x)
@@ -327,8 +327,8 @@ def _repair(
             limit = min(limit, REPAIR_MIN_TIME_S)
             why = ", given the least time: its relaxation leaves demand unserved too"
         rounded = _rounded_repair(model, backend, sub, relaxed.x, fixed, x)
-        if rounded is not None and rounded.objective_cny < objective:
-            if rounded.x is not None and not any(n(rounded.x).any() for n in model.repairs):
+        if rounded is not None and rounded.x is not None and rounded.objective_cny < objective:
+            if not any(n(rounded.x).any() for n in model.repairs):
                 return (
                     rounded.x,
                     rounded.objective_cny,
