@@ -376,9 +376,7 @@ def _rounded_repair(
     values in `x`, and the LP of the rest solved with all integers fixed. A schedule of the
     whole MIP where that LP is feasible, found in one LP rather than a search; None where it
     is not."""
-    point = np.clip(relaxed, sub.col_lb, sub.col_ub)
-    for rounding in model.roundings:
-        point = rounding(point)
+    point = _rounded(model, np.clip(relaxed, sub.col_lb, sub.col_ub))
     point[fixed] = np.round(x[fixed])
     out = backend.solve_matrix(
         _integers_fixed(sub, point), SolverOptions(), relax=False, need_duals=False
@@ -386,6 +384,15 @@ def _rounded_repair(
     if out.x is None or not out.status.has_solution:
         return None
     return out
+
+
+def _rounded(model: LinearModel, relaxed: np.ndarray) -> np.ndarray:
+    """A copy of a relaxed point with its integer columns rounded by the model's families
+    (`LinearModel.roundings`, e.g. unit commitment's `rounded_up_commitment`)."""
+    point = relaxed.copy()
+    for rounding in model.roundings:
+        point = rounding(point)
+    return point
 
 
 def _integers_fixed(matrix: Matrix, x: np.ndarray) -> Matrix:
@@ -539,9 +546,7 @@ def _rounded_relaxation(
     if lp.x is None or lp.status is not Status.OPTIMAL:
         return None
     relaxed = np.clip(lp.x, matrix.col_lb, matrix.col_ub)
-    point = relaxed.copy()
-    for rounding in model.roundings:
-        point = rounding(point)
+    point = _rounded(model, relaxed)
     fixed = _solve_with_integers_fixed(backend, matrix, point)
     bound = lp.objective_cny
 
