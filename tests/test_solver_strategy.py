@@ -15,7 +15,12 @@ import pytest
 from gridopt.inputs.case import load_case
 from gridopt.inputs.settings import SolverOptions
 from gridopt.model.registry import build_model
-from gridopt.solver.highs import INTERIOR_FROM_COLUMNS, IPM_FROM_COLUMNS, chosen_options
+from gridopt.solver.highs import (
+    INTERIOR_FROM_COLUMNS,
+    IPM_FROM_COLUMNS,
+    NORMAL_EQUATIONS_MAX_COLUMN_NNZ,
+    chosen_options,
+)
 from gridopt.solver.solve import solve
 from gridopt.solver.types import Status
 from tests.conftest import CASES
@@ -25,6 +30,7 @@ from tests.conftest import CASES
 # hundredths of a CNY/MWh from the optimum's (0.012 at most on these two days, 7e-4 on the
 # whole week)
 PRICE_TOLERANCE_CNY_PER_MWH = 0.05
+NAMED_NEWTON_SYSTEM = {"hipo_system": "normaleq", "hipo_ordering": "metis"}
 
 
 @pytest.fixture(scope="module")
@@ -117,13 +123,22 @@ def test_interior_point_primal_is_feasible_within_tolerance(two_days):
 def test_choose_by_the_size_of_the_lp():
     mid, big = IPM_FROM_COLUMNS, INTERIOR_FROM_COLUMNS
     assert chosen_options(SolverOptions(), True, mid - 1) == {}  # HiGHS' own: dual simplex
-    assert chosen_options(SolverOptions(), True, mid) == {"solver": "hipo", "run_crossover": "on"}
-    assert chosen_options(SolverOptions(), True, big) == {"solver": "hipo", "run_crossover": "off"}
+    assert chosen_options(SolverOptions(), True, mid) == {
+        "solver": "hipo",
+        "run_crossover": "on",
+        **NAMED_NEWTON_SYSTEM,
+    }
+    assert chosen_options(SolverOptions(), True, big) == {
+        "solver": "hipo",
+        "run_crossover": "off",
+        **NAMED_NEWTON_SYSTEM,
+    }
     assert chosen_options(SolverOptions(), False, big) == {}  # a MIP: branch and bound
     assert chosen_options(SolverOptions(method="simplex"), True, big) == {}
     # the case's own HiGHS options win
     assert chosen_options(SolverOptions(options={"run_crossover": "on"}), True, big) == {
-        "solver": "hipo"
+        "solver": "hipo",
+        **NAMED_NEWTON_SYSTEM,
     }
     assert chosen_options(SolverOptions(options={"solver": "ipx"}), True, big) == {}
 
@@ -139,7 +154,24 @@ def test_a_mip_given_threads_searches_its_tree_in_parallel_and_an_lp_does_not():
     assert chosen_options(SolverOptions(threads=2), True, big) == {
         "solver": "hipo",
         "run_crossover": "off",
+        **NAMED_NEWTON_SYSTEM,
     }
+
+
+def test_hipo_is_told_its_newton_system_unless_a_column_is_dense():
+    """HiPO chosen is told to factorise the normal equations ordered by METIS (what it picks
+    itself on every PPRD LP, after analysing all four choices); with a dense column, where the
+    augmented system may be cheaper, HiPO chooses for itself."""
+    mid, big, dense = IPM_FROM_COLUMNS, INTERIOR_FROM_COLUMNS, NORMAL_EQUATIONS_MAX_COLUMN_NNZ
+    named = NAMED_NEWTON_SYSTEM
+    for size in (mid, big):
+        assert named.items() <= chosen_options(SolverOptions(), True, size, dense).items()
+        assert not named.keys() & chosen_options(SolverOptions(), True, size, dense + 1).keys()
+    assert not named.keys() & chosen_options(SolverOptions(), True, mid - 1, 10).keys()
+    assert not named.keys() & chosen_options(SolverOptions(method="hipo"), True, big, 10).keys()
+    mine = SolverOptions(options={"hipo_system": "augmented"})
+    assert chosen_options(mine, True, big, 10)["hipo_ordering"] == "metis"
+    assert "hipo_system" not in chosen_options(mine, True, big, 10)
 
 
 def test_a_parallel_tree_search_finds_the_same_optimum():
@@ -160,13 +192,21 @@ def test_crossover_is_asked_for_without_naming_the_solver():
 
     mid, big = IPM_FROM_COLUMNS, INTERIOR_FROM_COLUMNS
     off, on = SolverOptions(crossover="off"), SolverOptions(crossover="on")
-    assert chosen_options(off, True, mid) == {"solver": "hipo", "run_crossover": "off"}
-    assert chosen_options(on, True, big) == {"solver": "hipo", "run_crossover": "on"}
+    assert chosen_options(off, True, mid) == {
+        "solver": "hipo",
+        "run_crossover": "off",
+        **NAMED_NEWTON_SYSTEM,
+    }
+    assert chosen_options(on, True, big) == {
+        "solver": "hipo",
+        "run_crossover": "on",
+        **NAMED_NEWTON_SYSTEM,
+    }
     assert chosen_options(SolverOptions(method="hipo", crossover="off"), True, 10) == {
         "run_crossover": "off"
     }
     both = SolverOptions(crossover="off", options={"run_crossover": "on"})
-    assert chosen_options(both, True, big) == {"solver": "hipo"}
+    assert chosen_options(both, True, big) == {"solver": "hipo", **NAMED_NEWTON_SYSTEM}
     data = load_case(CASES / "tiny_rolling.yaml")
     assert window_case(data).case.solver.crossover == "off"
     assert data.case.solver.crossover == "auto"

@@ -26,8 +26,10 @@ from typing import Any
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from gridopt.inputs.settings import SolverOptions
+from gridopt.solver.memory import kept_heap
 from gridopt.solver.types import GapPoint, Matrix, MipProgress, Outcome, Status
 
 
@@ -205,6 +207,12 @@ class HighsRun:
     n_integer: int
 
 
+def _run(h: highspy.Highs) -> None:
+    """Run HiGHS with malloc keeping freed memory for reuse (`gridopt.solver.memory`)."""
+    with kept_heap():
+        h.run()
+
+
 def run_highs(
     h: highspy.Highs, options: SolverOptions | None = None, gap_trace: list[GapPoint] | None = None
 ) -> HighsRun:
@@ -214,7 +222,7 @@ def run_highs(
     if gap_trace is not None:
         trace_gap(h, gap_trace)
     t0 = time.perf_counter()
-    h.run()
+    _run(h)
     seconds = time.perf_counter() - t0
     if gap_trace is not None:
         _close_trace(h, gap_trace)
@@ -262,6 +270,15 @@ _METHOD = {
 #   duals (`price_basis` "lp_interior", tests/test_solver_strategy.py).
 IPM_FROM_COLUMNS = 20_000
 INTERIOR_FROM_COLUMNS = 500_000
+# Left to itself, HiPO analyses both of its Newton systems (the normal equations and the
+# augmented system), each with two fill-reducing orderings (AMD and METIS), and keeps the
+# cheapest: on the PPRD year 60-90 s before its first iteration, for the normal equations with
+# METIS every time (as on every PPRD LP measured: a week, a month, the expansion case). When
+# `choose` picks HiPO it names them, and HiPO analyses only those (19 s on the year).
+# Not where a column has more than NORMAL_EQUATIONS_MAX_COLUMN_NNZ non-zeros: a column of k
+# non-zeros is a dense k x k block of the normal equations, and there the augmented system
+# may be the cheaper (the densest column of a PPRD dispatch LP has 49, of the expansion 577).
+NORMAL_EQUATIONS_MAX_COLUMN_NNZ = 1_000
 # A MIP given more than one thread (`solver.threads`) under `method: choose` searches its tree
 # in parallel (HiGHS' option `parallel` on, which for a MIP starts that many search workers and
 # keeps its LPs on serial dual simplex; on an LP it would switch to the parallel dual simplex,
@@ -269,11 +286,14 @@ INTERIOR_FROM_COLUMNS = 500_000
 # against one: 15.2 s against 22.8 s (August), 44.2 s against 57.1 s (May), same schedule.
 
 
-def chosen_options(options: SolverOptions, is_lp: bool, n_columns: int) -> dict[str, object]:
+def chosen_options(
+    options: SolverOptions, is_lp: bool, n_columns: int, densest_column_nnz: int = 0
+) -> dict[str, object]:
     """HiGHS options that `method: choose` adds for a model of this kind and size (a
     parallel tree search for a MIP given threads; none for a small LP, another method, or
     options that set the solver themselves), and the crossover the case asks for
-    (`solver.crossover` other than auto); HiGHS options the case sets itself win."""
+    (`solver.crossover` other than auto); HiGHS options the case sets itself win.
+    `densest_column_nnz`: the most non-zeros of any one column of the matrix."""
     chosen: dict[str, object] = {}
     if options.method == "choose" and not is_lp and (options.threads or 1) > 1:
         chosen["parallel"] = "on"
@@ -287,15 +307,19 @@ def chosen_options(options: SolverOptions, is_lp: bool, n_columns: int) -> dict[
             "solver": "hipo",
             "run_crossover": "on" if n_columns < INTERIOR_FROM_COLUMNS else "off",
         }
+        if densest_column_nnz <= NORMAL_EQUATIONS_MAX_COLUMN_NNZ:
+            chosen |= {"hipo_system": "normaleq", "hipo_ordering": "metis"}
     if options.crossover != "auto":
         chosen["run_crossover"] = options.crossover
     return {k: v for k, v in chosen.items() if k not in options.options}
 
 
 def _choose_algorithm(
-    h: highspy.Highs, options: SolverOptions, is_lp: bool, n_columns: int
+    h: highspy.Highs, options: SolverOptions, is_lp: bool, A: sp.csr_matrix
 ) -> None:
-    for key, value in chosen_options(options, is_lp, n_columns).items():
+    n_columns = int(A.shape[1])
+    densest = int(np.bincount(A.indices, minlength=n_columns).max()) if A.nnz else 0
+    for key, value in chosen_options(options, is_lp, n_columns, densest).items():
         h.setOptionValue(key, value)  # type: ignore[arg-type]
 
 
@@ -355,7 +379,7 @@ def _retry(h: highspy.Highs, options: SolverOptions) -> tuple[Status, str]:
             continue
         tried.add(_config(h))
         h.clearSolver()
-        h.run()
+        _run(h)
         status, message = _status(h)
         message += f" ({words})"
         if status is not Status.ERROR:
@@ -411,7 +435,7 @@ def solve_matrix(
     integrality = matrix.integer.astype(np.int32)
     if relax:
         integrality[:] = 0
-    _choose_algorithm(h, options, not integrality.any(), int(A.shape[1]))
+    _choose_algorithm(h, options, not integrality.any(), A)
     if (
         not need_duals
         and not integrality.any()
@@ -433,7 +457,7 @@ def solve_matrix(
         )
     handoff = time.perf_counter() - t0
     t1 = time.perf_counter()
-    h.run()
+    _run(h)
     if gap_trace is not None:
         _close_trace(h, gap_trace)
     status, message = _status(h)
@@ -493,7 +517,7 @@ def primal_ray(matrix: Matrix) -> np.ndarray | None:
     h.setOptionValue("output_flag", False)
     _pass(h, matrix, np.zeros(matrix.A.shape[1], dtype=np.int32), with_constant=False)
     h.setOptionValue("presolve", "off")
-    h.run()
+    _run(h)
     result = h.getPrimalRay()  # type: ignore[attr-defined]
     if len(result) == 3:
         _status, has_ray, ray = result
