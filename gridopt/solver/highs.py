@@ -272,9 +272,10 @@ IPM_FROM_COLUMNS = 20_000
 INTERIOR_FROM_COLUMNS = 500_000
 # Left to itself, HiPO analyses both of its Newton systems (the normal equations and the
 # augmented system), each with two fill-reducing orderings (AMD and METIS), and keeps the
-# cheapest: on the PPRD year 60-90 s before its first iteration, for the normal equations with
-# METIS every time (as on every PPRD LP measured: a week, a month, the expansion case). When
-# `choose` picks HiPO it names them, and HiPO analyses only those (19 s on the year).
+# cheapest: on the PPRD year 68-90 s before its first iteration, for the normal equations with
+# METIS every time (as on every PPRD LP measured: a week, a month, a quarter, the year, the
+# expansion case). When `choose` picks HiPO it names them, and HiPO analyses only those
+# (17-21 s on the year; benchmarks/RESULTS.md, "Solver strategy").
 # Not where a column has more than NORMAL_EQUATIONS_MAX_COLUMN_NNZ non-zeros: a column of k
 # non-zeros is a dense k x k block of the normal equations, and there the augmented system
 # may be the cheaper (the densest column of a PPRD dispatch LP has 49, of the expansion 577).

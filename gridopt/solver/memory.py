@@ -28,8 +28,9 @@ _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
 _DEFAULT_TRIM_THRESHOLD_BYTES = 128 * 1024
 _DEFAULT_MMAP_MAX = 65536
-# keep up to this much free memory in the heap while the solver runs (all of it, in practice)
-_KEPT_BYTES = 1 << 46
+# free memory at the top of the heap is given back only beyond this while the solver runs
+# (mallopt takes an int, so 2 GB is the most it can be; HiPO's factor on the year is 1.1 GB)
+_KEPT_BYTES = 2**31 - 1
 
 
 @functools.cache
@@ -49,7 +50,7 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 def _mallopt(libc: ctypes.CDLL, parameter: int, value: int) -> None:
-    libc.mallopt(parameter, ctypes.c_int(min(value, 2**31 - 1)))
+    libc.mallopt(parameter, ctypes.c_int(value))
 
 
 # solves running in threads of one process share malloc's settings: the first to start sets
