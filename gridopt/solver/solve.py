@@ -378,9 +378,7 @@ def _rounded_repair(
     is not."""
     point = _rounded(model, np.clip(relaxed, sub.col_lb, sub.col_ub))
     point[fixed] = np.round(x[fixed])
-    out = backend.solve_matrix(
-        _integers_fixed(sub, point), SolverOptions(), relax=False, need_duals=False
-    )
+    out = _solve_with_integers_fixed(backend, sub, point, need_duals=False)
     if out.x is None or not out.status.has_solution:
         return None
     return out
@@ -406,10 +404,15 @@ def _integers_fixed(matrix: Matrix, x: np.ndarray) -> Matrix:
     )
 
 
-def _solve_with_integers_fixed(backend: Backend, matrix: Matrix, x: np.ndarray) -> Outcome:
-    # with crossover: the prices of a MIP stay the duals of a vertex
-    options = SolverOptions(options={"run_crossover": "on"})
-    return backend.solve_matrix(_integers_fixed(matrix, x), options, relax=False)
+def _solve_with_integers_fixed(
+    backend: Backend, matrix: Matrix, x: np.ndarray, need_duals: bool = True
+) -> Outcome:
+    """The LP left when the integer columns are fixed at their values in `x`, solved; with
+    `need_duals`, with crossover, so that the prices of a MIP stay the duals of a vertex."""
+    options = SolverOptions(options={"run_crossover": "on"}) if need_duals else SolverOptions()
+    return backend.solve_matrix(
+        _integers_fixed(matrix, x), options, relax=False, need_duals=need_duals
+    )
 
 
 def _duals_with_integers_fixed(
